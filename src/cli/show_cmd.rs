@@ -1,0 +1,176 @@
+//! `trawl show`: one trace as a span tree, or as JSON.
+
+use super::{ShowArgs, StoreArg, resolve_trace};
+use crate::display;
+use crate::model::{Span, SpanTree};
+use crate::sanitize::{clean_line, truncate_chars};
+use crate::store::rollup::mark_aggregates;
+use crate::timefilter;
+use anyhow::{Result, bail};
+use serde_json::{Value, json};
+
+pub fn run(args: &ShowArgs, store_arg: &StoreArg) -> Result<i32> {
+    let store = store_arg.open_existing()?;
+    let id = resolve_trace(&store, &args.trace_id)?;
+    let Some(summary) = store.trace_summary(&id)? else {
+        bail!("no trace '{id}'");
+    };
+    let mut spans = store.trace_spans(&id)?;
+    mark_aggregates(&mut spans);
+    let scores = store.scores_for_trace(&id)?;
+    if args.json {
+        let mut obj = super::traces_cmd::trace_json(&summary, scores.iter().filter(|s| s.source == crate::model::ScoreSource::Judge));
+        let tree = SpanTree::build(&spans);
+        let ordered: Vec<Value> = tree.nodes.iter().map(|n| span_json(&spans[n.index], n.depth)).collect();
+        obj["spans"] = Value::Array(ordered);
+        obj["all_scores"] = serde_json::to_value(&scores)?;
+        println!("{}", serde_json::to_string_pretty(&obj)?);
+        return Ok(0);
+    }
+    println!(
+        "trace {}  {}  {}  {}",
+        summary.trace_id,
+        timefilter::rfc3339(summary.start_ns),
+        display::duration_ns(summary.duration_ns),
+        if summary.error { "✗ ERROR" } else { "ok" }
+    );
+    let opt = |o: &Option<String>| clean_line(o.as_deref().unwrap_or("-"));
+    println!(
+        "session {}  user {}  service {}  models {}",
+        opt(&summary.session_id),
+        opt(&summary.user_id),
+        opt(&summary.service),
+        clean_line(&summary.models.join(", "))
+    );
+    if let Some(q) = &summary.input_preview {
+        println!("question: {}", clean_line(q));
+    }
+    if let Some(a) = &summary.output_preview {
+        println!("answer:   {}", clean_line(a));
+    }
+    println!(
+        "tokens: input {} (cached {})  output {} (reasoning {})  total {}   cost {}{}",
+        summary.input_tokens,
+        summary.cache_read_tokens,
+        summary.output_tokens,
+        summary.reasoning_tokens,
+        summary.total_tokens,
+        display::trace_cost(summary.cost_usd, summary.cost_known_usd, summary.unknown_cost_spans),
+        if summary.unknown_cost_spans > 0 {
+            format!(" ({} span(s) with unknown price)", summary.unknown_cost_spans)
+        } else {
+            String::new()
+        }
+    );
+    for s in scores.iter().filter(|s| s.verdict.is_some()) {
+        println!(
+            "score {} = {} ({}{}){}",
+            s.name,
+            s.verdict.map(|v| v.as_str()).unwrap_or("-"),
+            s.source.as_str(),
+            s.model.as_deref().map(|m| format!(", {m}")).unwrap_or_default(),
+            s.explanation
+                .as_deref()
+                .map(|e| format!(": {}", truncate_chars(&clean_line(e), 100)))
+                .unwrap_or_default()
+        );
+    }
+    println!();
+    println!(
+        "{:<46} {:<4} {:>9} {:>9}  {:<26} {:>13}  {:>10}",
+        "SPAN", "KIND", "START", "DURATION", "MODEL", "TOKENS in/out", "COST"
+    );
+    let tree = SpanTree::build(&spans);
+    for n in &tree.nodes {
+        let s = &spans[n.index];
+        let indent = "  ".repeat(n.depth.min(12));
+        let mark = if s.is_error() { "✗ " } else { "" };
+        let orphan = if n.missing_parent { " (missing parent)" } else { "" };
+        let name = format!("{indent}{mark}{}{orphan}", clean_line(&s.name));
+        let toks = s
+            .usage
+            .as_ref()
+            .map(|u| {
+                format!(
+                    "{}{}/{}",
+                    if u.aggregate { "Σ" } else { "" },
+                    u.input.map(display::tokens).unwrap_or("-".into()),
+                    u.output.map(display::tokens).unwrap_or("-".into())
+                )
+            })
+            .unwrap_or_default();
+        let cost = match &s.cost {
+            Some(c) => display::cost(c.total),
+            None => String::new(),
+        };
+        println!(
+            "{:<46} {:<4} {:>9} {:>9}  {:<26} {:>13}  {:>10}",
+            truncate_chars(&name, 45),
+            s.kind.short(),
+            format!("+{}", display::duration_ns(s.start_ns - summary.start_ns)),
+            s.duration_ns().map(display::duration_ns).unwrap_or("-".into()),
+            truncate_chars(&clean_line(s.model.as_deref().unwrap_or("")), 25),
+            toks,
+            cost
+        );
+        if let Some(msg) = &s.status_message
+            && s.is_error()
+        {
+            println!("{:<46}   {}", "", truncate_chars(&clean_line(msg), 80));
+        }
+    }
+    Ok(0)
+}
+
+/// The documented per-span JSON object.
+pub fn span_json(s: &Span, depth: usize) -> Value {
+    let u = s.usage.as_ref();
+    let msgs = |m: &[crate::model::Message]| -> Vec<Value> {
+        m.iter()
+            .map(|m| {
+                let mut o = json!({"role": m.role, "content": m.content});
+                if !m.tool_calls.is_empty() {
+                    o["tool_calls"] = serde_json::to_value(&m.tool_calls).unwrap_or(Value::Null);
+                }
+                if let Some(id) = &m.tool_call_id {
+                    o["tool_call_id"] = json!(id);
+                }
+                o
+            })
+            .collect()
+    };
+    json!({
+        "span_id": s.span_id,
+        "parent_id": s.parent_id,
+        "depth": depth,
+        "name": s.name,
+        "kind": s.kind.as_str(),
+        "start": timefilter::rfc3339(s.start_ns),
+        "duration_ms": s.duration_ns().map(|d| d as f64 / 1e6),
+        "status": s.status.as_str(),
+        "status_message": s.status_message,
+        "model": s.model,
+        "request_model": s.request_model,
+        "provider": s.provider,
+        "input_tokens": u.and_then(|u| u.input),
+        "output_tokens": u.and_then(|u| u.output),
+        "total_tokens": u.and_then(|u| u.total_or_sum()),
+        "cache_read_tokens": u.and_then(|u| u.cache_read),
+        "cache_write_tokens": u.and_then(|u| u.cache_write),
+        "reasoning_tokens": u.and_then(|u| u.reasoning),
+        "usage_aggregate": u.map(|u| u.aggregate),
+        "cost_usd": s.cost.as_ref().and_then(|c| c.total),
+        "cost_source": s.cost.as_ref().map(|c| c.source.as_str()).unwrap_or("unknown"),
+        "cost_price_key": s.cost.as_ref().and_then(|c| match &c.source {
+            crate::model::CostSource::Computed { price_key } => Some(price_key.clone()),
+            _ => None,
+        }),
+        "input_messages": msgs(&s.input_messages),
+        "output_messages": msgs(&s.output_messages),
+        "documents": s.documents.iter().map(|d| json!({"id": d.id, "score": d.score, "content": d.content})).collect::<Vec<_>>(),
+        "tool": s.tool,
+        "events": s.events,
+        "session_id": s.session_id,
+        "user_id": s.user_id,
+    })
+}

@@ -1,0 +1,149 @@
+//! `trawl traces`: the trace list as a table or JSON.
+
+use super::{StoreArg, TracesArgs};
+use crate::display;
+use crate::model::ScoreSource;
+use crate::sanitize::{clean_line, truncate_chars};
+use crate::store::{ScoreRow, SortKey, Store, TraceSummary};
+use crate::timefilter;
+use anyhow::{Result, bail};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+pub fn run(args: &TracesArgs, store_arg: &StoreArg) -> Result<i32> {
+    let filter = args.filter.to_filter()?;
+    let Some(sort) = SortKey::parse(&args.sort) else {
+        bail!("--sort {}: unknown column", args.sort);
+    };
+    let store = store_arg.open_existing()?;
+    let rows = store.list_traces(&filter, sort, !args.asc, args.limit, 0)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.trace_id.clone()).collect();
+    let scores = store.latest_scores(&ids, ScoreSource::Judge)?;
+    if args.json {
+        let arr: Vec<Value> = rows
+            .iter()
+            .map(|t| trace_json(t, scores.iter().filter(|s| s.trace_id == t.trace_id)))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&arr)?);
+        return Ok(0);
+    }
+    if rows.is_empty() {
+        println!("no traces match");
+        hint_when_empty(&store, &filter)?;
+        return Ok(0);
+    }
+    println!(
+        "{:<19}  {:<8}  {:<40}  {:<10}  {:<22}  {:>8}  {:>7}  {:>9}  {}",
+        "START (UTC)", "TRACE", "QUESTION / NAME", "USER", "MODELS", "DURATION", "TOKENS", "COST", "STATUS"
+    );
+    for t in &rows {
+        let mut status = if t.error { "✗ error".to_string() } else { "ok".to_string() };
+        if !t.error && t.error_count > 0 {
+            status = format!("ok ({} inner error{})", t.error_count, if t.error_count == 1 { "" } else { "s" });
+        }
+        let badges: Vec<String> = scores
+            .iter()
+            .filter(|s| s.trace_id == t.trace_id)
+            .filter_map(|s| s.verdict.map(|v| format!("{}={}", s.name, v.as_str())))
+            .collect();
+        if !badges.is_empty() {
+            status.push_str("  ");
+            status.push_str(&badges.join(" "));
+        }
+        println!(
+            "{:<19}  {:<8}  {:<40}  {:<10}  {:<22}  {:>8}  {:>7}  {:>9}  {}",
+            timefilter::short_time(t.start_ns),
+            &t.trace_id[..t.trace_id.len().min(8)],
+            truncate_chars(&clean_line(title(t)), 39),
+            truncate_chars(&clean_line(t.user_id.as_deref().unwrap_or("-")), 9),
+            truncate_chars(&clean_line(&t.models.join(",")), 21),
+            display::duration_ns(t.duration_ns),
+            display::tokens(t.total_tokens),
+            display::trace_cost(t.cost_usd, t.cost_known_usd, t.unknown_cost_spans),
+            status
+        );
+    }
+    let total = store.count_traces(&filter)?;
+    if total as usize > rows.len() {
+        println!("({} of {} traces; --limit N for more)", rows.len(), total);
+    }
+    Ok(0)
+}
+
+/// What a human calls the trace: the user's question, else the root span name.
+pub fn title(t: &TraceSummary) -> &str {
+    t.input_preview
+        .as_deref()
+        .or(t.name.as_deref())
+        .unwrap_or("-")
+}
+
+/// Tells the user why nothing matched a time window when the data lies elsewhere.
+fn hint_when_empty(store: &Store, filter: &crate::store::TraceFilter) -> Result<()> {
+    if filter.since_ns.is_none() && filter.until_ns.is_none() {
+        return Ok(());
+    }
+    let (first, last): (Option<i64>, Option<i64>) = store.conn().query_row(
+        "SELECT min(start_ns), max(start_ns) FROM traces",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if let (Some(a), Some(b)) = (first, last) {
+        let window = match (filter.since_ns, filter.until_ns) {
+            (Some(s), Some(u)) => format!("{} .. {}", timefilter::rfc3339(s), timefilter::rfc3339(u)),
+            (Some(s), None) => format!("since {}", timefilter::rfc3339(s)),
+            (None, Some(u)) => format!("before {}", timefilter::rfc3339(u)),
+            (None, None) => String::new(),
+        };
+        eprintln!(
+            "hint: the window is {window}; the store holds traces from {} to {} (relative days count from now; set TRAWL_NOW to move \"now\")",
+            timefilter::rfc3339(a),
+            timefilter::rfc3339(b)
+        );
+    }
+    Ok(())
+}
+
+/// The documented `--json` object for one trace.
+pub fn trace_json<'a>(t: &TraceSummary, scores: impl Iterator<Item = &'a ScoreRow>) -> Value {
+    let mut sc = BTreeMap::new();
+    for s in scores {
+        sc.entry(s.name.clone()).or_insert_with(|| {
+            json!({
+                "verdict": s.verdict.map(|v| v.as_str()),
+                "explanation": s.explanation,
+                "model": s.model,
+                "samples": s.samples,
+                "agree": s.agree,
+            })
+        });
+    }
+    json!({
+        "trace_id": t.trace_id,
+        "start": timefilter::rfc3339(t.start_ns),
+        "end": timefilter::rfc3339(t.end_ns),
+        "duration_ms": t.duration_ns as f64 / 1e6,
+        "name": t.name,
+        "input_preview": t.input_preview,
+        "output_preview": t.output_preview,
+        "session_id": t.session_id,
+        "user_id": t.user_id,
+        "service": t.service,
+        "models": t.models,
+        "tags": t.tags,
+        "span_count": t.span_count,
+        "llm_calls": t.llm_calls,
+        "error_count": t.error_count,
+        "input_tokens": t.input_tokens,
+        "output_tokens": t.output_tokens,
+        "total_tokens": t.total_tokens,
+        "cache_read_tokens": t.cache_read_tokens,
+        "reasoning_tokens": t.reasoning_tokens,
+        "cost_usd": t.cost_usd,
+        "cost_known_usd": t.cost_known_usd,
+        "unknown_cost_spans": t.unknown_cost_spans,
+        "status": if t.error { "error" } else { "ok" },
+        "missing_parents": t.missing_parents,
+        "scores": sc,
+    })
+}

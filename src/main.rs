@@ -1,0 +1,39 @@
+//! The `trawl` binary: parse arguments, set up file logging, run a command or the TUI.
+
+use clap::Parser;
+use trawl::cli::{Cli, run};
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging(&cli.log_level);
+    let code = match cli.command {
+        Some(cmd) => run(cmd, &cli.store),
+        None => trawl::cli::run_tui(&cli),
+    };
+    match code {
+        Ok(c) => std::process::exit(c),
+        Err(e) => {
+            // Error text can quote file content (paths, ids): keep it terminal-safe.
+            eprintln!("trawl: error: {}", trawl::sanitize::clean(&format!("{e:#}")));
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Logs go to a file, never to the terminal (the TUI owns it).
+fn init_logging(level: &str) {
+    let path = trawl::paths::log_file();
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+}

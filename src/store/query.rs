@@ -1,0 +1,480 @@
+//! Read queries: the only way the CLI and the TUI see data.
+
+use super::{Result, Store, StoreError};
+use crate::model::{Span, Verdict};
+use rusqlite::types::Value as SqlValue;
+use serde::Serialize;
+
+/// Filters shared by `trawl traces`, `judge`, `stats`, `export` and the TUI filter line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TraceFilter {
+    pub since_ns: Option<i64>,
+    pub until_ns: Option<i64>,
+    pub user: Option<String>,
+    pub session: Option<String>,
+    /// Matches the exact model name or its undated base (`gpt-4o` matches `gpt-4o-2024-08-06`).
+    pub model: Option<String>,
+    pub tag: Option<String>,
+    pub name: Option<String>,
+    pub service: Option<String>,
+    /// `Some(true)` = only traces whose root failed, `Some(false)` = only the others.
+    pub error: Option<bool>,
+    /// Full text over prompts and responses.
+    pub search: Option<String>,
+    /// Latest judge verdict per rule.
+    pub verdicts: Vec<(String, Verdict)>,
+    /// Restrict to these ids (full ids or unique prefixes are resolved by the caller).
+    pub trace_ids: Vec<String>,
+}
+
+impl TraceFilter {
+    pub fn is_empty(&self) -> bool {
+        *self == TraceFilter::default()
+    }
+
+    /// Builds the WHERE clause over `traces t`.
+    pub(crate) fn to_sql(&self) -> (String, Vec<SqlValue>) {
+        let mut w: Vec<String> = Vec::new();
+        let mut p: Vec<SqlValue> = Vec::new();
+        let push = |clause: &str, v: Vec<SqlValue>, w: &mut Vec<String>, p: &mut Vec<SqlValue>| {
+            let mut c = clause.to_string();
+            for val in v {
+                p.push(val);
+                c = c.replacen('?', &format!("?{}", p.len()), 1);
+            }
+            w.push(c);
+        };
+        if let Some(s) = self.since_ns {
+            push("t.start_ns >= ?", vec![s.into()], &mut w, &mut p);
+        }
+        if let Some(u) = self.until_ns {
+            push("t.start_ns < ?", vec![u.into()], &mut w, &mut p);
+        }
+        if let Some(u) = &self.user {
+            push("t.user_id = ?", vec![u.clone().into()], &mut w, &mut p);
+        }
+        if let Some(s) = &self.session {
+            push("t.session_id = ?", vec![s.clone().into()], &mut w, &mut p);
+        }
+        if let Some(n) = &self.name {
+            push("t.name = ?", vec![n.clone().into()], &mut w, &mut p);
+        }
+        if let Some(n) = &self.service {
+            push("t.service = ?", vec![n.clone().into()], &mut w, &mut p);
+        }
+        if let Some(m) = &self.model {
+            push(
+                "t.trace_id IN (SELECT trace_id FROM trace_models WHERE model = ?)",
+                vec![m.to_ascii_lowercase().into()],
+                &mut w,
+                &mut p,
+            );
+        }
+        if let Some(tag) = &self.tag {
+            push(
+                "t.trace_id IN (SELECT trace_id FROM trace_tags WHERE tag = ?)",
+                vec![tag.clone().into()],
+                &mut w,
+                &mut p,
+            );
+        }
+        if let Some(e) = self.error {
+            push(
+                "t.status = ?",
+                vec![(if e { "error" } else { "ok" }).to_string().into()],
+                &mut w,
+                &mut p,
+            );
+        }
+        if let Some(q) = &self.search
+            && let Some(m) = fts_query(q)
+        {
+            push(
+                "t.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.id IN (SELECT rowid FROM span_fts WHERE span_fts MATCH ?))",
+                vec![m.into()],
+                &mut w,
+                &mut p,
+            );
+        }
+        for (rule, v) in &self.verdicts {
+            push(
+                "(SELECT sc.verdict FROM scores sc WHERE sc.trace_id = t.trace_id AND sc.name = ? AND sc.source = 'judge' ORDER BY sc.id DESC LIMIT 1) = ?",
+                vec![rule.clone().into(), v.as_str().to_string().into()],
+                &mut w,
+                &mut p,
+            );
+        }
+        if !self.trace_ids.is_empty() {
+            let marks: Vec<String> = self
+                .trace_ids
+                .iter()
+                .map(|id| {
+                    p.push(id.clone().into());
+                    format!("?{}", p.len())
+                })
+                .collect();
+            w.push(format!("t.trace_id IN ({})", marks.join(",")));
+        }
+        if w.is_empty() {
+            (String::new(), p)
+        } else {
+            (format!("WHERE {}", w.join(" AND ")), p)
+        }
+    }
+}
+
+/// Turns user text into an FTS5 query: every word must appear (each quoted, so punctuation in
+/// the text is never FTS syntax); a quoted "phrase" stays a phrase.
+pub fn fts_query(text: &str) -> Option<String> {
+    let mut terms = Vec::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        if let Some(stripped) = rest.strip_prefix('"') {
+            let end = stripped.find('"').unwrap_or(stripped.len());
+            let phrase = stripped[..end].trim();
+            if !phrase.is_empty() {
+                terms.push(format!("\"{}\"", phrase.replace('"', "\"\"")));
+            }
+            rest = stripped.get(end + 1..).unwrap_or("").trim_start();
+        } else {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let word = &rest[..end];
+            if word.chars().any(|c| c.is_alphanumeric()) {
+                terms.push(format!("\"{}\"", word.replace('"', "\"\"")));
+            }
+            rest = rest[end..].trim_start();
+        }
+    }
+    if terms.is_empty() {
+        None
+    } else {
+        Some(terms.join(" AND "))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Start,
+    Duration,
+    Tokens,
+    Cost,
+    Name,
+    User,
+    Session,
+    Status,
+    Spans,
+    Models,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 10] = [
+        SortKey::Start,
+        SortKey::Name,
+        SortKey::User,
+        SortKey::Session,
+        SortKey::Models,
+        SortKey::Duration,
+        SortKey::Tokens,
+        SortKey::Cost,
+        SortKey::Status,
+        SortKey::Spans,
+    ];
+
+    fn column(self) -> &'static str {
+        match self {
+            SortKey::Start => "t.start_ns",
+            SortKey::Duration => "t.duration_ns",
+            SortKey::Tokens => "t.total_tokens",
+            SortKey::Cost => "coalesce(t.cost_usd, t.cost_known_usd)",
+            SortKey::Name => "coalesce(t.input_preview, t.name)",
+            SortKey::User => "t.user_id",
+            SortKey::Session => "t.session_id",
+            SortKey::Status => "t.status",
+            SortKey::Spans => "t.span_count",
+            SortKey::Models => "t.models",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Start => "start",
+            SortKey::Duration => "duration",
+            SortKey::Tokens => "tokens",
+            SortKey::Cost => "cost",
+            SortKey::Name => "name",
+            SortKey::User => "user",
+            SortKey::Session => "session",
+            SortKey::Status => "status",
+            SortKey::Spans => "spans",
+            SortKey::Models => "models",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SortKey> {
+        SortKey::ALL.into_iter().find(|k| k.label() == s)
+    }
+}
+
+/// One row of the trace list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TraceSummary {
+    pub trace_id: String,
+    pub start_ns: i64,
+    pub end_ns: i64,
+    pub duration_ns: i64,
+    pub name: Option<String>,
+    pub session_id: Option<String>,
+    pub user_id: Option<String>,
+    pub service: Option<String>,
+    pub models: Vec<String>,
+    pub tags: Vec<String>,
+    pub span_count: i64,
+    pub error_count: i64,
+    pub llm_calls: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub total_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub reasoning_tokens: i64,
+    pub cost_usd: Option<f64>,
+    pub cost_known_usd: f64,
+    pub unknown_cost_spans: i64,
+    pub error: bool,
+    pub missing_parents: i64,
+    pub input_preview: Option<String>,
+    pub output_preview: Option<String>,
+}
+
+const SUMMARY_COLS: &str = "t.trace_id, t.start_ns, t.end_ns, t.duration_ns, t.name, t.session_id, t.user_id, t.service,
+    t.models, t.tags, t.span_count, t.error_count, t.llm_calls, t.input_tokens, t.output_tokens, t.total_tokens,
+    t.cache_read_tokens, t.reasoning_tokens, t.cost_usd, t.cost_known_usd, t.unknown_cost_spans, t.status,
+    t.missing_parents, t.input_preview, t.output_preview";
+
+fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TraceSummary> {
+    let models: String = r.get(8)?;
+    let tags: String = r.get(9)?;
+    let status: String = r.get(21)?;
+    Ok(TraceSummary {
+        trace_id: r.get(0)?,
+        start_ns: r.get(1)?,
+        end_ns: r.get(2)?,
+        duration_ns: r.get(3)?,
+        name: r.get(4)?,
+        session_id: r.get(5)?,
+        user_id: r.get(6)?,
+        service: r.get(7)?,
+        models: serde_json::from_str(&models).unwrap_or_default(),
+        tags: serde_json::from_str(&tags).unwrap_or_default(),
+        span_count: r.get(10)?,
+        error_count: r.get(11)?,
+        llm_calls: r.get(12)?,
+        input_tokens: r.get(13)?,
+        output_tokens: r.get(14)?,
+        total_tokens: r.get(15)?,
+        cache_read_tokens: r.get(16)?,
+        reasoning_tokens: r.get(17)?,
+        cost_usd: r.get(18)?,
+        cost_known_usd: r.get(19)?,
+        unknown_cost_spans: r.get(20)?,
+        error: status == "error",
+        missing_parents: r.get(22)?,
+        input_preview: r.get(23)?,
+        output_preview: r.get(24)?,
+    })
+}
+
+impl Store {
+    /// Traces matching `filter`, sorted, one page.
+    pub fn list_traces(
+        &self,
+        filter: &TraceFilter,
+        sort: SortKey,
+        descending: bool,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<TraceSummary>> {
+        let (w, params) = filter.to_sql();
+        let dir = if descending { "DESC" } else { "ASC" };
+        let sql = format!(
+            "SELECT {SUMMARY_COLS} FROM traces t {w} ORDER BY {} {dir}, t.start_ns {dir}, t.trace_id {dir} LIMIT {} OFFSET {}",
+            sort.column(),
+            limit.min(i64::MAX as usize),
+            offset
+        );
+        let mut st = self.conn.prepare(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(params), summary_from_row)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?);
+        }
+        Ok(out)
+    }
+
+    pub fn count_traces(&self, filter: &TraceFilter) -> Result<i64> {
+        let (w, params) = filter.to_sql();
+        let sql = format!("SELECT count(*) FROM traces t {w}");
+        Ok(self
+            .conn
+            .query_row(&sql, rusqlite::params_from_iter(params), |r| r.get(0))?)
+    }
+
+    /// All trace ids matching a filter, newest first (for judge runs and exports).
+    pub fn trace_ids(&self, filter: &TraceFilter, limit: Option<usize>) -> Result<Vec<String>> {
+        let (w, params) = filter.to_sql();
+        let lim = limit.map(|l| format!("LIMIT {l}")).unwrap_or_default();
+        let sql = format!("SELECT t.trace_id FROM traces t {w} ORDER BY t.start_ns DESC {lim}");
+        let mut st = self.conn.prepare(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(params), |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?);
+        }
+        Ok(out)
+    }
+
+    /// Resolves a full trace id or a unique prefix of one.
+    pub fn resolve_trace_id(&self, id: &str) -> Result<Option<String>> {
+        let id = id.trim().to_ascii_lowercase();
+        if id.is_empty() {
+            return Ok(None);
+        }
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT trace_id FROM traces WHERE trace_id >= ?1 AND trace_id < ?1 || char(1114111) LIMIT 2")?;
+        let ids: Vec<String> = st
+            .query_map([&id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        match ids.len() {
+            1 => Ok(ids.into_iter().next()),
+            0 => Ok(None),
+            _ => {
+                if ids.iter().any(|i| *i == id) {
+                    Ok(Some(id))
+                } else {
+                    Err(StoreError::Other(format!(
+                        "trace id prefix '{id}' is ambiguous; type more characters"
+                    )))
+                }
+            }
+        }
+    }
+
+    pub fn trace_summary(&self, trace_id: &str) -> Result<Option<TraceSummary>> {
+        let sql = format!("SELECT {SUMMARY_COLS} FROM traces t WHERE t.trace_id = ?1");
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let mut rows = st.query_map([trace_id], summary_from_row)?;
+        Ok(rows.next().transpose()?)
+    }
+
+    /// Every span of a trace, in start order.
+    pub fn trace_spans(&self, trace_id: &str) -> Result<Vec<Span>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT data FROM spans WHERE trace_id = ?1 ORDER BY start_ns, id")?;
+        let rows = st.query_map([trace_id], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let data = r?;
+            match serde_json::from_str::<Span>(&data) {
+                Ok(s) => out.push(s),
+                Err(e) => {
+                    return Err(StoreError::Other(format!(
+                        "trace {trace_id}: a stored span could not be read ({e}); re-import the source"
+                    )));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The traces of one session, oldest first.
+    pub fn session_traces(&self, session_id: &str) -> Result<Vec<TraceSummary>> {
+        let filter = TraceFilter {
+            session: Some(session_id.to_string()),
+            ..Default::default()
+        };
+        self.list_traces(&filter, SortKey::Start, false, 10_000, 0)
+    }
+
+    /// Counts for the status line: traces and spans in the store.
+    pub fn totals(&self) -> Result<(i64, i64)> {
+        let t: i64 = self.conn.query_row("SELECT count(*) FROM traces", [], |r| r.get(0))?;
+        let s: i64 = self.conn.query_row("SELECT count(*) FROM spans", [], |r| r.get(0))?;
+        Ok((t, s))
+    }
+
+    /// Sources imported so far, newest first: (path, format, lines, bad lines, spans, complete).
+    pub fn sources(&self) -> Result<Vec<SourceSummary>> {
+        let mut st = self.conn.prepare(
+            "SELECT path, format, size, mtime_ns, lines, lines_bad, spans_new, duplicates, traces, complete, imported_at_ns
+             FROM sources ORDER BY id DESC",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(SourceSummary {
+                path: r.get(0)?,
+                format: r.get(1)?,
+                size: r.get(2)?,
+                mtime_ns: r.get(3)?,
+                lines: r.get(4)?,
+                lines_bad: r.get(5)?,
+                spans_new: r.get(6)?,
+                duplicates: r.get(7)?,
+                traces: r.get(8)?,
+                complete: r.get::<_, i64>(9)? != 0,
+                imported_at_ns: r.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Was this exact file (path, size, mtime) already imported completely?
+    pub fn source_is_current(&self, path: &str, size: u64, mtime_ns: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT 1 FROM sources WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3 AND complete = 1",
+            )?
+            .exists(rusqlite::params![path, size as i64, mtime_ns])?)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceSummary {
+    pub path: String,
+    pub format: String,
+    pub size: Option<i64>,
+    pub mtime_ns: Option<i64>,
+    pub lines: i64,
+    pub lines_bad: i64,
+    pub spans_new: i64,
+    pub duplicates: i64,
+    pub traces: i64,
+    pub complete: bool,
+    pub imported_at_ns: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fts_queries_are_always_valid_syntax() {
+        assert_eq!(fts_query("refund policy").as_deref(), Some("\"refund\" AND \"policy\""));
+        assert_eq!(fts_query("\"refund policy\" x").as_deref(), Some("\"refund policy\" AND \"x\""));
+        assert_eq!(fts_query("a\"b").as_deref(), Some("\"a\"\"b\""));
+        assert_eq!(fts_query("  ** "), None);
+    }
+
+    #[test]
+    fn filter_sql_numbers_parameters_in_order() {
+        let f = TraceFilter {
+            user: Some("u".into()),
+            trace_ids: vec!["a".into(), "b".into()],
+            ..Default::default()
+        };
+        let (w, p) = f.to_sql();
+        assert_eq!(w, "WHERE t.user_id = ?1 AND t.trace_id IN (?2,?3)");
+        assert_eq!(p.len(), 3);
+    }
+}

@@ -1,0 +1,165 @@
+//! Numbered migrations, tracked in PRAGMA user_version. Never edit a released migration; add one.
+
+use super::{Result, StoreError};
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: traces, spans, sources, scores, full-text index.
+    r#"
+    CREATE TABLE trawl_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO trawl_meta(key, value) VALUES ('created_by', 'trawl');
+
+    CREATE TABLE sources (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL,
+        format TEXT NOT NULL,
+        size INTEGER,
+        mtime_ns INTEGER,
+        imported_at_ns INTEGER NOT NULL,
+        lines INTEGER NOT NULL DEFAULT 0,
+        lines_ok INTEGER NOT NULL DEFAULT 0,
+        lines_bad INTEGER NOT NULL DEFAULT 0,
+        spans_new INTEGER NOT NULL DEFAULT 0,
+        duplicates INTEGER NOT NULL DEFAULT 0,
+        traces INTEGER NOT NULL DEFAULT 0,
+        complete INTEGER NOT NULL DEFAULT 0,
+        errors TEXT
+    );
+    CREATE INDEX sources_path ON sources(path);
+
+    CREATE TABLE spans (
+        id INTEGER PRIMARY KEY,
+        trace_id TEXT NOT NULL,
+        span_id TEXT NOT NULL,
+        parent_id TEXT,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        start_ns INTEGER NOT NULL,
+        end_ns INTEGER,
+        status TEXT NOT NULL,
+        model TEXT,
+        provider TEXT,
+        session_id TEXT,
+        user_id TEXT,
+        service TEXT,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        total_tokens INTEGER,
+        cache_read_tokens INTEGER,
+        cache_write_tokens INTEGER,
+        reasoning_tokens INTEGER,
+        cost_usd REAL,
+        cost_source TEXT,
+        ttft_ns INTEGER,
+        tags TEXT,
+        preview_in TEXT,
+        preview_out TEXT,
+        hash INTEGER NOT NULL,
+        source_id INTEGER,
+        data TEXT NOT NULL,
+        UNIQUE (trace_id, span_id)
+    );
+    CREATE INDEX spans_start ON spans(start_ns);
+    CREATE INDEX spans_kind_start ON spans(kind, start_ns);
+
+    CREATE TABLE traces (
+        trace_id TEXT PRIMARY KEY,
+        start_ns INTEGER NOT NULL,
+        end_ns INTEGER NOT NULL,
+        duration_ns INTEGER NOT NULL,
+        name TEXT,
+        session_id TEXT,
+        user_id TEXT,
+        service TEXT,
+        models TEXT NOT NULL DEFAULT '[]',
+        tags TEXT NOT NULL DEFAULT '[]',
+        span_count INTEGER NOT NULL,
+        error_count INTEGER NOT NULL,
+        llm_calls INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        total_tokens INTEGER NOT NULL,
+        cache_read_tokens INTEGER NOT NULL,
+        reasoning_tokens INTEGER NOT NULL,
+        cost_usd REAL,
+        cost_known_usd REAL NOT NULL,
+        unknown_cost_spans INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        missing_parents INTEGER NOT NULL,
+        input_preview TEXT,
+        output_preview TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX traces_start ON traces(start_ns);
+    CREATE INDEX traces_session ON traces(session_id, start_ns);
+    CREATE INDEX traces_user ON traces(user_id);
+
+    CREATE TABLE trace_models (trace_id TEXT NOT NULL, model TEXT NOT NULL, PRIMARY KEY (model, trace_id)) WITHOUT ROWID;
+    CREATE TABLE trace_tags (trace_id TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (tag, trace_id)) WITHOUT ROWID;
+
+    CREATE TABLE scores (
+        id INTEGER PRIMARY KEY,
+        trace_id TEXT NOT NULL,
+        span_id TEXT,
+        name TEXT NOT NULL,
+        verdict TEXT,
+        value REAL,
+        label TEXT,
+        explanation TEXT,
+        source TEXT NOT NULL,
+        model TEXT,
+        rule_hash TEXT,
+        samples INTEGER,
+        agree INTEGER,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        cost_usd REAL,
+        author TEXT,
+        note TEXT,
+        created_at_ns INTEGER NOT NULL,
+        cache_key TEXT
+    );
+    CREATE INDEX scores_trace ON scores(trace_id, name, source, created_at_ns);
+    CREATE INDEX scores_cache ON scores(cache_key);
+
+    CREATE VIRTUAL TABLE span_fts USING fts5(text, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
+    "#,
+];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Fails on a database that is neither empty nor ours.
+pub fn check_version(c: &Connection, path: &str) -> Result<i64> {
+    let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if v > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.into(),
+            found: v,
+            known: SCHEMA_VERSION,
+        });
+    }
+    if v == 0 {
+        let tables: i64 = c.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type='table'",
+            [],
+            |r| r.get(0),
+        )?;
+        if tables > 0 {
+            return Err(StoreError::NotAStore {
+                path: path.into(),
+                reason: "a SQLite database with other tables; import it instead of opening it as a store".into(),
+            });
+        }
+    }
+    Ok(v)
+}
+
+pub fn migrate(c: &Connection, path: &str) -> Result<()> {
+    let v = check_version(c, path)?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(v as usize) {
+        let tx = c.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

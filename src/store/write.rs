@@ -1,0 +1,370 @@
+//! Batched, idempotent span writes. Spans are keyed by (trace_id, span_id): a span seen again is
+//! counted as a duplicate and its stored copy replaced only when its content changed (the last
+//! copy wins). Trace roll-ups are refreshed for every trace a batch touched, when the batch
+//! commits, so readers see whole traces appear while a big import is still running.
+
+use super::{Result, Store, rollup};
+use crate::model::Span;
+use crate::sanitize::truncate_chars;
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+
+/// Spans per transaction: large enough to amortise commits, small enough that a reader
+/// watching the import sees progress often.
+pub const BATCH_SPANS: usize = 5000;
+
+/// What is known about a source before its import starts.
+#[derive(Debug, Clone, Default)]
+pub struct SourceRecord {
+    pub path: String,
+    pub format: String,
+    pub size: Option<u64>,
+    pub mtime_ns: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    pub spans_new: u64,
+    pub duplicates: u64,
+    pub traces_touched: u64,
+    pub traces_new: u64,
+}
+
+pub struct SpanWriter<'a> {
+    store: &'a mut Store,
+    source_id: i64,
+    in_tx: bool,
+    pending: usize,
+    touched: HashSet<String>,
+    all_touched: HashSet<String>,
+    pub stats: WriteStats,
+    batch_spans: usize,
+}
+
+impl<'a> SpanWriter<'a> {
+    pub fn begin(store: &'a mut Store, source: &SourceRecord) -> Result<Self> {
+        store.conn.execute(
+            "INSERT INTO sources(path, format, size, mtime_ns, imported_at_ns) VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![
+                source.path,
+                source.format,
+                source.size.map(|s| s as i64),
+                source.mtime_ns,
+                now_ns()
+            ],
+        )?;
+        let source_id = store.conn.last_insert_rowid();
+        Ok(SpanWriter {
+            store,
+            source_id,
+            in_tx: false,
+            pending: 0,
+            touched: HashSet::new(),
+            all_touched: HashSet::new(),
+            stats: WriteStats::default(),
+            batch_spans: BATCH_SPANS,
+        })
+    }
+
+    pub fn source_id(&self) -> i64 {
+        self.source_id
+    }
+
+    /// Smaller batches make a live view update more often (used when tailing a file).
+    pub fn set_batch_size(&mut self, n: usize) {
+        self.batch_spans = n.max(1);
+    }
+
+    pub fn write(&mut self, span: &Span) -> Result<()> {
+        if !self.in_tx {
+            self.store.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.in_tx = true;
+        }
+        let data = serde_json::to_string(span).map_err(|e| super::StoreError::Other(e.to_string()))?;
+        let hash = content_hash(&data);
+        let row = SpanRow::from_span(span);
+        let conn = &self.store.conn;
+        let inserted = {
+            let mut ins = conn.prepare_cached(
+                "INSERT OR IGNORE INTO spans(trace_id, span_id, parent_id, name, kind, start_ns, end_ns, status,
+                   model, provider, session_id, user_id, service, input_tokens, output_tokens, total_tokens,
+                   cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, cost_source, ttft_ns,
+                   tags, preview_in, preview_out, hash, source_id, data)
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)",
+            )?;
+            ins.execute(rusqlite::params![
+                span.trace_id,
+                span.span_id,
+                span.parent_id,
+                span.name,
+                span.kind.as_str(),
+                span.start_ns,
+                span.end_ns,
+                span.status.as_str(),
+                span.model,
+                span.provider,
+                span.session_id,
+                span.user_id,
+                span.service_name,
+                row.input,
+                row.output,
+                row.total,
+                row.cache_read,
+                row.cache_write,
+                row.reasoning,
+                row.cost,
+                row.cost_source,
+                span.ttft_ns,
+                row.tags,
+                row.preview_in,
+                row.preview_out,
+                hash,
+                self.source_id,
+                data
+            ])? == 1
+        };
+        let rowid;
+        if inserted {
+            self.stats.spans_new += 1;
+            rowid = Some(conn.last_insert_rowid());
+        } else {
+            self.stats.duplicates += 1;
+            let mut upd = conn.prepare_cached(
+                "UPDATE spans SET parent_id=?3, name=?4, kind=?5, start_ns=?6, end_ns=?7, status=?8, model=?9,
+                   provider=?10, session_id=?11, user_id=?12, service=?13, input_tokens=?14, output_tokens=?15,
+                   total_tokens=?16, cache_read_tokens=?17, cache_write_tokens=?18, reasoning_tokens=?19,
+                   cost_usd=?20, cost_source=?21, ttft_ns=?22, tags=?23, preview_in=?24, preview_out=?25,
+                   hash=?26, source_id=?27, data=?28
+                 WHERE trace_id=?1 AND span_id=?2 AND hash != ?26
+                 RETURNING id",
+            )?;
+            let mut rows = upd.query(rusqlite::params![
+                span.trace_id,
+                span.span_id,
+                span.parent_id,
+                span.name,
+                span.kind.as_str(),
+                span.start_ns,
+                span.end_ns,
+                span.status.as_str(),
+                span.model,
+                span.provider,
+                span.session_id,
+                span.user_id,
+                span.service_name,
+                row.input,
+                row.output,
+                row.total,
+                row.cache_read,
+                row.cache_write,
+                row.reasoning,
+                row.cost,
+                row.cost_source,
+                span.ttft_ns,
+                row.tags,
+                row.preview_in,
+                row.preview_out,
+                hash,
+                self.source_id,
+                data
+            ])?;
+            rowid = match rows.next()? {
+                Some(r) => Some(r.get::<_, i64>(0)?),
+                None => None,
+            };
+            if let Some(id) = rowid {
+                conn.prepare_cached("DELETE FROM span_fts WHERE rowid = ?1")?
+                    .execute([id])?;
+            }
+        }
+        if let Some(id) = rowid {
+            let text = fts_text(span);
+            if !text.is_empty() {
+                conn.prepare_cached("INSERT INTO span_fts(rowid, text) VALUES (?1, ?2)")?
+                    .execute(rusqlite::params![id, text])?;
+            }
+            if !self.touched.contains(&span.trace_id) {
+                self.touched.insert(span.trace_id.clone());
+            }
+        }
+        self.pending += 1;
+        Ok(())
+    }
+
+    /// Spans written since the last commit.
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+
+    /// Whether the open batch is big enough to commit.
+    pub fn batch_full(&self) -> bool {
+        self.pending >= self.batch_spans
+    }
+
+    /// Commits the open batch and refreshes the roll-ups of the traces it touched.
+    /// Returns the ids of those traces.
+    pub fn commit_batch(&mut self) -> Result<Vec<String>> {
+        if !self.in_tx {
+            return Ok(Vec::new());
+        }
+        let touched: Vec<String> = self.touched.drain().collect();
+        let new = rollup::refresh(&self.store.conn, &touched)?;
+        self.stats.traces_new += new;
+        for t in &touched {
+            self.all_touched.insert(t.clone());
+        }
+        self.store.conn.execute_batch("COMMIT")?;
+        self.in_tx = false;
+        self.pending = 0;
+        Ok(touched)
+    }
+
+    /// Commits what is left and records the source's counts.
+    pub fn finish(mut self, report: &crate::ingest::IngestReport) -> Result<WriteStats> {
+        self.commit_batch()?;
+        self.stats.traces_touched = self.all_touched.len() as u64;
+        let errors = serde_json::to_string(&report.bad_lines).unwrap_or_default();
+        self.store.conn.execute(
+            "UPDATE sources SET lines=?2, lines_ok=?3, lines_bad=?4, spans_new=?5, duplicates=?6, traces=?7,
+               complete=1, errors=?8 WHERE id=?1",
+            rusqlite::params![
+                self.source_id,
+                report.lines as i64,
+                report.lines_ok as i64,
+                report.bad_lines_total as i64,
+                self.stats.spans_new as i64,
+                self.stats.duplicates as i64,
+                self.stats.traces_touched as i64,
+                errors
+            ],
+        )?;
+        Ok(self.stats.clone())
+    }
+
+    /// Abandons the open batch (used by `--strict`). Earlier batches stay committed.
+    pub fn rollback(mut self) -> Result<()> {
+        if self.in_tx {
+            self.store.conn.execute_batch("ROLLBACK")?;
+            self.in_tx = false;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SpanWriter<'_> {
+    fn drop(&mut self) {
+        if self.in_tx {
+            let _ = self.store.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// Flat columns derived from a span for filtering and roll-ups.
+struct SpanRow {
+    input: Option<i64>,
+    output: Option<i64>,
+    total: Option<i64>,
+    cache_read: Option<i64>,
+    cache_write: Option<i64>,
+    reasoning: Option<i64>,
+    cost: Option<f64>,
+    cost_source: Option<&'static str>,
+    tags: Option<String>,
+    preview_in: Option<String>,
+    preview_out: Option<String>,
+}
+
+const PREVIEW_CHARS: usize = 240;
+
+impl SpanRow {
+    fn from_span(s: &Span) -> SpanRow {
+        let u = s.usage.as_ref();
+        SpanRow {
+            input: u.and_then(|u| u.input),
+            output: u.and_then(|u| u.output),
+            total: u.and_then(|u| u.total_or_sum()),
+            cache_read: u.and_then(|u| u.cache_read),
+            cache_write: u.and_then(|u| u.cache_write),
+            reasoning: u.and_then(|u| u.reasoning),
+            cost: s.cost.as_ref().and_then(|c| c.total),
+            cost_source: s.cost.as_ref().map(|c| c.source.as_str()),
+            tags: if s.tags.is_empty() {
+                None
+            } else {
+                serde_json::to_string(&s.tags).ok()
+            },
+            preview_in: preview_in(s).map(|t| truncate_chars(t.trim(), PREVIEW_CHARS)),
+            preview_out: preview_out(s).map(|t| truncate_chars(t.trim(), PREVIEW_CHARS)),
+        }
+    }
+}
+
+fn preview_in(s: &Span) -> Option<&str> {
+    if let Some(m) = s.last_user_message() {
+        return Some(m);
+    }
+    let raw = s.input.as_ref()?;
+    if raw.mime.as_deref() == Some("application/json") {
+        return None;
+    }
+    Some(raw.value.as_str())
+}
+
+fn preview_out(s: &Span) -> Option<&str> {
+    if let Some(m) = s
+        .output_messages
+        .iter()
+        .rev()
+        .find(|m| !m.content.is_empty())
+    {
+        return Some(m.content.as_str());
+    }
+    let raw = s.output.as_ref()?;
+    if raw.mime.as_deref() == Some("application/json") {
+        return None;
+    }
+    Some(raw.value.as_str())
+}
+
+/// Full-text index input: prompts and responses, capped so a huge payload cannot dominate.
+const FTS_MAX_BYTES: usize = 32 * 1024;
+
+fn fts_text(s: &Span) -> String {
+    let mut out = String::new();
+    let mut push = |t: &str| {
+        if out.len() >= FTS_MAX_BYTES || t.is_empty() {
+            return;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let room = FTS_MAX_BYTES - out.len();
+        out.push_str(crate::sanitize::truncate_bytes(t, room));
+    };
+    for m in s.input_messages.iter().chain(s.output_messages.iter()) {
+        push(&m.content);
+    }
+    if s.input_messages.is_empty()
+        && let Some(r) = &s.input
+    {
+        push(&r.value);
+    }
+    if s.output_messages.is_empty()
+        && let Some(r) = &s.output
+    {
+        push(&r.value);
+    }
+    out
+}
+
+fn content_hash(data: &str) -> i64 {
+    // DefaultHasher::new() uses fixed keys, so the value is stable across runs of one build;
+    // a change of hash function between builds only causes one harmless rewrite.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    data.hash(&mut h);
+    h.finish() as i64
+}
+
+pub fn now_ns() -> i64 {
+    chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+}
