@@ -14,3 +14,6 @@ pub mod timefilter;
 pub mod paths;
 pub mod display;
 pub mod cli;
+pub mod judge;
+pub mod metrics;
+pub mod tui;

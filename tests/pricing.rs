@@ -70,7 +70,12 @@ fn openai_cached_input() {
         ..usage(1000, 100)
     };
     let cost = book().compute("gpt-4o", Some("openai"), &u);
-    assert_cost(&cost, "gpt-4o", 600.0 * 2.5e-06 + 400.0 * 1.25e-06, 100.0 * 1e-05);
+    assert_cost(
+        &cost,
+        "gpt-4o",
+        600.0 * 2.5e-06 + 400.0 * 1.25e-06,
+        100.0 * 1e-05,
+    );
     assert_close(cost.total, 0.0030, "gpt-4o total");
 }
 
@@ -162,10 +167,20 @@ fn long_context_tier_gemini_2_5_pro() {
     // gemini-2.5-pro: in 1.25e-06 / out 1e-05; above 200k: in 2.5e-06 / out 1.5e-05,
     // cache read 1.25e-07 (2.5e-07 above 200k).
     let below = book().compute("gemini-2.5-pro", None, &usage(200_000, 1000));
-    assert_cost(&below, "gemini-2.5-pro", 200_000.0 * 1.25e-06, 1000.0 * 1e-05);
+    assert_cost(
+        &below,
+        "gemini-2.5-pro",
+        200_000.0 * 1.25e-06,
+        1000.0 * 1e-05,
+    );
 
     let above = book().compute("gemini-2.5-pro", None, &usage(250_000, 1000));
-    assert_cost(&above, "gemini-2.5-pro", 250_000.0 * 2.5e-06, 1000.0 * 1.5e-05);
+    assert_cost(
+        &above,
+        "gemini-2.5-pro",
+        250_000.0 * 2.5e-06,
+        1000.0 * 1.5e-05,
+    );
 
     let cached = Usage {
         cache_read: Some(100_000),
@@ -235,7 +250,10 @@ fn normalisation_ladder() {
         hit("gpt-4o-mini-2024-07-18", MatchStep::Exact)
     );
     assert_eq!(m("  GPT-4o ", None), hit("gpt-4o", MatchStep::Lowercase));
-    assert_eq!(m("openai/gpt-4o", None), hit("gpt-4o", MatchStep::StripPrefix));
+    assert_eq!(
+        m("openai/gpt-4o", None),
+        hit("gpt-4o", MatchStep::StripPrefix)
+    );
     assert_eq!(
         m("openrouter/openai/gpt-4o", None),
         hit("openrouter/openai/gpt-4o", MatchStep::Exact)
@@ -254,7 +272,10 @@ fn normalisation_ladder() {
     );
     assert_eq!(
         m("us.anthropic.claude-3-5-sonnet-20241022-v2:0", None),
-        hit("us.anthropic.claude-3-5-sonnet-20241022-v2:0", MatchStep::Exact)
+        hit(
+            "us.anthropic.claude-3-5-sonnet-20241022-v2:0",
+            MatchStep::Exact
+        )
     );
     assert_eq!(
         m("bedrock/us.anthropic.claude-3-5-sonnet-20241022-v2:0", None),
@@ -291,7 +312,10 @@ fn normalisation_ladder() {
             MatchStep::ProviderPrefix
         )
     );
-    assert_eq!(m("gpt-4o-2099-01-01", None), hit("gpt-4o", MatchStep::DateSuffix));
+    assert_eq!(
+        m("gpt-4o-2099-01-01", None),
+        hit("gpt-4o", MatchStep::DateSuffix)
+    );
     assert_eq!(m("gpt-4-0613", None), hit("gpt-4-0613", MatchStep::Exact));
     assert_eq!(m("o1-latest", None), hit("o1", MatchStep::Latest));
     // No undated key: newest dated one, deterministically.
@@ -434,7 +458,12 @@ output_cost_per_token = 2e-5
         ..usage(1000, 100)
     };
     let cost = b.compute("gpt-4o", None, &u);
-    assert_cost(&cost, "gpt-4o", 600.0 * 2.5e-06 + 400.0 * 1.25e-06, 100.0 * 2e-5);
+    assert_cost(
+        &cost,
+        "gpt-4o",
+        600.0 * 2.5e-06 + 400.0 * 1.25e-06,
+        100.0 * 2e-5,
+    );
     // The embedded book itself is untouched.
     assert_eq!(book().get("gpt-4o").map(|p| p.output), Some(1e-05));
 

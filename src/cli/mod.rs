@@ -3,8 +3,11 @@
 //! `import`, which hands files to the importer.
 
 mod import_cmd;
+mod judge_cmd;
 mod show_cmd;
-mod traces_cmd;
+mod stats_cmd;
+pub mod traces_cmd;
+mod tui_cmd;
 
 use crate::model::Verdict;
 use crate::store::{Store, TraceFilter};
@@ -113,6 +116,15 @@ session_id, user_id, models, span_count, input_tokens, output_tokens, total_toke
   trawl show 447afa24e1e7c76486d91e88ee5db67d
   trawl show 447afa24 --json | jq '.spans[] | select(.kind == \"llm\")'")]
     Show(ShowArgs),
+
+    /// Score traces with LLM-as-judge rules.
+    Judge(judge_cmd::JudgeArgs),
+
+    /// Quality, latency and cost over time.
+    Stats(stats_cmd::StatsArgs),
+
+    /// Alert checks for cron and CI (exit 1 when a threshold is breached).
+    Check(stats_cmd::CheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -237,6 +249,9 @@ pub fn run(cmd: Command, store: &StoreArg) -> Result<i32> {
         Command::Import(a) => import_cmd::run(&a, store),
         Command::Traces(a) => traces_cmd::run(&a, store),
         Command::Show(a) => show_cmd::run(&a, store),
+        Command::Judge(a) => judge_cmd::run(&a, store),
+        Command::Stats(a) => stats_cmd::run_stats(&a, store),
+        Command::Check(a) => stats_cmd::run_check(&a, store),
     }
 }
 
@@ -254,6 +269,5 @@ pub fn resolve_trace(store: &Store, id: &str) -> Result<String> {
 
 /// Opens the TUI on the given sources (or the default store).
 pub fn run_tui(cli: &Cli) -> Result<i32> {
-    let _ = cli;
-    bail!("the TUI is not built yet; use the subcommands (trawl --help)")
+    tui_cmd::run(cli)
 }

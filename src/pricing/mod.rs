@@ -437,10 +437,7 @@ impl PriceBook {
     fn newest_dated(&self, base: &str, prefixes: &[String]) -> Option<(&str, &Price)> {
         let scan = |stem: &str| -> Option<&String> {
             self.lower
-                .range::<str, _>((
-                    std::ops::Bound::Excluded(stem),
-                    std::ops::Bound::Unbounded,
-                ))
+                .range::<str, _>((std::ops::Bound::Excluded(stem), std::ops::Bound::Unbounded))
                 .take_while(|(k, _)| k.starts_with(stem))
                 .filter_map(|(k, v)| normalize::dated_variant_rank(stem, k).map(|r| (r, v)))
                 // max_by_key keeps the last maximum; ranks are distinct per stem anyway
@@ -449,11 +446,8 @@ impl PriceBook {
                 .max_by_key(|(r, _)| *r)
                 .map(|(_, v)| v)
         };
-        let key = scan(base).or_else(|| {
-            prefixes
-                .iter()
-                .find_map(|p| scan(&format!("{p}{base}")))
-        })?;
+        let key =
+            scan(base).or_else(|| prefixes.iter().find_map(|p| scan(&format!("{p}{base}"))))?;
         self.entries
             .get_key_value(key.as_str())
             .map(|(k, p)| (k.as_str(), p))
@@ -527,8 +521,7 @@ impl PriceBook {
         ] {
             if let Some(next) = strip(base) {
                 base = next;
-                if let Some(m) = found(self.try_name(base, &prefixes), MatchStep::BedrockRegion)
-                {
+                if let Some(m) = found(self.try_name(base, &prefixes), MatchStep::BedrockRegion) {
                     return Some(m);
                 }
             }
@@ -771,7 +764,10 @@ mod tests {
         assert!(b.get("img").is_none());
         assert!(b.get("noprice").is_none());
         assert_eq!(b.get("m").and_then(|p| p.provider.as_deref()), Some("x"));
-        let tiers = b.get("Big-Model").map(|p| p.tiers.clone()).unwrap_or_default();
+        let tiers = b
+            .get("Big-Model")
+            .map(|p| p.tiers.clone())
+            .unwrap_or_default();
         assert_eq!(tiers.len(), 2);
         assert_eq!(tiers[0].above, 200_000);
     }
@@ -790,19 +786,37 @@ mod tests {
             PriceBook::from_json(r#"{"a": {"input_cost_per_token": -1.0}}"#),
             Err(PricingError::InvalidEntry { .. })
         ));
-        assert!(matches!(PriceBook::from_json("{"), Err(PricingError::Json(_))));
+        assert!(matches!(
+            PriceBook::from_json("{"),
+            Err(PricingError::Json(_))
+        ));
     }
 
     #[test]
     fn ladder_steps() {
         let b = book();
         let step = |m: &str, p: Option<&str>| b.lookup(m, p).map(|x| (x.key, x.step));
-        assert_eq!(step("Big-Model", None), Some(("Big-Model", MatchStep::Exact)));
-        assert_eq!(step(" big-model ", None), Some(("Big-Model", MatchStep::Lowercase)));
-        assert_eq!(step("dep", Some("azure")), Some(("azure/dep", MatchStep::ProviderPrefix)));
+        assert_eq!(
+            step("Big-Model", None),
+            Some(("Big-Model", MatchStep::Exact))
+        );
+        assert_eq!(
+            step(" big-model ", None),
+            Some(("Big-Model", MatchStep::Lowercase))
+        );
+        assert_eq!(
+            step("dep", Some("azure")),
+            Some(("azure/dep", MatchStep::ProviderPrefix))
+        );
         assert_eq!(step("openai/m", None), Some(("m", MatchStep::StripPrefix)));
-        assert_eq!(step("fam", None), Some(("fam-20250101", MatchStep::DatedVariant)));
-        assert_eq!(step("m-2024-01-01", None), Some(("m", MatchStep::DateSuffix)));
+        assert_eq!(
+            step("fam", None),
+            Some(("fam-20250101", MatchStep::DatedVariant))
+        );
+        assert_eq!(
+            step("m-2024-01-01", None),
+            Some(("m", MatchStep::DateSuffix))
+        );
         assert_eq!(step("m-latest", None), Some(("m", MatchStep::Latest)));
         assert_eq!(step("", None), None);
         assert_eq!(step("dep", None), None);
@@ -821,7 +835,10 @@ mod tests {
             .unwrap_or((f64::NAN, f64::NAN))
         };
         let (i, o) = at(200_000);
-        assert!((i - 200_000.0 * 3e-6).abs() < 1e-12, "128k tier at exactly 200k");
+        assert!(
+            (i - 200_000.0 * 3e-6).abs() < 1e-12,
+            "128k tier at exactly 200k"
+        );
         assert!((o - 10.0 * 2e-6).abs() < 1e-12);
         let (i, o) = at(200_001);
         assert!((i - 200_001.0 * 5e-6).abs() < 1e-12);

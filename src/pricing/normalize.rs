@@ -149,9 +149,7 @@ pub fn strip_bedrock_vendor(name: &str) -> Option<&str> {
 /// `…-v1:0`, `…-v2:0`, `…-v1` → `…`. Bedrock appends a model version to every id.
 pub fn strip_bedrock_version(name: &str) -> Option<&str> {
     let without_colon = match name.rsplit_once(':') {
-        Some((head, tail)) if !tail.is_empty() && tail.bytes().all(|b| b.is_ascii_digit()) => {
-            head
-        }
+        Some((head, tail)) if !tail.is_empty() && tail.bytes().all(|b| b.is_ascii_digit()) => head,
         _ => name,
     };
     let (head, tail) = without_colon.rsplit_once("-v")?;
@@ -278,7 +276,10 @@ mod tests {
             v.and_then(strip_bedrock_version),
             Some("claude-3-5-sonnet-20241022")
         );
-        assert_eq!(strip_bedrock_version("claude-3-5-sonnet-v2"), Some("claude-3-5-sonnet"));
+        assert_eq!(
+            strip_bedrock_version("claude-3-5-sonnet-v2"),
+            Some("claude-3-5-sonnet")
+        );
         assert_eq!(strip_bedrock_version("gpt-4o"), None);
     }
 
@@ -297,7 +298,10 @@ mod tests {
         assert_eq!(strip_provider_prefix("openai/"), None);
         assert_eq!(provider_prefixes(Some("Azure")), vec!["azure/".to_string()]);
         assert_eq!(provider_prefixes(Some("openai")), Vec::<String>::new());
-        assert_eq!(provider_prefixes(Some("dashscope")), vec!["dashscope/".to_string()]);
+        assert_eq!(
+            provider_prefixes(Some("dashscope")),
+            vec!["dashscope/".to_string()]
+        );
         assert_eq!(provider_prefixes(None), Vec::<String>::new());
     }
 
@@ -324,7 +328,10 @@ mod tests {
 
     #[test]
     fn latest() {
-        assert_eq!(strip_latest("claude-3-5-sonnet-latest"), Some("claude-3-5-sonnet"));
+        assert_eq!(
+            strip_latest("claude-3-5-sonnet-latest"),
+            Some("claude-3-5-sonnet")
+        );
         assert_eq!(strip_latest("-latest"), None);
         assert_eq!(strip_latest("gpt-4o"), None);
     }
