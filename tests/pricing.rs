@@ -303,7 +303,14 @@ fn normalisation_ladder() {
     );
     assert_eq!(
         m("claude-sonnet-4-5@20250929", None),
-        hit("claude-sonnet-4-5", MatchStep::DateSuffix)
+        hit(
+            "vertex_ai/claude-sonnet-4-5@20250929",
+            MatchStep::ProviderPrefix
+        )
+    );
+    assert_eq!(
+        m("claude-opus-4-5@20991231", None),
+        hit("claude-opus-4-5", MatchStep::DateSuffix)
     );
     assert_eq!(
         m("claude-sonnet-4-5@20250929", Some("gcp.vertex_ai")),
@@ -339,6 +346,21 @@ fn normalisation_ladder() {
     assert_eq!(
         m("ft:gpt-4o-mini-2024-07-18:acme:support:abc123", None),
         hit("ft:gpt-4o-mini-2024-07-18", MatchStep::StripPrefix)
+    );
+    assert_eq!(
+        m("llama3.1:8b", Some("ollama")),
+        hit("ollama/llama3.1", MatchStep::Tag)
+    );
+    assert_eq!(
+        m("claude-3-5-sonnet-v2@20241022", None),
+        hit(
+            "vertex_ai/claude-3-5-sonnet-v2@20241022",
+            MatchStep::ProviderPrefix
+        )
+    );
+    assert_eq!(
+        m("mistral-large-latest", Some("mistral_ai")),
+        hit("mistral/mistral-large-latest", MatchStep::ProviderPrefix)
     );
     assert_eq!(m("my-finetune-xyz", None), None);
     assert_eq!(m("", None), None);

@@ -10,8 +10,8 @@
 use std::fmt;
 
 use base64::Engine as _;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 use crate::model::{Span, SpanEvent, StatusCode};
@@ -252,7 +252,9 @@ impl<T> IntoIterator for NullVec<T> {
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for NullVec<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(NullVec(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default()))
+        Ok(NullVec(
+            Option::<Vec<T>>::deserialize(d)?.unwrap_or_default(),
+        ))
     }
 }
 
@@ -542,7 +544,11 @@ impl<'de> Visitor<'de> for AnyValueVisitor {
                         .next_value::<Option<String>>()?
                         .map_or(Value::Null, Value::String)
                 }
-                AnyKey::Bool => out = m.next_value::<Option<bool>>()?.map_or(Value::Null, Value::Bool),
+                AnyKey::Bool => {
+                    out = m
+                        .next_value::<Option<bool>>()?
+                        .map_or(Value::Null, Value::Bool)
+                }
                 AnyKey::Int => out = m.next_value::<IntValue>()?.0,
                 AnyKey::Double => out = m.next_value::<DoubleValue>()?.0,
                 AnyKey::Bytes => {

@@ -73,7 +73,10 @@ pub fn apply_attributes(span: &mut Span, attrs: &Map<String, Value>) {
     .and_then(|(v, c)| Some((as_string(v)?, c)));
     let request_model = first(
         attrs,
-        &[("llm.request.model_name", OI), ("gen_ai.request.model", GEN)],
+        &[
+            ("llm.request.model_name", OI),
+            ("gen_ai.request.model", GEN),
+        ],
     )
     .and_then(|(v, c)| Some((as_string(v)?, c)))
     .or_else(|| {
@@ -451,16 +454,12 @@ fn usage(attrs: &Map<String, Value>) -> Option<(Usage, Conv)> {
         ("gen_ai.usage.reasoning.output_tokens", GEN),
         ("llm.usage.reasoning_tokens", LEG),
     ]);
-    let conv = [input, output, total]
-        .iter()
-        .flatten()
-        .map(|x| x.1)
-        .min()?;
+    let conv = [input, output, total].iter().flatten().map(|x| x.1).min()?;
     let input = input.map(|x| x.0);
     let output = output.map(|x| x.0);
     let total = total.map(|x| x.0).or(match (input, output) {
         (None, None) => None,
-        (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+        (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
     });
     Some((
         Usage {
@@ -816,19 +815,23 @@ fn apply_parts(msg: &mut Message, parts: &[Value]) {
                     .or_else(|| get(part, "image_url"))
                     .or_else(|| get(part, "url"))
                     .and_then(as_string);
-                push_text(&mut msg.content, &media_placeholder("image", url.as_deref()));
+                push_text(
+                    &mut msg.content,
+                    &media_placeholder("image", url.as_deref()),
+                );
             }
             "uri" => {
                 let modality = get(part, "modality")
                     .and_then(as_string)
                     .unwrap_or_else(|| "file".to_string());
                 let uri = get(part, "uri").and_then(as_string);
-                push_text(&mut msg.content, &media_placeholder(&modality, uri.as_deref()));
+                push_text(
+                    &mut msg.content,
+                    &media_placeholder(&modality, uri.as_deref()),
+                );
             }
             "file" => {
-                let id = get(part, "file_id")
-                    .and_then(as_string)
-                    .unwrap_or_default();
+                let id = get(part, "file_id").and_then(as_string).unwrap_or_default();
                 push_text(&mut msg.content, &format!("[file {id}]"));
             }
             "server_tool_call" => {
@@ -842,7 +845,10 @@ fn apply_parts(msg: &mut Message, parts: &[Value]) {
                 let url = get(part, "audio.audio.url")
                     .or_else(|| get(part, "url"))
                     .and_then(as_string);
-                push_text(&mut msg.content, &media_placeholder("audio", url.as_deref()));
+                push_text(
+                    &mut msg.content,
+                    &media_placeholder("audio", url.as_deref()),
+                );
             }
             other => match text_of(part) {
                 Some(t) => push_text(&mut msg.content, &t),
@@ -900,18 +906,17 @@ fn base64_decoded_len(s: &str) -> usize {
 
 fn trim_id(s: String) -> String {
     let t = s.trim();
-    if t.len() == s.len() {
-        s
-    } else {
-        t.to_string()
-    }
+    if t.len() == s.len() { s } else { t.to_string() }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Documents, reranker, tool.
 
 fn documents(attrs: &Map<String, Value>, prefix: &str) -> Vec<Document> {
-    list(attrs, prefix).iter().filter_map(document_from).collect()
+    list(attrs, prefix)
+        .iter()
+        .filter_map(document_from)
+        .collect()
 }
 
 fn document_from(item: &Value) -> Option<Document> {
@@ -1051,12 +1056,8 @@ fn metadata(attrs: &Map<String, Value>) -> Option<Value> {
 
 /// The first present (non-null, non-empty) value among `keys`, with its convention.
 fn first<'a>(attrs: &'a Map<String, Value>, keys: &[(&str, Conv)]) -> Option<(&'a Value, Conv)> {
-    keys.iter().find_map(|(k, c)| {
-        attrs
-            .get(*k)
-            .filter(|v| is_present(v))
-            .map(|v| (v, *c))
-    })
+    keys.iter()
+        .find_map(|(k, c)| attrs.get(*k).filter(|v| is_present(v)).map(|v| (v, *c)))
 }
 
 fn present(attrs: &Map<String, Value>, key: &str) -> bool {
@@ -1149,7 +1150,9 @@ fn parse_json_text(s: &str) -> Option<Value> {
         Ok(Value::String(inner)) => {
             let it = inner.trim();
             if it.starts_with('{') || it.starts_with('[') {
-                serde_json::from_str::<Value>(it).ok().or(Some(Value::String(inner)))
+                serde_json::from_str::<Value>(it)
+                    .ok()
+                    .or(Some(Value::String(inner)))
             } else {
                 Some(Value::String(inner))
             }
@@ -1181,9 +1184,7 @@ fn list(attrs: &Map<String, Value>, prefix: &str) -> Vec<Value> {
                 items.entry(i).or_insert_with(|| v.clone());
             }
             Some(t) => {
-                let slot = items
-                    .entry(i)
-                    .or_insert_with(|| Value::Object(Map::new()));
+                let slot = items.entry(i).or_insert_with(|| Value::Object(Map::new()));
                 insert_path(slot, t, v.clone());
             }
         }
@@ -1462,7 +1463,10 @@ mod tests {
         assert_eq!(s.cost.as_ref().unwrap().total, Some(0.00066));
         assert_eq!(s.cost.as_ref().unwrap().source, CostSource::Reported);
         assert_eq!(s.input_messages.len(), 2, "sparse indices keep order");
-        assert_eq!(s.input_messages[1].content, "23*87?\n[image: https://x/y.png]");
+        assert_eq!(
+            s.input_messages[1].content,
+            "23*87?\n[image: https://x/y.png]"
+        );
         let tc = &s.output_messages[0].tool_calls[0];
         assert_eq!(tc.id.as_deref(), Some("call_1"));
         assert_eq!(tc.name, "multiply");
@@ -1495,15 +1499,24 @@ mod tests {
         assert_eq!(s.session_id.as_deref(), Some("s-42"));
         assert_eq!(s.input_messages[0].role, "system");
         assert_eq!(s.input_messages[0].content, "be brief");
-        assert_eq!(s.input_messages[1].content, "Weather?\n[image/png blob, 12 B]");
-        assert_eq!(s.input_messages[2].tool_calls[0].arguments.as_deref(), Some("{\"location\":\"Paris\"}"));
+        assert_eq!(
+            s.input_messages[1].content,
+            "Weather?\n[image/png blob, 12 B]"
+        );
+        assert_eq!(
+            s.input_messages[2].tool_calls[0].arguments.as_deref(),
+            Some("{\"location\":\"Paris\"}")
+        );
         assert_eq!(s.input_messages[3].tool_call_id.as_deref(), Some("call_1"));
         assert_eq!(s.input_messages[3].content, "rainy");
         assert_eq!(s.output_messages[0].reasoning.as_deref(), Some("hmm"));
         assert_eq!(s.output_messages[0].content, "Rainy.");
         assert_eq!(s.output_messages[0].finish_reason.as_deref(), Some("stop"));
         let u = s.usage.unwrap();
-        assert_eq!((u.input, u.output, u.total, u.reasoning), (Some(229), Some(21), Some(250), Some(5)));
+        assert_eq!(
+            (u.input, u.output, u.total, u.reasoning),
+            (Some(229), Some(21), Some(250), Some(5))
+        );
     }
 
     #[test]
@@ -1522,11 +1535,17 @@ mod tests {
         assert_eq!(s.convention.as_deref(), Some("openllmetry"));
         assert_eq!(s.input_messages[0].content, "hi\n[image/png blob, 3 B]");
         assert_eq!(s.output_messages[0].tool_calls[0].name, "f");
-        assert_eq!(s.output_messages[0].finish_reason.as_deref(), Some("tool_calls"));
+        assert_eq!(
+            s.output_messages[0].finish_reason.as_deref(),
+            Some("tool_calls")
+        );
         assert_eq!(s.usage.unwrap().total, Some(13));
         assert_eq!(s.session_id.as_deref(), Some("sess"));
         assert_eq!(s.user_id.as_deref(), Some("u1"));
-        assert_eq!(s.metadata, Some(json!({"session_id": "sess", "user_id": "u1"})));
+        assert_eq!(
+            s.metadata,
+            Some(json!({"session_id": "sess", "user_id": "u1"}))
+        );
     }
 
     #[test]
@@ -1543,8 +1562,16 @@ mod tests {
         s.events = vec![
             ev("gen_ai.system.message", 1, json!({"content": "sys"})),
             ev("gen_ai.user.message", 2, json!({"content": "hi"})),
-            ev("gen_ai.tool.message", 3, json!({"content": "42", "id": " c1 "})),
-            ev("gen_ai.choice", 4, json!({"body": "{\"index\":0,\"finish_reason\":\"stop\",\"message\":{\"content\":\"done\"}}"})),
+            ev(
+                "gen_ai.tool.message",
+                3,
+                json!({"content": "42", "id": " c1 "}),
+            ),
+            ev(
+                "gen_ai.choice",
+                4,
+                json!({"body": "{\"index\":0,\"finish_reason\":\"stop\",\"message\":{\"content\":\"done\"}}"}),
+            ),
             ev("First Token Stream Event", 1_500, json!({})),
         ];
         apply_events(&mut s);
@@ -1557,11 +1584,21 @@ mod tests {
         assert_eq!(s.ttft_ns, Some(500));
         assert_eq!(s.convention.as_deref(), Some("genai"));
 
-        let mut s = Span::default();
-        s.events = vec![
-            ev("gen_ai.content.prompt", 1, json!({"gen_ai.prompt": "[{'role': 'user', 'content': \"it's me\"}]"})),
-            ev("gen_ai.content.completion", 2, json!({"gen_ai.completion": "[{\"role\":\"assistant\",\"content\":\"hello\"}]"})),
-        ];
+        let mut s = Span {
+            events: vec![
+                ev(
+                    "gen_ai.content.prompt",
+                    1,
+                    json!({"gen_ai.prompt": "[{'role': 'user', 'content': \"it's me\"}]"}),
+                ),
+                ev(
+                    "gen_ai.content.completion",
+                    2,
+                    json!({"gen_ai.completion": "[{\"role\":\"assistant\",\"content\":\"hello\"}]"}),
+                ),
+            ],
+            ..Span::default()
+        };
         apply_events(&mut s);
         assert_eq!(s.input_messages[0].content, "it's me");
         assert_eq!(s.output_messages[0].content, "hello");
@@ -1570,10 +1607,22 @@ mod tests {
     #[test]
     fn kinds_by_ladder() {
         let k = |v: Value| span_from(v).kind;
-        assert_eq!(k(json!({"gen_ai.operation.name": "embeddings"})), SpanKind::Embedding);
-        assert_eq!(k(json!({"gen_ai.operation.name": "execute_tool"})), SpanKind::Tool);
-        assert_eq!(k(json!({"gen_ai.operation.name": "invoke_agent"})), SpanKind::Agent);
-        assert_eq!(k(json!({"traceloop.span.kind": "workflow"})), SpanKind::Chain);
+        assert_eq!(
+            k(json!({"gen_ai.operation.name": "embeddings"})),
+            SpanKind::Embedding
+        );
+        assert_eq!(
+            k(json!({"gen_ai.operation.name": "execute_tool"})),
+            SpanKind::Tool
+        );
+        assert_eq!(
+            k(json!({"gen_ai.operation.name": "invoke_agent"})),
+            SpanKind::Agent
+        );
+        assert_eq!(
+            k(json!({"traceloop.span.kind": "workflow"})),
+            SpanKind::Chain
+        );
         assert_eq!(k(json!({"gen_ai.usage.input_tokens": 3})), SpanKind::Llm);
         assert_eq!(k(json!({"http.method": "GET"})), SpanKind::Span);
         assert_eq!(
@@ -1609,7 +1658,11 @@ mod tests {
         let ids = |p: &str| -> Vec<String> {
             list(&a, p)
                 .iter()
-                .filter_map(|v| get(v, "id").or_else(|| get(v, "document.id")).and_then(as_string))
+                .filter_map(|v| {
+                    get(v, "id")
+                        .or_else(|| get(v, "document.id"))
+                        .and_then(as_string)
+                })
                 .collect()
         };
         assert_eq!(ids("x"), vec!["7", "b"]);

@@ -1,1 +1,20 @@
-//! (being written)
+//! Metrics over time (`trawl stats`, the TUI metrics view) and alert checks (`trawl check`).
+//!
+//! All aggregation happens in SQLite; see [`percentile`] for how exact nearest-rank
+//! percentiles are computed without loading every row.
+//!
+//! For the TUI:
+//! - [`compute_stats`] gives one [`BucketStats`] per bucket (and group), oldest first, each with
+//!   its [`Change`] against the previous bucket and its `[start_ns, end_ns)` for opening the
+//!   trace list filtered to it.
+//! - [`parse_expr`] and [`evaluate`] run checks over a [`CheckWindow`].
+
+pub mod buckets;
+pub mod check;
+pub mod percentile;
+pub mod stats;
+
+pub use buckets::{Bucket, GroupBy, NO_GROUP, parse_tz};
+pub use check::{CheckExpr, CheckResult, CheckWindow, Metric, Op, ParseError, Series, evaluate, parse_expr};
+pub use percentile::{nearest_rank, percentile_of};
+pub use stats::{BucketStats, Change, RuleChange, RuleStats, compute_stats};

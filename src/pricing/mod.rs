@@ -24,7 +24,8 @@
 //!    `global.`), then the `anthropic.` vendor prefix, then the `-v1:0`/`-v2:0` version suffix.
 //! 6. [`MatchStep::DateSuffix`]: `-2024-08-06`, `-20250929`, `@20250929`, `-0613` removed.
 //! 7. [`MatchStep::Latest`]: `-latest` removed.
-//! 8. [`MatchStep::DatedVariant`]: an undated name matched to its newest dated key
+//! 8. [`MatchStep::Tag`]: an Ollama-style `:tag` removed (`llama3.1:8b` → `llama3.1`).
+//! 9. [`MatchStep::DatedVariant`]: an undated name matched to its newest dated key
 //!    (`claude-3-5-sonnet` → `claude-3-5-sonnet-20241022`).
 //!
 //! From step 4 on, every form is tried bare first and then with the provider prefixes. No match
@@ -38,9 +39,9 @@
 //! and writes, Gemini's `candidatesTokenCount` excludes thoughts) are normalised by the ingest
 //! adapters before usage reaches this module, so nothing here adds a bucket twice:
 //!
-//! - input cost = (input − cache_read − cache_write, clamped at 0) × input rate
-//!   + cache_read × cache-read rate + cache_write × cache-write rate (each falls back to the
-//!   input rate when the table has none);
+//! - input cost = (input − cache_read − cache_write, clamped at 0) × input rate,
+//!   plus cache_read × cache-read rate, plus cache_write × cache-write rate (each falls back to
+//!   the input rate when the table has none);
 //! - output cost = (output − reasoning) × output rate + reasoning × reasoning rate when the table
 //!   has a reasoning rate, else output × output rate;
 //! - long-context tiers (`*_above_200k_tokens`, `*_above_128k_tokens`) are chosen per request by
@@ -149,6 +150,7 @@ pub enum MatchStep {
     BedrockRegion,
     DateSuffix,
     Latest,
+    Tag,
     DatedVariant,
 }
 
@@ -162,6 +164,7 @@ impl MatchStep {
             MatchStep::BedrockRegion => "bedrock-region",
             MatchStep::DateSuffix => "date-suffix",
             MatchStep::Latest => "latest",
+            MatchStep::Tag => "tag",
             MatchStep::DatedVariant => "dated-variant",
         }
     }
@@ -277,7 +280,7 @@ impl RawEntry {
                 cache_write: None,
             },
         );
-        p.tiers.sort_by(|a, b| b.above.cmp(&a.above));
+        p.tiers.sort_by_key(|t| std::cmp::Reverse(t.above));
         p
     }
 
@@ -473,7 +476,12 @@ impl PriceBook {
         if let Some(m) = found(self.get_lower(&lower), MatchStep::Lowercase) {
             return Some(m);
         }
-        let prefixes = normalize::provider_prefixes(provider);
+        let mut prefixes = normalize::provider_prefixes(provider);
+        // `model@version` is Vertex AI's spelling, so its keys are worth trying even when the
+        // span did not name the provider.
+        if lower.contains('@') && !prefixes.iter().any(|p| p == "vertex_ai/") {
+            prefixes.push("vertex_ai/".to_string());
+        }
         if let Some(m) = found(
             prefixes
                 .iter()
@@ -543,7 +551,15 @@ impl PriceBook {
             }
         }
 
-        // Step 8: an undated name priced by its newest dated entry.
+        // Step 8: a local-runtime tag (`llama3.1:8b`, `qwen3:latest`).
+        if let Some(next) = normalize::strip_tag(base) {
+            base = next;
+            if let Some(m) = found(self.try_name(base, &prefixes), MatchStep::Tag) {
+                return Some(m);
+            }
+        }
+
+        // Step 9: an undated name priced by its newest dated entry.
         found(self.newest_dated(base, &prefixes), MatchStep::DatedVariant)
     }
 

@@ -187,6 +187,13 @@ pub fn strip_latest(name: &str) -> Option<&str> {
         .filter(|h| !h.is_empty())
 }
 
+/// `llama3.1:8b` → `llama3.1`: local runtimes (Ollama, LM Studio) tag model sizes and
+/// quantisations after a colon, while the table mostly prices the untagged name.
+pub fn strip_tag(name: &str) -> Option<&str> {
+    let (head, tag) = name.rsplit_once(':')?;
+    (!head.is_empty() && !tag.is_empty() && head != "ft").then_some(head)
+}
+
 /// If `key` is `base` plus a date suffix, returns a sortable rank of that date: full dates
 /// (`YYYYMMDD`) rank above OpenAI's yearless `MMDD` forms, and later dates above earlier ones.
 pub fn dated_variant_rank(base: &str, key: &str) -> Option<(u8, u32)> {
@@ -324,6 +331,13 @@ mod tests {
         assert_eq!(dated_variant_rank("gpt-4", "gpt-4-0613"), Some((0, 613)));
         assert_eq!(dated_variant_rank("gpt-4", "gpt-4-turbo"), None);
         assert_eq!(dated_variant_rank("gpt-4", "gpt-4"), None);
+    }
+
+    #[test]
+    fn tags() {
+        assert_eq!(strip_tag("llama3.1:8b"), Some("llama3.1"));
+        assert_eq!(strip_tag("llama3.1"), None);
+        assert_eq!(strip_tag("ft:gpt-4o"), None);
     }
 
     #[test]

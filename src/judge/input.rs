@@ -1,0 +1,166 @@
+//! What the judge sees, extracted from a trace's spans: the question, the final answer, the
+//! retrieved documents, the tool calls and the conversation.
+
+use crate::model::{Message, Span, SpanKind};
+
+/// A retrieved document as shown to the judge.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DocInput {
+    pub id: Option<String>,
+    pub content: String,
+}
+
+/// One tool call and its result.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ToolInput {
+    pub name: String,
+    pub arguments: Option<String>,
+    pub result: Option<String>,
+    pub error: Option<String>,
+}
+
+/// The judge's view of one trace (or one LLM span of it).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JudgeInput {
+    pub trace_id: String,
+    /// Set for span-target rules.
+    pub span_id: Option<String>,
+    pub last_user_message: Option<String>,
+    pub final_answer: Option<String>,
+    pub documents: Vec<DocInput>,
+    pub tools: Vec<ToolInput>,
+    pub conversation: Vec<Message>,
+}
+
+/// Builds the trace-level input. Spans come in start order (as `Store::trace_spans` returns them).
+pub fn trace_input(trace_id: &str, spans: &[Span]) -> JudgeInput {
+    let root = spans
+        .iter()
+        .find(|s| s.parent_id.is_none())
+        .or_else(|| spans.first());
+    let last_llm = spans.iter().rev().find(|s| s.kind == SpanKind::Llm);
+
+    // The root's plain-text input is what the user typed; an LLM span's last user message is
+    // often the question wrapped in retrieved context, which the judge sees separately.
+    let root_text_input = root.and_then(|r| r.input.as_ref()).and_then(|v| plain_text(&v.value, v.mime.as_deref()));
+    let last_user_message = root_text_input
+        .clone()
+        .or_else(|| last_llm.and_then(|s| s.last_user_message()).map(str::to_string))
+        .or_else(|| root.and_then(|r| r.input.as_ref()).map(|v| v.value.clone()))
+        .filter(|s| !s.trim().is_empty());
+
+    let root_text_output = root
+        .and_then(|r| r.output.as_ref())
+        .and_then(|v| plain_text(&v.value, v.mime.as_deref()));
+    let final_answer = root_text_output
+        .or_else(|| last_llm.and_then(last_assistant_text))
+        .or_else(|| root.and_then(|r| r.output.as_ref()).map(|v| v.value.clone()))
+        .filter(|s| !s.trim().is_empty());
+
+    let mut conversation: Vec<Message> = last_llm.map(|s| s.input_messages.clone()).unwrap_or_default();
+    if let Some(s) = last_llm {
+        conversation.extend(s.output_messages.iter().cloned());
+    }
+
+    JudgeInput {
+        trace_id: trace_id.to_string(),
+        span_id: None,
+        last_user_message,
+        final_answer,
+        documents: documents(spans),
+        tools: tools(spans),
+        conversation,
+    }
+}
+
+/// Builds the input for one LLM span: its own messages, with the trace's documents and tools.
+pub fn span_input(trace_id: &str, spans: &[Span], span: &Span) -> JudgeInput {
+    let mut conversation = span.input_messages.clone();
+    conversation.extend(span.output_messages.iter().cloned());
+    JudgeInput {
+        trace_id: trace_id.to_string(),
+        span_id: Some(span.span_id.clone()),
+        last_user_message: span
+            .last_user_message()
+            .map(str::to_string)
+            .or_else(|| span.input.as_ref().map(|v| v.value.clone()))
+            .filter(|s| !s.trim().is_empty()),
+        final_answer: last_assistant_text(span)
+            .or_else(|| span.output.as_ref().map(|v| v.value.clone()))
+            .filter(|s| !s.trim().is_empty()),
+        // Only what the model could have seen: spans that started before it.
+        documents: documents(spans.iter().filter(|s| s.start_ns <= span.start_ns).cloned().collect::<Vec<_>>().as_slice()),
+        tools: tools(spans.iter().filter(|s| s.start_ns <= span.start_ns).cloned().collect::<Vec<_>>().as_slice()),
+        conversation,
+    }
+}
+
+fn last_assistant_text(s: &Span) -> Option<String> {
+    s.output_messages
+        .iter()
+        .rev()
+        .find(|m| !m.content.trim().is_empty())
+        .map(|m| m.content.clone())
+}
+
+/// Text that is not a JSON document (a JSON input is a raw request body, not what was typed).
+fn plain_text(v: &str, mime: Option<&str>) -> Option<String> {
+    let t = v.trim();
+    if t.is_empty() || mime.is_some_and(|m| m.contains("json")) {
+        return None;
+    }
+    if (t.starts_with('{') || t.starts_with('[')) && serde_json::from_str::<serde_json::Value>(t).is_ok() {
+        return None;
+    }
+    Some(v.to_string())
+}
+
+/// Documents of RETRIEVER and RERANKER spans, deduplicated by id (a reranker repeats what the
+/// retriever found; the reranked order wins because it is what the model was given).
+fn documents(spans: &[Span]) -> Vec<DocInput> {
+    let mut out: Vec<DocInput> = Vec::new();
+    let rerank: Vec<&Span> = spans.iter().filter(|s| s.kind == SpanKind::Reranker).collect();
+    let retr: Vec<&Span> = spans.iter().filter(|s| s.kind == SpanKind::Retriever).collect();
+    for s in rerank.iter().chain(retr.iter()) {
+        let docs = s
+            .reranker
+            .as_ref()
+            .filter(|r| !r.output_documents.is_empty())
+            .map(|r| r.output_documents.as_slice())
+            .unwrap_or(s.documents.as_slice());
+        for d in docs {
+            let content = d.content.clone().unwrap_or_default();
+            let dup = out.iter().any(|o| match (&o.id, &d.id) {
+                (Some(a), Some(b)) => a == b,
+                _ => o.content == content,
+            });
+            if !dup {
+                out.push(DocInput {
+                    id: d.id.clone(),
+                    content,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn tools(spans: &[Span]) -> Vec<ToolInput> {
+    spans
+        .iter()
+        .filter(|s| s.kind == SpanKind::Tool)
+        .map(|s| {
+            let t = s.tool.clone().unwrap_or_default();
+            ToolInput {
+                name: t.name.unwrap_or_else(|| s.name.clone()),
+                arguments: t.arguments.or_else(|| s.input.as_ref().map(|v| v.value.clone())),
+                result: t.result.or_else(|| s.output.as_ref().map(|v| v.value.clone())),
+                error: if s.is_error() {
+                    Some(s.status_message.clone().unwrap_or_else(|| "error".into()))
+                } else {
+                    None
+                },
+            }
+        })
+        .collect()
+}

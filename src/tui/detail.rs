@@ -1,0 +1,338 @@
+//! Precomputes the span detail tabs as plain lines when a span or tab is opened, so drawing is
+//! only layout (no JSON work per frame).
+
+use super::state::{DetailLine, LineKind, Tab, TraceState};
+use super::text::{block, cell, thousands};
+use crate::display;
+use crate::model::{CostSource, Message, Span, Usage};
+use LineKind as L;
+
+const FOLDED_VALUE: usize = 100;
+const MAX_SHARE_ROWS: usize = 60;
+
+pub fn build(t: &TraceState) -> Vec<DetailLine> {
+    let Some(span) = t.selected_span() else {
+        return vec![DetailLine::new(L::Dim, "no span selected")];
+    };
+    let mut out = Vec::new();
+    match t.tab {
+        Tab::Messages => messages(span, &mut out),
+        Tab::Documents => documents(span, &mut out),
+        Tab::Attributes => attributes(span, t.unfold, &mut out),
+        Tab::Cost => cost(span, t, &mut out),
+    }
+    if out.is_empty() {
+        out.push(DetailLine::new(L::Dim, "(nothing here for this span)"));
+    }
+    out
+}
+
+fn push_text(out: &mut Vec<DetailLine>, kind: LineKind, s: &str) {
+    for line in block(s).split('\n') {
+        out.push(DetailLine::new(kind, format!("  {line}")));
+    }
+}
+
+fn messages(s: &Span, out: &mut Vec<DetailLine>) {
+    if let Some(m) = &s.model {
+        let mut line = format!("model {}", cell(m));
+        if let Some(p) = &s.provider {
+            line.push_str(&format!(" · provider {}", cell(p)));
+        }
+        if let Some(r) = s.request_model.as_ref().filter(|r| Some(*r) != s.model.as_ref()) {
+            line.push_str(&format!(" · requested {}", cell(r)));
+        }
+        out.push(DetailLine::new(L::Heading, line));
+    }
+    if let Some(p) = &s.invocation_params {
+        out.push(DetailLine::new(L::Dim, format!("params {}", cell(&p.to_string()))));
+    }
+    if let Some(ttft) = s.ttft_ns {
+        out.push(DetailLine::new(
+            L::Dim,
+            format!("time to first token {}", display::duration_ns(ttft)),
+        ));
+    }
+    if !s.input_messages.is_empty() {
+        out.push(DetailLine::new(L::Heading, "── input messages ──"));
+        for m in &s.input_messages {
+            message(m, out);
+        }
+    }
+    if !s.output_messages.is_empty() {
+        out.push(DetailLine::new(L::Heading, "── output messages ──"));
+        for m in &s.output_messages {
+            message(m, out);
+        }
+    }
+    if let Some(tool) = &s.tool {
+        out.push(DetailLine::new(
+            L::Heading,
+            format!("── tool {} ──", cell(tool.name.as_deref().unwrap_or("?"))),
+        ));
+        if let Some(d) = &tool.description {
+            push_text(out, L::Dim, d);
+        }
+        if let Some(a) = &tool.arguments {
+            out.push(DetailLine::new(L::Role, "arguments"));
+            push_text(out, L::Body, a);
+        }
+        if let Some(r) = &tool.result {
+            out.push(DetailLine::new(L::Role, "result"));
+            push_text(out, L::Body, r);
+        }
+    }
+    if s.input_messages.is_empty() && s.output_messages.is_empty() {
+        if let Some(i) = &s.input {
+            out.push(DetailLine::new(L::Heading, "── input ──"));
+            push_text(out, L::Body, &i.value);
+        }
+        if let Some(o) = &s.output {
+            out.push(DetailLine::new(L::Heading, "── output ──"));
+            push_text(out, L::Body, &o.value);
+        }
+    }
+    if s.is_error() || !s.events.is_empty() {
+        out.push(DetailLine::new(L::Heading, "── status and events ──"));
+    }
+    if s.is_error() {
+        out.push(DetailLine::new(
+            L::Error,
+            format!("✗ error: {}", cell(s.status_message.as_deref().unwrap_or(""))),
+        ));
+    }
+    for e in &s.events {
+        let at = e.time_ns.saturating_sub(s.start_ns);
+        let kind = if e.name == "exception" { L::Error } else { L::Role };
+        out.push(DetailLine::new(
+            kind,
+            format!("+{} {}", display::duration_ns(at), cell(&e.name)),
+        ));
+        for (k, v) in &e.attributes {
+            let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+            out.push(DetailLine::new(L::Dim, format!("  {}:", cell(k))));
+            push_text(out, L::Body, &v);
+        }
+    }
+}
+
+fn message(m: &Message, out: &mut Vec<DetailLine>) {
+    let mut label = format!("[{}]", cell(&m.role));
+    if let Some(n) = &m.name {
+        label.push_str(&format!(" {}", cell(n)));
+    }
+    if let Some(id) = &m.tool_call_id {
+        label.push_str(&format!(" ← result of {}", cell(id)));
+    }
+    if let Some(f) = &m.finish_reason {
+        label.push_str(&format!(" (finish: {})", cell(f)));
+    }
+    out.push(DetailLine::new(L::Role, label));
+    if let Some(r) = &m.reasoning {
+        out.push(DetailLine::new(L::Dim, "  reasoning:"));
+        push_text(out, L::Dim, r);
+    }
+    if !m.content.is_empty() {
+        push_text(out, L::Body, &m.content);
+    }
+    for c in &m.tool_calls {
+        out.push(DetailLine::new(
+            L::Role,
+            format!(
+                "  → tool call {}({}){}",
+                cell(&c.name),
+                cell(c.arguments.as_deref().unwrap_or("")),
+                c.id.as_deref().map(|i| format!(" [{}]", cell(i))).unwrap_or_default()
+            ),
+        ));
+    }
+}
+
+fn documents(s: &Span, out: &mut Vec<DetailLine>) {
+    let docs = |title: &str, list: &[crate::model::Document], out: &mut Vec<DetailLine>| {
+        if list.is_empty() {
+            return;
+        }
+        out.push(DetailLine::new(L::Heading, format!("── {title} ({}) ──", list.len())));
+        for (i, d) in list.iter().enumerate() {
+            let score = d.score.map(|v| format!(" score {v:.3}")).unwrap_or_default();
+            out.push(DetailLine::new(
+                L::Role,
+                format!(
+                    "#{} id {}{score}",
+                    i + 1,
+                    cell(d.id.as_deref().unwrap_or("?"))
+                ),
+            ));
+            if let Some(c) = &d.content {
+                push_text(out, L::Body, c);
+            }
+            if let Some(m) = &d.metadata {
+                out.push(DetailLine::new(L::Dim, format!("  metadata {}", cell(&m.to_string()))));
+            }
+        }
+    };
+    docs("retrieved documents", &s.documents, out);
+    if let Some(r) = &s.reranker {
+        if let Some(q) = &r.query {
+            out.push(DetailLine::new(L::Heading, format!("rerank query: {}", cell(q))));
+        }
+        docs("reranker input", &r.input_documents, out);
+        docs("reranker output", &r.output_documents, out);
+    }
+    if out.is_empty() {
+        out.push(DetailLine::new(L::Dim, "(no documents on this span)"));
+    }
+}
+
+fn attributes(s: &Span, unfold: bool, out: &mut Vec<DetailLine>) {
+    let hint = if unfold { "z folds" } else { "folded; z shows pretty JSON" };
+    out.push(DetailLine::new(
+        L::Heading,
+        format!("── attributes ({}) · {hint} ──", s.attributes.len()),
+    ));
+    if unfold {
+        let pretty = serde_json::to_string_pretty(&s.attributes).unwrap_or_default();
+        push_text(out, L::Body, &pretty);
+    } else {
+        for (k, v) in &s.attributes {
+            let v = crate::sanitize::truncate_chars(&cell(&v.to_string()), FOLDED_VALUE);
+            out.push(DetailLine::new(L::Body, format!("  {} = {v}", cell(k))));
+        }
+    }
+    if !s.resource.is_empty() {
+        out.push(DetailLine::new(L::Heading, "── resource ──"));
+        for (k, v) in &s.resource {
+            let v = crate::sanitize::truncate_chars(&cell(&v.to_string()), FOLDED_VALUE);
+            out.push(DetailLine::new(L::Dim, format!("  {} = {v}", cell(k))));
+        }
+    }
+    out.push(DetailLine::new(
+        L::Dim,
+        format!(
+            "span {} · parent {} · format {} · convention {}",
+            cell(&s.span_id),
+            cell(s.parent_id.as_deref().unwrap_or("-")),
+            cell(&s.source_format),
+            cell(s.convention.as_deref().unwrap_or("-"))
+        ),
+    ));
+}
+
+fn opt(n: Option<i64>) -> String {
+    n.map(thousands).unwrap_or_else(|| "?".into())
+}
+
+fn usage_lines(u: &Usage, out: &mut Vec<DetailLine>) {
+    out.push(DetailLine::new(
+        L::Body,
+        format!("  input   {:>10}   of which cached {}", opt(u.input), opt(u.cache_read)),
+    ));
+    out.push(DetailLine::new(
+        L::Body,
+        format!("  output  {:>10}   of which reasoning {}", opt(u.output), opt(u.reasoning)),
+    ));
+    out.push(DetailLine::new(
+        L::Body,
+        format!("  total   {:>10}   ({})", opt(u.total_or_sum()), u.provenance.as_str()),
+    ));
+    if u.aggregate {
+        out.push(DetailLine::new(
+            L::Dim,
+            "  these are its children's tokens rolled up: not added again to the trace total",
+        ));
+    }
+}
+
+pub fn provenance(s: &Span) -> String {
+    match &s.cost {
+        Some(c) => match &c.source {
+            CostSource::Reported => "reported by the trace".into(),
+            CostSource::Computed { price_key } => format!("computed from price {}", cell(price_key)),
+            CostSource::Unknown => "unknown: no price for this model".into(),
+        },
+        None => "no cost".into(),
+    }
+}
+
+fn cost(s: &Span, t: &TraceState, out: &mut Vec<DetailLine>) {
+    out.push(DetailLine::new(L::Heading, format!("── this span: {} ──", cell(&s.name))));
+    match &s.usage {
+        Some(u) if !u.is_empty() => usage_lines(u, out),
+        _ => out.push(DetailLine::new(L::Dim, "  no token usage")),
+    }
+    let c = s.cost.as_ref().and_then(|c| c.total);
+    out.push(DetailLine::new(
+        L::Body,
+        format!("  cost    {:>10}   {}", display::cost(c), provenance(s)),
+    ));
+    if let Some(sum) = &t.summary {
+        out.push(DetailLine::new(L::Heading, "── whole trace ──"));
+        out.push(DetailLine::new(
+            L::Body,
+            format!(
+                "  input   {:>10}   of which cached {}",
+                thousands(sum.input_tokens),
+                thousands(sum.cache_read_tokens)
+            ),
+        ));
+        out.push(DetailLine::new(
+            L::Body,
+            format!(
+                "  output  {:>10}   of which reasoning {}",
+                thousands(sum.output_tokens),
+                thousands(sum.reasoning_tokens)
+            ),
+        ));
+        out.push(DetailLine::new(
+            L::Body,
+            format!("  total   {:>10}   over {} LLM calls", thousands(sum.total_tokens), sum.llm_calls),
+        ));
+        let unknown = if sum.unknown_cost_spans > 0 {
+            format!("   {} span(s) with unknown price (?)", sum.unknown_cost_spans)
+        } else {
+            String::new()
+        };
+        out.push(DetailLine::new(
+            L::Body,
+            format!(
+                "  cost    {:>10}{unknown}",
+                display::trace_cost(sum.cost_usd, sum.cost_known_usd, sum.unknown_cost_spans)
+            ),
+        ));
+    }
+    shares(t, out);
+}
+
+/// Each span's share of the known trace cost, largest first, as a bar.
+fn shares(t: &TraceState, out: &mut Vec<DetailLine>) {
+    let costs: Vec<(&Span, f64)> = t
+        .spans
+        .iter()
+        .filter(|s| !s.usage.as_ref().is_some_and(|u| u.aggregate))
+        .filter_map(|s| s.cost.as_ref().and_then(|c| c.total).map(|c| (s, c)))
+        .filter(|(_, c)| *c > 0.0)
+        .collect();
+    let total: f64 = costs.iter().map(|(_, c)| c).sum();
+    if total <= 0.0 {
+        return;
+    }
+    out.push(DetailLine::new(L::Heading, "── share of trace cost ──"));
+    let mut sorted = costs;
+    sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
+    const BAR: usize = 20;
+    for (s, c) in sorted.iter().take(MAX_SHARE_ROWS) {
+        let share = c / total;
+        let filled = ((share * BAR as f64).round() as usize).min(BAR);
+        let bar: String = "█".repeat(filled) + &"·".repeat(BAR - filled);
+        out.push(DetailLine::new(
+            L::Bar,
+            format!(
+                "  {} {bar} {:>3.0}% {}",
+                super::text::fit(&cell(&s.name), 22),
+                share * 100.0,
+                display::cost_value(*c)
+            ),
+        ));
+    }
+}

@@ -1,0 +1,106 @@
+//! Turning untrusted trace text into terminal-safe, width-bounded strings. Every piece of trace
+//! text reaches the screen through these helpers.
+
+use crate::sanitize::{clean, clean_line, elide_blobs};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// Longest text kept for one field in a detail pane; the rest is summarised.
+const MAX_FIELD: usize = 20_000;
+
+/// One line of a table cell: escapes neutralised, newlines shown as ⏎, blobs elided.
+pub fn cell(s: &str) -> String {
+    clean_line(&elide_blobs(cap(s)))
+}
+
+/// Multi-line text for a detail pane.
+pub fn block(s: &str) -> String {
+    let capped = cap(s);
+    let mut out = clean(&elide_blobs(capped));
+    if capped.len() < s.len() {
+        out.push_str(&format!(
+            "\n… ({} more bytes; y copies the whole span)",
+            s.len() - capped.len()
+        ));
+    }
+    out
+}
+
+fn cap(s: &str) -> &str {
+    crate::sanitize::truncate_bytes(s, MAX_FIELD)
+}
+
+/// Pads or cuts `s` to exactly `w` display columns (cut text ends in `…`).
+pub fn fit(s: &str, w: usize) -> String {
+    let width = s.width();
+    if width <= w {
+        let mut out = s.to_string();
+        out.extend(std::iter::repeat_n(' ', w - width));
+        return out;
+    }
+    if w == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if used + cw > w - 1 {
+            break;
+        }
+        out.push(c);
+        used += cw;
+    }
+    out.push('…');
+    used += 1;
+    out.extend(std::iter::repeat_n(' ', w.saturating_sub(used)));
+    out
+}
+
+/// Right-aligned to `w` columns.
+pub fn rfit(s: &str, w: usize) -> String {
+    let width = s.width();
+    if width >= w {
+        return fit(s, w);
+    }
+    let mut out: String = std::iter::repeat_n(' ', w - width).collect();
+    out.push_str(s);
+    out
+}
+
+/// Wraps already-clean text to `w` columns, keeping explicit newlines.
+pub fn wrap(s: &str, w: usize) -> Vec<String> {
+    let w = w.max(1);
+    let mut out = Vec::new();
+    for line in s.split('\n') {
+        let mut cur = String::new();
+        let mut used = 0;
+        for c in line.chars() {
+            let cw = c.width().unwrap_or(0);
+            if used + cw > w {
+                out.push(std::mem::take(&mut cur));
+                used = 0;
+            }
+            cur.push(c);
+            used += cw;
+        }
+        out.push(cur);
+    }
+    out
+}
+
+pub fn short_id(id: &str) -> &str {
+    crate::sanitize::truncate_bytes(id, 8)
+}
+
+/// `1,234`.
+pub fn thousands(n: i64) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
