@@ -46,9 +46,36 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "refund", "order", "shipping", "express", "warranty", "return", "policy", "customer", "tent",
-    "jacket", "within", "days", "purchase", "original", "payment", "method", "store", "credit",
-    "international", "business", "the", "a", "is", "and", "of", "to", "for", "on", "with", "your",
+    "refund",
+    "order",
+    "shipping",
+    "express",
+    "warranty",
+    "return",
+    "policy",
+    "customer",
+    "tent",
+    "jacket",
+    "within",
+    "days",
+    "purchase",
+    "original",
+    "payment",
+    "method",
+    "store",
+    "credit",
+    "international",
+    "business",
+    "the",
+    "a",
+    "is",
+    "and",
+    "of",
+    "to",
+    "for",
+    "on",
+    "with",
+    "your",
 ];
 
 fn words(rng: &mut Rng, n: usize) -> String {
@@ -88,7 +115,13 @@ fn trace_spans(rng: &mut Rng, t: u64, payload_words: usize) -> Vec<serde_json::V
         attrs.push(kv("user.id", json!(user)));
     };
     let mut spans = Vec::new();
-    let mut span = |name: &str, kind: &str, start: u64, dur: u64, parent: Option<&str>, mut attrs: Vec<serde_json::Value>, id: String| {
+    let mut span = |name: &str,
+                    kind: &str,
+                    start: u64,
+                    dur: u64,
+                    parent: Option<&str>,
+                    mut attrs: Vec<serde_json::Value>,
+                    id: String| {
         attrs.push(kv("openinference.span.kind", json!(kind)));
         common(&mut attrs);
         let mut s = json!({
@@ -102,53 +135,136 @@ fn trace_spans(rng: &mut Rng, t: u64, payload_words: usize) -> Vec<serde_json::V
         spans.push(s);
     };
     let docs: Vec<String> = (0..5).map(|_| words(rng, payload_words)).collect();
-    span("support_bot.answer_question", "CHAIN", 0, 1_500_000_000, None,
-        vec![kv("input.value", json!(question)), kv("output.value", json!(answer))], root.clone());
-    span("CreateEmbeddings", "EMBEDDING", 1_000_000, 40_000_000, Some(&root),
-        vec![kv("embedding.model_name", json!("text-embedding-3-small")), kv("llm.token_count.prompt", json!(9)),
-             kv("llm.token_count.total", json!(9)), kv("embedding.embeddings.0.embedding.text", json!(question))],
-        format!("{:016x}", rng.next()));
+    span(
+        "support_bot.answer_question",
+        "CHAIN",
+        0,
+        1_500_000_000,
+        None,
+        vec![
+            kv("input.value", json!(question)),
+            kv("output.value", json!(answer)),
+        ],
+        root.clone(),
+    );
+    span(
+        "CreateEmbeddings",
+        "EMBEDDING",
+        1_000_000,
+        40_000_000,
+        Some(&root),
+        vec![
+            kv("embedding.model_name", json!("text-embedding-3-small")),
+            kv("llm.token_count.prompt", json!(9)),
+            kv("llm.token_count.total", json!(9)),
+            kv("embedding.embeddings.0.embedding.text", json!(question)),
+        ],
+        format!("{:016x}", rng.next()),
+    );
     let mut ret = vec![kv("input.value", json!(question))];
     for (i, d) in docs.iter().enumerate() {
-        ret.push(kv(&format!("retrieval.documents.{i}.document.id"), json!(format!("kb-{i:02}"))));
-        ret.push(kv(&format!("retrieval.documents.{i}.document.score"), json!(0.9 - i as f64 * 0.05)));
-        ret.push(kv(&format!("retrieval.documents.{i}.document.content"), json!(d)));
+        ret.push(kv(
+            &format!("retrieval.documents.{i}.document.id"),
+            json!(format!("kb-{i:02}")),
+        ));
+        ret.push(kv(
+            &format!("retrieval.documents.{i}.document.score"),
+            json!(0.9 - i as f64 * 0.05),
+        ));
+        ret.push(kv(
+            &format!("retrieval.documents.{i}.document.content"),
+            json!(d),
+        ));
     }
-    span("kb.vector_search", "RETRIEVER", 45_000_000, 20_000_000, Some(&root), ret, format!("{:016x}", rng.next()));
-    let mut rr = vec![kv("reranker.query", json!(question)), kv("reranker.top_k", json!(4))];
+    span(
+        "kb.vector_search",
+        "RETRIEVER",
+        45_000_000,
+        20_000_000,
+        Some(&root),
+        ret,
+        format!("{:016x}", rng.next()),
+    );
+    let mut rr = vec![
+        kv("reranker.query", json!(question)),
+        kv("reranker.top_k", json!(4)),
+    ];
     for (i, d) in docs.iter().enumerate().take(4) {
-        rr.push(kv(&format!("reranker.output_documents.{i}.document.id"), json!(format!("kb-{i:02}"))));
-        rr.push(kv(&format!("reranker.output_documents.{i}.document.content"), json!(d)));
+        rr.push(kv(
+            &format!("reranker.output_documents.{i}.document.id"),
+            json!(format!("kb-{i:02}")),
+        ));
+        rr.push(kv(
+            &format!("reranker.output_documents.{i}.document.content"),
+            json!(d),
+        ));
     }
-    span("kb.rerank", "RERANKER", 70_000_000, 10_000_000, Some(&root), rr, format!("{:016x}", rng.next()));
-    span("build_prompt", "CHAIN", 81_000_000, 1_000_000, Some(&root),
-        vec![kv("llm.prompt_template.template", json!("Answer from context: {context}\nQ: {question}"))],
-        format!("{:016x}", rng.next()));
+    span(
+        "kb.rerank",
+        "RERANKER",
+        70_000_000,
+        10_000_000,
+        Some(&root),
+        rr,
+        format!("{:016x}", rng.next()),
+    );
+    span(
+        "build_prompt",
+        "CHAIN",
+        81_000_000,
+        1_000_000,
+        Some(&root),
+        vec![kv(
+            "llm.prompt_template.template",
+            json!("Answer from context: {context}\nQ: {question}"),
+        )],
+        format!("{:016x}", rng.next()),
+    );
     let context = docs[..4].join("\n\n");
     let pt = 200 + (context.len() / 4) as i64;
-    span("ChatCompletion", "LLM", 85_000_000, 900_000_000 + rng.below(400_000_000), Some(&root),
-        vec![kv("llm.model_name", json!("gpt-4o-mini-2024-07-18")), kv("llm.system", json!("openai")),
-             kv("llm.input_messages.0.message.role", json!("system")),
-             kv("llm.input_messages.0.message.content", json!(format!("You are a support assistant. Context:\n{context}"))),
-             kv("llm.input_messages.1.message.role", json!("user")),
-             kv("llm.input_messages.1.message.content", json!(question)),
-             kv("llm.output_messages.0.message.role", json!("assistant")),
-             kv("llm.output_messages.0.message.content", json!(answer)),
-             kv("llm.token_count.prompt", json!(pt)), kv("llm.token_count.completion", json!(60)),
-             kv("llm.token_count.total", json!(pt + 60)),
-             kv("llm.invocation_parameters", json!("{\"temperature\": 0.2}"))],
-        format!("{:016x}", rng.next()));
+    span(
+        "ChatCompletion",
+        "LLM",
+        85_000_000,
+        900_000_000 + rng.below(400_000_000),
+        Some(&root),
+        vec![
+            kv("llm.model_name", json!("gpt-4o-mini-2024-07-18")),
+            kv("llm.system", json!("openai")),
+            kv("llm.input_messages.0.message.role", json!("system")),
+            kv(
+                "llm.input_messages.0.message.content",
+                json!(format!("You are a support assistant. Context:\n{context}")),
+            ),
+            kv("llm.input_messages.1.message.role", json!("user")),
+            kv("llm.input_messages.1.message.content", json!(question)),
+            kv("llm.output_messages.0.message.role", json!("assistant")),
+            kv("llm.output_messages.0.message.content", json!(answer)),
+            kv("llm.token_count.prompt", json!(pt)),
+            kv("llm.token_count.completion", json!(60)),
+            kv("llm.token_count.total", json!(pt + 60)),
+            kv("llm.invocation_parameters", json!("{\"temperature\": 0.2}")),
+        ],
+        format!("{:016x}", rng.next()),
+    );
     spans
 }
 
 /// Writes `traces` traces as OTLP/JSON lines of up to 512 spans (the SDK's batch size), in
 /// batches that split traces across lines the way a BatchSpanProcessor does.
-fn write_dump(path: &Path, traces: u64, payload_words: usize, seed: u64) -> std::io::Result<(u64, u64)> {
+fn write_dump(
+    path: &Path,
+    traces: u64,
+    payload_words: usize,
+    seed: u64,
+) -> std::io::Result<(u64, u64)> {
     let mut rng = Rng(seed);
     let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     let mut pending: Vec<serde_json::Value> = Vec::new();
     let mut spans = 0;
-    let flush = |pending: &mut Vec<serde_json::Value>, out: &mut BufWriter<std::fs::File>| -> std::io::Result<()> {
+    let flush = |pending: &mut Vec<serde_json::Value>,
+                 out: &mut BufWriter<std::fs::File>|
+     -> std::io::Result<()> {
         if pending.is_empty() {
             return Ok(());
         }
@@ -183,13 +299,21 @@ fn generate(dir: &Path) -> i32 {
         return 1;
     }
     // ~1 GB with realistic payloads (~200k spans), and ~1M small spans.
-    for (name, traces, words, seed) in [("big.otlp.jsonl", 33_400u64, 170usize, 7u64), ("small.otlp.jsonl", 166_700, 3, 11)] {
+    for (name, traces, words, seed) in [
+        ("big.otlp.jsonl", 33_400u64, 170usize, 7u64),
+        ("small.otlp.jsonl", 166_700, 3, 11),
+    ] {
         let p = dir.join(name);
         let t0 = Instant::now();
         match write_dump(&p, traces, words, seed) {
             Ok((t, s)) => {
                 let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
-                println!("{}: {t} traces, {s} spans, {:.0} MB in {:.1}s", p.display(), size as f64 / 1e6, t0.elapsed().as_secs_f64());
+                println!(
+                    "{}: {t} traces, {s} spans, {:.0} MB in {:.1}s",
+                    p.display(),
+                    size as f64 / 1e6,
+                    t0.elapsed().as_secs_f64()
+                );
             }
             Err(e) => {
                 eprintln!("{}: {e}", p.display());
@@ -253,7 +377,10 @@ fn import(path: &Path) -> i32 {
         Ok(rep) => {
             report("trawl import (to SQLite)", path, rep.spans_new, t0);
             let db_mb = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
-            println!("    store {db_mb:.0} MB, {} traces, {} bad lines", rep.traces_new, rep.bad_lines_total);
+            println!(
+                "    store {db_mb:.0} MB, {} traces, {} bad lines",
+                rep.traces_new, rep.bad_lines_total
+            );
         }
         Err(e) => {
             eprintln!("{e}");
@@ -270,7 +397,9 @@ fn report(what: &str, path: &Path, spans: u64, t0: Instant) {
     let mb = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
     println!(
         "{what:<26} {:<22} {mb:>7.0} MB {spans:>9} spans {secs:>7.2}s {:>7.1} MB/s {:>9.0} spans/s  peak RSS {:>6.0} MB",
-        path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
+        path.file_name()
+            .map(|f| f.to_string_lossy().to_string())
+            .unwrap_or_default(),
         mb / secs,
         spans as f64 / secs,
         peak_rss_mb()

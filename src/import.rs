@@ -2,10 +2,9 @@
 //! while the store writes on another, report bad lines as `file:line: reason`, and keep going.
 
 use crate::ingest::lines::{Line, LineReader};
-use crate::ingest::{Format, IngestReport, detect_format, detect::SUPPORTED, otlp};
-use crate::model::Span;
+use crate::ingest::{Format, IngestReport, detect::SUPPORTED, detect_format, otlp};
 use crate::pricing::{self, PriceBook};
-use crate::store::{SourceRecord, Store, StoreError};
+use crate::store::{PreparedSpan, SourceRecord, Store, StoreError};
 use std::path::Path;
 use std::sync::mpsc;
 
@@ -40,7 +39,7 @@ pub struct ImportOptions<'a> {
 
 /// A chunk of parsed records sent from the parser thread to the writer.
 enum Chunk {
-    Spans(Vec<Span>, u64),
+    Spans(Vec<PreparedSpan>, u64),
     Bad(u64, String),
 }
 
@@ -85,7 +84,8 @@ pub fn import_file(
             return Ok(report);
         }
         Format::TrawlStore => {
-            report.fatal = Some("this is a trawl store; open it with --store instead of importing it".into());
+            report.fatal =
+                Some("this is a trawl store; open it with --store instead of importing it".into());
             return Ok(report);
         }
         Format::OtherSqlite(what) => {
@@ -95,7 +95,9 @@ pub fn import_file(
             return Ok(report);
         }
         Format::Unknown(what) => {
-            report.fatal = Some(format!("unrecognised format ({what}); trawl reads {SUPPORTED}"));
+            report.fatal = Some(format!(
+                "unrecognised format ({what}); trawl reads {SUPPORTED}"
+            ));
             return Ok(report);
         }
     }
@@ -115,7 +117,9 @@ pub fn import_file(
         mtime_ns: mtime_ns(&meta),
     };
 
-    let (tx, rx) = mpsc::sync_channel::<Chunk>(16);
+    // A short queue: the parser may run ahead of the writer by a few chunks, no more, so memory
+    // stays flat however big the file is.
+    let (tx, rx) = mpsc::sync_channel::<Chunk>(4);
     let (progress_tx, progress_rx) = mpsc::channel::<u64>();
     let strict = opts.strict;
     let parser = std::thread::spawn(move || parse_otlp_lines(file, tx, progress_tx, strict));
@@ -133,7 +137,7 @@ pub fn import_file(
             Chunk::Spans(spans, lines) => {
                 report.lines_ok += lines;
                 for s in &spans {
-                    if let Err(e) = writer.write(s) {
+                    if let Err(e) = writer.write_prepared(s) {
                         write_error = Some(e);
                         break;
                     }
@@ -204,7 +208,7 @@ fn parse_otlp_lines(
 ) -> u64 {
     let book = PriceBook::embedded();
     let mut reader = LineReader::new(file);
-    let mut batch: Vec<Span> = Vec::new();
+    let mut batch: Vec<PreparedSpan> = Vec::new();
     let mut batch_lines = 0u64;
     let mut lines = 0;
     loop {
@@ -212,14 +216,24 @@ fn parse_otlp_lines(
             Ok(Some(l)) => l,
             Ok(None) => break,
             Err(e) => {
-                let _ = tx.send(Chunk::Bad(lines + 1, format!("read error: {}", io_reason(&e))));
+                let _ = tx.send(Chunk::Bad(
+                    lines + 1,
+                    format!("read error: {}", io_reason(&e)),
+                ));
                 break;
             }
         };
         let bad = match line {
             Line::TooLong { number, len } => {
                 lines = number;
-                Some((number, format!("line of {} skipped (over the {} limit)", crate::sanitize::human_bytes(len as u64), crate::sanitize::human_bytes(crate::ingest::lines::MAX_LINE_BYTES as u64))))
+                Some((
+                    number,
+                    format!(
+                        "line of {} skipped (over the {} limit)",
+                        crate::sanitize::human_bytes(len as u64),
+                        crate::sanitize::human_bytes(crate::ingest::lines::MAX_LINE_BYTES as u64)
+                    ),
+                ))
             }
             Line::Data {
                 number,
@@ -231,13 +245,17 @@ fn parse_otlp_lines(
                     None
                 } else {
                     match otlp::parse_line(bytes) {
-                        Ok(mut spans) => {
-                            for s in &mut spans {
-                                pricing::apply(book, s);
+                        Ok(spans) => {
+                            let mut failed = None;
+                            for mut s in spans {
+                                pricing::apply(book, &mut s);
+                                match PreparedSpan::new(s) {
+                                    Ok(p) => batch.push(p),
+                                    Err(e) => failed = Some(e.to_string()),
+                                }
                             }
-                            batch.extend(spans);
                             batch_lines += 1;
-                            None
+                            failed.map(|e| (number, format!("span could not be stored: {e}")))
                         }
                         Err(reason) if last_unterminated => Some((
                             number,
@@ -261,7 +279,7 @@ fn parse_otlp_lines(
                 return lines;
             }
         }
-        if batch_lines as usize >= CHUNK_LINES || batch.len() >= 2000 {
+        if batch_lines as usize >= CHUNK_LINES || batch.len() >= 500 {
             let _ = progress.send(reader.bytes_read);
             if tx
                 .send(Chunk::Spans(std::mem::take(&mut batch), batch_lines))
@@ -294,7 +312,10 @@ pub fn mtime_ns(meta: &std::fs::Metadata) -> Option<i64> {
 }
 
 impl Store {
-    pub fn begin_import(&mut self, source: &SourceRecord) -> crate::store::Result<crate::store::SpanWriter<'_>> {
+    pub fn begin_import(
+        &mut self,
+        source: &SourceRecord,
+    ) -> crate::store::Result<crate::store::SpanWriter<'_>> {
         crate::store::SpanWriter::begin(self, source)
     }
 }

@@ -4,16 +4,16 @@
 //! queries → CLI commands and TUI views. [`pricing`] fills in costs the sources did not report;
 //! [`judge`] reads spans through the store and writes scores back.
 
-pub mod model;
-pub mod ingest;
-pub mod pricing;
-pub mod store;
-pub mod import;
-pub mod sanitize;
-pub mod timefilter;
-pub mod paths;
-pub mod display;
 pub mod cli;
+pub mod display;
+pub mod import;
+pub mod ingest;
 pub mod judge;
 pub mod metrics;
+pub mod model;
+pub mod paths;
+pub mod pricing;
+pub mod sanitize;
+pub mod store;
+pub mod timefilter;
 pub mod tui;

@@ -14,7 +14,10 @@ fn main() {
         Ok(c) => std::process::exit(c),
         Err(e) => {
             // Error text can quote file content (paths, ids): keep it terminal-safe.
-            eprintln!("trawl: error: {}", trawl::sanitize::clean(&format!("{e:#}")));
+            eprintln!(
+                "trawl: error: {}",
+                trawl::sanitize::clean(&format!("{e:#}"))
+            );
             std::process::exit(1);
         }
     }
@@ -26,7 +29,11 @@ fn init_logging(level: &str) {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) else {
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+    else {
         return;
     };
     let filter = tracing_subscriber::EnvFilter::try_new(level)

@@ -53,7 +53,7 @@ fn clean_impl(s: &str, single_line: bool) -> String {
 }
 
 fn is_safe(c: char) -> bool {
-    !(c.is_control() && c != '\n') && !is_bidi(c)
+    (!c.is_control() || c == '\n') && !is_bidi(c)
 }
 
 /// Unicode bidirectional formatting characters (LRE…RLO, LRI…PDI, LRM/RLM/ALM).
@@ -164,7 +164,10 @@ pub fn elide_blobs(s: &str) -> std::borrow::Cow<'_, str> {
     let mut last = 0;
     for (a, b) in runs {
         out.push_str(&s[last..a]);
-        out.push_str(&format!("<base64 blob, {}>", human_bytes(((b - a) * 3 / 4) as u64)));
+        out.push_str(&format!(
+            "<base64 blob, {}>",
+            human_bytes(((b - a) * 3 / 4) as u64)
+        ));
         last = b;
     }
     out.push_str(&s[last..]);
@@ -218,7 +221,8 @@ mod tests {
 
     #[test]
     fn base64_blobs_are_elided_with_their_size() {
-        let blob: String = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk".repeat(10);
+        let blob: String =
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk".repeat(10);
         let s = format!("see data:image/png;base64,{blob} end");
         let e = elide_blobs(&s);
         assert!(e.contains("<base64 blob,"), "{e}");

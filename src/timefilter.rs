@@ -128,7 +128,11 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
 }
 
 pub fn to_ns(t: DateTime<Utc>) -> i64 {
-    t.timestamp_nanos_opt().unwrap_or(if t.timestamp() < 0 { i64::MIN } else { i64::MAX })
+    t.timestamp_nanos_opt().unwrap_or(if t.timestamp() < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
 }
 
 /// RFC 3339 in UTC with millisecond precision, as in `--json` output.
@@ -139,7 +143,9 @@ pub fn rfc3339(ns: i64) -> String {
 
 /// `2026-11-10 09:44:41` for tables.
 pub fn short_time(ns: i64) -> String {
-    Utc.timestamp_nanos(ns).format("%Y-%m-%d %H:%M:%S").to_string()
+    Utc.timestamp_nanos(ns)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 #[cfg(test)]
@@ -170,16 +176,24 @@ mod tests {
         assert_eq!(parse_instant("7d", n).unwrap(), n - Duration::days(7));
         assert_eq!(parse_instant("36h", n).unwrap(), n - Duration::hours(36));
         assert_eq!(
-            parse_instant("2026-11-10T09:00:00+01:00", n).unwrap().to_rfc3339(),
+            parse_instant("2026-11-10T09:00:00+01:00", n)
+                .unwrap()
+                .to_rfc3339(),
             "2026-11-10T08:00:00+00:00"
         );
-        assert_eq!(parse_instant("2026-11-10", n).unwrap().to_rfc3339(), "2026-11-10T00:00:00+00:00");
+        assert_eq!(
+            parse_instant("2026-11-10", n).unwrap().to_rfc3339(),
+            "2026-11-10T00:00:00+00:00"
+        );
         assert!(parse_instant("7x", n).is_err());
         assert!(parse_instant("", n).is_err());
     }
 
     #[test]
     fn formats_utc() {
-        assert_eq!(rfc3339(1_793_013_548_276_713_827), "2026-10-26T11:19:08.276Z");
+        assert_eq!(
+            rfc3339(1_793_013_548_276_713_827),
+            "2026-10-26T11:19:08.276Z"
+        );
     }
 }

@@ -107,7 +107,10 @@ fn print_report(r: &IngestReport) {
         ));
     }
     if r.traces_touched > r.traces_new {
-        line.push_str(&format!(" ({} existing traces updated)", r.traces_touched - r.traces_new));
+        line.push_str(&format!(
+            " ({} existing traces updated)",
+            r.traces_touched - r.traces_new
+        ));
     }
     println!("{line}");
 }

@@ -1,15 +1,364 @@
-//! `trawl judge` (placeholder: being written).
+//! `trawl judge`: score traces with LLM-as-judge rules.
 
 use super::{FilterArgs, StoreArg};
-use anyhow::{Result, bail};
+use crate::judge::{
+    self, Estimate, JudgeEvent, JudgeRequest, ProviderConfig, ProviderKind, RetryPolicy, Rule,
+    StopReason, StopSignal, Summary,
+};
+use crate::sanitize::clean_line;
+use anyhow::{Context, Result};
 use clap::Args;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const EXAMPLES: &str = "Examples:
+  trawl judge --rule grounded --since 7d
+  trawl judge --rule answered,grounded --trace 447afa24 --yes
+  trawl judge --rule grounded --base-url http://localhost:11434/v1 --model qwen2.5:7b
+  trawl judge --rule escalated --provider anthropic --model claude-haiku-4-5 --max-cost 0.50
+  trawl judge --rule grounded --samples 3 --verdict grounded=false --force
+  trawl judge --list-rules
+  trawl traces --verdict grounded=false        then list the FALSE ones
+
+Rules: answered, grounded and escalated are built in; add TOML rules in ~/.config/trawl/rules/
+or pass --rules FILE. API keys are read from OPENAI_API_KEY / ANTHROPIC_API_KEY (or the variable
+named by --api-key-env) and never stored or printed; local servers need none.
+Verdicts already judged with the same rule, model and prompt are reused for free (--force re-asks).
+Exit status: 0 when the run completed (FALSE verdicts included), 1 when it was paused by an
+auth/quota error or stopped by --max-cost, 2 for usage errors.";
 
 #[derive(Debug, Args)]
+// `--model` is the judge model here; the trace filter of the same name becomes --trace-model.
+#[command(after_help = EXAMPLES, mut_arg("model", |a| a.long("trace-model")
+    .help("Only traces that used this model (the trace filter `trawl traces --model`)")))]
 pub struct JudgeArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
+
+    /// Rules to run, comma-separated (see --list-rules).
+    #[arg(long, value_name = "ID[,ID…]", value_delimiter = ',')]
+    pub rule: Vec<String>,
+
+    /// Extra rule file (or directory of *.toml); same ids override built-in rules.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+
+    /// List the known rules and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+
+    /// Judge these traces (ids or unique prefixes; repeatable).
+    #[arg(long = "trace", value_name = "ID", num_args = 1..)]
+    pub traces: Vec<String>,
+
+    /// At most this many traces (newest first).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+
+    /// Judge API: openai (any OpenAI-compatible server) or anthropic.
+    #[arg(long, default_value = "openai", value_parser = ["openai", "anthropic"])]
+    pub provider: String,
+
+    /// Judge model (default gpt-4o-mini / claude-haiku-4-5).
+    #[arg(id = "judge_model", long = "model", value_name = "MODEL")]
+    pub judge_model: Option<String>,
+
+    /// Base URL of the API (default https://api.openai.com/v1 or https://api.anthropic.com).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Environment variable holding the API key.
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+
+    /// Parallel requests.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub concurrency: usize,
+
+    /// Ask N times and keep the majority verdict (records the agreement).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub samples: u32,
+
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f64,
+
+    /// Output token limit per call.
+    #[arg(long, default_value_t = 400, value_name = "N")]
+    pub max_tokens: u32,
+
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = 60.0, value_name = "SECS")]
+    pub timeout: f64,
+
+    /// Stop when the run has spent this much (USD); refuse to start when the estimate is above.
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
+
+    /// Don't ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Ignore cached verdicts and ask again.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Print the summary as JSON (with per-trace results).
+    #[arg(long)]
+    pub json: bool,
+
+    /// First retry delay in milliseconds (tests use a small one).
+    #[arg(long, default_value_t = 1000, hide = true)]
+    pub retry_base_ms: u64,
 }
 
-pub fn run(_args: &JudgeArgs, _store: &StoreArg) -> Result<i32> {
-    bail!("trawl judge is not available yet")
+/// Exit code for usage errors.
+const USAGE: i32 = 2;
+
+pub fn run(args: &JudgeArgs, store: &StoreArg) -> Result<i32> {
+    let all = match judge::load_rules(args.rules.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("trawl judge: {}", clean_line(&e.to_string()));
+            return Ok(USAGE);
+        }
+    };
+    if args.list_rules {
+        print_rules(&all);
+        return Ok(0);
+    }
+    if args.rule.iter().all(|r| r.trim().is_empty()) {
+        eprintln!(
+            "trawl judge: name the rules to run with --rule ID[,ID…]; known rules: {}",
+            ids(&all)
+        );
+        return Ok(USAGE);
+    }
+    let rules = match judge::select_rules(&all, &args.rule) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("trawl judge: {}", clean_line(&e.to_string()));
+            return Ok(USAGE);
+        }
+    };
+    if args.samples == 0 || args.concurrency == 0 {
+        eprintln!("trawl judge: --samples and --concurrency must be at least 1");
+        return Ok(USAGE);
+    }
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        eprintln!("trawl judge: --timeout must be a positive number of seconds");
+        return Ok(USAGE);
+    }
+
+    let db = store.open_existing()?;
+    let mut filter = args.filter.to_filter()?;
+    for t in &args.traces {
+        filter.trace_ids.push(super::resolve_trace(&db, t)?);
+    }
+    let trace_ids = db.trace_ids(&filter, args.limit)?;
+    if trace_ids.is_empty() {
+        eprintln!("trawl judge: no traces match (list them with: trawl traces)");
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&Summary::default())?);
+        }
+        return Ok(0);
+    }
+
+    let kind = ProviderKind::parse(&args.provider).unwrap_or(ProviderKind::OpenAi);
+    let mut provider = ProviderConfig::new(kind);
+    if let Some(m) = &args.judge_model {
+        provider.model = m.clone();
+    }
+    if let Some(b) = &args.base_url {
+        provider.base_url = b.trim_end_matches('/').to_string();
+    }
+    if let Some(v) = &args.api_key_env {
+        provider.api_key_env = v.clone();
+    }
+    provider.temperature = args.temperature;
+    provider.max_tokens = args.max_tokens;
+    provider.timeout = Duration::from_secs_f64(args.timeout);
+
+    let mut req = JudgeRequest::new(rules, trace_ids, provider);
+    req.samples = args.samples;
+    req.concurrency = args.concurrency;
+    req.max_cost_usd = args.max_cost;
+    req.force = args.force;
+    req.retry = RetryPolicy {
+        base: Duration::from_millis(args.retry_base_ms),
+        ..RetryPolicy::default()
+    };
+
+    let stop = StopSignal::new();
+    let mut refused_non_tty = false;
+    let official = req.provider.is_official();
+    let mut confirm = |est: &Estimate| -> bool {
+        eprintln!("{}", estimate_line(est));
+        if est.calls == 0 || args.yes {
+            return true;
+        }
+        if std::io::stdin().is_terminal() {
+            eprint!("Proceed? [y/N] ");
+            let _ = std::io::stderr().flush();
+            let mut line = String::new();
+            if std::io::stdin().read_line(&mut line).is_err() {
+                return false;
+            }
+            return matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes");
+        }
+        // Unattended: small known costs (or a local server with no price) go ahead.
+        let cheap = match est.cost_usd {
+            Some(c) => c < 1.0,
+            None => !official,
+        };
+        if !cheap {
+            refused_non_tty = true;
+        }
+        cheap
+    };
+    let progress_tty = std::io::stderr().is_terminal();
+    let mut last_pct = 0usize;
+    let mut on_event = |e: JudgeEvent| match e {
+        JudgeEvent::Progress { done, total } => {
+            if progress_tty {
+                eprint!("\rjudging: {done}/{total}   ");
+                if done == total {
+                    eprintln!();
+                }
+            } else {
+                let pct = done * 10 / total.max(1);
+                if pct > last_pct || done == total {
+                    last_pct = pct;
+                    eprintln!("judging: {done}/{total}");
+                }
+            }
+        }
+        JudgeEvent::Paused(r) => {
+            if progress_tty {
+                eprintln!();
+            }
+            eprintln!("trawl judge: {}", clean_line(&r.message()));
+        }
+        _ => {}
+    };
+
+    let summary = match judge::run_blocking(&db, &req, &stop, &mut confirm, &mut on_event) {
+        Ok(s) => s,
+        Err(e @ judge::JudgeError::MissingKey { .. }) => {
+            eprintln!("trawl judge: {e}");
+            return Ok(USAGE);
+        }
+        Err(e) => return Err(e).context("judge run failed"),
+    };
+    if refused_non_tty {
+        eprintln!(
+            "trawl judge: not starting: the estimate is $1 or more (or unknown) and stdin is not a terminal; pass --yes to run"
+        );
+        return Ok(USAGE);
+    }
+
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary);
+    }
+    Ok(match &summary.stopped {
+        None => 0,
+        // Declined at the prompt: the user's choice, not a failure.
+        Some(StopReason::Cancelled) if summary.judged == 0 && summary.calls == 0 => 0,
+        Some(_) => 1,
+    })
+}
+
+fn ids(rules: &[Rule]) -> String {
+    rules
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn print_rules(rules: &[Rule]) {
+    for r in rules {
+        let inputs: Vec<&str> = r.shown_inputs().iter().map(|k| k.as_str()).collect();
+        println!(
+            "{:<12} {:<8} {}",
+            clean_line(&r.id),
+            r.target.as_str(),
+            clean_line(r.title.as_deref().unwrap_or(&r.question))
+        );
+        println!(
+            "{:<12} {:<8} inputs: {}; from {}; hash {}",
+            "",
+            "",
+            inputs.join(", "),
+            clean_line(&r.origin),
+            &r.hash()[..12]
+        );
+    }
+}
+
+fn money(c: Option<f64>) -> String {
+    match c {
+        Some(c) if c < 0.01 && c > 0.0 => format!("${c:.4}"),
+        Some(c) => format!("${c:.2}"),
+        None => "unknown (no price for this model)".into(),
+    }
+}
+
+fn estimate_line(e: &Estimate) -> String {
+    format!(
+        "judge: {} traces, {} verdicts ({} cached); {} calls to {}, ~{} input + ~{} output tokens, estimated cost {}",
+        e.traces,
+        e.items,
+        e.cached,
+        e.calls,
+        clean_line(&e.model),
+        e.input_tokens,
+        e.output_tokens,
+        money(e.cost_usd)
+    )
+}
+
+fn print_summary(s: &Summary) {
+    let cost = if s.cost_unknown && s.cost_usd == 0.0 {
+        "unknown (no price for the judge model)".to_string()
+    } else if s.cost_unknown {
+        format!("≥ ${:.4} (some prices unknown)", s.cost_usd)
+    } else {
+        format!("${:.4}", s.cost_usd)
+    };
+    println!(
+        "judged {}: TRUE {}, FALSE {}, NA {}, errors {}; cached {}; skipped {}",
+        s.judged, s.true_, s.false_, s.na, s.errors, s.cached, s.skipped
+    );
+    println!(
+        "judge tokens: {} input, {} output; {} calls; cost {}",
+        s.input_tokens, s.output_tokens, s.calls, cost
+    );
+    let notable: Vec<_> = s
+        .results
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.verdict,
+                crate::model::Verdict::False | crate::model::Verdict::Error
+            )
+        })
+        .collect();
+    for r in notable.iter().take(20) {
+        println!(
+            "  {} {:<10} {:<5}  {}",
+            &r.trace_id[..r.trace_id.len().min(8)],
+            clean_line(&r.rule),
+            r.verdict.as_str().to_ascii_uppercase(),
+            clean_line(&crate::sanitize::truncate_chars(&r.explanation, 100))
+        );
+    }
+    if notable.len() > 20 {
+        println!(
+            "  … {} more (trawl traces --verdict RULE=false)",
+            notable.len() - 20
+        );
+    }
 }

@@ -67,7 +67,9 @@ pub struct StoreArg {
 
 impl StoreArg {
     pub fn path(&self) -> PathBuf {
-        self.store.clone().unwrap_or_else(crate::paths::default_store)
+        self.store
+            .clone()
+            .unwrap_or_else(crate::paths::default_store)
     }
 
     /// Opens the store, creating it on first use.
@@ -81,7 +83,11 @@ impl StoreArg {
     pub fn open_existing(&self) -> Result<Store> {
         let p = self.path();
         if self.store.is_some() && !p.exists() {
-            bail!("{}: no such store (import something first: trawl import --store {} FILE)", p.display(), p.display());
+            bail!(
+                "{}: no such store (import something first: trawl import --store {} FILE)",
+                p.display(),
+                p.display()
+            );
         }
         Store::open(&p).map_err(anyhow::Error::from)
     }
@@ -183,10 +189,14 @@ impl FilterArgs {
         let now = timefilter::now();
         let mut f = TraceFilter::default();
         if let Some(s) = &self.since {
-            f.since_ns = Some(timefilter::to_ns(timefilter::parse_instant(s, now).context("--since")?));
+            f.since_ns = Some(timefilter::to_ns(
+                timefilter::parse_instant(s, now).context("--since")?,
+            ));
         }
         if let Some(u) = &self.until {
-            f.until_ns = Some(timefilter::to_ns(timefilter::parse_instant(u, now).context("--until")?));
+            f.until_ns = Some(timefilter::to_ns(
+                timefilter::parse_instant(u, now).context("--until")?,
+            ));
         }
         if let Some(d) = &self.on {
             let (a, b) = timefilter::parse_day(d, now).context("--on")?;
@@ -262,7 +272,11 @@ pub fn resolve_trace(store: &Store, id: &str) -> Result<String> {
         None => bail!(
             "no trace '{}' in {} (list them with: trawl traces)",
             crate::sanitize::clean_line(id),
-            store.path().map(Path::display).map(|d| d.to_string()).unwrap_or_default()
+            store
+                .path()
+                .map(Path::display)
+                .map(|d| d.to_string())
+                .unwrap_or_default()
         ),
     }
 }

@@ -19,9 +19,18 @@ pub fn run(args: &ShowArgs, store_arg: &StoreArg) -> Result<i32> {
     mark_aggregates(&mut spans);
     let scores = store.scores_for_trace(&id)?;
     if args.json {
-        let mut obj = super::traces_cmd::trace_json(&summary, scores.iter().filter(|s| s.source == crate::model::ScoreSource::Judge));
+        let mut obj = super::traces_cmd::trace_json(
+            &summary,
+            scores
+                .iter()
+                .filter(|s| s.source == crate::model::ScoreSource::Judge),
+        );
         let tree = SpanTree::build(&spans);
-        let ordered: Vec<Value> = tree.nodes.iter().map(|n| span_json(&spans[n.index], n.depth)).collect();
+        let ordered: Vec<Value> = tree
+            .nodes
+            .iter()
+            .map(|n| span_json(&spans[n.index], n.depth))
+            .collect();
         obj["spans"] = Value::Array(ordered);
         obj["all_scores"] = serde_json::to_value(&scores)?;
         println!("{}", serde_json::to_string_pretty(&obj)?);
@@ -55,9 +64,16 @@ pub fn run(args: &ShowArgs, store_arg: &StoreArg) -> Result<i32> {
         summary.output_tokens,
         summary.reasoning_tokens,
         summary.total_tokens,
-        display::trace_cost(summary.cost_usd, summary.cost_known_usd, summary.unknown_cost_spans),
+        display::trace_cost(
+            summary.cost_usd,
+            summary.cost_known_usd,
+            summary.unknown_cost_spans
+        ),
         if summary.unknown_cost_spans > 0 {
-            format!(" ({} span(s) with unknown price)", summary.unknown_cost_spans)
+            format!(
+                " ({} span(s) with unknown price)",
+                summary.unknown_cost_spans
+            )
         } else {
             String::new()
         }
@@ -68,7 +84,10 @@ pub fn run(args: &ShowArgs, store_arg: &StoreArg) -> Result<i32> {
             s.name,
             s.verdict.map(|v| v.as_str()).unwrap_or("-"),
             s.source.as_str(),
-            s.model.as_deref().map(|m| format!(", {m}")).unwrap_or_default(),
+            s.model
+                .as_deref()
+                .map(|m| format!(", {m}"))
+                .unwrap_or_default(),
             s.explanation
                 .as_deref()
                 .map(|e| format!(": {}", truncate_chars(&clean_line(e), 100)))
@@ -85,7 +104,11 @@ pub fn run(args: &ShowArgs, store_arg: &StoreArg) -> Result<i32> {
         let s = &spans[n.index];
         let indent = "  ".repeat(n.depth.min(12));
         let mark = if s.is_error() { "✗ " } else { "" };
-        let orphan = if n.missing_parent { " (missing parent)" } else { "" };
+        let orphan = if n.missing_parent {
+            " (missing parent)"
+        } else {
+            ""
+        };
         let name = format!("{indent}{mark}{}{orphan}", clean_line(&s.name));
         let toks = s
             .usage
@@ -108,7 +131,9 @@ pub fn run(args: &ShowArgs, store_arg: &StoreArg) -> Result<i32> {
             truncate_chars(&name, 45),
             s.kind.short(),
             format!("+{}", display::duration_ns(s.start_ns - summary.start_ns)),
-            s.duration_ns().map(display::duration_ns).unwrap_or("-".into()),
+            s.duration_ns()
+                .map(display::duration_ns)
+                .unwrap_or("-".into()),
             truncate_chars(&clean_line(s.model.as_deref().unwrap_or("")), 25),
             toks,
             cost

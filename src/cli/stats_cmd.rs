@@ -17,7 +17,7 @@ const STATS_HELP: &str = "Examples:
   trawl stats --by hour --on yesterday --tz +01:00
 
 Per bucket (and group): traces, error rate (root span failed), trace latency p50/p95/p99,
-LLM-call latency p95, time to first token p50 (spans that report it), input/output tokens,
+LLM-call latency p95, time to first token p50 (LLM spans that report it), input/output tokens,
 cost (known application cost; a lower bound when some traces have unknown cost), cost per
 trace (mean over traces whose cost is fully known), traces with unknown cost, judge cost
 (LLM-as-judge calls, never included in cost), and per judge rule the FALSE rate over the latest
@@ -54,7 +54,12 @@ pub struct StatsArgs {
     #[arg(long, value_name = "FIELD", value_parser = ["model", "tag", "name", "user", "service"])]
     pub group_by: Option<String>,
     /// Fixed UTC offset for bucket boundaries and labels: UTC, +HH:MM or -HH:MM.
-    #[arg(long, value_name = "OFFSET", default_value = "UTC", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "OFFSET",
+        default_value = "UTC",
+        allow_hyphen_values = true
+    )]
     pub tz: String,
     #[arg(long)]
     pub json: bool,
@@ -103,13 +108,19 @@ pub fn run_stats(args: &StatsArgs, store: &StoreArg) -> Result<i32> {
     let by = Bucket::parse(&args.by).unwrap_or(Bucket::Day);
     let group = args.group_by.as_deref().and_then(GroupBy::parse);
     let Some(tz) = metrics::parse_tz(&args.tz) else {
-        eprintln!("trawl: error: --tz {}: expected UTC, +HH:MM or -HH:MM", clean_line(&args.tz));
+        eprintln!(
+            "trawl: error: --tz {}: expected UTC, +HH:MM or -HH:MM",
+            clean_line(&args.tz)
+        );
         return Ok(2);
     };
     let store = store.open_existing()?;
     let buckets = metrics::compute_stats(&store, &filter, by, group, tz)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&json!({ "buckets": buckets }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "buckets": buckets }))?
+        );
         return Ok(0);
     }
     if buckets.is_empty() {
@@ -123,13 +134,18 @@ pub fn run_stats(args: &StatsArgs, store: &StoreArg) -> Result<i32> {
 fn pct_change(v: Option<f64>) -> String {
     match v {
         None => String::new(),
+        Some(0.0) => "0%".into(),
         Some(x) if (x * 100.0).abs() >= 10.0 => format!("{:+.0}%", x * 100.0),
         Some(x) => format!("{:+.1}%", x * 100.0),
     }
 }
 
 fn pp_change(v: Option<f64>) -> String {
-    v.map(|x| format!("{:+.1}pp", x * 100.0)).unwrap_or_default()
+    match v {
+        None => String::new(),
+        Some(0.0) => "0pp".into(),
+        Some(x) => format!("{:+.1}pp", x * 100.0),
+    }
 }
 
 fn ms(v: Option<f64>) -> String {
@@ -140,6 +156,9 @@ fn ms(v: Option<f64>) -> String {
 fn rate(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
+
+/// One bucket in the table: its values, its change line (if any) and its judge rules.
+type Row = (Vec<String>, Option<Vec<String>>, Vec<String>);
 
 fn print_table(buckets: &[BucketStats], by: Bucket, group: Option<GroupBy>, tz: &str) {
     let tz_label = if metrics::parse_tz(tz).is_some_and(|o| o.local_minus_utc() == 0) {
@@ -152,16 +171,19 @@ fn print_table(buckets: &[BucketStats], by: Bucket, group: Option<GroupBy>, tz: 
         headers.push(g.label().to_uppercase());
     }
     for h in [
-        "TRACES", "ERRORS", "P50", "P95", "P99", "LLM P95", "TTFT P50", "IN TOK", "OUT TOK", "COST",
-        "$/TRACE", "?COST", "JUDGE $",
+        "TRACES", "ERRORS", "P50", "P95", "P99", "LLM P95", "TTFT P50", "IN TOK", "OUT TOK",
+        "COST", "$/TRACE", "?COST", "JUDGE $",
     ] {
         headers.push(h.to_string());
     }
-    let mut rows: Vec<(Vec<String>, Option<Vec<String>>, Vec<String>)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     for b in buckets {
         let mut v = vec![b.bucket.clone()];
         if group.is_some() {
-            v.push(truncate_chars(&clean_line(b.group.as_deref().unwrap_or("")), 24));
+            v.push(truncate_chars(
+                &clean_line(b.group.as_deref().unwrap_or("")),
+                24,
+            ));
         }
         v.extend([
             b.traces.to_string(),
@@ -256,9 +278,13 @@ fn print_table(buckets: &[BucketStats], by: Bucket, group: Option<GroupBy>, tz: 
     }
     let unknown: i64 = buckets.iter().map(|b| b.unknown_cost_traces).sum();
     println!();
-    println!("Percentiles are exact nearest-rank. COST is the application's known cost; JUDGE $ is kept apart.");
+    println!(
+        "Percentiles are exact nearest-rank. COST is the application's known cost; JUDGE $ is kept apart."
+    );
     if unknown > 0 {
-        println!("{unknown} trace(s) had a span without a price: their cost is a lower bound (see ?COST).");
+        println!(
+            "{unknown} trace(s) had a span without a price: their cost is a lower bound (see ?COST)."
+        );
     }
 }
 
@@ -270,7 +296,11 @@ pub fn run_check(args: &CheckArgs, store: &StoreArg) -> Result<i32> {
             Ok(e) => exprs.push(e),
             Err(e) => {
                 bad = true;
-                eprintln!("trawl check: expression {} is not valid:\n{}", i + 1, clean_line_keep(&e.to_string()));
+                eprintln!(
+                    "trawl check: expression {} is not valid:\n{}",
+                    i + 1,
+                    clean_line_keep(&e.to_string())
+                );
             }
         }
     }
@@ -338,7 +368,11 @@ fn print_checks(results: &[CheckResult], window: &CheckWindow, allow_empty: bool
             None => println!(
                 "{status:<7}  {expr:<width$}  {}{}",
                 clean_line(r.no_data.as_deref().unwrap_or("no data")),
-                if allow_empty { " (allowed by --allow-empty)" } else { " (not a pass; --allow-empty accepts it)" }
+                if allow_empty {
+                    " (allowed by --allow-empty)"
+                } else {
+                    " (not a pass; --allow-empty accepts it)"
+                }
             ),
         }
     }
@@ -357,6 +391,9 @@ fn print_checks(results: &[CheckResult], window: &CheckWindow, allow_empty: bool
     if failed == 0 {
         println!("{n} check{} passed", if n == 1 { "" } else { "s" });
     } else {
-        println!("{failed} of {n} check{} failed", if n == 1 { "" } else { "s" });
+        println!(
+            "{failed} of {n} check{} failed",
+            if n == 1 { "" } else { "s" }
+        );
     }
 }

@@ -33,13 +33,21 @@ pub fn run(args: &TracesArgs, store_arg: &StoreArg) -> Result<i32> {
         return Ok(0);
     }
     println!(
-        "{:<19}  {:<8}  {:<40}  {:<10}  {:<22}  {:>8}  {:>7}  {:>9}  {}",
-        "START (UTC)", "TRACE", "QUESTION / NAME", "USER", "MODELS", "DURATION", "TOKENS", "COST", "STATUS"
+        "{:<19}  {:<8}  {:<40}  {:<10}  {:<22}  {:>8}  {:>7}  {:>9}  STATUS",
+        "START (UTC)", "TRACE", "QUESTION / NAME", "USER", "MODELS", "DURATION", "TOKENS", "COST"
     );
     for t in &rows {
-        let mut status = if t.error { "✗ error".to_string() } else { "ok".to_string() };
+        let mut status = if t.error {
+            "✗ error".to_string()
+        } else {
+            "ok".to_string()
+        };
         if !t.error && t.error_count > 0 {
-            status = format!("ok ({} inner error{})", t.error_count, if t.error_count == 1 { "" } else { "s" });
+            status = format!(
+                "ok ({} inner error{})",
+                t.error_count,
+                if t.error_count == 1 { "" } else { "s" }
+            );
         }
         let badges: Vec<String> = scores
             .iter()
@@ -83,14 +91,17 @@ fn hint_when_empty(store: &Store, filter: &crate::store::TraceFilter) -> Result<
     if filter.since_ns.is_none() && filter.until_ns.is_none() {
         return Ok(());
     }
-    let (first, last): (Option<i64>, Option<i64>) = store.conn().query_row(
-        "SELECT min(start_ns), max(start_ns) FROM traces",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (first, last): (Option<i64>, Option<i64>) =
+        store
+            .conn()
+            .query_row("SELECT min(start_ns), max(start_ns) FROM traces", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
     if let (Some(a), Some(b)) = (first, last) {
         let window = match (filter.since_ns, filter.until_ns) {
-            (Some(s), Some(u)) => format!("{} .. {}", timefilter::rfc3339(s), timefilter::rfc3339(u)),
+            (Some(s), Some(u)) => {
+                format!("{} .. {}", timefilter::rfc3339(s), timefilter::rfc3339(u))
+            }
             (Some(s), None) => format!("since {}", timefilter::rfc3339(s)),
             (None, Some(u)) => format!("before {}", timefilter::rfc3339(u)),
             (None, None) => String::new(),

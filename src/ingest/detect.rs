@@ -98,7 +98,8 @@ pub fn detect_bytes(head: &[u8]) -> Format {
 
 /// Tells our store apart from other SQLite files by its tables.
 fn sqlite_kind(path: &Path) -> Format {
-    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags =
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let Ok(conn) = rusqlite::Connection::open_with_flags(path, flags) else {
         return Format::OtherSqlite("unreadable".into());
     };

@@ -123,7 +123,10 @@ mod tests {
 
     #[test]
     fn numbers_lines_and_flags_the_unterminated_tail() {
-        assert_eq!(collect(b"a\nbb\r\n\nc", 100), vec!["1:a", "2:bb", "3:", "4:c!"]);
+        assert_eq!(
+            collect(b"a\nbb\r\n\nc", 100),
+            vec!["1:a", "2:bb", "3:", "4:c!"]
+        );
         assert!(collect(b"", 100).is_empty());
     }
 

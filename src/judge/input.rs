@@ -42,10 +42,16 @@ pub fn trace_input(trace_id: &str, spans: &[Span]) -> JudgeInput {
 
     // The root's plain-text input is what the user typed; an LLM span's last user message is
     // often the question wrapped in retrieved context, which the judge sees separately.
-    let root_text_input = root.and_then(|r| r.input.as_ref()).and_then(|v| plain_text(&v.value, v.mime.as_deref()));
+    let root_text_input = root
+        .and_then(|r| r.input.as_ref())
+        .and_then(|v| plain_text(&v.value, v.mime.as_deref()));
     let last_user_message = root_text_input
         .clone()
-        .or_else(|| last_llm.and_then(|s| s.last_user_message()).map(str::to_string))
+        .or_else(|| {
+            last_llm
+                .and_then(|s| s.last_user_message())
+                .map(str::to_string)
+        })
         .or_else(|| root.and_then(|r| r.input.as_ref()).map(|v| v.value.clone()))
         .filter(|s| !s.trim().is_empty());
 
@@ -54,10 +60,15 @@ pub fn trace_input(trace_id: &str, spans: &[Span]) -> JudgeInput {
         .and_then(|v| plain_text(&v.value, v.mime.as_deref()));
     let final_answer = root_text_output
         .or_else(|| last_llm.and_then(last_assistant_text))
-        .or_else(|| root.and_then(|r| r.output.as_ref()).map(|v| v.value.clone()))
+        .or_else(|| {
+            root.and_then(|r| r.output.as_ref())
+                .map(|v| v.value.clone())
+        })
         .filter(|s| !s.trim().is_empty());
 
-    let mut conversation: Vec<Message> = last_llm.map(|s| s.input_messages.clone()).unwrap_or_default();
+    let mut conversation: Vec<Message> = last_llm
+        .map(|s| s.input_messages.clone())
+        .unwrap_or_default();
     if let Some(s) = last_llm {
         conversation.extend(s.output_messages.iter().cloned());
     }
@@ -89,8 +100,22 @@ pub fn span_input(trace_id: &str, spans: &[Span], span: &Span) -> JudgeInput {
             .or_else(|| span.output.as_ref().map(|v| v.value.clone()))
             .filter(|s| !s.trim().is_empty()),
         // Only what the model could have seen: spans that started before it.
-        documents: documents(spans.iter().filter(|s| s.start_ns <= span.start_ns).cloned().collect::<Vec<_>>().as_slice()),
-        tools: tools(spans.iter().filter(|s| s.start_ns <= span.start_ns).cloned().collect::<Vec<_>>().as_slice()),
+        documents: documents(
+            spans
+                .iter()
+                .filter(|s| s.start_ns <= span.start_ns)
+                .cloned()
+                .collect::<Vec<_>>()
+                .as_slice(),
+        ),
+        tools: tools(
+            spans
+                .iter()
+                .filter(|s| s.start_ns <= span.start_ns)
+                .cloned()
+                .collect::<Vec<_>>()
+                .as_slice(),
+        ),
         conversation,
     }
 }
@@ -109,7 +134,9 @@ fn plain_text(v: &str, mime: Option<&str>) -> Option<String> {
     if t.is_empty() || mime.is_some_and(|m| m.contains("json")) {
         return None;
     }
-    if (t.starts_with('{') || t.starts_with('[')) && serde_json::from_str::<serde_json::Value>(t).is_ok() {
+    if (t.starts_with('{') || t.starts_with('['))
+        && serde_json::from_str::<serde_json::Value>(t).is_ok()
+    {
         return None;
     }
     Some(v.to_string())
@@ -119,8 +146,14 @@ fn plain_text(v: &str, mime: Option<&str>) -> Option<String> {
 /// retriever found; the reranked order wins because it is what the model was given).
 fn documents(spans: &[Span]) -> Vec<DocInput> {
     let mut out: Vec<DocInput> = Vec::new();
-    let rerank: Vec<&Span> = spans.iter().filter(|s| s.kind == SpanKind::Reranker).collect();
-    let retr: Vec<&Span> = spans.iter().filter(|s| s.kind == SpanKind::Retriever).collect();
+    let rerank: Vec<&Span> = spans
+        .iter()
+        .filter(|s| s.kind == SpanKind::Reranker)
+        .collect();
+    let retr: Vec<&Span> = spans
+        .iter()
+        .filter(|s| s.kind == SpanKind::Retriever)
+        .collect();
     for s in rerank.iter().chain(retr.iter()) {
         let docs = s
             .reranker
@@ -153,8 +186,12 @@ fn tools(spans: &[Span]) -> Vec<ToolInput> {
             let t = s.tool.clone().unwrap_or_default();
             ToolInput {
                 name: t.name.unwrap_or_else(|| s.name.clone()),
-                arguments: t.arguments.or_else(|| s.input.as_ref().map(|v| v.value.clone())),
-                result: t.result.or_else(|| s.output.as_ref().map(|v| v.value.clone())),
+                arguments: t
+                    .arguments
+                    .or_else(|| s.input.as_ref().map(|v| v.value.clone())),
+                result: t
+                    .result
+                    .or_else(|| s.output.as_ref().map(|v| v.value.clone())),
                 error: if s.is_error() {
                     Some(s.status_message.clone().unwrap_or_else(|| "error".into()))
                 } else {

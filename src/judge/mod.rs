@@ -22,8 +22,8 @@ pub use input::JudgeInput;
 pub use provider::{ProviderConfig, ProviderKind};
 pub use rules::{InputKind, Rule, Target, load_rules, load_rules_from, select_rules};
 pub use runner::{
-    Estimate, ItemResult, JudgeEvent, JudgeHandle, JudgeRequest, RetryPolicy, StopReason, StopSignal, Summary,
-    bench_verdicts_per_second, estimate, run_blocking, spawn_run,
+    Estimate, ItemResult, JudgeEvent, JudgeHandle, JudgeRequest, RetryPolicy, StopReason,
+    StopSignal, Summary, bench_verdicts_per_second, estimate, run_blocking, spawn_run,
 };
 
 #[derive(Debug, thiserror::Error)]

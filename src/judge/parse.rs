@@ -24,9 +24,9 @@ pub struct Parsed {
 /// A verdict label: TRUE, FALSE or NA (case-insensitive; N/A accepted). Nothing else, so a
 /// stray "no" in prose is never taken as a verdict.
 pub fn label(s: &str) -> Option<Verdict> {
-    let t = s
-        .trim()
-        .trim_matches(|c: char| c == '"' || c == '\'' || c == '`' || c == '*' || c == '.' || c == '[' || c == ']');
+    let t = s.trim().trim_matches(|c: char| {
+        c == '"' || c == '\'' || c == '`' || c == '*' || c == '.' || c == '[' || c == ']'
+    });
     match t.to_ascii_uppercase().as_str() {
         "TRUE" | "PASS" => Some(Verdict::True),
         "FALSE" | "FAIL" => Some(Verdict::False),
@@ -38,7 +38,11 @@ pub fn label(s: &str) -> Option<Verdict> {
 /// Reads `{reasoning, verdict}` from a JSON value (structured output or a tool call's input).
 pub fn from_value(v: &Value) -> Option<Parsed> {
     let obj = v.as_object()?;
-    let verdict = match obj.get("verdict").or_else(|| obj.get("label")).or_else(|| obj.get("score"))? {
+    let verdict = match obj
+        .get("verdict")
+        .or_else(|| obj.get("label"))
+        .or_else(|| obj.get("score"))?
+    {
         Value::String(s) => label(s)?,
         Value::Bool(true) => Verdict::True,
         Value::Bool(false) => Verdict::False,
@@ -71,10 +75,19 @@ pub fn parse_text(text: &str) -> Parsed {
         };
     }
     if let Some(p) = first_json_object(t).and_then(|v| from_value(&v)) {
-        return Parsed { by: ParsedBy::Json, ..p };
+        return Parsed {
+            by: ParsedBy::Json,
+            ..p
+        };
     }
     if let Some((verdict, line_idx)) = verdict_line(t) {
-        let reasoning = t.lines().take(line_idx).collect::<Vec<_>>().join("\n").trim().to_string();
+        let reasoning = t
+            .lines()
+            .take(line_idx)
+            .collect::<Vec<_>>()
+            .join("\n")
+            .trim()
+            .to_string();
         return Parsed {
             verdict,
             reasoning,
@@ -182,7 +195,8 @@ mod tests {
     fn ladder() {
         let p = parse_text(r#"{"reasoning":"ok","verdict":"TRUE"}"#);
         assert_eq!((p.verdict, p.by), (Verdict::True, ParsedBy::Structured));
-        let p = parse_text("Sure!\n```json\n{\"reasoning\": \"a {b}\", \"verdict\": \"false\"}\n```");
+        let p =
+            parse_text("Sure!\n```json\n{\"reasoning\": \"a {b}\", \"verdict\": \"false\"}\n```");
         assert_eq!((p.verdict, p.by), (Verdict::False, ParsedBy::Json));
         assert_eq!(p.reasoning, "a {b}");
         let p = parse_text("The answer cites kb-1.\nVERDICT: NA");

@@ -106,7 +106,10 @@ fn system(rule: &Rule) -> String {
         "Text marked […truncated N chars…] was cut for length; the missing part is not evidence either way.".into(),
     );
     if let Some(t) = &rule.tie_break {
-        decision.push(format!("When the evidence is genuinely unclear, {}.", t.trim()));
+        decision.push(format!(
+            "When the evidence is genuinely unclear, {}.",
+            t.trim()
+        ));
     }
     bullets(&mut s, "Decision rules:", &decision);
     if !rule.examples.is_empty() {
@@ -139,7 +142,9 @@ fn user(rule: &Rule, input: &JudgeInput) -> String {
     for k in rule.shown_inputs() {
         let body = match k {
             InputKind::Conversation => conversation(input),
-            InputKind::LastUserMessage => text_or_none(input.last_user_message.as_deref(), MAX_MESSAGE),
+            InputKind::LastUserMessage => {
+                text_or_none(input.last_user_message.as_deref(), MAX_MESSAGE)
+            }
             InputKind::RetrievedDocuments => docs(input),
             InputKind::ToolResults => tools(input),
             InputKind::FinalAnswer => text_or_none(input.final_answer.as_deref(), MAX_ANSWER),
@@ -175,7 +180,10 @@ fn docs(input: &JudgeInput) -> String {
     let mut used = 0usize;
     for (i, d) in input.documents.iter().enumerate() {
         if used >= MAX_DOCS_TOTAL {
-            let rest: usize = input.documents[i..].iter().map(|d| d.content.chars().count()).sum();
+            let rest: usize = input.documents[i..]
+                .iter()
+                .map(|d| d.content.chars().count())
+                .sum();
             out.push_str(&format!(
                 "[…truncated {rest} chars…] ({} more documents)\n",
                 input.documents.len() - i
@@ -184,11 +192,10 @@ fn docs(input: &JudgeInput) -> String {
         }
         let body = truncate_middle(d.content.trim(), MAX_DOC.min(MAX_DOCS_TOTAL - used));
         used += body.chars().count();
-        let id = d
-            .id
-            .as_deref()
-            .map(|id| format!(" id=\"{}\"", escape(&id.replace('"', "'"))))
-            .unwrap_or_default();
+        let id =
+            d.id.as_deref()
+                .map(|id| format!(" id=\"{}\"", escape(&id.replace('"', "'"))))
+                .unwrap_or_default();
         out.push_str(&format!("<document{id}>{}</document>\n", escape(&body)));
     }
     out.trim_end().to_string()
@@ -200,15 +207,25 @@ fn tools(input: &JudgeInput) -> String {
     }
     let mut out = String::new();
     for t in &input.tools {
-        out.push_str(&format!("<tool_call name=\"{}\">\n", escape(&t.name.replace('"', "'"))));
+        out.push_str(&format!(
+            "<tool_call name=\"{}\">\n",
+            escape(&t.name.replace('"', "'"))
+        ));
         if let Some(a) = &t.arguments {
-            out.push_str(&format!("<arguments>{}</arguments>\n", escape(&truncate_middle(a, MAX_TOOL_FIELD))));
+            out.push_str(&format!(
+                "<arguments>{}</arguments>\n",
+                escape(&truncate_middle(a, MAX_TOOL_FIELD))
+            ));
         }
         match (&t.error, &t.result) {
-            (Some(e), _) => out.push_str(&format!("<error>{}</error>\n", escape(&truncate_middle(e, MAX_TOOL_FIELD)))),
-            (None, Some(r)) => {
-                out.push_str(&format!("<result>{}</result>\n", escape(&truncate_middle(r, MAX_TOOL_FIELD))))
-            }
+            (Some(e), _) => out.push_str(&format!(
+                "<error>{}</error>\n",
+                escape(&truncate_middle(e, MAX_TOOL_FIELD))
+            )),
+            (None, Some(r)) => out.push_str(&format!(
+                "<result>{}</result>\n",
+                escape(&truncate_middle(r, MAX_TOOL_FIELD))
+            )),
             (None, None) => out.push_str("<result>(no result recorded)</result>\n"),
         }
         out.push_str("</tool_call>\n");
@@ -231,7 +248,13 @@ fn conversation(input: &JudgeInput) -> String {
             content = m
                 .tool_calls
                 .iter()
-                .map(|c| format!("[calls tool {}({})]", c.name, c.arguments.as_deref().unwrap_or("")))
+                .map(|c| {
+                    format!(
+                        "[calls tool {}({})]",
+                        c.name,
+                        c.arguments.as_deref().unwrap_or("")
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(" ");
         }
@@ -249,7 +272,9 @@ fn conversation(input: &JudgeInput) -> String {
         ));
     }
     if dropped_msgs > 0 {
-        parts.push(format!("[…truncated {dropped_chars} chars…] ({dropped_msgs} earlier messages)"));
+        parts.push(format!(
+            "[…truncated {dropped_chars} chars…] ({dropped_msgs} earlier messages)"
+        ));
     }
     parts.reverse();
     parts.join("\n")

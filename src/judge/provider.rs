@@ -22,7 +22,9 @@ pub enum ProviderKind {
 impl ProviderKind {
     pub fn parse(s: &str) -> Option<ProviderKind> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "openai" | "openai-compatible" | "ollama" | "vllm" | "litellm" => Some(ProviderKind::OpenAi),
+            "openai" | "openai-compatible" | "ollama" | "vllm" | "litellm" => {
+                Some(ProviderKind::OpenAi)
+            }
             "anthropic" | "claude" => Some(ProviderKind::Anthropic),
             _ => None,
         }
@@ -145,7 +147,9 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     pub fn new(cfg: ProviderConfig) -> Result<Client, super::JudgeError> {
-        let key = std::env::var(&cfg.api_key_env).ok().filter(|k| !k.trim().is_empty());
+        let key = std::env::var(&cfg.api_key_env)
+            .ok()
+            .filter(|k| !k.trim().is_empty());
         if key.is_none() && cfg.is_official() {
             return Err(super::JudgeError::MissingKey {
                 var: cfg.api_key_env.clone(),
@@ -176,7 +180,9 @@ impl Client {
         loop {
             let mode = self.mode.load(Ordering::Relaxed);
             let (body, url) = match self.cfg.kind {
-                ProviderKind::OpenAi => (self.openai_body(prompt, sample, mode), self.cfg.endpoint()),
+                ProviderKind::OpenAi => {
+                    (self.openai_body(prompt, sample, mode), self.cfg.endpoint())
+                }
                 ProviderKind::Anthropic => (self.anthropic_body(prompt), self.cfg.endpoint()),
             };
             let mut req = self.http.post(&url).json(&body);
@@ -217,7 +223,10 @@ impl Client {
                     || lower.contains("not supported"))
             {
                 self.mode.store(mode + 1, Ordering::Relaxed);
-                tracing::info!(mode = mode + 1, "judge server rejected structured output; falling back");
+                tracing::info!(
+                    mode = mode + 1,
+                    "judge server rejected structured output; falling back"
+                );
                 continue;
             }
             return Err(classify(status, &lower, msg, retry_after, &self.cfg));
@@ -240,7 +249,11 @@ impl Client {
             "seed": 7 + u64::from(sample),
         });
         // OpenAI's reasoning models need max_completion_tokens; local servers know max_tokens.
-        let tokens_key = if self.cfg.is_official() { "max_completion_tokens" } else { "max_tokens" };
+        let tokens_key = if self.cfg.is_official() {
+            "max_completion_tokens"
+        } else {
+            "max_tokens"
+        };
         body[tokens_key] = json!(self.cfg.max_tokens);
         match mode {
             MODE_SCHEMA => {
@@ -272,18 +285,25 @@ impl Client {
     }
 
     fn read_success(&self, text: &str, mode: u8) -> Result<Reply, CallError> {
-        let v: Value = serde_json::from_str(text)
-            .map_err(|e| CallError::Fatal(format!("judge server sent a body that is not JSON ({e})")))?;
+        let v: Value = serde_json::from_str(text).map_err(|e| {
+            CallError::Fatal(format!("judge server sent a body that is not JSON ({e})"))
+        })?;
         let model = v.get("model").and_then(Value::as_str).map(str::to_string);
         match self.cfg.kind {
             ProviderKind::OpenAi => {
                 let u = v.get("usage");
-                let input = u.and_then(|u| u.get("prompt_tokens")).and_then(Value::as_i64);
-                let output = u.and_then(|u| u.get("completion_tokens")).and_then(Value::as_i64);
+                let input = u
+                    .and_then(|u| u.get("prompt_tokens"))
+                    .and_then(Value::as_i64);
+                let output = u
+                    .and_then(|u| u.get("completion_tokens"))
+                    .and_then(Value::as_i64);
                 let usage = crate::model::Usage {
                     input,
                     output,
-                    total: u.and_then(|u| u.get("total_tokens")).and_then(Value::as_i64),
+                    total: u
+                        .and_then(|u| u.get("total_tokens"))
+                        .and_then(Value::as_i64),
                     cache_read: u
                         .and_then(|u| u.pointer("/prompt_tokens_details/cached_tokens"))
                         .and_then(Value::as_i64),
@@ -294,9 +314,14 @@ impl Client {
                 };
                 let choice = v.pointer("/choices/0");
                 let msg = choice.and_then(|c| c.get("message"));
-                let content = msg.and_then(|m| m.get("content")).and_then(Value::as_str).unwrap_or("");
+                let content = msg
+                    .and_then(|m| m.get("content"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
                 let refusal = msg.and_then(|m| m.get("refusal")).and_then(Value::as_str);
-                let finish = choice.and_then(|c| c.get("finish_reason")).and_then(Value::as_str);
+                let finish = choice
+                    .and_then(|c| c.get("finish_reason"))
+                    .and_then(Value::as_str);
                 let parsed = if content.trim().is_empty() {
                     let why = match (refusal, finish) {
                         (Some(r), _) => format!("the judge refused: {}", crate::sanitize::truncate_chars(r, 200)),
@@ -316,7 +341,11 @@ impl Client {
                     }
                     p
                 };
-                Ok(Reply { parsed, model, usage })
+                Ok(Reply {
+                    parsed,
+                    model,
+                    usage,
+                })
             }
             ProviderKind::Anthropic => {
                 let u = v.get("usage");
@@ -335,7 +364,11 @@ impl Client {
                     cache_write: cw,
                     ..Default::default()
                 };
-                let content = v.get("content").and_then(Value::as_array).cloned().unwrap_or_default();
+                let content = v
+                    .get("content")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
                 let tool = content
                     .iter()
                     .find(|b| b.get("type").and_then(Value::as_str) == Some("tool_use"))
@@ -352,7 +385,11 @@ impl Client {
                         parse::parse_text(&text)
                     }
                 };
-                Ok(Reply { parsed, model, usage })
+                Ok(Reply {
+                    parsed,
+                    model,
+                    usage,
+                })
             }
         }
     }
@@ -410,10 +447,19 @@ fn error_message(text: &str) -> String {
             .and_then(Value::as_str)
             .map(str::to_string)
     });
-    crate::sanitize::clean_line(&crate::sanitize::truncate_chars(m.as_deref().unwrap_or(text.trim()), 300))
+    crate::sanitize::clean_line(&crate::sanitize::truncate_chars(
+        m.as_deref().unwrap_or(text.trim()),
+        300,
+    ))
 }
 
-fn classify(status: u16, lower_body: &str, msg: String, retry_after: Option<Duration>, cfg: &ProviderConfig) -> CallError {
+fn classify(
+    status: u16,
+    lower_body: &str,
+    msg: String,
+    retry_after: Option<Duration>,
+    cfg: &ProviderConfig,
+) -> CallError {
     let quota = lower_body.contains("insufficient_quota")
         || lower_body.contains("enforced_spend_limit")
         || lower_body.contains("billing");
@@ -422,8 +468,14 @@ fn classify(status: u16, lower_body: &str, msg: String, retry_after: Option<Dura
             "authentication failed (HTTP 401): check the key in ${} for {}: {msg}",
             cfg.api_key_env, cfg.base_url
         )),
-        403 => CallError::Pause(format!("permission denied (HTTP 403) by {}: {msg}", cfg.base_url)),
-        402 => CallError::Pause(format!("payment required (HTTP 402) by {}: {msg}", cfg.base_url)),
+        403 => CallError::Pause(format!(
+            "permission denied (HTTP 403) by {}: {msg}",
+            cfg.base_url
+        )),
+        402 => CallError::Pause(format!(
+            "payment required (HTTP 402) by {}: {msg}",
+            cfg.base_url
+        )),
         404 => CallError::Pause(format!(
             "not found (HTTP 404): check --model {} and --base-url {}: {msg}",
             cfg.model, cfg.base_url
@@ -445,7 +497,9 @@ pub fn parse_retry_after(v: &str) -> Option<Duration> {
     }
     let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
     let now = chrono::Utc::now();
-    let secs = (when.with_timezone(&chrono::Utc) - now).num_milliseconds().max(0);
+    let secs = (when.with_timezone(&chrono::Utc) - now)
+        .num_milliseconds()
+        .max(0);
     Some(Duration::from_millis(secs as u64))
 }
 
@@ -456,7 +510,10 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 

@@ -12,7 +12,10 @@ use std::path::{Path, PathBuf};
 const DEFAULT_RULES: [(&str, &str); 3] = [
     ("answered", include_str!("../../assets/rules/answered.toml")),
     ("grounded", include_str!("../../assets/rules/grounded.toml")),
-    ("escalated", include_str!("../../assets/rules/escalated.toml")),
+    (
+        "escalated",
+        include_str!("../../assets/rules/escalated.toml"),
+    ),
 ];
 
 /// One piece of trace data a rule can show to the judge. The prompt always renders them in the
@@ -201,7 +204,10 @@ pub fn load_rules(extra: Option<&Path>) -> Result<Vec<Rule>, JudgeError> {
 }
 
 /// [`load_rules`] with an explicit user directory (tests, other front ends).
-pub fn load_rules_from(user_dir: Option<&Path>, extra: Option<&Path>) -> Result<Vec<Rule>, JudgeError> {
+pub fn load_rules_from(
+    user_dir: Option<&Path>,
+    extra: Option<&Path>,
+) -> Result<Vec<Rule>, JudgeError> {
     let mut rules = default_rules()?;
     if let Some(dir) = user_dir
         && dir.is_dir()
@@ -292,7 +298,11 @@ pub fn select_rules(all: &[Rule], ids: &[String]) -> Result<Vec<Rule>, JudgeErro
     if !unknown.is_empty() {
         return Err(JudgeError::UnknownRule {
             ids: unknown.join(", "),
-            known: all.iter().map(|r| r.id.clone()).collect::<Vec<_>>().join(", "),
+            known: all
+                .iter()
+                .map(|r| r.id.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
     Ok(out)
@@ -317,7 +327,9 @@ mod tests {
     #[test]
     fn unknown_rule_lists_known() {
         let rules = default_rules().unwrap();
-        let e = select_rules(&rules, &["nope".into()]).unwrap_err().to_string();
+        let e = select_rules(&rules, &["nope".into()])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("nope") && e.contains("grounded"), "{e}");
     }
 }

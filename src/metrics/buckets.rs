@@ -109,7 +109,10 @@ pub fn parse_tz(s: &str) -> Option<FixedOffset> {
     }
     let (h, m) = match digits.len() {
         1 | 2 => (digits.parse::<i32>().ok()?, 0),
-        4 => (digits[..2].parse::<i32>().ok()?, digits[2..].parse::<i32>().ok()?),
+        4 => (
+            digits[..2].parse::<i32>().ok()?,
+            digits[2..].parse::<i32>().ok()?,
+        ),
         _ => return None,
     };
     if h > 23 || m > 59 {
@@ -121,7 +124,8 @@ pub fn parse_tz(s: &str) -> Option<FixedOffset> {
 /// What `--group-by` splits each bucket by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GroupBy {
-    /// Every model a trace called: a trace that used two models counts in both groups.
+    /// Every model a trace called, as reported (lowercased): a trace that used two models
+    /// counts in both groups.
     Model,
     /// Every tag of a trace: a trace with two tags counts in both groups.
     Tag,
@@ -167,9 +171,11 @@ impl GroupBy {
     /// (join clause, group expression) over `traces t`.
     pub(crate) fn sql(self) -> (&'static str, String) {
         match self {
+            // Not `trace_models`: it holds both the dated and the undated name of each model
+            // (so `--model gpt-4o` matches snapshots) and would count a trace twice.
             GroupBy::Model => (
-                "LEFT JOIN trace_models g ON g.trace_id = t.trace_id",
-                format!("coalesce(g.model, '{NO_GROUP}')"),
+                "LEFT JOIN json_each(t.models) g",
+                format!("coalesce(lower(g.value), '{NO_GROUP}')"),
             ),
             GroupBy::Tag => (
                 "LEFT JOIN trace_tags g ON g.trace_id = t.trace_id",
@@ -199,22 +205,34 @@ mod tests {
         // 2026-11-15 is a Sunday; its week starts Monday 2026-11-09.
         let t = ns("2026-11-15T23:30:00Z");
         assert_eq!(Bucket::Week.start_of(t, utc), ns("2026-11-09T00:00:00Z"));
-        assert_eq!(Bucket::Week.label_of(Bucket::Week.start_of(t, utc), utc), "2026-11-09");
+        assert_eq!(
+            Bucket::Week.label_of(Bucket::Week.start_of(t, utc), utc),
+            "2026-11-09"
+        );
         // At +02:00 that instant is already Monday 2026-11-16.
         let plus2 = parse_tz("+02:00").unwrap_or(utc);
-        assert_eq!(Bucket::Week.label_of(Bucket::Week.start_of(t, plus2), plus2), "2026-11-16");
+        assert_eq!(
+            Bucket::Week.label_of(Bucket::Week.start_of(t, plus2), plus2),
+            "2026-11-16"
+        );
         assert_eq!(Bucket::Day.start_of(t, plus2), ns("2026-11-15T22:00:00Z"));
         assert_eq!(
             Bucket::Hour.label_of(Bucket::Hour.start_of(t, plus2), plus2),
             "2026-11-16T01:00:00+02:00"
         );
-        assert_eq!(Bucket::Hour.label_of(Bucket::Hour.start_of(t, utc), utc), "2026-11-15T23:00:00Z");
+        assert_eq!(
+            Bucket::Hour.label_of(Bucket::Hour.start_of(t, utc), utc),
+            "2026-11-15T23:00:00Z"
+        );
     }
 
     #[test]
     fn tz_forms() {
         assert_eq!(parse_tz("UTC").map(|o| o.local_minus_utc()), Some(0));
-        assert_eq!(parse_tz("-05:30").map(|o| o.local_minus_utc()), Some(-19800));
+        assert_eq!(
+            parse_tz("-05:30").map(|o| o.local_minus_utc()),
+            Some(-19800)
+        );
         assert_eq!(parse_tz("+0100").map(|o| o.local_minus_utc()), Some(3600));
         assert_eq!(parse_tz("+2").map(|o| o.local_minus_utc()), Some(7200));
         assert!(parse_tz("Europe/Paris").is_none());

@@ -167,7 +167,13 @@ pub struct ParseError {
 impl fmt::Display for ParseError {
     /// The expression, then a caret under the offending column and the reason.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}\n{}^ {}", self.input, " ".repeat(self.column), self.message)
+        write!(
+            f,
+            "{}\n{}^ {}",
+            self.input,
+            " ".repeat(self.column),
+            self.message
+        )
     }
 }
 
@@ -180,7 +186,11 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn err<T>(&self, column: usize, message: impl Into<String>) -> std::result::Result<T, ParseError> {
+    fn err<T>(
+        &self,
+        column: usize,
+        message: impl Into<String>,
+    ) -> std::result::Result<T, ParseError> {
         Err(ParseError {
             input: self.input.to_string(),
             column,
@@ -224,7 +234,10 @@ impl Parser<'_> {
         let start = self.pos;
         let name = self.ident().to_ascii_lowercase();
         if name.is_empty() {
-            return self.err(start, "expected a metric (p95(latency), fail_rate(RULE), error_rate, cost_per_trace, …)");
+            return self.err(
+                start,
+                "expected a metric (p95(latency), fail_rate(RULE), error_rate, cost_per_trace, …)",
+            );
         }
         if let Some(digits) = name.strip_prefix('p')
             && !digits.is_empty()
@@ -372,7 +385,12 @@ pub fn parse_expr(input: &str) -> std::result::Result<CheckExpr, ParseError> {
         match unit.as_str() {
             "%" => value / 100.0,
             "" => value,
-            _ => return p.err(unit_at, "a change is a fraction (0.2) or a percentage (20%)"),
+            _ => {
+                return p.err(
+                    unit_at,
+                    "a change is a fraction (0.2) or a percentage (20%)",
+                );
+            }
         }
     } else {
         match kind {
@@ -386,7 +404,12 @@ pub fn parse_expr(input: &str) -> std::result::Result<CheckExpr, ParseError> {
             Kind::Rate => match unit.as_str() {
                 "%" => value / 100.0,
                 "" if (0.0..=1.0).contains(&value) => value,
-                "" => return p.err(num_at, "a rate is a fraction from 0 to 1, or a percentage like 3%"),
+                "" => {
+                    return p.err(
+                        num_at,
+                        "a rate is a fraction from 0 to 1, or a percentage like 3%",
+                    );
+                }
                 _ => return p.err(unit_at, "a rate is a fraction (0.03) or a percentage (3%)"),
             },
             Kind::Count | Kind::Usd => match unit.as_str() {
@@ -476,7 +499,12 @@ fn value_of(raw: Option<&Raw>, m: &Metric) -> (std::result::Result<f64, String>,
         }
         Metric::FailRate(rule) => match r.rules.get(rule) {
             Some(&(f, n)) if n > 0 => (Ok(f as f64 / n as f64), n),
-            _ => (Err(format!("no TRUE/FALSE judge verdicts for '{rule}' in the window")), 0),
+            _ => (
+                Err(format!(
+                    "no TRUE/FALSE judge verdicts for '{rule}' in the window"
+                )),
+                0,
+            ),
         },
         Metric::ErrorRate => (Ok(r.errors as f64 / t as f64), t),
         Metric::Traces => (Ok(t as f64), t),
@@ -515,7 +543,11 @@ fn whole(store: &Store, filter: &TraceFilter, wanted: &Wanted) -> Result<Option<
 }
 
 /// Evaluates every check. Figures are computed once per window, whatever the number of checks.
-pub fn evaluate(store: &Store, window: &CheckWindow, exprs: &[CheckExpr]) -> Result<Vec<CheckResult>> {
+pub fn evaluate(
+    store: &Store,
+    window: &CheckWindow,
+    exprs: &[CheckExpr],
+) -> Result<Vec<CheckResult>> {
     let wanted = wanted_for(exprs);
     let plain = if exprs.iter().any(|e| !e.change) {
         whole(store, &window.filter, &wanted)?
@@ -549,7 +581,9 @@ pub fn evaluate(store: &Store, window: &CheckWindow, exprs: &[CheckExpr]) -> Res
                     } else {
                         relative(Some(c), Some(p))
                     };
-                    d.ok_or_else(|| "the previous window's value was 0: no relative change".to_string())
+                    d.ok_or_else(|| {
+                        "the previous window's value was 0: no relative change".to_string()
+                    })
                 }
             };
             (v, n, empty)
@@ -617,14 +651,31 @@ mod tests {
 
     #[test]
     fn errors_point_at_the_column() {
-        let e = parse_expr("p95(latency) <== 2s").err().unwrap_or_else(|| panic!("parsed"));
+        let e = parse_expr("p95(latency) <== 2s")
+            .err()
+            .unwrap_or_else(|| panic!("parsed"));
         assert_eq!(e.column, 15);
-        assert_eq!(e.to_string(), "p95(latency) <== 2s\n               ^ expected a number");
-        assert_eq!(parse_expr("p95(latency) <= 2").err().map(|e| e.column), Some(17));
-        assert_eq!(parse_expr("p95(latncy) <= 2s").err().map(|e| e.column), Some(4));
-        assert_eq!(parse_expr("error_rate < 5").err().map(|e| e.column), Some(13));
+        assert_eq!(
+            e.to_string(),
+            "p95(latency) <== 2s\n               ^ expected a number"
+        );
+        assert_eq!(
+            parse_expr("p95(latency) <= 2").err().map(|e| e.column),
+            Some(17)
+        );
+        assert_eq!(
+            parse_expr("p95(latncy) <= 2s").err().map(|e| e.column),
+            Some(4)
+        );
+        assert_eq!(
+            parse_expr("error_rate < 5").err().map(|e| e.column),
+            Some(13)
+        );
         assert_eq!(parse_expr("bogus < 5").err().map(|e| e.column), Some(0));
-        assert_eq!(parse_expr("traces >= 10 x").err().map(|e| e.column), Some(13));
+        assert_eq!(
+            parse_expr("traces >= 10 x").err().map(|e| e.column),
+            Some(13)
+        );
         assert_eq!(parse_expr("traces = 10").err().map(|e| e.column), Some(7));
     }
 

@@ -15,6 +15,8 @@ pub mod percentile;
 pub mod stats;
 
 pub use buckets::{Bucket, GroupBy, NO_GROUP, parse_tz};
-pub use check::{CheckExpr, CheckResult, CheckWindow, Metric, Op, ParseError, Series, evaluate, parse_expr};
+pub use check::{
+    CheckExpr, CheckResult, CheckWindow, Metric, Op, ParseError, Series, evaluate, parse_expr,
+};
 pub use percentile::{nearest_rank, percentile_of};
 pub use stats::{BucketStats, Change, RuleChange, RuleStats, compute_stats};

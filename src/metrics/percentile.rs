@@ -45,11 +45,10 @@ impl Ranked {
     }
 }
 
-/// Runs `{with} SELECT …` over `source`, a query with columns `bk` (integer), `grp` (text) and
+/// Runs a window query over `source`, a query with columns `bk` (integer), `grp` (text) and
 /// `v` (integer), and returns the percentiles `ps` per (bk, grp).
 pub(crate) fn ranked(
     conn: &Connection,
-    with: &str,
     source: &str,
     params: &[SqlValue],
     ps: &[u32],
@@ -63,8 +62,7 @@ pub(crate) fn ranked(
         .map(|p| format!("(({p} * n + 99) / 100)"))
         .collect();
     let sql = format!(
-        "{with}
-         SELECT bk, grp, v, rn, n FROM (
+        "SELECT bk, grp, v, rn, n FROM (
            SELECT bk, grp, v,
                   ROW_NUMBER() OVER (PARTITION BY bk, grp ORDER BY v) AS rn,
                   COUNT(*) OVER (PARTITION BY bk, grp) AS n

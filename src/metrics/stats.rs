@@ -1,7 +1,7 @@
 //! Per-bucket (and per-group) figures of `trawl stats`, the TUI metrics view and `trawl check`.
 //!
 //! Everything is aggregated in SQLite: one pass for counts and sums, one window query per
-//! latency series for the percentiles, one for judge verdicts and one for judge cost. Rust only
+//! latency series for the percentiles, one for judge verdicts and judge cost. Rust only
 //! sees one row per bucket and group (plus one per wanted percentile rank).
 
 use super::buckets::{Bucket, GroupBy};
@@ -58,6 +58,9 @@ impl Raw {
     }
 }
 
+/// A percentile query: its source rows, the wanted percentiles, and where the result goes.
+type Series<'a> = (String, &'a Vec<u32>, fn(&mut Raw) -> &mut Ranked);
+
 /// Computes the raw figures per (bucket start ns, group). The group is "" when ungrouped.
 pub(crate) fn compute_raw(
     store: &Store,
@@ -76,23 +79,19 @@ pub(crate) fn compute_raw(
         Some(g) => g.sql(),
         None => ("", "''".to_string()),
     };
-    // MATERIALIZED: every query below reads `base` once or joins it to spans/scores; computing
-    // the filter (which may include FTS and verdict subqueries) once per query is enough.
-    let with = format!(
-        "WITH base AS MATERIALIZED (
-           SELECT t.trace_id AS trace_id, {bk} AS bk, {grp} AS grp, t.duration_ns AS duration_ns,
-                  t.status AS status, t.input_tokens AS input_tokens, t.output_tokens AS output_tokens,
-                  t.cost_usd AS cost_usd, t.cost_known_usd AS cost_known_usd
-           FROM traces t {join} {w}
-         )"
-    );
+    // Each query reads `traces t` with the filter itself rather than sharing a materialised
+    // CTE: the filter is cheap, while an unindexed CTE made every join to spans and scores
+    // slower than a primary-key lookup into traces.
+    let from = format!("FROM traces t {join} {w}");
+    // The filter's WHERE, continued with more conditions.
+    let and = if w.is_empty() { "WHERE" } else { "AND" };
     let mut out: BTreeMap<(i64, String), Raw> = BTreeMap::new();
     {
         let sql = format!(
-            "{with}
-             SELECT bk, grp, count(*), total(status = 'error'), total(input_tokens), total(output_tokens),
-                    total(cost_known_usd), count(cost_usd), total(cost_usd), total(cost_usd IS NULL)
-             FROM base GROUP BY bk, grp"
+            "SELECT {bk} AS bk, {grp} AS grp, count(*), total(t.status = 'error'), total(t.input_tokens),
+                    total(t.output_tokens), total(t.cost_known_usd), count(t.cost_usd), total(t.cost_usd),
+                    total(t.cost_usd IS NULL)
+             {from} GROUP BY 1, 2"
         );
         let mut st = conn.prepare(&sql)?;
         let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
@@ -115,51 +114,64 @@ pub(crate) fn compute_raw(
     if out.is_empty() {
         return Ok(out);
     }
-    let series: [(&str, &Vec<u32>, fn(&mut Raw) -> &mut Ranked); 3] = [
-        ("SELECT bk, grp, duration_ns AS v FROM base", &wanted.latency, |r| &mut r.latency),
+    let spans_from = format!(
+        "FROM spans s JOIN traces t ON t.trace_id = s.trace_id {join} {w} {and} s.kind = 'llm'"
+    );
+    let series: [Series<'_>; 3] = [
         (
-            "SELECT b.bk AS bk, b.grp AS grp, s.end_ns - s.start_ns AS v
-             FROM base b JOIN spans s ON s.trace_id = b.trace_id
-             WHERE s.kind = 'llm' AND s.end_ns IS NOT NULL",
+            format!("SELECT {bk} AS bk, {grp} AS grp, t.duration_ns AS v {from}"),
+            &wanted.latency,
+            |r| &mut r.latency,
+        ),
+        (
+            format!(
+                "SELECT {bk} AS bk, {grp} AS grp, s.end_ns - s.start_ns AS v {spans_from} AND s.end_ns IS NOT NULL"
+            ),
             &wanted.llm,
             |r| &mut r.llm,
         ),
         (
-            "SELECT b.bk AS bk, b.grp AS grp, s.ttft_ns AS v
-             FROM base b JOIN spans s ON s.trace_id = b.trace_id
-             WHERE s.ttft_ns IS NOT NULL",
+            format!(
+                "SELECT {bk} AS bk, {grp} AS grp, s.ttft_ns AS v {spans_from} AND s.ttft_ns IS NOT NULL"
+            ),
             &wanted.ttft,
             |r| &mut r.ttft,
         ),
     ];
     for (source, ps, field) in series {
         let ranked: HashMap<(i64, String), Ranked> =
-            percentile::ranked(conn, &with, source, &params, ps)?;
+            percentile::ranked(conn, &source, &params, ps)?;
         for (key, r) in ranked {
             if let Some(raw) = out.get_mut(&key) {
                 *field(raw) = r;
             }
         }
     }
-    rules(conn, &with, &params, &mut out)?;
-    judge_cost(conn, &with, &params, &mut out)?;
+    judge(conn, &bk, &grp, join, &w, &params, &mut out)?;
     Ok(out)
 }
 
-/// FALSE rate per judge rule from the latest judge verdict of each (trace, rule).
-fn rules(
+/// Per judge rule: the FALSE rate from the latest judge verdict of each (trace, rule), and what
+/// judging cost. Every judge call counts towards the cost, superseded verdicts too: they were
+/// paid for.
+fn judge(
     conn: &rusqlite::Connection,
-    with: &str,
+    bk: &str,
+    grp: &str,
+    join: &str,
+    w: &str,
     params: &[SqlValue],
     out: &mut BTreeMap<(i64, String), Raw>,
 ) -> Result<()> {
+    // SQLite takes the bare column `verdict` from the row holding max(id): the latest verdict
+    // of each (trace, rule), in the same pass that sums the cost of every call.
     let sql = format!(
-        "{with}
-         SELECT b.bk, b.grp, sc.name, total(sc.verdict = 'false'), total(sc.verdict IN ('true', 'false'))
-         FROM base b JOIN scores sc ON sc.trace_id = b.trace_id AND sc.source = 'judge'
-         WHERE sc.id = (SELECT max(s2.id) FROM scores s2
-                        WHERE s2.trace_id = sc.trace_id AND s2.name = sc.name AND s2.source = 'judge')
-         GROUP BY b.bk, b.grp, sc.name"
+        "SELECT {bk} AS bk, {grp} AS grp, x.name, total(x.verdict = 'false'),
+                total(x.verdict IN ('true', 'false')), total(x.cost)
+         FROM (SELECT trace_id, name, verdict, max(id) AS id, total(cost_usd) AS cost
+               FROM scores WHERE source = 'judge' GROUP BY trace_id, name) x
+         JOIN traces t ON t.trace_id = x.trace_id {join} {w}
+         GROUP BY 1, 2, 3"
     );
     let mut st = conn.prepare(&sql)?;
     let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
@@ -168,32 +180,11 @@ fn rules(
         let name: String = r.get(2)?;
         let f = r.get::<_, f64>(3)? as i64;
         let n = r.get::<_, f64>(4)? as i64;
+        let cost: f64 = r.get(5)?;
         if let Some(raw) = out.get_mut(&key) {
+            raw.judge_cost += cost;
+            // A rule with only NA / error verdicts stays listed with n = 0.
             raw.rules.insert(name, (f, n));
-        }
-    }
-    Ok(())
-}
-
-/// What judging cost: every judge call counts (also superseded verdicts: they were paid for).
-fn judge_cost(
-    conn: &rusqlite::Connection,
-    with: &str,
-    params: &[SqlValue],
-    out: &mut BTreeMap<(i64, String), Raw>,
-) -> Result<()> {
-    let sql = format!(
-        "{with}
-         SELECT b.bk, b.grp, total(sc.cost_usd)
-         FROM base b JOIN scores sc ON sc.trace_id = b.trace_id AND sc.source = 'judge'
-         GROUP BY b.bk, b.grp"
-    );
-    let mut st = conn.prepare(&sql)?;
-    let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
-    while let Some(r) = rows.next()? {
-        let key: (i64, String) = (r.get(0)?, r.get(1)?);
-        if let Some(raw) = out.get_mut(&key) {
-            raw.judge_cost = r.get(2)?;
         }
     }
     Ok(())
@@ -236,7 +227,7 @@ pub struct BucketStats {
     pub latency_p95_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,
     pub llm_latency_p95_ms: Option<f64>,
-    /// Median time to first token over spans that report it.
+    /// Median time to first token over LLM spans that report it.
     pub ttft_p50_ms: Option<f64>,
     pub input_tokens: i64,
     pub output_tokens: i64,
@@ -323,7 +314,13 @@ fn bucket_stats(
             .iter()
             .map(|(k, &(f, n))| {
                 let rate = (n > 0).then(|| f as f64 / n as f64);
-                (k.clone(), RuleStats { n, false_rate: rate })
+                (
+                    k.clone(),
+                    RuleStats {
+                        n,
+                        false_rate: rate,
+                    },
+                )
             })
             .collect(),
         change: None,
@@ -381,7 +378,12 @@ pub fn compute_stats(
     let raw = compute_raw(store, filter, Bucketing::Every(by, tz), group, &wanted)?;
     let stats: BTreeMap<(i64, String), BucketStats> = raw
         .iter()
-        .map(|((bk, g), r)| ((*bk, g.clone()), bucket_stats(*bk, g, group.is_some(), r, by, tz)))
+        .map(|((bk, g), r)| {
+            (
+                (*bk, g.clone()),
+                bucket_stats(*bk, g, group.is_some(), r, by, tz),
+            )
+        })
         .collect();
     let mut out = Vec::with_capacity(stats.len());
     for ((bk, g), s) in &stats {

@@ -113,7 +113,11 @@ mod tests {
             ids,
             vec![("root", 0), ("c1", 1), ("g", 2), ("c2", 1), ("orphan", 0)]
         );
-        assert!(t.nodes.iter().any(|n| spans[n.index].span_id == "orphan" && n.missing_parent));
+        assert!(
+            t.nodes
+                .iter()
+                .any(|n| spans[n.index].span_id == "orphan" && n.missing_parent)
+        );
     }
 
     #[test]

@@ -1,15 +1,17 @@
 //! The SQLite store: one file a user can copy, share and re-open. Everything the CLI and the TUI
 //! show is read from here through [`query`]; importers write through [`write`].
 
+mod codec;
 pub mod query;
 pub mod rollup;
 mod schema;
 pub mod scores;
 pub mod write;
 
+pub use codec::decode_span;
 pub use query::{SortKey, TraceFilter, TraceSummary};
 pub use scores::{NewScore, ScoreRow};
-pub use write::{SourceRecord, SpanWriter, WriteStats};
+pub use write::{PreparedSpan, SourceRecord, SpanWriter, WriteStats};
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -21,7 +23,9 @@ pub enum StoreError {
     NotAStore { path: String, reason: String },
     #[error("{path}: store is read-only ({reason})")]
     ReadOnly { path: String, reason: String },
-    #[error("{path}: store was written by a newer trawl (schema {found}, this build knows {known})")]
+    #[error(
+        "{path}: store was written by a newer trawl (schema {found}, this build knows {known})"
+    )]
     TooNew {
         path: String,
         found: i64,
@@ -54,10 +58,12 @@ impl Store {
             && !parent.as_os_str().is_empty()
             && !parent.exists()
         {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::Other(format!(
-                "{}: cannot create directory: {e}",
-                parent.display()
-            )))?;
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Other(format!(
+                    "{}: cannot create directory: {e}",
+                    parent.display()
+                ))
+            })?;
         }
         let conn = Connection::open(path).map_err(|e| classify(&display, e))?;
         let store = Store {
@@ -121,6 +127,12 @@ impl Store {
         c.pragma_update(None, "foreign_keys", "ON")
             .map_err(|e| classify(display, e))?;
         c.pragma_update(None, "temp_store", "MEMORY")
+            .map_err(|e| classify(display, e))?;
+        // A bigger page cache keeps index pages hot during imports (64 MB, a fixed bound) and
+        // checkpoints in bigger, less frequent steps.
+        c.pragma_update(None, "cache_size", -65536)
+            .map_err(|e| classify(display, e))?;
+        c.pragma_update(None, "wal_autocheckpoint", 8192)
             .map_err(|e| classify(display, e))?;
         schema::migrate(c, display)
     }

@@ -36,11 +36,14 @@ impl TraceFilter {
     pub(crate) fn to_sql(&self) -> (String, Vec<SqlValue>) {
         let mut w: Vec<String> = Vec::new();
         let mut p: Vec<SqlValue> = Vec::new();
+        // Each `?` in a clause becomes the next numbered parameter.
         let push = |clause: &str, v: Vec<SqlValue>, w: &mut Vec<String>, p: &mut Vec<SqlValue>| {
-            let mut c = clause.to_string();
-            for val in v {
+            let mut pieces = clause.split('?');
+            let mut c = pieces.next().unwrap_or_default().to_string();
+            for (piece, val) in pieces.zip(v) {
                 p.push(val);
-                c = c.replacen('?', &format!("?{}", p.len()), 1);
+                c.push_str(&format!("?{}", p.len()));
+                c.push_str(piece);
             }
             w.push(c);
         };
@@ -325,7 +328,9 @@ impl Store {
         let lim = limit.map(|l| format!("LIMIT {l}")).unwrap_or_default();
         let sql = format!("SELECT t.trace_id FROM traces t {w} ORDER BY t.start_ns DESC {lim}");
         let mut st = self.conn.prepare(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(params), |r| r.get::<_, String>(0))?;
+        let rows = st.query_map(rusqlite::params_from_iter(params), |r| {
+            r.get::<_, String>(0)
+        })?;
         let mut out = Vec::new();
         for r in rows {
             out.push(r?);
@@ -349,7 +354,7 @@ impl Store {
             1 => Ok(ids.into_iter().next()),
             0 => Ok(None),
             _ => {
-                if ids.iter().any(|i| *i == id) {
+                if ids.contains(&id) {
                     Ok(Some(id))
                 } else {
                     Err(StoreError::Other(format!(
@@ -371,12 +376,12 @@ impl Store {
     pub fn trace_spans(&self, trace_id: &str) -> Result<Vec<Span>> {
         let mut st = self
             .conn
-            .prepare_cached("SELECT data FROM spans WHERE trace_id = ?1 ORDER BY start_ns, id")?;
-        let rows = st.query_map([trace_id], |r| r.get::<_, String>(0))?;
+            .prepare_cached("SELECT d.data FROM spans s JOIN span_data d ON d.id = s.id WHERE s.trace_id = ?1 ORDER BY s.start_ns, s.id")?;
+        let rows = st.query_map([trace_id], |r| r.get::<_, Vec<u8>>(0))?;
         let mut out = Vec::new();
         for r in rows {
             let data = r?;
-            match serde_json::from_str::<Span>(&data) {
+            match super::decode_span(&data) {
                 Ok(s) => out.push(s),
                 Err(e) => {
                     return Err(StoreError::Other(format!(
@@ -399,8 +404,12 @@ impl Store {
 
     /// Counts for the status line: traces and spans in the store.
     pub fn totals(&self) -> Result<(i64, i64)> {
-        let t: i64 = self.conn.query_row("SELECT count(*) FROM traces", [], |r| r.get(0))?;
-        let s: i64 = self.conn.query_row("SELECT count(*) FROM spans", [], |r| r.get(0))?;
+        let t: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM traces", [], |r| r.get(0))?;
+        let s: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM spans", [], |r| r.get(0))?;
         Ok((t, s))
     }
 
@@ -460,8 +469,14 @@ mod tests {
 
     #[test]
     fn fts_queries_are_always_valid_syntax() {
-        assert_eq!(fts_query("refund policy").as_deref(), Some("\"refund\" AND \"policy\""));
-        assert_eq!(fts_query("\"refund policy\" x").as_deref(), Some("\"refund policy\" AND \"x\""));
+        assert_eq!(
+            fts_query("refund policy").as_deref(),
+            Some("\"refund\" AND \"policy\"")
+        );
+        assert_eq!(
+            fts_query("\"refund policy\" x").as_deref(),
+            Some("\"refund policy\" AND \"x\"")
+        );
         assert_eq!(fts_query("a\"b").as_deref(), Some("\"a\"\"b\""));
         assert_eq!(fts_query("  ** "), None);
     }
@@ -475,6 +490,15 @@ mod tests {
         };
         let (w, p) = f.to_sql();
         assert_eq!(w, "WHERE t.user_id = ?1 AND t.trace_id IN (?2,?3)");
+        assert_eq!(p.len(), 3);
+        // A clause with two parameters after ten others: numbering must not collide.
+        let f = TraceFilter {
+            verdicts: vec![("grounded".into(), Verdict::False)],
+            user: Some("u".into()),
+            ..Default::default()
+        };
+        let (w, p) = f.to_sql();
+        assert!(w.contains("sc.name = ?2") && w.contains(") = ?3"), "{w}");
         assert_eq!(p.len(), 3);
     }
 }

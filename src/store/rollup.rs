@@ -315,8 +315,10 @@ pub fn refresh(conn: &Connection, trace_ids: &[String]) -> Result<u64> {
         for m in &r.models {
             let full = m.to_ascii_lowercase();
             for name in [base_model(&full), full.as_str()] {
-                conn.prepare_cached("INSERT OR IGNORE INTO trace_models(trace_id, model) VALUES (?1, ?2)")?
-                    .execute([t.as_str(), name])?;
+                conn.prepare_cached(
+                    "INSERT OR IGNORE INTO trace_models(trace_id, model) VALUES (?1, ?2)",
+                )?
+                .execute([t.as_str(), name])?;
             }
         }
         for tag in &r.tags {
@@ -336,7 +338,13 @@ pub fn base_model(m: &str) -> &str {
     // -YYYY-MM-DD
     if b.len() > 11 {
         let t = &b[b.len() - 11..];
-        if t[0] == b'-' && digits(&t[1..5]) && t[5] == b'-' && digits(&t[6..8]) && t[8] == b'-' && digits(&t[9..]) {
+        if t[0] == b'-'
+            && digits(&t[1..5])
+            && t[5] == b'-'
+            && digits(&t[6..8])
+            && t[8] == b'-'
+            && digits(&t[9..])
+        {
             return &m[..m.len() - 11];
         }
     }
@@ -350,19 +358,71 @@ pub fn base_model(m: &str) -> &str {
     m
 }
 
+impl RollupSpan {
+    /// The roll-up view of a full span (for callers that already loaded spans).
+    pub fn from_span(s: &crate::model::Span) -> RollupSpan {
+        let u = s.usage.as_ref();
+        RollupSpan {
+            span_id: s.span_id.clone(),
+            parent_id: s.parent_id.clone(),
+            name: s.name.clone(),
+            kind: s.kind,
+            start_ns: s.start_ns,
+            end_ns: s.end_ns,
+            error: s.is_error(),
+            model: s.model.clone(),
+            session_id: s.session_id.clone(),
+            user_id: s.user_id.clone(),
+            service: s.service_name.clone(),
+            input: u.and_then(|u| u.input),
+            output: u.and_then(|u| u.output),
+            total: u.and_then(|u| u.total_or_sum()),
+            cache_read: u.and_then(|u| u.cache_read),
+            reasoning: u.and_then(|u| u.reasoning),
+            cost: s.cost.as_ref().and_then(|c| c.total),
+            cost_unknown: s.cost.as_ref().is_some_and(|c| c.total.is_none()),
+            tags: s.tags.clone(),
+            preview_in: None,
+            preview_out: None,
+        }
+    }
+}
+
+/// Marks `usage.aggregate` on spans whose usage is a roll-up of their descendants'.
+pub fn mark_aggregates(spans: &mut [crate::model::Span]) {
+    let r: Vec<RollupSpan> = spans.iter().map(RollupSpan::from_span).collect();
+    for (s, agg) in spans.iter_mut().zip(aggregates(&r)) {
+        if let Some(u) = s.usage.as_mut() {
+            u.aggregate = agg;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn base_model_strips_prefix_and_date() {
         assert_eq!(super::base_model("gpt-4o-2024-08-06"), "gpt-4o");
-        assert_eq!(super::base_model("openai/gpt-4o-mini-2024-07-18"), "gpt-4o-mini");
-        assert_eq!(super::base_model("claude-3-5-sonnet-20241022"), "claude-3-5-sonnet");
+        assert_eq!(
+            super::base_model("openai/gpt-4o-mini-2024-07-18"),
+            "gpt-4o-mini"
+        );
+        assert_eq!(
+            super::base_model("claude-3-5-sonnet-20241022"),
+            "claude-3-5-sonnet"
+        );
         assert_eq!(super::base_model("gpt-4o"), "gpt-4o");
     }
 
     use super::*;
 
-    fn s(id: &str, parent: Option<&str>, kind: SpanKind, input: Option<i64>, cost: Option<f64>) -> RollupSpan {
+    fn s(
+        id: &str,
+        parent: Option<&str>,
+        kind: SpanKind,
+        input: Option<i64>,
+        cost: Option<f64>,
+    ) -> RollupSpan {
         RollupSpan {
             span_id: id.into(),
             parent_id: parent.map(Into::into),
@@ -406,50 +466,14 @@ mod tests {
     fn status_comes_from_the_root_and_orphans_are_counted() {
         let mut child = s("c", Some("root"), SpanKind::Llm, None, None);
         child.error = true;
-        let spans = vec![s("root", None, SpanKind::Chain, None, None), child, s("o", Some("gone"), SpanKind::Tool, None, None)];
+        let spans = vec![
+            s("root", None, SpanKind::Chain, None, None),
+            child,
+            s("o", Some("gone"), SpanKind::Tool, None, None),
+        ];
         let r = compute(&spans);
         assert!(!r.error);
         assert_eq!(r.error_count, 1);
         assert_eq!(r.missing_parents, 1);
-    }
-}
-
-impl RollupSpan {
-    /// The roll-up view of a full span (for callers that already loaded spans).
-    pub fn from_span(s: &crate::model::Span) -> RollupSpan {
-        let u = s.usage.as_ref();
-        RollupSpan {
-            span_id: s.span_id.clone(),
-            parent_id: s.parent_id.clone(),
-            name: s.name.clone(),
-            kind: s.kind,
-            start_ns: s.start_ns,
-            end_ns: s.end_ns,
-            error: s.is_error(),
-            model: s.model.clone(),
-            session_id: s.session_id.clone(),
-            user_id: s.user_id.clone(),
-            service: s.service_name.clone(),
-            input: u.and_then(|u| u.input),
-            output: u.and_then(|u| u.output),
-            total: u.and_then(|u| u.total_or_sum()),
-            cache_read: u.and_then(|u| u.cache_read),
-            reasoning: u.and_then(|u| u.reasoning),
-            cost: s.cost.as_ref().and_then(|c| c.total),
-            cost_unknown: s.cost.as_ref().is_some_and(|c| c.total.is_none()),
-            tags: s.tags.clone(),
-            preview_in: None,
-            preview_out: None,
-        }
-    }
-}
-
-/// Marks `usage.aggregate` on spans whose usage is a roll-up of their descendants'.
-pub fn mark_aggregates(spans: &mut [crate::model::Span]) {
-    let r: Vec<RollupSpan> = spans.iter().map(RollupSpan::from_span).collect();
-    for (s, agg) in spans.iter_mut().zip(aggregates(&r)) {
-        if let Some(u) = s.usage.as_mut() {
-            u.aggregate = agg;
-        }
     }
 }

@@ -56,9 +56,10 @@ const MIGRATIONS: &[&str] = &[
         preview_out TEXT,
         hash INTEGER NOT NULL,
         source_id INTEGER,
-        data TEXT NOT NULL,
         UNIQUE (trace_id, span_id)
     );
+    -- The payload lives apart so the spans rows stay small for scans and index updates.
+    CREATE TABLE span_data (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
     CREATE INDEX spans_start ON spans(start_ns);
     CREATE INDEX spans_kind_start ON spans(kind, start_ns);
 
@@ -95,6 +96,8 @@ const MIGRATIONS: &[&str] = &[
 
     CREATE TABLE trace_models (trace_id TEXT NOT NULL, model TEXT NOT NULL, PRIMARY KEY (model, trace_id)) WITHOUT ROWID;
     CREATE TABLE trace_tags (trace_id TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (tag, trace_id)) WITHOUT ROWID;
+    CREATE INDEX trace_models_trace ON trace_models(trace_id);
+    CREATE INDEX trace_tags_trace ON trace_tags(trace_id);
 
     CREATE TABLE scores (
         id INTEGER PRIMARY KEY,

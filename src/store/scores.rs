@@ -52,7 +52,8 @@ pub struct ScoreRow {
     pub cache_key: Option<String>,
 }
 
-const COLS: &str = "id, trace_id, span_id, name, verdict, value, label, explanation, source, model, rule_hash,
+const COLS: &str =
+    "id, trace_id, span_id, name, verdict, value, label, explanation, source, model, rule_hash,
     samples, agree, input_tokens, output_tokens, cost_usd, author, note, created_at_ns, cache_key";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScoreRow> {
@@ -114,7 +115,10 @@ impl Store {
     }
 
     pub fn delete_score(&self, id: i64) -> Result<bool> {
-        Ok(self.conn.execute("DELETE FROM scores WHERE id = ?1", [id])? == 1)
+        Ok(self
+            .conn
+            .execute("DELETE FROM scores WHERE id = ?1", [id])?
+            == 1)
     }
 
     /// Every score of a trace, newest first.
@@ -126,7 +130,11 @@ impl Store {
     }
 
     /// The current score per (trace, rule) from one source, for many traces at once.
-    pub fn latest_scores(&self, trace_ids: &[String], source: ScoreSource) -> Result<Vec<ScoreRow>> {
+    pub fn latest_scores(
+        &self,
+        trace_ids: &[String],
+        source: ScoreSource,
+    ) -> Result<Vec<ScoreRow>> {
         let mut out = Vec::new();
         let sql = format!(
             "SELECT {COLS} FROM scores s WHERE trace_id = ?1 AND source = ?2 AND id = (
@@ -144,7 +152,11 @@ impl Store {
     }
 
     /// Every current score of one source (all traces), e.g. for agreement and stats.
-    pub fn all_latest_scores(&self, source: ScoreSource, rule: Option<&str>) -> Result<Vec<ScoreRow>> {
+    pub fn all_latest_scores(
+        &self,
+        source: ScoreSource,
+        rule: Option<&str>,
+    ) -> Result<Vec<ScoreRow>> {
         let sql = format!(
             "SELECT {COLS} FROM scores s WHERE source = ?1 AND (?2 IS NULL OR name = ?2) AND id = (
                SELECT max(id) FROM scores s2 WHERE s2.trace_id = s.trace_id AND s2.name = s.name AND s2.source = s.source)
@@ -157,7 +169,8 @@ impl Store {
 
     /// A cached judge answer with this key, if any (re-runs cost nothing).
     pub fn score_by_cache_key(&self, key: &str) -> Result<Option<ScoreRow>> {
-        let sql = format!("SELECT {COLS} FROM scores WHERE cache_key = ?1 ORDER BY id DESC LIMIT 1");
+        let sql =
+            format!("SELECT {COLS} FROM scores WHERE cache_key = ?1 ORDER BY id DESC LIMIT 1");
         let mut st = self.conn.prepare_cached(&sql)?;
         let mut rows = st.query_map([key], row)?;
         Ok(rows.next().transpose()?)

@@ -75,99 +75,76 @@ impl<'a> SpanWriter<'a> {
         self.batch_spans = n.max(1);
     }
 
+    /// Writes one span (prepares it on this thread; importers prepare on a parser thread).
     pub fn write(&mut self, span: &Span) -> Result<()> {
+        let prepared = PreparedSpan::new(span.clone())?;
+        self.write_prepared(&prepared)
+    }
+
+    pub fn write_prepared(&mut self, p: &PreparedSpan) -> Result<()> {
         if !self.in_tx {
             self.store.conn.execute_batch("BEGIN IMMEDIATE")?;
             self.in_tx = true;
         }
-        let data = serde_json::to_string(span).map_err(|e| super::StoreError::Other(e.to_string()))?;
-        let hash = content_hash(&data);
-        let row = SpanRow::from_span(span);
+        let span = &p.span;
+        let row = &p.row;
         let conn = &self.store.conn;
-        let inserted = {
-            let mut ins = conn.prepare_cached(
+        let params = rusqlite::params![
+            span.trace_id,
+            span.span_id,
+            span.parent_id,
+            span.name,
+            span.kind.as_str(),
+            span.start_ns,
+            span.end_ns,
+            span.status.as_str(),
+            span.model,
+            span.provider,
+            span.session_id,
+            span.user_id,
+            span.service_name,
+            row.input,
+            row.output,
+            row.total,
+            row.cache_read,
+            row.cache_write,
+            row.reasoning,
+            row.cost,
+            row.cost_source,
+            span.ttft_ns,
+            row.tags,
+            row.preview_in,
+            row.preview_out,
+            p.hash,
+            self.source_id
+        ];
+        let inserted = conn
+            .prepare_cached(
                 "INSERT OR IGNORE INTO spans(trace_id, span_id, parent_id, name, kind, start_ns, end_ns, status,
                    model, provider, session_id, user_id, service, input_tokens, output_tokens, total_tokens,
                    cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, cost_source, ttft_ns,
-                   tags, preview_in, preview_out, hash, source_id, data)
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)",
-            )?;
-            ins.execute(rusqlite::params![
-                span.trace_id,
-                span.span_id,
-                span.parent_id,
-                span.name,
-                span.kind.as_str(),
-                span.start_ns,
-                span.end_ns,
-                span.status.as_str(),
-                span.model,
-                span.provider,
-                span.session_id,
-                span.user_id,
-                span.service_name,
-                row.input,
-                row.output,
-                row.total,
-                row.cache_read,
-                row.cache_write,
-                row.reasoning,
-                row.cost,
-                row.cost_source,
-                span.ttft_ns,
-                row.tags,
-                row.preview_in,
-                row.preview_out,
-                hash,
-                self.source_id,
-                data
-            ])? == 1
-        };
+                   tags, preview_in, preview_out, hash, source_id)
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27)",
+            )?
+            .execute(params)?
+            == 1;
         let rowid;
         if inserted {
             self.stats.spans_new += 1;
             rowid = Some(conn.last_insert_rowid());
         } else {
             self.stats.duplicates += 1;
+            // The last copy wins, but an identical copy (a re-import) changes nothing.
             let mut upd = conn.prepare_cached(
                 "UPDATE spans SET parent_id=?3, name=?4, kind=?5, start_ns=?6, end_ns=?7, status=?8, model=?9,
                    provider=?10, session_id=?11, user_id=?12, service=?13, input_tokens=?14, output_tokens=?15,
                    total_tokens=?16, cache_read_tokens=?17, cache_write_tokens=?18, reasoning_tokens=?19,
                    cost_usd=?20, cost_source=?21, ttft_ns=?22, tags=?23, preview_in=?24, preview_out=?25,
-                   hash=?26, source_id=?27, data=?28
+                   hash=?26, source_id=?27
                  WHERE trace_id=?1 AND span_id=?2 AND hash != ?26
                  RETURNING id",
             )?;
-            let mut rows = upd.query(rusqlite::params![
-                span.trace_id,
-                span.span_id,
-                span.parent_id,
-                span.name,
-                span.kind.as_str(),
-                span.start_ns,
-                span.end_ns,
-                span.status.as_str(),
-                span.model,
-                span.provider,
-                span.session_id,
-                span.user_id,
-                span.service_name,
-                row.input,
-                row.output,
-                row.total,
-                row.cache_read,
-                row.cache_write,
-                row.reasoning,
-                row.cost,
-                row.cost_source,
-                span.ttft_ns,
-                row.tags,
-                row.preview_in,
-                row.preview_out,
-                hash,
-                self.source_id,
-                data
-            ])?;
+            let mut rows = upd.query(params)?;
             rowid = match rows.next()? {
                 Some(r) => Some(r.get::<_, i64>(0)?),
                 None => None,
@@ -178,10 +155,11 @@ impl<'a> SpanWriter<'a> {
             }
         }
         if let Some(id) = rowid {
-            let text = fts_text(span);
-            if !text.is_empty() {
+            conn.prepare_cached("INSERT OR REPLACE INTO span_data(id, data) VALUES (?1, ?2)")?
+                .execute(rusqlite::params![id, p.data])?;
+            if !p.fts.is_empty() {
                 conn.prepare_cached("INSERT INTO span_fts(rowid, text) VALUES (?1, ?2)")?
-                    .execute(rusqlite::params![id, text])?;
+                    .execute(rusqlite::params![id, p.fts])?;
             }
             if !self.touched.contains(&span.trace_id) {
                 self.touched.insert(span.trace_id.clone());
@@ -256,6 +234,34 @@ impl Drop for SpanWriter<'_> {
         if self.in_tx {
             let _ = self.store.conn.execute_batch("ROLLBACK");
         }
+    }
+}
+
+/// A span with everything the writer needs computed in advance (serialised and compressed
+/// payload, hash, index text), so that work can run on the parser thread, off the writer's.
+pub struct PreparedSpan {
+    pub span: Span,
+    data: Vec<u8>,
+    hash: i64,
+    fts: String,
+    row: SpanRow,
+}
+
+impl PreparedSpan {
+    pub fn new(span: Span) -> Result<PreparedSpan> {
+        let json =
+            serde_json::to_vec(&span).map_err(|e| super::StoreError::Other(e.to_string()))?;
+        let data = super::codec::encode(&json);
+        let hash = content_hash(&data);
+        let fts = fts_text(&span);
+        let row = SpanRow::from_span(&span);
+        Ok(PreparedSpan {
+            span,
+            data,
+            hash,
+            fts,
+            row,
+        })
     }
 }
 
@@ -357,7 +363,7 @@ fn fts_text(s: &Span) -> String {
     out
 }
 
-fn content_hash(data: &str) -> i64 {
+fn content_hash(data: &[u8]) -> i64 {
     // DefaultHasher::new() uses fixed keys, so the value is stable across runs of one build;
     // a change of hash function between builds only causes one harmless rewrite.
     let mut h = std::collections::hash_map::DefaultHasher::new();

@@ -9,6 +9,7 @@ use crate::store::{ScoreRow, SortKey, TraceFilter, TraceSummary};
 pub enum Cmd {
     Quit,
     Back,
+    Cancel,
     Up,
     Down,
     Top,
@@ -48,6 +49,7 @@ impl Cmd {
     pub const ALL: &'static [Cmd] = &[
         Cmd::Quit,
         Cmd::Back,
+        Cmd::Cancel,
         Cmd::Up,
         Cmd::Down,
         Cmd::Top,
@@ -96,6 +98,8 @@ pub struct ImportStatus {
     pub spans: u64,
 }
 
+// A few dozen actions per second at most: boxing the big variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Action {
     Cmd(Cmd),
@@ -137,6 +141,7 @@ pub enum Action {
 }
 
 /// Work for the runtime: queries go to the worker thread, copies to the terminal.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     FetchPage {

@@ -197,7 +197,10 @@ impl App {
                     fill_trace(t, summary, spans, scores);
                     if t.spans.is_empty() {
                         let id = t.trace_id.clone();
-                        self.error(format!("trace {} has no spans (yet)", super::text::cell(&id)));
+                        self.error(format!(
+                            "trace {} has no spans (yet)",
+                            super::text::cell(&id)
+                        ));
                     }
                 }
                 Vec::new()
@@ -487,7 +490,11 @@ impl App {
         l.desc = desc;
         l.selected = 0;
         l.scroll = 0;
-        self.info(format!("sorted by {} {}", key.label(), if desc { "↓" } else { "↑" }));
+        self.info(format!(
+            "sorted by {} {}",
+            key.label(),
+            if desc { "↓" } else { "↑" }
+        ));
         self.fetch(0)
     }
 
@@ -527,13 +534,18 @@ impl App {
                         self.maybe_fetch()
                     }
                     None => {
-                        self.error(format!("no match for '{}' in the loaded rows", super::text::cell(&q)));
+                        self.error(format!(
+                            "no match for '{}' in the loaded rows",
+                            super::text::cell(&q)
+                        ));
                         Vec::new()
                     }
                 }
             }
             _ => {
-                let Some(t) = &self.trace else { return Vec::new() };
+                let Some(t) = &self.trace else {
+                    return Vec::new();
+                };
                 let Some(q) = t.search.clone() else {
                     self.info("no search: press / first");
                     return Vec::new();
@@ -562,14 +574,11 @@ impl App {
         let last = total.saturating_sub(1);
         let l = &mut self.list;
         match c {
-            Cmd::Back => {
-                if l.search.take().is_some() {
-                    return Vec::new();
-                }
-                if self.status.take().is_some() {
-                    return Vec::new();
-                }
-                return self.back();
+            Cmd::Back => return self.back(),
+            Cmd::Cancel => {
+                l.search = None;
+                self.status = None;
+                return Vec::new();
             }
             Cmd::Down => l.selected = (l.selected + 1).min(last),
             Cmd::Up => l.selected = l.selected.saturating_sub(1),
@@ -667,7 +676,10 @@ impl App {
     /// Opens a trace from spans already in memory (benchmarks, demos).
     pub fn open_trace_with(&mut self, summary: Option<TraceSummary>, spans: Vec<Span>) {
         let mut t = TraceState {
-            trace_id: spans.first().map(|s| s.trace_id.clone()).unwrap_or_default(),
+            trace_id: spans
+                .first()
+                .map(|s| s.trace_id.clone())
+                .unwrap_or_default(),
             ..Default::default()
         };
         fill_trace(&mut t, summary, spans, Vec::new());
@@ -762,7 +774,9 @@ impl App {
                 return self.copy(id, "trace id");
             }
             _ => {
-                let Some(t) = &mut self.trace else { return Vec::new() };
+                let Some(t) = &mut self.trace else {
+                    return Vec::new();
+                };
                 let last = t.visible.len().saturating_sub(1);
                 match c {
                     Cmd::Down => t.selected = (t.selected + 1).min(last),
@@ -799,7 +813,12 @@ impl App {
         let page = usize::from(self.size.1).saturating_sub(8).max(1);
         match c {
             Cmd::Back => return self.back(),
-            Cmd::NextLlm | Cmd::PrevLlm | Cmd::NextError | Cmd::PrevError | Cmd::NextTool | Cmd::PrevTool => {
+            Cmd::NextLlm
+            | Cmd::PrevLlm
+            | Cmd::NextError
+            | Cmd::PrevError
+            | Cmd::NextTool
+            | Cmd::PrevTool => {
                 let (k, fwd) = match c {
                     Cmd::NextLlm => (Jump::Llm, true),
                     Cmd::PrevLlm => (Jump::Llm, false),
@@ -828,7 +847,9 @@ impl App {
             }
             _ => {}
         }
-        let Some(t) = &mut self.trace else { return Vec::new() };
+        let Some(t) = &mut self.trace else {
+            return Vec::new();
+        };
         let last = t.detail.len().saturating_sub(1);
         match c {
             Cmd::Down => t.detail_scroll = (t.detail_scroll + 1).min(last),
@@ -840,7 +861,11 @@ impl App {
             Cmd::NextTab | Cmd::PrevTab => {
                 let n = Tab::ALL.len();
                 let i = t.tab.index();
-                let j = if c == Cmd::NextTab { (i + 1) % n } else { (i + n - 1) % n };
+                let j = if c == Cmd::NextTab {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
                 t.tab = Tab::ALL[j];
                 t.detail_scroll = 0;
                 t.detail = detail::build(t);
@@ -859,7 +884,9 @@ impl App {
         if c == Cmd::Back {
             return self.back();
         }
-        let Some(s) = &mut self.session else { return Vec::new() };
+        let Some(s) = &mut self.session else {
+            return Vec::new();
+        };
         let last = s.traces.len().saturating_sub(1);
         match c {
             Cmd::Down => s.selected = (s.selected + 1).min(last),
@@ -882,7 +909,12 @@ impl App {
     }
 }
 
-fn fill_trace(t: &mut TraceState, summary: Option<TraceSummary>, mut spans: Vec<Span>, scores: Vec<ScoreRow>) {
+fn fill_trace(
+    t: &mut TraceState,
+    summary: Option<TraceSummary>,
+    mut spans: Vec<Span>,
+    scores: Vec<ScoreRow>,
+) {
     crate::store::rollup::mark_aggregates(&mut spans);
     t.loading = false;
     t.tree = SpanTree::build(&spans);
@@ -903,8 +935,12 @@ fn fill_trace(t: &mut TraceState, summary: Option<TraceSummary>, mut spans: Vec<
 }
 
 fn collapse(t: &mut TraceState) {
-    let Some(&pos) = t.visible.get(t.selected) else { return };
-    let Some(node) = t.tree.nodes.get(pos) else { return };
+    let Some(&pos) = t.visible.get(t.selected) else {
+        return;
+    };
+    let Some(node) = t.tree.nodes.get(pos) else {
+        return;
+    };
     if !node.children.is_empty() && !t.collapsed.contains(&pos) {
         t.collapsed.insert(pos);
         t.recompute_visible();
@@ -931,19 +967,26 @@ fn clamp_scroll(scroll: &mut usize, selected: usize, h: usize) {
 }
 
 /// Index of the next item (cyclically) after or before `cur` satisfying `pred`.
-fn step_find(n: usize, cur: usize, forward: bool, inclusive: bool, pred: impl Fn(usize) -> bool) -> Option<usize> {
+fn step_find(
+    n: usize,
+    cur: usize,
+    forward: bool,
+    inclusive: bool,
+    pred: impl Fn(usize) -> bool,
+) -> Option<usize> {
     if n == 0 {
         return None;
     }
     let start = if inclusive { 0 } else { 1 };
-    (start..=n).map(|k| {
-        if forward {
-            (cur + k) % n
-        } else {
-            (cur + n * 2 - k) % n
-        }
-    })
-    .find(|&i| pred(i))
+    (start..=n)
+        .map(|k| {
+            if forward {
+                (cur + k) % n
+            } else {
+                (cur + n * 2 - k) % n
+            }
+        })
+        .find(|&i| pred(i))
 }
 
 fn row_matches(r: &TraceSummary, q: &str) -> bool {

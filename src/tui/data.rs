@@ -68,7 +68,10 @@ pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
             Err(e) => failed(*req, e),
         }),
         Effect::Resolve { req, id } => Some(match store.resolve_trace_id(id) {
-            Ok(trace_id) => Action::Resolved { req: *req, trace_id },
+            Ok(trace_id) => Action::Resolved {
+                req: *req,
+                trace_id,
+            },
             Err(e) => failed(*req, e),
         }),
         Effect::Copy { .. } => None,

@@ -39,13 +39,20 @@ fn messages(s: &Span, out: &mut Vec<DetailLine>) {
         if let Some(p) = &s.provider {
             line.push_str(&format!(" · provider {}", cell(p)));
         }
-        if let Some(r) = s.request_model.as_ref().filter(|r| Some(*r) != s.model.as_ref()) {
+        if let Some(r) = s
+            .request_model
+            .as_ref()
+            .filter(|r| Some(*r) != s.model.as_ref())
+        {
             line.push_str(&format!(" · requested {}", cell(r)));
         }
         out.push(DetailLine::new(L::Heading, line));
     }
     if let Some(p) = &s.invocation_params {
-        out.push(DetailLine::new(L::Dim, format!("params {}", cell(&p.to_string()))));
+        out.push(DetailLine::new(
+            L::Dim,
+            format!("params {}", cell(&p.to_string())),
+        ));
     }
     if let Some(ttft) = s.ttft_ns {
         out.push(DetailLine::new(
@@ -98,18 +105,28 @@ fn messages(s: &Span, out: &mut Vec<DetailLine>) {
     if s.is_error() {
         out.push(DetailLine::new(
             L::Error,
-            format!("✗ error: {}", cell(s.status_message.as_deref().unwrap_or(""))),
+            format!(
+                "✗ error: {}",
+                cell(s.status_message.as_deref().unwrap_or(""))
+            ),
         ));
     }
     for e in &s.events {
         let at = e.time_ns.saturating_sub(s.start_ns);
-        let kind = if e.name == "exception" { L::Error } else { L::Role };
+        let kind = if e.name == "exception" {
+            L::Error
+        } else {
+            L::Role
+        };
         out.push(DetailLine::new(
             kind,
             format!("+{} {}", display::duration_ns(at), cell(&e.name)),
         ));
         for (k, v) in &e.attributes {
-            let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+            let v = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
             out.push(DetailLine::new(L::Dim, format!("  {}:", cell(k))));
             push_text(out, L::Body, &v);
         }
@@ -142,7 +159,9 @@ fn message(m: &Message, out: &mut Vec<DetailLine>) {
                 "  → tool call {}({}){}",
                 cell(&c.name),
                 cell(c.arguments.as_deref().unwrap_or("")),
-                c.id.as_deref().map(|i| format!(" [{}]", cell(i))).unwrap_or_default()
+                c.id.as_deref()
+                    .map(|i| format!(" [{}]", cell(i)))
+                    .unwrap_or_default()
             ),
         ));
     }
@@ -153,9 +172,15 @@ fn documents(s: &Span, out: &mut Vec<DetailLine>) {
         if list.is_empty() {
             return;
         }
-        out.push(DetailLine::new(L::Heading, format!("── {title} ({}) ──", list.len())));
+        out.push(DetailLine::new(
+            L::Heading,
+            format!("── {title} ({}) ──", list.len()),
+        ));
         for (i, d) in list.iter().enumerate() {
-            let score = d.score.map(|v| format!(" score {v:.3}")).unwrap_or_default();
+            let score = d
+                .score
+                .map(|v| format!(" score {v:.3}"))
+                .unwrap_or_default();
             out.push(DetailLine::new(
                 L::Role,
                 format!(
@@ -168,14 +193,20 @@ fn documents(s: &Span, out: &mut Vec<DetailLine>) {
                 push_text(out, L::Body, c);
             }
             if let Some(m) = &d.metadata {
-                out.push(DetailLine::new(L::Dim, format!("  metadata {}", cell(&m.to_string()))));
+                out.push(DetailLine::new(
+                    L::Dim,
+                    format!("  metadata {}", cell(&m.to_string())),
+                ));
             }
         }
     };
     docs("retrieved documents", &s.documents, out);
     if let Some(r) = &s.reranker {
         if let Some(q) = &r.query {
-            out.push(DetailLine::new(L::Heading, format!("rerank query: {}", cell(q))));
+            out.push(DetailLine::new(
+                L::Heading,
+                format!("rerank query: {}", cell(q)),
+            ));
         }
         docs("reranker input", &r.input_documents, out);
         docs("reranker output", &r.output_documents, out);
@@ -186,7 +217,11 @@ fn documents(s: &Span, out: &mut Vec<DetailLine>) {
 }
 
 fn attributes(s: &Span, unfold: bool, out: &mut Vec<DetailLine>) {
-    let hint = if unfold { "z folds" } else { "folded; z shows pretty JSON" };
+    let hint = if unfold {
+        "z folds"
+    } else {
+        "folded; z shows pretty JSON"
+    };
     out.push(DetailLine::new(
         L::Heading,
         format!("── attributes ({}) · {hint} ──", s.attributes.len()),
@@ -226,15 +261,27 @@ fn opt(n: Option<i64>) -> String {
 fn usage_lines(u: &Usage, out: &mut Vec<DetailLine>) {
     out.push(DetailLine::new(
         L::Body,
-        format!("  input   {:>10}   of which cached {}", opt(u.input), opt(u.cache_read)),
+        format!(
+            "  input   {:>10}   of which cached {}",
+            opt(u.input),
+            opt(u.cache_read)
+        ),
     ));
     out.push(DetailLine::new(
         L::Body,
-        format!("  output  {:>10}   of which reasoning {}", opt(u.output), opt(u.reasoning)),
+        format!(
+            "  output  {:>10}   of which reasoning {}",
+            opt(u.output),
+            opt(u.reasoning)
+        ),
     ));
     out.push(DetailLine::new(
         L::Body,
-        format!("  total   {:>10}   ({})", opt(u.total_or_sum()), u.provenance.as_str()),
+        format!(
+            "  total   {:>10}   ({})",
+            opt(u.total_or_sum()),
+            u.provenance.as_str()
+        ),
     ));
     if u.aggregate {
         out.push(DetailLine::new(
@@ -248,7 +295,9 @@ pub fn provenance(s: &Span) -> String {
     match &s.cost {
         Some(c) => match &c.source {
             CostSource::Reported => "reported by the trace".into(),
-            CostSource::Computed { price_key } => format!("computed from price {}", cell(price_key)),
+            CostSource::Computed { price_key } => {
+                format!("computed from price {}", cell(price_key))
+            }
             CostSource::Unknown => "unknown: no price for this model".into(),
         },
         None => "no cost".into(),
@@ -256,7 +305,10 @@ pub fn provenance(s: &Span) -> String {
 }
 
 fn cost(s: &Span, t: &TraceState, out: &mut Vec<DetailLine>) {
-    out.push(DetailLine::new(L::Heading, format!("── this span: {} ──", cell(&s.name))));
+    out.push(DetailLine::new(
+        L::Heading,
+        format!("── this span: {} ──", cell(&s.name)),
+    ));
     match &s.usage {
         Some(u) if !u.is_empty() => usage_lines(u, out),
         _ => out.push(DetailLine::new(L::Dim, "  no token usage")),
@@ -286,10 +338,17 @@ fn cost(s: &Span, t: &TraceState, out: &mut Vec<DetailLine>) {
         ));
         out.push(DetailLine::new(
             L::Body,
-            format!("  total   {:>10}   over {} LLM calls", thousands(sum.total_tokens), sum.llm_calls),
+            format!(
+                "  total   {:>10}   over {} LLM calls",
+                thousands(sum.total_tokens),
+                sum.llm_calls
+            ),
         ));
         let unknown = if sum.unknown_cost_spans > 0 {
-            format!("   {} span(s) with unknown price (?)", sum.unknown_cost_spans)
+            format!(
+                "   {} span(s) with unknown price (?)",
+                sum.unknown_cost_spans
+            )
         } else {
             String::new()
         };

@@ -65,10 +65,14 @@ pub fn parse(text: &str, now: DateTime<Utc>) -> Result<TraceFilter, String> {
                 f.until_ns = Some(to_ns(e));
             }
             "since" => {
-                f.since_ns = Some(to_ns(parse_instant(&value, now).map_err(|e| e.to_string())?));
+                f.since_ns = Some(to_ns(
+                    parse_instant(&value, now).map_err(|e| e.to_string())?,
+                ));
             }
             "until" => {
-                f.until_ns = Some(to_ns(parse_instant(&value, now).map_err(|e| e.to_string())?));
+                f.until_ns = Some(to_ns(
+                    parse_instant(&value, now).map_err(|e| e.to_string())?,
+                ));
             }
             "user" => f.user = Some(value),
             "session" => f.session = Some(value),
@@ -80,15 +84,22 @@ pub fn parse(text: &str, now: DateTime<Utc>) -> Result<TraceFilter, String> {
                 f.error = Some(match value.to_ascii_lowercase().as_str() {
                     "error" | "err" | "failed" => true,
                     "ok" => false,
-                    other => return Err(format!("status:{other}: expected status:error or status:ok")),
+                    other => {
+                        return Err(format!(
+                            "status:{other}: expected status:error or status:ok"
+                        ));
+                    }
                 })
             }
             "verdict" => {
                 let Some((rule, v)) = value.split_once('=') else {
-                    return Err(format!("verdict:{value}: expected verdict:RULE=true|false|na"));
+                    return Err(format!(
+                        "verdict:{value}: expected verdict:RULE=true|false|na"
+                    ));
                 };
-                let verdict = Verdict::parse(v)
-                    .ok_or_else(|| format!("verdict:{value}: '{v}' is not true, false, na or error"))?;
+                let verdict = Verdict::parse(v).ok_or_else(|| {
+                    format!("verdict:{value}: '{v}' is not true, false, na or error")
+                })?;
                 f.verdicts.push((rule.to_string(), verdict));
             }
             other => return Err(format!("unknown filter '{other}:' (known: {KEYS})")),

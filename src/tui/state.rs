@@ -185,7 +185,9 @@ impl TraceState {
 
     /// Expands the ancestors of tree node `pos` and selects it.
     pub fn reveal(&mut self, pos: usize) {
-        let Some(node) = self.tree.nodes.get(pos) else { return };
+        let Some(node) = self.tree.nodes.get(pos) else {
+            return;
+        };
         let mut depth = node.depth;
         for p in (0..pos).rev() {
             if depth == 0 {
@@ -205,7 +207,10 @@ impl TraceState {
     }
 
     pub fn span_at(&self, pos: usize) -> Option<&Span> {
-        self.tree.nodes.get(pos).and_then(|n| self.spans.get(n.index))
+        self.tree
+            .nodes
+            .get(pos)
+            .and_then(|n| self.spans.get(n.index))
     }
 }
 

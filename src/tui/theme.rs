@@ -37,13 +37,17 @@ impl Theme {
     }
     pub fn title(&self) -> Style {
         self.pick(
-            Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            Style::default()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
             Style::default().add_modifier(Modifier::BOLD),
         )
     }
     pub fn header(&self) -> Style {
         self.pick(
-            Style::default().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            Style::default()
+                .fg(Color::Yellow)
+                .add_modifier(Modifier::BOLD),
             Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
         )
     }
@@ -70,7 +74,9 @@ impl Theme {
     }
     pub fn key(&self) -> Style {
         self.pick(
-            Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            Style::default()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
             Style::default().add_modifier(Modifier::BOLD),
         )
     }
@@ -82,7 +88,9 @@ impl Theme {
     }
     pub fn mark(&self) -> Style {
         self.pick(
-            Style::default().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            Style::default()
+                .fg(Color::Yellow)
+                .add_modifier(Modifier::BOLD),
             Style::default().add_modifier(Modifier::BOLD),
         )
     }

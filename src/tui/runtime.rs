@@ -1,0 +1,226 @@
+//! The event loop: terminal events become actions through the keymap; effects go to a worker
+//! thread that owns its own store connection; an import thread (its own connection too) writes
+//! while the list refreshes as batches commit.
+
+use super::action::{Action, Cmd, Effect, ImportStatus};
+use super::app::App;
+use super::keymap;
+use super::terminal::{self, TerminalGuard};
+use super::theme::Theme;
+use crate::import::{ImportOptions, import_file};
+use crate::store::Store;
+use crossterm::event::{self, Event, KeyEventKind, MouseEventKind};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::Duration;
+
+pub struct TuiOptions {
+    pub store_path: PathBuf,
+    /// Files to import into the store in the background.
+    pub imports: Vec<PathBuf>,
+    pub theme: Theme,
+    pub mouse: bool,
+    pub label: String,
+}
+
+pub fn run(opts: TuiOptions) -> anyhow::Result<i32> {
+    // Create the schema before any reader opens the file.
+    drop(Store::open(&opts.store_path)?);
+    let (action_tx, action_rx) = mpsc::channel::<Action>();
+    let (effect_tx, effect_rx) = mpsc::channel::<Effect>();
+    spawn_worker(opts.store_path.clone(), effect_rx, action_tx.clone());
+    if !opts.imports.is_empty() {
+        spawn_import(
+            opts.store_path.clone(),
+            opts.imports.clone(),
+            action_tx.clone(),
+        );
+    }
+    let mut app = App::new(opts.theme, crate::timefilter::now(), opts.label.clone());
+    if !opts.imports.is_empty() {
+        app.import = Some(ImportStatus::default());
+    }
+    let guard = TerminalGuard::enter(opts.mouse)?;
+    let result = event_loop(&mut app, &action_rx, &effect_tx);
+    drop(guard);
+    result.map(|()| 0)
+}
+
+fn event_loop(
+    app: &mut App,
+    actions: &Receiver<Action>,
+    effects: &Sender<Effect>,
+) -> anyhow::Result<()> {
+    let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    term.clear()?;
+    let size = term.size()?;
+    run_effects(app.update(Action::Resize(size.width, size.height)), effects);
+    run_effects(app.update(Action::Init), effects);
+    let mut dirty = true;
+    while !app.quit {
+        if dirty {
+            let _ = crossterm::execute!(
+                std::io::stdout(),
+                crossterm::terminal::BeginSynchronizedUpdate
+            );
+            term.draw(|f| super::views::draw(f, app))?;
+            let _ = crossterm::execute!(
+                std::io::stdout(),
+                crossterm::terminal::EndSynchronizedUpdate
+            );
+            dirty = false;
+        }
+        if event::poll(Duration::from_millis(30))? {
+            // Drain everything pending before the next frame.
+            loop {
+                if let Some(a) = to_action(app, event::read()?) {
+                    run_effects(app.update(a), effects);
+                    dirty = true;
+                }
+                if app.quit || !event::poll(Duration::ZERO)? {
+                    break;
+                }
+            }
+        }
+        while let Ok(a) = actions.try_recv() {
+            run_effects(app.update(a), effects);
+            dirty = true;
+        }
+    }
+    Ok(())
+}
+
+fn to_action(app: &App, ev: Event) -> Option<Action> {
+    match ev {
+        Event::Key(k) if k.kind == KeyEventKind::Press => keymap::resolve(app.mode(), &k),
+        Event::Resize(w, h) => Some(Action::Resize(w, h)),
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollDown => Some(Action::Cmd(Cmd::Down)),
+            MouseEventKind::ScrollUp => Some(Action::Cmd(Cmd::Up)),
+            _ => None,
+        },
+        Event::Paste(text) if app.input.is_some() => text.chars().next().map(Action::InputChar),
+        _ => None,
+    }
+}
+
+fn run_effects(list: Vec<Effect>, effects: &Sender<Effect>) {
+    for e in list {
+        match e {
+            Effect::Copy { text } => {
+                if let Err(err) = terminal::copy(&text) {
+                    tracing::warn!("copy failed: {err}");
+                }
+            }
+            other => {
+                let _ = effects.send(other);
+            }
+        }
+    }
+}
+
+fn spawn_worker(path: PathBuf, rx: Receiver<Effect>, tx: Sender<Action>) {
+    std::thread::spawn(move || {
+        let store = match Store::open(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = tx.send(Action::RequestFailed {
+                    req: 0,
+                    message: e.to_string(),
+                });
+                return;
+            }
+        };
+        while let Ok(first) = rx.recv() {
+            // Only the newest page request matters; older ones would be dropped as stale.
+            let mut batch = vec![first];
+            batch.extend(rx.try_iter());
+            let last_page = batch
+                .iter()
+                .rposition(|e| matches!(e, Effect::FetchPage { .. }));
+            for (i, e) in batch.iter().enumerate() {
+                if matches!(e, Effect::FetchPage { .. }) && Some(i) != last_page {
+                    continue;
+                }
+                if let Some(a) = super::data::execute(&store, e)
+                    && tx.send(a).is_err()
+                {
+                    return;
+                }
+            }
+        }
+    });
+}
+
+fn spawn_import(path: PathBuf, files: Vec<PathBuf>, tx: Sender<Action>) {
+    std::thread::spawn(move || {
+        let mut store = match Store::open(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = tx.send(Action::ImportDone {
+                    message: format!("import: {e}"),
+                    ok: false,
+                });
+                return;
+            }
+        };
+        let mut spans = 0u64;
+        let mut problems: Vec<String> = Vec::new();
+        for f in &files {
+            if is_current(&store, f) {
+                tracing::info!("{} unchanged since last import", f.display());
+                continue;
+            }
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let ptx = tx.clone();
+            let mut on_progress = |p: &crate::import::Progress| {
+                let _ = ptx.send(Action::ImportProgress(ImportStatus {
+                    file: name.clone(),
+                    bytes_read: p.bytes_read,
+                    bytes_total: p.bytes_total,
+                    spans: p.spans,
+                }));
+            };
+            let opts = ImportOptions {
+                on_progress: Some(&mut on_progress),
+                ..Default::default()
+            };
+            match import_file(&mut store, f, opts) {
+                Ok(report) => {
+                    if let Some(fatal) = &report.fatal {
+                        problems.push(format!("{}: {fatal}", f.display()));
+                    }
+                    spans += report.spans_new;
+                }
+                Err(e) => problems.push(format!("{}: {e}", f.display())),
+            }
+        }
+        let (message, ok) = if problems.is_empty() {
+            (format!("import done: {spans} new spans"), true)
+        } else {
+            (problems.join("; "), false)
+        };
+        tracing::info!("{message}");
+        let _ = tx.send(Action::ImportDone { message, ok });
+    });
+}
+
+fn is_current(store: &Store, f: &std::path::Path) -> bool {
+    let Ok(canon) = std::fs::canonicalize(f) else {
+        return false;
+    };
+    let Ok(meta) = std::fs::metadata(&canon) else {
+        return false;
+    };
+    let Some(mtime) = crate::import::mtime_ns(&meta) else {
+        return false;
+    };
+    store
+        .source_is_current(&canon.display().to_string(), meta.len(), mtime)
+        .unwrap_or(false)
+}

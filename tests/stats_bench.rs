@@ -1,0 +1,106 @@
+//! Speed of `trawl stats` on a large synthetic store (ignored by default: it writes ~1M spans).
+//!
+//! ```sh
+//! TRAWL_BENCH_STORE=/tmp/big.db cargo test --test stats_bench -- --ignored --nocapture
+//! time target/debug/trawl stats --store /tmp/big.db --by day
+//! ```
+//!
+//! Rows are generated in SQL (recursive CTEs) rather than through the span writer: only the
+//! columns the metrics read matter here, and a debug-build import of 1M spans would take
+//! minutes.
+
+use chrono::FixedOffset;
+use std::time::Instant;
+use trawl::metrics::{Bucket, GroupBy, compute_stats};
+use trawl::store::{Store, TraceFilter};
+
+const TRACES: i64 = 200_000;
+const SPANS_PER_TRACE: i64 = 5;
+/// 2026-10-01T00:00:00Z
+const T0: i64 = 1_790_812_800_000_000_000;
+const DAYS: i64 = 30;
+
+fn populate(store: &Store) -> rusqlite::Result<()> {
+    let c = store.conn();
+    c.execute_batch("BEGIN")?;
+    c.execute(
+        &format!(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {TRACES})
+             INSERT INTO traces(trace_id, start_ns, end_ns, duration_ns, name, user_id, service, models, tags,
+               span_count, error_count, llm_calls, input_tokens, output_tokens, total_tokens, cache_read_tokens,
+               reasoning_tokens, cost_usd, cost_known_usd, unknown_cost_spans, status, missing_parents)
+             SELECT printf('%032x', i), {T0} + i * ({DAYS} * 86400000000000 / {TRACES}),
+                    {T0} + i * ({DAYS} * 86400000000000 / {TRACES}) + (abs(random()) % 5000000000),
+                    abs(random()) % 5000000000, 'feature-' || (i % 7), 'user-' || (i % 500), 'bot',
+                    '[\"gpt-4o\"]', '[\"t' || (i % 5) || '\"]', {SPANS_PER_TRACE}, 0, 2, 100, 50, 150, 0, 0,
+                    CASE WHEN i % 50 = 0 THEN NULL ELSE 0.001 END, 0.001, CASE WHEN i % 50 = 0 THEN 1 ELSE 0 END,
+                    CASE WHEN i % 40 = 0 THEN 'error' ELSE 'ok' END, 0
+             FROM n"
+        ),
+        [],
+    )?;
+    c.execute(
+        &format!(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {})
+             INSERT INTO spans(trace_id, span_id, name, kind, start_ns, end_ns, status, model, ttft_ns, hash)
+             SELECT printf('%032x', i / {SPANS_PER_TRACE}), printf('%016x', i), 'span',
+                    CASE WHEN i % {SPANS_PER_TRACE} IN (1, 3) THEN 'llm' ELSE 'chain' END,
+                    {T0} + (i / {SPANS_PER_TRACE}) * ({DAYS} * 86400000000000 / {TRACES}),
+                    {T0} + (i / {SPANS_PER_TRACE}) * ({DAYS} * 86400000000000 / {TRACES}) + (abs(random()) % 3000000000),
+                    'ok', 'gpt-4o',
+                    CASE WHEN i % {SPANS_PER_TRACE} = 1 THEN abs(random()) % 900000000 END, 0
+             FROM n",
+            TRACES * SPANS_PER_TRACE
+        ),
+        [],
+    )?;
+    c.execute_batch(
+        "INSERT INTO trace_models(trace_id, model) SELECT trace_id, 'gpt-4o' FROM traces;
+         INSERT INTO trace_tags(trace_id, tag) SELECT trace_id, json_extract(tags, '$[0]') FROM traces;",
+    )?;
+    c.execute(
+        &format!(
+            "INSERT INTO scores(trace_id, name, verdict, source, cost_usd, created_at_ns)
+             SELECT trace_id, 'grounded', CASE abs(random()) % 10 WHEN 0 THEN 'false' WHEN 1 THEN 'na' ELSE 'true' END,
+                    'judge', 0.0002, {T0}
+             FROM traces WHERE abs(random()) % 2 = 0"
+        ),
+        [],
+    )?;
+    c.execute_batch("COMMIT; ANALYZE;")?;
+    Ok(())
+}
+
+#[test]
+#[ignore]
+fn stats_by_day_on_a_million_spans() {
+    let path = std::env::var("TRAWL_BENCH_STORE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir().join("trawl-stats-bench.db"));
+    let _ = std::fs::remove_file(&path);
+    let store = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    let t = Instant::now();
+    populate(&store).unwrap_or_else(|e| panic!("{e}"));
+    let (traces, spans) = store.totals().unwrap_or_else(|e| panic!("{e}"));
+    println!(
+        "populated {traces} traces, {spans} spans in {:?} at {}",
+        t.elapsed(),
+        path.display()
+    );
+    let utc = FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!());
+    for (label, group) in [
+        ("by day", None),
+        ("by day, group by tag", Some(GroupBy::Tag)),
+        ("by day, group by model", Some(GroupBy::Model)),
+    ] {
+        let t = Instant::now();
+        let b = compute_stats(&store, &TraceFilter::default(), Bucket::Day, group, utc)
+            .unwrap_or_else(|e| panic!("{e}"));
+        println!(
+            "compute_stats {label}: {} buckets in {:?}",
+            b.len(),
+            t.elapsed()
+        );
+        assert!(b.len() >= DAYS as usize);
+    }
+}
