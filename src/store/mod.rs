@@ -115,6 +115,10 @@ impl Store {
         // Reading the header is the first thing that fails on a file that is not SQLite.
         c.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
             .map_err(|e| classify(display, e))?;
+        // Span payloads are kilobytes each; bigger pages mean fewer overflow chains. Only takes
+        // effect on a new, empty database (before WAL is switched on).
+        c.pragma_update(None, "page_size", 16384)
+            .map_err(|e| classify(display, e))?;
         c.pragma_update(None, "journal_mode", "WAL")
             .or_else(|e| match e {
                 // In-memory databases answer "memory"; fine.
@@ -132,7 +136,8 @@ impl Store {
         // checkpoints in bigger, less frequent steps.
         c.pragma_update(None, "cache_size", -65536)
             .map_err(|e| classify(display, e))?;
-        c.pragma_update(None, "wal_autocheckpoint", 8192)
+        let page_size: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap_or(4096);
+        c.pragma_update(None, "wal_autocheckpoint", (32 << 20) / page_size.max(512))
             .map_err(|e| classify(display, e))?;
         schema::migrate(c, display)
     }

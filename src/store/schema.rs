@@ -60,7 +60,6 @@ const MIGRATIONS: &[&str] = &[
     );
     -- The payload lives apart so the spans rows stay small for scans and index updates.
     CREATE TABLE span_data (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
-    CREATE INDEX spans_start ON spans(start_ns);
     CREATE INDEX spans_kind_start ON spans(kind, start_ns);
 
     CREATE TABLE traces (

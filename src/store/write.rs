@@ -39,6 +39,7 @@ pub struct SpanWriter<'a> {
     all_touched: HashSet<String>,
     pub stats: WriteStats,
     batch_spans: usize,
+    last_commit: std::time::Instant,
 }
 
 impl<'a> SpanWriter<'a> {
@@ -63,6 +64,7 @@ impl<'a> SpanWriter<'a> {
             all_touched: HashSet::new(),
             stats: WriteStats::default(),
             batch_spans: BATCH_SPANS,
+            last_commit: std::time::Instant::now(),
         })
     }
 
@@ -175,8 +177,12 @@ impl<'a> SpanWriter<'a> {
     }
 
     /// Whether the open batch is big enough to commit.
+    /// Commits cost a rewrite of every index page the batch touched, so a bulk import commits
+    /// at most about once a second (readers still see progress that often), or when a batch
+    /// grows very large.
     pub fn batch_full(&self) -> bool {
-        self.pending >= self.batch_spans
+        self.pending >= self.batch_spans.saturating_mul(10)
+            || (self.pending >= self.batch_spans && self.last_commit.elapsed() >= std::time::Duration::from_secs(1))
     }
 
     /// Commits the open batch and refreshes the roll-ups of the traces it touched.
@@ -194,6 +200,7 @@ impl<'a> SpanWriter<'a> {
         self.store.conn.execute_batch("COMMIT")?;
         self.in_tx = false;
         self.pending = 0;
+        self.last_commit = std::time::Instant::now();
         Ok(touched)
     }
 
@@ -347,16 +354,22 @@ fn fts_text(s: &Span) -> String {
         let room = FTS_MAX_BYTES - out.len();
         out.push_str(crate::sanitize::truncate_bytes(t, room));
     };
+    // System prompts repeat in every trace and would dominate the index; what users search for
+    // is what was asked and answered. JSON payloads (embedding requests, raw API bodies) are
+    // covered through the messages parsed out of them.
     for m in s.input_messages.iter().chain(s.output_messages.iter()) {
-        push(&m.content);
+        if m.role != "system" {
+            push(&m.content);
+        }
     }
+    let is_text = |r: &&crate::model::RawValue| r.mime.as_deref() != Some("application/json");
     if s.input_messages.is_empty()
-        && let Some(r) = &s.input
+        && let Some(r) = s.input.as_ref().filter(is_text)
     {
         push(&r.value);
     }
     if s.output_messages.is_empty()
-        && let Some(r) = &s.output
+        && let Some(r) = s.output.as_ref().filter(is_text)
     {
         push(&r.value);
     }
