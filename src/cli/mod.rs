@@ -2,8 +2,11 @@
 //! Commands read through `store::query`; none of them parses source files itself except
 //! `import`, which hands files to the importer.
 
+mod agreement_cmd;
+mod export_cmd;
 mod import_cmd;
 mod judge_cmd;
+mod label_cmd;
 mod show_cmd;
 mod stats_cmd;
 pub mod traces_cmd;
@@ -131,6 +134,15 @@ session_id, user_id, models, span_count, input_tokens, output_tokens, total_toke
 
     /// Alert checks for cron and CI (exit 1 when a threshold is breached).
     Check(stats_cmd::CheckArgs),
+
+    /// Record a human label for a trace and rule.
+    Label(label_cmd::LabelArgs),
+
+    /// How far the judge agrees with human labels, per rule.
+    Agreement(agreement_cmd::AgreementArgs),
+
+    /// Export traces as an eval dataset or as OTLP/JSON.
+    Export(export_cmd::ExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -262,6 +274,9 @@ pub fn run(cmd: Command, store: &StoreArg) -> Result<i32> {
         Command::Judge(a) => judge_cmd::run(&a, store),
         Command::Stats(a) => stats_cmd::run_stats(&a, store),
         Command::Check(a) => stats_cmd::run_check(&a, store),
+        Command::Label(a) => label_cmd::run(&a, store),
+        Command::Agreement(a) => agreement_cmd::run(&a, store),
+        Command::Export(a) => export_cmd::run(&a, store),
     }
 }
 

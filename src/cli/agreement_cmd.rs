@@ -1,0 +1,12 @@
+//! Placeholder: being written.
+
+use super::StoreArg;
+use anyhow::{Result, bail};
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct AgreementArgs {}
+
+pub fn run(_args: &AgreementArgs, _store: &StoreArg) -> Result<i32> {
+    bail!("not available yet")
+}
