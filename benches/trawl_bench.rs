@@ -9,6 +9,7 @@
 //! `serde_json::Value`, nothing else. `import` is the real pipeline into a fresh store.
 //! Each phase runs in its own process so peak RSS (VmHWM) is the phase's own.
 
+use chrono::Offset;
 use serde_json::json;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -21,9 +22,15 @@ fn main() {
         Some("parse") => parse_only(Path::new(&args[2])),
         Some("import") => import(Path::new(&args[2])),
         Some("prepare") => prepare_only(Path::new(&args[2])),
+        Some("tui") => tui(args.get(2).map(Path::new)),
+        Some("stats") => stats(Path::new(&args[2])),
+        Some("judge") => judge(),
+        Some("store") => build_store(Path::new(&args[2]), Path::new(&args[3])),
         Some("all") => all(Path::new(args.get(2).map_or("bench-data", String::as_str))),
         _ => {
-            eprintln!("usage: trawl-bench gen DIR | parse FILE | import FILE | all DIR");
+            eprintln!(
+                "usage: trawl-bench gen DIR | parse FILE | prepare FILE | import FILE | all DIR | store DUMP DB | tui [DB] | stats DB | judge"
+            );
             2
         }
     };
@@ -421,6 +428,93 @@ fn import(path: &Path) -> i32 {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+    0
+}
+
+/// Imports a dump into a store that is kept (for the TUI and stats benchmarks).
+fn build_store(dump: &Path, db: &Path) -> i32 {
+    let t0 = Instant::now();
+    let Ok(mut store) = trawl::store::Store::open(db) else {
+        eprintln!("{}: cannot open", db.display());
+        return 1;
+    };
+    match trawl::import::import_file(&mut store, dump, trawl::import::ImportOptions::default()) {
+        Ok(rep) => {
+            drop(store);
+            report("trawl import (kept store)", dump, rep.spans_new, t0);
+            0
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            1
+        }
+    }
+}
+
+/// Frame time with one 10k-span trace open, and keypress-to-frame while scrolling a big list.
+fn tui(store: Option<&Path>) -> i32 {
+    let frame = trawl::tui::bench::render_frame_benchmark(10_000, 200);
+    println!(
+        "tui: keypress + frame at 160x48 with a 10k-span trace open: {:.2} ms mean over 200",
+        frame.as_secs_f64() * 1e3
+    );
+    if let Some(db) = store {
+        let scroll = trawl::tui::bench::list_scroll_benchmark(db, 2000);
+        println!(
+            "tui: trace list scroll on {} (keypress, page fetches, frame): {:.3} ms mean over 2000 keys  peak RSS {:.0} MB",
+            db.display(),
+            scroll.as_secs_f64() * 1e3,
+            peak_rss_mb()
+        );
+    }
+    0
+}
+
+fn stats(db: &Path) -> i32 {
+    let Ok(store) = trawl::store::Store::open(db) else {
+        eprintln!("{}: cannot open", db.display());
+        return 1;
+    };
+    let (traces, spans) = store.totals().unwrap_or((0, 0));
+    let utc = chrono::FixedOffset::east_opt(0).unwrap_or_else(|| chrono::Utc.fix());
+    let t0 = Instant::now();
+    let r = trawl::metrics::compute_stats(
+        &store,
+        &trawl::store::TraceFilter::default(),
+        trawl::metrics::Bucket::Day,
+        None,
+        utc,
+    );
+    match r {
+        Ok(b) => println!(
+            "stats --by day over {traces} traces / {spans} spans: {} buckets in {:.2}s  peak RSS {:.0} MB",
+            b.len(),
+            t0.elapsed().as_secs_f64(),
+            peak_rss_mb()
+        ),
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    }
+    0
+}
+
+fn judge() -> i32 {
+    let server = match trawl::judge::testserver::TestServer::instant() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    let Ok(rt) = tokio::runtime::Builder::new_multi_thread().enable_all().build() else {
+        return 1;
+    };
+    for conc in [16] {
+        let vps = rt.block_on(trawl::judge::bench_verdicts_per_second(&server.base_url(), 5000, conc));
+        println!("judge: {vps:.0} verdicts/s at concurrency {conc} against a local instant server (5000 verdicts)");
+    }
     0
 }
 

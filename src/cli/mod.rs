@@ -153,9 +153,12 @@ pub struct ImportArgs {
     /// Stop at the first bad line and roll that file's import back.
     #[arg(long)]
     pub strict: bool,
-    /// Skip format detection (otlp).
+    /// Skip format detection (otlp, langfuse, langsmith, phoenix, llm, console).
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
+    /// Keep reading a growing dump (like tail -f) until interrupted.
+    #[arg(long)]
+    pub follow: bool,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

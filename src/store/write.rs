@@ -36,7 +36,6 @@ pub struct SpanWriter<'a> {
     in_tx: bool,
     pending: usize,
     touched: HashSet<String>,
-    all_touched: HashSet<String>,
     pub stats: WriteStats,
     batch_spans: usize,
     last_commit: std::time::Instant,
@@ -61,7 +60,6 @@ impl<'a> SpanWriter<'a> {
             in_tx: false,
             pending: 0,
             touched: HashSet::new(),
-            all_touched: HashSet::new(),
             stats: WriteStats::default(),
             batch_spans: BATCH_SPANS,
             last_commit: std::time::Instant::now(),
@@ -194,9 +192,6 @@ impl<'a> SpanWriter<'a> {
         let touched: Vec<String> = self.touched.drain().collect();
         let new = rollup::refresh(&self.store.conn, &touched)?;
         self.stats.traces_new += new;
-        for t in &touched {
-            self.all_touched.insert(t.clone());
-        }
         self.store.conn.execute_batch("COMMIT")?;
         self.in_tx = false;
         self.pending = 0;
@@ -207,7 +202,12 @@ impl<'a> SpanWriter<'a> {
     /// Commits what is left and records the source's counts.
     pub fn finish(mut self, report: &crate::ingest::IngestReport) -> Result<WriteStats> {
         self.commit_batch()?;
-        self.stats.traces_touched = self.all_touched.len() as u64;
+        // Counted in SQL rather than remembered, so memory does not grow with the file.
+        self.stats.traces_touched = self.store.conn.query_row(
+            "SELECT count(DISTINCT trace_id) FROM spans WHERE source_id = ?1",
+            [self.source_id],
+            |r| r.get::<_, i64>(0),
+        )? as u64;
         let errors = serde_json::to_string(&report.bad_lines).unwrap_or_default();
         self.store.conn.execute(
             "UPDATE sources SET lines=?2, lines_ok=?3, lines_bad=?4, spans_new=?5, duplicates=?6, traces=?7,
