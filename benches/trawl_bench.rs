@@ -508,12 +508,22 @@ fn judge() -> i32 {
             return 1;
         }
     };
-    let Ok(rt) = tokio::runtime::Builder::new_multi_thread().enable_all().build() else {
+    let Ok(rt) = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    else {
         return 1;
     };
-    for conc in [16] {
-        let vps = rt.block_on(trawl::judge::bench_verdicts_per_second(&server.base_url(), 5000, conc));
-        println!("judge: {vps:.0} verdicts/s at concurrency {conc} against a local instant server (5000 verdicts)");
+    {
+        let conc = 16;
+        let vps = rt.block_on(trawl::judge::bench_verdicts_per_second(
+            &server.base_url(),
+            5000,
+            conc,
+        ));
+        println!(
+            "judge: {vps:.0} verdicts/s at concurrency {conc} against a local instant server (5000 verdicts)"
+        );
     }
     0
 }

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod display;
+pub mod export;
 pub mod import;
 pub mod ingest;
 pub mod judge;

@@ -5,7 +5,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::path::PathBuf;
 use trawl::import::{ImportOptions, import_file};
-use trawl::store::Store;
+use trawl::model::{ScoreSource, Verdict};
+use trawl::store::{NewScore, Store};
 use trawl::tui::{Action, App, Cmd};
 
 fn fixture() -> PathBuf {
@@ -107,4 +108,123 @@ fn session_help_and_getting_started() {
     }
     let (_d, a) = app(50, 12);
     snap("too_small", &a, 50, 12);
+}
+
+fn flag(app_store: &Store) -> Vec<String> {
+    let ids: Vec<String> = app_store
+        .list_traces(
+            &Default::default(),
+            trawl::store::SortKey::Start,
+            true,
+            4,
+            0,
+        )
+        .unwrap()
+        .into_iter()
+        .map(|r| r.trace_id)
+        .collect();
+    let add = |source, id: &str, rule: &str, v, author: Option<&str>| {
+        app_store
+            .insert_score(
+                source,
+                &NewScore {
+                    trace_id: id.to_string(),
+                    name: rule.into(),
+                    verdict: Some(v),
+                    explanation: Some(format!(
+                        "{rule}: the answer cites a policy no document states"
+                    )),
+                    model: Some("gpt-4o-mini".into()),
+                    author: author.map(str::to_string),
+                    cost_usd: Some(0.00012),
+                    created_at_ns: Some(1_794_000_000_000_000_000),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+    };
+    add(
+        ScoreSource::Judge,
+        &ids[0],
+        "grounded",
+        Verdict::False,
+        None,
+    );
+    add(ScoreSource::Judge, &ids[0], "answered", Verdict::True, None);
+    add(
+        ScoreSource::Judge,
+        &ids[1],
+        "grounded",
+        Verdict::False,
+        None,
+    );
+    add(ScoreSource::Judge, &ids[2], "grounded", Verdict::True, None);
+    add(
+        ScoreSource::Human,
+        &ids[1],
+        "grounded",
+        Verdict::True,
+        Some("alice"),
+    );
+    add(
+        ScoreSource::Human,
+        &ids[2],
+        "grounded",
+        Verdict::True,
+        Some("alice"),
+    );
+    ids
+}
+
+fn flagged_app(w: u16, h: u16) -> (tempfile::TempDir, App) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("t.db")).unwrap();
+    import_file(&mut s, &fixture(), ImportOptions::default()).unwrap();
+    flag(&s);
+    let mut app = App::new_for_test(s, Utc.with_ymd_and_hms(2026, 11, 16, 12, 0, 0).unwrap());
+    app.author = "tester".into();
+    app.judge_provider = trawl::judge::ProviderConfig::new(trawl::judge::ProviderKind::OpenAi);
+    app.judge_provider.base_url = "http://127.0.0.1:9/v1".into();
+    app.dispatch(Action::Resize(w, h));
+    (dir, app)
+}
+
+#[test]
+fn judge_popup_views() {
+    for (w, h) in SIZES {
+        let (_d, mut a) = flagged_app(w, h);
+        run(
+            &mut a,
+            &[Cmd::ToggleMark, Cmd::ToggleMark, Cmd::Judge, Cmd::Down],
+        );
+        let rules = match &a.judge_popup.as_ref().unwrap().stage {
+            trawl::tui::state::JudgeStage::Pick { rules, .. } => rules.clone(),
+            other => panic!("{other:?}"),
+        };
+        let i = rules.iter().position(|r| r.id == "grounded").unwrap();
+        run(&mut a, &[Cmd::Pick(u8::try_from(i + 1).unwrap())]);
+        snap("judge_rules", &a, w, h);
+        run(&mut a, &[Cmd::Confirm]);
+        snap("judge_confirm", &a, w, h);
+    }
+}
+
+#[test]
+fn triage_agreement_and_metrics_views() {
+    for (w, h) in SIZES {
+        let (_d, mut a) = flagged_app(w, h);
+        run(&mut a, &[Cmd::Triage]);
+        snap("triage", &a, w, h);
+        run(&mut a, &[Cmd::LabelFalse]);
+        snap("triage_labelled", &a, w, h);
+        run(&mut a, &[Cmd::Agreement]);
+        snap("agreement", &a, w, h);
+        run(&mut a, &[Cmd::Back, Cmd::Back, Cmd::Metrics]);
+        snap("metrics", &a, w, h);
+        run(
+            &mut a,
+            &[Cmd::NextTab, Cmd::NextTab, Cmd::NextTab, Cmd::Prev],
+        );
+        snap("metrics_p95", &a, w, h);
+    }
 }

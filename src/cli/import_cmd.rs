@@ -1,7 +1,8 @@
 //! `trawl import`: files into the store, with a report per file.
 
 use super::{ImportArgs, StoreArg};
-use crate::import::{ImportError, ImportOptions, import_file};
+use crate::import::{ImportError, ImportOptions, follow_file, import_file};
+use crate::ingest::detect::FORMAT_FLAGS;
 use crate::ingest::{Format, IngestReport};
 use anyhow::{Result, bail};
 
@@ -10,10 +11,13 @@ pub fn run(args: &ImportArgs, store_arg: &StoreArg) -> Result<i32> {
         None => None,
         Some(f) => match Format::from_flag(f) {
             Some(f) => Some(f),
-            None => bail!("--format {f}: unknown format (known: otlp)"),
+            None => bail!("--format {f}: unknown format (known: {FORMAT_FLAGS})"),
         },
     };
     let mut store = store_arg.open()?;
+    if args.follow {
+        return follow(args, format, &mut store);
+    }
     let mut reports: Vec<IngestReport> = Vec::new();
     let mut strict_failed = false;
     for path in &args.sources {
@@ -78,6 +82,43 @@ pub fn run(args: &ImportArgs, store_arg: &StoreArg) -> Result<i32> {
         return Ok(1);
     }
     Ok(0)
+}
+
+/// `trawl import --follow FILE`: tails one OTLP/JSON lines dump until interrupted. Every
+/// commit is durable, so Ctrl-C (which ends the process) loses nothing already reported.
+fn follow(
+    args: &ImportArgs,
+    format: Option<Format>,
+    store: &mut crate::store::Store,
+) -> Result<i32> {
+    let [path] = args.sources.as_slice() else {
+        bail!("--follow takes exactly one file");
+    };
+    if let Some(f) = format.filter(|f| *f != Format::OtlpJson) {
+        bail!(
+            "--follow reads OTLP/JSON lines only, not {}; import that file without --follow",
+            f.name()
+        );
+    }
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let display = path.display().to_string();
+    eprintln!("{display}: following (Ctrl-C to stop)");
+    let mut on_progress = |p: &crate::import::Progress| {
+        eprintln!(
+            "{}: +{} traces updated; {} spans, {} new traces so far",
+            p.file,
+            p.touched.len(),
+            p.spans,
+            p.traces_new
+        );
+    };
+    let r = follow_file(store, path, &stop, &mut on_progress)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        print_report(&r);
+    }
+    Ok(if r.fatal.is_some() { 1 } else { 0 })
 }
 
 fn print_report(r: &IngestReport) {

@@ -1,12 +1,207 @@
-//! Placeholder: being written.
+//! `trawl label`: record (or undo) a human verdict for one trace and rule.
 
-use super::StoreArg;
-use anyhow::{Result, bail};
+use super::{StoreArg, resolve_trace};
+use crate::model::{ScoreSource, Verdict};
+use crate::sanitize::clean_line;
+use crate::store::{NewScore, ScoreRow, Store};
+use crate::timefilter;
+use anyhow::Result;
 use clap::Args;
+use serde_json::{Value, json};
+
+const EXAMPLES: &str = "Examples:
+  trawl label 447afa24 --rule grounded --verdict false --note \"cites the wrong policy\"
+  trawl label 447afa24 --rule grounded --undo
+  trawl agreement --rule grounded              then see how far the judge agrees
+
+The author is --author, else $USER, else `author = \"…\"` in ~/.config/trawl/config.toml.
+The newest label per trace, rule and author is the one that counts; --undo deletes your newest
+label for the rule so the one before it (if any) counts again.
+Exit status: 0 labelled / undone, 1 unknown trace or nothing to undo, 2 usage errors.";
 
 #[derive(Debug, Args)]
-pub struct LabelArgs {}
+#[command(after_help = EXAMPLES)]
+pub struct LabelArgs {
+    /// Trace id (a unique prefix is enough).
+    pub trace_id: String,
+    /// Rule the label is for (judge rules such as grounded, or a new one of your own).
+    #[arg(long, value_name = "RULE")]
+    pub rule: String,
+    /// The verdict: true, false or na.
+    #[arg(long, value_parser = parse_human_verdict, required_unless_present = "undo")]
+    pub verdict: Option<Verdict>,
+    /// Why: shown next to the label and exported with eval cases.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Who labelled (default: $USER).
+    #[arg(long, value_name = "NAME")]
+    pub author: Option<String>,
+    /// Remove your newest label for this trace and rule.
+    #[arg(long, conflicts_with_all = ["verdict", "note"])]
+    pub undo: bool,
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run(_args: &LabelArgs, _store: &StoreArg) -> Result<i32> {
-    bail!("not available yet")
+/// Humans say true, false or na; "error" is a judge outcome, not an opinion.
+fn parse_human_verdict(s: &str) -> std::result::Result<Verdict, String> {
+    match Verdict::parse(s) {
+        Some(Verdict::Error) | None => Err(format!("'{s}' is not one of true, false, na")),
+        Some(v) => Ok(v),
+    }
+}
+
+/// The label author: the flag, else $USER (or %USERNAME%), else the config file, else "unknown".
+pub fn author(flag: Option<&str>) -> String {
+    let from_env = || {
+        ["USER", "USERNAME"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok())
+    };
+    flag.map(str::to_string)
+        .or_else(from_env)
+        .or_else(config_author)
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// `author = "…"` in the config file; a missing or unreadable file just means no default.
+fn config_author() -> Option<String> {
+    let text = std::fs::read_to_string(crate::paths::config_dir().join("config.toml")).ok()?;
+    let v: toml::Table = toml::from_str(&text).ok()?;
+    v.get("author").and_then(|a| a.as_str()).map(str::to_string)
+}
+
+pub fn run(args: &LabelArgs, store_arg: &StoreArg) -> Result<i32> {
+    let store = store_arg.open_existing()?;
+    let id = resolve_trace(&store, &args.trace_id)?;
+    let rule = args.rule.trim();
+    if rule.is_empty() {
+        eprintln!("trawl: error: --rule must not be empty");
+        return Ok(2);
+    }
+    let who = author(args.author.as_deref());
+    if args.undo {
+        return undo(&store, &id, rule, &who, args.json);
+    }
+    let Some(verdict) = args.verdict else {
+        // clap enforces this; kept so a library caller gets a usage code, not a panic.
+        eprintln!("trawl: error: --verdict is required (or --undo)");
+        return Ok(2);
+    };
+    let judge = current_judge(&store, &id, rule)?;
+    if judge.is_none() {
+        eprintln!(
+            "trawl: warning: no judge verdict for rule '{}' on this trace; the label is stored, \
+             but agreement needs one (trawl judge --rule {} --trace {})",
+            clean_line(rule),
+            clean_line(rule),
+            &id[..id.len().min(12)]
+        );
+    }
+    let score = NewScore {
+        trace_id: id.clone(),
+        name: rule.to_string(),
+        verdict: Some(verdict),
+        note: args.note.clone().filter(|n| !n.trim().is_empty()),
+        author: Some(who.clone()),
+        ..Default::default()
+    };
+    let row_id = store.insert_score(ScoreSource::Human, &score)?;
+    let stored = store
+        .scores_for_trace(&id)?
+        .into_iter()
+        .find(|s| s.id == row_id);
+    if args.json {
+        let mut o = stored.as_ref().map(label_json).unwrap_or(Value::Null);
+        o["judge"] = judge
+            .as_ref()
+            .map(
+                |j| json!({"verdict": j.verdict.map(|v| v.as_str()), "explanation": j.explanation}),
+            )
+            .unwrap_or(Value::Null);
+        println!("{}", serde_json::to_string_pretty(&o)?);
+    } else {
+        let agree = judge.as_ref().and_then(|j| j.verdict).map(|jv| {
+            if jv == verdict {
+                " (judge agrees)".to_string()
+            } else {
+                format!(" (judge said {})", jv.as_str())
+            }
+        });
+        println!(
+            "labelled {} {} = {} by {}{}",
+            &id[..id.len().min(12)],
+            clean_line(rule),
+            verdict.as_str(),
+            clean_line(&who),
+            agree.unwrap_or_default()
+        );
+    }
+    Ok(0)
+}
+
+fn undo(store: &Store, id: &str, rule: &str, who: &str, as_json: bool) -> Result<i32> {
+    let mine = store.scores_for_trace(id)?.into_iter().find(|s| {
+        s.source == ScoreSource::Human && s.name == rule && s.author.as_deref() == Some(who)
+    });
+    let Some(row) = mine else {
+        eprintln!(
+            "trawl: nothing to undo: no label by {} for rule '{}' on trace {}",
+            clean_line(who),
+            clean_line(rule),
+            &id[..id.len().min(12)]
+        );
+        return Ok(1);
+    };
+    store.delete_score(row.id)?;
+    // After the delete the previous label (anyone's) is current again; say which.
+    let now = store
+        .latest_scores(&[id.to_string()], ScoreSource::Human)?
+        .into_iter()
+        .find(|s| s.name == rule);
+    if as_json {
+        let o = json!({
+            "undone": label_json(&row),
+            "current": now.as_ref().map(label_json),
+        });
+        println!("{}", serde_json::to_string_pretty(&o)?);
+    } else {
+        println!(
+            "removed label {} {} = {} by {}; now {}",
+            &id[..id.len().min(12)],
+            clean_line(rule),
+            row.verdict.map(|v| v.as_str()).unwrap_or("-"),
+            clean_line(who),
+            match &now {
+                Some(n) => format!(
+                    "{} (by {})",
+                    n.verdict.map(|v| v.as_str()).unwrap_or("-"),
+                    clean_line(n.author.as_deref().unwrap_or("?"))
+                ),
+                None => "unlabelled".to_string(),
+            }
+        );
+    }
+    Ok(0)
+}
+
+fn current_judge(store: &Store, id: &str, rule: &str) -> Result<Option<ScoreRow>> {
+    Ok(store
+        .latest_scores(&[id.to_string()], ScoreSource::Judge)?
+        .into_iter()
+        .find(|s| s.name == rule))
+}
+
+fn label_json(s: &ScoreRow) -> Value {
+    json!({
+        "id": s.id,
+        "trace_id": s.trace_id,
+        "rule": s.name,
+        "verdict": s.verdict.map(|v| v.as_str()),
+        "note": s.note,
+        "author": s.author,
+        "created_at": timefilter::rfc3339(s.created_at_ns),
+    })
 }

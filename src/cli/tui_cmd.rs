@@ -9,9 +9,6 @@ use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 pub fn run(cli: &Cli) -> Result<i32> {
-    if cli.follow {
-        tracing::warn!("--follow is not supported by the TUI yet; reading the files once");
-    }
     let theme = Theme::detect(cli.theme.as_deref());
     for s in &cli.sources {
         if !s.exists() {
@@ -25,6 +22,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
         theme,
         mouse: cli.mouse,
         label,
+        follow: cli.follow,
     })
 }
 

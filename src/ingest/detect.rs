@@ -7,6 +7,17 @@ use std::path::Path;
 pub enum Format {
     /// OpenTelemetry Collector `file` exporter: one TracesData JSON object per line.
     OtlpJson,
+    /// Langfuse exports: single-trace download, batch export (JSON array or JSONL), API list
+    /// response, or the ingestion batch envelope.
+    Langfuse,
+    /// LangSmith runs (`list_runs` objects) as a JSON array or JSONL.
+    LangSmith,
+    /// Arize Phoenix's SQLite database.
+    Phoenix,
+    /// The `llm` CLI's logs.db (legacy and 0.32+ tables).
+    LlmLogs,
+    /// Python `ConsoleSpanExporter` output: pretty JSON objects, one per span.
+    Console,
     /// A trawl store (SQLite with our schema).
     TrawlStore,
     /// Some other SQLite database (named by what we found inside, when we know it).
@@ -19,6 +30,11 @@ impl Format {
     pub fn name(&self) -> &str {
         match self {
             Format::OtlpJson => "otlp-json",
+            Format::Langfuse => "langfuse",
+            Format::LangSmith => "langsmith",
+            Format::Phoenix => "phoenix",
+            Format::LlmLogs => "llm-logs",
+            Format::Console => "otel-console",
             Format::TrawlStore => "trawl-store",
             Format::OtherSqlite(_) => "sqlite",
             Format::Empty => "empty",
@@ -30,6 +46,11 @@ impl Format {
     pub fn from_flag(s: &str) -> Option<Format> {
         match s {
             "otlp" | "otlp-json" | "otlp_json" => Some(Format::OtlpJson),
+            "langfuse" => Some(Format::Langfuse),
+            "langsmith" => Some(Format::LangSmith),
+            "phoenix" | "arize-phoenix" => Some(Format::Phoenix),
+            "llm" | "llm-logs" | "logs.db" => Some(Format::LlmLogs),
+            "console" | "otel-console" => Some(Format::Console),
             "store" | "trawl" | "trawl-store" => Some(Format::TrawlStore),
             _ => None,
         }
@@ -38,7 +59,12 @@ impl Format {
 
 /// The formats trawl reads, for error messages.
 pub const SUPPORTED: &str = "OTLP/JSON lines (OpenTelemetry Collector file exporter, with OpenInference, \
-OTel GenAI or OpenLLMetry attributes) and trawl stores";
+OTel GenAI, OpenLLMetry or Langfuse SDK attributes), Python ConsoleSpanExporter output, Langfuse \
+exports (trace download, batch JSON/JSONL, ingestion batch), LangSmith runs (JSON/JSONL), Arize \
+Phoenix phoenix.db, llm CLI logs.db, and trawl stores";
+
+/// Names accepted by `--format`.
+pub const FORMAT_FLAGS: &str = "otlp, langfuse, langsmith, phoenix, llm, console";
 
 const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
 
@@ -85,15 +111,90 @@ pub fn detect_bytes(head: &[u8]) -> Format {
                 return Format::OtlpJson;
             }
         }
-        return Format::Unknown("JSON, but not OTLP/JSON traces (no resourceSpans key)".into());
     }
-    if body[0] == b'[' {
-        return Format::Unknown("a JSON array, not OTLP/JSON lines".into());
+    if body[0] == b'{' || body[0] == b'[' {
+        let first = serde_json::Deserializer::from_slice(body)
+            .into_iter::<serde_json::Value>()
+            .next();
+        if let Some(Ok(v)) = first
+            && let Some(f) = classify_value(&v, 0)
+        {
+            return f;
+        }
+        // The first record may be cut off by the 64 KiB window: look for telltale keys.
+        if let Some(f) = classify_keys(body) {
+            return f;
+        }
+        return if body[0] == b'[' {
+            Format::Unknown("a JSON array of records trawl does not recognise".into())
+        } else {
+            Format::Unknown(
+                "JSON, but not a trace format trawl knows (no resourceSpans, observations, runs or span context)"
+                    .into(),
+            )
+        };
     }
     if std::str::from_utf8(&body[..body.len().min(512)]).is_err() {
         return Format::Unknown("binary data".into());
     }
     Format::Unknown("text that is not JSON".into())
+}
+
+/// Recognises a parsed record by its keys.
+fn classify_value(v: &serde_json::Value, depth: u8) -> Option<Format> {
+    use serde_json::Value;
+    match v {
+        Value::Array(a) if depth < 3 => a.first().and_then(|x| classify_value(x, depth + 1)),
+        Value::Object(o) => {
+            let has = |k: &str| o.contains_key(k);
+            if has("resourceSpans") || has("resource_spans") {
+                return Some(Format::OtlpJson);
+            }
+            if o.get("context")
+                .is_some_and(|c| c.get("trace_id").is_some() && c.get("span_id").is_some())
+            {
+                return Some(Format::Console);
+            }
+            if has("run_type") || has("dotted_order") || (has("run_id") && has("key")) {
+                return Some(Format::LangSmith);
+            }
+            if let Some(runs) = o.get("runs").filter(|r| r.is_array()) {
+                return classify_value(runs, depth + 1).filter(|f| *f == Format::LangSmith);
+            }
+            if o.get("batch").is_some_and(Value::is_array)
+                || o.get("observations").is_some_and(Value::is_array)
+                || has("parentObservationId")
+                || (has("traceId") && (has("startTime") || has("dataType")))
+                || (has("sessionId") && has("timestamp"))
+            {
+                return Some(Format::Langfuse);
+            }
+            if let Some(data) = o.get("data").filter(|d| d.is_array())
+                && has("meta")
+            {
+                return classify_value(data, depth + 1);
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Key sniffing on raw bytes, for a first record longer than the detection window.
+fn classify_keys(body: &[u8]) -> Option<Format> {
+    let has = |k: &[u8]| memchr::memmem::find(body, k).is_some();
+    if has(b"\"context\"") && has(b"\"SpanKind.") {
+        Some(Format::Console)
+    } else if has(b"\"dotted_order\"") || has(b"\"run_type\"") {
+        Some(Format::LangSmith)
+    } else if has(b"\"parentObservationId\"")
+        || has(b"\"observations\"")
+        || (has(b"\"batch\"") && has(b"-create\""))
+    {
+        Some(Format::Langfuse)
+    } else {
+        None
+    }
 }
 
 /// Tells our store apart from other SQLite files by its tables.
@@ -113,10 +214,10 @@ fn sqlite_kind(path: &Path) -> Format {
     };
     if has("trawl_meta") {
         Format::TrawlStore
-    } else if has("responses") || has("turns") {
-        Format::OtherSqlite("llm logs.db".into())
-    } else if has("spans") && has("alembic_version") {
-        Format::OtherSqlite("Arize Phoenix database".into())
+    } else if (has("responses") && has("conversations")) || (has("turns") && has("threads")) {
+        Format::LlmLogs
+    } else if has("spans") && has("traces") && (has("alembic_version") || has("projects")) {
+        Format::Phoenix
     } else {
         Format::OtherSqlite("unknown schema".into())
     }
@@ -134,5 +235,18 @@ mod tests {
         assert!(matches!(detect_bytes(b"{\"a\":1}"), Format::Unknown(_)));
         assert!(matches!(detect_bytes(b"hello"), Format::Unknown(_)));
         assert!(matches!(detect_bytes(b"[1,2]"), Format::Unknown(_)));
+        assert_eq!(
+            detect_bytes(b"{\n  \"name\": \"x\",\n  \"context\": {\"trace_id\": \"0x1\", \"span_id\": \"0x2\"}\n}\n{"),
+            Format::Console
+        );
+        assert_eq!(
+            detect_bytes(b"[{\"id\":\"a\",\"run_type\":\"llm\"}]"),
+            Format::LangSmith
+        );
+        assert_eq!(detect_bytes(b"{\"batch\":[]}"), Format::Langfuse);
+        assert_eq!(
+            detect_bytes(b"{\"id\":\"o\",\"traceId\":\"t\",\"startTime\":\"2025\"}\n{\"id\":"),
+            Format::Langfuse
+        );
     }
 }

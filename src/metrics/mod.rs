@@ -9,6 +9,7 @@
 //!   trace list filtered to it.
 //! - [`parse_expr`] and [`evaluate`] run checks over a [`CheckWindow`].
 
+pub mod agreement;
 pub mod buckets;
 pub mod check;
 pub mod percentile;

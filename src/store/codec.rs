@@ -118,15 +118,25 @@ fn resolve<'a>(span: &'a Span, path: &str) -> Option<&'a str> {
         Some((f, i)) => (f, i.parse::<usize>().ok()),
         None => (path, None),
     };
-    let doc = |v: &'a [crate::model::Document]| idx.and_then(|i| v.get(i)).and_then(|d| d.content.as_deref());
+    let doc = |v: &'a [crate::model::Document]| {
+        idx.and_then(|i| v.get(i))
+            .and_then(|d| d.content.as_deref())
+    };
     match field {
         "input" => span.input.as_ref().map(|r| r.value.as_str()),
         "output" => span.output.as_ref().map(|r| r.value.as_str()),
-        "input_messages" => idx.and_then(|i| span.input_messages.get(i)).map(|m| m.content.as_str()),
-        "output_messages" => idx.and_then(|i| span.output_messages.get(i)).map(|m| m.content.as_str()),
+        "input_messages" => idx
+            .and_then(|i| span.input_messages.get(i))
+            .map(|m| m.content.as_str()),
+        "output_messages" => idx
+            .and_then(|i| span.output_messages.get(i))
+            .map(|m| m.content.as_str()),
         "documents" => doc(&span.documents),
         "reranker_in" => span.reranker.as_ref().and_then(|r| doc(&r.input_documents)),
-        "reranker_out" => span.reranker.as_ref().and_then(|r| doc(&r.output_documents)),
+        "reranker_out" => span
+            .reranker
+            .as_ref()
+            .and_then(|r| doc(&r.output_documents)),
         "tool_arguments" => span.tool.as_ref().and_then(|t| t.arguments.as_deref()),
         "tool_result" => span.tool.as_ref().and_then(|t| t.result.as_deref()),
         _ => None,
@@ -171,9 +181,16 @@ mod tests {
             }),
             ..Default::default()
         };
-        s.attributes.insert("llm.input_messages.0.message.content".into(), Value::String(long.clone()));
-        s.attributes.insert("input.value".into(), Value::String(s.input.as_ref().unwrap().value.clone()));
-        s.attributes.insert("short".into(), Value::String("x".into()));
+        s.attributes.insert(
+            "llm.input_messages.0.message.content".into(),
+            Value::String(long.clone()),
+        );
+        s.attributes.insert(
+            "input.value".into(),
+            Value::String(s.input.as_ref().unwrap().value.clone()),
+        );
+        s.attributes
+            .insert("short".into(), Value::String("x".into()));
         let original = s.clone();
         let enc = encode_span(&mut s).unwrap();
         assert_eq!(s, original, "encoding must leave the span as it was");

@@ -136,7 +136,9 @@ impl Store {
         // checkpoints in bigger, less frequent steps.
         c.pragma_update(None, "cache_size", -65536)
             .map_err(|e| classify(display, e))?;
-        let page_size: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap_or(4096);
+        let page_size: i64 = c
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap_or(4096);
         c.pragma_update(None, "wal_autocheckpoint", (32 << 20) / page_size.max(512))
             .map_err(|e| classify(display, e))?;
         schema::migrate(c, display)

@@ -180,7 +180,8 @@ impl<'a> SpanWriter<'a> {
     /// grows very large.
     pub fn batch_full(&self) -> bool {
         self.pending >= self.batch_spans.saturating_mul(10)
-            || (self.pending >= self.batch_spans && self.last_commit.elapsed() >= std::time::Duration::from_secs(1))
+            || (self.pending >= self.batch_spans
+                && self.last_commit.elapsed() >= std::time::Duration::from_secs(1))
     }
 
     /// Commits the open batch and refreshes the roll-ups of the traces it touched.
@@ -255,10 +256,8 @@ pub struct PreparedSpan {
 }
 
 impl PreparedSpan {
-    pub fn new(span: Span) -> Result<PreparedSpan> {
-        let json =
-            serde_json::to_vec(&span).map_err(|e| super::StoreError::Other(e.to_string()))?;
-        let data = super::codec::encode(&json);
+    pub fn new(mut span: Span) -> Result<PreparedSpan> {
+        let data = super::codec::encode_span(&mut span).map_err(super::StoreError::Other)?;
         let hash = content_hash(&data);
         let fts = fts_text(&span);
         let row = SpanRow::from_span(&span);

@@ -1,6 +1,9 @@
 //! Everything that can happen to the app (`Action`) and everything the app asks the outside world
 //! to do (`Effect`). User commands are a small `Copy` enum so the keymap can be a static table.
 
+use super::state::{RuleChoice, TriageContent, TriageItem};
+use crate::judge::{Estimate, JudgeEvent, JudgeRequest, ProviderConfig};
+use crate::metrics::{Bucket, BucketStats, GroupBy};
 use crate::model::{Span, Verdict};
 use crate::store::{ScoreRow, SortKey, TraceFilter, TraceSummary};
 
@@ -43,6 +46,30 @@ pub enum Cmd {
     InputSubmit,
     InputCancel,
     InputBackspace,
+    /// Judge the marked traces (or the filter): opens the rule picker.
+    Judge,
+    /// Re-run the verdicts of the open trace (force).
+    Rerun,
+    /// Cancel the background judge run.
+    JudgeCancel,
+    /// Continue / confirm in a popup.
+    Confirm,
+    /// Pick (toggle or focus) the n-th item, 1-based.
+    Pick(u8),
+    /// Open the span detail on the verdicts tab.
+    Verdicts,
+    Triage,
+    LabelTrue,
+    LabelFalse,
+    LabelNa,
+    Note,
+    Next,
+    Prev,
+    Undo,
+    Agreement,
+    Metrics,
+    CycleBucket,
+    CycleGroup,
 }
 
 impl Cmd {
@@ -83,6 +110,32 @@ impl Cmd {
         Cmd::InputSubmit,
         Cmd::InputCancel,
         Cmd::InputBackspace,
+        Cmd::Judge,
+        Cmd::Rerun,
+        Cmd::JudgeCancel,
+        Cmd::Confirm,
+        Cmd::Pick(1),
+        Cmd::Pick(2),
+        Cmd::Pick(3),
+        Cmd::Pick(4),
+        Cmd::Pick(5),
+        Cmd::Pick(6),
+        Cmd::Pick(7),
+        Cmd::Pick(8),
+        Cmd::Pick(9),
+        Cmd::Verdicts,
+        Cmd::Triage,
+        Cmd::LabelTrue,
+        Cmd::LabelFalse,
+        Cmd::LabelNa,
+        Cmd::Note,
+        Cmd::Next,
+        Cmd::Prev,
+        Cmd::Undo,
+        Cmd::Agreement,
+        Cmd::Metrics,
+        Cmd::CycleBucket,
+        Cmd::CycleGroup,
     ];
 }
 
@@ -96,6 +149,8 @@ pub struct ImportStatus {
     pub bytes_read: u64,
     pub bytes_total: u64,
     pub spans: u64,
+    /// Tailing the file (`--follow`): it never finishes by itself.
+    pub following: bool,
 }
 
 // A few dozen actions per second at most: boxing the big variants would buy nothing.
@@ -138,6 +193,112 @@ pub enum Action {
         message: String,
         ok: bool,
     },
+    RulesLoaded {
+        req: u64,
+        result: Result<Vec<RuleChoice>, String>,
+    },
+    JudgeEstimated {
+        req: u64,
+        result: Result<(JudgeJob, Estimate), String>,
+    },
+    /// An event of background judge run `run`.
+    Judge {
+        run: u64,
+        event: JudgeEvent,
+    },
+    /// Fresh scores of one trace (after a verdict, a label or an undo).
+    ScoresLoaded {
+        trace_id: String,
+        scores: Vec<ScoreRow>,
+    },
+    TriageLoaded {
+        req: u64,
+        items: Vec<TriageItem>,
+    },
+    TriageItemLoaded {
+        req: u64,
+        content: TriageContent,
+    },
+    Labeled {
+        req: u64,
+        id: i64,
+        trace_id: String,
+        rule: String,
+        verdict: Verdict,
+    },
+    LabelDeleted {
+        req: u64,
+        trace_id: String,
+        rule: String,
+    },
+    MetricsLoaded {
+        req: u64,
+        stats: Vec<BucketStats>,
+    },
+    AgreementLoaded {
+        req: u64,
+        rules: Vec<AgreementRow>,
+    },
+}
+
+/// A judge request ready to run (compared by what it judges, for effect equality in tests).
+#[derive(Debug, Clone)]
+pub struct JudgeJob(pub JudgeRequest);
+
+impl PartialEq for JudgeJob {
+    fn eq(&self, other: &JudgeJob) -> bool {
+        let ids = |j: &JudgeJob| j.0.rules.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+        self.0.trace_ids == other.0.trace_ids
+            && ids(self) == ids(other)
+            && self.0.force == other.0.force
+            && self.0.provider == other.0.provider
+    }
+}
+
+/// What a judge run covers: the marked traces or everything the filter matches.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum JudgeTarget {
+    Ids(Vec<String>),
+    Filter(TraceFilter),
+}
+
+/// A human label to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewLabel {
+    pub trace_id: String,
+    pub rule: String,
+    pub verdict: Verdict,
+    pub note: Option<String>,
+    pub author: String,
+}
+
+/// Judge–human agreement of one rule, as the agreement pane shows it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AgreementRow {
+    pub rule: String,
+    pub pairs: usize,
+    pub accuracy: Option<f64>,
+    pub kappa: Option<f64>,
+    /// [judge true, judge false] × [human true, human false].
+    pub tt: usize,
+    pub tf: usize,
+    pub ft: usize,
+    pub ff: usize,
+    pub precision_false: Option<f64>,
+    pub recall_false: Option<f64>,
+    pub na_or_error: usize,
+    pub disagreements: Vec<Disagree>,
+}
+
+/// A trace where the judge and the human disagree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Disagree {
+    pub trace_id: String,
+    pub judge: Verdict,
+    pub human: Verdict,
+    pub explanation: Option<String>,
+    pub note: Option<String>,
 }
 
 /// Work for the runtime: queries go to the worker thread, copies to the terminal.
@@ -166,5 +327,52 @@ pub enum Effect {
     },
     Copy {
         text: String,
+    },
+    LoadRules {
+        req: u64,
+    },
+    EstimateJudge {
+        req: u64,
+        rules: Vec<String>,
+        target: JudgeTarget,
+        provider: ProviderConfig,
+        force: bool,
+    },
+    StartJudge {
+        run: u64,
+        job: JudgeJob,
+    },
+    CancelJudge {
+        run: u64,
+    },
+    LoadScores {
+        trace_id: String,
+    },
+    LoadTriage {
+        req: u64,
+        filter: TraceFilter,
+    },
+    LoadTriageItem {
+        req: u64,
+        trace_id: String,
+    },
+    AddLabel {
+        req: u64,
+        label: NewLabel,
+    },
+    DeleteLabel {
+        req: u64,
+        id: i64,
+        trace_id: String,
+        rule: String,
+    },
+    LoadMetrics {
+        req: u64,
+        filter: TraceFilter,
+        bucket: Bucket,
+        group: Option<GroupBy>,
+    },
+    LoadAgreement {
+        req: u64,
     },
 }

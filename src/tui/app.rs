@@ -33,6 +33,15 @@ pub struct App {
     sync_store: Option<Store>,
     /// Headless mode: what `y` would have copied.
     pub copied: Vec<String>,
+    /// The judge model `J` uses (from TRAWL_JUDGE_* variables).
+    pub judge_provider: crate::judge::ProviderConfig,
+    /// Author of human labels.
+    pub author: String,
+    pub judge_popup: Option<JudgePopup>,
+    pub judge_run: Option<JudgeRun>,
+    pub triage: Option<TriageState>,
+    pub metrics: Option<MetricsState>,
+    pub agreement: Option<AgreementState>,
 }
 
 impl App {
@@ -59,6 +68,13 @@ impl App {
             resolve_req: 0,
             sync_store: None,
             copied: Vec::new(),
+            judge_provider: super::flows::provider_from_env(),
+            author: super::flows::author_from_env(),
+            judge_popup: None,
+            judge_run: None,
+            triage: None,
+            metrics: None,
+            agreement: None,
         }
     }
 
@@ -81,6 +97,27 @@ impl App {
         while let Some(e) = queue.pop_front() {
             if let Effect::Copy { text } = &e {
                 self.copied.push(text.clone());
+                continue;
+            }
+            if let Effect::StartJudge { run, job } = &e {
+                // Run to completion here; the events come back as they would from the thread.
+                let mut events = Vec::new();
+                if let Some(store) = &self.sync_store {
+                    let stop = crate::judge::StopSignal::new();
+                    let r = crate::judge::run_blocking(
+                        store,
+                        &job.0,
+                        &stop,
+                        &mut |_| true,
+                        &mut |ev| events.push(ev),
+                    );
+                    if let Err(err) = r {
+                        events.push(crate::judge::JudgeEvent::Failed(err.to_string()));
+                    }
+                }
+                for event in events {
+                    queue.extend(self.update(Action::Judge { run: *run, event }));
+                }
                 continue;
             }
             let result = self
@@ -106,27 +143,33 @@ impl App {
         if self.help {
             return Mode::Help;
         }
+        if self.judge_popup.is_some() {
+            return Mode::Judge;
+        }
         match self.view() {
             View::List => Mode::List,
             View::Trace => Mode::Trace,
             View::Span => Mode::Span,
             View::Session => Mode::Session,
+            View::Triage => Mode::Triage,
+            View::Metrics => Mode::Metrics,
+            View::Agreement => Mode::Agreement,
         }
     }
 
-    fn req(&mut self) -> u64 {
+    pub(super) fn req(&mut self) -> u64 {
         self.next_req += 1;
         self.next_req
     }
 
-    fn info(&mut self, text: impl Into<String>) {
+    pub(super) fn info(&mut self, text: impl Into<String>) {
         self.status = Some(Status {
             text: text.into(),
             error: false,
         });
     }
 
-    fn error(&mut self, text: impl Into<String>) {
+    pub(super) fn error(&mut self, text: impl Into<String>) {
         let text = text.into();
         tracing::info!("status error: {text}");
         self.status = Some(Status { text, error: true });
@@ -263,11 +306,30 @@ impl App {
                 }
                 self.refresh_list()
             }
+            a @ (Action::RulesLoaded { .. }
+            | Action::JudgeEstimated { .. }
+            | Action::Judge { .. }) => self.judge_action(a),
+            Action::ScoresLoaded { trace_id, scores } => {
+                self.scores_loaded(trace_id, scores);
+                Vec::new()
+            }
+            a @ (Action::TriageLoaded { .. }
+            | Action::TriageItemLoaded { .. }
+            | Action::Labeled { .. }
+            | Action::LabelDeleted { .. }) => self.triage_action(a),
+            Action::MetricsLoaded { req, stats } => {
+                self.metrics_loaded(req, stats);
+                Vec::new()
+            }
+            Action::AgreementLoaded { req, rules } => {
+                self.agreement_loaded(req, rules);
+                Vec::new()
+            }
         }
     }
 
     /// Re-reads the current window, without piling up requests while one is in flight.
-    fn refresh_list(&mut self) -> Vec<Effect> {
+    pub(super) fn refresh_list(&mut self) -> Vec<Effect> {
         if self.list.in_flight {
             self.list.refresh_pending = true;
             return Vec::new();
@@ -354,15 +416,32 @@ impl App {
             }
             return Vec::new();
         }
+        if self.judge_popup.is_some() {
+            return self.popup_command(c);
+        }
+        // Commands that mean the same wherever they are bound.
+        match c {
+            Cmd::Judge => return self.start_judge(),
+            Cmd::Rerun => return self.rerun(),
+            Cmd::JudgeCancel => return self.cancel_judge(),
+            Cmd::Triage => return self.open_triage(),
+            Cmd::Metrics => return self.open_metrics(),
+            Cmd::Agreement => return self.open_agreement(),
+            Cmd::Verdicts => return self.show_verdicts(),
+            _ => {}
+        }
         match self.view() {
             View::List => self.list_command(c),
             View::Trace => self.trace_command(c),
             View::Span => self.span_command(c),
             View::Session => self.session_command(c),
+            View::Triage => self.triage_command(c),
+            View::Metrics => self.metrics_command(c),
+            View::Agreement => self.agreement_command(c),
         }
     }
 
-    fn back(&mut self) -> Vec<Effect> {
+    pub(super) fn back(&mut self) -> Vec<Effect> {
         if self.stack.len() <= 1 {
             self.quit = true;
         } else {
@@ -391,6 +470,7 @@ impl App {
                     InputKind::Filter => self.apply_filter(&input.text),
                     InputKind::Search => self.start_search(&input.text),
                     InputKind::Command => self.run_command_line(&input.text),
+                    InputKind::Note => self.submit_note(&input.text),
                 }
             }
             _ => Vec::new(),
@@ -473,10 +553,17 @@ impl App {
                 self.help = true;
                 Vec::new()
             }
+            "triage" => self.open_triage(),
+            "metrics" => self.open_metrics(),
+            "agreement" => self.open_agreement(),
+            "judge" => {
+                self.stack.truncate(1);
+                self.start_judge()
+            }
             "" => Vec::new(),
             other => {
                 self.error(format!(
-                    "unknown command ':{}' (try :q, :filter, :sort, :open, :session)",
+                    "unknown command ':{}' (try :q, :filter, :sort, :open, :session, :triage, :metrics, :agreement, :judge)",
                     super::text::cell(other)
                 ));
                 Vec::new()

@@ -1,9 +1,17 @@
 //! Executes query effects against a store. Runs on the worker thread (or synchronously in
 //! headless tests); never called from draw code.
 
-use super::action::{Action, Badges, Effect};
+use super::action::{
+    Action, AgreementRow, Badges, Disagree, Effect, JudgeJob, JudgeTarget, NewLabel,
+};
+use super::state::{DocView, RuleChoice, TriageContent, TriageItem};
+use crate::judge::{self, JudgeRequest};
 use crate::model::ScoreSource;
-use crate::store::Store;
+use crate::store::{NewScore, Store, TraceFilter};
+use std::collections::BTreeSet;
+
+/// Longest document text kept for the triage screen.
+const DOC_CHARS: usize = 4000;
 
 /// The action an effect results in; `None` for effects that are not queries.
 pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
@@ -74,8 +82,252 @@ pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
             },
             Err(e) => failed(*req, e),
         }),
-        Effect::Copy { .. } => None,
+        Effect::Copy { .. } | Effect::StartJudge { .. } | Effect::CancelJudge { .. } => None,
+        Effect::LoadRules { req } => Some(Action::RulesLoaded {
+            req: *req,
+            result: judge::load_rules(None)
+                .map(|rules| {
+                    rules
+                        .iter()
+                        .map(|r| RuleChoice {
+                            id: r.id.clone(),
+                            title: r.title.clone(),
+                            target: r.target.as_str().to_string(),
+                            on: false,
+                        })
+                        .collect()
+                })
+                .map_err(|e| e.to_string()),
+        }),
+        Effect::EstimateJudge {
+            req,
+            rules,
+            target,
+            provider,
+            force,
+        } => Some(Action::JudgeEstimated {
+            req: *req,
+            result: plan_judge(store, rules, target, provider, *force),
+        }),
+        Effect::LoadScores { trace_id } => match store.scores_for_trace(trace_id) {
+            Ok(scores) => Some(Action::ScoresLoaded {
+                trace_id: trace_id.clone(),
+                scores,
+            }),
+            Err(e) => Some(failed(0, e)),
+        },
+        Effect::LoadTriage { req, filter } => Some(match triage_queue(store, filter) {
+            Ok(items) => Action::TriageLoaded { req: *req, items },
+            Err(e) => failed(*req, e),
+        }),
+        Effect::LoadTriageItem { req, trace_id } => Some(match triage_content(store, trace_id) {
+            Ok(content) => Action::TriageItemLoaded { req: *req, content },
+            Err(e) => failed(*req, e),
+        }),
+        Effect::AddLabel { req, label } => Some(match add_label(store, label) {
+            Ok(id) => Action::Labeled {
+                req: *req,
+                id,
+                trace_id: label.trace_id.clone(),
+                rule: label.rule.clone(),
+                verdict: label.verdict,
+            },
+            Err(e) => failed(*req, e),
+        }),
+        Effect::DeleteLabel {
+            req,
+            id,
+            trace_id,
+            rule,
+        } => Some(match store.delete_score(*id) {
+            Ok(_) => Action::LabelDeleted {
+                req: *req,
+                trace_id: trace_id.clone(),
+                rule: rule.clone(),
+            },
+            Err(e) => failed(*req, e),
+        }),
+        Effect::LoadMetrics {
+            req,
+            filter,
+            bucket,
+            group,
+        } => {
+            let utc = chrono::FixedOffset::east_opt(0);
+            let result = match utc {
+                Some(tz) => crate::metrics::compute_stats(store, filter, *bucket, *group, tz),
+                None => Ok(Vec::new()),
+            };
+            Some(match result {
+                Ok(stats) => Action::MetricsLoaded { req: *req, stats },
+                Err(e) => failed(*req, e),
+            })
+        }
+        Effect::LoadAgreement { req } => Some(match agreement(store) {
+            Ok(rules) => Action::AgreementLoaded { req: *req, rules },
+            Err(e) => failed(*req, e),
+        }),
     }
+}
+
+fn plan_judge(
+    store: &Store,
+    rules: &[String],
+    target: &JudgeTarget,
+    provider: &judge::ProviderConfig,
+    force: bool,
+) -> Result<(JudgeJob, judge::Estimate), String> {
+    let all = judge::load_rules(None).map_err(|e| e.to_string())?;
+    let rules = judge::select_rules(&all, rules).map_err(|e| e.to_string())?;
+    if rules.is_empty() {
+        return Err("pick at least one rule".into());
+    }
+    let ids = match target {
+        JudgeTarget::Ids(ids) => ids.clone(),
+        JudgeTarget::Filter(f) => store.trace_ids(f, None).map_err(|e| e.to_string())?,
+    };
+    if ids.is_empty() {
+        return Err("no traces to judge".into());
+    }
+    let mut req = JudgeRequest::new(rules, ids, provider.clone());
+    req.force = force;
+    let est = judge::estimate(store, &req).map_err(|e| e.to_string())?;
+    Ok((JudgeJob(req), est))
+}
+
+/// Traces whose latest judge verdict is FALSE or error for some rule (within `filter`), newest
+/// first, with the rules that flagged them and the rules a human has labelled.
+fn triage_queue(
+    store: &Store,
+    filter: &TraceFilter,
+) -> Result<Vec<TriageItem>, crate::store::StoreError> {
+    let (w, params) = filter.to_sql();
+    let sql = format!(
+        "SELECT s.trace_id, s.name FROM scores s JOIN traces t0 ON t0.trace_id = s.trace_id
+         WHERE s.source = 'judge' AND s.verdict IN ('false', 'error')
+           AND s.id = (SELECT max(id) FROM scores s2
+                       WHERE s2.trace_id = s.trace_id AND s2.name = s.name AND s2.source = 'judge')
+           AND s.trace_id IN (SELECT t.trace_id FROM traces t {w})
+         ORDER BY t0.start_ns DESC, s.trace_id, s.name"
+    );
+    let mut st = store.conn.prepare(&sql)?;
+    let rows = st.query_map(rusqlite::params_from_iter(params.iter()), |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut items: Vec<TriageItem> = Vec::new();
+    for row in rows {
+        let (trace_id, rule) = row?;
+        match items.last_mut() {
+            Some(last) if last.trace_id == trace_id => last.flagged.push(rule),
+            _ => items.push(TriageItem {
+                trace_id,
+                flagged: vec![rule],
+                labeled: BTreeSet::new(),
+            }),
+        }
+    }
+    let ids: Vec<String> = items.iter().map(|i| i.trace_id.clone()).collect();
+    let human = store.latest_scores(&ids, ScoreSource::Human)?;
+    for h in human {
+        if h.verdict.is_none() {
+            continue;
+        }
+        if let Some(item) = items.iter_mut().find(|i| i.trace_id == h.trace_id) {
+            item.labeled.insert(h.name);
+        }
+    }
+    Ok(items)
+}
+
+fn triage_content(
+    store: &Store,
+    trace_id: &str,
+) -> Result<TriageContent, crate::store::StoreError> {
+    let summary = store.trace_summary(trace_id)?;
+    let spans = store.trace_spans(trace_id)?;
+    let scores = store.scores_for_trace(trace_id)?;
+    let input = judge::input::trace_input(trace_id, &spans);
+    let mut documents: Vec<DocView> = Vec::new();
+    for s in &spans {
+        for d in &s.documents {
+            documents.push(DocView {
+                id: d.id.clone(),
+                score: d.score,
+                content: crate::sanitize::truncate_chars(
+                    d.content.as_deref().unwrap_or(""),
+                    DOC_CHARS,
+                ),
+            });
+        }
+    }
+    if documents.is_empty() {
+        documents = input
+            .documents
+            .iter()
+            .map(|d| DocView {
+                id: d.id.clone(),
+                score: None,
+                content: crate::sanitize::truncate_chars(&d.content, DOC_CHARS),
+            })
+            .collect();
+    }
+    Ok(TriageContent {
+        trace_id: trace_id.to_string(),
+        summary,
+        question: input.last_user_message,
+        answer: input.final_answer,
+        documents,
+        scores,
+    })
+}
+
+fn add_label(store: &Store, l: &NewLabel) -> Result<i64, crate::store::StoreError> {
+    store.insert_score(
+        ScoreSource::Human,
+        &NewScore {
+            trace_id: l.trace_id.clone(),
+            name: l.rule.clone(),
+            verdict: Some(l.verdict),
+            note: l.note.clone(),
+            author: Some(l.author.clone()),
+            ..Default::default()
+        },
+    )
+}
+
+fn agreement(store: &Store) -> Result<Vec<AgreementRow>, crate::store::StoreError> {
+    let rules = crate::metrics::agreement::compute(store, None)?;
+    Ok(rules
+        .into_iter()
+        .map(|r| {
+            let c = &r.confusion;
+            let n = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+            AgreementRow {
+                rule: r.rule.clone(),
+                pairs: n(r.pairs),
+                accuracy: r.accuracy,
+                kappa: r.kappa,
+                tt: n(c.judge_true_human_true),
+                tf: n(c.judge_true_human_false),
+                ft: n(c.judge_false_human_true),
+                ff: n(c.judge_false_human_false),
+                precision_false: r.precision_false,
+                recall_false: r.recall_false,
+                na_or_error: n(r.na_or_error),
+                disagreements: r
+                    .disagreements
+                    .iter()
+                    .map(|d| Disagree {
+                        trace_id: d.trace_id.clone(),
+                        judge: d.judge,
+                        human: d.human,
+                        explanation: d.explanation.clone(),
+                        note: d.note.clone(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect())
 }
 
 fn failed(req: u64, e: crate::store::StoreError) -> Action {

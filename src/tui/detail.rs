@@ -20,6 +20,7 @@ pub fn build(t: &TraceState) -> Vec<DetailLine> {
         Tab::Documents => documents(span, &mut out),
         Tab::Attributes => attributes(span, t.unfold, &mut out),
         Tab::Cost => cost(span, t, &mut out),
+        Tab::Verdicts => verdicts(t, &mut out),
     }
     if out.is_empty() {
         out.push(DetailLine::new(L::Dim, "(nothing here for this span)"));
@@ -27,7 +28,7 @@ pub fn build(t: &TraceState) -> Vec<DetailLine> {
     out
 }
 
-fn push_text(out: &mut Vec<DetailLine>, kind: LineKind, s: &str) {
+pub(super) fn push_text(out: &mut Vec<DetailLine>, kind: LineKind, s: &str) {
     for line in block(s).split('\n') {
         out.push(DetailLine::new(kind, format!("  {line}")));
     }
@@ -393,5 +394,63 @@ fn shares(t: &TraceState, out: &mut Vec<DetailLine>) {
                 display::cost_value(*c)
             ),
         ));
+    }
+}
+
+/// Every score of the trace, newest first: verdict, source, model, cost, explanation, note.
+fn verdicts(t: &TraceState, out: &mut Vec<DetailLine>) {
+    if t.scores.is_empty() {
+        out.push(DetailLine::new(
+            L::Dim,
+            "no verdicts yet: J in the trace list judges traces",
+        ));
+        return;
+    }
+    out.push(DetailLine::new(
+        L::Heading,
+        format!(
+            "── verdicts and labels ({}) · newest first · R re-runs ──",
+            t.scores.len()
+        ),
+    ));
+    for s in &t.scores {
+        let (g, word, kind) = match s.verdict {
+            Some(crate::model::Verdict::True) => ("✓", "TRUE", L::Role),
+            Some(crate::model::Verdict::False) => ("✗", "FALSE", L::Error),
+            Some(crate::model::Verdict::Na) => ("–", "NA", L::Role),
+            Some(crate::model::Verdict::Error) => ("!", "ERROR", L::Error),
+            None => (" ", "", L::Role),
+        };
+        let value = s.value.map(|v| format!(" = {v:.3}")).unwrap_or_default();
+        let mut line = format!(
+            "{g} {} {word}{value} · {}",
+            cell(&s.name),
+            s.source.as_str()
+        );
+        if let Some(m) = &s.model {
+            line.push_str(&format!(" · {}", cell(m)));
+        }
+        if let Some(a) = &s.author {
+            line.push_str(&format!(" · by {}", cell(a)));
+        }
+        if s.cost_usd.is_some() {
+            line.push_str(&format!(" · {}", display::cost(s.cost_usd)));
+        }
+        if let (Some(n), Some(a)) = (s.samples, s.agree)
+            && n > 1
+        {
+            line.push_str(&format!(" · {a}/{n} samples agree"));
+        }
+        line.push_str(&format!(
+            " · {}",
+            crate::timefilter::short_time(s.created_at_ns)
+        ));
+        out.push(DetailLine::new(kind, line));
+        if let Some(e) = &s.explanation {
+            push_text(out, L::Body, e);
+        }
+        if let Some(n) = &s.note {
+            out.push(DetailLine::new(L::Dim, format!("  note: {}", cell(n))));
+        }
     }
 }

@@ -12,6 +12,11 @@ pub enum Mode {
     Trace,
     Span,
     Session,
+    Triage,
+    Metrics,
+    Agreement,
+    /// The judge popup (rule picker, estimate confirmation).
+    Judge,
     Help,
     Input,
 }
@@ -24,6 +29,10 @@ impl Mode {
             Mode::Trace => "Trace detail",
             Mode::Span => "Span detail",
             Mode::Session => "Session",
+            Mode::Triage => "Triage queue",
+            Mode::Metrics => "Metrics",
+            Mode::Agreement => "Judge–human agreement",
+            Mode::Judge => "Judge popup (rules, estimate)",
             Mode::Help => "Help",
             Mode::Input => "Filter / search / command line",
         }
@@ -214,6 +223,41 @@ pub static BINDINGS: &[Binding] = &[
         "session conversation",
         false,
     ),
+    b(
+        M::List,
+        Key::ch('J'),
+        Cmd::Judge,
+        "judge marked (or filtered) traces",
+        false,
+    ),
+    b(
+        M::List,
+        Key::ch('T'),
+        Cmd::Triage,
+        "triage flagged responses",
+        false,
+    ),
+    b(
+        M::List,
+        Key::ch('M'),
+        Cmd::Metrics,
+        "metrics over time",
+        false,
+    ),
+    b(
+        M::List,
+        Key::ch('A'),
+        Cmd::Agreement,
+        "judge–human agreement",
+        false,
+    ),
+    b(
+        M::List,
+        Key::ch('X'),
+        Cmd::JudgeCancel,
+        "cancel judge run",
+        false,
+    ),
     // Trace detail
     b(M::Trace, Key::ch('q'), Cmd::Back, "back", true),
     b(M::Trace, Key::plain(K::Esc), Cmd::Back, "back", false),
@@ -317,6 +361,27 @@ pub static BINDINGS: &[Binding] = &[
         "session conversation",
         false,
     ),
+    b(
+        M::Trace,
+        Key::ch('v'),
+        Cmd::Verdicts,
+        "verdicts (explanation, model, cost)",
+        false,
+    ),
+    b(
+        M::Trace,
+        Key::ch('R'),
+        Cmd::Rerun,
+        "re-run this trace's verdicts",
+        false,
+    ),
+    b(
+        M::Trace,
+        Key::ch('X'),
+        Cmd::JudgeCancel,
+        "cancel judge run",
+        false,
+    ),
     // Span detail
     b(M::Span, Key::ch('q'), Cmd::Back, "back", true),
     b(M::Span, Key::plain(K::Esc), Cmd::Back, "back", false),
@@ -394,6 +459,20 @@ pub static BINDINGS: &[Binding] = &[
         false,
     ),
     b(M::Span, Key::ch('y'), Cmd::Copy, "copy span as JSON", true),
+    b(
+        M::Span,
+        Key::ch('R'),
+        Cmd::Rerun,
+        "re-run this trace's verdicts",
+        false,
+    ),
+    b(
+        M::Span,
+        Key::ch('X'),
+        Cmd::JudgeCancel,
+        "cancel judge run",
+        false,
+    ),
     // Session
     b(M::Session, Key::ch('q'), Cmd::Back, "back", true),
     b(M::Session, Key::plain(K::Esc), Cmd::Back, "back", false),
@@ -423,6 +502,212 @@ pub static BINDINGS: &[Binding] = &[
         true,
     ),
     b(M::Session, Key::ch('y'), Cmd::Copy, "copy trace id", false),
+    // Triage queue
+    b(M::Triage, Key::ch('q'), Cmd::Back, "back", true),
+    b(M::Triage, Key::plain(K::Esc), Cmd::Back, "back", false),
+    b(M::Triage, Key::ch('t'), Cmd::LabelTrue, "label TRUE", true),
+    b(
+        M::Triage,
+        Key::ch('f'),
+        Cmd::LabelFalse,
+        "label FALSE",
+        true,
+    ),
+    b(M::Triage, Key::ch('n'), Cmd::LabelNa, "label NA", true),
+    b(M::Triage, Key::ch('e'), Cmd::Note, "add a note", true),
+    b(M::Triage, Key::plain(K::Enter), Cmd::Next, "next", true),
+    b(M::Triage, Key::plain(K::Right), Cmd::Next, "next", false),
+    b(M::Triage, Key::plain(K::Left), Cmd::Prev, "previous", false),
+    b(M::Triage, Key::ch('u'), Cmd::Undo, "undo last label", true),
+    b(M::Triage, Key::ch('j'), Cmd::Down, "scroll down", false),
+    b(
+        M::Triage,
+        Key::plain(K::Down),
+        Cmd::Down,
+        "scroll down",
+        false,
+    ),
+    b(M::Triage, Key::ch('k'), Cmd::Up, "scroll up", false),
+    b(M::Triage, Key::plain(K::Up), Cmd::Up, "scroll up", false),
+    b(M::Triage, Key::ctrl('d'), Cmd::PageDown, "page down", false),
+    b(M::Triage, Key::ctrl('u'), Cmd::PageUp, "page up", false),
+    b(M::Triage, Key::ch('o'), Cmd::Open, "open the trace", false),
+    b(
+        M::Triage,
+        Key::ch('A'),
+        Cmd::Agreement,
+        "agreement pane",
+        true,
+    ),
+    b(
+        M::Triage,
+        Key::ch('X'),
+        Cmd::JudgeCancel,
+        "cancel judge run",
+        false,
+    ),
+    b(M::Triage, Key::ch('1'), Cmd::Pick(1), "focus rule N", false),
+    b(M::Triage, Key::ch('2'), Cmd::Pick(2), "focus rule N", false),
+    b(M::Triage, Key::ch('3'), Cmd::Pick(3), "focus rule N", false),
+    b(M::Triage, Key::ch('4'), Cmd::Pick(4), "focus rule N", false),
+    b(M::Triage, Key::ch('5'), Cmd::Pick(5), "focus rule N", false),
+    b(M::Triage, Key::ch('6'), Cmd::Pick(6), "focus rule N", false),
+    b(M::Triage, Key::ch('7'), Cmd::Pick(7), "focus rule N", false),
+    b(M::Triage, Key::ch('8'), Cmd::Pick(8), "focus rule N", false),
+    b(M::Triage, Key::ch('9'), Cmd::Pick(9), "focus rule N", false),
+    // Metrics
+    b(M::Metrics, Key::ch('q'), Cmd::Back, "back", true),
+    b(M::Metrics, Key::plain(K::Esc), Cmd::Back, "back", false),
+    b(
+        M::Metrics,
+        Key::plain(K::Tab),
+        Cmd::NextTab,
+        "next metric",
+        true,
+    ),
+    b(
+        M::Metrics,
+        Key::plain(K::BackTab),
+        Cmd::PrevTab,
+        "previous metric",
+        false,
+    ),
+    b(M::Metrics, Key::ch('l'), Cmd::Next, "next bucket", false),
+    b(
+        M::Metrics,
+        Key::plain(K::Right),
+        Cmd::Next,
+        "next bucket",
+        false,
+    ),
+    b(
+        M::Metrics,
+        Key::ch('h'),
+        Cmd::Prev,
+        "previous bucket",
+        false,
+    ),
+    b(
+        M::Metrics,
+        Key::plain(K::Left),
+        Cmd::Prev,
+        "previous bucket",
+        false,
+    ),
+    b(M::Metrics, Key::ch('j'), Cmd::Down, "next group", false),
+    b(
+        M::Metrics,
+        Key::plain(K::Down),
+        Cmd::Down,
+        "next group",
+        false,
+    ),
+    b(M::Metrics, Key::ch('k'), Cmd::Up, "previous group", false),
+    b(
+        M::Metrics,
+        Key::plain(K::Up),
+        Cmd::Up,
+        "previous group",
+        false,
+    ),
+    b(
+        M::Metrics,
+        Key::ch('b'),
+        Cmd::CycleBucket,
+        "bucket size (hour/day/week)",
+        true,
+    ),
+    b(
+        M::Metrics,
+        Key::ch('g'),
+        Cmd::CycleGroup,
+        "group by (none/model/tag/name/user/service)",
+        true,
+    ),
+    b(
+        M::Metrics,
+        Key::plain(K::Enter),
+        Cmd::Open,
+        "traces in this bucket",
+        true,
+    ),
+    b(
+        M::Metrics,
+        Key::ch('X'),
+        Cmd::JudgeCancel,
+        "cancel judge run",
+        false,
+    ),
+    // Agreement
+    b(M::Agreement, Key::ch('q'), Cmd::Back, "back", true),
+    b(M::Agreement, Key::plain(K::Esc), Cmd::Back, "back", false),
+    b(
+        M::Agreement,
+        Key::ch('j'),
+        Cmd::Down,
+        "next disagreement",
+        false,
+    ),
+    b(
+        M::Agreement,
+        Key::plain(K::Down),
+        Cmd::Down,
+        "next disagreement",
+        false,
+    ),
+    b(
+        M::Agreement,
+        Key::ch('k'),
+        Cmd::Up,
+        "previous disagreement",
+        false,
+    ),
+    b(
+        M::Agreement,
+        Key::plain(K::Up),
+        Cmd::Up,
+        "previous disagreement",
+        false,
+    ),
+    b(
+        M::Agreement,
+        Key::plain(K::Enter),
+        Cmd::Open,
+        "open the disagreeing trace",
+        true,
+    ),
+    // Judge popup
+    b(M::Judge, Key::plain(K::Esc), Cmd::Back, "cancel", true),
+    b(M::Judge, Key::ch('q'), Cmd::Back, "cancel", false),
+    b(M::Judge, Key::ch('n'), Cmd::Back, "cancel", false),
+    b(
+        M::Judge,
+        Key::plain(K::Enter),
+        Cmd::Confirm,
+        "continue / run",
+        true,
+    ),
+    b(
+        M::Judge,
+        Key::ch('y'),
+        Cmd::Confirm,
+        "continue / run",
+        false,
+    ),
+    b(M::Judge, Key::ch(' '), Cmd::ToggleMark, "toggle rule", true),
+    b(M::Judge, Key::ch('j'), Cmd::Down, "down", false),
+    b(M::Judge, Key::plain(K::Down), Cmd::Down, "down", false),
+    b(M::Judge, Key::ch('k'), Cmd::Up, "up", false),
+    b(M::Judge, Key::plain(K::Up), Cmd::Up, "up", false),
+    b(M::Judge, Key::ch('1'), Cmd::Pick(1), "toggle rule N", false),
+    b(M::Judge, Key::ch('2'), Cmd::Pick(2), "toggle rule N", false),
+    b(M::Judge, Key::ch('3'), Cmd::Pick(3), "toggle rule N", false),
+    b(M::Judge, Key::ch('4'), Cmd::Pick(4), "toggle rule N", false),
+    b(M::Judge, Key::ch('5'), Cmd::Pick(5), "toggle rule N", false),
+    b(M::Judge, Key::ch('6'), Cmd::Pick(6), "toggle rule N", false),
+    b(M::Judge, Key::ch('7'), Cmd::Pick(7), "toggle rule N", false),
+    b(M::Judge, Key::ch('8'), Cmd::Pick(8), "toggle rule N", false),
+    b(M::Judge, Key::ch('9'), Cmd::Pick(9), "toggle rule N", false),
     // Help overlay
     b(M::Help, Key::ch('q'), Cmd::Back, "close help", true),
     b(M::Help, Key::plain(K::Esc), Cmd::Back, "close help", false),
@@ -514,6 +799,10 @@ pub fn help_sections() -> Vec<(Mode, Vec<(String, &'static str)>)> {
         Mode::Trace,
         Mode::Span,
         Mode::Session,
+        Mode::Triage,
+        Mode::Metrics,
+        Mode::Agreement,
+        Mode::Judge,
         Mode::Input,
     ];
     modes
@@ -521,14 +810,16 @@ pub fn help_sections() -> Vec<(Mode, Vec<(String, &'static str)>)> {
         .map(|&m| {
             let mut rows: Vec<(String, &'static str)> = Vec::new();
             let mut seen: Vec<Cmd> = Vec::new();
+            // The nine number keys share one row.
+            let same = |a: Cmd, b: Cmd| a == b || matches!((a, b), (Cmd::Pick(_), Cmd::Pick(_)));
             for bd in BINDINGS.iter().filter(|b| b.mode == m) {
-                if seen.contains(&bd.cmd) {
+                if seen.iter().any(|c| same(*c, bd.cmd)) {
                     continue;
                 }
                 seen.push(bd.cmd);
                 let keys: Vec<String> = BINDINGS
                     .iter()
-                    .filter(|o| o.mode == m && o.cmd == bd.cmd)
+                    .filter(|o| o.mode == m && same(o.cmd, bd.cmd))
                     .map(|o| o.key.label())
                     .collect();
                 rows.push((keys.join(" "), bd.help));

@@ -8,11 +8,15 @@ use super::keymap;
 use super::terminal::{self, TerminalGuard};
 use super::theme::Theme;
 use crate::import::{ImportOptions, import_file};
+use crate::judge::JudgeHandle;
 use crate::store::Store;
 use crossterm::event::{self, Event, KeyEventKind, MouseEventKind};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Duration;
 
@@ -23,6 +27,16 @@ pub struct TuiOptions {
     pub theme: Theme,
     pub mouse: bool,
     pub label: String,
+    /// Keep tailing the imported files as they grow (`trawl --follow FILE`).
+    pub follow: bool,
+}
+
+/// Where effects go: queries to the worker, judge runs to their own threads.
+struct Outbox {
+    effects: Sender<Effect>,
+    actions: Sender<Action>,
+    store_path: PathBuf,
+    judges: HashMap<u64, JudgeHandle>,
 }
 
 pub fn run(opts: TuiOptions) -> anyhow::Result<i32> {
@@ -31,27 +45,49 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<i32> {
     let (action_tx, action_rx) = mpsc::channel::<Action>();
     let (effect_tx, effect_rx) = mpsc::channel::<Effect>();
     spawn_worker(opts.store_path.clone(), effect_rx, action_tx.clone());
+    let stop = Arc::new(AtomicBool::new(false));
     if !opts.imports.is_empty() {
-        spawn_import(
-            opts.store_path.clone(),
-            opts.imports.clone(),
-            action_tx.clone(),
-        );
+        if opts.follow {
+            for f in &opts.imports {
+                spawn_follow(
+                    opts.store_path.clone(),
+                    f.clone(),
+                    stop.clone(),
+                    action_tx.clone(),
+                );
+            }
+        } else {
+            spawn_import(
+                opts.store_path.clone(),
+                opts.imports.clone(),
+                action_tx.clone(),
+            );
+        }
     }
     let mut app = App::new(opts.theme, crate::timefilter::now(), opts.label.clone());
     if !opts.imports.is_empty() {
         app.import = Some(ImportStatus::default());
     }
+    let mut out = Outbox {
+        effects: effect_tx,
+        actions: action_tx,
+        store_path: opts.store_path.clone(),
+        judges: HashMap::new(),
+    };
     let guard = TerminalGuard::enter(opts.mouse)?;
-    let result = event_loop(&mut app, &action_rx, &effect_tx);
+    let result = event_loop(&mut app, &action_rx, &mut out);
     drop(guard);
+    stop.store(true, Ordering::SeqCst);
+    for h in out.judges.values() {
+        h.cancel();
+    }
     result.map(|()| 0)
 }
 
 fn event_loop(
     app: &mut App,
     actions: &Receiver<Action>,
-    effects: &Sender<Effect>,
+    effects: &mut Outbox,
 ) -> anyhow::Result<()> {
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     term.clear()?;
@@ -106,7 +142,7 @@ fn to_action(app: &App, ev: Event) -> Option<Action> {
     }
 }
 
-fn run_effects(list: Vec<Effect>, effects: &Sender<Effect>) {
+fn run_effects(list: Vec<Effect>, out: &mut Outbox) {
     for e in list {
         match e {
             Effect::Copy { text } => {
@@ -114,8 +150,28 @@ fn run_effects(list: Vec<Effect>, effects: &Sender<Effect>) {
                     tracing::warn!("copy failed: {err}");
                 }
             }
+            Effect::StartJudge { run, job } => {
+                out.judges.retain(|_, h| !h.is_finished());
+                let (tx, rx) = mpsc::channel();
+                let handle = crate::judge::spawn_run(out.store_path.clone(), job.0, tx);
+                let actions = out.actions.clone();
+                // Forward the run's events as actions tagged with its id.
+                std::thread::spawn(move || {
+                    for event in rx {
+                        if actions.send(Action::Judge { run, event }).is_err() {
+                            return;
+                        }
+                    }
+                });
+                out.judges.insert(run, handle);
+            }
+            Effect::CancelJudge { run } => {
+                if let Some(h) = out.judges.get(&run) {
+                    h.cancel();
+                }
+            }
             other => {
-                let _ = effects.send(other);
+                let _ = out.effects.send(other);
             }
         }
     }
@@ -184,6 +240,7 @@ fn spawn_import(path: PathBuf, files: Vec<PathBuf>, tx: Sender<Action>) {
                     bytes_read: p.bytes_read,
                     bytes_total: p.bytes_total,
                     spans: p.spans,
+                    following: false,
                 }));
             };
             let opts = ImportOptions {
@@ -205,6 +262,46 @@ fn spawn_import(path: PathBuf, files: Vec<PathBuf>, tx: Sender<Action>) {
         } else {
             (problems.join("; "), false)
         };
+        tracing::info!("{message}");
+        let _ = tx.send(Action::ImportDone { message, ok });
+    });
+}
+
+/// Tails one growing file until the app quits; every commit refreshes the list.
+fn spawn_follow(path: PathBuf, file: PathBuf, stop: Arc<AtomicBool>, tx: Sender<Action>) {
+    std::thread::spawn(move || {
+        let mut store = match Store::open(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = tx.send(Action::ImportDone {
+                    message: format!("follow: {e}"),
+                    ok: false,
+                });
+                return;
+            }
+        };
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let ptx = tx.clone();
+        let mut on_progress = |p: &crate::import::Progress| {
+            let _ = ptx.send(Action::ImportProgress(ImportStatus {
+                file: name.clone(),
+                bytes_read: p.bytes_read,
+                bytes_total: p.bytes_total,
+                spans: p.spans,
+                following: true,
+            }));
+        };
+        let (message, ok) =
+            match crate::import::follow_file(&mut store, &file, &stop, &mut on_progress) {
+                Ok(r) => match &r.fatal {
+                    Some(f) => (format!("follow {}: {f}", file.display()), false),
+                    None => (format!("stopped following {}", file.display()), true),
+                },
+                Err(e) => (format!("follow {}: {e}", file.display()), false),
+            };
         tracing::info!("{message}");
         let _ = tx.send(Action::ImportDone { message, ok });
     });

@@ -1,6 +1,9 @@
 //! The state the views draw from. Only `App::update` changes it.
 
-use super::action::Badges;
+use super::action::{AgreementRow, Badges, Disagree, JudgeJob, JudgeTarget};
+use crate::judge::Estimate;
+use crate::metrics::{Bucket, BucketStats, GroupBy};
+use crate::model::Verdict;
 use crate::model::{Span, SpanKind, SpanTree};
 use crate::store::{ScoreRow, SortKey, TraceFilter, TraceSummary};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -14,6 +17,23 @@ pub enum View {
     Trace,
     Span,
     Session,
+    Triage,
+    Metrics,
+    Agreement,
+}
+
+impl View {
+    pub fn label(self) -> &'static str {
+        match self {
+            View::List => "traces",
+            View::Trace => "trace",
+            View::Span => "span",
+            View::Session => "session",
+            View::Triage => "triage",
+            View::Metrics => "metrics",
+            View::Agreement => "agreement",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +41,7 @@ pub enum InputKind {
     Filter,
     Search,
     Command,
+    Note,
 }
 
 impl InputKind {
@@ -29,6 +50,7 @@ impl InputKind {
             InputKind::Filter => "filter> ",
             InputKind::Search => "/",
             InputKind::Command => ":",
+            InputKind::Note => "note> ",
         }
     }
 }
@@ -46,16 +68,24 @@ pub enum Tab {
     Documents,
     Attributes,
     Cost,
+    Verdicts,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Messages, Tab::Documents, Tab::Attributes, Tab::Cost];
+    pub const ALL: [Tab; 5] = [
+        Tab::Messages,
+        Tab::Documents,
+        Tab::Attributes,
+        Tab::Cost,
+        Tab::Verdicts,
+    ];
     pub fn label(self) -> &'static str {
         match self {
             Tab::Messages => "Messages",
             Tab::Documents => "Documents",
             Tab::Attributes => "Attributes",
             Tab::Cost => "Cost",
+            Tab::Verdicts => "Verdicts",
         }
     }
     pub fn index(self) -> usize {
@@ -249,4 +279,255 @@ pub struct SessionState {
     pub loading: bool,
     pub traces: Vec<TraceSummary>,
     pub selected: usize,
+}
+
+/// A rule in the judge picker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleChoice {
+    pub id: String,
+    pub title: Option<String>,
+    /// `trace` or `span`.
+    pub target: String,
+    pub on: bool,
+}
+
+// One popup at a time: boxing the confirm stage would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum JudgeStage {
+    LoadingRules,
+    Pick {
+        rules: Vec<RuleChoice>,
+        cursor: usize,
+    },
+    Estimating,
+    Confirm {
+        job: JudgeJob,
+        estimate: Estimate,
+    },
+}
+
+/// The `J` popup: pick rules, then confirm the estimate.
+#[derive(Debug, Clone)]
+pub struct JudgePopup {
+    pub req: u64,
+    pub stage: JudgeStage,
+    pub target: JudgeTarget,
+    /// "3 marked traces", "40 traces (filter)", "re-run trace abc…".
+    pub what: String,
+    pub force: bool,
+}
+
+/// A background judge run, for the status line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JudgeRun {
+    pub id: u64,
+    pub done: usize,
+    pub total: usize,
+    pub est_cost: Option<f64>,
+    pub model: String,
+    pub paused: Option<String>,
+}
+
+impl JudgeRun {
+    /// The estimate pro-rated by progress (the exact figure comes with the summary).
+    pub fn cost_so_far(&self) -> Option<f64> {
+        let c = self.est_cost?;
+        if self.total == 0 {
+            return Some(0.0);
+        }
+        Some(c * self.done as f64 / self.total as f64)
+    }
+}
+
+/// One flagged trace in the triage queue.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TriageItem {
+    pub trace_id: String,
+    /// Rules whose latest judge verdict is FALSE or error.
+    pub flagged: Vec<String>,
+    /// Rules with a human label.
+    pub labeled: BTreeSet<String>,
+}
+
+impl TriageItem {
+    pub fn done(&self) -> bool {
+        self.flagged.iter().all(|r| self.labeled.contains(r))
+    }
+}
+
+/// A retrieved document as the triage view shows it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DocView {
+    pub id: Option<String>,
+    pub score: Option<f64>,
+    pub content: String,
+}
+
+/// Everything the triage screen shows for one trace (extracted on the worker thread).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TriageContent {
+    pub trace_id: String,
+    pub summary: Option<TraceSummary>,
+    pub question: Option<String>,
+    pub answer: Option<String>,
+    pub documents: Vec<DocView>,
+    pub scores: Vec<ScoreRow>,
+}
+
+/// Per rule on the triage screen: the latest judge verdict and the latest human label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleVerdicts {
+    pub rule: String,
+    pub judge: Option<ScoreRow>,
+    pub human: Option<ScoreRow>,
+}
+
+/// A label this session made (for undo).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MadeLabel {
+    pub id: i64,
+    pub trace_id: String,
+    pub rule: String,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TriageState {
+    pub req: u64,
+    pub loading: bool,
+    pub items: Vec<TriageItem>,
+    pub index: usize,
+    pub item_req: u64,
+    pub content: Option<TriageContent>,
+    /// Rules of the current trace (judge verdict and human label each), in display order.
+    pub rules: Vec<RuleVerdicts>,
+    pub focus: usize,
+    /// Question, answer and documents, precomputed for drawing.
+    pub lines: Vec<DetailLine>,
+    pub scroll: usize,
+    pub made: Vec<MadeLabel>,
+    pub pending_note: Option<String>,
+    pub label_req: u64,
+}
+
+impl TriageState {
+    pub fn done_count(&self) -> usize {
+        self.items.iter().filter(|i| i.done()).count()
+    }
+    pub fn current(&self) -> Option<&TriageItem> {
+        self.items.get(self.index)
+    }
+    pub fn focused_rule(&self) -> Option<&RuleVerdicts> {
+        self.rules.get(self.focus)
+    }
+}
+
+/// What the metrics chart plots.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricKind {
+    Traces,
+    ErrorRate,
+    LatencyP50,
+    LatencyP95,
+    Cost,
+    Tokens,
+    FalseRate(String),
+}
+
+impl MetricKind {
+    pub fn label(&self) -> String {
+        match self {
+            MetricKind::Traces => "traces".into(),
+            MetricKind::ErrorRate => "error rate".into(),
+            MetricKind::LatencyP50 => "latency p50".into(),
+            MetricKind::LatencyP95 => "latency p95".into(),
+            MetricKind::Cost => "cost".into(),
+            MetricKind::Tokens => "tokens".into(),
+            MetricKind::FalseRate(r) => format!("{r} FALSE rate"),
+        }
+    }
+
+    pub fn value(&self, b: &BucketStats) -> Option<f64> {
+        match self {
+            MetricKind::Traces => Some(b.traces as f64),
+            MetricKind::ErrorRate => Some(b.error_rate),
+            MetricKind::LatencyP50 => b.latency_p50_ms,
+            MetricKind::LatencyP95 => b.latency_p95_ms,
+            MetricKind::Cost => Some(b.cost_usd),
+            MetricKind::Tokens => Some((b.input_tokens + b.output_tokens) as f64),
+            MetricKind::FalseRate(r) => b.rules.get(r).and_then(|s| s.false_rate),
+        }
+    }
+
+    pub fn format(&self, v: Option<f64>) -> String {
+        let Some(v) = v else {
+            return "-".into();
+        };
+        match self {
+            MetricKind::Traces | MetricKind::Tokens => super::text::thousands(v.round() as i64),
+            MetricKind::ErrorRate | MetricKind::FalseRate(_) => format!("{:.1}%", v * 100.0),
+            MetricKind::LatencyP50 | MetricKind::LatencyP95 => {
+                crate::display::duration_ns((v * 1e6) as i64)
+            }
+            MetricKind::Cost => crate::display::cost_value(v),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MetricsState {
+    pub req: u64,
+    pub loading: bool,
+    pub bucket: Bucket,
+    pub group_by: Option<GroupBy>,
+    pub stats: Vec<BucketStats>,
+    /// Groups present (one `None` entry when not grouped).
+    pub groups: Vec<Option<String>>,
+    pub group: usize,
+    pub metrics: Vec<MetricKind>,
+    pub metric: usize,
+    /// Index into the selected group's series.
+    pub selected: usize,
+}
+
+impl MetricsState {
+    pub fn new(req: u64) -> MetricsState {
+        MetricsState {
+            req,
+            loading: true,
+            bucket: Bucket::Day,
+            group_by: None,
+            stats: Vec::new(),
+            groups: vec![None],
+            group: 0,
+            metrics: Vec::new(),
+            metric: 0,
+            selected: 0,
+        }
+    }
+
+    /// The selected group's buckets, oldest first.
+    pub fn series(&self) -> Vec<&BucketStats> {
+        let g = self.groups.get(self.group).cloned().flatten();
+        self.stats.iter().filter(|b| b.group == g).collect()
+    }
+
+    pub fn metric_kind(&self) -> MetricKind {
+        self.metrics
+            .get(self.metric)
+            .cloned()
+            .unwrap_or(MetricKind::Traces)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AgreementState {
+    pub req: u64,
+    pub loading: bool,
+    pub rules: Vec<AgreementRow>,
+    /// (rule, disagreement) in display order.
+    pub rows: Vec<(String, Disagree)>,
+    pub selected: usize,
+    pub missing: Option<String>,
 }

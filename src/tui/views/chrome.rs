@@ -21,23 +21,7 @@ pub fn split(area: Rect) -> [Rect; 4] {
 
 pub fn title(frame: &mut Frame, app: &App, area: Rect) {
     let th = &app.theme;
-    let view = match app.view() {
-        View::List => "traces",
-        View::Trace => "trace",
-        View::Span => "span",
-        View::Session => "session",
-    };
-    let crumbs: Vec<&str> = app
-        .stack
-        .iter()
-        .map(|v| match v {
-            View::List => "traces",
-            View::Trace => "trace",
-            View::Span => "span",
-            View::Session => "session",
-        })
-        .collect();
-    let _ = view;
+    let crumbs: Vec<&str> = app.stack.iter().map(|v| v.label()).collect();
     let mut spans = vec![
         Span::styled(" trawl ", th.title()),
         Span::raw(format!("{} · ", cell(&app.source_label))),
@@ -65,7 +49,34 @@ pub fn status(frame: &mut Frame, app: &App, area: Rect) {
         return;
     }
     let mut spans: Vec<Span> = Vec::new();
-    if let Some(p) = &app.import {
+    if let Some(r) = &app.judge_run {
+        let cost = r
+            .cost_so_far()
+            .map(|c| format!(" · ≈{}", crate::display::cost_value(c)))
+            .unwrap_or_default();
+        let state = r
+            .paused
+            .as_deref()
+            .map(|p| format!(" · {}", cell(p)))
+            .unwrap_or_default();
+        spans.push(Span::styled(
+            format!(
+                "⟳ judging {}/{}{cost}{state} (X cancels)  ",
+                r.done, r.total
+            ),
+            th.accent(),
+        ));
+    }
+    if let Some(p) = app.import.as_ref().filter(|p| p.following) {
+        spans.push(Span::styled(
+            format!(
+                "⟳ following {} · {} spans  ",
+                cell(&p.file),
+                crate::tui::text::thousands(i64::try_from(p.spans).unwrap_or(i64::MAX))
+            ),
+            th.accent(),
+        ));
+    } else if let Some(p) = &app.import {
         spans.push(Span::styled(
             format!(
                 "⟳ importing {} {} / {} · {} spans  ",
@@ -104,6 +115,29 @@ pub fn status(frame: &mut Frame, app: &App, area: Rect) {
             .session
             .as_ref()
             .map(|s| format!("turn {}/{} ", s.selected + 1, s.traces.len()))
+            .unwrap_or_default(),
+        View::Triage => app
+            .triage
+            .as_ref()
+            .map(|t| {
+                format!(
+                    "{}/{} · {}/{} done ",
+                    (t.index + 1).min(t.items.len()),
+                    t.items.len(),
+                    t.done_count(),
+                    t.items.len()
+                )
+            })
+            .unwrap_or_default(),
+        View::Metrics => app
+            .metrics
+            .as_ref()
+            .map(|m| format!("by {} ", m.bucket.label()))
+            .unwrap_or_default(),
+        View::Agreement => app
+            .agreement
+            .as_ref()
+            .map(|a| format!("{} disagreements ", a.rows.len()))
             .unwrap_or_default(),
     };
     let [left_area, right_area] = Layout::horizontal([

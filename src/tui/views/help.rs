@@ -28,6 +28,14 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         "Filter syntax: on:tuesday since:7d until:2026-11-10 user:U session:S model:M tag:T name:N status:error verdict:RULE=false \"phrase\" words",
         th.dim(),
     )));
+    out.push(Line::from(Span::styled(
+        "Judge (J): TRAWL_JUDGE_PROVIDER (openai|anthropic), TRAWL_JUDGE_MODEL, TRAWL_JUDGE_BASE_URL, TRAWL_JUDGE_API_KEY_ENV; unset ones default as in trawl judge",
+        th.dim(),
+    )));
+    out.push(Line::from(Span::styled(
+        "Commands: :triage :metrics :agreement :judge",
+        th.dim(),
+    )));
     out
 }
 

@@ -1,12 +1,16 @@
 //! Drawing: a pure function of `App`. No SQL, file I/O or JSON parsing here; every view renders
 //! only the rows that fit.
 
+mod agreement;
 mod chrome;
 mod help;
+mod judge;
 mod list;
+mod metrics;
 mod session;
 mod span;
 mod trace;
+mod triage;
 
 use super::app::App;
 use super::state::View;
@@ -38,6 +42,12 @@ pub fn draw(frame: &mut Frame, app: &App) {
         View::Trace => trace::draw(frame, app, body),
         View::Span => span::draw(frame, app, body),
         View::Session => session::draw(frame, app, body),
+        View::Triage => triage::draw(frame, app, body),
+        View::Metrics => metrics::draw(frame, app, body),
+        View::Agreement => agreement::draw(frame, app, body),
+    }
+    if let Some(p) = &app.judge_popup {
+        judge::draw(frame, app, p, body);
     }
     chrome::status(frame, app, status);
     chrome::footer(frame, app, footer);

@@ -1,0 +1,7 @@
+//! Exports out of the store: eval datasets ([`eval`]) and OTLP/JSON ([`otlp`]).
+//!
+//! Both work on one trace at a time (spans as `Store::trace_spans` returns them) so a large
+//! selection streams to the output file instead of being held in memory.
+
+pub mod eval;
+pub mod otlp;

@@ -1,0 +1,646 @@
+//! Langfuse: the single-trace download (`{…trace, observations:[…], scores:[…]}`), batch
+//! exports of traces, observations and scores (JSON array or JSON Lines), API list responses
+//! (`{data:[…], meta}`), the legacy ingestion envelope (`{batch:[{id,type,timestamp,body}]}`),
+//! and a post-pass for Langfuse SDK spans inside OTLP (`langfuse.observation.*` attributes).
+//!
+//! Langfuse's `usageDetails` buckets exclude each other (formats.md §4.1); trawl's are
+//! inclusive (§10.3), so input = Σ keys containing "input" and output likewise.
+
+use super::Imported;
+use super::util::{
+    as_i64, as_str, f64_of, json_records, jsonish, messages_from, parse_time_ns, raw_value, str_of,
+};
+use crate::model::{
+    Cost, CostSource, Document, Provenance, Span, SpanKind, StatusCode, ToolInfo, Usage, Verdict,
+};
+use crate::store::NewScore;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+pub const SOURCE_FORMAT: &str = "langfuse";
+
+#[derive(Default)]
+struct Collected {
+    traces: HashMap<String, Value>,
+    trace_order: Vec<String>,
+    observations: HashMap<String, Value>,
+    obs_order: Vec<String>,
+    scores: Vec<Value>,
+}
+
+impl Collected {
+    fn add_trace(&mut self, v: Value) {
+        let Some(id) = str_of(&v, "id") else { return };
+        match self.traces.get_mut(&id) {
+            Some(old) => merge(old, v),
+            None => {
+                self.trace_order.push(id.clone());
+                self.traces.insert(id, v);
+            }
+        }
+    }
+    fn add_observation(&mut self, v: Value) {
+        let Some(id) = str_of(&v, "id") else { return };
+        // `-update` events carry only the changed fields.
+        match self.observations.get_mut(&id) {
+            Some(old) => merge(old, v),
+            None => {
+                self.obs_order.push(id.clone());
+                self.observations.insert(id, v);
+            }
+        }
+    }
+}
+
+fn merge(old: &mut Value, new: Value) {
+    if let (Value::Object(o), Value::Object(n)) = (old, new) {
+        for (k, v) in n {
+            if !v.is_null() {
+                o.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Parses a Langfuse export (any of the shapes above).
+pub fn parse(bytes: &[u8]) -> Imported {
+    let (records, bad) = json_records(bytes);
+    let mut out = Imported {
+        records: records.len() as u64,
+        bad,
+        ..Imported::default()
+    };
+    let mut c = Collected::default();
+    for (n, rec) in records {
+        if !classify(rec, &mut c, None) {
+            out.bad
+                .push((n, "not a Langfuse trace, observation or score".into()));
+        }
+    }
+    build(c, &mut out);
+    out
+}
+
+/// Files one record; false when it is none of the known shapes.
+fn classify(rec: Value, c: &mut Collected, trace_hint: Option<&str>) -> bool {
+    let Value::Object(mut o) = rec else {
+        return false;
+    };
+    if let Some(Value::Array(batch)) = o.remove("batch") {
+        for ev in batch {
+            let kind = str_of(&ev, "type").unwrap_or_default();
+            let Some(mut body) = ev.get("body").cloned() else {
+                continue;
+            };
+            match kind.as_str() {
+                "trace-create" => c.add_trace(body),
+                "score-create" => c.scores.push(body),
+                "sdk-log" => {}
+                k if k.ends_with("-create") || k.ends_with("-update") => {
+                    if body.get("type").is_none() {
+                        let t = k.rsplit_once('-').map(|x| x.0).unwrap_or("span");
+                        if t != "observation"
+                            && let Value::Object(b) = &mut body
+                        {
+                            b.insert("type".into(), Value::String(t.to_ascii_uppercase()));
+                        }
+                    }
+                    c.add_observation(body);
+                }
+                _ => {}
+            }
+        }
+        return true;
+    }
+    if let Some(Value::Array(data)) = o.get("data").cloned()
+        && o.contains_key("meta")
+    {
+        for d in data {
+            classify(d, c, None);
+        }
+        return true;
+    }
+    let obs = o.remove("observations");
+    let scores = o.remove("scores");
+    if obs.is_some() || scores.is_some() {
+        let tid = o
+            .get("id")
+            .and_then(as_str)
+            .or_else(|| trace_hint.map(str::to_string));
+        if let Some(Value::Array(obs)) = obs {
+            for mut ob in obs {
+                // The list API gives observation ids only; the download gives full objects.
+                if let (Value::Object(m), Some(t)) = (&mut ob, &tid) {
+                    m.entry("traceId")
+                        .or_insert_with(|| Value::String(t.clone()));
+                    c.add_observation(ob);
+                }
+            }
+        }
+        if let Some(Value::Array(scores)) = scores {
+            for mut s in scores {
+                if let (Value::Object(m), Some(t)) = (&mut s, &tid) {
+                    m.entry("traceId")
+                        .or_insert_with(|| Value::String(t.clone()));
+                    c.scores.push(s);
+                }
+            }
+        }
+        if o.contains_key("id") {
+            c.add_trace(Value::Object(o));
+        }
+        return true;
+    }
+    let has = |k: &str| o.contains_key(k);
+    if has("dataType") || (has("name") && has("value") && !has("startTime") && !has("type")) {
+        c.scores.push(Value::Object(o));
+        return true;
+    }
+    if has("startTime") || has("parentObservationId") || (has("type") && has("traceId")) {
+        c.add_observation(Value::Object(o));
+        return true;
+    }
+    if has("id") && (has("timestamp") || has("sessionId") || has("name")) {
+        c.add_trace(Value::Object(o));
+        return true;
+    }
+    false
+}
+
+fn build(mut c: Collected, out: &mut Imported) {
+    let mut by_trace: HashMap<String, Vec<Span>> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for id in &c.obs_order {
+        let Some(o) = c.observations.remove(id) else {
+            continue;
+        };
+        let Some(span) = observation_span(&o) else {
+            out.bad
+                .push((0, format!("observation {id} has no traceId or startTime")));
+            continue;
+        };
+        if !by_trace.contains_key(&span.trace_id) {
+            order.push(span.trace_id.clone());
+        }
+        by_trace
+            .entry(span.trace_id.clone())
+            .or_default()
+            .push(span);
+    }
+    for tid in &c.trace_order {
+        if !by_trace.contains_key(tid) {
+            order.push(tid.clone());
+        }
+    }
+    for tid in order {
+        let mut spans = by_trace.remove(&tid).unwrap_or_default();
+        if let Some(t) = c.traces.get(&tid) {
+            apply_trace(t, &tid, &mut spans);
+        }
+        out.spans.extend(spans);
+    }
+    for s in c.scores {
+        if let Some(ns) = score(&s) {
+            out.scores.push(ns);
+        }
+    }
+}
+
+/// Adds the trace as a root span over its observations (as Langfuse's UI shows it) and copies
+/// its session, user and tags onto every span.
+fn apply_trace(t: &Value, tid: &str, spans: &mut Vec<Span>) {
+    let session = str_of(t, "sessionId");
+    let user = str_of(t, "userId");
+    let tags: Vec<String> = t
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(as_str).collect())
+        .unwrap_or_default();
+    let start = t
+        .get("timestamp")
+        .and_then(Value::as_str)
+        .and_then(parse_time_ns)
+        .or_else(|| spans.iter().map(|s| s.start_ns).min())
+        .unwrap_or(0);
+    let end = spans
+        .iter()
+        .filter_map(|s| s.end_ns.or(Some(s.start_ns)))
+        .max()
+        .filter(|e| *e >= start);
+    let root_id = tid.to_string();
+    let root_taken = spans.iter().any(|s| s.span_id == root_id);
+    if !root_taken {
+        for s in spans.iter_mut() {
+            if s.parent_id.is_none() {
+                s.parent_id = Some(root_id.clone());
+            }
+        }
+        let mut root = Span {
+            trace_id: tid.to_string(),
+            span_id: root_id,
+            name: str_of(t, "name").unwrap_or_else(|| "trace".into()),
+            kind: SpanKind::Chain,
+            start_ns: start,
+            end_ns: end,
+            input: t.get("input").and_then(raw_value),
+            output: t.get("output").and_then(raw_value),
+            input_messages: t.get("input").map(messages_from).unwrap_or_default(),
+            output_messages: t.get("output").map(messages_from).unwrap_or_default(),
+            metadata: t.get("metadata").filter(|m| !m.is_null()).cloned(),
+            source_format: SOURCE_FORMAT.into(),
+            ..Span::default()
+        };
+        root.attributes = scalar_fields(t);
+        spans.insert(0, root);
+    }
+    for s in spans.iter_mut() {
+        if s.session_id.is_none() {
+            s.session_id = session.clone();
+        }
+        if s.user_id.is_none() {
+            s.user_id = user.clone();
+        }
+        if s.tags.is_empty() {
+            s.tags = tags.clone();
+        }
+    }
+}
+
+/// Top-level fields for the inspector, without the (large) I/O payloads.
+fn scalar_fields(v: &Value) -> Map<String, Value> {
+    let mut m = Map::new();
+    if let Value::Object(o) = v {
+        for (k, v) in o {
+            if matches!(k.as_str(), "input" | "output" | "observations" | "scores") || v.is_null() {
+                continue;
+            }
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    m
+}
+
+fn observation_span(o: &Value) -> Option<Span> {
+    let trace_id = str_of(o, "traceId")?;
+    let span_id = str_of(o, "id")?;
+    let start_ns = o
+        .get("startTime")
+        .and_then(Value::as_str)
+        .and_then(parse_time_ns)?;
+    let ty = str_of(o, "type").unwrap_or_else(|| "SPAN".into());
+    let kind = SpanKind::parse(&ty).unwrap_or(SpanKind::Span);
+    let end_ns = o
+        .get("endTime")
+        .and_then(Value::as_str)
+        .and_then(parse_time_ns);
+    let input = o.get("input").map(jsonish).unwrap_or(Value::Null);
+    let output = o.get("output").map(jsonish).unwrap_or(Value::Null);
+    let mut span = Span {
+        trace_id,
+        span_id,
+        parent_id: str_of(o, "parentObservationId"),
+        name: str_of(o, "name").unwrap_or_else(|| ty.to_ascii_lowercase()),
+        kind,
+        start_ns,
+        end_ns,
+        model: str_of(o, "model"),
+        request_model: str_of(o, "model"),
+        invocation_params: o.get("modelParameters").filter(|v| !v.is_null()).cloned(),
+        input: raw_value(&input),
+        output: raw_value(&output),
+        input_messages: messages_from(&input),
+        output_messages: messages_from(&output),
+        metadata: o.get("metadata").filter(|v| !v.is_null()).cloned(),
+        status_message: str_of(o, "statusMessage"),
+        source_format: SOURCE_FORMAT.into(),
+        ..Span::default()
+    };
+    if str_of(o, "level").as_deref() == Some("ERROR") {
+        span.status = StatusCode::Error;
+    }
+    if let Some(cst) = o
+        .get("completionStartTime")
+        .and_then(Value::as_str)
+        .and_then(parse_time_ns)
+    {
+        span.ttft_ns = Some((cst - start_ns).max(0));
+    }
+    span.usage = usage(o);
+    span.cost = cost(o);
+    match kind {
+        SpanKind::Tool => {
+            span.tool = Some(ToolInfo {
+                name: Some(span.name.clone()),
+                arguments: span.input.as_ref().map(|r| r.value.clone()),
+                result: span.output.as_ref().map(|r| r.value.clone()),
+                ..ToolInfo::default()
+            })
+        }
+        SpanKind::Retriever => span.documents = documents(&output),
+        _ => {}
+    }
+    span.attributes = scalar_fields(o);
+    Some(span)
+}
+
+/// Documents from a retriever's output: a list, or an object with `documents`.
+fn documents(v: &Value) -> Vec<Document> {
+    let list = match v {
+        Value::Array(a) => a,
+        Value::Object(o) => match o.get("documents") {
+            Some(Value::Array(a)) => a,
+            _ => return Vec::new(),
+        },
+        _ => return Vec::new(),
+    };
+    list.iter()
+        .map(|d| Document {
+            id: str_of(d, "id"),
+            score: f64_of(d, "score"),
+            content: d
+                .get("page_content")
+                .or_else(|| d.get("content"))
+                .or_else(|| d.get("text"))
+                .and_then(as_str)
+                .or_else(|| d.as_str().map(str::to_string)),
+            metadata: d.get("metadata").cloned(),
+        })
+        .collect()
+}
+
+/// Inclusive usage from Langfuse's exclusive buckets (or the back-compat fields).
+pub fn usage_from_details(d: &Map<String, Value>) -> Option<Usage> {
+    let mut input = None::<i64>;
+    let mut output = None::<i64>;
+    let mut all = 0i64;
+    let mut any = false;
+    let mut total = None;
+    let mut cache_read = None::<i64>;
+    let mut cache_write = None::<i64>;
+    let mut cache_write_split = None::<i64>;
+    let mut reasoning = None::<i64>;
+    let add = |slot: &mut Option<i64>, n: i64| *slot = Some(slot.unwrap_or(0) + n);
+    for (k, v) in d {
+        let Some(n) = as_i64(v) else { continue };
+        if k == "total" {
+            total = Some(n);
+            continue;
+        }
+        any = true;
+        all += n;
+        if k.contains("input") {
+            add(&mut input, n);
+        }
+        if k.contains("output") {
+            add(&mut output, n);
+        }
+        match k.as_str() {
+            "input_cached_tokens" | "input_cache_read" | "input_cache_read_tokens" => {
+                add(&mut cache_read, n)
+            }
+            "input_cache_creation" | "input_cache_creation_tokens" => add(&mut cache_write, n),
+            "input_cache_creation_5m" | "input_cache_creation_1h" => add(&mut cache_write_split, n),
+            "output_reasoning_tokens" | "output_reasoning" => add(&mut reasoning, n),
+            _ => {}
+        }
+    }
+    if !any && total.is_none() {
+        return None;
+    }
+    Some(Usage {
+        input,
+        output,
+        // A missing total is the sum of all buckets (they exclude each other).
+        total: total.or(any.then_some(all)),
+        cache_read,
+        cache_write: cache_write.or(cache_write_split),
+        reasoning,
+        provenance: Provenance::Reported,
+        aggregate: false,
+    })
+}
+
+fn usage(o: &Value) -> Option<Usage> {
+    for key in ["usageDetails", "providedUsageDetails"] {
+        if let Some(Value::Object(d)) = o.get(key).map(jsonish)
+            && let Some(u) = usage_from_details(&d)
+        {
+            return Some(u);
+        }
+    }
+    // Back-compat fields of the observations API, already inclusive.
+    let u = o.get("usage");
+    let input = u
+        .and_then(|u| u.get("input"))
+        .and_then(as_i64)
+        .or_else(|| o.get("promptTokens").and_then(as_i64))
+        .filter(|n| *n > 0);
+    let output = u
+        .and_then(|u| u.get("output"))
+        .and_then(as_i64)
+        .or_else(|| o.get("completionTokens").and_then(as_i64))
+        .filter(|n| *n > 0);
+    let total = u
+        .and_then(|u| u.get("total"))
+        .and_then(as_i64)
+        .or_else(|| o.get("totalTokens").and_then(as_i64))
+        .filter(|n| *n > 0);
+    if input.is_none() && output.is_none() && total.is_none() {
+        return None;
+    }
+    Some(Usage {
+        input,
+        output,
+        total,
+        ..Usage::default()
+    })
+}
+
+pub fn cost_from_details(d: &Map<String, Value>) -> Option<Cost> {
+    let mut input = None::<f64>;
+    let mut output = None::<f64>;
+    let mut total = None;
+    let mut sum = 0.0;
+    let mut any = false;
+    for (k, v) in d {
+        let Some(x) = super::util::as_f64(v) else {
+            continue;
+        };
+        if k == "total" {
+            total = Some(x);
+            continue;
+        }
+        any = true;
+        sum += x;
+        if k.contains("input") {
+            input = Some(input.unwrap_or(0.0) + x);
+        }
+        if k.contains("output") {
+            output = Some(output.unwrap_or(0.0) + x);
+        }
+    }
+    let total = total.or(any.then_some(sum))?;
+    Some(Cost {
+        input,
+        output,
+        total: Some(total),
+        source: CostSource::Reported,
+    })
+}
+
+fn cost(o: &Value) -> Option<Cost> {
+    for key in ["costDetails", "providedCostDetails"] {
+        if let Some(Value::Object(d)) = o.get(key).map(jsonish)
+            && let Some(c) = cost_from_details(&d)
+        {
+            return Some(c);
+        }
+    }
+    let total = f64_of(o, "calculatedTotalCost").or_else(|| f64_of(o, "totalCost"))?;
+    Some(Cost {
+        input: f64_of(o, "calculatedInputCost"),
+        output: f64_of(o, "calculatedOutputCost"),
+        total: Some(total),
+        source: CostSource::Reported,
+    })
+}
+
+/// A Langfuse score as an imported score. Session- and dataset-run scores (no trace) are
+/// skipped: trawl scores belong to traces.
+fn score(s: &Value) -> Option<NewScore> {
+    let trace_id = str_of(s, "traceId")?;
+    let name = str_of(s, "name")?;
+    let data_type = str_of(s, "dataType").unwrap_or_else(|| "NUMERIC".into());
+    let value = f64_of(s, "value");
+    let string_value = str_of(s, "stringValue");
+    let mut ns = NewScore {
+        trace_id,
+        span_id: str_of(s, "observationId"),
+        name,
+        explanation: str_of(s, "comment"),
+        author: str_of(s, "authorUserId").or_else(|| str_of(s, "source")),
+        created_at_ns: s
+            .get("timestamp")
+            .and_then(Value::as_str)
+            .and_then(parse_time_ns),
+        ..NewScore::default()
+    };
+    match data_type.as_str() {
+        "BOOLEAN" => {
+            ns.verdict = string_value
+                .as_deref()
+                .and_then(Verdict::parse)
+                .or(value.map(|v| {
+                    if v >= 0.5 {
+                        Verdict::True
+                    } else {
+                        Verdict::False
+                    }
+                }));
+            ns.value = value;
+        }
+        "CATEGORICAL" => {
+            ns.label = string_value;
+            ns.value = value;
+        }
+        "TEXT" | "CORRECTION" => ns.label = string_value,
+        _ => ns.value = value,
+    }
+    ns.cache_key = Some(match str_of(s, "id") {
+        Some(id) => format!("import:langfuse:{id}"),
+        None => format!(
+            "import:langfuse:{}:{}:{}",
+            ns.trace_id,
+            ns.span_id.as_deref().unwrap_or(""),
+            ns.name
+        ),
+    });
+    Some(ns)
+}
+
+/// Langfuse SDK v3 spans inside OTLP (scope `langfuse-sdk`): `langfuse.observation.*` keys take
+/// precedence over the generic conventions (formats.md §10.1) for kind, model, usage, cost, I/O
+/// and level.
+pub fn apply_otel(span: &mut Span) {
+    let a = &span.attributes;
+    let get = |k: &str| a.get(k).filter(|v| !v.is_null());
+    let mut kind = None;
+    if let Some(t) = get("langfuse.observation.type").and_then(Value::as_str) {
+        kind = SpanKind::parse(t);
+    }
+    let model = get("langfuse.observation.model.name").and_then(as_str);
+    let params = get("langfuse.observation.model.parameters").map(jsonish);
+    let usage = match get("langfuse.observation.usage_details").map(jsonish) {
+        Some(Value::Object(d)) => usage_from_details(&d),
+        _ => None,
+    };
+    let cost = match get("langfuse.observation.cost_details").map(jsonish) {
+        Some(Value::Object(d)) => cost_from_details(&d),
+        _ => None,
+    };
+    let input = get("langfuse.observation.input").map(jsonish);
+    let output = get("langfuse.observation.output").map(jsonish);
+    let level = get("langfuse.observation.level").and_then(as_str);
+    let status_message = get("langfuse.observation.status_message").and_then(as_str);
+    let cst = get("langfuse.observation.completion_start_time")
+        .map(jsonish)
+        .and_then(|v| v.as_str().and_then(parse_time_ns));
+    let session = get("langfuse.session.id").and_then(as_str);
+    let mut metadata = Map::new();
+    for (k, v) in a {
+        if let Some(name) = k.strip_prefix("langfuse.observation.metadata.") {
+            metadata.insert(name.to_string(), jsonish(v));
+        }
+    }
+    if let Some(k) = kind {
+        span.kind = k;
+    }
+    if let Some(m) = model {
+        span.model = Some(m.clone());
+        span.request_model.get_or_insert(m);
+    }
+    if let Some(p) = params {
+        span.invocation_params = Some(p);
+    }
+    if let Some(u) = usage {
+        span.usage = Some(u);
+    }
+    if let Some(c) = cost {
+        span.cost = Some(c);
+    }
+    if let Some(i) = input {
+        if span.input_messages.is_empty() {
+            span.input_messages = messages_from(&i);
+        }
+        span.input = raw_value(&i);
+    }
+    if let Some(o) = output {
+        if span.output_messages.is_empty() {
+            span.output_messages = messages_from(&o);
+        }
+        span.output = raw_value(&o);
+    }
+    if level.as_deref() == Some("ERROR") {
+        span.status = StatusCode::Error;
+    }
+    if status_message.is_some() {
+        span.status_message = status_message;
+    }
+    if let Some(t) = cst {
+        span.ttft_ns = Some((t - span.start_ns).max(0));
+    }
+    if span.session_id.is_none() {
+        span.session_id = session;
+    }
+    if !metadata.is_empty() && span.metadata.is_none() {
+        span.metadata = Some(Value::Object(metadata));
+    }
+    span.convention = Some("langfuse".into());
+}
+
+/// Whether an OTLP span came from the Langfuse SDK.
+pub fn is_langfuse_otel(span: &Span) -> bool {
+    span.scope_name
+        .as_deref()
+        .is_some_and(|s| s.starts_with("langfuse"))
+}
