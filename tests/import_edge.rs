@@ -127,3 +127,26 @@ fn an_unknown_model_has_unknown_cost_not_zero() {
         "?"
     );
 }
+
+#[test]
+fn a_span_repeated_with_new_content_keeps_the_last_copy_in_the_totals() {
+    let d = tempfile::tempdir().unwrap();
+    let llm = |tokens: u32| {
+        format!(
+            "{{\"key\":\"openinference.span.kind\",\"value\":{{\"stringValue\":\"LLM\"}}}},{{\"key\":\"llm.model_name\",\"value\":{{\"stringValue\":\"gpt-4o\"}}}},{{\"key\":\"llm.token_count.prompt\",\"value\":{{\"intValue\":\"{tokens}\"}}}}"
+        )
+    };
+    let base = 1_790_000_000_000_000_000u64;
+    let content = [
+        line(T1, "aaaaaaaaaaaaaaaa", None, &llm(100), base),
+        line(T1, "aaaaaaaaaaaaaaaa", None, &llm(300), base),
+    ]
+    .concat();
+    let path = d.path().join("dup.jsonl");
+    std::fs::write(&path, content).unwrap();
+    let mut store = Store::open(&d.path().join("s.db")).unwrap();
+    let r = import_file(&mut store, &path, ImportOptions::default()).unwrap();
+    assert_eq!((r.spans_new, r.duplicates), (1, 1));
+    let t = store.trace_summary(T1).unwrap().unwrap();
+    assert_eq!((t.span_count, t.input_tokens), (1, 300));
+}

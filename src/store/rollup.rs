@@ -216,6 +216,18 @@ pub fn compute(spans: &[RollupSpan]) -> TraceRollup {
     r
 }
 
+/// A span rewritten within one batch appears twice; the store kept the last copy, so do we.
+fn last_copy_per_span(spans: Vec<RollupSpan>) -> Vec<RollupSpan> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<RollupSpan> = spans
+        .into_iter()
+        .rev()
+        .filter(|s| seen.insert(s.span_id.clone()))
+        .collect();
+    out.reverse();
+    out
+}
+
 /// Loads the roll-up columns of one trace.
 pub fn load(conn: &Connection, trace_id: &str) -> Result<Vec<RollupSpan>> {
     let mut st = conn.prepare_cached(
@@ -264,13 +276,27 @@ pub fn load(conn: &Connection, trace_id: &str) -> Result<Vec<RollupSpan>> {
 
 /// Recomputes and stores the roll-ups of `trace_ids`. Returns how many traces are new.
 pub fn refresh(conn: &Connection, trace_ids: &[String]) -> Result<u64> {
+    refresh_with(conn, trace_ids, &mut HashMap::new())
+}
+
+/// Like [`refresh`], but `batch` holds the spans the current batch wrote, per trace. A trace
+/// with no roll-up row yet has no spans outside the batch (every committed batch writes the
+/// rows of its traces), so its roll-up is computed from memory without reading anything back.
+pub fn refresh_with(
+    conn: &Connection,
+    trace_ids: &[String],
+    batch: &mut HashMap<String, Vec<RollupSpan>>,
+) -> Result<u64> {
     let mut new = 0;
     for t in trace_ids {
-        let spans = load(conn, t)?;
-        let r = compute(&spans);
         let existed: bool = conn
             .prepare_cached("SELECT 1 FROM traces WHERE trace_id = ?1")?
             .exists([t])?;
+        let spans = match batch.remove(t) {
+            Some(spans) if !existed => last_copy_per_span(spans),
+            _ => load(conn, t)?,
+        };
+        let r = compute(&spans);
         if !existed {
             new += 1;
         }

@@ -36,9 +36,14 @@ pub struct SpanWriter<'a> {
     in_tx: bool,
     pending: usize,
     touched: HashSet<String>,
+    /// Roll-up columns of the spans written in the open batch, per trace.
+    batch_rollup: std::collections::HashMap<String, Vec<rollup::RollupSpan>>,
     pub stats: WriteStats,
     batch_spans: usize,
     last_commit: std::time::Instant,
+    /// Copies committed WAL frames into the database on its own thread while we write.
+    checkpointer: Option<Checkpointer>,
+    autocheckpoint: i64,
 }
 
 impl<'a> SpanWriter<'a> {
@@ -54,15 +59,26 @@ impl<'a> SpanWriter<'a> {
             ],
         )?;
         let source_id = store.conn.last_insert_rowid();
+        let autocheckpoint: i64 = store
+            .conn
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+            .unwrap_or(1000);
+        let checkpointer = store.path().and_then(Checkpointer::start);
+        if checkpointer.is_some() {
+            store.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        }
         Ok(SpanWriter {
             store,
             source_id,
             in_tx: false,
             pending: 0,
             touched: HashSet::new(),
+            batch_rollup: std::collections::HashMap::new(),
             stats: WriteStats::default(),
             batch_spans: BATCH_SPANS,
             last_commit: std::time::Instant::now(),
+            checkpointer,
+            autocheckpoint,
         })
     }
 
@@ -86,23 +102,23 @@ impl<'a> SpanWriter<'a> {
             self.store.conn.execute_batch("BEGIN IMMEDIATE")?;
             self.in_tx = true;
         }
-        let span = &p.span;
+        let k = &p.key;
         let row = &p.row;
         let conn = &self.store.conn;
         let params = rusqlite::params![
-            span.trace_id,
-            span.span_id,
-            span.parent_id,
-            span.name,
-            span.kind.as_str(),
-            span.start_ns,
-            span.end_ns,
-            span.status.as_str(),
-            span.model,
-            span.provider,
-            span.session_id,
-            span.user_id,
-            span.service_name,
+            k.trace_id,
+            k.span_id,
+            k.parent_id,
+            k.name,
+            k.kind.as_str(),
+            k.start_ns,
+            k.end_ns,
+            k.status.as_str(),
+            k.model,
+            k.provider,
+            k.session_id,
+            k.user_id,
+            k.service_name,
             row.input,
             row.output,
             row.total,
@@ -111,7 +127,7 @@ impl<'a> SpanWriter<'a> {
             row.reasoning,
             row.cost,
             row.cost_source,
-            span.ttft_ns,
+            k.ttft_ns,
             row.tags,
             row.preview_in,
             row.preview_out,
@@ -161,9 +177,13 @@ impl<'a> SpanWriter<'a> {
                 conn.prepare_cached("INSERT INTO span_fts(rowid, text) VALUES (?1, ?2)")?
                     .execute(rusqlite::params![id, p.fts])?;
             }
-            if !self.touched.contains(&span.trace_id) {
-                self.touched.insert(span.trace_id.clone());
+            if !self.touched.contains(&k.trace_id) {
+                self.touched.insert(k.trace_id.clone());
             }
+            self.batch_rollup
+                .entry(k.trace_id.clone())
+                .or_default()
+                .push(p.rollup.clone());
         }
         self.pending += 1;
         Ok(())
@@ -191,7 +211,8 @@ impl<'a> SpanWriter<'a> {
             return Ok(Vec::new());
         }
         let touched: Vec<String> = self.touched.drain().collect();
-        let new = rollup::refresh(&self.store.conn, &touched)?;
+        let new = rollup::refresh_with(&self.store.conn, &touched, &mut self.batch_rollup)?;
+        self.batch_rollup.clear();
         self.stats.traces_new += new;
         self.store.conn.execute_batch("COMMIT")?;
         self.in_tx = false;
@@ -242,13 +263,62 @@ impl Drop for SpanWriter<'_> {
         if self.in_tx {
             let _ = self.store.conn.execute_batch("ROLLBACK");
         }
+        if self.checkpointer.take().is_some() {
+            let _ = self
+                .store
+                .conn
+                .pragma_update(None, "wal_autocheckpoint", self.autocheckpoint);
+        }
+    }
+}
+
+/// A second connection that checkpoints the WAL every few hundred milliseconds, so the
+/// importing thread never stops to copy pages itself (PASSIVE checkpoints never block it).
+struct Checkpointer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &std::path::Path) -> Option<Checkpointer> {
+        let conn = rusqlite::Connection::open(path).ok()?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).ok()?;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("trawl-checkpoint".into())
+            .spawn(move || {
+                let checkpoint = || {
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                };
+                while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(std::time::Duration::from_millis(250));
+                    checkpoint();
+                }
+                checkpoint();
+            })
+            .ok()?;
+        Some(Checkpointer {
+            stop,
+            handle: Some(handle),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
     }
 }
 
 /// A span with everything the writer needs computed in advance (serialised and compressed
 /// payload, hash, index text), so that work can run on the parser thread, off the writer's.
 pub struct PreparedSpan {
-    pub span: Span,
+    key: SpanKey,
+    rollup: rollup::RollupSpan,
     data: Vec<u8>,
     hash: i64,
     fts: String,
@@ -261,14 +331,54 @@ impl PreparedSpan {
         let hash = content_hash(&data);
         let fts = fts_text(&span);
         let row = SpanRow::from_span(&span);
+        let mut roll = rollup::RollupSpan::from_span(&span);
+        roll.preview_in = row.preview_in.clone();
+        roll.preview_out = row.preview_out.clone();
+        // Only the scalar columns travel to the writer; the span itself (attributes, messages)
+        // is freed here, on the thread that allocated it, which is much cheaper for malloc.
+        let key = SpanKey {
+            trace_id: span.trace_id,
+            span_id: span.span_id,
+            parent_id: span.parent_id,
+            name: span.name,
+            kind: span.kind,
+            start_ns: span.start_ns,
+            end_ns: span.end_ns,
+            status: span.status,
+            model: span.model,
+            provider: span.provider,
+            session_id: span.session_id,
+            user_id: span.user_id,
+            service_name: span.service_name,
+            ttft_ns: span.ttft_ns,
+        };
         Ok(PreparedSpan {
-            span,
+            key,
+            rollup: roll,
             data,
             hash,
             fts,
             row,
         })
     }
+}
+
+/// The span's own scalar columns.
+struct SpanKey {
+    trace_id: String,
+    span_id: String,
+    parent_id: Option<String>,
+    name: String,
+    kind: crate::model::SpanKind,
+    start_ns: i64,
+    end_ns: Option<i64>,
+    status: crate::model::StatusCode,
+    model: Option<String>,
+    provider: Option<String>,
+    session_id: Option<String>,
+    user_id: Option<String>,
+    service_name: Option<String>,
+    ttft_ns: Option<i64>,
 }
 
 /// Flat columns derived from a span for filtering and roll-ups.
