@@ -70,6 +70,7 @@ impl Provenance {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
     /// Input tokens including cache reads and writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<i64>,
     /// Output tokens including reasoning.
     pub output: Option<i64>,
@@ -211,48 +212,79 @@ pub struct RawValue {
 
 /// A span in the unified model.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Span {
     pub trace_id: String,
     pub span_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
     pub name: String,
     pub kind: SpanKind,
     /// OTel SpanKind (0..=5) when the source had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub otel_kind: Option<u8>,
     pub start_ns: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_ns: Option<i64>,
     pub status: StatusCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_message: Option<String>,
     /// The model that answered (response model), else the requested one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invocation_params: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<Cost>,
     /// Time to first token, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttft_ns: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub input_messages: Vec<Message>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub output_messages: Vec<Message>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub documents: Vec<Document>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reranker: Option<Reranker>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool: Option<ToolInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<RawValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<RawValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<SpanEvent>,
     /// Every source attribute, flat, for the inspector.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub attributes: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub resource: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
     /// Which adapter produced the span (`otlp-json`, …).
+    #[serde(default)]
     pub source_format: String,
     /// Which convention supplied the model/usage fields (`openinference`, `genai`, `openllmetry`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub convention: Option<String>,
 }
 

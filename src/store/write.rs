@@ -401,6 +401,7 @@ const PREVIEW_CHARS: usize = 240;
 impl SpanRow {
     fn from_span(s: &Span) -> SpanRow {
         let u = s.usage.as_ref();
+        let wants_preview = s.parent_id.is_none() || s.kind == crate::model::SpanKind::Llm;
         SpanRow {
             input: u.and_then(|u| u.input),
             output: u.and_then(|u| u.output),
@@ -415,8 +416,15 @@ impl SpanRow {
             } else {
                 serde_json::to_string(&s.tags).ok()
             },
-            preview_in: preview_in(s).map(|t| truncate_chars(t.trim(), PREVIEW_CHARS)),
-            preview_out: preview_out(s).map(|t| truncate_chars(t.trim(), PREVIEW_CHARS)),
+            // Only roots and LLM calls feed a trace's question/answer preview.
+            preview_in: wants_preview
+                .then(|| preview_in(s))
+                .flatten()
+                .map(|t| truncate_chars(t.trim(), PREVIEW_CHARS)),
+            preview_out: wants_preview
+                .then(|| preview_out(s))
+                .flatten()
+                .map(|t| truncate_chars(t.trim(), PREVIEW_CHARS)),
         }
     }
 }
