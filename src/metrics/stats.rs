@@ -114,9 +114,32 @@ pub(crate) fn compute_raw(
     if out.is_empty() {
         return Ok(out);
     }
-    let spans_from = format!(
-        "FROM spans s JOIN traces t ON t.trace_id = s.trace_id {join} {w} {and} s.kind = 'llm'"
-    );
+    // LLM calls: without a grouping, bucket each call by its own start and read only the
+    // covering index on spans (kind, start, end, ttft, trace); a filter restricts the calls to
+    // the matching traces with a subquery. A grouping needs the trace's columns, so it joins.
+    let (bk_s, spans_from) = match group {
+        None => {
+            let restrict = if w.is_empty() {
+                String::new()
+            } else {
+                format!("AND s.trace_id IN (SELECT t.trace_id FROM traces t {w})")
+            };
+            let bk_s = match bucketing {
+                Bucketing::Every(b, tz) => b.sql("s.start_ns", tz),
+                Bucketing::Whole => "0".to_string(),
+            };
+            (
+                bk_s,
+                format!("FROM spans s WHERE s.kind = 'llm' {restrict}"),
+            )
+        }
+        Some(_) => (
+            bk.clone(),
+            format!(
+                "FROM spans s JOIN traces t ON t.trace_id = s.trace_id {join} {w} {and} s.kind = 'llm'"
+            ),
+        ),
+    };
     let series: [Series<'_>; 3] = [
         (
             format!("SELECT {bk} AS bk, {grp} AS grp, t.duration_ns AS v {from}"),
@@ -125,14 +148,14 @@ pub(crate) fn compute_raw(
         ),
         (
             format!(
-                "SELECT {bk} AS bk, {grp} AS grp, s.end_ns - s.start_ns AS v {spans_from} AND s.end_ns IS NOT NULL"
+                "SELECT {bk_s} AS bk, {grp} AS grp, s.end_ns - s.start_ns AS v {spans_from} AND s.end_ns IS NOT NULL"
             ),
             &wanted.llm,
             |r| &mut r.llm,
         ),
         (
             format!(
-                "SELECT {bk} AS bk, {grp} AS grp, s.ttft_ns AS v {spans_from} AND s.ttft_ns IS NOT NULL"
+                "SELECT {bk_s} AS bk, {grp} AS grp, s.ttft_ns AS v {spans_from} AND s.ttft_ns IS NOT NULL"
             ),
             &wanted.ttft,
             |r| &mut r.ttft,

@@ -60,7 +60,8 @@ const MIGRATIONS: &[&str] = &[
     );
     -- The payload lives apart so the spans rows stay small for scans and index updates.
     CREATE TABLE span_data (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
-    CREATE INDEX spans_kind_start ON spans(kind, start_ns);
+    -- Covers the per-call latency statistics, so they never read span rows.
+    CREATE INDEX spans_kind_start ON spans(kind, start_ns, end_ns, ttft_ns, trace_id);
 
     CREATE TABLE traces (
         trace_id TEXT PRIMARY KEY,
