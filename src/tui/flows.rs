@@ -547,6 +547,9 @@ impl App {
                 };
                 t.index = i;
                 t.pending_note = None;
+                // The rule list belongs to the previous response until this one loads.
+                t.rules.clear();
+                t.focus = 0;
                 self.status = None;
                 return self.load_triage_item();
             }
@@ -578,13 +581,26 @@ impl App {
         let Some(t) = &mut self.triage else {
             return Vec::new();
         };
-        let (Some(item), Some(rule)) = (t.current(), t.focused_rule()) else {
+        let Some(item) = t.current() else {
+            self.info("nothing to label");
+            return Vec::new();
+        };
+        // A key typed before the response's details arrive still labels it: the queue already
+        // knows which rules were flagged (first one not yet labelled).
+        let rule = t.focused_rule().map(|r| r.rule.clone()).or_else(|| {
+            item.flagged
+                .iter()
+                .find(|r| !item.labeled.contains(*r))
+                .or(item.flagged.first())
+                .cloned()
+        });
+        let Some(rule) = rule else {
             self.info("nothing to label");
             return Vec::new();
         };
         let label = NewLabel {
             trace_id: item.trace_id.clone(),
-            rule: rule.rule.clone(),
+            rule,
             verdict,
             note: t.pending_note.take(),
             author,

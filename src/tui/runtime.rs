@@ -44,7 +44,7 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<i32> {
     drop(Store::open(&opts.store_path)?);
     let (action_tx, action_rx) = mpsc::channel::<Action>();
     let (effect_tx, effect_rx) = mpsc::channel::<Effect>();
-    spawn_worker(opts.store_path.clone(), effect_rx, action_tx.clone());
+    let worker = spawn_worker(opts.store_path.clone(), effect_rx, action_tx.clone());
     let stop = Arc::new(AtomicBool::new(false));
     if !opts.imports.is_empty() {
         if opts.follow {
@@ -81,6 +81,11 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<i32> {
     for h in out.judges.values() {
         h.cancel();
     }
+    // Labels typed just before quitting are still queued for the worker: let it finish them
+    // (closing the channel ends its loop) rather than lose them with the process.
+    drop(out);
+    drop(action_rx);
+    let _ = worker.join();
     result.map(|()| 0)
 }
 
@@ -177,7 +182,11 @@ fn run_effects(list: Vec<Effect>, out: &mut Outbox) {
     }
 }
 
-fn spawn_worker(path: PathBuf, rx: Receiver<Effect>, tx: Sender<Action>) {
+fn spawn_worker(
+    path: PathBuf,
+    rx: Receiver<Effect>,
+    tx: Sender<Action>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let store = match Store::open(&path) {
             Ok(s) => s,
@@ -200,14 +209,13 @@ fn spawn_worker(path: PathBuf, rx: Receiver<Effect>, tx: Sender<Action>) {
                 if matches!(e, Effect::FetchPage { .. }) && Some(i) != last_page {
                     continue;
                 }
-                if let Some(a) = super::data::execute(&store, e)
-                    && tx.send(a).is_err()
-                {
-                    return;
+                // Keep executing after the UI has gone: queued writes (labels) must land.
+                if let Some(a) = super::data::execute(&store, e) {
+                    let _ = tx.send(a);
                 }
             }
         }
-    });
+    })
 }
 
 fn spawn_import(path: PathBuf, files: Vec<PathBuf>, tx: Sender<Action>) {
