@@ -11,7 +11,7 @@ use super::util::{
     as_i64, as_str, f64_of, json_records, jsonish, messages_from, parse_time_ns, raw_value, str_of,
 };
 use crate::model::{
-    Cost, CostSource, Document, Provenance, Span, SpanKind, StatusCode, ToolInfo, Usage, Verdict,
+    Cost, CostSource, Document, Provenance, Span, SpanKind, StatusCode, Usage, Verdict,
 };
 use crate::store::NewScore;
 use serde_json::{Map, Value};
@@ -328,14 +328,7 @@ fn observation_span(o: &Value) -> Option<Span> {
     span.usage = usage(o);
     span.cost = cost(o);
     match kind {
-        SpanKind::Tool => {
-            span.tool = Some(ToolInfo {
-                name: Some(span.name.clone()),
-                arguments: span.input.as_ref().map(|r| r.value.clone()),
-                result: span.output.as_ref().map(|r| r.value.clone()),
-                ..ToolInfo::default()
-            })
-        }
+        SpanKind::Tool => span.tool = Some(super::util::tool_from_io(&span)),
         SpanKind::Retriever => span.documents = documents(&output),
         _ => {}
     }

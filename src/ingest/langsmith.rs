@@ -10,8 +10,7 @@ use super::util::{
     as_i64, as_str, f64_of, i64_of, json_records, messages_from, parse_time_ns, raw_value, str_of,
 };
 use crate::model::{
-    Cost, CostSource, Document, Message, Provenance, Span, SpanKind, StatusCode, ToolInfo, Usage,
-    Verdict,
+    Cost, CostSource, Document, Message, Provenance, Span, SpanKind, StatusCode, Usage, Verdict,
 };
 use crate::store::NewScore;
 use serde_json::{Map, Value};
@@ -181,14 +180,7 @@ fn run_span(r: &Value) -> Option<Span> {
         });
     }
     match kind {
-        SpanKind::Tool => {
-            span.tool = Some(ToolInfo {
-                name: Some(span.name.clone()),
-                arguments: span.input.as_ref().map(|v| v.value.clone()),
-                result: span.output.as_ref().map(|v| v.value.clone()),
-                ..ToolInfo::default()
-            })
-        }
+        SpanKind::Tool => span.tool = Some(super::util::tool_from_io(&span)),
         SpanKind::Retriever => span.documents = documents(&outputs),
         _ => {}
     }

@@ -2,12 +2,23 @@
 //! messages from the free-form JSON that Langfuse and LangSmith store, and flattening of nested
 //! attribute objects (Phoenix) into the dotted keys that [`super::semconv`] reads.
 
-use crate::model::{Message, RawValue, ToolCall};
+use crate::model::{Message, RawValue, Span, ToolCall, ToolInfo};
 use chrono::{DateTime, NaiveDateTime};
 use serde_json::{Map, Value};
 
 /// Parses an ISO-8601 / SQL timestamp into Unix nanoseconds. Text without an offset is UTC
 /// (formats.md §10.5); `T` or space separators and any fraction are accepted.
+/// A tool span from a source that records only the tool's name and its raw input and output
+/// (Langfuse TOOL observations, LangSmith tool runs).
+pub fn tool_from_io(span: &Span) -> ToolInfo {
+    ToolInfo {
+        name: Some(span.name.clone()),
+        arguments: span.input.as_ref().map(|r| r.value.clone()),
+        result: span.output.as_ref().map(|r| r.value.clone()),
+        ..ToolInfo::default()
+    }
+}
+
 pub fn parse_time_ns(s: &str) -> Option<i64> {
     let t = s.trim();
     if t.is_empty() {
