@@ -237,20 +237,7 @@ fn spawn_import(path: PathBuf, files: Vec<PathBuf>, tx: Sender<Action>) {
                 tracing::info!("{} unchanged since last import", f.display());
                 continue;
             }
-            let name = f
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let ptx = tx.clone();
-            let mut on_progress = |p: &crate::import::Progress| {
-                let _ = ptx.send(Action::ImportProgress(ImportStatus {
-                    file: name.clone(),
-                    bytes_read: p.bytes_read,
-                    bytes_total: p.bytes_total,
-                    spans: p.spans,
-                    following: false,
-                }));
-            };
+            let mut on_progress = progress_to_actions(tx.clone(), f, false);
             let opts = ImportOptions {
                 on_progress: Some(&mut on_progress),
                 ..Default::default()
@@ -275,6 +262,27 @@ fn spawn_import(path: PathBuf, files: Vec<PathBuf>, tx: Sender<Action>) {
     });
 }
 
+/// Forwards an import's progress to the app as actions (the status line and list refresh).
+fn progress_to_actions(
+    tx: Sender<Action>,
+    file: &std::path::Path,
+    following: bool,
+) -> impl FnMut(&crate::import::Progress) {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    move |p: &crate::import::Progress| {
+        let _ = tx.send(Action::ImportProgress(ImportStatus {
+            file: name.clone(),
+            bytes_read: p.bytes_read,
+            bytes_total: p.bytes_total,
+            spans: p.spans,
+            following,
+        }));
+    }
+}
+
 /// Tails one growing file until the app quits; every commit refreshes the list.
 fn spawn_follow(path: PathBuf, file: PathBuf, stop: Arc<AtomicBool>, tx: Sender<Action>) {
     std::thread::spawn(move || {
@@ -288,20 +296,7 @@ fn spawn_follow(path: PathBuf, file: PathBuf, stop: Arc<AtomicBool>, tx: Sender<
                 return;
             }
         };
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let ptx = tx.clone();
-        let mut on_progress = |p: &crate::import::Progress| {
-            let _ = ptx.send(Action::ImportProgress(ImportStatus {
-                file: name.clone(),
-                bytes_read: p.bytes_read,
-                bytes_total: p.bytes_total,
-                spans: p.spans,
-                following: true,
-            }));
-        };
+        let mut on_progress = progress_to_actions(tx.clone(), &file, true);
         let (message, ok) =
             match crate::import::follow_file(&mut store, &file, &stop, &mut on_progress) {
                 Ok(r) => match &r.fatal {
