@@ -72,7 +72,7 @@
 //! Fields given in an override replace the embedded entry's fields; omitted fields keep the
 //! embedded (or `same_as`) values.
 
-mod normalize;
+pub mod normalize;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

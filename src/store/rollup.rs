@@ -359,29 +359,7 @@ pub fn refresh_with(
 /// (`openai/gpt-4o-2024-08-06` → `gpt-4o`), so `--model gpt-4o` finds dated responses.
 pub fn base_model(m: &str) -> &str {
     let m = m.rsplit('/').next().unwrap_or(m);
-    let b = m.as_bytes();
-    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
-    // -YYYY-MM-DD
-    if b.len() > 11 {
-        let t = &b[b.len() - 11..];
-        if t[0] == b'-'
-            && digits(&t[1..5])
-            && t[5] == b'-'
-            && digits(&t[6..8])
-            && t[8] == b'-'
-            && digits(&t[9..])
-        {
-            return &m[..m.len() - 11];
-        }
-    }
-    // -YYYYMMDD or @YYYYMMDD
-    if b.len() > 9 {
-        let t = &b[b.len() - 9..];
-        if (t[0] == b'-' || t[0] == b'@') && digits(&t[1..]) && (t[1] == b'2' || t[1] == b'1') {
-            return &m[..m.len() - 9];
-        }
-    }
-    m
+    crate::pricing::normalize::strip_date_suffix(m).unwrap_or(m)
 }
 
 impl RollupSpan {

@@ -667,12 +667,9 @@ impl App {
                 self.status = None;
                 return Vec::new();
             }
-            Cmd::Down => l.selected = (l.selected + 1).min(last),
-            Cmd::Up => l.selected = l.selected.saturating_sub(1),
-            Cmd::Top => l.selected = 0,
-            Cmd::Bottom => l.selected = last,
-            Cmd::PageDown => l.selected = (l.selected + h / 2).min(last),
-            Cmd::PageUp => l.selected = l.selected.saturating_sub(h / 2),
+            Cmd::Down | Cmd::Up | Cmd::Top | Cmd::Bottom | Cmd::PageDown | Cmd::PageUp => {
+                l.selected = cursor_target(c, l.selected, last, h / 2);
+            }
             Cmd::Open => {
                 let Some(id) = l.selected_row().map(|r| r.trace_id.clone()) else {
                     return Vec::new();
@@ -866,12 +863,9 @@ impl App {
                 };
                 let last = t.visible.len().saturating_sub(1);
                 match c {
-                    Cmd::Down => t.selected = (t.selected + 1).min(last),
-                    Cmd::Up => t.selected = t.selected.saturating_sub(1),
-                    Cmd::Top => t.selected = 0,
-                    Cmd::Bottom => t.selected = last,
-                    Cmd::PageDown => t.selected = (t.selected + h / 2).min(last),
-                    Cmd::PageUp => t.selected = t.selected.saturating_sub(h / 2),
+                    Cmd::Down | Cmd::Up | Cmd::Top | Cmd::Bottom | Cmd::PageDown | Cmd::PageUp => {
+                        t.selected = cursor_target(c, t.selected, last, h / 2);
+                    }
                     Cmd::Collapse => collapse(t),
                     Cmd::Expand => {
                         if let Some(&pos) = t.visible.get(t.selected) {
@@ -939,12 +933,9 @@ impl App {
         };
         let last = t.detail.len().saturating_sub(1);
         match c {
-            Cmd::Down => t.detail_scroll = (t.detail_scroll + 1).min(last),
-            Cmd::Up => t.detail_scroll = t.detail_scroll.saturating_sub(1),
-            Cmd::Top => t.detail_scroll = 0,
-            Cmd::Bottom => t.detail_scroll = last,
-            Cmd::PageDown => t.detail_scroll = (t.detail_scroll + page / 2).min(last),
-            Cmd::PageUp => t.detail_scroll = t.detail_scroll.saturating_sub(page / 2),
+            Cmd::Down | Cmd::Up | Cmd::Top | Cmd::Bottom | Cmd::PageDown | Cmd::PageUp => {
+                t.detail_scroll = cursor_target(c, t.detail_scroll, last, page / 2);
+            }
             Cmd::NextTab | Cmd::PrevTab => {
                 let n = Tab::ALL.len();
                 let i = t.tab.index();
@@ -1089,4 +1080,18 @@ fn row_matches(r: &TraceSummary, q: &str) -> bool {
 fn span_matches(s: &Span, q: &str) -> bool {
     let hit = |x: Option<&str>| x.is_some_and(|x| x.to_lowercase().contains(q));
     hit(Some(&s.name)) || hit(s.model.as_deref()) || hit(Some(s.kind.as_str()))
+}
+
+/// Where a cursor (or scroll offset) over `0..=last` goes for a motion command; one place for
+/// the same keys in the list, the span tree and span detail.
+fn cursor_target(c: Cmd, pos: usize, last: usize, half_page: usize) -> usize {
+    match c {
+        Cmd::Down => (pos + 1).min(last),
+        Cmd::Up => pos.saturating_sub(1),
+        Cmd::Top => 0,
+        Cmd::Bottom => last,
+        Cmd::PageDown => (pos + half_page).min(last),
+        Cmd::PageUp => pos.saturating_sub(half_page),
+        _ => pos,
+    }
 }
