@@ -3,6 +3,7 @@
 //! includes cached tokens, `output` includes reasoning tokens.
 
 mod kind;
+pub mod model_name;
 mod tree;
 
 pub use kind::SpanKind;

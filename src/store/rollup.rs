@@ -3,7 +3,7 @@
 //! a parent whose usage covers its children is an aggregate and shown, not added).
 
 use super::Result;
-use crate::model::SpanKind;
+use crate::model::{SpanKind, model_name};
 use rusqlite::Connection;
 use std::collections::HashMap;
 
@@ -340,7 +340,7 @@ pub fn refresh_with(
             .execute([t])?;
         for m in &r.models {
             let full = m.to_ascii_lowercase();
-            for name in [base_model(&full), full.as_str()] {
+            for name in [model_name::base_model(&full), full.as_str()] {
                 conn.prepare_cached(
                     "INSERT OR IGNORE INTO trace_models(trace_id, model) VALUES (?1, ?2)",
                 )?
@@ -353,13 +353,6 @@ pub fn refresh_with(
         }
     }
     Ok(new)
-}
-
-/// The model name a user would type: no provider prefix, no snapshot date
-/// (`openai/gpt-4o-2024-08-06` → `gpt-4o`), so `--model gpt-4o` finds dated responses.
-pub fn base_model(m: &str) -> &str {
-    let m = m.rsplit('/').next().unwrap_or(m);
-    crate::pricing::normalize::strip_date_suffix(m).unwrap_or(m)
 }
 
 impl RollupSpan {
@@ -404,20 +397,6 @@ pub fn mark_aggregates(spans: &mut [crate::model::Span]) {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn base_model_strips_prefix_and_date() {
-        assert_eq!(super::base_model("gpt-4o-2024-08-06"), "gpt-4o");
-        assert_eq!(
-            super::base_model("openai/gpt-4o-mini-2024-07-18"),
-            "gpt-4o-mini"
-        );
-        assert_eq!(
-            super::base_model("claude-3-5-sonnet-20241022"),
-            "claude-3-5-sonnet"
-        );
-        assert_eq!(super::base_model("gpt-4o"), "gpt-4o");
-    }
-
     use super::*;
 
     fn s(
