@@ -6,7 +6,7 @@ use crate::ingest::{
     Format, Imported, IngestReport, console, detect::SUPPORTED, detect_format, langfuse, langsmith,
     llm_logs, otlp, phoenix,
 };
-use crate::model::{ScoreSource, Span};
+use crate::model::Span;
 use crate::pricing::{self, PriceBook};
 use crate::store::{PreparedSpan, SourceRecord, Store, StoreError};
 use std::io::{Read, Seek};
@@ -538,7 +538,7 @@ fn import_whole(
 /// source's own score id) is already stored is skipped, so re-importing adds nothing.
 fn insert_imported_scores(
     store: &mut Store,
-    scores: &[crate::store::NewScore],
+    scores: &[crate::model::Score],
 ) -> Result<(), ImportError> {
     if scores.is_empty() {
         return Ok(());
@@ -554,7 +554,7 @@ fn insert_imported_scores(
             {
                 continue;
             }
-            store.insert_score(ScoreSource::Imported, s)?;
+            store.insert_score(s)?;
         }
         Ok(())
     })();

@@ -5,8 +5,10 @@
 
 use chrono::DateTime;
 use trawl::ingest::IngestReport;
-use trawl::model::{Cost, CostSource, ScoreSource, Span, SpanKind, StatusCode, Usage, Verdict};
-use trawl::store::{NewScore, SourceRecord, Store};
+use trawl::model::{
+    Cost, CostSource, Score, ScoreSource, Span, SpanKind, StatusCode, Usage, Verdict,
+};
+use trawl::store::{SourceRecord, Store};
 
 pub const MS: i64 = 1_000_000;
 
@@ -202,16 +204,11 @@ pub fn write(store: &mut Store, traces: &[T]) {
 
 pub fn score(store: &Store, source: ScoreSource, id: &str, rule: &str, v: Verdict, cost: f64) {
     store
-        .insert_score(
-            source,
-            &NewScore {
-                trace_id: trace_id(id),
-                name: rule.into(),
-                verdict: Some(v),
-                cost_usd: Some(cost),
-                ..Default::default()
-            },
-        )
+        .insert_score(&Score {
+            verdict: Some(v),
+            cost_usd: Some(cost),
+            ..Score::new(source, trace_id(id), rule)
+        })
         .unwrap_or_else(|e| panic!("{e}"));
 }
 

@@ -2,9 +2,9 @@
 
 use super::{StoreArg, TracesArgs};
 use crate::display;
-use crate::model::ScoreSource;
+use crate::model::{Score, ScoreSource};
 use crate::sanitize::{clean_line, truncate_chars};
-use crate::store::{ScoreRow, SortKey, Store, TraceSummary};
+use crate::store::{SortKey, Store, TraceSummary};
 use crate::timefilter;
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
@@ -116,7 +116,7 @@ fn hint_when_empty(store: &Store, filter: &crate::store::TraceFilter) -> Result<
 }
 
 /// The documented `--json` object for one trace.
-pub fn trace_json<'a>(t: &TraceSummary, scores: impl Iterator<Item = &'a ScoreRow>) -> Value {
+pub fn trace_json<'a>(t: &TraceSummary, scores: impl Iterator<Item = &'a Score>) -> Value {
     let mut sc = BTreeMap::new();
     for s in scores {
         sc.entry(s.name.clone()).or_insert_with(|| {

@@ -11,9 +11,9 @@ use super::util::{
     as_i64, as_str, f64_of, json_records, jsonish, messages_from, parse_time_ns, raw_value, str_of,
 };
 use crate::model::{
-    Cost, CostSource, Document, Provenance, Span, SpanKind, StatusCode, Usage, Verdict,
+    Cost, CostSource, Document, Provenance, Score, ScoreSource, Span, SpanKind, StatusCode, Usage,
+    Verdict,
 };
-use crate::store::NewScore;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -500,23 +500,21 @@ fn cost(o: &Value) -> Option<Cost> {
 
 /// A Langfuse score as an imported score. Session- and dataset-run scores (no trace) are
 /// skipped: trawl scores belong to traces.
-fn score(s: &Value) -> Option<NewScore> {
+fn score(s: &Value) -> Option<Score> {
     let trace_id = str_of(s, "traceId")?;
     let name = str_of(s, "name")?;
     let data_type = str_of(s, "dataType").unwrap_or_else(|| "NUMERIC".into());
     let value = f64_of(s, "value");
     let string_value = str_of(s, "stringValue");
-    let mut ns = NewScore {
-        trace_id,
+    let mut ns = Score {
         span_id: str_of(s, "observationId"),
-        name,
         explanation: str_of(s, "comment"),
         author: str_of(s, "authorUserId").or_else(|| str_of(s, "source")),
         created_at_ns: s
             .get("timestamp")
             .and_then(Value::as_str)
             .and_then(parse_time_ns),
-        ..NewScore::default()
+        ..Score::new(ScoreSource::Imported, trace_id, name)
     };
     match data_type.as_str() {
         "BOOLEAN" => {

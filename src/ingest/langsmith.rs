@@ -10,9 +10,9 @@ use super::util::{
     as_i64, as_str, f64_of, i64_of, json_records, messages_from, parse_time_ns, raw_value, str_of,
 };
 use crate::model::{
-    Cost, CostSource, Document, Message, Provenance, Span, SpanKind, StatusCode, Usage, Verdict,
+    Cost, CostSource, Document, Message, Provenance, Score, ScoreSource, Span, SpanKind,
+    StatusCode, Usage, Verdict,
 };
-use crate::store::NewScore;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -370,7 +370,7 @@ fn mark_aggregates(spans: &mut [Span]) {
     }
 }
 
-fn feedback_score(f: &Value, trace_of: &HashMap<&str, &str>) -> Option<NewScore> {
+fn feedback_score(f: &Value, trace_of: &HashMap<&str, &str>) -> Option<Score> {
     let run_id = str_of(f, "run_id");
     let trace_id = str_of(f, "trace_id")
         .or_else(|| {
@@ -380,10 +380,8 @@ fn feedback_score(f: &Value, trace_of: &HashMap<&str, &str>) -> Option<NewScore>
         })
         .or_else(|| run_id.clone())?;
     let name = str_of(f, "key")?;
-    let mut ns = NewScore {
+    let mut ns = Score {
         span_id: run_id.filter(|r| *r != trace_id),
-        trace_id,
-        name,
         explanation: str_of(f, "comment"),
         author: f
             .get("feedback_source")
@@ -392,7 +390,7 @@ fn feedback_score(f: &Value, trace_of: &HashMap<&str, &str>) -> Option<NewScore>
             .get("created_at")
             .and_then(Value::as_str)
             .and_then(parse_time_ns),
-        ..NewScore::default()
+        ..Score::new(ScoreSource::Imported, trace_id, name)
     };
     match f.get("score") {
         Some(Value::Bool(b)) => ns.verdict = Some(if *b { Verdict::True } else { Verdict::False }),

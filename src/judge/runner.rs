@@ -7,9 +7,9 @@ use super::parse::Parsed;
 use super::prompt::{self, Prompt};
 use super::provider::{CallError, Client, ProviderConfig, Reply};
 use super::rules::{Rule, Target};
-use crate::model::{ScoreSource, SpanKind, Usage, Verdict};
+use crate::model::{Score, ScoreSource, SpanKind, Usage, Verdict};
 use crate::pricing::PriceBook;
-use crate::store::{NewScore, Store};
+use crate::store::Store;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -322,7 +322,7 @@ struct Job {
 
 struct CachedHit {
     job: Job,
-    row: crate::store::ScoreRow,
+    row: Score,
 }
 
 struct Plan {
@@ -541,24 +541,26 @@ fn reuse_cached(store: &Store, hit: &CachedHit) -> Result<ItemResult, JudgeError
             s.source == ScoreSource::Judge && s.name == hit.job.rule && s.span_id == hit.job.span_id
         });
     if current.as_ref().and_then(|c| c.cache_key.as_deref()) != Some(hit.job.key.as_str()) {
-        store.insert_score(
-            ScoreSource::Judge,
-            &NewScore {
-                trace_id: hit.job.trace_id.clone(),
-                span_id: hit.job.span_id.clone(),
-                name: hit.job.rule.clone(),
-                verdict: row.verdict,
-                explanation: row.explanation.clone(),
-                model: row.model.clone(),
-                rule_hash: Some(hit.job.rule_hash.clone()),
-                samples: row.samples,
-                agree: row.agree,
-                cost_usd: Some(0.0),
-                note: Some(format!("cached: same answer as score {}", row.id)),
-                cache_key: Some(hit.job.key.clone()),
-                ..Default::default()
-            },
-        )?;
+        store.insert_score(&Score {
+            span_id: hit.job.span_id.clone(),
+            verdict: row.verdict,
+            explanation: row.explanation.clone(),
+            model: row.model.clone(),
+            rule_hash: Some(hit.job.rule_hash.clone()),
+            samples: row.samples,
+            agree: row.agree,
+            cost_usd: Some(0.0),
+            note: Some(format!(
+                "cached: same answer as score {}",
+                row.id.unwrap_or_default()
+            )),
+            cache_key: Some(hit.job.key.clone()),
+            ..Score::new(
+                ScoreSource::Judge,
+                hit.job.trace_id.clone(),
+                hit.job.rule.clone(),
+            )
+        })?;
     }
     Ok(ItemResult {
         trace_id: hit.job.trace_id.clone(),
@@ -577,7 +579,7 @@ fn reuse_cached(store: &Store, hit: &CachedHit) -> Result<ItemResult, JudgeError
 }
 
 enum Outcome {
-    Done(Box<(ItemResult, NewScore)>),
+    Done(Box<(ItemResult, Score)>),
     Skipped,
 }
 
@@ -639,7 +641,7 @@ async fn execute(
             Outcome::Done(b) => {
                 let (item, score) = *b;
                 if store_err.is_none()
-                    && let Err(e) = store.insert_score(ScoreSource::Judge, &score)
+                    && let Err(e) = store.insert_score(&score)
                 {
                     // Keep draining so tasks end, but stop dispatching: nothing can be saved.
                     stop.stop(StopReason::Paused(format!(
@@ -756,7 +758,7 @@ fn aggregate(
     samples: u32,
     replies: Vec<Reply>,
     failures: Vec<String>,
-) -> (ItemResult, NewScore) {
+) -> (ItemResult, Score) {
     let parsed: Vec<&Parsed> = replies.iter().map(|r| &r.parsed).collect();
     let mut counts: Vec<(Verdict, u32)> = Vec::new();
     for p in parsed.iter().filter(|p| p.verdict != Verdict::Error) {
@@ -831,10 +833,8 @@ fn aggregate(
         output_tokens,
         cost_usd,
     };
-    let score = NewScore {
-        trace_id: job.trace_id,
+    let score = Score {
         span_id: job.span_id,
-        name: job.rule,
         verdict: Some(verdict),
         explanation: Some(explanation),
         model,
@@ -846,7 +846,7 @@ fn aggregate(
         cost_usd,
         // Errors are not cached: a re-run should try again.
         cache_key: (verdict != Verdict::Error).then_some(job.key),
-        ..Default::default()
+        ..Score::new(ScoreSource::Judge, job.trace_id, job.rule)
     };
     (item, score)
 }

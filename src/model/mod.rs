@@ -4,9 +4,11 @@
 
 mod kind;
 pub mod model_name;
+mod score;
 mod tree;
 
 pub use kind::SpanKind;
+pub use score::{Score, ScoreSource, Verdict};
 pub use tree::{SpanTree, TreeNode};
 
 use serde::{Deserialize, Serialize};
@@ -303,62 +305,5 @@ impl Span {
             .rev()
             .find(|m| m.role == "user")
             .map(|m| m.content.as_str())
-    }
-}
-
-/// A judged or labelled verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    True,
-    False,
-    Na,
-    Error,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::True => "true",
-            Verdict::False => "false",
-            Verdict::Na => "na",
-            Verdict::Error => "error",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "t" | "pass" | "yes" => Some(Verdict::True),
-            "false" | "f" | "fail" | "no" => Some(Verdict::False),
-            "na" | "n/a" | "n" => Some(Verdict::Na),
-            "error" => Some(Verdict::Error),
-            _ => None,
-        }
-    }
-}
-
-/// Who produced a score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ScoreSource {
-    Judge,
-    Human,
-    Imported,
-}
-
-impl ScoreSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScoreSource::Judge => "judge",
-            ScoreSource::Human => "human",
-            ScoreSource::Imported => "imported",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "judge" => Some(ScoreSource::Judge),
-            "human" => Some(ScoreSource::Human),
-            "imported" => Some(ScoreSource::Imported),
-            _ => None,
-        }
     }
 }

@@ -10,7 +10,6 @@ pub mod write;
 
 pub use codec::decode_span;
 pub use query::{SortKey, TraceFilter, TraceSummary};
-pub use scores::{NewScore, ScoreRow};
 pub use write::{PreparedSpan, SourceRecord, SpanWriter, WriteStats};
 
 use rusqlite::{Connection, OpenFlags};

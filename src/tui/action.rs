@@ -4,8 +4,8 @@
 use super::state::{RuleChoice, TriageContent, TriageItem};
 use crate::judge::{Estimate, JudgeEvent, JudgeRequest, ProviderConfig};
 use crate::metrics::{Bucket, BucketStats, GroupBy};
-use crate::model::{Span, Verdict};
-use crate::store::{ScoreRow, SortKey, TraceFilter, TraceSummary};
+use crate::model::{Score, Span, Verdict};
+use crate::store::{SortKey, TraceFilter, TraceSummary};
 
 /// A user command: what a key (or a `:` command) means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -173,7 +173,7 @@ pub enum Action {
         req: u64,
         summary: Option<TraceSummary>,
         spans: Vec<Span>,
-        scores: Vec<ScoreRow>,
+        scores: Vec<Score>,
     },
     SessionLoaded {
         req: u64,
@@ -209,7 +209,7 @@ pub enum Action {
     /// Fresh scores of one trace (after a verdict, a label or an undo).
     ScoresLoaded {
         trace_id: String,
-        scores: Vec<ScoreRow>,
+        scores: Vec<Score>,
     },
     TriageLoaded {
         req: u64,

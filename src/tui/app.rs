@@ -6,8 +6,8 @@ use super::detail;
 use super::keymap::Mode;
 use super::state::*;
 use super::theme::Theme;
-use crate::model::{Span, SpanTree};
-use crate::store::{ScoreRow, SortKey, Store, TraceSummary};
+use crate::model::{Score, Span, SpanTree};
+use crate::store::{SortKey, Store, TraceSummary};
 use chrono::{DateTime, Utc};
 
 pub struct App {
@@ -991,7 +991,7 @@ fn fill_trace(
     t: &mut TraceState,
     summary: Option<TraceSummary>,
     mut spans: Vec<Span>,
-    scores: Vec<ScoreRow>,
+    scores: Vec<Score>,
 ) {
     crate::store::rollup::mark_aggregates(&mut spans);
     t.loading = false;

@@ -6,8 +6,8 @@ use super::action::{
 };
 use super::state::{DocView, RuleChoice, TriageContent, TriageItem};
 use crate::judge::{self, JudgeRequest};
-use crate::model::ScoreSource;
-use crate::store::{NewScore, Store, TraceFilter};
+use crate::model::{Score, ScoreSource};
+use crate::store::{Store, TraceFilter};
 use std::collections::BTreeSet;
 
 /// Longest document text kept for the triage screen.
@@ -282,17 +282,13 @@ fn triage_content(
 }
 
 fn add_label(store: &Store, l: &NewLabel) -> Result<i64, crate::store::StoreError> {
-    store.insert_score(
-        ScoreSource::Human,
-        &NewScore {
-            trace_id: l.trace_id.clone(),
-            name: l.rule.clone(),
-            verdict: Some(l.verdict),
-            note: l.note.clone(),
-            author: Some(l.author.clone()),
-            ..Default::default()
-        },
-    )
+    store.insert_score(&Score::human_label(
+        l.trace_id.clone(),
+        l.rule.clone(),
+        l.verdict,
+        l.author.clone(),
+        l.note.clone(),
+    ))
 }
 
 fn agreement(store: &Store) -> Result<Vec<AgreementRow>, crate::store::StoreError> {

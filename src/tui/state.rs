@@ -4,8 +4,8 @@ use super::action::{AgreementRow, Badges, Disagree, JudgeJob, JudgeTarget};
 use crate::judge::Estimate;
 use crate::metrics::{Bucket, BucketStats, GroupBy};
 use crate::model::Verdict;
-use crate::model::{Span, SpanKind, SpanTree};
-use crate::store::{ScoreRow, SortKey, TraceFilter, TraceSummary};
+use crate::model::{Score, Span, SpanKind, SpanTree};
+use crate::store::{SortKey, TraceFilter, TraceSummary};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Rows fetched per page of the virtualised trace list.
@@ -171,7 +171,7 @@ pub struct TraceState {
     /// Index into `visible`.
     pub selected: usize,
     pub scroll: usize,
-    pub scores: Vec<ScoreRow>,
+    pub scores: Vec<Score>,
     pub t0: i64,
     pub t1: i64,
     pub search: Option<String>,
@@ -372,15 +372,15 @@ pub struct TriageContent {
     pub question: Option<String>,
     pub answer: Option<String>,
     pub documents: Vec<DocView>,
-    pub scores: Vec<ScoreRow>,
+    pub scores: Vec<Score>,
 }
 
 /// Per rule on the triage screen: the latest judge verdict and the latest human label.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleVerdicts {
     pub rule: String,
-    pub judge: Option<ScoreRow>,
-    pub human: Option<ScoreRow>,
+    pub judge: Option<Score>,
+    pub human: Option<Score>,
 }
 
 /// A label this session made (for undo).
