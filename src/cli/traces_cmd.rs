@@ -2,9 +2,9 @@
 
 use super::{StoreArg, TracesArgs};
 use crate::display;
-use crate::model::{Score, ScoreSource};
+use crate::model::{Score, ScoreSource, Trace};
 use crate::sanitize::{clean_line, truncate_chars};
-use crate::store::{SortKey, Store, TraceSummary};
+use crate::store::{SortKey, Store};
 use crate::timefilter;
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
@@ -79,7 +79,7 @@ pub fn run(args: &TracesArgs, store_arg: &StoreArg) -> Result<i32> {
 }
 
 /// What a human calls the trace: the user's question, else the root span name.
-pub fn title(t: &TraceSummary) -> &str {
+pub fn title(t: &Trace) -> &str {
     t.input_preview
         .as_deref()
         .or(t.name.as_deref())
@@ -116,7 +116,7 @@ fn hint_when_empty(store: &Store, filter: &crate::store::TraceFilter) -> Result<
 }
 
 /// The documented `--json` object for one trace.
-pub fn trace_json<'a>(t: &TraceSummary, scores: impl Iterator<Item = &'a Score>) -> Value {
+pub fn trace_json<'a>(t: &Trace, scores: impl Iterator<Item = &'a Score>) -> Value {
     let mut sc = BTreeMap::new();
     for s in scores {
         sc.entry(s.name.clone()).or_insert_with(|| {

@@ -6,19 +6,13 @@
 //! eval case shows exactly what the judge saw when it produced the verdicts next to it.
 
 use crate::judge::input::trace_input;
-use crate::model::{Document, Message, Score, Span, SpanKind};
-use crate::store::TraceSummary;
+use crate::model::{Document, Message, Score, Span, SpanKind, Trace};
 use crate::timefilter;
 use serde_json::{Map, Value, json};
 
 /// Builds the eval case of one trace. `human` and `judge` are the trace's current scores of
 /// each source (e.g. from `Store::latest_scores`).
-pub fn eval_case(
-    summary: &TraceSummary,
-    spans: &[Span],
-    human: &[Score],
-    judge: &[Score],
-) -> Value {
+pub fn eval_case(summary: &Trace, spans: &[Span], human: &[Score], judge: &[Score]) -> Value {
     let ji = trace_input(&summary.trace_id, spans);
     // The judge's view uses the last LLM span as "the final call"; its input messages are the
     // prompt an eval should replay.

@@ -64,7 +64,7 @@ pub fn parse(bytes: &[u8]) -> Imported {
             }
         }
     }
-    mark_aggregates(&mut out.spans);
+    mark_server_rollups(&mut out.spans);
     let trace_of: HashMap<&str, &str> = out
         .spans
         .iter()
@@ -317,8 +317,9 @@ fn documents(outputs: &Value) -> Vec<Document> {
 
 /// Marks runs whose usage covers their descendants' (the server's roll-up) as aggregates:
 /// a run with usage, a descendant with usage, and a total ≥ the sum of the deepest such
-/// descendants.
-fn mark_aggregates(spans: &mut [Span]) {
+/// descendants. Unlike [`crate::model::mark_aggregates`] this applies to every run type:
+/// LangSmith rolls usage up into chain runs too, and pricing must not price those again.
+fn mark_server_rollups(spans: &mut [Span]) {
     let idx: HashMap<(String, String), usize> = spans
         .iter()
         .enumerate()

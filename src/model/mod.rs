@@ -4,11 +4,15 @@
 
 mod kind;
 pub mod model_name;
+pub mod rollup;
 mod score;
+mod trace;
 mod tree;
 
 pub use kind::SpanKind;
+pub use rollup::mark_aggregates;
 pub use score::{Score, ScoreSource, Verdict};
+pub use trace::Trace;
 pub use tree::{SpanTree, TreeNode};
 
 use serde::{Deserialize, Serialize};

@@ -3,13 +3,13 @@
 
 mod codec;
 pub mod query;
-pub mod rollup;
+mod rollup;
 mod schema;
 pub mod scores;
 pub mod write;
 
 pub use codec::decode_span;
-pub use query::{SortKey, TraceFilter, TraceSummary};
+pub use query::{SortKey, TraceFilter};
 pub use write::{PreparedSpan, SourceRecord, SpanWriter, WriteStats};
 
 use rusqlite::{Connection, OpenFlags};

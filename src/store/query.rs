@@ -1,7 +1,7 @@
 //! Read queries: the only way the CLI and the TUI see data.
 
 use super::{Result, Store, StoreError};
-use crate::model::{Span, Verdict};
+use crate::model::{Span, Trace, Verdict};
 use rusqlite::types::Value as SqlValue;
 use serde::Serialize;
 
@@ -219,46 +219,16 @@ impl SortKey {
     }
 }
 
-/// One row of the trace list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct TraceSummary {
-    pub trace_id: String,
-    pub start_ns: i64,
-    pub end_ns: i64,
-    pub duration_ns: i64,
-    pub name: Option<String>,
-    pub session_id: Option<String>,
-    pub user_id: Option<String>,
-    pub service: Option<String>,
-    pub models: Vec<String>,
-    pub tags: Vec<String>,
-    pub span_count: i64,
-    pub error_count: i64,
-    pub llm_calls: i64,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub total_tokens: i64,
-    pub cache_read_tokens: i64,
-    pub reasoning_tokens: i64,
-    pub cost_usd: Option<f64>,
-    pub cost_known_usd: f64,
-    pub unknown_cost_spans: i64,
-    pub error: bool,
-    pub missing_parents: i64,
-    pub input_preview: Option<String>,
-    pub output_preview: Option<String>,
-}
-
-const SUMMARY_COLS: &str = "t.trace_id, t.start_ns, t.end_ns, t.duration_ns, t.name, t.session_id, t.user_id, t.service,
+const TRACE_COLS: &str = "t.trace_id, t.start_ns, t.end_ns, t.duration_ns, t.name, t.session_id, t.user_id, t.service,
     t.models, t.tags, t.span_count, t.error_count, t.llm_calls, t.input_tokens, t.output_tokens, t.total_tokens,
     t.cache_read_tokens, t.reasoning_tokens, t.cost_usd, t.cost_known_usd, t.unknown_cost_spans, t.status,
     t.missing_parents, t.input_preview, t.output_preview";
 
-fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TraceSummary> {
+fn trace_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Trace> {
     let models: String = r.get(8)?;
     let tags: String = r.get(9)?;
     let status: String = r.get(21)?;
-    Ok(TraceSummary {
+    Ok(Trace {
         trace_id: r.get(0)?,
         start_ns: r.get(1)?,
         end_ns: r.get(2)?,
@@ -296,17 +266,17 @@ impl Store {
         descending: bool,
         limit: usize,
         offset: usize,
-    ) -> Result<Vec<TraceSummary>> {
+    ) -> Result<Vec<Trace>> {
         let (w, params) = filter.to_sql();
         let dir = if descending { "DESC" } else { "ASC" };
         let sql = format!(
-            "SELECT {SUMMARY_COLS} FROM traces t {w} ORDER BY {} {dir}, t.start_ns {dir}, t.trace_id {dir} LIMIT {} OFFSET {}",
+            "SELECT {TRACE_COLS} FROM traces t {w} ORDER BY {} {dir}, t.start_ns {dir}, t.trace_id {dir} LIMIT {} OFFSET {}",
             sort.column(),
             limit.min(i64::MAX as usize),
             offset
         );
         let mut st = self.conn.prepare(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(params), summary_from_row)?;
+        let rows = st.query_map(rusqlite::params_from_iter(params), trace_from_row)?;
         let mut out = Vec::new();
         for r in rows {
             out.push(r?);
@@ -365,10 +335,10 @@ impl Store {
         }
     }
 
-    pub fn trace_summary(&self, trace_id: &str) -> Result<Option<TraceSummary>> {
-        let sql = format!("SELECT {SUMMARY_COLS} FROM traces t WHERE t.trace_id = ?1");
+    pub fn trace_summary(&self, trace_id: &str) -> Result<Option<Trace>> {
+        let sql = format!("SELECT {TRACE_COLS} FROM traces t WHERE t.trace_id = ?1");
         let mut st = self.conn.prepare_cached(&sql)?;
-        let mut rows = st.query_map([trace_id], summary_from_row)?;
+        let mut rows = st.query_map([trace_id], trace_from_row)?;
         Ok(rows.next().transpose()?)
     }
 
@@ -394,7 +364,7 @@ impl Store {
     }
 
     /// The traces of one session, oldest first.
-    pub fn session_traces(&self, session_id: &str) -> Result<Vec<TraceSummary>> {
+    pub fn session_traces(&self, session_id: &str) -> Result<Vec<Trace>> {
         let filter = TraceFilter {
             session: Some(session_id.to_string()),
             ..Default::default()

@@ -5,6 +5,7 @@
 
 use super::{Result, Store, rollup};
 use crate::model::Span;
+use crate::model::rollup::RollupSpan;
 use crate::sanitize::truncate_chars;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
@@ -37,7 +38,7 @@ pub struct SpanWriter<'a> {
     pending: usize,
     touched: HashSet<String>,
     /// Roll-up columns of the spans written in the open batch, per trace.
-    batch_rollup: std::collections::HashMap<String, Vec<rollup::RollupSpan>>,
+    batch_rollup: std::collections::HashMap<String, Vec<RollupSpan>>,
     pub stats: WriteStats,
     batch_spans: usize,
     last_commit: std::time::Instant,
@@ -318,7 +319,7 @@ impl Drop for Checkpointer {
 /// payload, hash, index text), so that work can run on the parser thread, off the writer's.
 pub struct PreparedSpan {
     key: SpanKey,
-    rollup: rollup::RollupSpan,
+    rollup: RollupSpan,
     data: Vec<u8>,
     hash: i64,
     fts: String,
@@ -331,7 +332,7 @@ impl PreparedSpan {
         let hash = content_hash(&data);
         let fts = fts_text(&span);
         let row = SpanRow::from_span(&span);
-        let mut roll = rollup::RollupSpan::from_span(&span);
+        let mut roll = RollupSpan::from_span(&span);
         roll.preview_in = row.preview_in.clone();
         roll.preview_out = row.preview_out.clone();
         // Only the scalar columns travel to the writer; the span itself (attributes, messages)
