@@ -8,7 +8,7 @@ use crate::ingest::{
 };
 use crate::model::Span;
 use crate::pricing::{self, PriceBook};
-use crate::store::{PreparedSpan, SourceRecord, Store, StoreError};
+use crate::store::{PreparedSpan, SourceOutcome, SourceRecord, Store, StoreError};
 use std::io::{Read, Seek};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -210,7 +210,7 @@ pub fn import_file(
         writer.rollback()?;
         return Err(ImportError::Strict(msg));
     }
-    let stats = writer.finish(&report)?;
+    let stats = writer.finish(&source_outcome(&report))?;
     report.spans_new = stats.spans_new;
     report.duplicates = stats.duplicates;
     report.traces_touched = stats.traces_touched;
@@ -515,7 +515,7 @@ fn import_whole(
             }
         }
     }
-    let stats = writer.finish(&report)?;
+    let stats = writer.finish(&source_outcome(&report))?;
     report.spans_new = stats.spans_new;
     report.duplicates = stats.duplicates;
     report.traces_touched = stats.traces_touched;
@@ -777,7 +777,7 @@ pub fn follow_file(
         }
     }
     // A partial line left at the end is not reported: its writer may still be writing it.
-    let stats = writer.finish(&report)?;
+    let stats = writer.finish(&source_outcome(&report))?;
     report.spans_new = stats.spans_new;
     report.duplicates = stats.duplicates;
     report.traces_touched = stats.traces_touched;
@@ -791,6 +791,16 @@ fn io_reason(e: &std::io::Error) -> String {
         std::io::ErrorKind::NotFound => "no such file".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         _ => e.to_string(),
+    }
+}
+
+/// What the store records about how a source's import ended.
+fn source_outcome(report: &IngestReport) -> SourceOutcome {
+    SourceOutcome {
+        lines: report.lines,
+        lines_ok: report.lines_ok,
+        lines_bad: report.bad_lines_total,
+        errors_json: serde_json::to_string(&report.bad_lines).unwrap_or_default(),
     }
 }
 

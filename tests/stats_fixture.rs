@@ -4,11 +4,10 @@
 #![allow(dead_code)]
 
 use chrono::DateTime;
-use trawl::ingest::IngestReport;
 use trawl::model::{
     Cost, CostSource, Score, ScoreSource, Span, SpanKind, StatusCode, Usage, Verdict,
 };
-use trawl::store::{SourceRecord, Store};
+use trawl::store::{SourceOutcome, SourceRecord, Store};
 
 pub const MS: i64 = 1_000_000;
 
@@ -198,7 +197,7 @@ pub fn write(store: &mut Store, traces: &[T]) {
             w.write(&s).unwrap_or_else(|e| panic!("{e}"));
         }
     }
-    w.finish(&IngestReport::new("x"))
+    w.finish(&SourceOutcome::default())
         .unwrap_or_else(|e| panic!("{e}"));
 }
 

@@ -10,7 +10,7 @@ pub mod write;
 
 pub use codec::decode_span;
 pub use query::{SortKey, TraceFilter};
-pub use write::{PreparedSpan, SourceRecord, SpanWriter, WriteStats};
+pub use write::{PreparedSpan, SourceOutcome, SourceRecord, SpanWriter, WriteStats};
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
