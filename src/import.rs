@@ -543,11 +543,7 @@ fn insert_imported_scores(
     if scores.is_empty() {
         return Ok(());
     }
-    store
-        .conn
-        .execute_batch("BEGIN IMMEDIATE")
-        .map_err(StoreError::from)?;
-    let result = (|| -> Result<(), StoreError> {
+    store.transaction(|store| -> Result<(), ImportError> {
         for s in scores {
             if let Some(k) = &s.cache_key
                 && store.score_by_cache_key(k)?.is_some()
@@ -557,20 +553,7 @@ fn insert_imported_scores(
             store.insert_score(s)?;
         }
         Ok(())
-    })();
-    match result {
-        Ok(()) => {
-            store
-                .conn
-                .execute_batch("COMMIT")
-                .map_err(StoreError::from)?;
-            Ok(())
-        }
-        Err(e) => {
-            let _ = store.conn.execute_batch("ROLLBACK");
-            Err(e.into())
-        }
-    }
+    })
 }
 
 /// How often a followed file is checked for new bytes.

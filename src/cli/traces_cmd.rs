@@ -91,13 +91,7 @@ fn hint_when_empty(store: &Store, filter: &crate::store::TraceFilter) -> Result<
     if filter.since_ns.is_none() && filter.until_ns.is_none() {
         return Ok(());
     }
-    let (first, last): (Option<i64>, Option<i64>) =
-        store
-            .conn()
-            .query_row("SELECT min(start_ns), max(start_ns) FROM traces", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
-    if let (Some(a), Some(b)) = (first, last) {
+    if let Some((a, b)) = store.time_range()? {
         let window = match (filter.since_ns, filter.until_ns) {
             (Some(s), Some(u)) => {
                 format!("{} .. {}", timefilter::rfc3339(s), timefilter::rfc3339(u))

@@ -1,18 +1,25 @@
 //! The SQLite store: one file a user can copy, share and re-open. Everything the CLI and the TUI
 //! show is read from here through [`query`]; importers write through [`write`].
+//!
+//! This is the only module that speaks SQL to trawl's own store: the connection is private,
+//! and every question other modules ask is a method named after what it answers.
 
 mod codec;
+mod filter_sql;
 pub mod query;
 mod rollup;
 mod schema;
 pub mod scores;
+pub mod stats;
+mod triage;
 pub mod write;
 
 pub use codec::decode_span;
 pub use query::{SortKey, TraceFilter};
+pub use triage::FlaggedTrace;
 pub use write::{PreparedSpan, SourceOutcome, SourceRecord, SpanWriter, WriteStats};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -45,7 +52,7 @@ pub enum StoreError {
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 pub struct Store {
-    pub(crate) conn: Connection,
+    conn: Connection,
     path: Option<PathBuf>,
 }
 
@@ -143,9 +150,21 @@ impl Store {
         schema::migrate(c, display)
     }
 
-    /// Raw connection, for modules inside the crate that add their own queries.
-    pub fn conn(&self) -> &Connection {
-        &self.conn
+    /// Runs `f` in one write transaction: what it writes is committed together, or not at all
+    /// when it returns an error (or panics). Callers never write BEGIN or COMMIT themselves.
+    /// Not for use while a [`SpanWriter`] is open (it runs its own batches).
+    pub fn transaction<T, E>(
+        &self,
+        f: impl FnOnce(&Store) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let value = f(self)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(value)
     }
 }
 
