@@ -9,7 +9,7 @@
 //! them with `COUNT(*) OVER (…)`; only the rows whose number is one of the wanted ranks come
 //! back, so memory is a few rows per bucket however many traces there are.
 //!
-//! What the figures mean (rates, changes, labels) is `crate::metrics`' business.
+//! What the figures mean (rates, changes, labels) is the metrics module's business.
 
 use super::filter_sql::where_clause;
 use super::{Result, Store, TraceFilter};
