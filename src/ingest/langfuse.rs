@@ -7,9 +7,8 @@
 //! inclusive (§10.3), so input = Σ keys containing "input" and output likewise.
 
 use super::Imported;
-use super::util::{
-    as_i64, as_str, f64_of, json_records, jsonish, messages_from, parse_time_ns, raw_value, str_of,
-};
+use super::semconv::value::{as_f64, as_i64, f64_of, jsonish, scalar_string, str_of};
+use super::util::{json_records, messages_from, parse_time_ns, raw_value};
 use crate::model::{
     Cost, CostSource, Document, Provenance, Span, SpanKind, StatusCode, Usage, Verdict,
 };
@@ -125,7 +124,7 @@ fn classify(rec: Value, c: &mut Collected, trace_hint: Option<&str>) -> bool {
     if obs.is_some() || scores.is_some() {
         let tid = o
             .get("id")
-            .and_then(as_str)
+            .and_then(scalar_string)
             .or_else(|| trace_hint.map(str::to_string));
         if let Some(Value::Array(obs)) = obs {
             for mut ob in obs {
@@ -214,7 +213,7 @@ fn apply_trace(t: &Value, tid: &str, spans: &mut Vec<Span>) {
     let tags: Vec<String> = t
         .get("tags")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(as_str).collect())
+        .map(|a| a.iter().filter_map(scalar_string).collect())
         .unwrap_or_default();
     let start = t
         .get("timestamp")
@@ -354,7 +353,7 @@ fn documents(v: &Value) -> Vec<Document> {
                 .get("page_content")
                 .or_else(|| d.get("content"))
                 .or_else(|| d.get("text"))
-                .and_then(as_str)
+                .and_then(scalar_string)
                 .or_else(|| d.as_str().map(str::to_string)),
             metadata: d.get("metadata").cloned(),
         })
@@ -456,7 +455,7 @@ pub fn cost_from_details(d: &Map<String, Value>) -> Option<Cost> {
     let mut sum = 0.0;
     let mut any = false;
     for (k, v) in d {
-        let Some(x) = super::util::as_f64(v) else {
+        let Some(x) = as_f64(v) else {
             continue;
         };
         if k == "total" {
@@ -561,7 +560,7 @@ pub fn apply_otel(span: &mut Span) {
     if let Some(t) = get("langfuse.observation.type").and_then(Value::as_str) {
         kind = SpanKind::parse(t);
     }
-    let model = get("langfuse.observation.model.name").and_then(as_str);
+    let model = get("langfuse.observation.model.name").and_then(scalar_string);
     let params = get("langfuse.observation.model.parameters").map(jsonish);
     let usage = match get("langfuse.observation.usage_details").map(jsonish) {
         Some(Value::Object(d)) => usage_from_details(&d),
@@ -573,12 +572,12 @@ pub fn apply_otel(span: &mut Span) {
     };
     let input = get("langfuse.observation.input").map(jsonish);
     let output = get("langfuse.observation.output").map(jsonish);
-    let level = get("langfuse.observation.level").and_then(as_str);
-    let status_message = get("langfuse.observation.status_message").and_then(as_str);
+    let level = get("langfuse.observation.level").and_then(scalar_string);
+    let status_message = get("langfuse.observation.status_message").and_then(scalar_string);
     let cst = get("langfuse.observation.completion_start_time")
         .map(jsonish)
         .and_then(|v| v.as_str().and_then(parse_time_ns));
-    let session = get("langfuse.session.id").and_then(as_str);
+    let session = get("langfuse.session.id").and_then(scalar_string);
     let mut metadata = Map::new();
     for (k, v) in a {
         if let Some(name) = k.strip_prefix("langfuse.observation.metadata.") {
