@@ -10,7 +10,9 @@ pub mod query;
 mod rollup;
 mod schema;
 pub mod scores;
+mod sources;
 pub mod stats;
+mod transaction;
 mod triage;
 pub mod write;
 
@@ -19,7 +21,7 @@ pub use query::{SortKey, TraceFilter};
 pub use triage::FlaggedTrace;
 pub use write::{PreparedSpan, SourceOutcome, SourceRecord, SpanWriter, WriteStats};
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -148,23 +150,6 @@ impl Store {
         c.pragma_update(None, "wal_autocheckpoint", (32 << 20) / page_size.max(512))
             .map_err(|e| classify(display, e))?;
         schema::migrate(c, display)
-    }
-
-    /// Runs `f` in one write transaction: what it writes is committed together, or not at all
-    /// when it returns an error (or panics). Callers never write BEGIN or COMMIT themselves.
-    /// Not for use while a [`SpanWriter`] is open (it runs its own batches).
-    pub fn transaction<T, E>(
-        &self,
-        f: impl FnOnce(&Store) -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E>
-    where
-        E: From<StoreError>,
-    {
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let value = f(self)?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(value)
     }
 }
 
