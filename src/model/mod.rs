@@ -1,6 +1,12 @@
 //! The unified trace model: plain data, no I/O. Every format adapter produces these types and
 //! every view reads them (through the store). Token meaning follows OpenTelemetry: `input`
 //! includes cached tokens, `output` includes reasoning tokens.
+//!
+//! - [`Span`] and its parts; [`Trace`], the roll-up of a trace's spans ([`rollup`]: which
+//!   spans' usage counts, [`mark_aggregates`]); [`Score`], a judgement of a trace or span from
+//!   a judge, a human, an imported evaluation or a check; [`SpanTree`] for display order.
+//! - [`model_name`]: the spellings of one model name (prefixes, dates, Bedrock ids), shared by
+//!   pricing and the store's `--model` index.
 
 mod kind;
 pub mod model_name;

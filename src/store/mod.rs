@@ -1,5 +1,5 @@
 //! The SQLite store: one file a user can copy, share and re-open. Everything the CLI and the TUI
-//! show is read from here through [`query`]; importers write through [`write`].
+//! show is read from here through [`query`]; importers write through [`write`](mod@write).
 //!
 //! This is the only module that speaks SQL to trawl's own store: the connection is private,
 //! and every question other modules ask is a method named after what it answers.
