@@ -150,7 +150,7 @@ pub fn run(args: &JudgeArgs, store: &StoreArg) -> Result<i32> {
         return Ok(USAGE);
     }
 
-    let db = store.open_existing()?;
+    let db = store.open_existing_for_writing()?;
     let mut filter = args.filter.to_filter()?;
     for t in &args.traces {
         filter.trace_ids.push(super::resolve_trace(&db, t)?);

@@ -74,7 +74,7 @@ fn config_author() -> Option<String> {
 }
 
 pub fn run(args: &LabelArgs, store_arg: &StoreArg) -> Result<i32> {
-    let store = store_arg.open_existing()?;
+    let store = store_arg.open_existing_for_writing()?;
     let id = resolve_trace(&store, &args.trace_id)?;
     let rule = args.rule.trim();
     if rule.is_empty() {

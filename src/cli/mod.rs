@@ -81,10 +81,30 @@ impl StoreArg {
         Store::open(&p).map_err(anyhow::Error::from)
     }
 
-    /// Opens an existing store for reading; a missing default store is created empty so that
-    /// a first `trawl traces` says "no traces" instead of failing.
+    /// Opens an existing store for browsing; a missing default store is created empty so that
+    /// a first `trawl traces` says "no traces" instead of failing. A store this process cannot
+    /// write opens read-only, with a note on stderr.
     pub fn open_existing(&self) -> Result<Store> {
         let p = self.path();
+        self.check_exists(&p)?;
+        if !p.exists() {
+            return Store::open(&p).map_err(anyhow::Error::from);
+        }
+        let (store, access) = Store::open_for_reading(&p)?;
+        if let Some(note) = access.note(&p) {
+            eprintln!("note: {}", crate::sanitize::clean_line(&note));
+        }
+        Ok(store)
+    }
+
+    /// Opens an existing store that is going to be written (judging, labelling).
+    pub fn open_existing_for_writing(&self) -> Result<Store> {
+        let p = self.path();
+        self.check_exists(&p)?;
+        Store::open(&p).map_err(anyhow::Error::from)
+    }
+
+    fn check_exists(&self, p: &std::path::Path) -> Result<()> {
         if self.store.is_some() && !p.exists() {
             bail!(
                 "{}: no such store (import something first: trawl import --store {} FILE)",
@@ -92,7 +112,7 @@ impl StoreArg {
                 p.display()
             );
         }
-        Store::open(&p).map_err(anyhow::Error::from)
+        Ok(())
     }
 }
 

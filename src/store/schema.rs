@@ -130,8 +130,9 @@ const MIGRATIONS: &[&str] = &[
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// Fails on a database that is neither empty nor ours.
-pub fn check_version(c: &Connection, path: &str) -> Result<i64> {
+/// Fails on a database that is neither empty nor ours; `kind` names a foreign one ("an `llm`
+/// logs.db") for the message.
+pub fn check_version(c: &Connection, path: &str, kind: &str) -> Result<i64> {
     let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if v > SCHEMA_VERSION {
         return Err(StoreError::TooNew {
@@ -149,20 +150,21 @@ pub fn check_version(c: &Connection, path: &str) -> Result<i64> {
         if tables > 0 {
             return Err(StoreError::NotAStore {
                 path: path.into(),
-                reason: "a SQLite database with other tables; import it instead of opening it as a store".into(),
+                reason: format!(
+                    "it is {kind}; import it with `trawl import {path}` instead of opening it as a store"
+                ),
             });
         }
     }
     Ok(v)
 }
 
-pub fn migrate(c: &Connection, path: &str) -> Result<()> {
-    let v = check_version(c, path)?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(v as usize) {
-        let tx = c.unchecked_transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
+/// Applies the migrations after version `v`. The caller holds the write lock (see
+/// `open::create_schema`), so `v` is current.
+pub fn migrate_from(c: &Connection, v: i64) -> Result<()> {
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(v.max(0) as usize) {
+        c.execute_batch(sql)?;
+        c.pragma_update(None, "user_version", (i + 1) as i64)?;
     }
     Ok(())
 }

@@ -40,6 +40,7 @@ impl Store {
     /// Stores a new score (its `id` is ignored) and returns its row id. A score without a
     /// creation time is stamped with the current time.
     pub fn insert_score(&self, s: &Score) -> Result<i64> {
+        self.ensure_writable()?;
         self.conn.prepare_cached(
             "INSERT INTO scores(trace_id, span_id, name, verdict, value, label, explanation, source, model, rule_hash,
                samples, agree, input_tokens, output_tokens, cost_usd, author, note, created_at_ns, cache_key)
@@ -70,6 +71,7 @@ impl Store {
     }
 
     pub fn delete_score(&self, id: i64) -> Result<bool> {
+        self.ensure_writable()?;
         Ok(self
             .conn
             .execute("DELETE FROM scores WHERE id = ?1", [id])?

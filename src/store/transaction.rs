@@ -17,6 +17,7 @@ impl Store {
     {
         // `new_unchecked` takes `&Connection`; the `&mut self` above is what guarantees no
         // other transaction is open on this connection. Dropping the guard rolls back.
+        self.ensure_writable()?;
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
         let out = work(self)?;

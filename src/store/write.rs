@@ -61,6 +61,7 @@ pub struct SpanWriter<'a> {
 
 impl<'a> SpanWriter<'a> {
     pub fn begin(store: &'a mut Store, source: &SourceRecord) -> Result<Self> {
+        store.ensure_writable()?;
         store.conn.execute(
             "INSERT INTO sources(path, format, size, mtime_ns, imported_at_ns) VALUES (?1, ?2, ?3, ?4, ?5)",
             rusqlite::params![

@@ -1,0 +1,199 @@
+//! Issue 15 cases 6, 9, 10 and 15 (directories): opening stores safely.
+
+use super::*;
+use crate::import::{ImportOptions, import_file};
+use crate::store::{SortKey, TraceFilter};
+use std::path::PathBuf;
+
+const BOT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/openinference_support_bot_40.otlp.jsonl"
+);
+const LLM_LOGS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/llm-logs-0.36.db"
+);
+
+fn user_version(path: &Path) -> i64 {
+    let c = Connection::open(path).unwrap_or_else(|e| panic!("{e}"));
+    c.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn sha256(path: &Path) -> String {
+    use sha2::Digest;
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{e}"));
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Every file in `dir` with the hash of its bytes.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out: Vec<(PathBuf, String)> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .map(|e| {
+            let p = e.unwrap_or_else(|e| panic!("{e}")).path();
+            let h = sha256(&p);
+            (p, h)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A closed store holding the 40-trace fixture, in its own folder.
+fn bot_store() -> (tempfile::TempDir, PathBuf) {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = d.path().join("bot.db");
+    let mut store = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    import_file(&mut store, Path::new(BOT), ImportOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(store);
+    (d, path)
+}
+
+fn trace_count(store: &Store) -> usize {
+    store
+        .list_traces(&TraceFilter::default(), SortKey::Start, true, 1000, 0)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .len()
+}
+
+#[test]
+fn concurrent_creators_of_one_new_store_all_succeed() {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for run in 0..20 {
+        let path = d.path().join(format!("new-{run}.db"));
+        let openers: Vec<_> = (0..2)
+            .map(|_| {
+                let p = path.clone();
+                std::thread::spawn(move || Store::open(&p).map(|_| ()))
+            })
+            .collect();
+        for o in openers {
+            let r = o.join().unwrap_or_else(|_| panic!("opener panicked"));
+            assert!(r.is_ok(), "run {run}: {r:?}");
+        }
+        assert_eq!(user_version(&path), SCHEMA_VERSION, "run {run}");
+    }
+    // More creators than cores, once.
+    let path = d.path().join("many.db");
+    let openers: Vec<_> = (0..8)
+        .map(|_| {
+            let p = path.clone();
+            std::thread::spawn(move || Store::open(&p).map(|_| ()))
+        })
+        .collect();
+    for o in openers {
+        let r = o.join().unwrap_or_else(|_| panic!("opener panicked"));
+        assert!(r.is_ok(), "{r:?}");
+    }
+    assert_eq!(user_version(&path), SCHEMA_VERSION);
+}
+
+#[test]
+fn a_foreign_database_is_refused_unchanged() {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = d.path().join("logs.db");
+    std::fs::copy(LLM_LOGS, &path).unwrap_or_else(|e| panic!("{e}"));
+    let before = snapshot(d.path());
+    let err = Store::open(&path).err().map(|e| e.to_string());
+    let err = err.unwrap_or_else(|| panic!("opened a foreign database as a store"));
+    assert!(err.contains("not a trawl store"), "{err}");
+    assert!(err.contains("`llm` logs.db"), "{err}");
+    assert!(err.contains("trawl import"), "{err}");
+    let err = Store::open_for_reading(&path).err().map(|e| e.to_string());
+    assert!(err.is_some_and(|e| e.contains("`llm` logs.db")));
+    for access in [Access::ReadOnly, Access::Snapshot] {
+        assert!(Store::open_without_writing(&path, access).is_err());
+    }
+    // Same bytes, and no -wal, -shm or -journal appeared next to it.
+    assert_eq!(snapshot(d.path()), before);
+}
+
+#[test]
+fn a_file_that_is_not_sqlite_is_refused_unchanged() {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = d.path().join("notes.db");
+    std::fs::write(&path, "just some text, long enough to have a header...")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let before = snapshot(d.path());
+    let err = Store::open(&path).err().map(|e| e.to_string());
+    assert!(err.is_some_and(|e| e.contains("not a SQLite database")));
+    assert_eq!(snapshot(d.path()), before);
+}
+
+#[test]
+fn a_directory_is_named_as_one() {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for err in [
+        Store::open(d.path()).err(),
+        Store::open_for_reading(d.path()).err(),
+    ] {
+        let err = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("is a directory"), "{err}");
+        assert!(!err.contains("read-only"), "{err}");
+    }
+}
+
+#[test]
+fn an_unwritable_store_is_browsed_read_only_and_refuses_writes() {
+    let (_d, path) = bot_store();
+    // A read-only connection may add -wal/-shm next to the store where it can; the store's
+    // own bytes never change.
+    let before = sha256(&path);
+    let cannot_write = Writable {
+        file: false,
+        folder: false,
+    };
+    let (mut store, access) =
+        Store::open_for_reading_with(&path, cannot_write).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!access.is_writable());
+    assert_eq!(store.access(), access);
+    assert!(access.note(&path).is_some_and(|n| n.contains("judging")));
+    assert_eq!(trace_count(&store), 40);
+    // Writes say why they fail.
+    let err = store
+        .transaction(|_| Ok::<(), StoreError>(()))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("read-only") && err.contains("writable store"),
+        "{err}"
+    );
+    let err = Store::open_writable(&path, cannot_write)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("read-only"), "{err}");
+    drop(store);
+    assert_eq!(sha256(&path), before);
+}
+
+#[test]
+fn a_snapshot_reads_a_store_without_locks_or_files() {
+    let (d, path) = bot_store();
+    let before = snapshot(d.path());
+    let store =
+        Store::open_without_writing(&path, Access::Snapshot).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(trace_count(&store), 40);
+    assert!(store.delete_score(1).is_err());
+    drop(store);
+    assert_eq!(snapshot(d.path()), before);
+}
+
+#[test]
+fn a_writable_store_opens_read_write_for_browsing() {
+    let (_d, path) = bot_store();
+    let (store, access) = Store::open_for_reading(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(access, Access::ReadWrite);
+    assert_eq!(trace_count(&store), 40);
+}
+
+#[test]
+fn a_missing_store_is_not_created_for_browsing() {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = d.path().join("none.db");
+    assert!(Store::open_for_reading(&path).is_err());
+    assert!(!path.exists());
+}
