@@ -186,30 +186,45 @@ impl Store {
         Ok(out)
     }
 
-    /// Resolves a full trace id or a unique prefix of one.
+    /// Resolves a full trace id or a unique prefix of one. The id is matched as typed first
+    /// (ids that are not hex are stored verbatim, `TRACE_ONE!` included); only a hex-looking
+    /// id is then tried in lowercase, the form hex ids are stored in (`447AFA24`).
     pub fn resolve_trace_id(&self, id: &str) -> Result<Option<String>> {
-        let id = id.trim().to_ascii_lowercase();
+        let id = id.trim();
         if id.is_empty() {
             return Ok(None);
+        }
+        if let Some(found) = self.resolve_trace_id_as_typed(id)? {
+            return Ok(Some(found));
+        }
+        let lower = id.to_ascii_lowercase();
+        if lower != id && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return self.resolve_trace_id_as_typed(&lower);
+        }
+        Ok(None)
+    }
+
+    fn resolve_trace_id_as_typed(&self, id: &str) -> Result<Option<String>> {
+        let exact = self
+            .conn
+            .prepare_cached("SELECT 1 FROM traces WHERE trace_id = ?1")?
+            .exists([id])?;
+        if exact {
+            return Ok(Some(id.to_string()));
         }
         let mut st = self
             .conn
             .prepare_cached("SELECT trace_id FROM traces WHERE trace_id >= ?1 AND trace_id < ?1 || char(1114111) LIMIT 2")?;
         let ids: Vec<String> = st
-            .query_map([&id], |r| r.get(0))?
+            .query_map([id], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         match ids.len() {
-            1 => Ok(ids.into_iter().next()),
             0 => Ok(None),
-            _ => {
-                if ids.contains(&id) {
-                    Ok(Some(id))
-                } else {
-                    Err(StoreError::Other(format!(
-                        "trace id prefix '{id}' is ambiguous; type more characters"
-                    )))
-                }
-            }
+            1 => Ok(ids.into_iter().next()),
+            _ => Err(StoreError::Other(format!(
+                "trace id prefix '{}' is ambiguous; type more characters",
+                crate::sanitize::clean_line(id)
+            ))),
         }
     }
 
@@ -321,3 +336,7 @@ pub struct SourceSummary {
     pub complete: bool,
     pub imported_at_ns: i64,
 }
+
+#[cfg(test)]
+#[path = "query_tests.rs"]
+mod tests;
