@@ -7,7 +7,7 @@
 //! with [`mark_aggregates`].
 
 use super::{Span, SpanKind, Trace};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The columns a roll-up needs, without the span payload.
 #[derive(Debug, Clone, Default)]
@@ -70,34 +70,36 @@ impl RollupSpan {
 }
 
 /// For each span: does its usage count towards the trace total? A span counts when it is an
-/// LLM or embedding span with usage of its own and no descendant that counts.
+/// LLM or embedding span with usage of its own and no descendant that counts. Descendants are
+/// those of the display tree ([`super::SpanTree`]): a parent cycle is cut at its earliest span.
 pub fn counted(spans: &[RollupSpan]) -> Vec<bool> {
     let idx: HashMap<&str, usize> = spans
         .iter()
         .enumerate()
         .map(|(i, s)| (s.span_id.as_str(), i))
         .collect();
+    let mut parent: Vec<Option<usize>> = spans
+        .iter()
+        .map(|s| s.parent_id.as_deref().and_then(|p| idx.get(p).copied()))
+        .collect();
+    let mut by_start: Vec<usize> = (0..spans.len()).collect();
+    by_start.sort_by_key(|&i| (spans[i].start_ns, i));
+    super::tree::cut_cycles(&mut parent, &by_start);
     let candidate: Vec<bool> = spans
         .iter()
         .map(|s| s.kind.counts_usage() && s.has_usage())
         .collect();
-    // A candidate with a candidate below it is an aggregate: walk up from every candidate and
-    // mark its ancestors.
+    // A candidate with a candidate below it is an aggregate: climb from every candidate and
+    // mark its ancestors. A climb stops at a span already marked, whose ancestors an earlier
+    // climb marked, so the climbs are linear in total (a deep chain of LLM spans included).
     let mut has_candidate_below = vec![false; spans.len()];
-    for (i, s) in spans.iter().enumerate() {
-        if !candidate[i] {
-            continue;
-        }
-        let mut cur = s.parent_id.as_deref();
-        let mut steps = 0;
+    for i in (0..spans.len()).filter(|&i| candidate[i]) {
+        let mut cur = parent[i];
         while let Some(p) = cur {
-            let Some(&pi) = idx.get(p) else { break };
-            if pi == i || steps > spans.len() {
-                break; // cycle
+            if std::mem::replace(&mut has_candidate_below[p], true) {
+                break;
             }
-            has_candidate_below[pi] = true;
-            cur = spans[pi].parent_id.as_deref();
-            steps += 1;
+            cur = parent[p];
         }
     }
     (0..spans.len())
@@ -146,6 +148,9 @@ fn roll_up_figures(spans: &[RollupSpan]) -> Trace {
     let mut order: Vec<usize> = (0..spans.len()).collect();
     order.sort_by_key(|&i| (spans[i].start_ns, i));
     let counted = counted(spans);
+    // Sets beside the lists keep first-seen order and stay linear with many distinct values.
+    let mut seen_models: HashSet<&str> = HashSet::new();
+    let mut seen_tags: HashSet<&str> = HashSet::new();
     let mut known = 0.0;
     for &i in &order {
         let s = &spans[i];
@@ -160,13 +165,13 @@ fn roll_up_figures(spans: &[RollupSpan]) -> Trace {
         if s.kind == SpanKind::Llm {
             r.llm_calls += 1;
             if let Some(m) = &s.model
-                && !r.models.contains(m)
+                && seen_models.insert(m.as_str())
             {
                 r.models.push(m.clone());
             }
         }
         for t in &s.tags {
-            if !r.tags.contains(t) {
+            if seen_tags.insert(t.as_str()) {
                 r.tags.push(t.clone());
             }
         }
@@ -274,6 +279,42 @@ mod tests {
         assert_eq!(r.output_tokens, 20);
         assert!((r.cost_usd.unwrap() - 0.3).abs() < 1e-12);
         assert_eq!(aggregates(&spans), vec![false, true, false, false]);
+    }
+
+    #[test]
+    fn only_the_leaf_of_a_100k_deep_chain_of_llm_spans_counts() {
+        const N: usize = 100_000;
+        let spans: Vec<RollupSpan> = (0..N)
+            .map(|i| {
+                let parent = (i > 0).then(|| format!("s{}", i - 1));
+                let mut r = s(
+                    &format!("s{i}"),
+                    parent.as_deref(),
+                    SpanKind::Llm,
+                    Some(5),
+                    None,
+                );
+                r.start_ns = i as i64;
+                r
+            })
+            .collect();
+        let c = counted(&spans);
+        assert!(c[N - 1]);
+        assert_eq!(c.iter().filter(|&&x| x).count(), 1);
+        let r = Trace::roll_up("t", &spans);
+        assert_eq!(r.input_tokens, 5);
+    }
+
+    #[test]
+    fn a_cycle_counts_as_the_tree_shows_it() {
+        // a <- b <- a: the tree roots the cycle at a (earliest), so b is a's child and counts.
+        let mut a = s("a", Some("b"), SpanKind::Llm, Some(1), Some(0.1));
+        a.start_ns = 0;
+        let mut b = s("b", Some("a"), SpanKind::Llm, Some(2), Some(0.2));
+        b.start_ns = 1;
+        assert_eq!(counted(&[a, b]), vec![false, true]);
+        let own = s("x", Some("x"), SpanKind::Llm, Some(1), None);
+        assert_eq!(counted(&[own]), vec![true]);
     }
 
     #[test]
