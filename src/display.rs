@@ -1,5 +1,33 @@
 //! Number formatting shared by the CLI and the TUI, so both say the same thing the same way.
 
+/// The earliest time trawl believes (1970-01-01T00:00:00Z, UTC ns). Times outside
+/// [`PLAUSIBLE_MIN_NS`]..=[`PLAUSIBLE_MAX_NS`] come from broken clocks or hostile files: they
+/// are shown as "before 1970" / "after 2200", sorted last and left out of time buckets.
+pub const PLAUSIBLE_MIN_NS: i64 = 0;
+/// The latest time trawl believes (2200-01-01T00:00:00Z, UTC ns).
+pub const PLAUSIBLE_MAX_NS: i64 = 7_258_118_400 * 1_000_000_000;
+
+/// Is `ns` (UTC) a time trawl shows and buckets?
+pub fn plausible_ns(ns: i64) -> bool {
+    (PLAUSIBLE_MIN_NS..=PLAUSIBLE_MAX_NS).contains(&ns)
+}
+
+/// `None` for a plausible time, else what to show instead of a date.
+pub fn implausible_time_label(ns: i64) -> Option<&'static str> {
+    if ns < PLAUSIBLE_MIN_NS {
+        Some("before 1970")
+    } else if ns > PLAUSIBLE_MAX_NS {
+        Some("after 2200")
+    } else {
+        None
+    }
+}
+
+/// `ns` moved into the plausible range (for machine-readable times that must stay parseable).
+pub fn clamp_ns(ns: i64) -> i64 {
+    ns.clamp(PLAUSIBLE_MIN_NS, PLAUSIBLE_MAX_NS)
+}
+
 /// `840ms`, `1.25s`, `2m05s`.
 pub fn duration_ns(ns: i64) -> String {
     let ms = ns as f64 / 1e6;
@@ -76,5 +104,20 @@ mod tests {
         assert_eq!(cost(None), "?");
         assert_eq!(cost(Some(0.00066)), "$0.00066");
         assert_eq!(trace_cost(None, 0.5, 1), "$0.5000+?");
+    }
+
+    #[test]
+    fn the_plausible_range_is_1970_to_2200() {
+        use chrono::{TimeZone, Utc};
+        let max = Utc.with_ymd_and_hms(2200, 1, 1, 0, 0, 0).single();
+        assert_eq!(
+            max.and_then(|t| t.timestamp_nanos_opt()),
+            Some(PLAUSIBLE_MAX_NS)
+        );
+        assert!(plausible_ns(0) && plausible_ns(PLAUSIBLE_MAX_NS));
+        assert_eq!(implausible_time_label(i64::MIN), Some("before 1970"));
+        assert_eq!(implausible_time_label(i64::MAX), Some("after 2200"));
+        assert_eq!(implausible_time_label(1_790_000_000_000_000_000), None);
+        assert_eq!(clamp_ns(i64::MAX), PLAUSIBLE_MAX_NS);
     }
 }

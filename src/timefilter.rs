@@ -137,12 +137,16 @@ pub fn to_ns(t: DateTime<Utc>) -> i64 {
 
 /// RFC 3339 in UTC with millisecond precision, as in `--json` output.
 pub fn rfc3339(ns: i64) -> String {
-    Utc.timestamp_nanos(ns)
+    // Out-of-range times stay parseable: clamped to 1970 / 2200 (see `display::plausible_ns`).
+    Utc.timestamp_nanos(crate::display::clamp_ns(ns))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// `2026-11-10 09:44:41` for tables.
 pub fn short_time(ns: i64) -> String {
+    if let Some(label) = crate::display::implausible_time_label(ns) {
+        return format!("{label:<19}");
+    }
     Utc.timestamp_nanos(ns)
         .format("%Y-%m-%d %H:%M:%S")
         .to_string()

@@ -116,10 +116,18 @@ pub fn run_stats(args: &StatsArgs, store: &StoreArg) -> Result<i32> {
     };
     let store = store.open_existing()?;
     let buckets = metrics::compute_stats(&store, &filter, by, group, tz)?;
+    let excluded = store.implausible_traces(&filter)?;
+    if excluded > 0 {
+        eprintln!(
+            "warning: {excluded} trace(s) with timestamps outside 1970–2200 left out of time buckets"
+        );
+    }
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({ "buckets": buckets }))?
+            serde_json::to_string_pretty(
+                &json!({ "buckets": buckets, "excluded_out_of_range": excluded })
+            )?
         );
         return Ok(0);
     }

@@ -303,7 +303,7 @@ pub struct Span {
 
 impl Span {
     pub fn duration_ns(&self) -> Option<i64> {
-        self.end_ns.map(|e| (e - self.start_ns).max(0))
+        self.end_ns.map(|e| e.saturating_sub(self.start_ns).max(0))
     }
     pub fn is_error(&self) -> bool {
         self.status == StatusCode::Error

@@ -122,7 +122,8 @@ impl Trace {
     pub fn roll_up(trace_id: &str, spans: &[RollupSpan]) -> Trace {
         let mut r = roll_up_figures(spans);
         r.trace_id = trace_id.to_string();
-        r.duration_ns = r.end_ns - r.start_ns;
+        // Saturating: a hostile file can put one span at i64::MIN and another at i64::MAX.
+        r.duration_ns = r.end_ns.saturating_sub(r.start_ns);
         r
     }
 }

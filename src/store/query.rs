@@ -147,8 +147,21 @@ impl Store {
     ) -> Result<Vec<Trace>> {
         let (w, params) = where_clause(filter);
         let dir = if descending { "DESC" } else { "ASC" };
+        // Traces starting outside 1970–2200 have no believable time: they go last whichever
+        // way the list is sorted, instead of an i64::MAX start topping every newest-first
+        // list. Only stores holding such traces pay for the extra sort key (it keeps SQLite
+        // from walking the start index).
+        let unknown_last = if self.has_implausible_times()? {
+            format!(
+                "(t.start_ns NOT BETWEEN {} AND {}), ",
+                crate::display::PLAUSIBLE_MIN_NS,
+                crate::display::PLAUSIBLE_MAX_NS
+            )
+        } else {
+            String::new()
+        };
         let sql = format!(
-            "SELECT {TRACE_COLS} FROM traces t {w} ORDER BY {} {dir}, t.start_ns {dir}, t.trace_id {dir} LIMIT {} OFFSET {}",
+            "SELECT {TRACE_COLS} FROM traces t {w} ORDER BY {unknown_last}{} {dir}, t.start_ns {dir}, t.trace_id {dir} LIMIT {} OFFSET {}",
             sort.column(),
             limit.min(i64::MAX as usize),
             offset
@@ -276,15 +289,29 @@ impl Store {
         Ok((t, s))
     }
 
-    /// When the first and the last trace started (UTC ns); `None` for an empty store. For
-    /// hints such as "the store holds traces from … to …".
+    /// When the first and the last trace with a plausible start (1970–2200) started (UTC ns);
+    /// `None` when there is none. For hints such as "the store holds traces from … to …".
     pub fn time_range(&self) -> Result<Option<(i64, i64)>> {
+        let (first, last): (Option<i64>, Option<i64>) = self.conn.query_row(
+            "SELECT min(start_ns), max(start_ns) FROM traces WHERE start_ns BETWEEN ?1 AND ?2",
+            [
+                crate::display::PLAUSIBLE_MIN_NS,
+                crate::display::PLAUSIBLE_MAX_NS,
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(first.zip(last))
+    }
+
+    /// Does any trace start outside 1970–2200? Two index lookups.
+    fn has_implausible_times(&self) -> Result<bool> {
         let (first, last): (Option<i64>, Option<i64>) =
             self.conn
                 .query_row("SELECT min(start_ns), max(start_ns) FROM traces", [], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })?;
-        Ok(first.zip(last))
+        Ok(first.is_some_and(|t| !crate::display::plausible_ns(t))
+            || last.is_some_and(|t| !crate::display::plausible_ns(t)))
     }
 
     /// Sources imported so far, newest first: (path, format, lines, bad lines, spans, complete).

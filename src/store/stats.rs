@@ -187,6 +187,9 @@ impl Store {
     ) -> Result<BTreeMap<(i64, String), BucketFigures>> {
         let conn = &self.conn;
         let (w, params) = where_clause(filter);
+        // Traces and calls outside 1970–2200 are left out (see `implausible_traces`): their
+        // bucket arithmetic would overflow SQLite's integers into REALs.
+        let w = plausible_where(&w, "t.start_ns");
         let bk = buckets.sql("t.start_ns");
         let (join, grp) = match group {
             Some(g) => g.sql(),
@@ -196,8 +199,6 @@ impl Store {
         // CTE: the filter is cheap, while an unindexed CTE made every join to spans and scores
         // slower than a primary-key lookup into traces.
         let from = format!("FROM traces t {join} {w}");
-        // The filter's WHERE, continued with more conditions.
-        let and = if w.is_empty() { "WHERE" } else { "AND" };
         let mut out: BTreeMap<(i64, String), BucketFigures> = BTreeMap::new();
         {
             let sql = format!(
@@ -233,20 +234,24 @@ impl Store {
         // joins.
         let (bk_s, spans_from) = match group {
             None => {
-                let restrict = if w.is_empty() {
+                let restrict = if filter.is_empty() {
                     String::new()
                 } else {
                     format!("AND s.trace_id IN (SELECT t.trace_id FROM traces t {w})")
                 };
                 (
                     buckets.sql("s.start_ns"),
-                    format!("FROM spans s WHERE s.kind = 'llm' {restrict}"),
+                    format!(
+                        "FROM spans s WHERE s.kind = 'llm' AND {} {restrict}",
+                        plausible_call("s")
+                    ),
                 )
             }
             Some(_) => (
                 bk.clone(),
                 format!(
-                    "FROM spans s JOIN traces t ON t.trace_id = s.trace_id {join} {w} {and} s.kind = 'llm'"
+                    "FROM spans s JOIN traces t ON t.trace_id = s.trace_id {join} {w} AND s.kind = 'llm' AND {}",
+                    plausible_call("s")
                 ),
             ),
         };
@@ -280,6 +285,52 @@ impl Store {
         }
         judge_figures(conn, &bk, &grp, join, &w, &params, &mut out)?;
         Ok(out)
+    }
+}
+
+/// `col` within 1970–2200 as SQL (literal bounds: constants, not input).
+fn plausible(col: &str) -> String {
+    format!(
+        "{col} BETWEEN {} AND {}",
+        crate::display::PLAUSIBLE_MIN_NS,
+        crate::display::PLAUSIBLE_MAX_NS
+    )
+}
+
+/// The filter's WHERE clause `w` (maybe empty) with `col` restricted to plausible times.
+fn plausible_where(w: &str, col: &str) -> String {
+    if w.is_empty() {
+        format!("WHERE {}", plausible(col))
+    } else {
+        format!("{w} AND {}", plausible(col))
+    }
+}
+
+/// An LLM call of spans `s` whose start and end (when known) are plausible, so that its
+/// duration cannot overflow.
+fn plausible_call(s: &str) -> String {
+    format!(
+        "{} AND ({s}.end_ns IS NULL OR {})",
+        plausible(&format!("{s}.start_ns")),
+        plausible(&format!("{s}.end_ns"))
+    )
+}
+
+impl Store {
+    /// How many traces matching `filter` start outside 1970–2200 and so are in no time bucket
+    /// of [`Store::bucket_figures`]: `trawl stats` warns about them.
+    pub fn implausible_traces(&self, filter: &TraceFilter) -> Result<i64> {
+        let (w, params) = where_clause(filter);
+        let outside = format!("NOT ({})", plausible("t.start_ns"));
+        let w = if w.is_empty() {
+            format!("WHERE {outside}")
+        } else {
+            format!("{w} AND {outside}")
+        };
+        let sql = format!("SELECT count(*) FROM traces t {w}");
+        Ok(self
+            .conn
+            .query_row(&sql, rusqlite::params_from_iter(params), |r| r.get(0))?)
     }
 }
 
@@ -403,3 +454,7 @@ mod tests {
         assert_eq!(Buckets::Whole.sql("x"), "0");
     }
 }
+
+#[cfg(test)]
+#[path = "stats_time_tests.rs"]
+mod time_tests;
