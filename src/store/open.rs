@@ -130,9 +130,11 @@ fn open_uri(path: &Path, params: &str) -> Result<Connection> {
     Connection::open_with_flags(uri(path, params), flags).map_err(|e| classify(&display(path), e))
 }
 
-/// What an existing file holds, judged without writing to it: `Ok(user_version)` for an empty
-/// file or a trawl store (0 = empty, to be created), an error otherwise.
-pub(super) fn inspect(path: &Path) -> Result<i64> {
+/// What an existing file holds, judged without writing to it: `Ok(Some(user_version))` for
+/// an empty file or a trawl store (0 = empty, to be created), an error for anything else.
+/// `Ok(None)` when the immutable read itself failed: a store being checkpointed by another
+/// process right now can be read torn. The caller's own connection checks again.
+pub(super) fn inspect(path: &Path) -> Result<Option<i64>> {
     let shown = display(path);
     let mut header = [0u8; 16];
     let mut f = std::fs::File::open(path).map_err(|e| StoreError::CannotOpen {
@@ -144,7 +146,7 @@ pub(super) fn inspect(path: &Path) -> Result<i64> {
         reason: e.to_string(),
     })?;
     if n == 0 {
-        return Ok(0);
+        return Ok(Some(0));
     }
     if n < header.len() || &header != b"SQLite format 3\0" {
         return Err(StoreError::NotAStore {
@@ -155,8 +157,16 @@ pub(super) fn inspect(path: &Path) -> Result<i64> {
     // Immutable: no lock, no journal, no -wal/-shm, nothing written. It ignores a WAL, which
     // only matters for a trawl store whose schema is not checkpointed yet: that reads as empty
     // here, and the locked re-check in `create_schema` finds the truth.
-    let conn = open_uri(path, "immutable=1")?;
-    schema::check_version(&conn, &shown, foreign_kind(&conn))
+    let checked = open_uri(path, "immutable=1")
+        .and_then(|conn| schema::check_version(&conn, &shown, foreign_kind(&conn)));
+    match checked {
+        Ok(v) => Ok(Some(v)),
+        Err(e @ (StoreError::NotAStore { .. } | StoreError::TooNew { .. })) => Err(e),
+        Err(e) => {
+            tracing::debug!("{shown}: immutable probe inconclusive: {e}");
+            Ok(None)
+        }
+    }
 }
 
 /// Names another app's database from its tables, for the refusal message.
@@ -206,11 +216,14 @@ impl Store {
         if !writable.all() {
             return Err(StoreError::ReadOnly {
                 path: shown,
-                reason: if writable.file {
-                    "its folder is not writable".into()
-                } else {
-                    "the file is not writable".into()
-                },
+                reason: format!(
+                    "{} is not writable; importing, judging and labelling need write access",
+                    if writable.file {
+                        "its folder"
+                    } else {
+                        "the file"
+                    }
+                ),
             });
         }
         let conn = Connection::open(path).map_err(|e| classify(&shown, e))?;
@@ -268,8 +281,7 @@ impl Store {
             Access::Snapshot => "immutable=1",
             _ => "mode=ro",
         };
-        let v = inspect(path)?;
-        if v == 0 {
+        if inspect(path)? == Some(0) {
             return Err(StoreError::NotAStore {
                 path: shown,
                 reason: "an empty file, not a trawl store yet".into(),
