@@ -1,37 +1,14 @@
 //! Read queries: the only way the CLI and the TUI see data.
 
 use super::{Result, Store, StoreError};
-use crate::model::{Span, Verdict};
+// Re-exported while callers move to `crate::filter::TraceFilter`.
+pub use crate::filter::TraceFilter;
+use crate::model::Span;
 use rusqlite::types::Value as SqlValue;
 use serde::Serialize;
 
-/// Filters shared by `trawl traces`, `judge`, `stats`, `export` and the TUI filter line.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TraceFilter {
-    pub since_ns: Option<i64>,
-    pub until_ns: Option<i64>,
-    pub user: Option<String>,
-    pub session: Option<String>,
-    /// Matches the exact model name or its undated base (`gpt-4o` matches `gpt-4o-2024-08-06`).
-    pub model: Option<String>,
-    pub tag: Option<String>,
-    pub name: Option<String>,
-    pub service: Option<String>,
-    /// `Some(true)` = only traces whose root failed, `Some(false)` = only the others.
-    pub error: Option<bool>,
-    /// Full text over prompts and responses.
-    pub search: Option<String>,
-    /// Latest judge verdict per rule.
-    pub verdicts: Vec<(String, Verdict)>,
-    /// Restrict to these ids (full ids or unique prefixes are resolved by the caller).
-    pub trace_ids: Vec<String>,
-}
-
+// `TraceFilter` is the filter language's (crate::filter); turning it into SQL is the store's.
 impl TraceFilter {
-    pub fn is_empty(&self) -> bool {
-        *self == TraceFilter::default()
-    }
-
     /// Builds the WHERE clause over `traces t`.
     pub(crate) fn to_sql(&self) -> (String, Vec<SqlValue>) {
         let mut w: Vec<String> = Vec::new();
@@ -466,6 +443,7 @@ pub struct SourceSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Verdict;
 
     #[test]
     fn fts_queries_are_always_valid_syntax() {
