@@ -282,3 +282,18 @@ fn urls_are_printed_without_credentials() {
         "https://…@proxy.local:8080/v1?…"
     );
 }
+
+#[test]
+fn the_readme_example_is_valid() {
+    let readme = include_str!("../../README.md");
+    let start = readme
+        .find("```toml\n")
+        .expect("a toml block in the README")
+        + 8;
+    let len = readme[start..].find("```").expect("the block ends");
+    let sb = Sandbox::new();
+    sb.write_config(&readme[start..start + len]);
+    let c = sb.resolve(&Overrides::default()).unwrap();
+    assert!(matches!(c.source("judge.concurrency"), Source::File { .. }));
+    assert_eq!(c.judge.api_key_env, "LOCAL_JUDGE_KEY");
+}
