@@ -6,9 +6,8 @@
 //! such parents are marked `usage.aggregate` and never added again (§10.2).
 
 use super::Imported;
-use super::util::{
-    as_i64, as_str, f64_of, i64_of, json_records, messages_from, parse_time_ns, raw_value, str_of,
-};
+use super::semconv::value::{as_f64, as_i64, f64_of, i64_of, scalar_string, str_of};
+use super::util::{json_records, messages_from, parse_time_ns, raw_value};
 use crate::model::{
     Cost, CostSource, Document, Message, Provenance, Span, SpanKind, StatusCode, Usage, Verdict,
 };
@@ -146,7 +145,7 @@ fn run_span(r: &Value) -> Option<Span> {
         tags: r
             .get("tags")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(as_str).collect())
+            .map(|a| a.iter().filter_map(scalar_string).collect())
             .unwrap_or_default(),
         metadata: meta.is_object().then(|| meta.clone()),
         source_format: SOURCE_FORMAT.into(),
@@ -396,11 +395,11 @@ fn feedback_score(f: &Value, trace_of: &HashMap<&str, &str>) -> Option<NewScore>
     };
     match f.get("score") {
         Some(Value::Bool(b)) => ns.verdict = Some(if *b { Verdict::True } else { Verdict::False }),
-        Some(v) => ns.value = super::util::as_f64(v),
+        Some(v) => ns.value = as_f64(v),
         None => {}
     }
     if let Some(v) = f.get("value").filter(|v| !v.is_null()) {
-        ns.label = as_str(v).or_else(|| Some(v.to_string()));
+        ns.label = scalar_string(v).or_else(|| Some(v.to_string()));
         if ns.verdict.is_none() {
             ns.verdict = ns.label.as_deref().and_then(Verdict::parse);
         }

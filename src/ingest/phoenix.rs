@@ -7,7 +7,8 @@
 
 use super::Imported;
 use super::semconv;
-use super::util::{as_str, flatten_attributes, parse_time_ns};
+use super::semconv::value::scalar_string;
+use super::util::{flatten_attributes, parse_time_ns};
 use crate::model::{Cost, CostSource, Span, SpanEvent, SpanKind, StatusCode, Usage, Verdict};
 use crate::store::NewScore;
 use rusqlite::{Connection, OpenFlags};
@@ -244,7 +245,7 @@ fn events(json: Option<&str>) -> Vec<SpanEvent> {
     items
         .iter()
         .map(|e| SpanEvent {
-            name: e.get("name").and_then(as_str).unwrap_or_default(),
+            name: e.get("name").and_then(scalar_string).unwrap_or_default(),
             time_ns: e
                 .get("timestamp")
                 .and_then(super::util::value_time_ns)

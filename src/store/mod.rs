@@ -6,6 +6,8 @@ pub mod query;
 pub mod rollup;
 mod schema;
 pub mod scores;
+mod sources;
+mod transaction;
 pub mod write;
 
 pub use codec::decode_span;
