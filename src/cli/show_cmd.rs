@@ -3,9 +3,9 @@
 use super::resolve_trace;
 use crate::config::Config;
 use crate::display;
+use crate::model::mark_aggregates;
 use crate::model::{Span, SpanTree};
 use crate::sanitize::{clean_line, truncate_chars};
-use crate::store::rollup::mark_aggregates;
 use crate::timefilter;
 use anyhow::{Result, bail};
 use clap::Args;

@@ -16,7 +16,8 @@
 //! changes (3% = 0.03), dollars for costs.
 
 use super::stats::{Bucketing, Raw, Wanted, compute_raw, difference, relative};
-use crate::store::{Result, Store, TraceFilter};
+use crate::filter::TraceFilter;
+use crate::store::{Result, Store};
 use serde::Serialize;
 use std::fmt;
 
