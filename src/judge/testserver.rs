@@ -39,6 +39,9 @@ pub struct Response {
     pub body: String,
     /// Wait this long before answering (timeouts, concurrency tests).
     pub delay: Duration,
+    /// Send the headers (announcing the whole body) and only this many bytes of the body, then
+    /// close the connection: a connection dropped mid-answer.
+    pub cut_after: Option<usize>,
 }
 
 impl Response {
@@ -48,7 +51,19 @@ impl Response {
             headers: vec![],
             body: body.to_string(),
             delay: Duration::ZERO,
+            cut_after: None,
         }
+    }
+
+    /// A server that accepted the request and never answers (well, in an hour).
+    pub fn hang() -> Response {
+        Response::json(200, serde_json::json!({})).with_delay(Duration::from_secs(3600))
+    }
+
+    /// This response cut off after `bytes` bytes of its body, then the connection closed.
+    pub fn cut_after(mut self, bytes: usize) -> Response {
+        self.cut_after = Some(bytes);
+        self
     }
     pub fn with_header(mut self, k: &str, v: &str) -> Response {
         self.headers.push((k.into(), v.into()));
@@ -232,9 +247,18 @@ impl Conn {
                 head.push_str(&format!("{k}: {v}\r\n"));
             }
             head.push_str("\r\n");
+            let body = match resp.cut_after {
+                Some(n) => &resp.body.as_bytes()[..n.min(resp.body.len())],
+                None => resp.body.as_bytes(),
+            };
             if sock.write_all(head.as_bytes()).await.is_err()
-                || sock.write_all(resp.body.as_bytes()).await.is_err()
+                || sock.write_all(body).await.is_err()
             {
+                return;
+            }
+            if resp.cut_after.is_some() {
+                let _ = sock.flush().await;
+                let _ = sock.shutdown().await;
                 return;
             }
             if req

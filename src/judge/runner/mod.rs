@@ -3,7 +3,8 @@
 //!
 //! - `plan`: what a run will do and what it will cost, before anything is sent;
 //! - `cache`: cache keys and reuse of earlier verdicts;
-//! - `pool`: the tokio worker pool, retries with backoff, the cost budget;
+//! - `pool`: the tokio worker pool and the cost budget; every task joined, none lost;
+//! - `retry`: retries with backoff, capped waits and the per-item time budget;
 //! - `majority`: one verdict from several samples;
 //! - `events` and `stop`: what a run reports and how it is stopped.
 
@@ -13,12 +14,13 @@ mod events;
 mod majority;
 mod plan;
 mod pool;
+mod retry;
 mod stop;
 
 pub use bench::bench_verdicts_per_second;
 pub use events::{ItemResult, JudgeEvent, Summary};
 pub use plan::{Estimate, estimate};
-pub use pool::RetryPolicy;
+pub use retry::{DEFAULT_MAX_RETRY_WAIT, RetryPolicy};
 pub use stop::{StopReason, StopSignal};
 
 use super::JudgeError;
