@@ -97,7 +97,11 @@ mod tests {
         );
         // Short look-alikes are ordinary text.
         assert_eq!(r.redact("sk-proj and sk-"), "sk-proj and sk-");
-        assert_eq!(r.redact("sk-proj-"), "[redacted key]", "8 chars is a prefix");
+        assert_eq!(
+            r.redact("sk-proj-"),
+            "[redacted key]",
+            "8 chars is a prefix"
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod plan;
 mod pool;
 mod retry;
 mod stop;
+mod tasks;
 
 pub use bench::bench_verdicts_per_second;
 pub use events::{ItemResult, JudgeEvent, Summary};
@@ -181,6 +182,14 @@ pub fn run_blocking(
             total,
             on_event,
         ))?;
+    }
+    // Every item ends as a verdict (errors included) or a skip; anything else is a bug, and
+    // the missing items are still reported rather than silently dropped.
+    let accounted = summary.judged + summary.skipped;
+    debug_assert_eq!(accounted, total, "judge items unaccounted for");
+    if accounted < total {
+        tracing::error!(missing = total - accounted, "judge items unaccounted for");
+        summary.skipped += total - accounted;
     }
     summary.stopped = stop.reason().or(summary.stopped);
     if let Some(r) = &summary.stopped {

@@ -1,6 +1,6 @@
 //! The tokio worker pool: one task per item under a semaphore, the cost budget, and results
-//! sent back to the store's thread to be written. Every task is joined: a task that panics
-//! still ends as a counted error verdict, never a missing item.
+//! written on the store's thread as they arrive. Tasks are joined through [`Tasks`]: a task
+//! that panics still ends as a counted error verdict, never a missing item.
 
 use super::JudgeRequest;
 use super::events::{ItemResult, JudgeEvent, Summary, verdict_event};
@@ -8,17 +8,16 @@ use super::majority::aggregate;
 use super::plan::{Job, price};
 use super::retry::{CallFail, RetryPolicy, call_with_retry};
 use super::stop::{StopReason, StopSignal};
+use super::tasks::Tasks;
 use crate::judge::JudgeError;
 use crate::judge::provider::{Client, Reply};
 use crate::model::Score;
 use crate::store::Store;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
-enum Outcome {
+pub(super) enum Outcome {
     Done(Box<(ItemResult, Score)>),
     Skipped,
 }
@@ -61,41 +60,13 @@ pub(super) async fn execute(
         spent: Mutex::new(0.0),
         calls: std::sync::atomic::AtomicUsize::new(0),
     });
-    let mut tasks = JoinSet::new();
-    // What each task judges, to record an error verdict if the task dies.
-    let mut identities: HashMap<tokio::task::Id, Job> = HashMap::new();
+    let mut tasks = Tasks::new();
     for job in jobs {
-        let identity = job.identity();
         let shared = shared.clone();
-        let handle = tasks.spawn(async move { judge_one(&shared, job).await });
-        identities.insert(handle.id(), identity);
+        tasks.spawn(job.identity(), async move { judge_one(&shared, job).await });
     }
     let mut store_err = None;
-    while let Some(joined) = tasks.join_next_with_id().await {
-        let out = match joined {
-            Ok((id, out)) => {
-                identities.remove(&id);
-                out
-            }
-            Err(e) => {
-                let why = if e.is_panic() {
-                    "internal error: the judge task panicked (please report this)"
-                } else {
-                    "internal error: the judge task was cancelled"
-                };
-                tracing::error!(error = %e, "judge task failed");
-                match identities.remove(&e.id()) {
-                    Some(job) => Outcome::Done(Box::new(aggregate(
-                        shared.client.config(),
-                        job,
-                        samples,
-                        Vec::new(),
-                        vec![why.to_string()],
-                    ))),
-                    None => Outcome::Skipped,
-                }
-            }
-        };
+    while let Some(out) = tasks.next(shared.client.config(), samples).await {
         match out {
             Outcome::Skipped => summary.skipped += 1,
             Outcome::Done(b) => {
