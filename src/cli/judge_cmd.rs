@@ -28,7 +28,8 @@ Verdicts already judged with the same rule, model and prompt are reused for free
 A key is never sent over plain http to another machine without a warning and a confirmation
 (--yes sends it after the warning); http to localhost is fine. Echoes of the key in the judge's
 answers and errors are replaced by [redacted key]. Waits a server asks for are capped by
---max-retry-wait, and each verdict gets three --timeout's worth of time for all its tries.
+--max-retry-wait; all tries and waits of one verdict get three --timeout's plus one
+--max-retry-wait.
 Exit status: 0 when the run completed (FALSE verdicts included), 1 when it was paused by an
 auth/quota error or stopped by --max-cost, or when every verdict the run asked the judge for
 ended in an error, 2 for usage errors.";

@@ -19,7 +19,9 @@ pub struct RetryPolicy {
     /// Longest wait between two tries, whatever a server's `retry-after` asks
     /// (`--max-retry-wait`).
     pub max_wait: Duration,
-    /// All tries and waits of one item (all samples); `None`: three request timeouts per sample.
+    /// All tries and waits of one item (all samples); `None`: per sample, three request
+    /// timeouts plus one `max_wait` (so a rate-limited call can always wait once, even with a
+    /// short timeout).
     pub item_budget: Option<Duration>,
 }
 
@@ -62,8 +64,12 @@ impl RetryPolicy {
 
     /// The time budget of one item of `samples` calls with this request timeout.
     pub fn budget(&self, timeout: Duration, samples: u32) -> Duration {
-        self.item_budget
-            .unwrap_or_else(|| timeout.saturating_mul(3).saturating_mul(samples.max(1)))
+        self.item_budget.unwrap_or_else(|| {
+            timeout
+                .saturating_mul(3)
+                .saturating_add(self.max_wait)
+                .saturating_mul(samples.max(1))
+        })
     }
 }
 
@@ -191,13 +197,16 @@ mod tests {
     }
 
     #[test]
-    fn default_budget_is_three_timeouts_per_sample() {
+    fn default_budget_is_three_timeouts_and_one_wait_per_sample() {
         let p = RetryPolicy::default();
         assert_eq!(
             p.budget(Duration::from_secs(60), 1),
-            Duration::from_secs(180)
+            Duration::from_secs(240)
         );
-        assert_eq!(p.budget(Duration::from_secs(2), 3), Duration::from_secs(18));
+        assert_eq!(
+            p.budget(Duration::from_secs(2), 3),
+            Duration::from_secs(198)
+        );
         let fixed = RetryPolicy {
             item_budget: Some(Duration::from_millis(500)),
             ..p
