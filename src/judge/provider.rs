@@ -195,6 +195,8 @@ impl Client {
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
             .pool_max_idle_per_host(64)
+            // A redirect could carry the key (x-api-key is not stripped) to another host.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| super::JudgeError::Http(e.to_string()))?;
         Ok(Client {
@@ -528,6 +530,9 @@ fn classify(
         404 => CallError::Pause(format!(
             "not found (HTTP 404): check --model {} and --base-url {}: {msg}",
             cfg.model, cfg.base_url
+        )),
+        300..=399 => CallError::Fatal(format!(
+            "the judge server redirected the request (HTTP {status}); trawl does not follow redirects with your key: set --base-url to the final address"
         )),
         429 if quota => CallError::Pause(format!("quota or spend limit reached (HTTP 429): {msg}")),
         408 | 409 | 425 | 429 | 500..=599 => CallError::Retryable {

@@ -341,3 +341,21 @@ fn case14_persistent_drops_and_5xx_end_as_counted_errors() {
         "{s:?}"
     );
 }
+
+#[test]
+fn case13_redirects_are_not_followed_with_the_key() {
+    unsafe { std::env::set_var("TRAWL_TEST_JUDGE_KEY_REDIRECT", KEY) };
+    let (_d, _p, st, ids) = store();
+    let target = TestServer::start(|_, _| Response::openai_verdict("TRUE", "ok")).unwrap();
+    let location = format!("{}/chat/completions", target.base_url());
+    let srv = TestServer::start(move |_, _| {
+        Response::json(307, json!({})).with_header("location", &location)
+    })
+    .unwrap();
+    let mut req = openai_request(&srv.base_url(), vec![rule("answered")], ids[..1].to_vec());
+    req.provider.api_key_env = "TRAWL_TEST_JUDGE_KEY_REDIRECT".into();
+    let s = run(&st, &req);
+    assert_eq!(s.errors, 1, "{s:?}");
+    assert!(s.results[0].explanation.contains("redirect"), "{s:?}");
+    assert_eq!(target.request_count(), 0, "the key went nowhere else");
+}
