@@ -223,3 +223,6 @@ fn describe_error(line: &[u8], err: &serde_json::Error) -> String {
         _ => "not an OTLP/JSON traces object (top-level value is not an object)".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests;
