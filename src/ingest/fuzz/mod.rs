@@ -16,6 +16,7 @@
 
 mod mutate;
 mod otlp_lines;
+mod sqlite;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
