@@ -123,10 +123,15 @@ fn attribute_label(raw: &RawValue, index: usize) -> String {
 /// the line a user looks at.
 pub(super) fn error_reason(e: &serde_json::Error) -> String {
     let text = e.to_string();
-    match text.rfind(" at line ") {
+    let text = match text.rfind(" at line ") {
         Some(i) if e.line() > 0 => text[..i].to_string(),
         _ => text,
+    };
+    // serde_json's words for a lone UTF-16 surrogate do not say what is wrong with the input.
+    if text.contains("hex escape") {
+        return format!("{text} (a \\u escape that is not a character, e.g. a lone surrogate)");
     }
+    text
 }
 
 #[derive(Deserialize)]
