@@ -1,5 +1,5 @@
-//! SQLite sources under the mutator: a temporary copy of an `llm` logs.db fixture has column
-//! values replaced (damaged JSON, escape sequences, extreme integers, blobs, NULL) and the
+//! SQLite sources under the mutator: a temporary copy of an `llm` logs.db fixture (or of a
+//! small Phoenix database built here) has column values replaced (damaged JSON, escape sequences, extreme integers, blobs, NULL) and the
 //! adapter reads it again. Damage accumulates over a few cases, then the copy is refreshed (so a
 //! failing case replays with the cases since the last refresh before it).
 
@@ -8,7 +8,7 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, params};
 
 use super::{cases, fixture, mutate, run_cases};
-use crate::ingest::llm_logs;
+use crate::ingest::{Imported, llm_logs, phoenix};
 use crate::pricing::PriceBook;
 
 const LLM_LOGS_FIXTURES: &[&str] = &[
@@ -60,23 +60,132 @@ fn damaged(rng: &mut Rng, current: Sql) -> Sql {
 
 #[test]
 fn fuzz_llm_logs_databases() {
+    let dbs = LLM_LOGS_FIXTURES.iter().map(|f| fixture(f)).collect();
+    fuzz_databases("llm-logs", dbs, llm_logs::read);
+}
+
+#[test]
+fn fuzz_phoenix_databases() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sources: Vec<(Vec<u8>, std::path::PathBuf)> = LLM_LOGS_FIXTURES
-        .iter()
+    let path = dir.path().join("phoenix.db");
+    build_phoenix_db(&path).expect("build a Phoenix database");
+    let bytes = std::fs::read(&path).expect("read it back");
+    fuzz_databases("phoenix", vec![bytes], phoenix::read);
+}
+
+/// A Phoenix database of the current revision: one trace, a chain with a retriever and an LLM
+/// child, annotations and costs (the shape `tests/ingest_sources.rs` reads).
+fn build_phoenix_db(path: &std::path::Path) -> rusqlite::Result<()> {
+    let c = Connection::open(path)?;
+    c.execute_batch(
+        "CREATE TABLE alembic_version (version_num TEXT);
+        INSERT INTO alembic_version VALUES ('a20694b15f82');
+        CREATE TABLE projects (id INTEGER PRIMARY KEY, name TEXT UNIQUE, description TEXT, created_at TEXT, updated_at TEXT);
+        INSERT INTO projects VALUES (1, 'support-bot', NULL, '2025-01-01 00:00:00', '2025-01-01 00:00:00');
+        CREATE TABLE project_sessions (id INTEGER PRIMARY KEY, session_id TEXT UNIQUE, project_id INTEGER, start_time TEXT, end_time TEXT);
+        INSERT INTO project_sessions VALUES (1, 's-42', 1, '2025-01-01 12:00:00', '2025-01-01 12:00:02');
+        CREATE TABLE traces (id INTEGER PRIMARY KEY, project_rowid INTEGER, trace_id TEXT UNIQUE, project_session_rowid INTEGER, start_time TEXT, end_time TEXT);
+        INSERT INTO traces VALUES (1, 1, '5b8efff798038103d269b633813fc60c', 1, '2025-01-01 12:00:00.000000', '2025-01-01 12:00:02.000000');
+        CREATE TABLE spans (id INTEGER PRIMARY KEY, trace_rowid INTEGER, span_id TEXT UNIQUE, parent_id TEXT, name TEXT,
+          span_kind TEXT, start_time TEXT, end_time TEXT, attributes JSONB, events JSONB, status_code TEXT,
+          status_message TEXT, cumulative_error_count INTEGER,
+          cumulative_llm_token_count_prompt INTEGER, cumulative_llm_token_count_completion INTEGER,
+          llm_token_count_prompt INTEGER, llm_token_count_completion INTEGER);
+        CREATE TABLE span_annotations (id INTEGER PRIMARY KEY, span_rowid INTEGER, name TEXT, label TEXT, score REAL,
+          explanation TEXT, metadata JSONB, annotator_kind TEXT, identifier TEXT, source TEXT, user_id INTEGER,
+          created_at TEXT, updated_at TEXT);
+        CREATE TABLE trace_annotations (id INTEGER PRIMARY KEY, trace_rowid INTEGER, name TEXT, label TEXT, score REAL,
+          explanation TEXT, metadata JSONB, annotator_kind TEXT, identifier TEXT, source TEXT, user_id INTEGER,
+          created_at TEXT, updated_at TEXT);
+        CREATE TABLE span_costs (id INTEGER PRIMARY KEY, span_rowid INTEGER, trace_rowid INTEGER, span_start_time TEXT,
+          model_id INTEGER, total_cost REAL, total_tokens REAL, prompt_cost REAL, prompt_tokens REAL,
+          completion_cost REAL, completion_tokens REAL);
+        INSERT INTO span_costs VALUES (1, 3, 1, '2025-01-01 12:00:00.400000', NULL, 0.0005, 250, 0.0003, 229, 0.0002, 21);
+        INSERT INTO span_annotations VALUES (1, 3, 'correctness', 'correct', 1.0, 'matches the KB', NULL, 'LLM', '', 'API', NULL, '2025-01-01 13:00:00', '2025-01-01 13:00:00');
+        INSERT INTO trace_annotations VALUES (1, 1, 'user_feedback', 'thumbs_down', 0.0, NULL, NULL, 'HUMAN', '', 'APP', NULL, '2025-01-01 13:01:00', '2025-01-01 13:01:00');",
+    )?;
+    let chain = r#"{"openinference":{"span":{"kind":"CHAIN"}},"input":{"value":"Where is my order?"},"output":{"value":"It ships today."},"user":{"id":"u-1"},"tag":{"tags":["prod"]},"metadata":{"tenant":"acme"}}"#;
+    let llm = r#"{"openinference":{"span":{"kind":"LLM"}},"llm":{"model_name":"gpt-4o-mini","token_count":{"prompt":229,"completion":21,"total":250},"input_messages":[{"message":{"role":"system","content":"Be brief."}},{"message":{"role":"user","content":"Where is my order?"}}],"output_messages":[{"message":{"role":"assistant","content":"It ships today."}}]},"input":{"value":"{}","mime_type":"application/json"}}"#;
+    let retriever = r#"{"openinference":{"span":{"kind":"RETRIEVER"}},"retrieval":{"documents":[{"document":{"id":"kb-1","content":"Orders ship in 1 day.","score":0.9}}]}}"#;
+    let events = r#"[{"name":"exception","timestamp":"2025-01-01T12:00:01.200000+00:00","attributes":{"exception.message":"slow"}}]"#;
+    let rows = [
+        (
+            1,
+            "aaaaaaaaaaaaaaa1",
+            None,
+            "answer",
+            "CHAIN",
+            "12:00:00.000000",
+            "12:00:02.000000",
+            chain,
+            "[]",
+            "OK",
+        ),
+        (
+            2,
+            "aaaaaaaaaaaaaaa2",
+            Some("aaaaaaaaaaaaaaa1"),
+            "retrieve",
+            "RETRIEVER",
+            "12:00:00.100000",
+            "12:00:00.300000",
+            retriever,
+            "[]",
+            "UNSET",
+        ),
+        (
+            3,
+            "aaaaaaaaaaaaaaa3",
+            Some("aaaaaaaaaaaaaaa1"),
+            "ChatCompletion",
+            "LLM",
+            "12:00:00.400000",
+            "12:00:01.900000",
+            llm,
+            events,
+            "ERROR",
+        ),
+    ];
+    for (id, sid, parent, name, kind, start, end, attrs, events, status) in rows {
+        c.execute(
+            "INSERT INTO spans (id, trace_rowid, span_id, parent_id, name, span_kind, start_time, end_time,
+               attributes, events, status_code, status_message, cumulative_error_count,
+               llm_token_count_prompt, llm_token_count_completion)
+             VALUES (?1, 1, ?2, ?3, ?4, ?5, '2025-01-01 ' || ?6, '2025-01-01 ' || ?7, ?8, ?9, ?10, NULL, 0,
+               CASE WHEN ?1 = 3 THEN 229 END, CASE WHEN ?1 = 3 THEN 21 END)",
+            params![id, sid, parent, name, kind, start, end, attrs, events, status],
+        )?;
+    }
+    Ok(())
+}
+
+/// Fuzzes a database adapter: each case damages one column value of a random row in a scratch
+/// copy of one of `dbs` and reads the copy.
+fn fuzz_databases(
+    name: &str,
+    dbs: Vec<Vec<u8>>,
+    read: fn(&std::path::Path) -> Result<Imported, String>,
+) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sources: Vec<(Vec<u8>, std::path::PathBuf)> = dbs
+        .into_iter()
         .enumerate()
-        .map(|(i, f)| (fixture(f), dir.path().join(format!("logs-{i}.db"))))
+        .map(|(i, bytes)| (bytes, dir.path().join(format!("source-{i}.db"))))
         .collect();
     let mut schemas = Vec::new();
     for (bytes, path) in &sources {
         std::fs::write(path, bytes).expect("copy fixture");
-        let clean = llm_logs::read(path).expect("the unmutated fixture reads");
-        assert!(!clean.spans.is_empty());
+        let clean = read(path).expect("the unmutated database reads");
+        assert!(
+            !clean.spans.is_empty(),
+            "{name}: the unmutated database yields spans"
+        );
         let conn = Connection::open(path).expect("open copy");
         schemas.push(schema(&conn).expect("schema"));
     }
     let book = PriceBook::embedded();
     let mut case_no = 0usize;
-    run_cases("llm-logs", cases(), |rng| {
+    run_cases(name, cases(), |rng| {
         let which = case_no % sources.len();
         let (bytes, path) = &sources[which];
         if case_no / sources.len() % REFRESH_EVERY == 0 {
@@ -119,7 +228,7 @@ fn fuzz_llm_logs_databases() {
                 params![new, offset],
             );
         }
-        if let Ok(imported) = llm_logs::read(path) {
+        if let Ok(imported) = read(path) {
             super::finish_like_import(book, imported.spans);
         }
         Ok(())
