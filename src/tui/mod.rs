@@ -17,6 +17,7 @@ pub mod terminal;
 pub mod text;
 pub mod theme;
 pub mod views;
+pub mod widgets;
 
 pub use action::{Action, Cmd, Effect};
 pub use app::App;

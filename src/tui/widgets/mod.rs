@@ -1,0 +1,3 @@
+//! Drawing pieces every pane shares.
+
+pub mod scroll;
