@@ -66,7 +66,7 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<i32> {
     }
     let mut app = App::new(opts.theme, crate::timefilter::now(), opts.label.clone());
     if !opts.imports.is_empty() {
-        app.import = Some(ImportStatus::default());
+        app.set_import(Some(ImportStatus::default()));
     }
     let mut out = Outbox {
         effects: effect_tx,

@@ -104,3 +104,14 @@ pub fn thousands(n: i64) -> String {
     }
     if n < 0 { format!("-{out}") } else { out }
 }
+
+/// Rows `text` takes when drawn as one wrapped line (`Wrap { trim: false }`) `width` columns
+/// wide: the same word wrapping the drawing uses, so scroll positions match what is on screen.
+pub fn wrapped_rows(text: &str, width: u16) -> usize {
+    use ratatui::text::Line;
+    use ratatui::widgets::{Paragraph, Wrap};
+    Paragraph::new(Line::raw(text))
+        .wrap(Wrap { trim: false })
+        .line_count(width.max(1))
+        .max(1)
+}
