@@ -4,7 +4,7 @@
 use crate::judge::{Estimate, JudgeEvent, JudgeRequest, ProviderConfig};
 use crate::metrics::agreement::RuleAgreement;
 use crate::metrics::{Bucket, BucketStats, GroupBy};
-use crate::model::{Span, Verdict};
+use crate::model::{ScoreSource, Span, Verdict};
 use crate::store::{ScoreRow, SortKey, TraceFilter, TraceSummary};
 use std::collections::BTreeSet;
 
@@ -317,6 +317,38 @@ pub struct TriageContent {
     pub answer: Option<String>,
     pub documents: Vec<DocView>,
     pub scores: Vec<ScoreRow>,
+}
+
+/// Per rule of a triaged trace: the latest judge verdict and the latest human label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleVerdicts {
+    pub rule: String,
+    pub judge: Option<ScoreRow>,
+    pub human: Option<ScoreRow>,
+}
+
+impl TriageContent {
+    /// The latest judge verdict and human label per rule (scores come newest first).
+    pub fn rules(&self) -> Vec<RuleVerdicts> {
+        let scores = &self.scores;
+        let mut names: Vec<String> = scores.iter().map(|s| s.name.clone()).collect();
+        names.sort();
+        names.dedup();
+        let latest = |rule: &str, source| {
+            scores
+                .iter()
+                .find(|s| s.name == rule && s.source == source)
+                .cloned()
+        };
+        names
+            .into_iter()
+            .map(|rule| RuleVerdicts {
+                judge: latest(&rule, ScoreSource::Judge),
+                human: latest(&rule, ScoreSource::Human),
+                rule,
+            })
+            .collect()
+    }
 }
 
 /// Work for the runtime: queries go to the worker thread, copies to the terminal.

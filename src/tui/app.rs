@@ -5,6 +5,7 @@
 
 use super::action::{Action, Cmd, Effect, ImportStatus, JudgeJob};
 use super::commandline::{self, Command};
+use super::judge_run::{self, JudgeRun, Reload};
 use super::keymap;
 use super::keys::Mode;
 use super::pane::{Ctx, Intent, JudgePlan, Notice, Pane, Receipt};
@@ -17,15 +18,14 @@ use super::panes::session::SessionPane;
 use super::panes::span::SpanPane;
 use super::panes::trace::TracePane;
 use super::panes::triage::TriagePane;
-use super::status::{Input, InputKind, JudgeRun, Status};
+use super::stack::PaneStack;
+use super::status::{Input, InputKind, Status};
 use super::theme::Theme;
 use super::widgets::text::cell;
-use crate::judge::{Estimate, JudgeEvent, ProviderConfig, Summary};
+use crate::judge::{Estimate, JudgeEvent, ProviderConfig};
 use crate::model::Span;
 use crate::store::{Store, TraceSummary};
 use chrono::{DateTime, Utc};
-use std::any::Any;
-use std::collections::HashMap;
 
 /// The pane on top of the stack is named by its key mode.
 pub type View = Mode;
@@ -43,11 +43,8 @@ pub struct App {
     pub now: DateTime<Utc>,
     /// The root pane, always open.
     pub list: ListPane,
-    /// Panes opened over the list; the last one has the keys. `q`/Esc go back down.
-    stack: Vec<Box<dyn Pane>>,
-    /// A modal popup over the top pane (the judge).
-    popup: Option<Box<dyn Pane>>,
-    help: Option<HelpPane>,
+    /// What is open over the list.
+    panes: PaneStack,
     pub input: Option<Input>,
     pub status: Option<Status>,
     pub import: Option<ImportStatus>,
@@ -65,8 +62,6 @@ pub struct App {
     next_req: u64,
     /// The `:open` lookup in flight.
     resolve_req: u64,
-    /// Settings closed panes left for the next pane of their kind.
-    kept: HashMap<Mode, Box<dyn Any>>,
     /// Headless mode: effects run synchronously against this store.
     sync_store: Option<Store>,
 }
@@ -85,9 +80,7 @@ impl App {
             theme,
             now,
             list: ListPane::new(size),
-            stack: Vec::new(),
-            popup: None,
-            help: None,
+            panes: PaneStack::default(),
             input: None,
             status: None,
             import: None,
@@ -100,7 +93,6 @@ impl App {
             copied: Vec::new(),
             next_req: 0,
             resolve_req: 0,
-            kept: HashMap::new(),
             sync_store: None,
         }
     }
@@ -117,44 +109,12 @@ impl App {
     /// Applies an action and, in headless mode, runs the resulting effects to completion.
     pub fn dispatch(&mut self, action: Action) -> Vec<Effect> {
         let effects = self.update(action);
-        if self.sync_store.is_none() {
+        let Some(store) = self.sync_store.take() else {
             return effects;
-        }
-        let mut queue: std::collections::VecDeque<Effect> = effects.into();
-        while let Some(e) = queue.pop_front() {
-            if let Effect::Copy { text } = &e {
-                self.copied.push(text.clone());
-                continue;
-            }
-            if let Effect::StartJudge { run, job } = &e {
-                // Run to completion here; the events come back as they would from the thread.
-                let mut events = Vec::new();
-                if let Some(store) = &self.sync_store {
-                    let stop = crate::judge::StopSignal::new();
-                    let r = crate::judge::run_blocking(
-                        store,
-                        &job.0,
-                        &stop,
-                        &mut |_| true,
-                        &mut |ev| events.push(ev),
-                    );
-                    if let Err(err) = r {
-                        events.push(JudgeEvent::Failed(err.to_string()));
-                    }
-                }
-                for event in events {
-                    queue.extend(self.update(Action::Judge { run: *run, event }));
-                }
-                continue;
-            }
-            let result = self
-                .sync_store
-                .as_ref()
-                .and_then(|s| super::data::execute(s, &e));
-            if let Some(a) = result {
-                queue.extend(self.update(a));
-            }
-        }
+        };
+        let copied = super::headless::run_to_completion(&store, effects, &mut |a| self.update(a));
+        self.copied.extend(copied);
+        self.sync_store = Some(store);
         Vec::new()
     }
 
@@ -162,10 +122,7 @@ impl App {
 
     /// The pane with the keys (under any popup or help).
     pub fn top(&self) -> &dyn Pane {
-        match self.stack.last() {
-            Some(p) => p.as_ref(),
-            None => &self.list,
-        }
+        self.panes.top().unwrap_or(&self.list)
     }
 
     pub fn view(&self) -> View {
@@ -176,9 +133,9 @@ impl App {
     pub fn mode(&self) -> Mode {
         if self.input.is_some() {
             Mode::Input
-        } else if self.help.is_some() {
+        } else if self.panes.help.is_some() {
             Mode::Help
-        } else if let Some(p) = &self.popup {
+        } else if let Some(p) = &self.panes.popup {
             p.info().mode
         } else {
             self.view()
@@ -186,26 +143,23 @@ impl App {
     }
 
     pub fn popup(&self) -> Option<&dyn Pane> {
-        self.popup.as_deref()
+        self.panes.popup.as_deref()
     }
 
     pub fn help(&self) -> Option<&HelpPane> {
-        self.help.as_ref()
+        self.panes.help.as_ref()
     }
 
     /// The title bar's breadcrumbs: the list, then every pane over it.
     pub fn crumbs(&self) -> Vec<&'static str> {
         std::iter::once(self.list.info().label)
-            .chain(self.stack.iter().map(|p| p.info().label))
+            .chain(self.panes.panes().map(|p| p.info().label))
             .collect()
     }
 
     /// The topmost open pane of type `T`.
     pub fn pane<T: Pane>(&self) -> Option<&T> {
-        self.stack
-            .iter()
-            .rev()
-            .find_map(|p| p.as_any().downcast_ref::<T>())
+        self.panes.find()
     }
 
     pub fn trace(&self) -> Option<&TracePane> {
@@ -227,13 +181,13 @@ impl App {
         self.pane()
     }
     pub fn judge_popup(&self) -> Option<&JudgePane> {
-        self.popup.as_ref()?.as_any().downcast_ref()
+        self.panes.popup.as_ref()?.as_any().downcast_ref()
     }
 
     /// Opens a trace from spans already in memory (benchmarks, demos).
     pub fn open_trace_with(&mut self, summary: Option<TraceSummary>, spans: Vec<Span>) {
         let pane = TracePane::with_spans(summary, spans, self.size);
-        self.stack.push(Box::new(pane));
+        self.panes.push(Box::new(pane));
     }
 
     /// Import progress for the status line (`None` when no import runs).
@@ -310,14 +264,14 @@ impl App {
         }
         match c {
             Cmd::ToggleHelp => {
-                self.help = match self.help {
+                self.panes.help = match self.panes.help {
                     Some(_) => None,
                     None => Some(self.new_help()),
                 };
                 return Vec::new();
             }
             Cmd::CommandLine => {
-                self.help = None;
+                self.panes.help = None;
                 self.input = Some(Input {
                     kind: InputKind::Command,
                     text: String::new(),
@@ -326,11 +280,11 @@ impl App {
             }
             _ => {}
         }
-        if self.help.is_some() {
-            return self.with_help(|h, cx| h.update(c, cx));
+        if self.panes.help.is_some() {
+            return self.with(Slot::Help, |p, cx| p.update(c, cx));
         }
-        if self.popup.is_some() {
-            return self.with_popup(|p, cx| p.update(c, cx));
+        if self.panes.popup.is_some() {
+            return self.with(Slot::Popup, |p, cx| p.update(c, cx));
         }
         // Commands that mean the same in every pane that binds them.
         match c {
@@ -341,7 +295,7 @@ impl App {
             Cmd::Metrics => self.open_metrics(),
             Cmd::Agreement => self.open_agreement(),
             Cmd::Session => self.open_session_of_current(),
-            _ => self.with_top(|p, cx| p.update(c, cx)),
+            _ => self.with(Slot::Stack, |p, cx| p.update(c, cx)),
         }
     }
 
@@ -361,7 +315,7 @@ impl App {
                 return match input.kind {
                     InputKind::Filter => self.with_list(|l, cx| l.apply_filter(&text, cx)),
                     InputKind::Command => self.run_command_line(&text),
-                    kind => self.with_top(|p, cx| p.submit(kind, &text, cx)),
+                    kind => self.with(Slot::Stack, |p, cx| p.submit(kind, &text, cx)),
                 };
             }
             _ => {}
@@ -380,11 +334,11 @@ impl App {
         match command {
             Command::Quit => self.quit = true,
             Command::Filter(text) => {
-                self.close_all();
+                self.panes.close_all();
                 return self.with_list(|l, cx| l.apply_filter(&text, cx));
             }
             Command::Sort { key, desc } => {
-                self.close_all();
+                self.panes.close_all();
                 return self.with_list(|l, cx| l.set_sort(key, desc, cx));
             }
             Command::Open(id) => {
@@ -395,15 +349,15 @@ impl App {
             Command::Session(None) => return self.open_session_of_current(),
             Command::Session(Some(id)) => return self.open_session(id),
             Command::Help => {
-                if self.help.is_none() {
-                    self.help = Some(self.new_help());
+                if self.panes.help.is_none() {
+                    self.panes.help = Some(self.new_help());
                 }
             }
             Command::Triage => return self.open_triage(),
             Command::Metrics => return self.open_metrics(),
             Command::Agreement => return self.open_agreement(),
             Command::Judge => {
-                self.close_all();
+                self.panes.close_all();
                 return self.start_judge();
             }
             Command::Nothing => {}
@@ -413,15 +367,30 @@ impl App {
 
     // ── routing ──────────────────────────────────────────────────────────────────────────
 
-    fn with_top(&mut self, f: impl FnOnce(&mut dyn Pane, &mut Ctx) -> Vec<Effect>) -> Vec<Effect> {
+    /// Runs `f` on the pane in `slot` (the top pane for `Stack`), then what it asked for.
+    fn with(
+        &mut self,
+        slot: Slot,
+        f: impl FnOnce(&mut dyn Pane, &mut Ctx) -> Vec<Effect>,
+    ) -> Vec<Effect> {
         let mut cx = cx!(self);
-        let pane: &mut dyn Pane = match self.stack.last_mut() {
-            Some(p) => p.as_mut(),
-            None => &mut self.list,
+        let pane: &mut dyn Pane = match slot {
+            Slot::Stack => match self.panes.top_mut() {
+                Some(p) => p,
+                None => &mut self.list,
+            },
+            Slot::Popup => match self.panes.popup.as_deref_mut() {
+                Some(p) => p,
+                None => return Vec::new(),
+            },
+            Slot::Help => match self.panes.help.as_mut() {
+                Some(p) => p,
+                None => return Vec::new(),
+            },
         };
         let effects = f(pane, &mut cx);
         let intents = cx.into_intents();
-        self.carry_out(Slot::Stack, effects, intents)
+        self.carry_out(slot, effects, intents)
     }
 
     fn with_list(&mut self, f: impl FnOnce(&mut ListPane, &mut Ctx) -> Vec<Effect>) -> Vec<Effect> {
@@ -431,33 +400,10 @@ impl App {
         self.carry_out(Slot::Stack, effects, intents)
     }
 
-    fn with_popup(
-        &mut self,
-        f: impl FnOnce(&mut dyn Pane, &mut Ctx) -> Vec<Effect>,
-    ) -> Vec<Effect> {
-        let Some(p) = self.popup.as_deref_mut() else {
-            return Vec::new();
-        };
-        let mut cx = cx!(self);
-        let effects = f(p, &mut cx);
-        let intents = cx.into_intents();
-        self.carry_out(Slot::Popup, effects, intents)
-    }
-
-    fn with_help(&mut self, f: impl FnOnce(&mut HelpPane, &mut Ctx) -> Vec<Effect>) -> Vec<Effect> {
-        let Some(h) = self.help.as_mut() else {
-            return Vec::new();
-        };
-        let mut cx = cx!(self);
-        let effects = f(h, &mut cx);
-        let intents = cx.into_intents();
-        self.carry_out(Slot::Help, effects, intents)
-    }
-
     /// Data for whichever pane asked for it: the popup, then the stack from the top, then the
     /// list. Nobody taking it means it is stale.
     fn deliver(&mut self, mut action: Action) -> Vec<Effect> {
-        if let Some(p) = self.popup.as_deref_mut() {
+        if let Some(p) = self.panes.popup.as_deref_mut() {
             let mut cx = cx!(self);
             let receipt = p.receive(action, &mut cx);
             let intents = cx.into_intents();
@@ -466,9 +412,10 @@ impl App {
                 Receipt::Pass(a) => action = a,
             }
         }
-        for i in (0..self.stack.len()).rev() {
+        let open = self.panes.panes_mut().len();
+        for i in (0..open).rev() {
             let mut cx = cx!(self);
-            let receipt = self.stack[i].receive(action, &mut cx);
+            let receipt = self.panes.panes_mut()[i].receive(action, &mut cx);
             let intents = cx.into_intents();
             match receipt {
                 Receipt::Taken(effects) => return self.carry_out(Slot::Stack, effects, intents),
@@ -490,26 +437,13 @@ impl App {
     /// News for every open pane.
     fn notify(&mut self, notice: &Notice) {
         self.list.notice(notice);
-        for p in &mut self.stack {
-            p.notice(notice);
-        }
-        if let Some(p) = &mut self.popup {
-            p.notice(notice);
-        }
+        self.panes.notify(notice);
     }
 
     fn resize(&mut self) -> Vec<Effect> {
         let mut cx = cx!(self);
         let mut effects = self.list.resize(&mut cx);
-        for p in &mut self.stack {
-            effects.extend(p.resize(&mut cx));
-        }
-        if let Some(p) = &mut self.popup {
-            effects.extend(p.resize(&mut cx));
-        }
-        if let Some(h) = &mut self.help {
-            effects.extend(h.resize(&mut cx));
-        }
+        effects.extend(self.panes.resize(&mut cx));
         let intents = cx.into_intents();
         self.carry_out(Slot::Stack, effects, intents)
     }
@@ -525,16 +459,20 @@ impl App {
             let more = match intent {
                 Intent::Back => {
                     match from {
-                        Slot::Popup => self.popup = None,
-                        Slot::Help => self.help = None,
-                        Slot::Stack => self.pop(),
+                        Slot::Popup => self.panes.popup = None,
+                        Slot::Help => self.panes.help = None,
+                        Slot::Stack => {
+                            if !self.panes.pop(&mut self.list) {
+                                self.quit = true;
+                            }
+                        }
                     }
                     Vec::new()
                 }
                 Intent::OpenTrace(id) => self.open_trace(id),
                 Intent::OpenSession(id) => self.open_session(id),
                 Intent::OpenSpan(focus) => {
-                    self.stack.push(Box::new(SpanPane::new(focus, self.size)));
+                    self.panes.push(Box::new(SpanPane::new(focus, self.size)));
                     Vec::new()
                 }
                 Intent::Prompt(kind, text) => {
@@ -544,7 +482,7 @@ impl App {
                 Intent::Judge(plan) => self.open_judge(plan),
                 Intent::StartJudge(job, estimate) => self.start_run(job, estimate),
                 Intent::ShowTraces { filter, what } => {
-                    self.close_all();
+                    self.panes.close_all();
                     let out = self.with_list(|l, cx| l.apply_filter(&filter, cx));
                     self.info(format!("traces of the {what}"));
                     out
@@ -555,7 +493,7 @@ impl App {
         effects
     }
 
-    // ── the pane stack ───────────────────────────────────────────────────────────────────
+    // ── opening panes ────────────────────────────────────────────────────────────────────
 
     fn req(&mut self) -> u64 {
         self.next_req += 1;
@@ -570,38 +508,6 @@ impl App {
         cx!(self).error(text);
     }
 
-    fn push(&mut self, pane: impl Pane) {
-        self.stack.push(Box::new(pane));
-    }
-
-    /// Closes the top pane (quits at the list), handing what it leaves to the pane below.
-    fn pop(&mut self) {
-        let Some(mut closed) = self.stack.pop() else {
-            self.quit = true;
-            return;
-        };
-        self.remember(closed.as_ref());
-        if let Some(handoff) = closed.close() {
-            match self.stack.last_mut() {
-                Some(p) => p.take_handoff(handoff),
-                None => self.list.take_handoff(handoff),
-            }
-        }
-    }
-
-    /// Back to the list.
-    fn close_all(&mut self) {
-        while let Some(closed) = self.stack.pop() {
-            self.remember(closed.as_ref());
-        }
-    }
-
-    fn remember(&mut self, closed: &dyn Pane) {
-        if let Some(k) = closed.keep() {
-            self.kept.insert(closed.info().mode, k);
-        }
-    }
-
     fn new_help(&self) -> HelpPane {
         HelpPane::new(keymap::help_sections(), self.size)
     }
@@ -613,20 +519,17 @@ impl App {
     pub fn open_trace(&mut self, trace_id: String) -> Vec<Effect> {
         let req = self.req();
         if self.view() == Mode::Span {
-            self.pop();
+            self.panes.pop(&mut self.list);
         }
-        let pane = Box::new(TracePane::loading(trace_id.clone(), req));
-        match self.stack.last_mut() {
-            // Another trace replaces the one on screen rather than piling up.
-            Some(top) if top.info().mode == Mode::Trace => *top = pane,
-            _ => self.stack.push(pane),
-        }
+        let pane = TracePane::loading(trace_id.clone(), req);
+        self.panes.replace_or_push(Mode::Trace, Box::new(pane));
         vec![Effect::LoadTrace { req, trace_id }]
     }
 
     fn open_session(&mut self, session_id: String) -> Vec<Effect> {
         let req = self.req();
-        self.push(SessionPane::loading(session_id.clone(), req, self.size));
+        let pane = SessionPane::loading(session_id.clone(), req, self.size);
+        self.panes.push(Box::new(pane));
         vec![Effect::LoadSession { req, session_id }]
     }
 
@@ -641,41 +544,33 @@ impl App {
     }
 
     fn open_triage(&mut self) -> Vec<Effect> {
-        self.close_all();
+        self.panes.close_all();
         let filter = self.list.filter.clone();
         let (pane, effect) = TriagePane::open(self.author.clone(), filter, &mut cx!(self));
-        self.push(pane);
+        self.panes.push(Box::new(pane));
         vec![effect]
     }
 
     fn open_metrics(&mut self) -> Vec<Effect> {
-        self.close_all();
+        self.panes.close_all();
         let (filter, text) = (self.list.filter.clone(), self.list.filter_text.clone());
-        let kept = self.kept.remove(&Mode::Metrics);
+        let kept = self.panes.take_kept(Mode::Metrics);
         let (pane, effect) = MetricsPane::open(filter, text, kept.as_deref(), &mut cx!(self));
-        self.push(pane);
+        self.panes.push(Box::new(pane));
         vec![effect]
     }
 
     fn open_agreement(&mut self) -> Vec<Effect> {
         let (pane, effect) = AgreementPane::open(&mut cx!(self));
-        let pane = Box::new(pane);
-        match self.stack.last_mut() {
-            // Opened again from itself: reload in place.
-            Some(top) if top.info().mode == Mode::Agreement => *top = pane,
-            _ => self.stack.push(pane),
-        }
+        // Opened again from itself: reload in place.
+        self.panes.replace_or_push(Mode::Agreement, Box::new(pane));
         vec![effect]
     }
 
     // ── judging ──────────────────────────────────────────────────────────────────────────
 
     fn judge_busy(&mut self) -> bool {
-        if self.judge_run.is_some() {
-            self.error("a judge run is in progress (X cancels it)");
-            return true;
-        }
-        false
+        judge_run::busy(self.judge_run.as_ref(), &mut cx!(self))
     }
 
     fn start_judge(&mut self) -> Vec<Effect> {
@@ -691,113 +586,38 @@ impl App {
     fn open_judge(&mut self, plan: JudgePlan) -> Vec<Effect> {
         let provider = self.judge_provider.clone();
         let (pane, effect) = JudgePane::open(plan, provider, &mut cx!(self));
-        self.popup = Some(Box::new(pane));
+        self.panes.popup = Some(Box::new(pane));
         vec![effect]
     }
 
     fn start_run(&mut self, job: JudgeJob, est: Estimate) -> Vec<Effect> {
-        self.popup = None;
+        self.panes.popup = None;
         let run = self.req();
-        self.judge_run = Some(JudgeRun {
-            id: run,
-            done: 0,
-            total: est.calls + est.cached,
-            est_cost: est.cost_usd,
-            model: est.model.clone(),
-            paused: None,
-        });
+        self.judge_run = Some(JudgeRun::start(run, &est));
         self.info(format!("judging with {}…", cell(&est.model)));
         vec![Effect::StartJudge { run, job }]
     }
 
     fn cancel_judge(&mut self) -> Vec<Effect> {
-        match &mut self.judge_run {
-            Some(r) => {
-                r.paused = Some("cancelling…".into());
-                let run = r.id;
-                self.info("cancelling the judge run…");
-                vec![Effect::CancelJudge { run }]
-            }
-            None => {
-                self.info("no judge run in progress");
-                Vec::new()
-            }
-        }
+        judge_run::cancel(self.judge_run.as_mut(), &mut cx!(self))
     }
 
     fn judge_event(&mut self, run: u64, event: JudgeEvent) -> Vec<Effect> {
-        let Some(r) = self.judge_run.as_mut().filter(|r| r.id == run) else {
-            return Vec::new();
+        let reload = judge_run::follow(&mut self.judge_run, run, event, &mut cx!(self));
+        let shown = self.panes.shown_traces();
+        let reload_scores = |ids: Vec<String>| {
+            ids.into_iter()
+                .map(|trace_id| Effect::LoadScores { trace_id })
         };
-        match event {
-            JudgeEvent::Estimate(e) => {
-                r.total = e.items;
-                r.est_cost = e.cost_usd;
-                r.model = e.model;
-                Vec::new()
-            }
-            JudgeEvent::Progress { done, total } => {
-                r.done = done;
-                r.total = total;
-                Vec::new()
-            }
-            JudgeEvent::Verdict { trace_id, .. } => {
-                let mut out = self.refresh_list();
-                if self.shown_trace_ids().contains(&trace_id) {
-                    out.push(Effect::LoadScores { trace_id });
-                }
-                out
-            }
-            JudgeEvent::Paused(reason) => {
-                let m = reason.message();
-                r.paused = Some(m.clone());
-                self.error(format!("judge {m}"));
-                Vec::new()
-            }
-            JudgeEvent::Failed(m) => {
-                self.judge_run = None;
-                self.error(format!("judge failed: {}", cell(&m)));
-                self.refresh_list()
-            }
-            JudgeEvent::Finished(summary) => {
-                let paused = r.paused.take();
-                self.judge_run = None;
-                let msg = summary_line(&summary);
-                match summary.stopped.map(|s| s.message()).or(paused) {
-                    Some(why) => self.error(format!("judge {why} · {msg}")),
-                    None => self.info(msg),
-                }
-                let mut out = self.refresh_list();
-                for trace_id in self.shown_trace_ids() {
-                    out.push(Effect::LoadScores { trace_id });
-                }
-                out
-            }
+        let mut out = match reload {
+            Reload::Nothing => return Vec::new(),
+            _ => self.refresh_list(),
+        };
+        match reload {
+            Reload::ListAndTrace(id) if shown.contains(&id) => out.extend(reload_scores(vec![id])),
+            Reload::ListAndShown => out.extend(reload_scores(shown)),
+            _ => {}
         }
+        out
     }
-
-    /// Traces whose scores are on screen somewhere in the stack.
-    fn shown_trace_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = Vec::new();
-        for p in &self.stack {
-            if let Some(id) = p.shown_trace()
-                && !ids.iter().any(|i| i == id)
-            {
-                ids.push(id.to_string());
-            }
-        }
-        ids
-    }
-}
-
-fn summary_line(s: &Summary) -> String {
-    let cost = if s.cost_unknown {
-        format!("{} + unknown", crate::display::cost_value(s.cost_usd))
-    } else {
-        crate::display::cost_value(s.cost_usd)
-    };
-    format!(
-        "judged {}: {} true · {} false · {} na · {} errors · {} cached · {cost}",
-        s.judged, s.true_, s.false_, s.na, s.errors, s.cached
-    )
 }

@@ -1,11 +1,13 @@
-//! The span detail's tabs as plain lines, built when a span or tab is opened so drawing is only
-//! layout (no JSON work per frame).
+//! Text for the reading panes as plain lines, built when a span, tab or response is opened so
+//! drawing is only layout (no JSON work per frame): the span detail's tabs and a triaged
+//! response.
 
+use super::action::TriageContent;
 use super::spantree::TraceData;
 use super::widgets::lines::{DetailLine, LineKind, push_text};
-use super::widgets::text::{cell, fit, thousands};
+use super::widgets::text::{cell, fit, thousands, verdict_glyph, verdict_word};
 use crate::display;
-use crate::model::{CostSource, Message, Span, Usage};
+use crate::model::{CostSource, Message, Span, Usage, Verdict};
 use crate::store::ScoreRow;
 use LineKind as L;
 
@@ -78,6 +80,36 @@ pub fn build(c: &TabContent) -> Vec<DetailLine> {
     }
     if out.is_empty() {
         out.push(DetailLine::new(L::Dim, "(nothing here for this span)"));
+    }
+    out
+}
+
+/// A triaged response: its question, answer and retrieved documents.
+pub fn response(c: &TriageContent) -> Vec<DetailLine> {
+    let mut out = vec![DetailLine::new(L::Heading, "── question ──")];
+    match &c.question {
+        Some(q) => push_text(&mut out, L::Body, q),
+        None => out.push(DetailLine::new(L::Dim, "  (no user message found)")),
+    }
+    out.push(DetailLine::new(L::Heading, "── answer ──"));
+    match &c.answer {
+        Some(a) => push_text(&mut out, L::Body, a),
+        None => out.push(DetailLine::new(L::Dim, "  (no answer found)")),
+    }
+    out.push(DetailLine::new(
+        L::Heading,
+        format!("── retrieved documents ({}) ──", c.documents.len()),
+    ));
+    for (i, d) in c.documents.iter().enumerate() {
+        let score = d
+            .score
+            .map(|v| format!(" · score {v:.3}"))
+            .unwrap_or_default();
+        out.push(DetailLine::new(
+            L::Role,
+            format!("#{} {}{score}", i + 1, cell(d.id.as_deref().unwrap_or("?"))),
+        ));
+        push_text(&mut out, L::Dim, &d.content);
     }
     out
 }
@@ -462,12 +494,13 @@ fn verdicts(scores: &[ScoreRow], out: &mut Vec<DetailLine>) {
         ),
     ));
     for s in scores {
-        let (g, word, kind) = match s.verdict {
-            Some(crate::model::Verdict::True) => ("✓", "TRUE", L::Role),
-            Some(crate::model::Verdict::False) => ("✗", "FALSE", L::Error),
-            Some(crate::model::Verdict::Na) => ("–", "NA", L::Role),
-            Some(crate::model::Verdict::Error) => ("!", "ERROR", L::Error),
-            None => (" ", "", L::Role),
+        let (g, word) = s
+            .verdict
+            .map(|v| (verdict_glyph(v), verdict_word(v)))
+            .unwrap_or((" ", ""));
+        let kind = match s.verdict {
+            Some(Verdict::False | Verdict::Error) => L::Error,
+            _ => L::Role,
         };
         let value = s.value.map(|v| format!(" = {v:.3}")).unwrap_or_default();
         let mut line = format!(

@@ -11,12 +11,14 @@ pub use super::keys::{Binding, Key, Mode};
 
 const GLOBAL_LAYERS: Layers = Layers {
     own: GLOBAL,
+    picks: None,
     nav: None,
     global: false,
 };
 
 const INPUT_LAYERS: Layers = Layers {
     own: INPUT,
+    picks: None,
     nav: None,
     global: false,
 };
@@ -85,15 +87,13 @@ pub fn bindings() -> Vec<Bound> {
         .chain(PANES.iter().map(|p| p.mode));
     modes
         .flat_map(|mode| {
-            keys::expand(&layers(mode))
-                .into_iter()
-                .map(move |(key, cmd, help, footer)| Bound {
-                    mode,
-                    key,
-                    cmd,
-                    help,
-                    footer,
-                })
+            keys::expand(&layers(mode)).into_iter().map(move |e| Bound {
+                mode,
+                key: e.key,
+                cmd: e.cmd,
+                help: e.help,
+                footer: e.footer,
+            })
         })
         .collect()
 }

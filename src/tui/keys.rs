@@ -4,6 +4,7 @@
 //! registry in `keymap` puts the tables together per mode.
 
 use super::action::Cmd;
+use super::widgets::scroll::Motion;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Which bindings apply: a pane, an overlay, or one of the shared layers.
@@ -205,25 +206,79 @@ pub static INPUT: &[Binding] = &[
 #[derive(Debug, Clone, Copy)]
 pub struct Layers {
     pub own: &'static [Binding],
+    /// Keys 1–9 pick the n-th item (`Cmd::Pick`), described in help by this text.
+    pub picks: Option<&'static str>,
     /// The navigation layer, named for this pane; `None` where the pane has no list.
     pub nav: Option<&'static NavLabels>,
     /// Global keys apply (everywhere but the input line).
     pub global: bool,
 }
 
-/// Every binding of one mode, in lookup order, with the navigation keys the pane does not
-/// take for itself.
-pub fn expand(layers: &Layers) -> Vec<(Key, Cmd, &'static str, bool)> {
-    let mut out: Vec<(Key, Cmd, &'static str, bool)> = layers
+impl Layers {
+    /// A pane's keys: its own, the navigation layer (unless `nav` is `None`), global keys.
+    pub const fn pane(own: &'static [Binding], nav: Option<&'static NavLabels>) -> Layers {
+        Layers {
+            own,
+            picks: None,
+            nav,
+            global: true,
+        }
+    }
+
+    /// With keys 1–9 picking the n-th item.
+    pub const fn with_picks(self, help: &'static str) -> Layers {
+        Layers {
+            picks: Some(help),
+            ..self
+        }
+    }
+}
+
+/// One entry of an expanded table.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry {
+    pub key: Key,
+    pub cmd: Cmd,
+    pub help: &'static str,
+    pub footer: bool,
+}
+
+const DIGITS: [char; 9] = ['1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
+/// Every binding of one mode in lookup order: the pane's own, then the number keys and the
+/// navigation keys it does not take for itself (global keys not included).
+pub fn expand(layers: &Layers) -> Vec<Entry> {
+    let mut out: Vec<Entry> = layers
         .own
         .iter()
-        .map(|b| (b.key, b.cmd, b.help, b.footer))
+        .map(|b| Entry {
+            key: b.key,
+            cmd: b.cmd,
+            help: b.help,
+            footer: b.footer,
+        })
         .collect();
-    if let Some(labels) = layers.nav {
-        for &(k, c) in NAV {
-            if !layers.own.iter().any(|b| b.key == k) {
-                out.push((k, c, labels.label(c), false));
+    let free = |k: Key| !layers.own.iter().any(|b| b.key == k);
+    if let Some(help) = layers.picks {
+        for (n, c) in (1u8..).zip(DIGITS) {
+            if free(Key::ch(c)) {
+                out.push(Entry {
+                    key: Key::ch(c),
+                    cmd: Cmd::Pick(n),
+                    help,
+                    footer: false,
+                });
             }
+        }
+    }
+    if let Some(labels) = layers.nav {
+        for &(key, cmd) in NAV.iter().filter(|(k, _)| free(*k)) {
+            out.push(Entry {
+                key,
+                cmd,
+                help: labels.label(cmd),
+                footer: false,
+            });
         }
     }
     out
@@ -231,21 +286,13 @@ pub fn expand(layers: &Layers) -> Vec<(Key, Cmd, &'static str, bool)> {
 
 /// What a key means in a mode.
 pub fn lookup(layers: &Layers, key: Key) -> Option<Cmd> {
-    let own = layers.own.iter().find(|b| b.key == key).map(|b| b.cmd);
-    let nav = || {
-        layers.nav?;
-        let shadowed = layers.own.iter().any(|b| b.key == key);
-        NAV.iter()
-            .find(|(k, _)| *k == key && !shadowed)
-            .map(|(_, c)| *c)
-    };
-    let global = || {
-        layers
-            .global
-            .then(|| GLOBAL.iter().find(|b| b.key == key).map(|b| b.cmd))
-            .flatten()
-    };
-    own.or_else(nav).or_else(global)
+    let global: &[Binding] = if layers.global { GLOBAL } else { &[] };
+    expand(layers)
+        .iter()
+        .map(|e| (e.key, e.cmd))
+        .chain(global.iter().map(|b| (b.key, b.cmd)))
+        .find(|(k, _)| *k == key)
+        .map(|(_, c)| c)
 }
 
 /// Footer hints: the mode's own marked keys, then the global ones (help shortened).
@@ -276,37 +323,29 @@ fn short(help: &'static str) -> &'static str {
 pub fn help_rows(layers: &Layers) -> Vec<(String, &'static str)> {
     let all = expand(layers);
     let same = |a: Cmd, b: Cmd| a == b || matches!((a, b), (Cmd::Pick(_), Cmd::Pick(_)));
-    let is_nav = |c: Cmd| super::widgets::scroll::Motion::of(c).is_some();
-    let leaving = |c: Cmd| matches!(c, Cmd::Back | Cmd::Cancel);
-    let own: Vec<_> = all
+    let is_nav = |e: &&Entry| layers.nav.is_some() && Motion::of(e.cmd).is_some();
+    let leaving = |e: &&Entry| matches!(e.cmd, Cmd::Back | Cmd::Cancel);
+    let own: Vec<&Entry> = all.iter().filter(|e| !is_nav(e)).collect();
+    let split = own.iter().position(|e| !leaving(e)).unwrap_or(own.len());
+    let order: Vec<&Entry> = own[..split]
         .iter()
-        .filter(|(_, c, _, _)| !is_nav(*c) || layers.nav.is_none())
+        .copied()
+        .chain(all.iter().filter(|e| is_nav(e)))
+        .chain(own[split..].iter().copied())
         .collect();
-    let nav: Vec<_> = all
-        .iter()
-        .filter(|(_, c, _, _)| is_nav(*c) && layers.nav.is_some())
-        .collect();
-    let split = own
-        .iter()
-        .position(|(_, c, _, _)| !leaving(*c))
-        .unwrap_or(own.len());
-    let order = own[..split]
-        .iter()
-        .chain(nav.iter())
-        .chain(own[split..].iter());
     let mut rows: Vec<(String, &'static str)> = Vec::new();
     let mut seen: Vec<Cmd> = Vec::new();
-    for (_, cmd, help, _) in order.clone() {
-        if seen.iter().any(|c| same(*c, *cmd)) {
+    for e in &order {
+        if seen.iter().any(|c| same(*c, e.cmd)) {
             continue;
         }
-        seen.push(*cmd);
+        seen.push(e.cmd);
         let keys: Vec<String> = order
-            .clone()
-            .filter(|(_, c, _, _)| same(*c, *cmd))
-            .map(|(k, _, _, _)| k.label())
+            .iter()
+            .filter(|o| same(o.cmd, e.cmd))
+            .map(|o| o.key.label())
             .collect();
-        rows.push((keys.join(" "), help));
+        rows.push((keys.join(" "), e.help));
     }
     rows
 }

@@ -31,6 +31,8 @@ pub struct PaneInfo {
 }
 
 /// Data handed to a pane: taken when it is the pane's, passed on otherwise.
+// Moved straight back to the caller: boxing the action would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum Receipt {
     Taken(Vec<Effect>),
     Pass(Action),

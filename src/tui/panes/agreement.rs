@@ -2,14 +2,13 @@
 //! disagreements (Enter opens the trace).
 
 use crate::metrics::agreement::{Disagreement, RuleAgreement};
-use crate::model::Verdict;
 use crate::tui::action::{Action, Cmd, Effect};
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
 use crate::tui::pane::{Ctx, Intent, Pane, PaneInfo, Receipt};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::chrome::{body_area, line_area};
 use crate::tui::widgets::scroll::{Motion, ScrollList};
-use crate::tui::widgets::text::{cell, fit, rfit, short_id};
+use crate::tui::widgets::text::{cell, fit, rfit, short_id, verdict_word};
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -21,17 +20,16 @@ pub static INFO: PaneInfo = PaneInfo {
     mode: Mode::Agreement,
     label: "agreement",
     title: "Judge–human agreement",
-    keys: Layers {
-        own: KEYS,
-        nav: Some(&NavLabels {
+    keys: Layers::pane(
+        KEYS,
+        Some(&NavLabels {
             down: "next disagreement",
             up: "previous disagreement",
             top: "first disagreement",
             bottom: "last disagreement",
             ..NavLabels::ROWS
         }),
-        global: true,
-    },
+    ),
 };
 
 static KEYS: &[Binding] = &[
@@ -82,15 +80,6 @@ impl AgreementPane {
 fn list_rows(a: &AgreementPane, height: u16) -> u16 {
     let table = 1 + u16::try_from(a.rules.len()).unwrap_or(u16::MAX);
     height.saturating_sub(table.saturating_add(2))
-}
-
-fn word(v: Verdict) -> &'static str {
-    match v {
-        Verdict::True => "TRUE",
-        Verdict::False => "FALSE",
-        Verdict::Na => "NA",
-        Verdict::Error => "ERROR",
-    }
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -251,8 +240,8 @@ fn draw(a: &AgreementPane, frame: &mut Frame, area: Rect, th: &Theme) {
             if i == selected { "›" } else { " " },
             fit(&cell(rule), 12),
             fit(short_id(&d.trace_id), 12),
-            word(d.judge),
-            word(d.human),
+            verdict_word(d.judge),
+            verdict_word(d.human),
             cell(&why)
         );
         let mut line = Line::from(fit(&text, usize::from(area.width)));

@@ -18,11 +18,7 @@ pub static INFO: PaneInfo = PaneInfo {
     mode: Mode::Help,
     label: "help",
     title: "Help",
-    keys: Layers {
-        own: KEYS,
-        nav: Some(&NavLabels::SCROLL),
-        global: true,
-    },
+    keys: Layers::pane(KEYS, Some(&NavLabels::SCROLL)),
 };
 
 static KEYS: &[Binding] = &[

@@ -20,15 +20,15 @@ pub static INFO: PaneInfo = PaneInfo {
     mode: Mode::Judge,
     label: "judge",
     title: "Judge popup (rules, estimate)",
-    keys: Layers {
-        own: KEYS,
-        nav: Some(&NavLabels {
+    keys: Layers::pane(
+        KEYS,
+        Some(&NavLabels {
             top: "first rule",
             bottom: "last rule",
             ..NavLabels::ROWS
         }),
-        global: true,
-    },
+    )
+    .with_picks("toggle rule N"),
 };
 
 static KEYS: &[Binding] = &[
@@ -38,15 +38,6 @@ static KEYS: &[Binding] = &[
     hint(Key::plain(K::Enter), Cmd::Confirm, "continue / run"),
     key(Key::ch('y'), Cmd::Confirm, "continue / run"),
     hint(Key::ch(' '), Cmd::ToggleMark, "toggle rule"),
-    key(Key::ch('1'), Cmd::Pick(1), "toggle rule N"),
-    key(Key::ch('2'), Cmd::Pick(2), "toggle rule N"),
-    key(Key::ch('3'), Cmd::Pick(3), "toggle rule N"),
-    key(Key::ch('4'), Cmd::Pick(4), "toggle rule N"),
-    key(Key::ch('5'), Cmd::Pick(5), "toggle rule N"),
-    key(Key::ch('6'), Cmd::Pick(6), "toggle rule N"),
-    key(Key::ch('7'), Cmd::Pick(7), "toggle rule N"),
-    key(Key::ch('8'), Cmd::Pick(8), "toggle rule N"),
-    key(Key::ch('9'), Cmd::Pick(9), "toggle rule N"),
 ];
 
 // One popup at a time: boxing the confirm stage would buy nothing.

@@ -2,16 +2,15 @@
 //! rows are fetched around the cursor; only the rows in view are drawn.
 
 use crate::display;
-use crate::model::Verdict;
 use crate::store::{SortKey, TraceFilter, TraceSummary};
 use crate::tui::action::{Action, Badges, Cmd, Effect, JudgeTarget};
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
 use crate::tui::pane::{Ctx, Intent, JudgePlan, Notice, Pane, PaneInfo, Receipt};
 use crate::tui::status::InputKind;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::chrome::line_area;
+use crate::tui::widgets::chrome::{self, line_area};
 use crate::tui::widgets::scroll::{Motion, ScrollList, find_cyclic};
-use crate::tui::widgets::text::{cell, fit, rfit};
+use crate::tui::widgets::text::{cell, fit, rfit, trace_title, verdict_glyph};
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -27,11 +26,7 @@ pub static INFO: PaneInfo = PaneInfo {
     mode: Mode::List,
     label: "traces",
     title: "Trace list",
-    keys: Layers {
-        own: KEYS,
-        nav: Some(&NavLabels::ROWS),
-        global: true,
-    },
+    keys: Layers::pane(KEYS, Some(&NavLabels::ROWS)),
 };
 
 static KEYS: &[Binding] = &[
@@ -60,7 +55,7 @@ static KEYS: &[Binding] = &[
     key(Key::ch('X'), Cmd::JudgeCancel, "cancel judge run"),
 ];
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ListPane {
     pub filter_text: String,
     pub filter: TraceFilter,
@@ -91,23 +86,9 @@ impl ListPane {
         let mut cursor = ScrollList::list();
         cursor.set_viewport(viewport(size));
         ListPane {
-            filter_text: String::new(),
-            filter: TraceFilter::default(),
-            sort: SortKey::default(),
             desc: true,
-            total: 0,
-            offset: 0,
-            rows: Vec::new(),
-            badges: HashMap::new(),
             cursor,
-            marks: BTreeSet::new(),
-            search: None,
-            loaded: false,
-            importing: false,
-            req: 0,
-            in_flight: false,
-            pending_offset: None,
-            refresh_pending: false,
+            ..ListPane::default()
         }
     }
 
@@ -176,29 +157,25 @@ impl ListPane {
     /// What `J` judges: the marked traces, else everything the filter matches.
     pub fn judge_plan(&self, cx: &mut Ctx) -> Option<JudgePlan> {
         let (target, what) = if !self.marks.is_empty() {
-            (
-                JudgeTarget::Ids(self.marks.iter().cloned().collect()),
-                format!("{} marked trace(s)", self.marks.len()),
-            )
+            let ids = self.marks.iter().cloned().collect();
+            let what = format!("{} marked trace(s)", self.marks.len());
+            (JudgeTarget::Ids(ids), what)
         } else if self.total == 0 {
             cx.error("no traces to judge");
             return None;
         } else if self.filter.is_empty() {
-            (
-                JudgeTarget::Filter(self.filter.clone()),
-                format!("all {} traces", self.total),
-            )
+            let what = format!("all {} traces", self.total);
+            (JudgeTarget::Filter(self.filter.clone()), what)
         } else {
-            (
-                JudgeTarget::Filter(self.filter.clone()),
-                format!("{} traces matching the filter", self.total),
-            )
+            let what = format!("{} traces matching the filter", self.total);
+            (JudgeTarget::Filter(self.filter.clone()), what)
         };
+        let (force, rules) = (false, None);
         Some(JudgePlan {
             target,
             what,
-            force: false,
-            rules: None,
+            force,
+            rules,
         })
     }
 
@@ -477,22 +454,14 @@ fn columns(width: usize, any_badges: bool) -> Cols {
 /// `grounded✓ answered✗`.
 pub fn badge_text(b: &Badges) -> String {
     b.iter()
-        .map(|(rule, v)| {
-            let g = match v {
-                Verdict::True => "✓",
-                Verdict::False => "✗",
-                Verdict::Na => "–",
-                Verdict::Error => "!",
-            };
-            format!("{}{g}", cell(rule))
-        })
+        .map(|(rule, v)| format!("{}{}", cell(rule), verdict_glyph(*v)))
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 fn draw(l: &ListPane, frame: &mut Frame, area: Rect, th: &Theme) {
     if l.loaded && l.total == 0 && l.filter.is_empty() && !l.importing {
-        getting_started(frame, area, th);
+        chrome::getting_started(frame, area, th);
         return;
     }
     let width = usize::from(area.width);
@@ -572,11 +541,7 @@ fn row_line<'a>(
     selected: bool,
 ) -> Line<'a> {
     let marked = l.marks.contains(&r.trace_id);
-    let q = r
-        .input_preview
-        .as_deref()
-        .or(r.name.as_deref())
-        .unwrap_or("(unnamed)");
+    let q = trace_title(r);
     let mut spans = vec![
         Span::styled(if marked { "●" } else { " " }, th.mark()),
         Span::styled(if r.error { "✗" } else { " " }, th.error()),
@@ -629,31 +594,4 @@ fn row_line<'a>(
 fn short_time(ns: i64) -> String {
     let t = crate::timefilter::short_time(ns);
     t.get(5..).unwrap_or(&t).to_string()
-}
-
-fn getting_started(frame: &mut Frame, area: Rect, th: &Theme) {
-    let lines = vec![
-        Line::from(""),
-        Line::from(Span::styled(
-            "  Welcome to trawl — no traces here yet.",
-            th.title(),
-        )),
-        Line::from(""),
-        Line::from(
-            "  Open a trace dump (OTLP/JSON lines: OpenInference, OTel GenAI, OpenLLMetry):",
-        ),
-        Line::from(Span::styled("      trawl traces.otlp.jsonl", th.key())),
-        Line::from("  It is imported in the background into a cache; reopening it is instant."),
-        Line::from(""),
-        Line::from("  Or import into your default store once and browse it later:"),
-        Line::from(Span::styled(
-            "      trawl import traces.otlp.jsonl",
-            th.key(),
-        )),
-        Line::from(Span::styled("      trawl", th.key())),
-        Line::from(""),
-        Line::from("  Try the demo:  trawl assets/demo/support-bot.otlp.jsonl"),
-        Line::from("  Press ? for keys, q to quit."),
-    ];
-    frame.render_widget(Paragraph::new(lines), area);
 }

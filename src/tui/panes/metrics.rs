@@ -23,11 +23,7 @@ pub static INFO: PaneInfo = PaneInfo {
     label: "metrics",
     title: "Metrics",
     // No navigation layer: j/k pick the group, h/l the bucket.
-    keys: Layers {
-        own: KEYS,
-        nav: None,
-        global: true,
-    },
+    keys: Layers::pane(KEYS, None),
 };
 
 static KEYS: &[Binding] = &[

@@ -21,17 +21,16 @@ pub static INFO: PaneInfo = PaneInfo {
     mode: Mode::Session,
     label: "session",
     title: "Session",
-    keys: Layers {
-        own: KEYS,
-        nav: Some(&NavLabels {
+    keys: Layers::pane(
+        KEYS,
+        Some(&NavLabels {
             down: "next turn",
             up: "previous turn",
             top: "first turn",
             bottom: "last turn",
             ..NavLabels::ROWS
         }),
-        global: true,
-    },
+    ),
 };
 
 static KEYS: &[Binding] = &[

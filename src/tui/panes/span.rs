@@ -27,11 +27,7 @@ pub static INFO: PaneInfo = PaneInfo {
     mode: Mode::Span,
     label: "span",
     title: "Span detail",
-    keys: Layers {
-        own: KEYS,
-        nav: Some(&NavLabels::SCROLL),
-        global: true,
-    },
+    keys: Layers::pane(KEYS, Some(&NavLabels::SCROLL)),
 };
 
 static KEYS: &[Binding] = &[

@@ -13,7 +13,7 @@ use crate::tui::status::InputKind;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::chrome::{body_area, line_area};
 use crate::tui::widgets::scroll::Motion;
-use crate::tui::widgets::text::{cell, fit, rfit, thousands};
+use crate::tui::widgets::text::{cell, fit, rfit, thousands, trace_title, verdict_glyph};
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -26,15 +26,14 @@ pub static INFO: PaneInfo = PaneInfo {
     mode: Mode::Trace,
     label: "trace",
     title: "Trace detail",
-    keys: Layers {
-        own: KEYS,
-        nav: Some(&NavLabels {
+    keys: Layers::pane(
+        KEYS,
+        Some(&NavLabels {
             top: "first span",
             bottom: "last span",
             ..NavLabels::ROWS
         }),
-        global: true,
-    },
+    ),
 };
 
 static KEYS: &[Binding] = &[
@@ -413,11 +412,7 @@ pub fn bar(t: &TraceData, s: &ModelSpan, w: usize) -> String {
 fn header(frame: &mut Frame, t: &TracePane, area: Rect, th: &Theme) {
     let (name, line2) = match &t.data.summary {
         Some(s) => (
-            s.input_preview
-                .as_deref()
-                .or(s.name.as_deref())
-                .unwrap_or("(unnamed)")
-                .to_string(),
+            trace_title(s).to_string(),
             format!(
                 "{} · {} · {} spans · in {} (cached {}) · out {} (reasoning {}) · {}",
                 crate::timefilter::short_time(s.start_ns),
@@ -455,13 +450,13 @@ fn verdicts<'a>(scores: &[ScoreRow], th: &Theme) -> Line<'a> {
             continue;
         }
         seen.push(&s.name);
-        let (g, style) = match s.verdict {
-            Some(Verdict::True) => ("✓", th.ok()),
-            Some(Verdict::False) => ("✗", th.error()),
-            Some(Verdict::Na) => ("–", th.dim()),
-            Some(Verdict::Error) => ("!", th.error()),
-            None => ("", th.base()),
+        let style = match s.verdict {
+            Some(Verdict::True) => th.ok(),
+            Some(Verdict::False | Verdict::Error) => th.error(),
+            Some(Verdict::Na) => th.dim(),
+            None => th.base(),
         };
+        let g = s.verdict.map(verdict_glyph).unwrap_or("");
         let value = s.value.map(|v| format!("={v:.2}")).unwrap_or_default();
         spans.push(Span::styled(format!("{}{g}{value}", cell(&s.name)), style));
         if let Some(e) = &s.explanation {

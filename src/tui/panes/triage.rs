@@ -4,15 +4,16 @@
 use crate::display;
 use crate::model::{ScoreSource, Verdict};
 use crate::store::{ScoreRow, TraceFilter};
-use crate::tui::action::{Action, Cmd, Effect, NewLabel, TriageContent, TriageItem};
+use crate::tui::action::{Action, Cmd, Effect, NewLabel, RuleVerdicts, TriageContent, TriageItem};
+use crate::tui::detail;
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
 use crate::tui::pane::{Ctx, Intent, Notice, Pane, PaneInfo, Receipt};
 use crate::tui::status::InputKind;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::chrome::{body_area, line_area};
-use crate::tui::widgets::lines::{self, DetailLine, LineKind, push_text};
+use crate::tui::widgets::lines::{self, DetailLine};
 use crate::tui::widgets::scroll::{Motion, ScrollList};
-use crate::tui::widgets::text::{cell, fit, short_id};
+use crate::tui::widgets::text::{cell, fit, short_id, trace_title, verdict_glyph, verdict_word};
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -25,11 +26,7 @@ pub static INFO: PaneInfo = PaneInfo {
     mode: Mode::Triage,
     label: "triage",
     title: "Triage queue",
-    keys: Layers {
-        own: KEYS,
-        nav: Some(&NavLabels::SCROLL),
-        global: true,
-    },
+    keys: Layers::pane(KEYS, Some(&NavLabels::SCROLL)).with_picks("focus rule N"),
 };
 
 static KEYS: &[Binding] = &[
@@ -46,24 +43,7 @@ static KEYS: &[Binding] = &[
     key(Key::ch('o'), Cmd::Open, "open the trace"),
     hint(Key::ch('A'), Cmd::Agreement, "agreement pane"),
     key(Key::ch('X'), Cmd::JudgeCancel, "cancel judge run"),
-    key(Key::ch('1'), Cmd::Pick(1), "focus rule N"),
-    key(Key::ch('2'), Cmd::Pick(2), "focus rule N"),
-    key(Key::ch('3'), Cmd::Pick(3), "focus rule N"),
-    key(Key::ch('4'), Cmd::Pick(4), "focus rule N"),
-    key(Key::ch('5'), Cmd::Pick(5), "focus rule N"),
-    key(Key::ch('6'), Cmd::Pick(6), "focus rule N"),
-    key(Key::ch('7'), Cmd::Pick(7), "focus rule N"),
-    key(Key::ch('8'), Cmd::Pick(8), "focus rule N"),
-    key(Key::ch('9'), Cmd::Pick(9), "focus rule N"),
 ];
-
-/// Per rule on the triage screen: the latest judge verdict and the latest human label.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RuleVerdicts {
-    pub rule: String,
-    pub judge: Option<ScoreRow>,
-    pub human: Option<ScoreRow>,
-}
 
 /// A label this session made (for undo).
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +54,7 @@ pub struct MadeLabel {
     pub verdict: Verdict,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct TriagePane {
     pub loading: bool,
     pub items: Vec<TriageItem>,
@@ -102,19 +82,11 @@ impl TriagePane {
         let req = cx.req();
         let pane = TriagePane {
             loading: true,
-            items: Vec::new(),
-            index: 0,
-            content: None,
-            rules: Vec::new(),
-            focus: 0,
-            lines: Vec::new(),
             view: ScrollList::document(),
-            made: Vec::new(),
-            pending_note: None,
             author,
             req,
-            item_req: 0,
             size: cx.size,
+            ..TriagePane::default()
         };
         (pane, Effect::LoadTriage { req, filter })
     }
@@ -309,7 +281,7 @@ impl Pane for TriagePane {
                 }
             }
             Action::TriageItemLoaded { req, content } if req == self.item_req => {
-                self.rules = rule_verdicts(&content.scores);
+                self.rules = content.rules();
                 let flagged = self
                     .current()
                     .map(|i| i.flagged.clone())
@@ -320,7 +292,7 @@ impl Pane for TriagePane {
                     .position(|r| flagged.contains(&r.rule) && r.human.is_none())
                     .or_else(|| self.rules.iter().position(|r| flagged.contains(&r.rule)))
                     .unwrap_or(0);
-                self.lines = triage_lines(&content);
+                self.lines = detail::response(&content);
                 self.view.reset();
                 self.content = Some(content);
                 Vec::new()
@@ -382,7 +354,7 @@ impl Pane for TriagePane {
             && c.trace_id == *trace_id
         {
             c.scores = scores.to_vec();
-            self.rules = rule_verdicts(&c.scores);
+            self.rules = c.rules();
             self.focus = self.focus.min(self.rules.len().saturating_sub(1));
         }
         self.layout();
@@ -425,77 +397,12 @@ impl Pane for TriagePane {
     }
 }
 
-fn verdict_word(v: Verdict) -> &'static str {
-    match v {
-        Verdict::True => "TRUE",
-        Verdict::False => "FALSE",
-        Verdict::Na => "NA",
-        Verdict::Error => "ERROR",
-    }
-}
-
-/// The latest judge verdict and human label per rule (scores come newest first).
-pub fn rule_verdicts(scores: &[ScoreRow]) -> Vec<RuleVerdicts> {
-    let mut names: Vec<String> = scores.iter().map(|s| s.name.clone()).collect();
-    names.sort();
-    names.dedup();
-    let latest = |rule: &str, source| {
-        scores
-            .iter()
-            .find(|s| s.name == rule && s.source == source)
-            .cloned()
-    };
-    names
-        .into_iter()
-        .map(|rule| RuleVerdicts {
-            judge: latest(&rule, ScoreSource::Judge),
-            human: latest(&rule, ScoreSource::Human),
-            rule,
-        })
-        .collect()
-}
-
-/// Question, answer and retrieved documents as lines (wrapped when drawn).
-fn triage_lines(c: &TriageContent) -> Vec<DetailLine> {
-    use LineKind as L;
-    let mut out = vec![DetailLine::new(L::Heading, "── question ──")];
-    match &c.question {
-        Some(q) => push_text(&mut out, L::Body, q),
-        None => out.push(DetailLine::new(L::Dim, "  (no user message found)")),
-    }
-    out.push(DetailLine::new(L::Heading, "── answer ──"));
-    match &c.answer {
-        Some(a) => push_text(&mut out, L::Body, a),
-        None => out.push(DetailLine::new(L::Dim, "  (no answer found)")),
-    }
-    out.push(DetailLine::new(
-        L::Heading,
-        format!("── retrieved documents ({}) ──", c.documents.len()),
-    ));
-    for (i, d) in c.documents.iter().enumerate() {
-        let score = d
-            .score
-            .map(|v| format!(" · score {v:.3}"))
-            .unwrap_or_default();
-        out.push(DetailLine::new(
-            L::Role,
-            format!("#{} {}{score}", i + 1, cell(d.id.as_deref().unwrap_or("?"))),
-        ));
-        push_text(&mut out, L::Dim, &d.content);
-    }
-    out
-}
-
 // ── drawing ─────────────────────────────────────────────────────────────────────────────
 
 fn verdict_text(s: &ScoreRow) -> (&'static str, &'static str) {
-    match s.verdict {
-        Some(Verdict::True) => ("✓", "TRUE"),
-        Some(Verdict::False) => ("✗", "FALSE"),
-        Some(Verdict::Na) => ("–", "NA"),
-        Some(Verdict::Error) => ("!", "ERROR"),
-        None => (" ", "-"),
-    }
+    s.verdict
+        .map(|v| (verdict_glyph(v), verdict_word(v)))
+        .unwrap_or((" ", "-"))
 }
 
 /// Rows of the rule list: one per rule while they fit (the last row is kept for the text).
@@ -555,11 +462,7 @@ fn draw(t: &TriagePane, frame: &mut Frame, area: Rect, th: &Theme) {
     let item = t.current();
     let (question, when) = match t.content.as_ref().and_then(|c| c.summary.as_ref()) {
         Some(s) => (
-            s.input_preview
-                .as_deref()
-                .or(s.name.as_deref())
-                .unwrap_or("(unnamed)")
-                .to_string(),
+            trace_title(s).to_string(),
             format!(
                 "{} · {} · {}",
                 crate::timefilter::short_time(s.start_ns),

@@ -3,7 +3,8 @@
 
 use super::text::{cell, thousands};
 use crate::tui::action::ImportStatus;
-use crate::tui::status::{Input, JudgeRun, Status};
+use crate::tui::judge_run::JudgeRun;
+use crate::tui::status::{Input, Status};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -144,4 +145,32 @@ pub fn footer(frame: &mut Frame, area: Rect, th: &Theme, hints: Vec<(String, &'s
         spans.push(Span::raw(format!(" {help}")));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// What an empty store shows: how to get traces in.
+pub fn getting_started(frame: &mut Frame, area: Rect, th: &Theme) {
+    let lines = vec![
+        Line::from(""),
+        Line::from(Span::styled(
+            "  Welcome to trawl — no traces here yet.",
+            th.title(),
+        )),
+        Line::from(""),
+        Line::from(
+            "  Open a trace dump (OTLP/JSON lines: OpenInference, OTel GenAI, OpenLLMetry):",
+        ),
+        Line::from(Span::styled("      trawl traces.otlp.jsonl", th.key())),
+        Line::from("  It is imported in the background into a cache; reopening it is instant."),
+        Line::from(""),
+        Line::from("  Or import into your default store once and browse it later:"),
+        Line::from(Span::styled(
+            "      trawl import traces.otlp.jsonl",
+            th.key(),
+        )),
+        Line::from(Span::styled("      trawl", th.key())),
+        Line::from(""),
+        Line::from("  Try the demo:  trawl assets/demo/support-bot.otlp.jsonl"),
+        Line::from("  Press ? for keys, q to quit."),
+    ];
+    frame.render_widget(Paragraph::new(lines), area);
 }

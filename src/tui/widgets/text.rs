@@ -115,3 +115,33 @@ pub fn wrapped_rows(text: &str, width: u16) -> usize {
         .line_count(width.max(1))
         .max(1)
 }
+
+/// `✓ ✗ – !` for TRUE, FALSE, NA and error: a verdict never shows by colour alone.
+pub fn verdict_glyph(v: crate::model::Verdict) -> &'static str {
+    use crate::model::Verdict;
+    match v {
+        Verdict::True => "✓",
+        Verdict::False => "✗",
+        Verdict::Na => "–",
+        Verdict::Error => "!",
+    }
+}
+
+/// `TRUE`, `FALSE`, `NA`, `ERROR`.
+pub fn verdict_word(v: crate::model::Verdict) -> &'static str {
+    use crate::model::Verdict;
+    match v {
+        Verdict::True => "TRUE",
+        Verdict::False => "FALSE",
+        Verdict::Na => "NA",
+        Verdict::Error => "ERROR",
+    }
+}
+
+/// What a trace is called on screen: its question, else its name.
+pub fn trace_title(t: &crate::store::TraceSummary) -> &str {
+    t.input_preview
+        .as_deref()
+        .or(t.name.as_deref())
+        .unwrap_or("(unnamed)")
+}
