@@ -5,7 +5,7 @@
 
 use super::action::{Action, Cmd, Effect, ImportStatus, JudgeJob};
 use super::commandline::{self, Command};
-use super::judge_run::{self, JudgeRun, Reload};
+use super::judge_run::{self, Reload};
 use super::keymap;
 use super::keys::Mode;
 use super::pane::{Ctx, Intent, JudgePlan, Notice, Pane, Receipt};
@@ -19,7 +19,7 @@ use super::panes::span::SpanPane;
 use super::panes::trace::TracePane;
 use super::panes::triage::TriagePane;
 use super::stack::PaneStack;
-use super::status::{Input, InputKind, Status};
+use super::status::{Input, InputKind, JudgeRun, Status};
 use super::theme::Theme;
 use super::widgets::text::cell;
 use crate::judge::{Estimate, JudgeEvent, ProviderConfig};

@@ -1,43 +1,11 @@
-//! A background judge run as the app follows it: progress and cost for the status line, and
+//! Following a background judge run: its events update the status line's `JudgeRun` and say
 //! what to reload as verdicts arrive.
 
 use super::action::Effect;
 use super::pane::Ctx;
+use super::status::JudgeRun;
 use super::widgets::text::cell;
-use crate::judge::{Estimate, JudgeEvent, Summary};
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct JudgeRun {
-    pub id: u64,
-    pub done: usize,
-    pub total: usize,
-    pub est_cost: Option<f64>,
-    pub model: String,
-    pub paused: Option<String>,
-}
-
-impl JudgeRun {
-    /// Run `id`, confirmed on `est`.
-    pub fn start(id: u64, est: &Estimate) -> JudgeRun {
-        JudgeRun {
-            id,
-            done: 0,
-            total: est.calls + est.cached,
-            est_cost: est.cost_usd,
-            model: est.model.clone(),
-            paused: None,
-        }
-    }
-
-    /// The estimate pro-rated by progress (the exact figure comes with the summary).
-    pub fn cost_so_far(&self) -> Option<f64> {
-        let c = self.est_cost?;
-        if self.total == 0 {
-            return Some(0.0);
-        }
-        Some(c * self.done as f64 / self.total as f64)
-    }
-}
+use crate::judge::{JudgeEvent, Summary};
 
 /// One run at a time: says so when one is going.
 pub fn busy(run: Option<&JudgeRun>, cx: &mut Ctx) -> bool {

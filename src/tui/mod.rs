@@ -19,6 +19,8 @@ mod headless;
 pub mod judge_run;
 pub mod keymap;
 pub mod keys;
+#[cfg(test)]
+mod layering;
 pub mod pane;
 pub mod panes;
 mod runtime;

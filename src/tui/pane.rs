@@ -3,11 +3,12 @@
 //! function of that state; its keys are data in its `PaneInfo`. A pane reaches the rest of the
 //! app only through `Ctx`: request ids, the status line, and `Intent`s (open a pane, go back,
 //! open the input line) that `App` carries out. Panes never name each other: what passes
-//! between them is a shared type from this module or `spantree`.
+//! between them is a shared type from this module (`SpanFocus`, `JudgePlan`).
 
 use super::action::{Action, Cmd, Effect, JudgeJob, JudgeTarget};
+use super::detail::Tab;
 use super::keys::{Layers, Mode};
-use super::spantree::SpanFocus;
+use super::spantree::{TraceData, TreeCursor};
 use super::status::{InputKind, Status};
 use super::theme::Theme;
 use super::widgets::{chrome, text};
@@ -18,6 +19,7 @@ use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use std::any::Any;
+use std::sync::Arc;
 
 /// What the app needs to know about a kind of pane before one exists (help lists every pane).
 #[derive(Debug)]
@@ -47,6 +49,17 @@ pub enum Notice<'a> {
     },
     /// Request `req` failed (the app shows the message).
     Failed { req: u64 },
+}
+
+/// What the span detail looks at: handed from the trace view when it opens, and back when it
+/// closes (the cursor may have jumped, the tab and folding changed).
+#[derive(Debug, Clone)]
+pub struct SpanFocus {
+    pub data: Arc<TraceData>,
+    pub scores: Vec<ScoreRow>,
+    pub tree: TreeCursor,
+    pub tab: Tab,
+    pub unfold: bool,
 }
 
 /// What a closing pane gives the pane that comes back into view.

@@ -1,12 +1,10 @@
 //! A loaded trace and a position in its span tree, shared by the trace view and the span
 //! detail: folding, jumping to the next LLM call, error or tool call, and span search.
 
-use super::detail::Tab;
 use super::widgets::scroll::{ScrollList, find_cyclic};
 use crate::model::{Span, SpanKind, SpanTree};
-use crate::store::{ScoreRow, TraceSummary};
+use crate::store::TraceSummary;
 use std::collections::HashSet;
-use std::sync::Arc;
 
 /// A trace's spans as loaded, with its tree and time range (read-only once built).
 #[derive(Debug, Clone, Default)]
@@ -264,15 +262,4 @@ impl Jump {
             self.label()
         )
     }
-}
-
-/// What the span detail looks at: handed from the trace view when it opens, and back when it
-/// closes (the cursor may have jumped, the tab and folding changed).
-#[derive(Debug, Clone)]
-pub struct SpanFocus {
-    pub data: Arc<TraceData>,
-    pub scores: Vec<ScoreRow>,
-    pub tree: TreeCursor,
-    pub tab: Tab,
-    pub unfold: bool,
 }

@@ -7,8 +7,10 @@ use crate::store::{ScoreRow, TraceSummary};
 use crate::tui::action::{Action, Cmd, Effect};
 use crate::tui::detail::Tab;
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
-use crate::tui::pane::{Ctx, Handoff, Intent, JudgePlan, Notice, Pane, PaneInfo, Receipt};
-use crate::tui::spantree::{Jump, SpanFocus, TraceData, TreeCursor};
+use crate::tui::pane::{
+    Ctx, Handoff, Intent, JudgePlan, Notice, Pane, PaneInfo, Receipt, SpanFocus,
+};
+use crate::tui::spantree::{Jump, TraceData, TreeCursor};
 use crate::tui::status::InputKind;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::chrome::{body_area, line_area};

@@ -3,8 +3,7 @@
 
 use super::text::{cell, thousands};
 use crate::tui::action::ImportStatus;
-use crate::tui::judge_run::JudgeRun;
-use crate::tui::status::{Input, Status};
+use crate::tui::status::{Input, JudgeRun, Status};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
