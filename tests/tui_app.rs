@@ -6,8 +6,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::path::PathBuf;
 use trawl::import::{ImportOptions, import_file};
-use trawl::model::{Message, ScoreSource, Span, SpanKind, Verdict};
-use trawl::store::{NewScore, SortKey, Store};
+use trawl::model::{Message, Score, ScoreSource, Span, SpanKind, Verdict};
+use trawl::store::{SortKey, Store};
 use trawl::tui::keymap::{self, Mode};
 use trawl::tui::{Action, App, Cmd, View};
 
@@ -112,7 +112,8 @@ fn filter_line_parses_and_reports_errors() {
     assert!(app.status.as_ref().unwrap().error);
     filter(&mut app, "status:maybe");
     assert!(app.status.as_ref().unwrap().text.contains("status:error"));
-    let f = trawl::tui::filter::parse("verdict:grounded=false since:7d refund", now()).unwrap();
+    let f =
+        trawl::filter::TraceFilter::parse("verdict:grounded=false since:7d refund", now()).unwrap();
     assert_eq!(f.verdicts, vec![("grounded".to_string(), Verdict::False)]);
     assert_eq!(f.search.as_deref(), Some("refund"));
     assert!(f.since_ns.is_some());
@@ -264,16 +265,11 @@ fn score_badges_and_verdicts() {
         .unwrap()[0]
         .trace_id
         .clone();
-    s.insert_score(
-        ScoreSource::Judge,
-        &NewScore {
-            trace_id: id.clone(),
-            name: "grounded".into(),
-            verdict: Some(Verdict::False),
-            explanation: Some("the refund policy is not in the documents".into()),
-            ..Default::default()
-        },
-    )
+    s.insert_score(&Score {
+        verdict: Some(Verdict::False),
+        explanation: Some("the refund policy is not in the documents".into()),
+        ..Score::new(ScoreSource::Judge, id.clone(), "grounded")
+    })
     .unwrap();
     let mut app = App::new_for_test(s, now());
     assert_eq!(
@@ -458,18 +454,13 @@ fn ids(s: &Store, n: usize) -> Vec<String> {
 }
 
 fn score(s: &Store, source: ScoreSource, id: &str, rule: &str, v: Verdict) {
-    s.insert_score(
-        source,
-        &NewScore {
-            trace_id: id.to_string(),
-            name: rule.into(),
-            verdict: Some(v),
-            explanation: Some(format!("{rule} explanation for {}", &id[..6])),
-            model: Some("gpt-4o-mini".into()),
-            author: (source == ScoreSource::Human).then(|| "alice".to_string()),
-            ..Default::default()
-        },
-    )
+    s.insert_score(&Score {
+        verdict: Some(v),
+        explanation: Some(format!("{rule} explanation for {}", &id[..6])),
+        model: Some("gpt-4o-mini".into()),
+        author: (source == ScoreSource::Human).then(|| "alice".to_string()),
+        ..Score::new(source, id, rule)
+    })
     .unwrap();
 }
 

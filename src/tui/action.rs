@@ -4,8 +4,8 @@
 use crate::judge::{Estimate, JudgeEvent, JudgeRequest, ProviderConfig};
 use crate::metrics::agreement::RuleAgreement;
 use crate::metrics::{Bucket, BucketStats, GroupBy};
-use crate::model::{ScoreSource, Span, Verdict};
-use crate::store::{ScoreRow, SortKey, TraceFilter, TraceSummary};
+use crate::model::{Score, ScoreSource, Span, Trace, Verdict};
+use crate::store::{SortKey, TraceFilter};
 use std::collections::BTreeSet;
 
 /// A user command: what a key (or a `:` command) means.
@@ -167,19 +167,19 @@ pub enum Action {
         req: u64,
         offset: usize,
         total: usize,
-        rows: Vec<TraceSummary>,
+        rows: Vec<Trace>,
         badges: Vec<(String, Badges)>,
     },
     TraceLoaded {
         req: u64,
-        summary: Option<TraceSummary>,
+        summary: Option<Trace>,
         spans: Vec<Span>,
-        scores: Vec<ScoreRow>,
+        scores: Vec<Score>,
     },
     SessionLoaded {
         req: u64,
         session_id: String,
-        traces: Vec<TraceSummary>,
+        traces: Vec<Trace>,
     },
     Resolved {
         req: u64,
@@ -210,7 +210,7 @@ pub enum Action {
     /// Fresh scores of one trace (after a verdict, a label or an undo).
     ScoresLoaded {
         trace_id: String,
-        scores: Vec<ScoreRow>,
+        scores: Vec<Score>,
     },
     TriageLoaded {
         req: u64,
@@ -312,19 +312,19 @@ pub struct DocView {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TriageContent {
     pub trace_id: String,
-    pub summary: Option<TraceSummary>,
+    pub summary: Option<Trace>,
     pub question: Option<String>,
     pub answer: Option<String>,
     pub documents: Vec<DocView>,
-    pub scores: Vec<ScoreRow>,
+    pub scores: Vec<Score>,
 }
 
 /// Per rule of a triaged trace: the latest judge verdict and the latest human label.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleVerdicts {
     pub rule: String,
-    pub judge: Option<ScoreRow>,
-    pub human: Option<ScoreRow>,
+    pub judge: Option<Score>,
+    pub human: Option<Score>,
 }
 
 impl TriageContent {

@@ -24,7 +24,8 @@ use super::theme::Theme;
 use super::widgets::text::cell;
 use crate::judge::{Estimate, JudgeEvent, ProviderConfig};
 use crate::model::Span;
-use crate::store::{Store, TraceSummary};
+use crate::model::Trace;
+use crate::store::Store;
 use chrono::{DateTime, Utc};
 
 /// The pane on top of the stack is named by its key mode.
@@ -53,7 +54,7 @@ pub struct App {
     pub quit: bool,
     /// Shown in the title bar (store or file names).
     pub source_label: String,
-    /// The judge model `J` uses (from TRAWL_JUDGE_* variables).
+    /// The judge model `J` uses (from the config: flags, TRAWL_JUDGE_*, config.toml).
     pub judge_provider: ProviderConfig,
     /// Author of human labels.
     pub author: String,
@@ -88,8 +89,9 @@ impl App {
             size,
             quit: false,
             source_label,
-            judge_provider: super::env::provider_from_env(),
-            author: super::env::author_from_env(),
+            // The runtime sets both from the resolved config (`TuiOptions`).
+            judge_provider: ProviderConfig::new(crate::judge::ProviderKind::OpenAi),
+            author: "unknown".into(),
             copied: Vec::new(),
             next_req: 0,
             resolve_req: 0,
@@ -185,7 +187,7 @@ impl App {
     }
 
     /// Opens a trace from spans already in memory (benchmarks, demos).
-    pub fn open_trace_with(&mut self, summary: Option<TraceSummary>, spans: Vec<Span>) {
+    pub fn open_trace_with(&mut self, summary: Option<Trace>, spans: Vec<Span>) {
         let pane = TracePane::with_spans(summary, spans, self.size);
         self.panes.push(Box::new(pane));
     }

@@ -7,8 +7,8 @@ use super::spantree::TraceData;
 use super::widgets::lines::{DetailLine, LineKind, push_text};
 use super::widgets::text::{cell, fit, thousands, verdict_glyph, verdict_word};
 use crate::display;
+use crate::model::Score;
 use crate::model::{CostSource, Message, Span, Usage, Verdict};
-use crate::store::ScoreRow;
 use LineKind as L;
 
 const FOLDED_VALUE: usize = 100;
@@ -59,7 +59,7 @@ impl Tab {
 /// What one tab shows.
 pub struct TabContent<'a> {
     pub data: &'a TraceData,
-    pub scores: &'a [ScoreRow],
+    pub scores: &'a [Score],
     pub span: Option<&'a Span>,
     pub tab: Tab,
     /// Attributes as pretty JSON instead of one folded line each.
@@ -478,7 +478,7 @@ fn shares(t: &TraceData, out: &mut Vec<DetailLine>) {
 }
 
 /// Every score of the trace, newest first: verdict, source, model, cost, explanation, note.
-fn verdicts(scores: &[ScoreRow], out: &mut Vec<DetailLine>) {
+fn verdicts(scores: &[Score], out: &mut Vec<DetailLine>) {
     if scores.is_empty() {
         out.push(DetailLine::new(
             L::Dim,
@@ -522,10 +522,9 @@ fn verdicts(scores: &[ScoreRow], out: &mut Vec<DetailLine>) {
         {
             line.push_str(&format!(" · {a}/{n} samples agree"));
         }
-        line.push_str(&format!(
-            " · {}",
-            crate::timefilter::short_time(s.created_at_ns)
-        ));
+        if let Some(at) = s.created_at_ns {
+            line.push_str(&format!(" · {}", crate::timefilter::short_time(at)));
+        }
         out.push(DetailLine::new(kind, line));
         if let Some(e) = &s.explanation {
             push_text(out, L::Body, e);

@@ -28,7 +28,6 @@ const SHARED: &[(&str, &str)] = &[
     ("action", include_str!("action.rs")),
     ("commandline", include_str!("commandline.rs")),
     ("detail", include_str!("detail.rs")),
-    ("env", include_str!("env.rs")),
     ("judge_run", include_str!("judge_run.rs")),
     ("keys", include_str!("keys.rs")),
     ("pane", include_str!("pane.rs")),

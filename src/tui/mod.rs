@@ -13,8 +13,6 @@ pub mod bench;
 pub mod commandline;
 mod data;
 pub mod detail;
-mod env;
-pub mod filter;
 mod headless;
 pub mod judge_run;
 pub mod keymap;
@@ -34,6 +32,5 @@ pub mod widgets;
 
 pub use action::{Action, Cmd, Effect};
 pub use app::{App, View};
-pub use env::provider_from_env;
 pub use runtime::{TuiOptions, run};
 pub use theme::Theme;

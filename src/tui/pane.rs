@@ -13,8 +13,8 @@ use super::status::{InputKind, Status};
 use super::theme::Theme;
 use super::widgets::{chrome, text};
 use crate::judge::Estimate;
+use crate::model::Score;
 use crate::model::ScoreSource;
-use crate::store::ScoreRow;
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -45,7 +45,7 @@ pub enum Notice<'a> {
     /// Fresh scores of a trace (after a verdict, a label or an undo).
     Scores {
         trace_id: &'a str,
-        scores: &'a [ScoreRow],
+        scores: &'a [Score],
     },
     /// Request `req` failed (the app shows the message).
     Failed { req: u64 },
@@ -56,7 +56,7 @@ pub enum Notice<'a> {
 #[derive(Debug, Clone)]
 pub struct SpanFocus {
     pub data: Arc<TraceData>,
-    pub scores: Vec<ScoreRow>,
+    pub scores: Vec<Score>,
     pub tree: TreeCursor,
     pub tab: Tab,
     pub unfold: bool,
@@ -102,7 +102,7 @@ pub struct JudgePlan {
 
 impl JudgePlan {
     /// Re-asks the judge, forced, for the rules this trace has verdicts for.
-    pub fn rerun(trace_id: &str, scores: &[ScoreRow]) -> Option<JudgePlan> {
+    pub fn rerun(trace_id: &str, scores: &[Score]) -> Option<JudgePlan> {
         let mut rules: Vec<String> = Vec::new();
         for s in scores.iter().filter(|s| s.source == ScoreSource::Judge) {
             if !rules.contains(&s.name) {

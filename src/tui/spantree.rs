@@ -2,15 +2,15 @@
 //! detail: folding, jumping to the next LLM call, error or tool call, and span search.
 
 use super::widgets::scroll::{ScrollList, find_cyclic};
+use crate::model::Trace;
 use crate::model::{Span, SpanKind, SpanTree};
-use crate::store::TraceSummary;
 use std::collections::HashSet;
 
 /// A trace's spans as loaded, with its tree and time range (read-only once built).
 #[derive(Debug, Clone, Default)]
 pub struct TraceData {
     pub trace_id: String,
-    pub summary: Option<TraceSummary>,
+    pub summary: Option<Trace>,
     pub spans: Vec<Span>,
     pub tree: SpanTree,
     /// First start and last end, for the waterfall.
@@ -19,8 +19,8 @@ pub struct TraceData {
 }
 
 impl TraceData {
-    pub fn new(trace_id: String, summary: Option<TraceSummary>, mut spans: Vec<Span>) -> Self {
-        crate::store::rollup::mark_aggregates(&mut spans);
+    pub fn new(trace_id: String, summary: Option<Trace>, mut spans: Vec<Span>) -> Self {
+        crate::model::mark_aggregates(&mut spans);
         let tree = SpanTree::build(&spans);
         let t0 = spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
         let t1 = spans

@@ -92,19 +92,6 @@ impl Theme {
         Theme::dark()
     }
 
-    /// `--theme` wins; otherwise a non-empty NO_COLOR selects mono.
-    pub fn detect(flag: Option<&str>) -> Theme {
-        match flag {
-            Some("mono") => Theme::mono(),
-            Some("light") => Theme::light(),
-            Some(_) => Theme::dark(),
-            None => match std::env::var_os("NO_COLOR") {
-                Some(v) if !v.is_empty() => Theme::mono(),
-                _ => Theme::dark(),
-            },
-        }
-    }
-
     pub fn is_mono(&self) -> bool {
         self.palette == Palette::Mono
     }
@@ -219,7 +206,7 @@ mod tests {
 
     #[test]
     fn light_differs_from_dark_and_avoids_colours_unreadable_on_white() {
-        let (light, dark) = (Theme::detect(Some("light")), Theme::detect(Some("dark")));
+        let (light, dark) = (Theme::light(), Theme::dark());
         assert_ne!(all_styles(&light), all_styles(&dark));
         for s in all_styles(&light) {
             assert!(
@@ -234,7 +221,7 @@ mod tests {
 
     #[test]
     fn mono_uses_no_colour() {
-        for s in all_styles(&Theme::detect(Some("mono"))) {
+        for s in all_styles(&Theme::mono()) {
             assert_eq!((s.fg, s.bg), (None, None));
         }
     }

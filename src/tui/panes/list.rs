@@ -2,7 +2,9 @@
 //! rows are fetched around the cursor; only the rows in view are drawn.
 
 use crate::display;
-use crate::store::{SortKey, TraceFilter, TraceSummary};
+use crate::filter::TraceFilter;
+use crate::model::Trace;
+use crate::store::SortKey;
 use crate::tui::action::{Action, Badges, Cmd, Effect, JudgeTarget};
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
 use crate::tui::pane::{Ctx, Intent, JudgePlan, Notice, Pane, PaneInfo, Receipt};
@@ -66,7 +68,7 @@ pub struct ListPane {
     /// Absolute index of `rows[0]`.
     pub offset: usize,
     /// The loaded page.
-    pub rows: Vec<TraceSummary>,
+    pub rows: Vec<Trace>,
     pub badges: HashMap<String, Badges>,
     /// Cursor and scroll over all `total` rows.
     pub cursor: ScrollList,
@@ -92,7 +94,7 @@ impl ListPane {
         }
     }
 
-    pub fn row(&self, i: usize) -> Option<&TraceSummary> {
+    pub fn row(&self, i: usize) -> Option<&Trace> {
         i.checked_sub(self.offset).and_then(|k| self.rows.get(k))
     }
 
@@ -100,7 +102,7 @@ impl ListPane {
         self.cursor.selected()
     }
 
-    pub fn selected_row(&self) -> Option<&TraceSummary> {
+    pub fn selected_row(&self) -> Option<&Trace> {
         self.row(self.selected())
     }
 
@@ -123,7 +125,7 @@ impl ListPane {
     }
 
     pub fn apply_filter(&mut self, text: &str, cx: &mut Ctx) -> Vec<Effect> {
-        match crate::tui::filter::parse(text, cx.now) {
+        match TraceFilter::parse(text, cx.now) {
             Ok(f) => {
                 self.filter = f;
                 self.filter_text = text.trim().to_string();
@@ -249,7 +251,7 @@ fn viewport(size: (u16, u16)) -> usize {
     )
 }
 
-fn row_matches(r: &TraceSummary, q: &str) -> bool {
+fn row_matches(r: &Trace, q: &str) -> bool {
     let hit = |s: Option<&str>| s.is_some_and(|s| s.to_lowercase().contains(q));
     hit(r.input_preview.as_deref())
         || hit(r.name.as_deref())
@@ -533,13 +535,7 @@ fn draw(l: &ListPane, frame: &mut Frame, area: Rect, th: &Theme) {
     }
 }
 
-fn row_line<'a>(
-    l: &ListPane,
-    th: &Theme,
-    cols: &Cols,
-    r: &TraceSummary,
-    selected: bool,
-) -> Line<'a> {
+fn row_line<'a>(l: &ListPane, th: &Theme, cols: &Cols, r: &Trace, selected: bool) -> Line<'a> {
     let marked = l.marks.contains(&r.trace_id);
     let q = trace_title(r);
     let mut spans = vec![

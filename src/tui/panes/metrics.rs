@@ -1,8 +1,8 @@
 //! Metrics over time: one figure as a bar chart (selectable metric, bucket size and grouping),
 //! the selected bucket's figures below; Enter lists that bucket's traces.
 
+use crate::filter::TraceFilter;
 use crate::metrics::{Bucket, BucketStats, GroupBy, NO_GROUP};
-use crate::store::TraceFilter;
 use crate::tui::action::{Action, Cmd, Effect};
 use crate::tui::keys::{Binding, Key, Layers, Mode, hint, key};
 use crate::tui::pane::{Ctx, Intent, Pane, PaneInfo, Receipt};

@@ -1,7 +1,7 @@
 //! A session as one conversation: each turn's question and answer, newest at the bottom.
 
 use crate::display;
-use crate::store::TraceSummary;
+use crate::model::Trace;
 use crate::tui::action::{Action, Cmd, Effect};
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
 use crate::tui::pane::{Ctx, Intent, Notice, Pane, PaneInfo, Receipt};
@@ -47,7 +47,7 @@ const A_LINES: usize = 5;
 pub struct SessionPane {
     pub session_id: String,
     pub loading: bool,
-    pub traces: Vec<TraceSummary>,
+    pub traces: Vec<Trace>,
     /// Cursor over the turns (each several rows).
     pub turns: ScrollList,
     req: u64,
@@ -192,13 +192,7 @@ impl Pane for SessionPane {
     }
 }
 
-fn turn_lines(
-    th: &Theme,
-    i: usize,
-    t: &TraceSummary,
-    width: usize,
-    selected: bool,
-) -> Vec<Line<'static>> {
+fn turn_lines(th: &Theme, i: usize, t: &Trace, width: usize, selected: bool) -> Vec<Line<'static>> {
     let head_style = if selected { th.selected() } else { th.header() };
     let mut out = vec![Line::from(Span::styled(
         format!(

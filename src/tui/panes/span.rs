@@ -3,8 +3,8 @@
 //! this pane closes (the jump keys move it here too).
 
 use crate::display;
+use crate::model::Score;
 use crate::model::Span as ModelSpan;
-use crate::store::ScoreRow;
 use crate::tui::action::{Cmd, Effect};
 use crate::tui::detail::{self, Tab, TabContent};
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
@@ -53,7 +53,7 @@ const HEADER_ROWS: u16 = 3;
 #[derive(Debug, Clone)]
 pub struct SpanPane {
     pub data: Arc<TraceData>,
-    pub scores: Vec<ScoreRow>,
+    pub scores: Vec<Score>,
     /// The trace view's cursor: which span this is.
     pub tree: TreeCursor,
     pub tab: Tab,

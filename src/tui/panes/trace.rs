@@ -2,8 +2,8 @@
 //! a duration and cost column below 100 columns). Only the visible rows are drawn.
 
 use crate::display;
+use crate::model::{Score, Trace};
 use crate::model::{Span as ModelSpan, SpanKind, Verdict};
-use crate::store::{ScoreRow, TraceSummary};
 use crate::tui::action::{Action, Cmd, Effect};
 use crate::tui::detail::Tab;
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
@@ -79,7 +79,7 @@ pub struct TracePane {
     pub trace_id: String,
     pub loading: bool,
     pub data: Arc<TraceData>,
-    pub scores: Vec<ScoreRow>,
+    pub scores: Vec<Score>,
     pub tree: TreeCursor,
     req: u64,
     search: Option<String>,
@@ -106,7 +106,7 @@ impl TracePane {
 
     /// A trace from spans already in memory (benchmarks, demos).
     pub fn with_spans(
-        summary: Option<TraceSummary>,
+        summary: Option<Trace>,
         spans: Vec<ModelSpan>,
         size: (u16, u16),
     ) -> TracePane {
@@ -130,9 +130,9 @@ impl TracePane {
 
     fn fill(
         &mut self,
-        summary: Option<TraceSummary>,
+        summary: Option<Trace>,
         spans: Vec<ModelSpan>,
-        scores: Vec<ScoreRow>,
+        scores: Vec<Score>,
         size: (u16, u16),
     ) {
         self.loading = false;
@@ -441,7 +441,7 @@ fn header(frame: &mut Frame, t: &TracePane, area: Rect, th: &Theme) {
 }
 
 /// Latest judge verdict per rule with its explanation.
-fn verdicts<'a>(scores: &[ScoreRow], th: &Theme) -> Line<'a> {
+fn verdicts<'a>(scores: &[Score], th: &Theme) -> Line<'a> {
     if scores.is_empty() {
         return Line::from(Span::styled("no verdicts yet (trawl judge)", th.dim()));
     }

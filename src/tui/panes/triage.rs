@@ -2,8 +2,9 @@
 //! judge's verdicts and the human labels; t / f / n label the focused rule.
 
 use crate::display;
+use crate::filter::TraceFilter;
+use crate::model::Score;
 use crate::model::{ScoreSource, Verdict};
-use crate::store::{ScoreRow, TraceFilter};
 use crate::tui::action::{Action, Cmd, Effect, NewLabel, RuleVerdicts, TriageContent, TriageItem};
 use crate::tui::detail;
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
@@ -399,7 +400,7 @@ impl Pane for TriagePane {
 
 // ── drawing ─────────────────────────────────────────────────────────────────────────────
 
-fn verdict_text(s: &ScoreRow) -> (&'static str, &'static str) {
+fn verdict_text(s: &Score) -> (&'static str, &'static str) {
     s.verdict
         .map(|v| (verdict_glyph(v), verdict_word(v)))
         .unwrap_or((" ", "-"))

@@ -139,7 +139,7 @@ pub fn verdict_word(v: crate::model::Verdict) -> &'static str {
 }
 
 /// What a trace is called on screen: its question, else its name.
-pub fn trace_title(t: &crate::store::TraceSummary) -> &str {
+pub fn trace_title(t: &crate::model::Trace) -> &str {
     t.input_preview
         .as_deref()
         .or(t.name.as_deref())
