@@ -247,6 +247,22 @@ impl<'a> Ctx<'a> {
         self.ask(Intent::Back);
     }
 
+    /// A move that may find nothing: clears the status line, or says why nothing happened.
+    pub fn outcome(&mut self, result: Result<(), String>) {
+        match result {
+            Ok(()) => self.clear_status(),
+            Err(why) => self.info(why),
+        }
+    }
+
+    /// Asks for the judge popup to re-run this trace's verdicts (or says there are none).
+    pub fn ask_rerun(&mut self, trace_id: &str, scores: &[Score]) {
+        match JudgePlan::rerun(trace_id, scores) {
+            Some(plan) => self.ask(Intent::Judge(plan)),
+            None => self.error("this trace has no verdicts to re-run (J in the trace list judges)"),
+        }
+    }
+
     pub fn into_intents(self) -> Vec<Intent> {
         self.intents
     }

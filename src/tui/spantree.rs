@@ -169,9 +169,18 @@ impl TreeCursor {
         }
     }
 
-    /// Moves to the next (or previous) span of a kind; false when there is none.
-    pub fn jump(&mut self, data: &TraceData, kind: Jump, forward: bool) -> bool {
-        self.find(data, forward, false, |s| kind.matches(s))
+    /// Moves to the next (or previous) span of a kind; says so when there is none.
+    pub fn jump(&mut self, data: &TraceData, kind: Jump, forward: bool) -> Result<(), String> {
+        if self.find(data, forward, false, |s| kind.matches(s)) {
+            Ok(())
+        } else {
+            Err(kind.none_message(forward))
+        }
+    }
+
+    /// "span 3/9": the cursor among the shown spans.
+    pub fn position(&self) -> String {
+        format!("span {}/{} ", self.list.selected() + 1, self.visible.len())
     }
 
     /// Moves to the next (or previous) span whose name, model or kind contains `query`;

@@ -8,7 +8,7 @@ use crate::model::Span as ModelSpan;
 use crate::tui::action::{Cmd, Effect};
 use crate::tui::detail::{self, Tab, TabContent};
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
-use crate::tui::pane::{Ctx, Handoff, Intent, JudgePlan, Notice, Pane, PaneInfo, SpanFocus};
+use crate::tui::pane::{Ctx, Handoff, Notice, Pane, PaneInfo, SpanFocus};
 use crate::tui::spantree::{Jump, TraceData, TreeCursor};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::chrome::{body_area, line_area};
@@ -122,11 +122,7 @@ impl Pane for SpanPane {
             return Vec::new();
         }
         if let Some((kind, forward)) = Jump::of(c) {
-            if self.tree.jump(&self.data, kind, forward) {
-                cx.clear_status();
-            } else {
-                cx.info(kind.none_message(forward));
-            }
+            cx.outcome(self.tree.jump(&self.data, kind, forward));
             self.rebuild(true);
             return Vec::new();
         }
@@ -149,12 +145,7 @@ impl Pane for SpanPane {
                 self.tab = Tab::Attributes;
                 self.rebuild(false);
             }
-            Cmd::Rerun => match JudgePlan::rerun(&self.data.trace_id, &self.scores) {
-                Some(plan) => cx.ask(Intent::Judge(plan)),
-                None => {
-                    cx.error("this trace has no verdicts to re-run (J in the trace list judges)")
-                }
-            },
+            Cmd::Rerun => cx.ask_rerun(&self.data.trace_id, &self.scores),
             _ => {}
         }
         Vec::new()
@@ -235,11 +226,7 @@ impl Pane for SpanPane {
     }
 
     fn position(&self) -> String {
-        format!(
-            "span {}/{} ",
-            self.tree.list.selected() + 1,
-            self.tree.visible.len()
-        )
+        self.tree.position()
     }
 
     fn shown_trace(&self) -> Option<&str> {

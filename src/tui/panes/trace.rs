@@ -7,9 +7,7 @@ use crate::model::{Span as ModelSpan, SpanKind, Verdict};
 use crate::tui::action::{Action, Cmd, Effect};
 use crate::tui::detail::Tab;
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
-use crate::tui::pane::{
-    Ctx, Handoff, Intent, JudgePlan, Notice, Pane, PaneInfo, Receipt, SpanFocus,
-};
+use crate::tui::pane::{Ctx, Handoff, Intent, Notice, Pane, PaneInfo, Receipt, SpanFocus};
 use crate::tui::spantree::{Jump, TraceData, TreeCursor};
 use crate::tui::status::InputKind;
 use crate::tui::theme::Theme;
@@ -182,11 +180,7 @@ impl Pane for TracePane {
             return Vec::new();
         }
         if let Some((kind, forward)) = Jump::of(c) {
-            if self.tree.jump(&self.data, kind, forward) {
-                cx.clear_status();
-            } else {
-                cx.info(kind.none_message(forward));
-            }
+            cx.outcome(self.tree.jump(&self.data, kind, forward));
             return Vec::new();
         }
         match c {
@@ -199,12 +193,7 @@ impl Pane for TracePane {
             Cmd::Expand => self.tree.expand(&self.data),
             Cmd::Open => self.open_span(self.tab, cx),
             Cmd::Verdicts => self.open_span(Tab::Verdicts, cx),
-            Cmd::Rerun => match JudgePlan::rerun(&self.trace_id, &self.scores) {
-                Some(plan) => cx.ask(Intent::Judge(plan)),
-                None => {
-                    cx.error("this trace has no verdicts to re-run (J in the trace list judges)")
-                }
-            },
+            Cmd::Rerun => cx.ask_rerun(&self.trace_id, &self.scores),
             _ => {}
         }
         Vec::new()
@@ -257,11 +246,7 @@ impl Pane for TracePane {
     }
 
     fn position(&self) -> String {
-        format!(
-            "span {}/{} ",
-            self.tree.list.selected() + 1,
-            self.tree.visible.len()
-        )
+        self.tree.position()
     }
 
     fn shown_trace(&self) -> Option<&str> {
