@@ -26,6 +26,8 @@ pub mod spantree;
 pub mod stack;
 pub mod status;
 pub mod terminal;
+#[cfg(test)]
+mod tests;
 pub mod theme;
 pub mod views;
 pub mod widgets;
