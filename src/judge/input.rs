@@ -40,25 +40,24 @@ pub fn trace_input(trace_id: &str, spans: &[Span]) -> JudgeInput {
         .or_else(|| spans.first());
     let last_llm = spans.iter().rev().find(|s| s.kind == SpanKind::Llm);
 
-    // The root's plain-text input is what the user typed; an LLM span's last user message is
-    // often the question wrapped in retrieved context, which the judge sees separately.
-    let root_text_input = root
-        .and_then(|r| r.input.as_ref())
-        .and_then(|v| plain_text(&v.value, v.mime.as_deref()));
-    let last_user_message = root_text_input
-        .clone()
+    // The root's input, reduced to what the user typed, is the question; an LLM span's last user
+    // message is often the question wrapped in retrieved context (the judge sees the documents
+    // separately), so the first LLM call's is only the fallback. The same rule feeds the store's
+    // previews (`Span::input_text`).
+    let first_llm = spans.iter().find(|s| s.kind == SpanKind::Llm);
+    let last_user_message = root
+        .and_then(Span::input_text)
         .or_else(|| {
-            last_llm
+            first_llm
                 .and_then(|s| s.last_user_message())
                 .map(str::to_string)
         })
+        // Last resort: the raw input as it is (a payload no rule reads is still evidence).
         .or_else(|| root.and_then(|r| r.input.as_ref()).map(|v| v.value.clone()))
         .filter(|s| !s.trim().is_empty());
 
-    let root_text_output = root
-        .and_then(|r| r.output.as_ref())
-        .and_then(|v| plain_text(&v.value, v.mime.as_deref()));
-    let final_answer = root_text_output
+    let final_answer = root
+        .and_then(Span::output_text)
         .or_else(|| last_llm.and_then(last_assistant_text))
         .or_else(|| {
             root.and_then(|r| r.output.as_ref())
@@ -126,20 +125,6 @@ fn last_assistant_text(s: &Span) -> Option<String> {
         .rev()
         .find(|m| !m.content.trim().is_empty())
         .map(|m| m.content.clone())
-}
-
-/// Text that is not a JSON document (a JSON input is a raw request body, not what was typed).
-fn plain_text(v: &str, mime: Option<&str>) -> Option<String> {
-    let t = v.trim();
-    if t.is_empty() || mime.is_some_and(|m| m.contains("json")) {
-        return None;
-    }
-    if (t.starts_with('{') || t.starts_with('['))
-        && serde_json::from_str::<serde_json::Value>(t).is_ok()
-    {
-        return None;
-    }
-    Some(v.to_string())
 }
 
 /// Documents of RETRIEVER and RERANKER spans, deduplicated by id (a reranker repeats what the

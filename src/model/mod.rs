@@ -3,9 +3,11 @@
 //! includes cached tokens, `output` includes reasoning tokens.
 
 mod kind;
+mod text;
 mod tree;
 
 pub use kind::SpanKind;
+pub use text::{input_text, output_text};
 pub use tree::{SpanTree, TreeNode};
 
 use serde::{Deserialize, Serialize};
@@ -302,6 +304,14 @@ impl Span {
             .rev()
             .find(|m| m.role == "user")
             .map(|m| m.content.as_str())
+    }
+    /// The raw input as a person reads it (see [`input_text`]).
+    pub fn input_text(&self) -> Option<String> {
+        self.input.as_ref().and_then(input_text)
+    }
+    /// The raw output as a person reads it (see [`output_text`]).
+    pub fn output_text(&self) -> Option<String> {
+        self.output.as_ref().and_then(output_text)
     }
 }
 
