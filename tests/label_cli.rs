@@ -3,8 +3,8 @@
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
-use trawl::model::{ScoreSource, Verdict};
-use trawl::store::{NewScore, Store, TraceFilter};
+use trawl::model::{Score, ScoreSource, Verdict};
+use trawl::store::{Store, TraceFilter};
 
 const FIXTURE: &str = "tests/fixtures/openinference_support_bot_40.otlp.jsonl";
 
@@ -48,22 +48,17 @@ fn setup() -> (tempfile::TempDir, String, Vec<String>) {
         .into_iter()
         .enumerate()
     {
-        st.insert_score(
-            ScoreSource::Judge,
-            &NewScore {
-                trace_id: ids[i].clone(),
-                name: "grounded".into(),
-                verdict: Some(v),
-                explanation: Some(format!("judge says {}", v.as_str())),
-                ..Default::default()
-            },
-        )
+        st.insert_score(&Score {
+            verdict: Some(v),
+            explanation: Some(format!("judge says {}", v.as_str())),
+            ..Score::new(ScoreSource::Judge, ids[i].clone(), "grounded")
+        })
         .unwrap();
     }
     (dir, db.to_str().unwrap().to_string(), ids)
 }
 
-fn human_labels(db: &str, id: &str) -> Vec<trawl::store::ScoreRow> {
+fn human_labels(db: &str, id: &str) -> Vec<Score> {
     let st = Store::open(Path::new(db)).unwrap();
     st.scores_for_trace(id)
         .unwrap()
@@ -106,7 +101,7 @@ fn label_undo_and_agreement() {
     assert_eq!(labels[0].verdict, Some(Verdict::False));
     assert_eq!(labels[0].author.as_deref(), Some("alice"));
     assert_eq!(labels[0].note.as_deref(), Some("wrong policy"));
-    assert!(labels[0].created_at_ns > 0);
+    assert!(labels[0].created_at_ns.is_some_and(|t| t > 0));
 
     // --author wins over $USER; --json output.
     let o = trawl(

@@ -20,8 +20,10 @@ const SPANS_PER_TRACE: i64 = 5;
 const T0: i64 = 1_790_812_800_000_000_000;
 const DAYS: i64 = 30;
 
-fn populate(store: &Store) -> rusqlite::Result<()> {
-    let c = store.conn();
+/// Fills the store at `path` (its schema already created by `Store::open`) through a
+/// connection of its own: the store's is private.
+fn populate(path: &std::path::Path) -> rusqlite::Result<()> {
+    let c = rusqlite::Connection::open(path)?;
     c.execute_batch("BEGIN")?;
     c.execute(
         &format!(
@@ -80,7 +82,7 @@ fn stats_by_day_on_a_million_spans() {
     let _ = std::fs::remove_file(&path);
     let store = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
     let t = Instant::now();
-    populate(&store).unwrap_or_else(|e| panic!("{e}"));
+    populate(&path).unwrap_or_else(|e| panic!("{e}"));
     let (traces, spans) = store.totals().unwrap_or_else(|e| panic!("{e}"));
     println!(
         "populated {traces} traces, {spans} spans in {:?} at {}",

@@ -6,8 +6,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::path::PathBuf;
 use trawl::import::{ImportOptions, import_file};
-use trawl::model::{Message, ScoreSource, Span, SpanKind, Verdict};
-use trawl::store::{NewScore, SortKey, Store};
+use trawl::model::{Message, Score, ScoreSource, Span, SpanKind, Verdict};
+use trawl::store::{SortKey, Store};
 use trawl::tui::keymap::{self, BINDINGS, Mode};
 use trawl::tui::{Action, App, Cmd, View};
 
@@ -268,16 +268,11 @@ fn score_badges_and_verdicts() {
         .unwrap()[0]
         .trace_id
         .clone();
-    s.insert_score(
-        ScoreSource::Judge,
-        &NewScore {
-            trace_id: id.clone(),
-            name: "grounded".into(),
-            verdict: Some(Verdict::False),
-            explanation: Some("the refund policy is not in the documents".into()),
-            ..Default::default()
-        },
-    )
+    s.insert_score(&Score {
+        verdict: Some(Verdict::False),
+        explanation: Some("the refund policy is not in the documents".into()),
+        ..Score::new(ScoreSource::Judge, id.clone(), "grounded")
+    })
     .unwrap();
     let mut app = App::new_for_test(s, now());
     assert_eq!(
@@ -462,18 +457,13 @@ fn ids(s: &Store, n: usize) -> Vec<String> {
 }
 
 fn score(s: &Store, source: ScoreSource, id: &str, rule: &str, v: Verdict) {
-    s.insert_score(
-        source,
-        &NewScore {
-            trace_id: id.to_string(),
-            name: rule.into(),
-            verdict: Some(v),
-            explanation: Some(format!("{rule} explanation for {}", &id[..6])),
-            model: Some("gpt-4o-mini".into()),
-            author: (source == ScoreSource::Human).then(|| "alice".to_string()),
-            ..Default::default()
-        },
-    )
+    s.insert_score(&Score {
+        verdict: Some(v),
+        explanation: Some(format!("{rule} explanation for {}", &id[..6])),
+        model: Some("gpt-4o-mini".into()),
+        author: (source == ScoreSource::Human).then(|| "alice".to_string()),
+        ..Score::new(source, id, rule)
+    })
     .unwrap();
 }
 

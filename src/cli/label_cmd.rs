@@ -1,9 +1,9 @@
 //! `trawl label`: record (or undo) a human verdict for one trace and rule.
 
 use super::{StoreArg, resolve_trace};
-use crate::model::{ScoreSource, Verdict};
+use crate::model::{Score, ScoreSource, Verdict};
 use crate::sanitize::clean_line;
-use crate::store::{NewScore, ScoreRow, Store};
+use crate::store::Store;
 use crate::timefilter;
 use anyhow::Result;
 use clap::Args;
@@ -100,19 +100,18 @@ pub fn run(args: &LabelArgs, store_arg: &StoreArg) -> Result<i32> {
             &id[..id.len().min(12)]
         );
     }
-    let score = NewScore {
-        trace_id: id.clone(),
-        name: rule.to_string(),
-        verdict: Some(verdict),
-        note: args.note.clone().filter(|n| !n.trim().is_empty()),
-        author: Some(who.clone()),
-        ..Default::default()
-    };
-    let row_id = store.insert_score(ScoreSource::Human, &score)?;
+    let score = Score::human_label(
+        id.clone(),
+        rule,
+        verdict,
+        who.clone(),
+        args.note.clone().filter(|n| !n.trim().is_empty()),
+    );
+    let row_id = store.insert_score(&score)?;
     let stored = store
         .scores_for_trace(&id)?
         .into_iter()
-        .find(|s| s.id == row_id);
+        .find(|s| s.id == Some(row_id));
     if args.json {
         let mut o = stored.as_ref().map(label_json).unwrap_or(Value::Null);
         o["judge"] = judge
@@ -155,7 +154,9 @@ fn undo(store: &Store, id: &str, rule: &str, who: &str, as_json: bool) -> Result
         );
         return Ok(1);
     };
-    store.delete_score(row.id)?;
+    if let Some(row_id) = row.id {
+        store.delete_score(row_id)?;
+    }
     // After the delete the previous label (anyone's) is current again; say which.
     let now = store
         .latest_scores(&[id.to_string()], ScoreSource::Human)?
@@ -187,14 +188,14 @@ fn undo(store: &Store, id: &str, rule: &str, who: &str, as_json: bool) -> Result
     Ok(0)
 }
 
-fn current_judge(store: &Store, id: &str, rule: &str) -> Result<Option<ScoreRow>> {
+fn current_judge(store: &Store, id: &str, rule: &str) -> Result<Option<Score>> {
     Ok(store
         .latest_scores(&[id.to_string()], ScoreSource::Judge)?
         .into_iter()
         .find(|s| s.name == rule))
 }
 
-fn label_json(s: &ScoreRow) -> Value {
+fn label_json(s: &Score) -> Value {
     json!({
         "id": s.id,
         "trace_id": s.trace_id,
@@ -202,6 +203,6 @@ fn label_json(s: &ScoreRow) -> Value {
         "verdict": s.verdict.map(|v| v.as_str()),
         "note": s.note,
         "author": s.author,
-        "created_at": timefilter::rfc3339(s.created_at_ns),
+        "created_at": s.created_at_ns.map(timefilter::rfc3339),
     })
 }

@@ -2,9 +2,9 @@
 
 use super::{ShowArgs, StoreArg, resolve_trace};
 use crate::display;
+use crate::model::mark_aggregates;
 use crate::model::{Span, SpanTree};
 use crate::sanitize::{clean_line, truncate_chars};
-use crate::store::rollup::mark_aggregates;
 use crate::timefilter;
 use anyhow::{Result, bail};
 use serde_json::{Value, json};

@@ -2,9 +2,9 @@
 
 use super::{StoreArg, TracesArgs};
 use crate::display;
-use crate::model::ScoreSource;
+use crate::model::{Score, ScoreSource, Trace};
 use crate::sanitize::{clean_line, truncate_chars};
-use crate::store::{ScoreRow, SortKey, Store, TraceSummary};
+use crate::store::{SortKey, Store};
 use crate::timefilter;
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
@@ -79,7 +79,7 @@ pub fn run(args: &TracesArgs, store_arg: &StoreArg) -> Result<i32> {
 }
 
 /// What a human calls the trace: the user's question, else the root span name.
-pub fn title(t: &TraceSummary) -> &str {
+pub fn title(t: &Trace) -> &str {
     t.input_preview
         .as_deref()
         .or(t.name.as_deref())
@@ -91,13 +91,7 @@ fn hint_when_empty(store: &Store, filter: &crate::store::TraceFilter) -> Result<
     if filter.since_ns.is_none() && filter.until_ns.is_none() {
         return Ok(());
     }
-    let (first, last): (Option<i64>, Option<i64>) =
-        store
-            .conn()
-            .query_row("SELECT min(start_ns), max(start_ns) FROM traces", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
-    if let (Some(a), Some(b)) = (first, last) {
+    if let Some((a, b)) = store.time_range()? {
         let window = match (filter.since_ns, filter.until_ns) {
             (Some(s), Some(u)) => {
                 format!("{} .. {}", timefilter::rfc3339(s), timefilter::rfc3339(u))
@@ -116,7 +110,7 @@ fn hint_when_empty(store: &Store, filter: &crate::store::TraceFilter) -> Result<
 }
 
 /// The documented `--json` object for one trace.
-pub fn trace_json<'a>(t: &TraceSummary, scores: impl Iterator<Item = &'a ScoreRow>) -> Value {
+pub fn trace_json<'a>(t: &Trace, scores: impl Iterator<Item = &'a Score>) -> Value {
     let mut sc = BTreeMap::new();
     for s in scores {
         sc.entry(s.name.clone()).or_insert_with(|| {

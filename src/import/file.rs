@@ -1,11 +1,11 @@
 //! Whole-file sources (exports and databases): the adapter builds every span, which then goes
 //! through the same writer as OTLP, followed by the source's scores.
 
-use super::{ImportError, ImportOptions, Progress, io_reason, source_record};
+use super::{ImportError, ImportOptions, Progress, io_reason, source_outcome, source_record};
 use crate::ingest::{
     Format, Imported, IngestReport, console, langfuse, langsmith, llm_logs, phoenix,
 };
-use crate::model::ScoreSource;
+use crate::model::Score;
 use crate::pricing::{self, PriceBook};
 use crate::store::{PreparedSpan, Store};
 use std::path::Path;
@@ -80,7 +80,7 @@ pub(super) fn import_whole(
             }
         }
     }
-    let stats = writer.finish(&report)?;
+    let stats = writer.finish(&source_outcome(&report))?;
     report.spans_new = stats.spans_new;
     report.duplicates = stats.duplicates;
     report.traces_touched = stats.traces_touched;
@@ -101,10 +101,7 @@ pub(super) fn import_whole(
 
 /// Stores a source's evaluations as imported scores, once: a score whose cache key (the
 /// source's own score id) is already stored is skipped, so re-importing adds nothing.
-fn insert_imported_scores(
-    store: &mut Store,
-    scores: &[crate::store::NewScore],
-) -> Result<(), ImportError> {
+fn insert_imported_scores(store: &mut Store, scores: &[Score]) -> Result<(), ImportError> {
     if scores.is_empty() {
         return Ok(());
     }
@@ -115,7 +112,7 @@ fn insert_imported_scores(
             {
                 continue;
             }
-            store.insert_score(ScoreSource::Imported, s)?;
+            store.insert_score(s)?;
         }
         Ok(())
     })

@@ -1,7 +1,7 @@
 //! Following a growing OTLP/JSON lines file (`tail -f`), through truncation and rotation.
 
 use super::pipeline::finish_otlp_span;
-use super::{ImportError, Progress, io_reason, source_record};
+use super::{ImportError, Progress, io_reason, source_outcome, source_record};
 use crate::ingest::{Format, IngestReport, otlp};
 use crate::pricing::PriceBook;
 use crate::store::{PreparedSpan, Store};
@@ -207,7 +207,7 @@ pub fn follow_file(
         }
     }
     // A partial line left at the end is not reported: its writer may still be writing it.
-    let stats = writer.finish(&report)?;
+    let stats = writer.finish(&source_outcome(&report))?;
     report.spans_new = stats.spans_new;
     report.duplicates = stats.duplicates;
     report.traces_touched = stats.traces_touched;

@@ -15,7 +15,7 @@ pub use current::{is_current, mtime_ns};
 pub use follow::follow_file;
 
 use crate::ingest::{Format, IngestReport, detect::SUPPORTED, detect_format};
-use crate::store::{SourceRecord, Store, StoreError};
+use crate::store::{SourceOutcome, SourceRecord, Store, StoreError};
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +119,16 @@ fn source_record(path: &Path, format: &str, meta: Option<&std::fs::Metadata>) ->
         format: format.to_string(),
         size: meta.map(std::fs::Metadata::len),
         mtime_ns: meta.and_then(mtime_ns),
+    }
+}
+
+/// What the store records about how a source's import ended.
+fn source_outcome(report: &IngestReport) -> SourceOutcome {
+    SourceOutcome {
+        lines: report.lines,
+        lines_ok: report.lines_ok,
+        lines_bad: report.bad_lines_total,
+        errors_json: serde_json::to_string(&report.bad_lines).unwrap_or_default(),
     }
 }
 

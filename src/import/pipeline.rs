@@ -2,7 +2,7 @@
 //! (one per core, up to four) turn them into priced, prepared spans, and the calling thread
 //! writes them in file order.
 
-use super::{ImportError, ImportOptions, Progress, io_reason, source_record};
+use super::{ImportError, ImportOptions, Progress, io_reason, source_outcome, source_record};
 use crate::ingest::lines::{Line, LineReader};
 use crate::ingest::{IngestReport, langfuse, otlp};
 use crate::model::Span;
@@ -116,7 +116,7 @@ pub(super) fn import_lines(
         writer.rollback()?;
         return Err(ImportError::Strict(msg));
     }
-    let stats = writer.finish(&report)?;
+    let stats = writer.finish(&source_outcome(&report))?;
     report.spans_new = stats.spans_new;
     report.duplicates = stats.duplicates;
     report.traces_touched = stats.traces_touched;

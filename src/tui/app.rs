@@ -6,8 +6,8 @@ use super::detail;
 use super::keymap::Mode;
 use super::state::*;
 use super::theme::Theme;
-use crate::model::{Span, SpanTree};
-use crate::store::{ScoreRow, SortKey, Store, TraceSummary};
+use crate::model::{Score, Span, SpanTree, Trace};
+use crate::store::{SortKey, Store};
 use chrono::{DateTime, Utc};
 
 pub struct App {
@@ -758,7 +758,7 @@ impl App {
     }
 
     /// Opens a trace from spans already in memory (benchmarks, demos).
-    pub fn open_trace_with(&mut self, summary: Option<TraceSummary>, spans: Vec<Span>) {
+    pub fn open_trace_with(&mut self, summary: Option<Trace>, spans: Vec<Span>) {
         let mut t = TraceState {
             trace_id: spans
                 .first()
@@ -989,11 +989,11 @@ impl App {
 
 fn fill_trace(
     t: &mut TraceState,
-    summary: Option<TraceSummary>,
+    summary: Option<Trace>,
     mut spans: Vec<Span>,
-    scores: Vec<ScoreRow>,
+    scores: Vec<Score>,
 ) {
-    crate::store::rollup::mark_aggregates(&mut spans);
+    crate::model::mark_aggregates(&mut spans);
     t.loading = false;
     t.tree = SpanTree::build(&spans);
     t.t0 = spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
@@ -1067,7 +1067,7 @@ fn step_find(
         .find(|&i| pred(i))
 }
 
-fn row_matches(r: &TraceSummary, q: &str) -> bool {
+fn row_matches(r: &Trace, q: &str) -> bool {
     let hit = |s: Option<&str>| s.is_some_and(|s| s.to_lowercase().contains(q));
     hit(r.input_preview.as_deref())
         || hit(r.name.as_deref())

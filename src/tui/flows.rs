@@ -7,8 +7,7 @@ use super::detail;
 use super::state::*;
 use crate::judge::{JudgeEvent, ProviderConfig, ProviderKind, Summary};
 use crate::metrics::{Bucket, GroupBy, NO_GROUP};
-use crate::model::{ScoreSource, Verdict};
-use crate::store::ScoreRow;
+use crate::model::{Score, ScoreSource, Verdict};
 use std::collections::BTreeSet;
 
 /// The judge model for the TUI, from `TRAWL_JUDGE_PROVIDER` (openai | anthropic),
@@ -336,7 +335,7 @@ impl App {
         }
     }
 
-    pub(super) fn scores_loaded(&mut self, trace_id: String, scores: Vec<ScoreRow>) {
+    pub(super) fn scores_loaded(&mut self, trace_id: String, scores: Vec<Score>) {
         if let Some(t) = &mut self.trace
             && t.trace_id == trace_id
         {
@@ -868,7 +867,7 @@ fn summary_line(s: &Summary) -> String {
 }
 
 /// The latest judge verdict and human label per rule (scores come newest first).
-pub fn rule_verdicts(scores: &[ScoreRow]) -> Vec<RuleVerdicts> {
+pub fn rule_verdicts(scores: &[Score]) -> Vec<RuleVerdicts> {
     let mut names: Vec<String> = scores.iter().map(|s| s.name.clone()).collect();
     names.sort();
     names.dedup();

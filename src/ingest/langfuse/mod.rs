@@ -15,8 +15,7 @@ pub use usage::{cost_from_details, usage_from_details};
 use super::Imported;
 use super::semconv::value::{f64_of, jsonish, scalar_string, str_of};
 use super::util::{json_records, messages_from, parse_time_ns, raw_value};
-use crate::model::{Document, Span, SpanKind, StatusCode, Verdict};
-use crate::store::NewScore;
+use crate::model::{Document, Score, ScoreSource, Span, SpanKind, StatusCode, Verdict};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use usage::{cost, usage};
@@ -367,23 +366,21 @@ fn documents(v: &Value) -> Vec<Document> {
 
 /// A Langfuse score as an imported score. Session- and dataset-run scores (no trace) are
 /// skipped: trawl scores belong to traces.
-fn score(s: &Value) -> Option<NewScore> {
+fn score(s: &Value) -> Option<Score> {
     let trace_id = str_of(s, "traceId")?;
     let name = str_of(s, "name")?;
     let data_type = str_of(s, "dataType").unwrap_or_else(|| "NUMERIC".into());
     let value = f64_of(s, "value");
     let string_value = str_of(s, "stringValue");
-    let mut ns = NewScore {
-        trace_id,
+    let mut ns = Score {
         span_id: str_of(s, "observationId"),
-        name,
         explanation: str_of(s, "comment"),
         author: str_of(s, "authorUserId").or_else(|| str_of(s, "source")),
         created_at_ns: s
             .get("timestamp")
             .and_then(Value::as_str)
             .and_then(parse_time_ns),
-        ..NewScore::default()
+        ..Score::new(ScoreSource::Imported, trace_id, name)
     };
     match data_type.as_str() {
         "BOOLEAN" => {

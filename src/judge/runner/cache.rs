@@ -6,8 +6,8 @@ use super::plan::CachedHit;
 use crate::judge::JudgeError;
 use crate::judge::prompt::{self, Prompt};
 use crate::judge::provider::ProviderConfig;
-use crate::model::{ScoreSource, Verdict};
-use crate::store::{NewScore, Store};
+use crate::model::{Score, ScoreSource, Verdict};
+use crate::store::Store;
 use sha2::{Digest, Sha256};
 
 /// sha256 of canonical JSON of everything that changes the answer.
@@ -51,24 +51,26 @@ pub(super) fn reuse_cached(store: &Store, hit: &CachedHit) -> Result<ItemResult,
             s.source == ScoreSource::Judge && s.name == hit.job.rule && s.span_id == hit.job.span_id
         });
     if current.as_ref().and_then(|c| c.cache_key.as_deref()) != Some(hit.job.key.as_str()) {
-        store.insert_score(
-            ScoreSource::Judge,
-            &NewScore {
-                trace_id: hit.job.trace_id.clone(),
-                span_id: hit.job.span_id.clone(),
-                name: hit.job.rule.clone(),
-                verdict: row.verdict,
-                explanation: row.explanation.clone(),
-                model: row.model.clone(),
-                rule_hash: Some(hit.job.rule_hash.clone()),
-                samples: row.samples,
-                agree: row.agree,
-                cost_usd: Some(0.0),
-                note: Some(format!("cached: same answer as score {}", row.id)),
-                cache_key: Some(hit.job.key.clone()),
-                ..Default::default()
-            },
-        )?;
+        store.insert_score(&Score {
+            span_id: hit.job.span_id.clone(),
+            verdict: row.verdict,
+            explanation: row.explanation.clone(),
+            model: row.model.clone(),
+            rule_hash: Some(hit.job.rule_hash.clone()),
+            samples: row.samples,
+            agree: row.agree,
+            cost_usd: Some(0.0),
+            note: Some(format!(
+                "cached: same answer as score {}",
+                row.id.unwrap_or_default()
+            )),
+            cache_key: Some(hit.job.key.clone()),
+            ..Score::new(
+                ScoreSource::Judge,
+                hit.job.trace_id.clone(),
+                hit.job.rule.clone(),
+            )
+        })?;
     }
     Ok(ItemResult {
         trace_id: hit.job.trace_id.clone(),

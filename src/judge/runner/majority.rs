@@ -5,8 +5,7 @@ use super::events::ItemResult;
 use super::plan::{Job, price};
 use crate::judge::parse::Parsed;
 use crate::judge::provider::{ProviderConfig, Reply};
-use crate::model::{Usage, Verdict};
-use crate::store::NewScore;
+use crate::model::{Score, ScoreSource, Usage, Verdict};
 
 /// Majority over the samples that produced a verdict; a tie or no verdict is an error verdict.
 pub(super) fn aggregate(
@@ -15,7 +14,7 @@ pub(super) fn aggregate(
     samples: u32,
     replies: Vec<Reply>,
     failures: Vec<String>,
-) -> (ItemResult, NewScore) {
+) -> (ItemResult, Score) {
     let parsed: Vec<&Parsed> = replies.iter().map(|r| &r.parsed).collect();
     let mut counts: Vec<(Verdict, u32)> = Vec::new();
     for p in parsed.iter().filter(|p| p.verdict != Verdict::Error) {
@@ -90,10 +89,8 @@ pub(super) fn aggregate(
         output_tokens,
         cost_usd,
     };
-    let score = NewScore {
-        trace_id: job.trace_id,
+    let score = Score {
         span_id: job.span_id,
-        name: job.rule,
         verdict: Some(verdict),
         explanation: Some(explanation),
         model,
@@ -105,7 +102,7 @@ pub(super) fn aggregate(
         cost_usd,
         // Errors are not cached: a re-run should try again.
         cache_key: (verdict != Verdict::Error).then_some(job.key),
-        ..Default::default()
+        ..Score::new(ScoreSource::Judge, job.trace_id, job.rule)
     };
     (item, score)
 }

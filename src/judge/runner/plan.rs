@@ -45,7 +45,7 @@ pub(super) struct Job {
 
 pub(super) struct CachedHit {
     pub(super) job: Job,
-    pub(super) row: crate::store::ScoreRow,
+    pub(super) row: crate::model::Score,
 }
 
 pub(super) struct Plan {

@@ -9,8 +9,8 @@ use super::stop::{StopReason, StopSignal};
 use crate::judge::JudgeError;
 use crate::judge::prompt::Prompt;
 use crate::judge::provider::{CallError, Client, Reply};
-use crate::model::ScoreSource;
-use crate::store::{NewScore, Store};
+use crate::model::Score;
+use crate::store::Store;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
@@ -44,7 +44,7 @@ impl RetryPolicy {
 }
 
 enum Outcome {
-    Done(Box<(ItemResult, NewScore)>),
+    Done(Box<(ItemResult, Score)>),
     Skipped,
 }
 
@@ -106,7 +106,7 @@ pub(super) async fn execute(
             Outcome::Done(b) => {
                 let (item, score) = *b;
                 if store_err.is_none()
-                    && let Err(e) = store.insert_score(ScoreSource::Judge, &score)
+                    && let Err(e) = store.insert_score(&score)
                 {
                     // Keep draining so tasks end, but stop dispatching: nothing can be saved.
                     stop.stop(StopReason::Paused(format!(
