@@ -1,7 +1,7 @@
 //! What the judge sees, extracted from a trace's spans: the question, the final answer, the
 //! retrieved documents, the tool calls and the conversation.
 
-use crate::model::{Message, Span, SpanKind};
+use crate::model::{Document, Message, Span, SpanKind};
 
 /// A retrieved document as shown to the judge.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -127,37 +127,66 @@ fn last_assistant_text(s: &Span) -> Option<String> {
         .map(|m| m.content.clone())
 }
 
-/// Documents of RETRIEVER and RERANKER spans, deduplicated by id (a reranker repeats what the
-/// retriever found; the reranked order wins because it is what the model was given).
+/// The documents that were in the prompt: the output of the last reranker that started before
+/// the first LLM call, else the last retriever's documents. A retrieved document the reranker
+/// dropped is not context. Documents a reranker lists only by id take their content from the
+/// retrieved document with the same id (spans arrive in any order, so the join happens here).
 fn documents(spans: &[Span]) -> Vec<DocInput> {
-    let mut out: Vec<DocInput> = Vec::new();
-    let rerank: Vec<&Span> = spans
+    let first_llm = spans
         .iter()
-        .filter(|s| s.kind == SpanKind::Reranker)
-        .collect();
-    let retr: Vec<&Span> = spans
+        .filter(|s| s.kind == SpanKind::Llm)
+        .map(|s| s.start_ns)
+        .min()
+        .unwrap_or(i64::MAX);
+    let before = |k: SpanKind| {
+        let all: Vec<&Span> = spans.iter().filter(|s| s.kind == k).collect();
+        let early: Vec<&Span> = all
+            .iter()
+            .copied()
+            .filter(|s| s.start_ns <= first_llm)
+            .collect();
+        if early.is_empty() { all } else { early }
+    };
+    let retrieved: Vec<&Document> = before(SpanKind::Retriever)
         .iter()
-        .filter(|s| s.kind == SpanKind::Retriever)
+        .flat_map(|s| s.documents.iter())
         .collect();
-    for s in rerank.iter().chain(retr.iter()) {
-        let docs = s
-            .reranker
+    let reranked = before(SpanKind::Reranker).last().map(|s| {
+        s.reranker
             .as_ref()
             .filter(|r| !r.output_documents.is_empty())
             .map(|r| r.output_documents.as_slice())
-            .unwrap_or(s.documents.as_slice());
-        for d in docs {
-            let content = d.content.clone().unwrap_or_default();
-            let dup = out.iter().any(|o| match (&o.id, &d.id) {
-                (Some(a), Some(b)) => a == b,
-                _ => o.content == content,
+            .unwrap_or(s.documents.as_slice())
+    });
+    let in_prompt: Vec<&Document> = match reranked {
+        Some(docs) if !docs.is_empty() => docs.iter().collect(),
+        _ => before(SpanKind::Retriever)
+            .last()
+            .map(|s| s.documents.iter().collect())
+            .unwrap_or_default(),
+    };
+    let mut out: Vec<DocInput> = Vec::new();
+    for d in in_prompt {
+        let content = d
+            .content
+            .clone()
+            .or_else(|| {
+                let id = d.id.as_ref()?;
+                retrieved
+                    .iter()
+                    .find(|r| r.id.as_ref() == Some(id))
+                    .and_then(|r| r.content.clone())
+            })
+            .unwrap_or_default();
+        let dup = out.iter().any(|o| match (&o.id, &d.id) {
+            (Some(a), Some(b)) => a == b,
+            _ => o.content == content,
+        });
+        if !dup {
+            out.push(DocInput {
+                id: d.id.clone(),
+                content,
             });
-            if !dup {
-                out.push(DocInput {
-                    id: d.id.clone(),
-                    content,
-                });
-            }
         }
     }
     out
