@@ -169,7 +169,7 @@ fn header(frame: &mut Frame, app: &App, t: &TraceState, area: Rect) {
     frame.render_widget(Paragraph::new(verdicts(app, t)), line_area(area, 2));
 }
 
-/// Latest judge verdict per rule with its explanation.
+/// Latest verdict per rule (any source) with its label text and explanation.
 fn verdicts<'a>(app: &App, t: &TraceState) -> Line<'a> {
     let th = &app.theme;
     if t.scores.is_empty() {
@@ -190,7 +190,16 @@ fn verdicts<'a>(app: &App, t: &TraceState) -> Line<'a> {
             None => ("", th.base()),
         };
         let value = s.value.map(|v| format!("={v:.2}")).unwrap_or_default();
-        spans.push(Span::styled(format!("{}{g}{value}", cell(&s.name)), style));
+        let label = s
+            .label
+            .as_deref()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| format!(" ({})", cell(l)))
+            .unwrap_or_default();
+        spans.push(Span::styled(
+            format!("{}{g}{value}{label}", cell(&s.name)),
+            style,
+        ));
         if let Some(e) = &s.explanation {
             spans.push(Span::raw(format!(" {}  ", cell(e))));
         } else {
