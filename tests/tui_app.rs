@@ -112,7 +112,8 @@ fn filter_line_parses_and_reports_errors() {
     assert!(app.status.as_ref().unwrap().error);
     filter(&mut app, "status:maybe");
     assert!(app.status.as_ref().unwrap().text.contains("status:error"));
-    let f = trawl::tui::filter::parse("verdict:grounded=false since:7d refund", now()).unwrap();
+    let f =
+        trawl::filter::TraceFilter::parse("verdict:grounded=false since:7d refund", now()).unwrap();
     assert_eq!(f.verdicts, vec![("grounded".to_string(), Verdict::False)]);
     assert_eq!(f.search.as_deref(), Some("refund"));
     assert!(f.since_ns.is_some());

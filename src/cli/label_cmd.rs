@@ -1,6 +1,7 @@
 //! `trawl label`: record (or undo) a human verdict for one trace and rule.
 
-use super::{StoreArg, resolve_trace};
+use super::resolve_trace;
+use crate::config::Config;
 use crate::model::{Score, ScoreSource, Verdict};
 use crate::sanitize::clean_line;
 use crate::store::Store;
@@ -14,7 +15,8 @@ const EXAMPLES: &str = "Examples:
   trawl label 447afa24 --rule grounded --undo
   trawl agreement --rule grounded              then see how far the judge agrees
 
-The author is --author, else $USER, else `author = \"…\"` in ~/.config/trawl/config.toml.
+The author is --author, else TRAWL_AUTHOR, else `author = \"…\"` in ~/.config/trawl/config.toml,
+else $USER (see trawl config).
 The newest label per trace, rule and author is the one that counts; --undo deletes your newest
 label for the rule so the one before it (if any) counts again.
 Exit status: 0 labelled / undone, 1 unknown trace or nothing to undo, 2 usage errors.";
@@ -33,7 +35,7 @@ pub struct LabelArgs {
     /// Why: shown next to the label and exported with eval cases.
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
-    /// Who labelled (default: $USER).
+    /// Who labelled (default: TRAWL_AUTHOR, the config file's author, else $USER).
     #[arg(long, value_name = "NAME")]
     pub author: Option<String>,
     /// Remove your newest label for this trace and rule.
@@ -51,37 +53,16 @@ fn parse_human_verdict(s: &str) -> std::result::Result<Verdict, String> {
     }
 }
 
-/// The label author: the flag, else $USER (or %USERNAME%), else the config file, else "unknown".
-pub fn author(flag: Option<&str>) -> String {
-    let from_env = || {
-        ["USER", "USERNAME"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok())
-    };
-    flag.map(str::to_string)
-        .or_else(from_env)
-        .or_else(config_author)
-        .map(|a| a.trim().to_string())
-        .filter(|a| !a.is_empty())
-        .unwrap_or_else(|| "unknown".to_string())
-}
-
-/// `author = "…"` in the config file; a missing or unreadable file just means no default.
-fn config_author() -> Option<String> {
-    let text = std::fs::read_to_string(crate::paths::config_dir().join("config.toml")).ok()?;
-    let v: toml::Table = toml::from_str(&text).ok()?;
-    v.get("author").and_then(|a| a.as_str()).map(str::to_string)
-}
-
-pub fn run(args: &LabelArgs, store_arg: &StoreArg) -> Result<i32> {
-    let store = store_arg.open_existing()?;
+/// Records or undoes a label. The author is `cfg.author` (which already holds `--author`).
+pub fn run(args: &LabelArgs, cfg: &Config) -> Result<i32> {
+    let store = super::open_existing_store(cfg)?;
     let id = resolve_trace(&store, &args.trace_id)?;
     let rule = args.rule.trim();
     if rule.is_empty() {
         eprintln!("trawl: error: --rule must not be empty");
         return Ok(2);
     }
-    let who = author(args.author.as_deref());
+    let who = cfg.author.clone();
     if args.undo {
         return undo(&store, &id, rule, &who, args.json);
     }

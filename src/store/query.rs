@@ -2,36 +2,11 @@
 
 use super::filter_sql::where_clause;
 use super::{Result, Store, StoreError};
-use crate::model::{Span, Trace, Verdict};
+// `TraceFilter` is the filter language's (`crate::filter`); its SQL is in `filter_sql`.
+// Re-exported while callers move to `crate::filter::TraceFilter`.
+pub use crate::filter::TraceFilter;
+use crate::model::{Span, Trace};
 use serde::Serialize;
-
-/// Filters shared by `trawl traces`, `judge`, `stats`, `export` and the TUI filter line.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TraceFilter {
-    pub since_ns: Option<i64>,
-    pub until_ns: Option<i64>,
-    pub user: Option<String>,
-    pub session: Option<String>,
-    /// Matches the exact model name or its undated base (`gpt-4o` matches `gpt-4o-2024-08-06`).
-    pub model: Option<String>,
-    pub tag: Option<String>,
-    pub name: Option<String>,
-    pub service: Option<String>,
-    /// `Some(true)` = only traces whose root failed, `Some(false)` = only the others.
-    pub error: Option<bool>,
-    /// Full text over prompts and responses.
-    pub search: Option<String>,
-    /// Latest judge verdict per rule.
-    pub verdicts: Vec<(String, Verdict)>,
-    /// Restrict to these ids (full ids or unique prefixes are resolved by the caller).
-    pub trace_ids: Vec<String>,
-}
-
-impl TraceFilter {
-    pub fn is_empty(&self) -> bool {
-        *self == TraceFilter::default()
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {

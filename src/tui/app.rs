@@ -33,7 +33,7 @@ pub struct App {
     sync_store: Option<Store>,
     /// Headless mode: what `y` would have copied.
     pub copied: Vec<String>,
-    /// The judge model `J` uses (from TRAWL_JUDGE_* variables).
+    /// The judge model `J` uses (from the config: flags, TRAWL_JUDGE_*, config.toml).
     pub judge_provider: crate::judge::ProviderConfig,
     /// Author of human labels.
     pub author: String,
@@ -68,8 +68,9 @@ impl App {
             resolve_req: 0,
             sync_store: None,
             copied: Vec::new(),
-            judge_provider: super::flows::provider_from_env(),
-            author: super::flows::author_from_env(),
+            // The runtime sets both from the resolved config (`TuiOptions`).
+            judge_provider: crate::judge::ProviderConfig::new(crate::judge::ProviderKind::OpenAi),
+            author: "unknown".into(),
             judge_popup: None,
             judge_run: None,
             triage: None,
@@ -478,7 +479,7 @@ impl App {
     }
 
     pub fn apply_filter(&mut self, text: &str) -> Vec<Effect> {
-        match super::filter::parse(text, self.now) {
+        match crate::filter::TraceFilter::parse(text, self.now) {
             Ok(f) => {
                 let l = &mut self.list;
                 l.filter = f;

@@ -8,7 +8,6 @@ pub mod app;
 pub mod bench;
 mod data;
 mod detail;
-pub mod filter;
 mod flows;
 pub mod keymap;
 mod runtime;
@@ -20,7 +19,6 @@ pub mod views;
 
 pub use action::{Action, Cmd, Effect};
 pub use app::App;
-pub use flows::provider_from_env;
 pub use runtime::{TuiOptions, run};
 pub use state::View;
 pub use theme::Theme;
