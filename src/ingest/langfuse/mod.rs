@@ -14,6 +14,7 @@ pub use usage::{cost_from_details, usage_from_details};
 
 use super::Imported;
 use super::annotation::{apply_binary_verdicts, label_verdict};
+use super::semconv::apply_io_evidence;
 use super::semconv::value::{f64_of, jsonish, scalar_string, str_of};
 use super::util::{json_records, messages_from, parse_time_ns, raw_value};
 use crate::model::{Document, Score, ScoreSource, Span, SpanKind, StatusCode, Verdict};
@@ -343,6 +344,8 @@ fn observation_span(o: &Value) -> Option<Span> {
     match kind {
         SpanKind::Tool => span.tool = Some(super::util::tool_from_io(&span)),
         SpanKind::Retriever => span.documents = documents(&output),
+        // Langfuse has no reranker type: a SPAN is one, or a retriever, by evidence.
+        SpanKind::Span => apply_io_evidence(&mut span, Some(&input), Some(&output)),
         _ => {}
     }
     span.attributes = scalar_fields(o);

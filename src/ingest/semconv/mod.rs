@@ -238,6 +238,7 @@ pub fn apply_events(span: &mut Span) {
     let mut ev_in: Vec<Message> = Vec::new();
     let mut ev_out: Vec<Message> = Vec::new();
     let mut first_token: Option<i64> = None;
+    let mut first_chunk: Option<i64> = None;
     let mut exception: Option<String> = None;
     for ev in &span.events {
         let name = ev.name.as_str();
@@ -298,6 +299,11 @@ pub fn apply_events(span: &mut Span) {
                 if first_token.is_none() && is_first_token_event(name) {
                     first_token = Some(ev.time_ns);
                 }
+                // Streamed calls without a first-token mark log one event per chunk
+                // (OpenLLMetry `gen_ai.content.completion.chunk`): the first one is the first token.
+                if name.ends_with(".chunk") {
+                    first_chunk = Some(first_chunk.map_or(ev.time_ns, |t| t.min(ev.time_ns)));
+                }
             }
         }
     }
@@ -315,7 +321,7 @@ pub fn apply_events(span: &mut Span) {
         span.convention = Some(GEN.as_str().to_string());
     }
     if span.ttft_ns.is_none() {
-        if let Some(t) = first_token {
+        if let Some(t) = first_token.or(first_chunk) {
             if t >= span.start_ns && span.start_ns > 0 {
                 span.ttft_ns = Some(t - span.start_ns);
             }
