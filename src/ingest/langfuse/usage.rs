@@ -226,15 +226,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn read(
-        v: Value,
-    ) -> (
+    /// (input, output, total, cache_read, reasoning)
+    type Read = (
         Option<i64>,
         Option<i64>,
         Option<i64>,
         Option<i64>,
         Option<i64>,
-    ) {
+    );
+
+    fn read(v: Value) -> Read {
         let Value::Object(d) = v else {
             panic!("object")
         };
@@ -244,16 +245,7 @@ mod tests {
 
     #[test]
     fn every_key_shape() {
-        let table: Vec<(
-            Value,
-            (
-                Option<i64>,
-                Option<i64>,
-                Option<i64>,
-                Option<i64>,
-                Option<i64>,
-            ),
-        )> = vec![
+        let table: Vec<(Value, Read)> = vec![
             // OpenAI chat completions, details nested (and once as JSON text).
             (
                 json!({"prompt_tokens": 615, "completion_tokens": 18, "total_tokens": 633,
