@@ -503,8 +503,15 @@ fn verdicts(scores: &[Score], out: &mut Vec<DetailLine>) {
             _ => L::Role,
         };
         let value = s.value.map(|v| format!(" = {v:.3}")).unwrap_or_default();
+        // The label text an annotator chose (`hallucinated`) says more than TRUE/FALSE.
+        let label = s
+            .label
+            .as_deref()
+            .filter(|l| !l.trim().is_empty() && !l.eq_ignore_ascii_case(word))
+            .map(|l| format!(" ({})", cell(l)))
+            .unwrap_or_default();
         let mut line = format!(
-            "{g} {} {word}{value} · {}",
+            "{g} {} {word}{label}{value} · {}",
             cell(&s.name),
             s.source.as_str()
         );

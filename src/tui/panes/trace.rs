@@ -425,7 +425,7 @@ fn header(frame: &mut Frame, t: &TracePane, area: Rect, th: &Theme) {
     frame.render_widget(Paragraph::new(verdicts(&t.scores, th)), line_area(area, 2));
 }
 
-/// Latest judge verdict per rule with its explanation.
+/// Latest verdict per rule (any source) with its label text and explanation.
 fn verdicts<'a>(scores: &[Score], th: &Theme) -> Line<'a> {
     if scores.is_empty() {
         return Line::from(Span::styled("no verdicts yet (trawl judge)", th.dim()));
@@ -445,7 +445,16 @@ fn verdicts<'a>(scores: &[Score], th: &Theme) -> Line<'a> {
         };
         let g = s.verdict.map(verdict_glyph).unwrap_or("");
         let value = s.value.map(|v| format!("={v:.2}")).unwrap_or_default();
-        spans.push(Span::styled(format!("{}{g}{value}", cell(&s.name)), style));
+        let label = s
+            .label
+            .as_deref()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| format!(" ({})", cell(l)))
+            .unwrap_or_default();
+        spans.push(Span::styled(
+            format!("{}{g}{value}{label}", cell(&s.name)),
+            style,
+        ));
         if let Some(e) = &s.explanation {
             spans.push(Span::raw(format!(" {}  ", cell(e))));
         } else {
