@@ -161,7 +161,25 @@ pub(super) fn inspect(path: &Path) -> Result<Option<i64>> {
         .and_then(|conn| schema::check_version(&conn, &shown, foreign_kind(&conn)));
     match checked {
         Ok(v) => Ok(Some(v)),
-        Err(e @ (StoreError::NotAStore { .. } | StoreError::TooNew { .. })) => Err(e),
+        // Without locks, a file another process is writing right now (a creator mid-commit, a
+        // checkpoint) can read as anything. A refusal is confirmed through a read-only
+        // connection, which takes a shared lock (waiting for the writer) and writes nothing
+        // to a rollback-journal file such as an `llm` logs.db.
+        Err(StoreError::NotAStore { .. } | StoreError::TooNew { .. }) => {
+            let confirmed = open_uri(path, "mode=ro").and_then(|conn| {
+                conn.busy_timeout(Duration::from_secs(10))
+                    .map_err(|e| classify(&shown, e))?;
+                schema::check_version(&conn, &shown, foreign_kind(&conn))
+            });
+            match confirmed {
+                Ok(v) => Ok(Some(v)),
+                Err(e @ (StoreError::NotAStore { .. } | StoreError::TooNew { .. })) => Err(e),
+                Err(e) => {
+                    tracing::debug!("{shown}: read-only check inconclusive: {e}");
+                    Ok(None)
+                }
+            }
+        }
         Err(e) => {
             tracing::debug!("{shown}: immutable probe inconclusive: {e}");
             Ok(None)

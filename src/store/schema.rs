@@ -133,7 +133,14 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// Fails on a database that is neither empty nor ours; `kind` names a foreign one ("an `llm`
 /// logs.db") for the message.
 pub fn check_version(c: &Connection, path: &str, kind: &str) -> Result<i64> {
-    let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    // One statement, so one read transaction: read apart, a concurrent creator's commit
+    // could land between them and show its tables beside the old version 0.
+    let (v, tables): (i64, i64) = c.query_row(
+        "SELECT (SELECT user_version FROM pragma_user_version),
+                (SELECT count(*) FROM sqlite_master WHERE type='table')",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     if v > SCHEMA_VERSION {
         return Err(StoreError::TooNew {
             path: path.into(),
@@ -141,20 +148,13 @@ pub fn check_version(c: &Connection, path: &str, kind: &str) -> Result<i64> {
             known: SCHEMA_VERSION,
         });
     }
-    if v == 0 {
-        let tables: i64 = c.query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type='table'",
-            [],
-            |r| r.get(0),
-        )?;
-        if tables > 0 {
-            return Err(StoreError::NotAStore {
-                path: path.into(),
-                reason: format!(
-                    "it is {kind}; import it with `trawl import {path}` instead of opening it as a store"
-                ),
-            });
-        }
+    if v == 0 && tables > 0 {
+        return Err(StoreError::NotAStore {
+            path: path.into(),
+            reason: format!(
+                "it is {kind}; import it with `trawl import {path}` instead of opening it as a store"
+            ),
+        });
     }
     Ok(v)
 }
