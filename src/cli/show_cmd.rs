@@ -48,10 +48,10 @@ pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
             .collect();
         obj["spans"] = Value::Array(ordered);
         obj["all_scores"] = serde_json::to_value(&scores)?;
-        println!("{}", serde_json::to_string_pretty(&obj)?);
+        outln!("{}", serde_json::to_string_pretty(&obj)?);
         return Ok(0);
     }
-    println!(
+    outln!(
         "trace {}  {}  {}  {}",
         summary.trace_id,
         timefilter::rfc3339(summary.start_ns),
@@ -59,7 +59,7 @@ pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
         if summary.error { "✗ ERROR" } else { "ok" }
     );
     let opt = |o: &Option<String>| clean_line(o.as_deref().unwrap_or("-"));
-    println!(
+    outln!(
         "session {}  user {}  service {}  models {}",
         opt(&summary.session_id),
         opt(&summary.user_id),
@@ -67,12 +67,12 @@ pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
         clean_line(&summary.models.join(", "))
     );
     if let Some(q) = &summary.input_preview {
-        println!("question: {}", clean_line(q));
+        outln!("question: {}", clean_line(q));
     }
     if let Some(a) = &summary.output_preview {
-        println!("answer:   {}", clean_line(a));
+        outln!("answer:   {}", clean_line(a));
     }
-    println!(
+    outln!(
         "tokens: input {} (cached {})  output {} (reasoning {})  total {}   cost {}{}",
         summary.input_tokens,
         summary.cache_read_tokens,
@@ -94,7 +94,7 @@ pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
         }
     );
     for s in scores.iter().filter(|s| s.verdict.is_some()) {
-        println!(
+        outln!(
             "score {} = {} ({}{}){}",
             s.name,
             s.verdict.map(|v| v.as_str()).unwrap_or("-"),
@@ -109,10 +109,16 @@ pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
                 .unwrap_or_default()
         );
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{:<46} {:<4} {:>9} {:>9}  {:<26} {:>13}  {:>10}",
-        "SPAN", "KIND", "START", "DURATION", "MODEL", "TOKENS in/out", "COST"
+        "SPAN",
+        "KIND",
+        "START",
+        "DURATION",
+        "MODEL",
+        "TOKENS in/out",
+        "COST"
     );
     let tree = SpanTree::build(&spans);
     for n in &tree.nodes {
@@ -141,7 +147,7 @@ pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
             Some(c) => display::cost(c.total),
             None => String::new(),
         };
-        println!(
+        outln!(
             "{:<46} {:<4} {:>9} {:>9}  {:<26} {:>13}  {:>10}",
             truncate_chars(&name, 45),
             s.kind.short(),
@@ -156,7 +162,7 @@ pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
         if let Some(msg) = &s.status_message
             && s.is_error()
         {
-            println!("{:<46}   {}", "", truncate_chars(&clean_line(msg), 80));
+            outln!("{:<46}   {}", "", truncate_chars(&clean_line(msg), 80));
         }
     }
     Ok(0)

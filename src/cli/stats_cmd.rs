@@ -71,7 +71,7 @@ pub fn run(args: &StatsArgs, cfg: &Config) -> Result<i32> {
     let by = Bucket::parse(&args.by).unwrap_or(Bucket::Day);
     let group = args.group_by.as_deref().and_then(GroupBy::parse);
     let Some(tz) = metrics::parse_tz(&args.tz) else {
-        eprintln!(
+        errln!(
             "trawl: error: --tz {}: expected UTC, +HH:MM or -HH:MM",
             clean_line(&args.tz)
         );
@@ -80,17 +80,17 @@ pub fn run(args: &StatsArgs, cfg: &Config) -> Result<i32> {
     let store = super::open_existing_store(cfg)?;
     let buckets = metrics::compute_stats(&store, &filter, by, group, tz)?;
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({ "buckets": buckets }))?
         );
         return Ok(0);
     }
     if buckets.is_empty() {
-        println!("no traces match");
+        outln!("no traces match");
         return Ok(0);
     }
-    print_table(&buckets, by, group, &args.tz);
+    print_table(&buckets, by, group, &args.tz)?;
     Ok(0)
 }
 
@@ -123,7 +123,12 @@ fn rate(v: f64) -> String {
 /// One bucket in the table: its values, its change line (if any) and its judge rules.
 type Row = (Vec<String>, Option<Vec<String>>, Vec<String>);
 
-fn print_table(buckets: &[BucketStats], by: Bucket, group: Option<GroupBy>, tz: &str) {
+fn print_table(
+    buckets: &[BucketStats],
+    by: Bucket,
+    group: Option<GroupBy>,
+    tz: &str,
+) -> Result<()> {
     let tz_label = if metrics::parse_tz(tz).is_some_and(|o| o.local_minus_utc() == 0) {
         "UTC".to_string()
     } else {
@@ -229,24 +234,25 @@ fn print_table(buckets: &[BucketStats], by: Bucket, group: Option<GroupBy>, tz: 
         }
         s.trim_end().to_string()
     };
-    println!("{}", fmt_line(&headers));
+    outln!("{}", fmt_line(&headers));
     for (v, c, rules) in &rows {
-        println!("{}", fmt_line(v));
+        outln!("{}", fmt_line(v));
         if let Some(c) = c {
-            println!("{}", fmt_line(c));
+            outln!("{}", fmt_line(c));
         }
         if !rules.is_empty() {
-            println!("  judge: {}", rules.join("; "));
+            outln!("  judge: {}", rules.join("; "));
         }
     }
     let unknown: i64 = buckets.iter().map(|b| b.unknown_cost_traces).sum();
-    println!();
-    println!(
+    outln!();
+    outln!(
         "Percentiles are exact nearest-rank. COST is the application's known cost; JUDGE $ is kept apart."
     );
     if unknown > 0 {
-        println!(
+        outln!(
             "{unknown} trace(s) had a span without a price: their cost is a lower bound (see ?COST)."
         );
     }
+    Ok(())
 }

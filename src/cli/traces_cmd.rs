@@ -54,17 +54,24 @@ pub fn run(args: &TracesArgs, cfg: &Config) -> Result<i32> {
             .iter()
             .map(|t| trace_json(t, scores.iter().filter(|s| s.trace_id == t.trace_id)))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&arr)?);
+        outln!("{}", serde_json::to_string_pretty(&arr)?);
         return Ok(0);
     }
     if rows.is_empty() {
-        println!("no traces match");
+        outln!("no traces match");
         hint_when_empty(&store, &filter)?;
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:<19}  {:<8}  {:<40}  {:<10}  {:<22}  {:>8}  {:>7}  {:>9}  STATUS",
-        "START (UTC)", "TRACE", "QUESTION / NAME", "USER", "MODELS", "DURATION", "TOKENS", "COST"
+        "START (UTC)",
+        "TRACE",
+        "QUESTION / NAME",
+        "USER",
+        "MODELS",
+        "DURATION",
+        "TOKENS",
+        "COST"
     );
     for t in &rows {
         let mut status = if t.error {
@@ -88,7 +95,7 @@ pub fn run(args: &TracesArgs, cfg: &Config) -> Result<i32> {
             status.push_str("  ");
             status.push_str(&badges.join(" "));
         }
-        println!(
+        outln!(
             "{:<19}  {:<8}  {:<40}  {:<10}  {:<22}  {:>8}  {:>7}  {:>9}  {}",
             timefilter::short_time(t.start_ns),
             &t.trace_id[..t.trace_id.len().min(8)],
@@ -103,7 +110,7 @@ pub fn run(args: &TracesArgs, cfg: &Config) -> Result<i32> {
     }
     let total = store.count_traces(&filter)?;
     if total as usize > rows.len() {
-        println!("({} of {} traces; --limit N for more)", rows.len(), total);
+        outln!("({} of {} traces; --limit N for more)", rows.len(), total);
     }
     Ok(0)
 }
@@ -130,7 +137,7 @@ fn hint_when_empty(store: &Store, filter: &crate::filter::TraceFilter) -> Result
             (None, Some(u)) => format!("before {}", timefilter::rfc3339(u)),
             (None, None) => String::new(),
         };
-        eprintln!(
+        errln!(
             "hint: the window is {window}; the store holds traces from {} to {} (relative days count from now; set TRAWL_NOW to move \"now\")",
             timefilter::rfc3339(a),
             timefilter::rfc3339(b)
