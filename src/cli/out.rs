@@ -67,6 +67,27 @@ pub fn cut(line: &str, width: Option<usize>) -> String {
     }
 }
 
+/// Prose wrapped at word boundaries to the output width (a word longer than the width is cut).
+pub fn wrap_words(text: &str, width: Option<usize>) -> Vec<String> {
+    let Some(w) = width else {
+        return vec![text.to_string()];
+    };
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let needed = if cur.is_empty() { 0 } else { 1 } + width_of(word);
+        if !cur.is_empty() && width_of(&cur) + needed > w {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    lines.push(cur);
+    lines.into_iter().map(|l| fit_width(&l, w)).collect()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
     Left,
@@ -74,8 +95,8 @@ pub enum Align {
 }
 
 /// One table column. When the table is too wide, columns with the highest `drop_rank` go first
-/// (0 is never dropped before the others), then `flex` columns shrink, then the rest, each no
-/// narrower than `min`.
+/// until the rest fit; `flex` columns (free text) then shrink, down to `min`, the most droppable
+/// first. Other columns (times, ids, figures) are never cut, only dropped.
 #[derive(Debug, Clone)]
 pub struct Column {
     pub header: String,
@@ -157,7 +178,8 @@ impl Table {
                     Align::Right => rfit(cell, w),
                 });
             }
-            s.trim_end().to_string()
+            // A last safety net: a lone column wider than the terminal is cut too.
+            cut(s.trim_end(), width)
         };
         let headers: Vec<String> = self.columns.iter().map(|c| c.header.clone()).collect();
         let mut out = vec![line(&headers)];
@@ -189,7 +211,13 @@ impl Table {
         let Some(limit) = width else {
             return widths;
         };
-        let floor = |i: usize| self.columns[i].min.min(natural[i]);
+        let floor = |i: usize| {
+            if self.columns[i].flex {
+                self.columns[i].min.min(natural[i])
+            } else {
+                natural[i]
+            }
+        };
         let total = |ws: &[Option<usize>]| -> usize {
             let kept: Vec<usize> = ws.iter().flatten().copied().collect();
             kept.iter().sum::<usize>() + GAP * kept.len().saturating_sub(1)
@@ -279,6 +307,13 @@ mod tests {
         let at30 = sample().render(Some(30));
         assert!(!at30[0].contains("COST"), "{at30:?}");
         assert!(at30[0].contains("STATUS"), "{at30:?}");
+    }
+
+    #[test]
+    fn prose_wraps_at_words() {
+        let lines = wrap_words("one two three four", Some(9));
+        assert_eq!(lines, ["one two", "three", "four"]);
+        assert_eq!(wrap_words("one two", None), ["one two"]);
     }
 
     #[test]

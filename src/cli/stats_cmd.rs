@@ -2,10 +2,11 @@
 //! come from [`crate::metrics`].
 
 use super::FilterArgs;
+use super::out::{Column, Table, output_width, wrap_words};
 use crate::config::Config;
 use crate::display;
 use crate::metrics::{self, Bucket, BucketStats, GroupBy};
-use crate::sanitize::{clean_line, truncate_chars};
+use crate::sanitize::{clean_line, fit_width};
 use crate::timefilter;
 use anyhow::Result;
 use clap::Args;
@@ -64,6 +65,9 @@ pub struct StatsArgs {
     pub tz: String,
     #[arg(long)]
     pub json: bool,
+    /// Every column, whatever the terminal's width (piped output is never cut).
+    #[arg(long)]
+    pub wide: bool,
 }
 
 pub fn run(args: &StatsArgs, cfg: &Config) -> Result<i32> {
@@ -90,7 +94,7 @@ pub fn run(args: &StatsArgs, cfg: &Config) -> Result<i32> {
         outln!("no traces match");
         return Ok(0);
     }
-    print_table(&buckets, by, group, &args.tz)?;
+    print_table(&buckets, by, group, &args.tz, args.wide)?;
     Ok(0)
 }
 
@@ -128,6 +132,7 @@ fn print_table(
     by: Bucket,
     group: Option<GroupBy>,
     tz: &str,
+    wide: bool,
 ) -> Result<()> {
     let tz_label = if metrics::parse_tz(tz).is_some_and(|o| o.local_minus_utc() == 0) {
         "UTC".to_string()
@@ -148,10 +153,7 @@ fn print_table(
     for b in buckets {
         let mut v = vec![b.bucket.clone()];
         if group.is_some() {
-            v.push(truncate_chars(
-                &clean_line(b.group.as_deref().unwrap_or("")),
-                24,
-            ));
+            v.push(fit_width(&clean_line(b.group.as_deref().unwrap_or("")), 24));
         }
         v.extend([
             b.traces.to_string(),
@@ -208,51 +210,44 @@ fn print_table(
             .collect();
         rows.push((v, c, rules));
     }
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for (v, c, _) in &rows {
-        for line in std::iter::once(v).chain(c.iter()) {
-            for (i, cell) in line.iter().enumerate() {
-                widths[i] = widths[i].max(cell.chars().count());
-            }
-        }
+    // Figures are never cut, only dropped (least telling first) when the terminal is narrow.
+    const KEEP: usize = usize::MAX;
+    let mut columns = vec![Column::left(&headers[0], 10, 0)];
+    if group.is_some() {
+        columns.push(Column::left(&headers[1], 8, 0).flexible());
     }
-    let text_cols = if group.is_some() { 2 } else { 1 };
-    let fmt_line = |cells: &[String]| -> String {
-        let mut s = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i > 0 {
-                s.push_str("  ");
-            }
-            let pad = widths[i].saturating_sub(cell.chars().count());
-            if i < text_cols {
-                s.push_str(cell);
-                s.push_str(&" ".repeat(pad));
-            } else {
-                s.push_str(&" ".repeat(pad));
-                s.push_str(cell);
-            }
-        }
-        s.trim_end().to_string()
-    };
-    outln!("{}", fmt_line(&headers));
-    for (v, c, rules) in &rows {
-        outln!("{}", fmt_line(v));
+    for (h, rank) in headers[columns.len()..]
+        .iter()
+        .zip([1, 2, 3, 2, 6, 7, 9, 10, 11, 4, 8, 12, 5])
+    {
+        columns.push(Column::right(h, KEEP, rank));
+    }
+    let mut table = Table::new(columns);
+    for (v, c, rules) in rows {
+        table.row(v);
         if let Some(c) = c {
-            outln!("{}", fmt_line(c));
+            table.row(c);
         }
         if !rules.is_empty() {
-            outln!("  judge: {}", rules.join("; "));
+            table.note(format!("  judge: {}", rules.join("; ")));
         }
+    }
+    let width = output_width(wide);
+    for line in table.render(width) {
+        outln!("{line}");
     }
     let unknown: i64 = buckets.iter().map(|b| b.unknown_cost_traces).sum();
     outln!();
-    outln!(
-        "Percentiles are exact nearest-rank. COST is the application's known cost; JUDGE $ is kept apart."
-    );
+    let mut prose = vec![
+        "Percentiles are exact nearest-rank. COST is the application's known cost; JUDGE $ is kept apart.".to_string(),
+    ];
     if unknown > 0 {
-        outln!(
+        prose.push(format!(
             "{unknown} trace(s) had a span without a price: their cost is a lower bound (see ?COST)."
-        );
+        ));
+    }
+    for line in prose.iter().flat_map(|p| wrap_words(p, width)) {
+        outln!("{line}");
     }
     Ok(())
 }
