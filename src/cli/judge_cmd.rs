@@ -264,7 +264,12 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
     }
 
     if args.json {
-        outln!("{}", serde_json::to_string_pretty(&summary)?);
+        let mut v = serde_json::to_value(&summary)?;
+        // Calls without a price cost an unknown amount, not $0.
+        if summary.cost_unknown && summary.cost_usd == 0.0 {
+            v["cost_usd"] = serde_json::Value::Null;
+        }
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print_summary(&summary)?;
     }

@@ -41,7 +41,8 @@ has no traces): relative for amounts (+12%), a difference in percentage points f
 
 --json prints {\"buckets\": [...]}; each has bucket, group (when grouped), traces, error_rate,
 latency_p50_ms, latency_p95_ms, latency_p99_ms, llm_latency_p95_ms, ttft_p50_ms, input_tokens,
-output_tokens, cost_usd, cost_per_trace_usd, unknown_cost_traces, judge_cost_usd,
+output_tokens, cost_usd, cost_per_trace_usd, unknown_cost_traces, judge_cost_usd (null when a
+judge verdict has no price), judge_cost_known_usd, judge_unknown_cost_verdicts,
 rules {RULE: {n, false_rate}} and change.";
 
 #[derive(Debug, Args)]
@@ -168,7 +169,11 @@ fn print_table(
             display::cost_value(b.cost_usd),
             display::cost(b.cost_per_trace_usd),
             b.unknown_cost_traces.to_string(),
-            display::cost_value(b.judge_cost_usd),
+            display::trace_cost(
+                b.judge_cost_usd,
+                b.judge_cost_known_usd,
+                b.judge_unknown_cost_verdicts,
+            ),
         ]);
         let c = b.change.as_ref().map(|c| {
             let mut v = vec!["  vs previous".to_string()];
