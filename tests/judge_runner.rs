@@ -1,6 +1,7 @@
 //! Judge runner against a local HTTP server speaking the OpenAI and Anthropic wire formats.
 
 mod judge_common;
+mod judge_limits;
 
 use judge_common::{openai_request, rule, store};
 use serde_json::json;

@@ -347,7 +347,7 @@ fn mark_server_rollups(spans: &mut [Span]) {
             let below = leaf_sum(c, spans, children, depth + 1);
             let own = spans[c].usage.as_ref().and_then(Usage::total_or_sum);
             if let Some(v) = below.or(own) {
-                sum = Some(sum.unwrap_or(0) + v);
+                sum = Some(sum.unwrap_or(0i64).saturating_add(v));
             }
         }
         sum

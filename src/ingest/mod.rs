@@ -8,6 +8,8 @@
 
 pub mod console;
 pub mod detect;
+#[cfg(test)]
+mod fuzz;
 pub mod langfuse;
 pub mod langsmith;
 pub mod lines;

@@ -105,7 +105,7 @@ impl Usage {
     pub fn total_or_sum(&self) -> Option<i64> {
         self.total.or(match (self.input, self.output) {
             (None, None) => None,
-            (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+            (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
         })
     }
 }

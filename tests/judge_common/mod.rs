@@ -41,6 +41,7 @@ pub fn openai_request(base_url: &str, rules: Vec<Rule>, traces: Vec<String>) -> 
         tries: 5,
         base: Duration::from_millis(5),
         cap: Duration::from_millis(50),
+        ..RetryPolicy::default()
     };
     r
 }

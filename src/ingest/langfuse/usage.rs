@@ -17,7 +17,7 @@ pub fn usage_from_details(d: &Map<String, Value>) -> Option<Usage> {
     let mut cache_write = None::<i64>;
     let mut cache_write_split = None::<i64>;
     let mut reasoning = None::<i64>;
-    let add = |slot: &mut Option<i64>, n: i64| *slot = Some(slot.unwrap_or(0) + n);
+    let add = |slot: &mut Option<i64>, n: i64| *slot = Some(slot.unwrap_or(0).saturating_add(n));
     for (k, v) in d {
         let Some(n) = as_i64(v) else { continue };
         if k == "total" {
@@ -25,7 +25,7 @@ pub fn usage_from_details(d: &Map<String, Value>) -> Option<Usage> {
             continue;
         }
         any = true;
-        all += n;
+        all = all.saturating_add(n);
         if k.contains("input") {
             add(&mut input, n);
         }

@@ -2,7 +2,8 @@
 
 use super::RetryPolicy;
 use super::cache::cache_key;
-use super::pool::{Shared, call_with_retry};
+use super::pool::Shared;
+use super::retry::call_with_retry;
 use super::stop::StopSignal;
 use crate::judge::input::{self, JudgeInput};
 use crate::judge::prompt;
@@ -39,7 +40,9 @@ pub async fn bench_verdicts_per_second(base_url: &str, n: usize, concurrency: us
             tries: 3,
             base: Duration::from_millis(5),
             cap: Duration::from_millis(50),
+            ..RetryPolicy::default()
         },
+        budget: Duration::from_secs(30),
         samples: 1,
         max_cost: None,
         spent: Mutex::new(0.0),
@@ -64,7 +67,7 @@ pub async fn bench_verdicts_per_second(base_url: &str, n: usize, concurrency: us
             };
             let p = prompt::render(&rule, &inp);
             let _key = cache_key(&rule.hash(), sh.client.config(), &p, 1);
-            call_with_retry(&sh, &p, 0).await.ok().map(|r| r.parsed.verdict)
+            call_with_retry(&sh, &p, 0, tokio::time::Instant::now() + sh.budget).await.ok().map(|r| r.parsed.verdict)
         }));
     }
     let mut ok = 0usize;
