@@ -181,15 +181,16 @@ fn demo_store(dir: &Path) -> String {
     db
 }
 
-/// Runs trawl with stdout a pipe whose read end is already closed: the first write fails.
+/// Runs trawl with stdout a pipe whose read end is closed right after the spawn, long before
+/// trawl has opened its store and written anything (the `| true` case). (`std::io::pipe` would
+/// close it even before the spawn, but it is newer than the crate's MSRV.)
 fn with_closed_stdout(dir: &Path, args: &[&str]) -> Output {
-    let (reader, writer) = std::io::pipe().expect("pipe");
-    drop(reader);
-    let child = command(dir, args)
-        .stdout(writer)
+    let mut child = command(dir, args)
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    drop(child.stdout.take());
     child.wait_with_output().expect("wait")
 }
 

@@ -131,7 +131,7 @@ fn undo(store: &Store, id: &str, rule: &str, who: &str, as_json: bool) -> Result
             "trawl: nothing to undo: no label by {} for rule '{}' on trace {}",
             clean_line(who),
             clean_line(rule),
-            display_id(&id, 12)
+            display_id(id, 12)
         );
         return Ok(1);
     };
@@ -152,7 +152,7 @@ fn undo(store: &Store, id: &str, rule: &str, who: &str, as_json: bool) -> Result
     } else {
         outln!(
             "removed label {} {} = {} by {}; now {}",
-            display_id(&id, 12),
+            display_id(id, 12),
             clean_line(rule),
             row.verdict.map(|v| v.as_str()).unwrap_or("-"),
             clean_line(who),
