@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use trawl::import::{ImportOptions, import_file};
 use trawl::model::{Message, Score, ScoreSource, Span, SpanKind, Verdict};
 use trawl::store::{SortKey, Store};
-use trawl::tui::keymap::{self, BINDINGS, Mode};
+use trawl::tui::keymap::{self, Mode};
 use trawl::tui::{Action, App, Cmd, View};
 
 fn now() -> DateTime<Utc> {
@@ -124,15 +124,15 @@ fn navigation_marks_and_sort() {
     let (_d, mut app) = app();
     cmd(&mut app, Cmd::Down);
     cmd(&mut app, Cmd::Down);
-    assert_eq!(app.list.selected, 2);
+    assert_eq!(app.list.selected(), 2);
     cmd(&mut app, Cmd::Bottom);
-    assert_eq!(app.list.selected, 39);
+    assert_eq!(app.list.selected(), 39);
     cmd(&mut app, Cmd::Top);
-    assert_eq!(app.list.selected, 0);
+    assert_eq!(app.list.selected(), 0);
     cmd(&mut app, Cmd::ToggleMark);
     cmd(&mut app, Cmd::ToggleMark);
     assert_eq!(app.list.marks.len(), 2);
-    assert_eq!(app.list.selected, 2);
+    assert_eq!(app.list.selected(), 2);
     assert!(app.status.as_ref().unwrap().text.contains("2 marked"));
     cmd(&mut app, Cmd::Copy);
     assert_eq!(app.copied.last().unwrap().lines().count(), 2);
@@ -168,21 +168,18 @@ fn back_stack_and_span_navigation() {
     let (_d, mut app) = app();
     cmd(&mut app, Cmd::Open);
     assert_eq!(app.view(), View::Trace);
-    let t = app.trace.as_ref().unwrap();
-    assert!(!t.loading && !t.spans.is_empty());
+    let t = app.trace().unwrap();
+    assert!(!t.loading && !t.data.spans.is_empty());
     cmd(&mut app, Cmd::NextLlm);
     assert_eq!(
-        app.trace.as_ref().unwrap().selected_span().unwrap().kind,
+        app.trace().unwrap().selected_span().unwrap().kind,
         SpanKind::Llm
     );
     cmd(&mut app, Cmd::Open);
     assert_eq!(app.view(), View::Span);
-    assert!(!app.trace.as_ref().unwrap().detail.is_empty());
+    assert!(!app.span().unwrap().detail.is_empty());
     cmd(&mut app, Cmd::NextTab);
-    assert_eq!(
-        app.trace.as_ref().unwrap().tab,
-        trawl::tui::state::Tab::Documents
-    );
+    assert_eq!(app.span().unwrap().tab, trawl::tui::detail::Tab::Documents);
     cmd(&mut app, Cmd::Copy);
     assert!(app.copied.last().unwrap().contains("\"span_id\""));
     cmd(&mut app, Cmd::Back);
@@ -190,9 +187,9 @@ fn back_stack_and_span_navigation() {
     cmd(&mut app, Cmd::Collapse);
     cmd(&mut app, Cmd::Top);
     cmd(&mut app, Cmd::Collapse);
-    assert_eq!(app.trace.as_ref().unwrap().visible.len(), 1);
+    assert_eq!(app.trace().unwrap().tree.visible.len(), 1);
     cmd(&mut app, Cmd::Expand);
-    assert!(app.trace.as_ref().unwrap().visible.len() > 1);
+    assert!(app.trace().unwrap().tree.visible.len() > 1);
     cmd(&mut app, Cmd::Back);
     assert_eq!(app.view(), View::List);
     assert!(!app.quit);
@@ -206,13 +203,12 @@ fn session_view_jumps_into_a_turn() {
     let sid = app.list.rows[0].session_id.clone().unwrap();
     cmd(&mut app, Cmd::Session);
     assert_eq!(app.view(), View::Session);
-    let s = app.session.as_ref().unwrap();
+    let s = app.session().unwrap();
     assert_eq!(s.session_id, sid);
     assert!(s.traces.len() >= 2);
     cmd(&mut app, Cmd::Bottom);
     let want = app
-        .session
-        .as_ref()
+        .session()
         .unwrap()
         .traces
         .last()
@@ -221,7 +217,7 @@ fn session_view_jumps_into_a_turn() {
         .clone();
     cmd(&mut app, Cmd::Open);
     assert_eq!(app.view(), View::Trace);
-    assert_eq!(app.trace.as_ref().unwrap().trace_id, want);
+    assert_eq!(app.trace().unwrap().trace_id, want);
     cmd(&mut app, Cmd::Back);
     assert_eq!(app.view(), View::Session);
 }
@@ -239,7 +235,7 @@ fn search_open_command_and_stale_results() {
     type_text(&mut app, &format!("open {}", &id[..10]));
     cmd(&mut app, Cmd::InputSubmit);
     assert_eq!(app.view(), View::Trace);
-    assert_eq!(app.trace.as_ref().unwrap().trace_id, id);
+    assert_eq!(app.trace().unwrap().trace_id, id);
 
     let before = app.list.total;
     app.dispatch(Action::PageLoaded {
@@ -302,8 +298,9 @@ fn buffer_text(term: &Terminal<TestBackend>) -> String {
 
 #[test]
 fn keymap_has_no_conflicts_and_reaches_every_command() {
-    for (i, a) in BINDINGS.iter().enumerate() {
-        for b in &BINDINGS[i + 1..] {
+    let bindings = keymap::bindings();
+    for (i, a) in bindings.iter().enumerate() {
+        for b in &bindings[i + 1..] {
             assert!(
                 !(a.mode == b.mode && a.key == b.key),
                 "{:?} {} bound twice",
@@ -312,7 +309,7 @@ fn keymap_has_no_conflicts_and_reaches_every_command() {
             );
         }
         if a.mode != Mode::Global && a.mode != Mode::Input {
-            let shadows = BINDINGS
+            let shadows = bindings
                 .iter()
                 .any(|g| g.mode == Mode::Global && g.key == a.key);
             assert!(
@@ -324,7 +321,7 @@ fn keymap_has_no_conflicts_and_reaches_every_command() {
         }
     }
     for c in Cmd::ALL {
-        assert!(BINDINGS.iter().any(|b| b.cmd == *c), "{c:?} has no key");
+        assert!(bindings.iter().any(|b| b.cmd == *c), "{c:?} has no key");
     }
     // Help is generated from the table: every help text appears in the overlay.
     let (_d, mut app) = app();
@@ -333,7 +330,7 @@ fn keymap_has_no_conflicts_and_reaches_every_command() {
     let mut term = Terminal::new(TestBackend::new(160, 400)).unwrap();
     term.draw(|f| trawl::tui::views::draw(f, &app)).unwrap();
     let text = buffer_text(&term);
-    for b in BINDINGS {
+    for b in &bindings {
         assert!(text.contains(b.help), "help lacks '{}'", b.help);
     }
     // Footer hints come from the same table.
@@ -413,8 +410,7 @@ fn hostile_text_is_neutralised_in_every_view() {
         app.dispatch(Action::Cmd(Cmd::NextTab));
     }
     let detail: String = app
-        .trace
-        .as_ref()
+        .span()
         .unwrap()
         .detail
         .iter()
@@ -469,10 +465,10 @@ fn score(s: &Store, source: ScoreSource, id: &str, rule: &str, v: Verdict) {
 }
 
 fn pick_rule(app: &mut App, rule: &str) {
-    let Some(trawl::tui::state::JudgeStage::Pick { rules, .. }) =
-        app.judge_popup.as_ref().map(|p| p.stage.clone())
+    let Some(trawl::tui::panes::judge::JudgeStage::Pick { rules, .. }) =
+        app.judge_popup().map(|p| p.stage.clone())
     else {
-        panic!("not picking rules: {:?}", app.judge_popup);
+        panic!("not picking rules: {:?}", app.judge_popup());
     };
     let i = rules.iter().position(|r| r.id == rule).unwrap();
     cmd(app, Cmd::Pick(u8::try_from(i + 1).unwrap()));
@@ -487,7 +483,7 @@ fn judge_from_the_list_runs_shows_badges_and_reruns() {
     key(&mut app, KeyCode::Char('J'));
     assert_eq!(app.mode(), Mode::Judge);
     key(&mut app, KeyCode::Esc);
-    assert!(app.judge_popup.is_none());
+    assert!(app.judge_popup().is_none());
     assert_eq!(app.mode(), Mode::List);
 
     key(&mut app, KeyCode::Char(' '));
@@ -505,16 +501,16 @@ fn judge_from_the_list_runs_shows_badges_and_reruns() {
     );
     pick_rule(&mut app, "grounded");
     key(&mut app, KeyCode::Enter);
-    let Some(trawl::tui::state::JudgeStage::Confirm { estimate, job }) =
-        app.judge_popup.as_ref().map(|p| p.stage.clone())
+    let Some(trawl::tui::panes::judge::JudgeStage::Confirm { estimate, job }) =
+        app.judge_popup().map(|p| p.stage.clone())
     else {
-        panic!("no estimate: {:?} {:?}", app.judge_popup, app.status);
+        panic!("no estimate: {:?} {:?}", app.judge_popup(), app.status);
     };
     assert_eq!(estimate.calls, 2);
     assert_eq!(job.0.trace_ids.len(), 2);
     assert_eq!(server.request_count(), 0, "the estimate sends nothing");
     key(&mut app, KeyCode::Char('y'));
-    assert!(app.judge_popup.is_none());
+    assert!(app.judge_popup().is_none());
     assert!(app.judge_run.is_none(), "finished");
     assert_eq!(server.request_count(), 2);
     let st = app.status.clone().unwrap();
@@ -533,8 +529,7 @@ fn judge_from_the_list_runs_shows_badges_and_reruns() {
     key(&mut app, KeyCode::Char('v'));
     assert_eq!(app.view(), View::Span);
     let text: Vec<String> = app
-        .trace
-        .as_ref()
+        .span()
         .unwrap()
         .detail
         .iter()
@@ -547,8 +542,8 @@ fn judge_from_the_list_runs_shows_badges_and_reruns() {
     );
     assert!(text.contains("Every claim is supported"), "{text}");
     key(&mut app, KeyCode::Char('R'));
-    let Some(trawl::tui::state::JudgeStage::Confirm { estimate, job }) =
-        app.judge_popup.as_ref().map(|p| p.stage.clone())
+    let Some(trawl::tui::panes::judge::JudgeStage::Confirm { estimate, job }) =
+        app.judge_popup().map(|p| p.stage.clone())
     else {
         panic!("no rerun estimate: {:?}", app.status);
     };
@@ -557,8 +552,7 @@ fn judge_from_the_list_runs_shows_badges_and_reruns() {
     key(&mut app, KeyCode::Enter);
     assert_eq!(server.request_count(), 3);
     assert_eq!(
-        app.trace
-            .as_ref()
+        app.trace()
             .unwrap()
             .scores
             .iter()
@@ -605,7 +599,7 @@ fn triage_labels_undo_and_progress_survive_restarts() {
     app.author = "tester".into();
     key(&mut app, KeyCode::Char('T'));
     assert_eq!(app.view(), View::Triage);
-    let t = app.triage.as_ref().unwrap();
+    let t = app.triage().unwrap();
     assert_eq!(t.items.len(), 3, "FALSE or error for any rule");
     assert_eq!(t.items[0].trace_id, ids[0]);
     assert_eq!(t.items[2].flagged, vec!["answered", "grounded"]);
@@ -619,7 +613,7 @@ fn triage_labels_undo_and_progress_survive_restarts() {
     type_text(&mut app, "policy doc missing");
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('f'));
-    let t = app.triage.as_ref().unwrap();
+    let t = app.triage().unwrap();
     assert_eq!(t.done_count(), 1);
     assert_eq!(t.made.len(), 1);
     assert!(app.status.as_ref().unwrap().text.contains("1/3 done"));
@@ -631,26 +625,22 @@ fn triage_labels_undo_and_progress_survive_restarts() {
 
     // Next item: label it, then undo.
     key(&mut app, KeyCode::Right);
-    assert_eq!(app.triage.as_ref().unwrap().index, 1);
+    assert_eq!(app.triage().unwrap().index, 1);
     key(&mut app, KeyCode::Char('t'));
-    assert_eq!(app.triage.as_ref().unwrap().done_count(), 2);
+    assert_eq!(app.triage().unwrap().done_count(), 2);
     key(&mut app, KeyCode::Char('u'));
-    assert_eq!(app.triage.as_ref().unwrap().done_count(), 1);
+    assert_eq!(app.triage().unwrap().done_count(), 1);
     assert!(app.status.as_ref().unwrap().text.contains("undone"));
     // Third item has two flagged rules: number keys pick each one.
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('1'));
     key(&mut app, KeyCode::Char('n'));
-    assert_eq!(
-        app.triage.as_ref().unwrap().done_count(),
-        1,
-        "one rule to go"
-    );
+    assert_eq!(app.triage().unwrap().done_count(), 1, "one rule to go");
     key(&mut app, KeyCode::Char('2'));
     key(&mut app, KeyCode::Char('t'));
-    assert_eq!(app.triage.as_ref().unwrap().done_count(), 2);
+    assert_eq!(app.triage().unwrap().done_count(), 2);
     key(&mut app, KeyCode::Left);
-    assert_eq!(app.triage.as_ref().unwrap().index, 1);
+    assert_eq!(app.triage().unwrap().index, 1);
 
     // Labels are human scores in the store: a new app sees the same progress.
     let s2 = Store::open(&d.path().join("t.db")).unwrap();
@@ -659,7 +649,7 @@ fn triage_labels_undo_and_progress_survive_restarts() {
     assert!(human.iter().all(|h| h.author.as_deref() == Some("tester")));
     let mut again = App::new_for_test(s2, now());
     key(&mut again, KeyCode::Char('T'));
-    assert_eq!(again.triage.as_ref().unwrap().done_count(), 2);
+    assert_eq!(again.triage().unwrap().done_count(), 2);
     // The filter restricts the queue.
     let (_d3, s3, ids3) = flagged_store();
     let mut f = App::new_for_test(s3, now());
@@ -672,7 +662,7 @@ fn triage_labels_undo_and_progress_survive_restarts() {
         .unwrap();
     filter(&mut f, &format!("user:{user}"));
     cmd(&mut f, Cmd::Triage);
-    let items = &f.triage.as_ref().unwrap().items;
+    let items = &f.triage().unwrap().items;
     assert!(items.iter().any(|i| i.trace_id == ids3[2]));
     assert!(items.len() < 3);
 }
@@ -683,7 +673,7 @@ fn metrics_enter_opens_the_bucket_in_the_list() {
     let mut app = App::new_for_test(s, now());
     key(&mut app, KeyCode::Char('M'));
     assert_eq!(app.view(), View::Metrics);
-    let m = app.metrics.as_ref().unwrap();
+    let m = app.metrics().unwrap();
     assert!(!m.loading);
     let series = m.series();
     assert!(series.len() > 1, "several days");
@@ -692,13 +682,13 @@ fn metrics_enter_opens_the_bucket_in_the_list() {
     assert!(
         m.metrics
             .iter()
-            .any(|k| *k == trawl::tui::state::MetricKind::FalseRate("grounded".into()))
+            .any(|k| *k == trawl::tui::panes::metrics::MetricKind::FalseRate("grounded".into()))
     );
     key(&mut app, KeyCode::Tab);
-    assert_eq!(app.metrics.as_ref().unwrap().metric, 1);
+    assert_eq!(app.metrics().unwrap().metric, 1);
     key(&mut app, KeyCode::Left);
-    let m = app.metrics.as_ref().unwrap();
-    let b = m.series()[m.selected].clone();
+    let m = app.metrics().unwrap();
+    let b = m.series()[m.selected()].clone();
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.view(), View::List);
     assert_eq!(app.list.filter.since_ns, Some(b.start_ns));
@@ -709,20 +699,17 @@ fn metrics_enter_opens_the_bucket_in_the_list() {
     cmd(&mut app, Cmd::ClearFilter);
     key(&mut app, KeyCode::Char('M'));
     key(&mut app, KeyCode::Char('g'));
-    let m = app.metrics.as_ref().unwrap();
+    let m = app.metrics().unwrap();
     assert_eq!(m.group_by, Some(trawl::metrics::GroupBy::Model));
     let g = m.groups[m.group].clone().unwrap();
-    let b = m.series()[m.selected].clone();
+    let b = m.series()[m.selected()].clone();
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.list.filter.model.as_deref(), Some(g.as_str()));
     assert!(app.list.total as i64 <= b.traces && app.list.total > 0);
     // Bucket size cycles day → week → hour.
     key(&mut app, KeyCode::Char('M'));
     key(&mut app, KeyCode::Char('b'));
-    assert_eq!(
-        app.metrics.as_ref().unwrap().bucket,
-        trawl::metrics::Bucket::Week
-    );
+    assert_eq!(app.metrics().unwrap().bucket, trawl::metrics::Bucket::Week);
 }
 
 #[test]
@@ -735,16 +722,25 @@ fn agreement_pane_counts_pairs_and_jumps_to_disagreements() {
     let mut app = App::new_for_test(s, now());
     key(&mut app, KeyCode::Char('A'));
     assert_eq!(app.view(), View::Agreement);
-    let a = app.agreement.as_ref().unwrap();
+    let a = app.agreement().unwrap();
     let g = a.rules.iter().find(|r| r.rule == "grounded").unwrap();
     assert_eq!(g.pairs, 3, "the error verdict is counted apart");
-    assert_eq!((g.tt, g.tf, g.ft, g.ff), (1, 0, 1, 1));
+    let c = &g.confusion;
+    assert_eq!(
+        (
+            c.judge_true_human_true,
+            c.judge_true_human_false,
+            c.judge_false_human_true,
+            c.judge_false_human_false
+        ),
+        (1, 0, 1, 1)
+    );
     assert_eq!(g.na_or_error, 1);
     assert_eq!(a.rows.len(), 1);
     assert_eq!(a.rows[0].1.trace_id, ids[2]);
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.view(), View::Trace);
-    assert_eq!(app.trace.as_ref().unwrap().trace_id, ids[2]);
+    assert_eq!(app.trace().unwrap().trace_id, ids[2]);
     key(&mut app, KeyCode::Char('q'));
     assert_eq!(app.view(), View::Agreement);
 }
