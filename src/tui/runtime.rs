@@ -43,8 +43,10 @@ struct Outbox {
 }
 
 pub fn run(opts: TuiOptions) -> anyhow::Result<i32> {
-    // Create the schema before any reader opens the file.
-    drop(Store::open(&opts.store_path)?);
+    // Create the schema before any reader opens the file; an existing read-only store is
+    // browsed (the note says why judging and labelling are refused).
+    let (store, access) = open_for_browsing(&opts.store_path)?;
+    drop(store);
     let (action_tx, action_rx) = mpsc::channel::<Action>();
     let (effect_tx, effect_rx) = mpsc::channel::<Effect>();
     let worker = spawn_worker(opts.store_path.clone(), effect_rx, action_tx.clone());
@@ -70,6 +72,12 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<i32> {
     let mut app = App::new(opts.theme, crate::timefilter::now(), opts.label.clone());
     app.judge_provider = opts.judge_provider.clone();
     app.author = opts.author.clone();
+    if let Some(note) = access.note(&opts.store_path) {
+        app.status = Some(crate::tui::status::Status {
+            text: crate::sanitize::clean_line(&note),
+            error: false,
+        });
+    }
     if !opts.imports.is_empty() {
         app.set_import(Some(ImportStatus::default()));
     }
@@ -193,8 +201,8 @@ fn spawn_worker(
     tx: Sender<Action>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
-        let store = match Store::open(&path) {
-            Ok(s) => s,
+        let store = match open_for_browsing(&path) {
+            Ok((s, _)) => s,
             Err(e) => {
                 let _ = tx.send(Action::RequestFailed {
                     req: 0,
@@ -258,6 +266,18 @@ fn spawn_import(path: PathBuf, files: Vec<PathBuf>, tx: Sender<Action>) {
         tracing::info!("{message}");
         let _ = tx.send(Action::ImportDone { message, ok });
     });
+}
+
+/// The store the TUI reads: created when missing, else opened as writable as the file and its
+/// folder allow (a read-only store is browsed, never refused).
+fn open_for_browsing(
+    path: &std::path::Path,
+) -> crate::store::Result<(Store, crate::store::Access)> {
+    if path.exists() {
+        Store::open_for_reading(path)
+    } else {
+        Store::open(path).map(|s| (s, crate::store::Access::ReadWrite))
+    }
 }
 
 /// The store for a background writer; a failure ends the job with a message in the status line.
