@@ -87,7 +87,7 @@ pub fn is_invisible(c: char) -> bool {
 }
 
 /// Unicode bidirectional formatting characters (LRE…RLO, LRI…PDI, LRM/RLM/ALM).
-fn is_bidi(c: char) -> bool {
+pub fn is_bidi(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
 }
 
@@ -389,5 +389,44 @@ mod tests {
         assert!(e.contains("<base64 blob,"), "{e}");
         assert!(e.ends_with(" end"));
         assert_eq!(elide_blobs("just text"), "just text");
+    }
+}
+
+/// JSON text safe to paste into a terminal: serde_json already escapes C0 controls inside
+/// strings; this also escapes DEL, C1, bidi controls and invisible characters as `\uXXXX`
+/// (they can only stand inside strings, where the escape means the same character).
+pub fn json_for_terminal(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) || is_bidi(c) || is_invisible(c) {
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod clipboard_tests {
+    use super::*;
+
+    #[test]
+    fn json_for_terminal_escapes_what_a_terminal_would_act_on_and_stays_valid_json() {
+        let raw =
+            serde_json::to_string("a\u{1b}]0;x\u{7}\u{202e}b\u{200b}c\u{9b}\u{e0041}").unwrap();
+        let safe = json_for_terminal(&raw);
+        assert!(
+            !safe
+                .chars()
+                .any(|c| c.is_control() || is_bidi(c) || is_invisible(c)),
+            "{safe}"
+        );
+        let back: String = serde_json::from_str(&safe).unwrap();
+        let orig: String = serde_json::from_str(&raw).unwrap();
+        assert_eq!(back, orig);
     }
 }

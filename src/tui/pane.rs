@@ -233,7 +233,18 @@ impl<'a> Ctx<'a> {
     }
 
     /// Copies `text` to the clipboard and says so.
+    /// Copies one line of trace-derived text (an id): what lands in the clipboard is the
+    /// displayed, cleaned form, so pasting it never replays escape sequences.
     pub fn copy(&mut self, text: String, what: &str) -> Vec<Effect> {
+        self.copy_clean(crate::sanitize::clean_line(&text), what)
+    }
+
+    /// Copies JSON with everything a terminal would act on escaped inside its strings.
+    pub fn copy_json(&mut self, json: String, what: &str) -> Vec<Effect> {
+        self.copy_clean(crate::sanitize::json_for_terminal(&json), what)
+    }
+
+    fn copy_clean(&mut self, text: String, what: &str) -> Vec<Effect> {
         let preview = text::cell(&crate::sanitize::truncate_chars(&text, 40));
         self.info(format!("copied {what}: {preview}"));
         vec![Effect::Copy { text }]

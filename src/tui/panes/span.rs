@@ -133,7 +133,7 @@ impl Pane for SpanPane {
                     .selected_span()
                     .and_then(|s| serde_json::to_string_pretty(s).ok());
                 if let Some(j) = json {
-                    return cx.copy(j, "span as JSON");
+                    return cx.copy_json(j, "span as JSON");
                 }
             }
             Cmd::NextTab | Cmd::PrevTab => {
