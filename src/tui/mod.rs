@@ -5,7 +5,6 @@
 
 pub mod action;
 pub mod app;
-pub mod bench;
 mod data;
 mod detail;
 pub mod filter;
