@@ -5,6 +5,8 @@
 #[path = "../util/mod.rs"]
 mod util;
 
+// Reads src/ into a module graph for the `repo` checks.
+mod module_graph;
 // A small hand-made store whose figures the check and metrics tests compute by hand.
 mod stats_store;
 
@@ -20,3 +22,5 @@ mod export;
 mod label;
 // `trawl::metrics`: buckets, percentiles, changes, checks.
 mod metrics;
+// Module graph (no cycles, SQL only in the store), test layout, fixture index.
+mod repo;

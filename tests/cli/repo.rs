@@ -1,0 +1,264 @@
+//! Checks on the repository's shape rather than on behaviour: the module graph of `src/` (no
+//! import cycles between top-level modules or between TUI files, SQL only in the store), the
+//! test layout (at most four integration test crates sharing `tests/util`) and the fixture
+//! index.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::module_graph::{Crate, Tok, cycles, read_crate};
+
+/// Import cycles between top-level modules of `src/` that existed when this check was written.
+/// Each entry is one strongly connected component, sorted. This list must become empty: delete
+/// an entry as soon as the cycle is gone (the test fails on stale entries, so it cannot grow
+/// back unnoticed), and never add one — break the new cycle instead.
+const KNOWN_CYCLES: &[&[&str]] = &[
+    // Adapters build `store::NewScore`; the store's writer takes `ingest::IngestReport`.
+    &["ingest", "store"],
+];
+
+/// The same for files of `src/tui/` (paths relative to the repository root).
+const KNOWN_TUI_CYCLES: &[&[&str]] = &[
+    // `Action` variants carry triage state; the state module names actions.
+    &["src/tui/action.rs", "src/tui/state.rs"],
+    // `flows.rs` is the second half of `impl App`.
+    &["src/tui/app.rs", "src/tui/flows.rs"],
+    // Each view uses `super::line_area` from views/mod.rs, which calls every view's `draw`.
+    &[
+        "src/tui/views/agreement.rs",
+        "src/tui/views/list.rs",
+        "src/tui/views/metrics.rs",
+        "src/tui/views/mod.rs",
+        "src/tui/views/session.rs",
+        "src/tui/views/span.rs",
+        "src/tui/views/trace.rs",
+        "src/tui/views/triage.rs",
+    ],
+];
+
+/// Files outside `src/store` that talk to trawl's own SQLite store directly. Must become empty
+/// like the lists above.
+const KNOWN_SQL_OUTSIDE_STORE: &[&str] = &[
+    "src/cli/traces_cmd.rs",
+    "src/import.rs",
+    "src/metrics/percentile.rs",
+    "src/metrics/stats.rs",
+    "src/tui/data.rs",
+];
+
+/// Adapters that read *other* programs' SQLite databases (Phoenix, `llm` logs) may use SQL.
+const FOREIGN_DATABASE_ADAPTERS: &[&str] = &[
+    "src/ingest/detect.rs",
+    "src/ingest/llm_logs.rs",
+    "src/ingest/phoenix.rs",
+];
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn krate() -> Crate {
+    read_crate(root())
+}
+
+/// Compares the cycles found with an allow-list, both ways, with a message that says what to do.
+fn assert_known(what: &str, found: &[Vec<String>], known: &[&[&str]], edges: &[String]) {
+    let known: Vec<Vec<String>> = known
+        .iter()
+        .map(|c| {
+            let mut v: Vec<String> = c.iter().map(|s| s.to_string()).collect();
+            v.sort();
+            v
+        })
+        .collect();
+    let new: Vec<&Vec<String>> = found.iter().filter(|c| !known.contains(c)).collect();
+    let stale: Vec<&Vec<String>> = known.iter().filter(|c| !found.contains(c)).collect();
+    assert!(
+        new.is_empty() && stale.is_empty(),
+        "{what}:\n  new cycles (break them; do not allow-list them): {new:?}\n  \
+         allow-listed cycles that no longer exist as listed (update the list in tests/cli/repo.rs): {stale:?}\n  \
+         all cycles now: {found:?}\n  edges inside them:\n    {}",
+        edges.join("\n    ")
+    );
+}
+
+#[test]
+fn no_new_import_cycles_between_top_level_modules() {
+    let k = krate();
+    let top = |i: usize| k.files[i].module.first().cloned();
+    let mut nodes = BTreeSet::new();
+    let mut edges = BTreeSet::new();
+    for (a, b) in k.file_edges() {
+        if let (Some(x), Some(y)) = (top(a), top(b))
+            && x != y
+        {
+            nodes.insert(x.clone());
+            nodes.insert(y.clone());
+            edges.insert((x, y));
+        }
+    }
+    let found = cycles(&nodes, &edges);
+    let inside: Vec<String> = k
+        .file_edges()
+        .into_iter()
+        .filter(|&(a, b)| {
+            let (x, y) = (top(a), top(b));
+            x != y
+                && found.iter().any(|c| {
+                    x.as_ref().is_some_and(|x| c.contains(x))
+                        && y.as_ref().is_some_and(|y| c.contains(y))
+                })
+        })
+        .map(|(a, b)| format!("{} -> {}", k.files[a].rel, k.files[b].rel))
+        .collect();
+    assert_known(
+        "import cycles between top-level modules of src/",
+        &found,
+        KNOWN_CYCLES,
+        &inside,
+    );
+}
+
+#[test]
+fn no_new_import_cycles_between_tui_files() {
+    let k = krate();
+    let in_tui = |i: usize| k.files[i].rel.starts_with("src/tui/");
+    let nodes: BTreeSet<String> = (0..k.files.len())
+        .filter(|&i| in_tui(i))
+        .map(|i| k.files[i].rel.clone())
+        .collect();
+    let edges: BTreeSet<(String, String)> = k
+        .file_edges()
+        .into_iter()
+        .filter(|&(a, b)| in_tui(a) && in_tui(b))
+        .map(|(a, b)| (k.files[a].rel.clone(), k.files[b].rel.clone()))
+        .collect();
+    let found = cycles(&nodes, &edges);
+    let inside: Vec<String> = edges
+        .iter()
+        .filter(|(a, b)| found.iter().any(|c| c.contains(a) && c.contains(b)))
+        .map(|(a, b)| format!("{a} -> {b}"))
+        .collect();
+    assert_known(
+        "import cycles between files of src/tui/",
+        &found,
+        KNOWN_TUI_CYCLES,
+        &inside,
+    );
+}
+
+/// Whether a file uses SQLite directly: names `rusqlite` or calls `.execute(`, `.prepare(`,
+/// `.query_row(` and friends. A heuristic on code (comments and strings are not looked at).
+fn uses_sql(tokens: &[Tok]) -> bool {
+    const CALLS: &[&str] = &[
+        "execute",
+        "execute_batch",
+        "prepare",
+        "prepare_cached",
+        "query_row",
+        "query_map",
+    ];
+    tokens.windows(3).any(|w| match w {
+        [Tok::Punct('.'), Tok::Ident(m), Tok::Punct('(')] => CALLS.contains(&m.as_str()),
+        _ => false,
+    }) || tokens
+        .iter()
+        .any(|t| matches!(t, Tok::Ident(s) if s == "rusqlite"))
+}
+
+#[test]
+fn sql_only_in_the_store() {
+    let k = krate();
+    let found: Vec<String> = k
+        .files
+        .iter()
+        .filter(|f| !f.rel.starts_with("src/store/"))
+        .filter(|f| !FOREIGN_DATABASE_ADAPTERS.contains(&f.rel.as_str()))
+        .filter(|f| uses_sql(&f.tokens))
+        .map(|f| f.rel.clone())
+        .collect();
+    let new: Vec<&String> = found
+        .iter()
+        .filter(|f| !KNOWN_SQL_OUTSIDE_STORE.contains(&f.as_str()))
+        .collect();
+    let stale: Vec<&&str> = KNOWN_SQL_OUTSIDE_STORE
+        .iter()
+        .filter(|f| !found.iter().any(|x| x == *f))
+        .collect();
+    assert!(
+        new.is_empty() && stale.is_empty(),
+        "SQL outside src/store:\n  new (move the query into the store): {new:?}\n  \
+         allow-listed but gone (delete from KNOWN_SQL_OUTSIDE_STORE in tests/cli/repo.rs): {stale:?}"
+    );
+}
+
+/// The module-graph reader itself, on a file it must resolve: `src/lib.rs` declares the
+/// top-level modules, and the TUI's runtime uses the app through `super::`.
+#[test]
+fn module_graph_sees_known_edges() {
+    let k = krate();
+    let file = |rel: &str| {
+        k.files
+            .iter()
+            .position(|f| f.rel == rel)
+            .unwrap_or_else(|| panic!("{rel} not read"))
+    };
+    let edges = k.file_edges();
+    let (runtime, app) = (file("src/tui/runtime.rs"), file("src/tui/app.rs"));
+    assert!(edges.contains(&(runtime, app)), "runtime -> app");
+    let import = file("src/import.rs");
+    assert!(
+        edges
+            .iter()
+            .any(|&(a, b)| a == import && k.files[b].rel.starts_with("src/store/")),
+        "import -> store"
+    );
+}
+
+/// `tests/` holds at most four integration test crates (`tests/NAME/main.rs`), each sharing
+/// `tests/util`; a stray `tests/*.rs` would become a fifth crate with its own link step.
+#[test]
+fn at_most_four_test_crates_sharing_util() {
+    let tests = root().join("tests");
+    let mut crates = Vec::new();
+    for entry in std::fs::read_dir(&tests).unwrap_or_else(|e| panic!("{e}")) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        assert!(
+            path.extension().is_none_or(|x| x != "rs"),
+            "tests/{name} would be its own test crate: make it a module of tests/cli, tests/judge, tests/sources or tests/tui"
+        );
+        let main = path.join("main.rs");
+        if main.is_file() {
+            let text = std::fs::read_to_string(&main).unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                text.contains("#[path = \"../util/mod.rs\"]\nmod util;"),
+                "tests/{name}/main.rs does not share tests/util"
+            );
+            crates.push(name);
+        }
+    }
+    crates.sort();
+    assert_eq!(crates, ["cli", "judge", "sources", "tui"]);
+}
+
+/// Every fixture is listed, with where it comes from, in tests/fixtures/README.md.
+#[test]
+fn every_fixture_is_listed_in_the_fixture_readme() {
+    let dir = root().join("tests/fixtures");
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap_or_else(|e| panic!("{e}"));
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{e}")) {
+        let name = entry
+            .unwrap_or_else(|e| panic!("{e}"))
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            name == "README.md" || readme.contains(&format!("`{name}`")),
+            "tests/fixtures/{name} is not listed in tests/fixtures/README.md"
+        );
+    }
+}
