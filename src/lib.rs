@@ -5,8 +5,10 @@
 //! [`judge`] reads spans through the store and writes scores back.
 
 pub mod cli;
+pub mod config;
 pub mod display;
 pub mod export;
+pub mod filter;
 pub mod import;
 pub mod ingest;
 pub mod judge;

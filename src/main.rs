@@ -1,19 +1,35 @@
-//! The `trawl` binary: parse arguments, set up file logging, run a command or the TUI.
+//! The `trawl` binary: parse arguments, set up file logging, resolve the configuration once,
+//! run a command or the TUI.
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 /// mimalloc instead of the system allocator: imports allocate on parser threads and free on
 /// the writer thread, a pattern glibc's allocator handles poorly (measured ~12% faster imports).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use trawl::cli::{Cli, run};
+use trawl::config::Config;
+
+/// Exit code for usage errors, an invalid configuration included.
+const USAGE: i32 = 2;
 
 fn main() {
-    let cli = Cli::parse();
+    // Matches first: they say which flags were typed (rather than defaulted), which the
+    // configuration's precedence needs.
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     init_logging(&cli.log_level);
+    let config = match Config::from_process(&trawl::cli::overrides(&cli, &matches)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("trawl: error: {}", trawl::sanitize::clean(&e.to_string()));
+            std::process::exit(USAGE);
+        }
+    };
+    tracing::debug!(?config, "configuration");
     let code = match cli.command {
-        Some(cmd) => run(cmd, &cli.store),
-        None => trawl::cli::run_tui(&cli),
+        Some(cmd) => run(cmd, &config),
+        None => trawl::cli::run_tui(&cli, &config),
     };
     match code {
         Ok(c) => std::process::exit(c),

@@ -1,6 +1,6 @@
 //! `trawl agreement`: how far the judge agrees with human labels, per rule.
 
-use super::StoreArg;
+use crate::config::Config;
 use crate::metrics::agreement::{self, RuleAgreement, kappa_band};
 use crate::sanitize::{clean_line, truncate_chars};
 use anyhow::Result;
@@ -35,8 +35,8 @@ pub struct AgreementArgs {
     pub json: bool,
 }
 
-pub fn run(args: &AgreementArgs, store_arg: &StoreArg) -> Result<i32> {
-    let store = store_arg.open_existing()?;
+pub fn run(args: &AgreementArgs, cfg: &Config) -> Result<i32> {
+    let store = super::open_existing_store(cfg)?;
     let rows = agreement::compute(&store, args.rule.as_deref())?;
     if args.json {
         let arr: Vec<Value> = rows.iter().map(RuleAgreement::to_json).collect();

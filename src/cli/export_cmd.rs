@@ -1,6 +1,7 @@
 //! `trawl export`: selected traces as an eval dataset (`--eval`) or as OTLP/JSON (`--otlp`).
 
-use super::{FilterArgs, StoreArg, resolve_trace};
+use super::{FilterArgs, resolve_trace};
+use crate::config::Config;
 use crate::export;
 use crate::model::ScoreSource;
 use crate::sanitize::clean_line;
@@ -47,9 +48,9 @@ pub struct ExportArgs {
     pub filter: FilterArgs,
 }
 
-pub fn run(args: &ExportArgs, store_arg: &StoreArg) -> Result<i32> {
-    let store = store_arg.open_existing()?;
-    let mut filter = args.filter.to_filter()?;
+pub fn run(args: &ExportArgs, cfg: &Config) -> Result<i32> {
+    let store = super::open_existing_store(cfg)?;
+    let mut filter = args.filter.to_filter(crate::timefilter::now())?;
     for t in &args.traces {
         filter.trace_ids.push(resolve_trace(&store, t)?);
     }

@@ -1,12 +1,42 @@
 //! `trawl import`: files into the store, with a report per file.
 
-use super::{ImportArgs, StoreArg};
+use crate::config::Config;
 use crate::import::{ImportError, ImportOptions, follow_file, import_file};
 use crate::ingest::detect::FORMAT_FLAGS;
 use crate::ingest::{Format, IngestReport};
 use anyhow::{Result, bail};
+use clap::Args;
+use std::path::PathBuf;
 
-pub fn run(args: &ImportArgs, store_arg: &StoreArg) -> Result<i32> {
+const EXAMPLES: &str = "Examples:
+  trawl import traces.jsonl more/*.jsonl
+  trawl import --store team.db --strict export.jsonl
+
+Prints traces and spans imported, duplicates skipped, and each bad line as file:line: reason.
+Exit status: 0 when everything valid was imported (bad lines are skipped and reported),
+1 when nothing could be imported or --strict met an error, 2 for usage errors.";
+
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub struct ImportArgs {
+    /// Files to import.
+    #[arg(required = true, value_name = "SOURCES")]
+    pub sources: Vec<PathBuf>,
+    /// Stop at the first bad line and roll that file's import back.
+    #[arg(long)]
+    pub strict: bool,
+    /// Skip format detection (otlp, langfuse, langsmith, phoenix, llm, console).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Keep reading a growing dump (like tail -f) until interrupted.
+    #[arg(long)]
+    pub follow: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
     let format = match &args.format {
         None => None,
         Some(f) => match Format::from_flag(f) {
@@ -14,7 +44,7 @@ pub fn run(args: &ImportArgs, store_arg: &StoreArg) -> Result<i32> {
             None => bail!("--format {f}: unknown format (known: {FORMAT_FLAGS})"),
         },
     };
-    let mut store = store_arg.open()?;
+    let mut store = super::open_store(cfg)?;
     if args.follow {
         return follow(args, format, &mut store);
     }
@@ -55,7 +85,7 @@ pub fn run(args: &ImportArgs, store_arg: &StoreArg) -> Result<i32> {
     let ok_lines: u64 = reports.iter().map(|r| r.lines_ok).sum();
     if args.json {
         let out = serde_json::json!({
-            "store": store_arg.path().display().to_string(),
+            "store": cfg.store.display().to_string(),
             "traces_imported": traces,
             "spans_imported": spans,
             "duplicates_skipped": dups,

@@ -1,13 +1,14 @@
 //! `trawl judge`: score traces with LLM-as-judge rules.
 
-use super::{FilterArgs, StoreArg};
+use super::FilterArgs;
+use crate::config::{Config, Overrides};
 use crate::judge::{
-    self, Estimate, JudgeEvent, JudgeRequest, ProviderConfig, ProviderKind, RetryPolicy, Rule,
-    StopReason, StopSignal, Summary,
+    self, Estimate, JudgeEvent, JudgeRequest, RetryPolicy, Rule, StopReason, StopSignal, Summary,
 };
 use crate::sanitize::clean_line;
 use anyhow::{Context, Result};
-use clap::Args;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -24,6 +25,9 @@ const EXAMPLES: &str = "Examples:
 Rules: answered, grounded and escalated are built in; add TOML rules in ~/.config/trawl/rules/
 or pass --rules FILE. API keys are read from OPENAI_API_KEY / ANTHROPIC_API_KEY (or the variable
 named by --api-key-env) and never stored or printed; local servers need none.
+--provider, --model, --base-url, --api-key-env, --concurrency and --timeout default to
+TRAWL_JUDGE_PROVIDER, _MODEL, _BASE_URL, _API_KEY_ENV, _CONCURRENCY, _TIMEOUT, then to the
+[judge] table of ~/.config/trawl/config.toml (see trawl config), then to the defaults shown.
 Verdicts already judged with the same rule, model and prompt are reused for free (--force re-asks).
 Exit status: 0 when the run completed (FALSE verdicts included), 1 when it was paused by an
 auth/quota error or stopped by --max-cost, 2 for usage errors.";
@@ -115,7 +119,21 @@ pub struct JudgeArgs {
 /// Exit code for usage errors.
 const USAGE: i32 = 2;
 
-pub fn run(args: &JudgeArgs, store: &StoreArg) -> Result<i32> {
+/// The judge settings typed on the command line. Flags with a clap default count only when
+/// typed, so a config file's `concurrency = 8` is not overridden by the default 4.
+pub fn overrides(args: &JudgeArgs, m: &ArgMatches, o: &mut Overrides) {
+    let typed = |id: &str| m.value_source(id) == Some(ValueSource::CommandLine);
+    o.judge_provider = Some(args.provider.clone()).filter(|_| typed("provider"));
+    o.judge_model = args.judge_model.clone();
+    o.judge_base_url = args.base_url.clone();
+    o.judge_api_key_env = args.api_key_env.clone();
+    o.judge_concurrency = Some(args.concurrency).filter(|_| typed("concurrency"));
+    o.judge_timeout_secs = Some(args.timeout).filter(|_| typed("timeout"));
+}
+
+/// Runs the judge. Provider, model, base URL, key variable, concurrency and timeout come from
+/// `cfg.judge` (which already holds any of those flags); the other flags are read here.
+pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
     let all = match judge::load_rules(args.rules.as_deref()) {
         Ok(r) => r,
         Err(e) => {
@@ -141,17 +159,16 @@ pub fn run(args: &JudgeArgs, store: &StoreArg) -> Result<i32> {
             return Ok(USAGE);
         }
     };
-    if args.samples == 0 || args.concurrency == 0 {
-        eprintln!("trawl judge: --samples and --concurrency must be at least 1");
-        return Ok(USAGE);
-    }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        eprintln!("trawl judge: --timeout must be a positive number of seconds");
+    // --concurrency and --timeout are checked with the rest of the configuration.
+    if args.samples == 0 {
+        eprintln!("trawl judge: --samples must be at least 1");
         return Ok(USAGE);
     }
 
-    let db = store.open_existing()?;
-    let mut filter = args.filter.to_filter()?;
+    let db = super::open_existing_store(cfg)?;
+    let mut filter = args
+        .filter
+        .to_filter_with_model_flag(crate::timefilter::now(), "--trace-model")?;
     for t in &args.traces {
         filter.trace_ids.push(super::resolve_trace(&db, t)?);
     }
@@ -164,24 +181,13 @@ pub fn run(args: &JudgeArgs, store: &StoreArg) -> Result<i32> {
         return Ok(0);
     }
 
-    let kind = ProviderKind::parse(&args.provider).unwrap_or(ProviderKind::OpenAi);
-    let mut provider = ProviderConfig::new(kind);
-    if let Some(m) = &args.judge_model {
-        provider.model = m.clone();
-    }
-    if let Some(b) = &args.base_url {
-        provider.base_url = b.trim_end_matches('/').to_string();
-    }
-    if let Some(v) = &args.api_key_env {
-        provider.api_key_env = v.clone();
-    }
+    let mut provider = cfg.judge.provider_config();
     provider.temperature = args.temperature;
     provider.max_tokens = args.max_tokens;
-    provider.timeout = Duration::from_secs_f64(args.timeout);
 
     let mut req = JudgeRequest::new(rules, trace_ids, provider);
     req.samples = args.samples;
-    req.concurrency = args.concurrency;
+    req.concurrency = cfg.judge.concurrency;
     req.max_cost_usd = args.max_cost;
     req.force = args.force;
     req.retry = RetryPolicy {

@@ -1,9 +1,10 @@
 //! `trawl label`: record (or undo) a human verdict for one trace and rule.
 
-use super::{StoreArg, resolve_trace};
-use crate::model::{ScoreSource, Verdict};
+use super::resolve_trace;
+use crate::config::Config;
+use crate::model::{Score, ScoreSource, Verdict};
 use crate::sanitize::clean_line;
-use crate::store::{NewScore, ScoreRow, Store};
+use crate::store::Store;
 use crate::timefilter;
 use anyhow::Result;
 use clap::Args;
@@ -14,7 +15,8 @@ const EXAMPLES: &str = "Examples:
   trawl label 447afa24 --rule grounded --undo
   trawl agreement --rule grounded              then see how far the judge agrees
 
-The author is --author, else $USER, else `author = \"…\"` in ~/.config/trawl/config.toml.
+The author is --author, else TRAWL_AUTHOR, else `author = \"…\"` in ~/.config/trawl/config.toml,
+else $USER (see trawl config).
 The newest label per trace, rule and author is the one that counts; --undo deletes your newest
 label for the rule so the one before it (if any) counts again.
 Exit status: 0 labelled / undone, 1 unknown trace or nothing to undo, 2 usage errors.";
@@ -33,7 +35,7 @@ pub struct LabelArgs {
     /// Why: shown next to the label and exported with eval cases.
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
-    /// Who labelled (default: $USER).
+    /// Who labelled (default: TRAWL_AUTHOR, the config file's author, else $USER).
     #[arg(long, value_name = "NAME")]
     pub author: Option<String>,
     /// Remove your newest label for this trace and rule.
@@ -51,37 +53,16 @@ fn parse_human_verdict(s: &str) -> std::result::Result<Verdict, String> {
     }
 }
 
-/// The label author: the flag, else $USER (or %USERNAME%), else the config file, else "unknown".
-pub fn author(flag: Option<&str>) -> String {
-    let from_env = || {
-        ["USER", "USERNAME"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok())
-    };
-    flag.map(str::to_string)
-        .or_else(from_env)
-        .or_else(config_author)
-        .map(|a| a.trim().to_string())
-        .filter(|a| !a.is_empty())
-        .unwrap_or_else(|| "unknown".to_string())
-}
-
-/// `author = "…"` in the config file; a missing or unreadable file just means no default.
-fn config_author() -> Option<String> {
-    let text = std::fs::read_to_string(crate::paths::config_dir().join("config.toml")).ok()?;
-    let v: toml::Table = toml::from_str(&text).ok()?;
-    v.get("author").and_then(|a| a.as_str()).map(str::to_string)
-}
-
-pub fn run(args: &LabelArgs, store_arg: &StoreArg) -> Result<i32> {
-    let store = store_arg.open_existing()?;
+/// Records or undoes a label. The author is `cfg.author` (which already holds `--author`).
+pub fn run(args: &LabelArgs, cfg: &Config) -> Result<i32> {
+    let store = super::open_existing_store(cfg)?;
     let id = resolve_trace(&store, &args.trace_id)?;
     let rule = args.rule.trim();
     if rule.is_empty() {
         eprintln!("trawl: error: --rule must not be empty");
         return Ok(2);
     }
-    let who = author(args.author.as_deref());
+    let who = cfg.author.clone();
     if args.undo {
         return undo(&store, &id, rule, &who, args.json);
     }
@@ -100,19 +81,18 @@ pub fn run(args: &LabelArgs, store_arg: &StoreArg) -> Result<i32> {
             &id[..id.len().min(12)]
         );
     }
-    let score = NewScore {
-        trace_id: id.clone(),
-        name: rule.to_string(),
-        verdict: Some(verdict),
-        note: args.note.clone().filter(|n| !n.trim().is_empty()),
-        author: Some(who.clone()),
-        ..Default::default()
-    };
-    let row_id = store.insert_score(ScoreSource::Human, &score)?;
+    let score = Score::human_label(
+        id.clone(),
+        rule,
+        verdict,
+        who.clone(),
+        args.note.clone().filter(|n| !n.trim().is_empty()),
+    );
+    let row_id = store.insert_score(&score)?;
     let stored = store
         .scores_for_trace(&id)?
         .into_iter()
-        .find(|s| s.id == row_id);
+        .find(|s| s.id == Some(row_id));
     if args.json {
         let mut o = stored.as_ref().map(label_json).unwrap_or(Value::Null);
         o["judge"] = judge
@@ -155,7 +135,9 @@ fn undo(store: &Store, id: &str, rule: &str, who: &str, as_json: bool) -> Result
         );
         return Ok(1);
     };
-    store.delete_score(row.id)?;
+    if let Some(row_id) = row.id {
+        store.delete_score(row_id)?;
+    }
     // After the delete the previous label (anyone's) is current again; say which.
     let now = store
         .latest_scores(&[id.to_string()], ScoreSource::Human)?
@@ -187,14 +169,14 @@ fn undo(store: &Store, id: &str, rule: &str, who: &str, as_json: bool) -> Result
     Ok(0)
 }
 
-fn current_judge(store: &Store, id: &str, rule: &str) -> Result<Option<ScoreRow>> {
+fn current_judge(store: &Store, id: &str, rule: &str) -> Result<Option<Score>> {
     Ok(store
         .latest_scores(&[id.to_string()], ScoreSource::Judge)?
         .into_iter()
         .find(|s| s.name == rule))
 }
 
-fn label_json(s: &ScoreRow) -> Value {
+fn label_json(s: &Score) -> Value {
     json!({
         "id": s.id,
         "trace_id": s.trace_id,
@@ -202,6 +184,6 @@ fn label_json(s: &ScoreRow) -> Value {
         "verdict": s.verdict.map(|v| v.as_str()),
         "note": s.note,
         "author": s.author,
-        "created_at": timefilter::rfc3339(s.created_at_ns),
+        "created_at": s.created_at_ns.map(timefilter::rfc3339),
     })
 }

@@ -1,8 +1,11 @@
-//! Command-line interface: argument definitions (clap derive) and one module per subcommand.
-//! Commands read through `store::query`; none of them parses source files itself except
-//! `import`, which hands files to the importer.
+//! Command-line interface: the top-level `Cli`, the subcommand enum and the argument groups
+//! several commands share (store, filter). Each subcommand's own arguments live next to it in
+//! `*_cmd.rs`. Commands get the [`Config`] resolved once in `main`; they read through
+//! `store::query`, and none parses source files itself except `import`.
 
 mod agreement_cmd;
+mod check_cmd;
+mod config_cmd;
 mod export_cmd;
 mod import_cmd;
 mod judge_cmd;
@@ -12,11 +15,14 @@ mod stats_cmd;
 pub mod traces_cmd;
 mod tui_cmd;
 
-use crate::model::Verdict;
-use crate::store::{Store, TraceFilter};
-use crate::timefilter;
-use anyhow::{Context, Result, bail};
-use clap::{Args, Parser, Subcommand};
+use crate::config::{Config, Overrides};
+use crate::filter::{FilterError, Key, Origin, Term, TraceFilter};
+use crate::store::Store;
+use anyhow::{Result, bail};
+use chrono::{DateTime, Utc};
+use clap::builder::PossibleValue;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 
 const ABOUT: &str = "A terminal trace explorer for LLM applications.
@@ -29,7 +35,8 @@ const EXAMPLES: &str = "Examples:
   trawl import traces.jsonl                     import into the default store
   trawl traces --on tuesday --status error      last Tuesday's failed traces
   trawl traces --search \"refund\" --json         full-text search, as JSON
-  trawl show 447afa24                           span tree of one trace (id prefix is enough)";
+  trawl show 447afa24                           span tree of one trace (id prefix is enough)
+  trawl config                                  settings in effect and where each came from";
 
 #[derive(Debug, Parser)]
 #[command(name = "trawl", version, about = ABOUT, after_help = EXAMPLES)]
@@ -68,63 +75,16 @@ pub struct StoreArg {
     pub store: Option<PathBuf>,
 }
 
-impl StoreArg {
-    pub fn path(&self) -> PathBuf {
-        self.store
-            .clone()
-            .unwrap_or_else(crate::paths::default_store)
-    }
-
-    /// Opens the store, creating it on first use.
-    pub fn open(&self) -> Result<Store> {
-        let p = self.path();
-        Store::open(&p).map_err(anyhow::Error::from)
-    }
-
-    /// Opens an existing store for reading; a missing default store is created empty so that
-    /// a first `trawl traces` says "no traces" instead of failing.
-    pub fn open_existing(&self) -> Result<Store> {
-        let p = self.path();
-        if self.store.is_some() && !p.exists() {
-            bail!(
-                "{}: no such store (import something first: trawl import --store {} FILE)",
-                p.display(),
-                p.display()
-            );
-        }
-        Store::open(&p).map_err(anyhow::Error::from)
-    }
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Import trace files into the store.
-    #[command(after_help = "Examples:
-  trawl import traces.jsonl more/*.jsonl
-  trawl import --store team.db --strict export.jsonl
-
-Prints traces and spans imported, duplicates skipped, and each bad line as file:line: reason.
-Exit status: 0 when everything valid was imported (bad lines are skipped and reported),
-1 when nothing could be imported or --strict met an error, 2 for usage errors.")]
-    Import(ImportArgs),
+    Import(import_cmd::ImportArgs),
 
     /// List traces, newest first.
-    #[command(after_help = "Examples:
-  trawl traces --on tuesday
-  trawl traces --since 7d --user user_0204 --status error
-  trawl traces --model gpt-4o --search \"refund policy\" --json
-  trawl traces --verdict grounded=false
-
---json prints one array; each object has trace_id, start (RFC 3339, UTC), duration_ms, name,
-session_id, user_id, models, span_count, input_tokens, output_tokens, total_tokens, cost_usd
-(null when unknown), status (\"ok\" or \"error\"), and scores.")]
-    Traces(TracesArgs),
+    Traces(traces_cmd::TracesArgs),
 
     /// Show one trace: span tree with timings, kinds, models, tokens and cost.
-    #[command(after_help = "Examples:
-  trawl show 447afa24e1e7c76486d91e88ee5db67d
-  trawl show 447afa24 --json | jq '.spans[] | select(.kind == \"llm\")'")]
-    Show(ShowArgs),
+    Show(show_cmd::ShowArgs),
 
     /// Score traces with LLM-as-judge rules.
     Judge(judge_cmd::JudgeArgs),
@@ -133,7 +93,7 @@ session_id, user_id, models, span_count, input_tokens, output_tokens, total_toke
     Stats(stats_cmd::StatsArgs),
 
     /// Alert checks for cron and CI (exit 1 when a threshold is breached).
-    Check(stats_cmd::CheckArgs),
+    Check(check_cmd::CheckArgs),
 
     /// Record a human label for a trace and rule.
     Label(label_cmd::LabelArgs),
@@ -143,28 +103,13 @@ session_id, user_id, models, span_count, input_tokens, output_tokens, total_toke
 
     /// Export traces as an eval dataset or as OTLP/JSON.
     Export(export_cmd::ExportArgs),
+
+    /// Show the settings in effect and where each came from (flag, environment, config file).
+    Config(config_cmd::ConfigArgs),
 }
 
-#[derive(Debug, Args)]
-pub struct ImportArgs {
-    /// Files to import.
-    #[arg(required = true, value_name = "SOURCES")]
-    pub sources: Vec<PathBuf>,
-    /// Stop at the first bad line and roll that file's import back.
-    #[arg(long)]
-    pub strict: bool,
-    /// Skip format detection (otlp, langfuse, langsmith, phoenix, llm, console).
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<String>,
-    /// Keep reading a growing dump (like tail -f) until interrupted.
-    #[arg(long)]
-    pub follow: bool,
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// Filters shared by every command that selects traces.
+/// Filters shared by every command that selects traces. Each flag is one term of the filter
+/// language ([`crate::filter`]), the same as the TUI filter line's `key:value`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct FilterArgs {
     /// Only traces starting at or after: RFC 3339, a date, or a duration back from now (7d, 36h).
@@ -180,6 +125,11 @@ pub struct FilterArgs {
     pub user: Option<String>,
     #[arg(long)]
     pub session: Option<String>,
+    // Placed here, not after --name, because clap breaks display-order ties with global flags
+    // alphabetically: anywhere later would reshuffle --store/--theme in some commands' help.
+    /// Service that produced the trace (its resource's service.name).
+    #[arg(long)]
+    pub service: Option<String>,
     /// Model name; an undated name matches its dated snapshots (gpt-4o ~ gpt-4o-2024-08-06).
     #[arg(long)]
     pub model: Option<String>,
@@ -189,7 +139,7 @@ pub struct FilterArgs {
     #[arg(long)]
     pub name: Option<String>,
     /// Outcome of the trace's root span.
-    #[arg(long, value_parser = ["ok", "error"])]
+    #[arg(long, value_parser = [PossibleValue::new("ok"), PossibleValue::new("error").alias("err")])]
     pub status: Option<String>,
     /// Full-text search over prompts and responses ("quoted phrase" supported).
     #[arg(long, value_name = "TEXT")]
@@ -200,87 +150,113 @@ pub struct FilterArgs {
 }
 
 impl FilterArgs {
-    pub fn to_filter(&self) -> Result<TraceFilter> {
-        let now = timefilter::now();
-        let mut f = TraceFilter::default();
-        if let Some(s) = &self.since {
-            f.since_ns = Some(timefilter::to_ns(
-                timefilter::parse_instant(s, now).context("--since")?,
-            ));
-        }
-        if let Some(u) = &self.until {
-            f.until_ns = Some(timefilter::to_ns(
-                timefilter::parse_instant(u, now).context("--until")?,
-            ));
-        }
-        if let Some(d) = &self.on {
-            let (a, b) = timefilter::parse_day(d, now).context("--on")?;
-            let (a, b) = (timefilter::to_ns(a), timefilter::to_ns(b));
-            f.since_ns = Some(f.since_ns.map_or(a, |s| s.max(a)));
-            f.until_ns = Some(f.until_ns.map_or(b, |u| u.min(b)));
-        }
-        f.user = self.user.clone();
-        f.session = self.session.clone();
-        f.model = self.model.clone();
-        f.tag = self.tag.clone();
-        f.name = self.name.clone();
-        f.error = self.status.as_deref().map(|s| s == "error");
-        f.search = self.search.clone();
-        for v in &self.verdict {
-            f.verdicts.push(parse_verdict_filter(v)?);
-        }
-        Ok(f)
+    /// The flags as filter-language terms.
+    pub fn terms(&self) -> Vec<Term> {
+        let one = [
+            (Key::Since, &self.since),
+            (Key::Until, &self.until),
+            (Key::On, &self.on),
+            (Key::User, &self.user),
+            (Key::Session, &self.session),
+            (Key::Model, &self.model),
+            (Key::Tag, &self.tag),
+            (Key::Name, &self.name),
+            (Key::Service, &self.service),
+            (Key::Status, &self.status),
+            (Key::Text, &self.search),
+        ];
+        let mut terms: Vec<Term> = one
+            .into_iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| Term::flag(k, v.clone())))
+            .collect();
+        terms.extend(
+            self.verdict
+                .iter()
+                .map(|v| Term::flag(Key::Verdict, v.clone())),
+        );
+        terms
+    }
+
+    /// The filter these flags select; relative times count back from `now`.
+    pub fn to_filter(&self, now: DateTime<Utc>) -> Result<TraceFilter, FilterError> {
+        TraceFilter::from_terms(self.terms(), now)
+    }
+
+    /// [`FilterArgs::to_filter`] for a command that renamed `--model` (so errors name the flag
+    /// the user typed).
+    pub fn to_filter_with_model_flag(
+        &self,
+        now: DateTime<Utc>,
+        model_flag: &'static str,
+    ) -> Result<TraceFilter, FilterError> {
+        let terms = self.terms().into_iter().map(|mut t| {
+            if t.key == Key::Model {
+                t.origin = Origin::Flag(model_flag);
+            }
+            t
+        });
+        TraceFilter::from_terms(terms, now)
     }
 }
 
-pub fn parse_verdict_filter(s: &str) -> Result<(String, Verdict)> {
-    let Some((rule, v)) = s.split_once('=') else {
-        bail!("--verdict {s}: expected RULE=true|false|na|error");
+/// The settings typed on this command line, for [`Config::resolve`]. Only values the user gave
+/// count as flags: clap's defaults and `TRAWL_STORE` (which clap reads for `--store`'s help) are
+/// left to the config's own layers so `trawl config` can say where they came from.
+pub fn overrides(cli: &Cli, matches: &ArgMatches) -> Overrides {
+    let typed = |m: &ArgMatches, id: &str| m.value_source(id) == Some(ValueSource::CommandLine);
+    let mut o = Overrides {
+        store: cli.store.store.clone().filter(|_| typed(matches, "store")),
+        theme: cli.theme.clone(),
+        ..Overrides::default()
     };
-    let Some(verdict) = Verdict::parse(v) else {
-        bail!("--verdict {s}: '{v}' is not one of true, false, na, error");
-    };
-    Ok((rule.trim().to_string(), verdict))
-}
-
-#[derive(Debug, Args)]
-pub struct TracesArgs {
-    #[command(flatten)]
-    pub filter: FilterArgs,
-    /// At most this many traces.
-    #[arg(long, default_value_t = 50)]
-    pub limit: usize,
-    /// Sort column: start, duration, tokens, cost, name, user, session, status, spans.
-    #[arg(long, default_value = "start")]
-    pub sort: String,
-    /// Oldest / smallest first.
-    #[arg(long)]
-    pub asc: bool,
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct ShowArgs {
-    /// Trace id (a unique prefix is enough).
-    pub trace_id: String,
-    #[arg(long)]
-    pub json: bool,
+    if let Some((name, sub)) = matches.subcommand() {
+        // Global flags given after the subcommand are recorded on its matches.
+        if o.store.is_none() && typed(sub, "store") {
+            o.store = cli.store.store.clone();
+        }
+        match &cli.command {
+            Some(Command::Judge(a)) if name == "judge" => judge_cmd::overrides(a, sub, &mut o),
+            Some(Command::Label(a)) => o.author = a.author.clone(),
+            _ => {}
+        }
+    }
+    o
 }
 
 /// Runs a subcommand; returns the process exit code.
-pub fn run(cmd: Command, store: &StoreArg) -> Result<i32> {
+pub fn run(cmd: Command, cfg: &Config) -> Result<i32> {
     match cmd {
-        Command::Import(a) => import_cmd::run(&a, store),
-        Command::Traces(a) => traces_cmd::run(&a, store),
-        Command::Show(a) => show_cmd::run(&a, store),
-        Command::Judge(a) => judge_cmd::run(&a, store),
-        Command::Stats(a) => stats_cmd::run_stats(&a, store),
-        Command::Check(a) => stats_cmd::run_check(&a, store),
-        Command::Label(a) => label_cmd::run(&a, store),
-        Command::Agreement(a) => agreement_cmd::run(&a, store),
-        Command::Export(a) => export_cmd::run(&a, store),
+        Command::Import(a) => import_cmd::run(&a, cfg),
+        Command::Traces(a) => traces_cmd::run(&a, cfg),
+        Command::Show(a) => show_cmd::run(&a, cfg),
+        Command::Judge(a) => judge_cmd::run(&a, cfg),
+        Command::Stats(a) => stats_cmd::run(&a, cfg),
+        Command::Check(a) => check_cmd::run(&a, cfg),
+        Command::Label(a) => label_cmd::run(&a, cfg),
+        Command::Agreement(a) => agreement_cmd::run(&a, cfg),
+        Command::Export(a) => export_cmd::run(&a, cfg),
+        Command::Config(a) => config_cmd::run(&a, cfg),
     }
+}
+
+/// Opens the configured store, creating it on first use.
+pub fn open_store(cfg: &Config) -> Result<Store> {
+    Store::open(&cfg.store).map_err(anyhow::Error::from)
+}
+
+/// Opens the store for reading. A store named by `--store` or `TRAWL_STORE` must exist; the
+/// default store (built in or from the config file) is created empty, so that a first
+/// `trawl traces` says "no traces" instead of failing.
+pub fn open_existing_store(cfg: &Config) -> Result<Store> {
+    let p = &cfg.store;
+    if cfg.store_named() && !p.exists() {
+        bail!(
+            "{}: no such store (import something first: trawl import --store {} FILE)",
+            p.display(),
+            p.display()
+        );
+    }
+    Store::open(p).map_err(anyhow::Error::from)
 }
 
 /// Resolves a user-typed trace id (or prefix) to a full id, or fails with a helpful message.
@@ -299,7 +275,73 @@ pub fn resolve_trace(store: &Store, id: &str) -> Result<String> {
     }
 }
 
-/// Opens the TUI on the given sources (or the default store).
-pub fn run_tui(cli: &Cli) -> Result<i32> {
-    tui_cmd::run(cli)
+/// Opens the TUI on the given sources (or the configured store).
+pub fn run_tui(cli: &Cli, cfg: &Config) -> Result<i32> {
+    tui_cmd::run(cli, cfg)
+}
+
+#[cfg(test)]
+mod filter_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, FromArgMatches};
+
+    fn overrides_of(argv: &[&str]) -> Overrides {
+        let m = Cli::command().try_get_matches_from(argv).unwrap();
+        let cli = Cli::from_arg_matches(&m).unwrap();
+        overrides(&cli, &m)
+    }
+
+    #[test]
+    fn only_typed_flags_override_the_config() {
+        // clap's defaults (--provider openai, --concurrency 4, --timeout 60) are not flags.
+        let o = overrides_of(&["trawl", "judge", "--rule", "grounded"]);
+        assert_eq!(o.judge_provider, None);
+        assert_eq!(o.judge_concurrency, None);
+        assert_eq!(o.judge_timeout_secs, None);
+        assert_eq!(o.store, None);
+        let o = overrides_of(&[
+            "trawl",
+            "judge",
+            "--provider",
+            "anthropic",
+            "--model",
+            "m",
+            "--concurrency",
+            "2",
+            "--timeout",
+            "5",
+            "--base-url",
+            "http://x/v1",
+            "--api-key-env",
+            "K",
+        ]);
+        assert_eq!(o.judge_provider.as_deref(), Some("anthropic"));
+        assert_eq!(o.judge_model.as_deref(), Some("m"));
+        assert_eq!(o.judge_concurrency, Some(2));
+        assert_eq!(o.judge_timeout_secs, Some(5.0));
+        assert_eq!(o.judge_base_url.as_deref(), Some("http://x/v1"));
+        assert_eq!(o.judge_api_key_env.as_deref(), Some("K"));
+        // --model of `trawl traces` is a filter, not the judge model.
+        let o = overrides_of(&["trawl", "traces", "--model", "gpt-4o", "--store", "a.db"]);
+        assert_eq!(o.judge_model, None);
+        assert_eq!(o.store, Some(PathBuf::from("a.db")));
+        let o = overrides_of(&["trawl", "--store", "b.db", "--theme", "mono", "traces"]);
+        assert_eq!(o.store, Some(PathBuf::from("b.db")));
+        assert_eq!(o.theme.as_deref(), Some("mono"));
+        let o = overrides_of(&[
+            "trawl",
+            "label",
+            "abc",
+            "--rule",
+            "r",
+            "--verdict",
+            "true",
+            "--author",
+            "kim",
+        ]);
+        assert_eq!(o.author.as_deref(), Some("kim"));
+    }
 }

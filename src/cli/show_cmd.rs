@@ -1,16 +1,31 @@
 //! `trawl show`: one trace as a span tree, or as JSON.
 
-use super::{ShowArgs, StoreArg, resolve_trace};
+use super::resolve_trace;
+use crate::config::Config;
 use crate::display;
+use crate::model::mark_aggregates;
 use crate::model::{Span, SpanTree};
 use crate::sanitize::{clean_line, truncate_chars};
-use crate::store::rollup::mark_aggregates;
 use crate::timefilter;
 use anyhow::{Result, bail};
+use clap::Args;
 use serde_json::{Value, json};
 
-pub fn run(args: &ShowArgs, store_arg: &StoreArg) -> Result<i32> {
-    let store = store_arg.open_existing()?;
+const EXAMPLES: &str = "Examples:
+  trawl show 447afa24e1e7c76486d91e88ee5db67d
+  trawl show 447afa24 --json | jq '.spans[] | select(.kind == \"llm\")'";
+
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub struct ShowArgs {
+    /// Trace id (a unique prefix is enough).
+    pub trace_id: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
+    let store = super::open_existing_store(cfg)?;
     let id = resolve_trace(&store, &args.trace_id)?;
     let Some(summary) = store.trace_summary(&id)? else {
         bail!("no trace '{id}'");

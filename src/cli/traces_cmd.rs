@@ -1,21 +1,51 @@
 //! `trawl traces`: the trace list as a table or JSON.
 
-use super::{StoreArg, TracesArgs};
+use super::FilterArgs;
+use crate::config::Config;
 use crate::display;
-use crate::model::ScoreSource;
+use crate::model::{Score, ScoreSource, Trace};
 use crate::sanitize::{clean_line, truncate_chars};
-use crate::store::{ScoreRow, SortKey, Store, TraceSummary};
+use crate::store::{SortKey, Store};
 use crate::timefilter;
 use anyhow::{Result, bail};
+use clap::Args;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-pub fn run(args: &TracesArgs, store_arg: &StoreArg) -> Result<i32> {
-    let filter = args.filter.to_filter()?;
+const EXAMPLES: &str = "Examples:
+  trawl traces --on tuesday
+  trawl traces --since 7d --user user_0204 --status error
+  trawl traces --model gpt-4o --search \"refund policy\" --json
+  trawl traces --verdict grounded=false
+
+--json prints one array; each object has trace_id, start (RFC 3339, UTC), duration_ms, name,
+session_id, user_id, models, span_count, input_tokens, output_tokens, total_tokens, cost_usd
+(null when unknown), status (\"ok\" or \"error\"), and scores.";
+
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub struct TracesArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// At most this many traces.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Sort column: start, duration, tokens, cost, name, user, session, status, spans.
+    #[arg(long, default_value = "start")]
+    pub sort: String,
+    /// Oldest / smallest first.
+    #[arg(long)]
+    pub asc: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &TracesArgs, cfg: &Config) -> Result<i32> {
+    let filter = args.filter.to_filter(timefilter::now())?;
     let Some(sort) = SortKey::parse(&args.sort) else {
         bail!("--sort {}: unknown column", args.sort);
     };
-    let store = store_arg.open_existing()?;
+    let store = super::open_existing_store(cfg)?;
     let rows = store.list_traces(&filter, sort, !args.asc, args.limit, 0)?;
     let ids: Vec<String> = rows.iter().map(|r| r.trace_id.clone()).collect();
     let scores = store.latest_scores(&ids, ScoreSource::Judge)?;
@@ -79,7 +109,7 @@ pub fn run(args: &TracesArgs, store_arg: &StoreArg) -> Result<i32> {
 }
 
 /// What a human calls the trace: the user's question, else the root span name.
-pub fn title(t: &TraceSummary) -> &str {
+pub fn title(t: &Trace) -> &str {
     t.input_preview
         .as_deref()
         .or(t.name.as_deref())
@@ -87,17 +117,11 @@ pub fn title(t: &TraceSummary) -> &str {
 }
 
 /// Tells the user why nothing matched a time window when the data lies elsewhere.
-fn hint_when_empty(store: &Store, filter: &crate::store::TraceFilter) -> Result<()> {
+fn hint_when_empty(store: &Store, filter: &crate::filter::TraceFilter) -> Result<()> {
     if filter.since_ns.is_none() && filter.until_ns.is_none() {
         return Ok(());
     }
-    let (first, last): (Option<i64>, Option<i64>) =
-        store
-            .conn()
-            .query_row("SELECT min(start_ns), max(start_ns) FROM traces", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
-    if let (Some(a), Some(b)) = (first, last) {
+    if let Some((a, b)) = store.time_range()? {
         let window = match (filter.since_ns, filter.until_ns) {
             (Some(s), Some(u)) => {
                 format!("{} .. {}", timefilter::rfc3339(s), timefilter::rfc3339(u))
@@ -116,7 +140,7 @@ fn hint_when_empty(store: &Store, filter: &crate::store::TraceFilter) -> Result<
 }
 
 /// The documented `--json` object for one trace.
-pub fn trace_json<'a>(t: &TraceSummary, scores: impl Iterator<Item = &'a ScoreRow>) -> Value {
+pub fn trace_json<'a>(t: &Trace, scores: impl Iterator<Item = &'a Score>) -> Value {
     let mut sc = BTreeMap::new();
     for s in scores {
         sc.entry(s.name.clone()).or_insert_with(|| {

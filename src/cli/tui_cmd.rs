@@ -1,21 +1,27 @@
 //! Opening the TUI: decide which store to browse (a store given directly, a cache store for
-//! trace files, or the default store) and which files to import in the background.
+//! trace files, or the configured store) and which files to import in the background. The
+//! TUI gets its theme, judge defaults and label author from the resolved config.
 
 use super::Cli;
+use crate::config::{Config, ThemeName};
 use crate::ingest::{Format, detect_format};
 use crate::tui::{Theme, TuiOptions};
 use anyhow::{Result, bail};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
-pub fn run(cli: &Cli) -> Result<i32> {
-    let theme = Theme::detect(cli.theme.as_deref());
+pub fn run(cli: &Cli, cfg: &Config) -> Result<i32> {
+    // Only mono differs today; light still uses the default palette.
+    let theme = match cfg.theme {
+        ThemeName::Mono => Theme::mono(),
+        ThemeName::Dark | ThemeName::Light => Theme::color(),
+    };
     for s in &cli.sources {
         if !s.exists() {
             bail!("{}: no such file", s.display());
         }
     }
-    let (store_path, imports, label) = choose_store(cli)?;
+    let (store_path, imports, label) = choose_store(cli, cfg)?;
     crate::tui::run(TuiOptions {
         store_path,
         imports,
@@ -23,28 +29,30 @@ pub fn run(cli: &Cli) -> Result<i32> {
         mouse: cli.mouse,
         label,
         follow: cli.follow,
+        judge_provider: cfg.judge.provider_config(),
+        author: cfg.author.clone(),
     })
 }
 
-fn choose_store(cli: &Cli) -> Result<(PathBuf, Vec<PathBuf>, String)> {
+fn choose_store(cli: &Cli, cfg: &Config) -> Result<(PathBuf, Vec<PathBuf>, String)> {
     let name = |p: &PathBuf| {
         p.file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| p.display().to_string())
     };
     if let [only] = cli.sources.as_slice()
-        && cli.store.store.is_none()
+        && !cfg.store_named()
         && matches!(detect_format(only), Ok(Format::TrawlStore))
     {
         return Ok((only.clone(), Vec::new(), name(only)));
     }
     if cli.sources.is_empty() {
-        let p = cli.store.path();
+        let p = cfg.store.clone();
         return Ok((p.clone(), Vec::new(), name(&p)));
     }
     let label = cli.sources.iter().map(name).collect::<Vec<_>>().join(", ");
-    if let Some(p) = &cli.store.store {
-        return Ok((p.clone(), cli.sources.clone(), label));
+    if cfg.store_named() {
+        return Ok((cfg.store.clone(), cli.sources.clone(), label));
     }
     // One cache store per set of files; each file is re-imported only when its size or
     // modification time changed (checked against the store's sources table).

@@ -6,19 +6,13 @@
 //! eval case shows exactly what the judge saw when it produced the verdicts next to it.
 
 use crate::judge::input::trace_input;
-use crate::model::{Document, Message, Span, SpanKind};
-use crate::store::{ScoreRow, TraceSummary};
+use crate::model::{Document, Message, Score, Span, SpanKind, Trace};
 use crate::timefilter;
 use serde_json::{Map, Value, json};
 
 /// Builds the eval case of one trace. `human` and `judge` are the trace's current scores of
 /// each source (e.g. from `Store::latest_scores`).
-pub fn eval_case(
-    summary: &TraceSummary,
-    spans: &[Span],
-    human: &[ScoreRow],
-    judge: &[ScoreRow],
-) -> Value {
+pub fn eval_case(summary: &Trace, spans: &[Span], human: &[Score], judge: &[Score]) -> Value {
     let ji = trace_input(&summary.trace_id, spans);
     // The judge's view uses the last LLM span as "the final call"; its input messages are the
     // prompt an eval should replay.
@@ -59,7 +53,7 @@ pub fn eval_case(
                 "verdict": h.verdict.map(|v| v.as_str()),
                 "note": h.note,
                 "author": h.author,
-                "created_at": timefilter::rfc3339(h.created_at_ns),
+                "created_at": h.created_at_ns.map(timefilter::rfc3339),
             }),
         );
     }
@@ -73,7 +67,7 @@ pub fn eval_case(
                 "model": j.model,
                 "samples": j.samples,
                 "agree": j.agree,
-                "created_at": timefilter::rfc3339(j.created_at_ns),
+                "created_at": j.created_at_ns.map(timefilter::rfc3339),
             }),
         );
     }

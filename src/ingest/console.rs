@@ -4,7 +4,8 @@
 
 use super::Imported;
 use super::semconv;
-use super::util::{as_str, clean_hex_id, parse_time_ns};
+use super::semconv::value::scalar_string;
+use super::util::{clean_hex_id, parse_time_ns};
 use crate::model::{Span, SpanEvent, StatusCode};
 use serde_json::{Map, Value};
 
@@ -105,7 +106,7 @@ fn span(v: &Value) -> Option<Span> {
             .get("parent_id")
             .and_then(Value::as_str)
             .and_then(clean_hex_id),
-        name: v.get("name").and_then(as_str).unwrap_or_default(),
+        name: v.get("name").and_then(scalar_string).unwrap_or_default(),
         otel_kind: v.get("kind").and_then(Value::as_str).and_then(otel_kind),
         start_ns,
         end_ns: v
@@ -117,8 +118,10 @@ fn span(v: &Value) -> Option<Span> {
             "ERROR" => StatusCode::Error,
             _ => StatusCode::Unset,
         },
-        status_message: status.and_then(|s| s.get("description")).and_then(as_str),
-        service_name: resource.get("service.name").and_then(as_str),
+        status_message: status
+            .and_then(|s| s.get("description"))
+            .and_then(scalar_string),
+        service_name: resource.get("service.name").and_then(scalar_string),
         resource,
         source_format: SOURCE_FORMAT.into(),
         ..Span::default()
@@ -127,7 +130,7 @@ fn span(v: &Value) -> Option<Span> {
         span.events = evs
             .iter()
             .map(|e| SpanEvent {
-                name: e.get("name").and_then(as_str).unwrap_or_default(),
+                name: e.get("name").and_then(scalar_string).unwrap_or_default(),
                 time_ns: e
                     .get("timestamp")
                     .and_then(Value::as_str)

@@ -6,13 +6,12 @@
 //! such parents are marked `usage.aggregate` and never added again (§10.2).
 
 use super::Imported;
-use super::util::{
-    as_i64, as_str, f64_of, i64_of, json_records, messages_from, parse_time_ns, raw_value, str_of,
-};
+use super::semconv::value::{as_f64, as_i64, f64_of, i64_of, scalar_string, str_of};
+use super::util::{json_records, messages_from, parse_time_ns, raw_value};
 use crate::model::{
-    Cost, CostSource, Document, Message, Provenance, Span, SpanKind, StatusCode, Usage, Verdict,
+    Cost, CostSource, Document, Message, Provenance, Score, ScoreSource, Span, SpanKind,
+    StatusCode, Usage, Verdict,
 };
-use crate::store::NewScore;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -64,7 +63,7 @@ pub fn parse(bytes: &[u8]) -> Imported {
             }
         }
     }
-    mark_aggregates(&mut out.spans);
+    mark_server_rollups(&mut out.spans);
     let trace_of: HashMap<&str, &str> = out
         .spans
         .iter()
@@ -146,7 +145,7 @@ fn run_span(r: &Value) -> Option<Span> {
         tags: r
             .get("tags")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(as_str).collect())
+            .map(|a| a.iter().filter_map(scalar_string).collect())
             .unwrap_or_default(),
         metadata: meta.is_object().then(|| meta.clone()),
         source_format: SOURCE_FORMAT.into(),
@@ -317,8 +316,9 @@ fn documents(outputs: &Value) -> Vec<Document> {
 
 /// Marks runs whose usage covers their descendants' (the server's roll-up) as aggregates:
 /// a run with usage, a descendant with usage, and a total ≥ the sum of the deepest such
-/// descendants.
-fn mark_aggregates(spans: &mut [Span]) {
+/// descendants. Unlike [`crate::model::mark_aggregates`] this applies to every run type:
+/// LangSmith rolls usage up into chain runs too, and pricing must not price those again.
+fn mark_server_rollups(spans: &mut [Span]) {
     let idx: HashMap<(String, String), usize> = spans
         .iter()
         .enumerate()
@@ -370,7 +370,7 @@ fn mark_aggregates(spans: &mut [Span]) {
     }
 }
 
-fn feedback_score(f: &Value, trace_of: &HashMap<&str, &str>) -> Option<NewScore> {
+fn feedback_score(f: &Value, trace_of: &HashMap<&str, &str>) -> Option<Score> {
     let run_id = str_of(f, "run_id");
     let trace_id = str_of(f, "trace_id")
         .or_else(|| {
@@ -380,10 +380,8 @@ fn feedback_score(f: &Value, trace_of: &HashMap<&str, &str>) -> Option<NewScore>
         })
         .or_else(|| run_id.clone())?;
     let name = str_of(f, "key")?;
-    let mut ns = NewScore {
+    let mut ns = Score {
         span_id: run_id.filter(|r| *r != trace_id),
-        trace_id,
-        name,
         explanation: str_of(f, "comment"),
         author: f
             .get("feedback_source")
@@ -392,15 +390,15 @@ fn feedback_score(f: &Value, trace_of: &HashMap<&str, &str>) -> Option<NewScore>
             .get("created_at")
             .and_then(Value::as_str)
             .and_then(parse_time_ns),
-        ..NewScore::default()
+        ..Score::new(ScoreSource::Imported, trace_id, name)
     };
     match f.get("score") {
         Some(Value::Bool(b)) => ns.verdict = Some(if *b { Verdict::True } else { Verdict::False }),
-        Some(v) => ns.value = super::util::as_f64(v),
+        Some(v) => ns.value = as_f64(v),
         None => {}
     }
     if let Some(v) = f.get("value").filter(|v| !v.is_null()) {
-        ns.label = as_str(v).or_else(|| Some(v.to_string()));
+        ns.label = scalar_string(v).or_else(|| Some(v.to_string()));
         if ns.verdict.is_none() {
             ns.verdict = ns.label.as_deref().and_then(Verdict::parse);
         }

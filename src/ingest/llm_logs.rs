@@ -6,7 +6,8 @@
 
 use super::Imported;
 use super::phoenix::{columns, open_read_only, tables};
-use super::util::{as_i64, parse_time_ns};
+use super::semconv::value::as_i64;
+use super::util::parse_time_ns;
 use crate::model::{Message, Provenance, Span, SpanKind, StatusCode, ToolCall, ToolInfo, Usage};
 use rusqlite::Connection;
 use serde_json::Value;

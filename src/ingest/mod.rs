@@ -21,15 +21,14 @@ pub mod util;
 pub use detect::{Format, detect_format};
 pub use report::{BadLine, IngestReport};
 
-use crate::model::Span;
-use crate::store::NewScore;
+use crate::model::{Score, Span};
 
 /// What a whole-file adapter produced.
 #[derive(Debug, Default)]
 pub struct Imported {
     pub spans: Vec<Span>,
     /// Evaluations found in the source, stored as imported scores.
-    pub scores: Vec<NewScore>,
+    pub scores: Vec<Score>,
     /// Records read (lines, array elements or rows), for the report.
     pub records: u64,
     /// Records that could not be used: (line or record number, reason).

@@ -7,9 +7,11 @@
 
 use super::Imported;
 use super::semconv;
-use super::util::{as_str, flatten_attributes, parse_time_ns};
-use crate::model::{Cost, CostSource, Span, SpanEvent, SpanKind, StatusCode, Usage, Verdict};
-use crate::store::NewScore;
+use super::semconv::value::scalar_string;
+use super::util::{flatten_attributes, parse_time_ns};
+use crate::model::{
+    Cost, CostSource, Score, ScoreSource, Span, SpanEvent, SpanKind, StatusCode, Usage, Verdict,
+};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -244,7 +246,7 @@ fn events(json: Option<&str>) -> Vec<SpanEvent> {
     items
         .iter()
         .map(|e| SpanEvent {
-            name: e.get("name").and_then(as_str).unwrap_or_default(),
+            name: e.get("name").and_then(scalar_string).unwrap_or_default(),
             time_ns: e
                 .get("timestamp")
                 .and_then(super::util::value_time_ns)
@@ -272,7 +274,7 @@ fn annotations(
     conn: &Connection,
     table: &str,
     key: &str,
-    scores: &mut Vec<NewScore>,
+    scores: &mut Vec<Score>,
     target: impl Fn(i64) -> Option<(String, Option<String>)>,
 ) -> rusqlite::Result<()> {
     let cols = columns(conn, table)?;
@@ -302,8 +304,7 @@ fn annotations(
         let name = text(r, 2)?.unwrap_or_else(|| "annotation".into());
         let label = text(r, 3)?;
         let created = text(r, 7)?.as_deref().and_then(parse_time_ns);
-        scores.push(NewScore {
-            trace_id,
+        scores.push(Score {
             span_id,
             verdict: label.as_deref().and_then(verdict_of),
             value: r.get::<_, Option<f64>>(4).unwrap_or(None),
@@ -313,8 +314,7 @@ fn annotations(
             note: text(r, 8)?.filter(|s| !s.is_empty()),
             created_at_ns: created,
             cache_key: Some(format!("import:phoenix:{table}:{id}")),
-            name,
-            ..NewScore::default()
+            ..Score::new(ScoreSource::Imported, trace_id, name)
         });
     }
     Ok(())

@@ -1,13 +1,13 @@
-//! Small helpers shared by the non-OTLP adapters: lenient timestamps, JSON access, chat
-//! messages from the free-form JSON that Langfuse and LangSmith store, and flattening of nested
-//! attribute objects (Phoenix) into the dotted keys that [`super::semconv`] reads.
+//! Small helpers shared by the non-OTLP adapters: lenient timestamps, raw values for the
+//! inspector, chat messages from the free-form JSON that Langfuse and LangSmith store, and
+//! flattening of nested attribute objects (Phoenix) into the dotted keys that
+//! [`super::semconv`] reads. Scalar and structured values are read with
+//! [`super::semconv::value`], the one lenient value reader.
 
 use crate::model::{Message, RawValue, Span, ToolCall, ToolInfo};
 use chrono::{DateTime, NaiveDateTime};
 use serde_json::{Map, Value};
 
-/// Parses an ISO-8601 / SQL timestamp into Unix nanoseconds. Text without an offset is UTC
-/// (formats.md §10.5); `T` or space separators and any fraction are accepted.
 /// A tool span from a source that records only the tool's name and its raw input and output
 /// (Langfuse TOOL observations, LangSmith tool runs).
 pub fn tool_from_io(span: &Span) -> ToolInfo {
@@ -19,6 +19,8 @@ pub fn tool_from_io(span: &Span) -> ToolInfo {
     }
 }
 
+/// Parses an ISO-8601 / SQL timestamp into Unix nanoseconds. Text without an offset is UTC
+/// (formats.md §10.5); `T` or space separators and any fraction are accepted.
 pub fn parse_time_ns(s: &str) -> Option<i64> {
     let t = s.trim();
     if t.is_empty() {
@@ -65,63 +67,6 @@ pub fn value_time_ns(v: &Value) -> Option<i64> {
         }
         _ => None,
     }
-}
-
-/// `v[key]` as a non-empty string (numbers are printed).
-pub fn str_of(v: &Value, key: &str) -> Option<String> {
-    as_str(v.get(key)?)
-}
-
-pub fn as_str(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-/// An integer from a number or a numeric string.
-pub fn as_i64(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f.round() as i64)),
-        Value::String(s) => s.trim().parse::<f64>().ok().map(|f| f.round() as i64),
-        _ => None,
-    }
-}
-
-pub fn as_f64(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
-    }
-    .filter(|f| f.is_finite())
-}
-
-pub fn i64_of(v: &Value, key: &str) -> Option<i64> {
-    as_i64(v.get(key)?)
-}
-
-pub fn f64_of(v: &Value, key: &str) -> Option<f64> {
-    as_f64(v.get(key)?)
-}
-
-/// A JSON value that may have been serialised to a string (possibly twice).
-pub fn jsonish(v: &Value) -> Value {
-    let mut cur = v.clone();
-    for _ in 0..2 {
-        let Value::String(s) = &cur else { break };
-        let t = s.trim();
-        if !(t.starts_with('{') || t.starts_with('[') || t.starts_with('"')) {
-            break;
-        }
-        match serde_json::from_str::<Value>(t) {
-            Ok(p) => cur = p,
-            Err(_) => break,
-        }
-    }
-    cur
 }
 
 /// A value shown raw in the inspector: strings as text, everything else as JSON.

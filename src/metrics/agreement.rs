@@ -22,8 +22,8 @@
 //! - repeatability = mean of agree/samples over the rule's current judge scores that were run
 //!   with `--samples` > 1 (how often the samples agreed with the majority verdict).
 
-use crate::model::{ScoreSource, Verdict};
-use crate::store::{Result, ScoreRow, Store};
+use crate::model::{Score, ScoreSource, Verdict};
+use crate::store::{Result, Store};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -205,13 +205,9 @@ pub fn compute(store: &Store, rule: Option<&str>) -> Result<Vec<RuleAgreement>> 
 
 /// The computation behind [`compute`], on already-loaded current scores (one per trace and
 /// rule and source; if there are several, the one with the highest id wins).
-pub fn from_scores(
-    judge: &[ScoreRow],
-    human: &[ScoreRow],
-    rule: Option<&str>,
-) -> Vec<RuleAgreement> {
-    let current = |rows: &[ScoreRow]| {
-        let mut m: BTreeMap<(String, String), ScoreRow> = BTreeMap::new();
+pub fn from_scores(judge: &[Score], human: &[Score], rule: Option<&str>) -> Vec<RuleAgreement> {
+    let current = |rows: &[Score]| {
+        let mut m: BTreeMap<(String, String), Score> = BTreeMap::new();
         for r in rows {
             let key = (r.name.clone(), r.trace_id.clone());
             let newer = m.get(&key).is_none_or(|o| r.id > o.id);

@@ -1,10 +1,15 @@
-//! Time buckets and groupings as SQL expressions over `traces t`, and bucket labels.
+//! Time buckets (hour, day, ISO week at a fixed offset) and their labels; the groupings are the
+//! store's ([`GroupBy`]).
 //!
-//! Bucketing is done in SQL so that only one row per bucket (and per percentile rank) ever comes
-//! back to Rust. Offsets are fixed (`--tz +02:00`), never a named zone, so every bucket of a
-//! kind has the same length and "the previous bucket" is always `start - length`.
+//! Bucketing is done in SQL (see [`crate::store::stats`]) so that only one row per bucket (and
+//! per percentile rank) ever comes back to Rust. Offsets are fixed (`--tz +02:00`), never a
+//! named zone, so every bucket of a kind has the same length and "the previous bucket" is
+//! always `start - length`.
 
+use crate::store::stats::Buckets;
 use chrono::{FixedOffset, TimeZone, Utc};
+
+pub use crate::store::stats::{GroupBy, NO_GROUP};
 
 const HOUR_NS: i64 = 3_600_000_000_000;
 const DAY_NS: i64 = 24 * HOUR_NS;
@@ -63,12 +68,12 @@ impl Bucket {
         ns - (ns + off + self.align_ns()).rem_euclid(self.len_ns())
     }
 
-    /// The bucket start as a SQL expression over `{col}`; same arithmetic as [`Bucket::start_of`]
-    /// with a floor modulo (SQLite's `%` truncates toward zero).
-    pub(crate) fn sql(self, col: &str, tz: FixedOffset) -> String {
-        let s = self.len_ns();
-        let shift = offset_ns(tz) + self.align_ns();
-        format!("({col} - ((({col} + {shift}) % {s}) + {s}) % {s})")
+    /// These buckets as the store computes them; same arithmetic as [`Bucket::start_of`].
+    pub(crate) fn store_buckets(self, tz: FixedOffset) -> Buckets {
+        Buckets::Every {
+            len_ns: self.len_ns(),
+            shift_ns: offset_ns(tz) + self.align_ns(),
+        }
     }
 
     /// ISO label of a bucket start: a date for days and weeks, a date-time for hours; local to
@@ -121,73 +126,6 @@ pub fn parse_tz(s: &str) -> Option<FixedOffset> {
     FixedOffset::east_opt(sign * (h * 3600 + m * 60))
 }
 
-/// What `--group-by` splits each bucket by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GroupBy {
-    /// Every model a trace called, as reported (lowercased): a trace that used two models
-    /// counts in both groups.
-    Model,
-    /// Every tag of a trace: a trace with two tags counts in both groups.
-    Tag,
-    /// Trace (root span) name: the feature or endpoint.
-    Name,
-    User,
-    Service,
-}
-
-/// Group label for traces that have no value for the grouping column.
-pub const NO_GROUP: &str = "(none)";
-
-impl GroupBy {
-    pub const ALL: [GroupBy; 5] = [
-        GroupBy::Model,
-        GroupBy::Tag,
-        GroupBy::Name,
-        GroupBy::User,
-        GroupBy::Service,
-    ];
-
-    pub fn parse(s: &str) -> Option<GroupBy> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "model" => Some(GroupBy::Model),
-            "tag" => Some(GroupBy::Tag),
-            "name" => Some(GroupBy::Name),
-            "user" => Some(GroupBy::User),
-            "service" => Some(GroupBy::Service),
-            _ => None,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            GroupBy::Model => "model",
-            GroupBy::Tag => "tag",
-            GroupBy::Name => "name",
-            GroupBy::User => "user",
-            GroupBy::Service => "service",
-        }
-    }
-
-    /// (join clause, group expression) over `traces t`.
-    pub(crate) fn sql(self) -> (&'static str, String) {
-        match self {
-            // Not `trace_models`: it holds both the dated and the undated name of each model
-            // (so `--model gpt-4o` matches snapshots) and would count a trace twice.
-            GroupBy::Model => (
-                "LEFT JOIN json_each(t.models) g",
-                format!("coalesce(lower(g.value), '{NO_GROUP}')"),
-            ),
-            GroupBy::Tag => (
-                "LEFT JOIN trace_tags g ON g.trace_id = t.trace_id",
-                format!("coalesce(g.tag, '{NO_GROUP}')"),
-            ),
-            GroupBy::Name => ("", format!("coalesce(t.name, '{NO_GROUP}')")),
-            GroupBy::User => ("", format!("coalesce(t.user_id, '{NO_GROUP}')")),
-            GroupBy::Service => ("", format!("coalesce(t.service, '{NO_GROUP}')")),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +162,18 @@ mod tests {
             Bucket::Hour.label_of(Bucket::Hour.start_of(t, utc), utc),
             "2026-11-15T23:00:00Z"
         );
+    }
+
+    #[test]
+    fn store_buckets_match_start_of() {
+        let plus2 = parse_tz("+02:00").unwrap_or_else(|| unreachable!());
+        let t = ns("2026-11-15T23:30:00Z");
+        for b in Bucket::ALL {
+            let Buckets::Every { len_ns, shift_ns } = b.store_buckets(plus2) else {
+                panic!("{b:?}: not time buckets");
+            };
+            assert_eq!(t - (t + shift_ns).rem_euclid(len_ns), b.start_of(t, plus2));
+        }
     }
 
     #[test]

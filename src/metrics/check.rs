@@ -16,7 +16,8 @@
 //! changes (3% = 0.03), dollars for costs.
 
 use super::stats::{Bucketing, Raw, Wanted, compute_raw, difference, relative};
-use crate::store::{Result, Store, TraceFilter};
+use crate::filter::TraceFilter;
+use crate::store::{Result, Store};
 use serde::Serialize;
 use std::fmt;
 
@@ -440,18 +441,12 @@ pub struct CheckWindow {
     pub now_ns: i64,
 }
 
-pub const DEFAULT_WINDOW_NS: i64 = 7 * 24 * 3_600_000_000_000;
+pub const DEFAULT_WINDOW_NS: i64 = crate::filter::DEFAULT_CHANGE_WINDOW_NS;
 
 impl CheckWindow {
-    /// ([a, b) current, [a', a) previous) of change checks.
+    /// ([a, b) current, [a', a) previous) of change checks (the filter language defines them).
     pub fn change_windows(&self) -> ((i64, i64), (i64, i64)) {
-        let b = self.filter.until_ns.unwrap_or(self.now_ns);
-        let a = self
-            .filter
-            .since_ns
-            .unwrap_or_else(|| b.saturating_sub(DEFAULT_WINDOW_NS));
-        let len = b.saturating_sub(a).max(0);
-        ((a, b), (a.saturating_sub(len), a))
+        self.filter.change_windows(self.now_ns)
     }
 }
 
@@ -556,13 +551,9 @@ pub fn evaluate(
     };
     let (cur, prev) = if exprs.iter().any(|e| e.change) {
         let ((a, b), (pa, pb)) = window.change_windows();
-        let mut f = window.filter.clone();
-        f.since_ns = Some(a);
-        f.until_ns = Some(b);
-        let cur = whole(store, &f, &wanted)?;
-        f.since_ns = Some(pa);
-        f.until_ns = Some(pb);
-        (cur, whole(store, &f, &wanted)?)
+        let cur = whole(store, &window.filter.in_window(a, b), &wanted)?;
+        let prev = whole(store, &window.filter.in_window(pa, pb), &wanted)?;
+        (cur, prev)
     } else {
         (None, None)
     };

@@ -1,7 +1,8 @@
 //! Metrics over time (`trawl stats`, the TUI metrics view) and alert checks (`trawl check`).
 //!
-//! All aggregation happens in SQLite; see [`percentile`] for how exact nearest-rank
-//! percentiles are computed without loading every row.
+//! All aggregation happens in SQLite, in the store ([`crate::store::stats`], which also says how
+//! exact nearest-rank percentiles are computed without loading every row); this module turns
+//! the store's figures into rates, changes and check results.
 //!
 //! For the TUI:
 //! - [`compute_stats`] gives one [`BucketStats`] per bucket (and group), oldest first, each with

@@ -1,16 +1,14 @@
 //! Per-bucket (and per-group) figures of `trawl stats`, the TUI metrics view and `trawl check`.
 //!
-//! Everything is aggregated in SQLite: one pass for counts and sums, one window query per
-//! latency series for the percentiles, one for judge verdicts and judge cost. Rust only
-//! sees one row per bucket and group (plus one per wanted percentile rank).
+//! The store aggregates everything in SQLite ([`Store::bucket_figures`]); this module turns its
+//! sums and ranks into rates, milliseconds and changes against the previous bucket.
 
 use super::buckets::{Bucket, GroupBy};
-use super::percentile::{self, Ranked};
+use crate::store::stats::Buckets;
 use crate::store::{Result, Store, TraceFilter};
 use chrono::FixedOffset;
-use rusqlite::types::Value as SqlValue;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// How traces are put in buckets.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -20,46 +18,8 @@ pub(crate) enum Bucketing {
     Whole,
 }
 
-/// Which percentiles to compute for each latency series (percent, 1..=100).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Wanted {
-    pub latency: Vec<u32>,
-    pub llm: Vec<u32>,
-    pub ttft: Vec<u32>,
-}
-
-/// Sums and percentiles of one bucket and group, before any presentation.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Raw {
-    pub traces: i64,
-    pub errors: i64,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    /// Sum of the known part of every trace's cost.
-    pub cost_known: f64,
-    /// Traces whose whole cost is known, and their cost.
-    pub cost_full_n: i64,
-    pub cost_full_sum: f64,
-    pub unknown_cost_traces: i64,
-    pub judge_cost: f64,
-    pub latency: Ranked,
-    pub llm: Ranked,
-    pub ttft: Ranked,
-    /// rule → (FALSE verdicts, TRUE + FALSE verdicts), latest judge verdict per trace.
-    pub rules: BTreeMap<String, (i64, i64)>,
-}
-
-impl Raw {
-    pub fn error_rate(&self) -> Option<f64> {
-        (self.traces > 0).then(|| self.errors as f64 / self.traces as f64)
-    }
-    pub fn cost_per_trace(&self) -> Option<f64> {
-        (self.cost_full_n > 0).then(|| self.cost_full_sum / self.cost_full_n as f64)
-    }
-}
-
-/// A percentile query: its source rows, the wanted percentiles, and where the result goes.
-type Series<'a> = (String, &'a Vec<u32>, fn(&mut Raw) -> &mut Ranked);
+/// The store's figures per bucket and group under the names the checks use.
+pub(crate) use crate::store::stats::{BucketFigures as Raw, WantedPercentiles as Wanted};
 
 /// Computes the raw figures per (bucket start ns, group). The group is "" when ungrouped.
 pub(crate) fn compute_raw(
@@ -69,148 +29,11 @@ pub(crate) fn compute_raw(
     group: Option<GroupBy>,
     wanted: &Wanted,
 ) -> Result<BTreeMap<(i64, String), Raw>> {
-    let conn = store.conn();
-    let (w, params) = filter.to_sql();
-    let bk = match bucketing {
-        Bucketing::Every(b, tz) => b.sql("t.start_ns", tz),
-        Bucketing::Whole => "0".to_string(),
+    let buckets = match bucketing {
+        Bucketing::Every(b, tz) => b.store_buckets(tz),
+        Bucketing::Whole => Buckets::Whole,
     };
-    let (join, grp) = match group {
-        Some(g) => g.sql(),
-        None => ("", "''".to_string()),
-    };
-    // Each query reads `traces t` with the filter itself rather than sharing a materialised
-    // CTE: the filter is cheap, while an unindexed CTE made every join to spans and scores
-    // slower than a primary-key lookup into traces.
-    let from = format!("FROM traces t {join} {w}");
-    // The filter's WHERE, continued with more conditions.
-    let and = if w.is_empty() { "WHERE" } else { "AND" };
-    let mut out: BTreeMap<(i64, String), Raw> = BTreeMap::new();
-    {
-        let sql = format!(
-            "SELECT {bk} AS bk, {grp} AS grp, count(*), total(t.status = 'error'), total(t.input_tokens),
-                    total(t.output_tokens), total(t.cost_known_usd), count(t.cost_usd), total(t.cost_usd),
-                    total(t.cost_usd IS NULL)
-             {from} GROUP BY 1, 2"
-        );
-        let mut st = conn.prepare(&sql)?;
-        let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
-        while let Some(r) = rows.next()? {
-            let key: (i64, String) = (r.get(0)?, r.get(1)?);
-            let raw = Raw {
-                traces: r.get(2)?,
-                errors: r.get::<_, f64>(3)? as i64,
-                input_tokens: r.get::<_, f64>(4)? as i64,
-                output_tokens: r.get::<_, f64>(5)? as i64,
-                cost_known: r.get(6)?,
-                cost_full_n: r.get(7)?,
-                cost_full_sum: r.get(8)?,
-                unknown_cost_traces: r.get::<_, f64>(9)? as i64,
-                ..Default::default()
-            };
-            out.insert(key, raw);
-        }
-    }
-    if out.is_empty() {
-        return Ok(out);
-    }
-    // LLM calls: without a grouping, bucket each call by its own start and read only the
-    // covering index on spans (kind, start, end, ttft, trace); a filter restricts the calls to
-    // the matching traces with a subquery. A grouping needs the trace's columns, so it joins.
-    let (bk_s, spans_from) = match group {
-        None => {
-            let restrict = if w.is_empty() {
-                String::new()
-            } else {
-                format!("AND s.trace_id IN (SELECT t.trace_id FROM traces t {w})")
-            };
-            let bk_s = match bucketing {
-                Bucketing::Every(b, tz) => b.sql("s.start_ns", tz),
-                Bucketing::Whole => "0".to_string(),
-            };
-            (
-                bk_s,
-                format!("FROM spans s WHERE s.kind = 'llm' {restrict}"),
-            )
-        }
-        Some(_) => (
-            bk.clone(),
-            format!(
-                "FROM spans s JOIN traces t ON t.trace_id = s.trace_id {join} {w} {and} s.kind = 'llm'"
-            ),
-        ),
-    };
-    let series: [Series<'_>; 3] = [
-        (
-            format!("SELECT {bk} AS bk, {grp} AS grp, t.duration_ns AS v {from}"),
-            &wanted.latency,
-            |r| &mut r.latency,
-        ),
-        (
-            format!(
-                "SELECT {bk_s} AS bk, {grp} AS grp, s.end_ns - s.start_ns AS v {spans_from} AND s.end_ns IS NOT NULL"
-            ),
-            &wanted.llm,
-            |r| &mut r.llm,
-        ),
-        (
-            format!(
-                "SELECT {bk_s} AS bk, {grp} AS grp, s.ttft_ns AS v {spans_from} AND s.ttft_ns IS NOT NULL"
-            ),
-            &wanted.ttft,
-            |r| &mut r.ttft,
-        ),
-    ];
-    for (source, ps, field) in series {
-        let ranked: HashMap<(i64, String), Ranked> =
-            percentile::ranked(conn, &source, &params, ps)?;
-        for (key, r) in ranked {
-            if let Some(raw) = out.get_mut(&key) {
-                *field(raw) = r;
-            }
-        }
-    }
-    judge(conn, &bk, &grp, join, &w, &params, &mut out)?;
-    Ok(out)
-}
-
-/// Per judge rule: the FALSE rate from the latest judge verdict of each (trace, rule), and what
-/// judging cost. Every judge call counts towards the cost, superseded verdicts too: they were
-/// paid for.
-fn judge(
-    conn: &rusqlite::Connection,
-    bk: &str,
-    grp: &str,
-    join: &str,
-    w: &str,
-    params: &[SqlValue],
-    out: &mut BTreeMap<(i64, String), Raw>,
-) -> Result<()> {
-    // SQLite takes the bare column `verdict` from the row holding max(id): the latest verdict
-    // of each (trace, rule), in the same pass that sums the cost of every call.
-    let sql = format!(
-        "SELECT {bk} AS bk, {grp} AS grp, x.name, total(x.verdict = 'false'),
-                total(x.verdict IN ('true', 'false')), total(x.cost)
-         FROM (SELECT trace_id, name, verdict, max(id) AS id, total(cost_usd) AS cost
-               FROM scores WHERE source = 'judge' GROUP BY trace_id, name) x
-         JOIN traces t ON t.trace_id = x.trace_id {join} {w}
-         GROUP BY 1, 2, 3"
-    );
-    let mut st = conn.prepare(&sql)?;
-    let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
-    while let Some(r) = rows.next()? {
-        let key: (i64, String) = (r.get(0)?, r.get(1)?);
-        let name: String = r.get(2)?;
-        let f = r.get::<_, f64>(3)? as i64;
-        let n = r.get::<_, f64>(4)? as i64;
-        let cost: f64 = r.get(5)?;
-        if let Some(raw) = out.get_mut(&key) {
-            raw.judge_cost += cost;
-            // A rule with only NA / error verdicts stays listed with n = 0.
-            raw.rules.insert(name, (f, n));
-        }
-    }
-    Ok(())
+    store.bucket_figures(filter, buckets, group, wanted)
 }
 
 /// FALSE rate of one judge rule in one bucket.

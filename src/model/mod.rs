@@ -1,11 +1,24 @@
 //! The unified trace model: plain data, no I/O. Every format adapter produces these types and
 //! every view reads them (through the store). Token meaning follows OpenTelemetry: `input`
 //! includes cached tokens, `output` includes reasoning tokens.
+//!
+//! - [`Span`] and its parts; [`Trace`], the roll-up of a trace's spans ([`rollup`]: which
+//!   spans' usage counts, [`mark_aggregates`]); [`Score`], a judgement of a trace or span from
+//!   a judge, a human, an imported evaluation or a check; [`SpanTree`] for display order.
+//! - [`model_name`]: the spellings of one model name (prefixes, dates, Bedrock ids), shared by
+//!   pricing and the store's `--model` index.
 
 mod kind;
+pub mod model_name;
+pub mod rollup;
+mod score;
+mod trace;
 mod tree;
 
 pub use kind::SpanKind;
+pub use rollup::mark_aggregates;
+pub use score::{Score, ScoreSource, Verdict};
+pub use trace::Trace;
 pub use tree::{SpanTree, TreeNode};
 
 use serde::{Deserialize, Serialize};
@@ -302,62 +315,5 @@ impl Span {
             .rev()
             .find(|m| m.role == "user")
             .map(|m| m.content.as_str())
-    }
-}
-
-/// A judged or labelled verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    True,
-    False,
-    Na,
-    Error,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::True => "true",
-            Verdict::False => "false",
-            Verdict::Na => "na",
-            Verdict::Error => "error",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "t" | "pass" | "yes" => Some(Verdict::True),
-            "false" | "f" | "fail" | "no" => Some(Verdict::False),
-            "na" | "n/a" | "n" => Some(Verdict::Na),
-            "error" => Some(Verdict::Error),
-            _ => None,
-        }
-    }
-}
-
-/// Who produced a score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ScoreSource {
-    Judge,
-    Human,
-    Imported,
-}
-
-impl ScoreSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScoreSource::Judge => "judge",
-            ScoreSource::Human => "human",
-            ScoreSource::Imported => "imported",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "judge" => Some(ScoreSource::Judge),
-            "human" => Some(ScoreSource::Human),
-            "imported" => Some(ScoreSource::Imported),
-            _ => None,
-        }
     }
 }

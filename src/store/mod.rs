@@ -1,17 +1,25 @@
 //! The SQLite store: one file a user can copy, share and re-open. Everything the CLI and the TUI
-//! show is read from here through [`query`]; importers write through [`write`].
+//! show is read from here through [`query`]; importers write through [`write`](mod@write).
+//!
+//! This is the only module that speaks SQL to trawl's own store: the connection is private,
+//! and every question other modules ask is a method named after what it answers.
 
 mod codec;
+mod filter_sql;
 pub mod query;
-pub mod rollup;
+mod rollup;
 mod schema;
 pub mod scores;
+mod sources;
+pub mod stats;
+mod transaction;
+mod triage;
 pub mod write;
 
 pub use codec::decode_span;
-pub use query::{SortKey, TraceFilter, TraceSummary};
-pub use scores::{NewScore, ScoreRow};
-pub use write::{PreparedSpan, SourceRecord, SpanWriter, WriteStats};
+pub use query::{SortKey, TraceFilter};
+pub use triage::FlaggedTrace;
+pub use write::{PreparedSpan, SourceOutcome, SourceRecord, SpanWriter, WriteStats};
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -46,7 +54,7 @@ pub enum StoreError {
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 pub struct Store {
-    pub(crate) conn: Connection,
+    conn: Connection,
     path: Option<PathBuf>,
 }
 
@@ -142,11 +150,6 @@ impl Store {
         c.pragma_update(None, "wal_autocheckpoint", (32 << 20) / page_size.max(512))
             .map_err(|e| classify(display, e))?;
         schema::migrate(c, display)
-    }
-
-    /// Raw connection, for modules inside the crate that add their own queries.
-    pub fn conn(&self) -> &Connection {
-        &self.conn
     }
 }
 

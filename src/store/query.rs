@@ -1,159 +1,12 @@
 //! Read queries: the only way the CLI and the TUI see data.
 
+use super::filter_sql::where_clause;
 use super::{Result, Store, StoreError};
-use crate::model::{Span, Verdict};
-use rusqlite::types::Value as SqlValue;
+// `TraceFilter` is the filter language's (`crate::filter`); its SQL is in `filter_sql`.
+// Re-exported while callers move to `crate::filter::TraceFilter`.
+pub use crate::filter::TraceFilter;
+use crate::model::{Span, Trace};
 use serde::Serialize;
-
-/// Filters shared by `trawl traces`, `judge`, `stats`, `export` and the TUI filter line.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TraceFilter {
-    pub since_ns: Option<i64>,
-    pub until_ns: Option<i64>,
-    pub user: Option<String>,
-    pub session: Option<String>,
-    /// Matches the exact model name or its undated base (`gpt-4o` matches `gpt-4o-2024-08-06`).
-    pub model: Option<String>,
-    pub tag: Option<String>,
-    pub name: Option<String>,
-    pub service: Option<String>,
-    /// `Some(true)` = only traces whose root failed, `Some(false)` = only the others.
-    pub error: Option<bool>,
-    /// Full text over prompts and responses.
-    pub search: Option<String>,
-    /// Latest judge verdict per rule.
-    pub verdicts: Vec<(String, Verdict)>,
-    /// Restrict to these ids (full ids or unique prefixes are resolved by the caller).
-    pub trace_ids: Vec<String>,
-}
-
-impl TraceFilter {
-    pub fn is_empty(&self) -> bool {
-        *self == TraceFilter::default()
-    }
-
-    /// Builds the WHERE clause over `traces t`.
-    pub(crate) fn to_sql(&self) -> (String, Vec<SqlValue>) {
-        let mut w: Vec<String> = Vec::new();
-        let mut p: Vec<SqlValue> = Vec::new();
-        // Each `?` in a clause becomes the next numbered parameter.
-        let push = |clause: &str, v: Vec<SqlValue>, w: &mut Vec<String>, p: &mut Vec<SqlValue>| {
-            let mut pieces = clause.split('?');
-            let mut c = pieces.next().unwrap_or_default().to_string();
-            for (piece, val) in pieces.zip(v) {
-                p.push(val);
-                c.push_str(&format!("?{}", p.len()));
-                c.push_str(piece);
-            }
-            w.push(c);
-        };
-        if let Some(s) = self.since_ns {
-            push("t.start_ns >= ?", vec![s.into()], &mut w, &mut p);
-        }
-        if let Some(u) = self.until_ns {
-            push("t.start_ns < ?", vec![u.into()], &mut w, &mut p);
-        }
-        if let Some(u) = &self.user {
-            push("t.user_id = ?", vec![u.clone().into()], &mut w, &mut p);
-        }
-        if let Some(s) = &self.session {
-            push("t.session_id = ?", vec![s.clone().into()], &mut w, &mut p);
-        }
-        if let Some(n) = &self.name {
-            push("t.name = ?", vec![n.clone().into()], &mut w, &mut p);
-        }
-        if let Some(n) = &self.service {
-            push("t.service = ?", vec![n.clone().into()], &mut w, &mut p);
-        }
-        if let Some(m) = &self.model {
-            push(
-                "t.trace_id IN (SELECT trace_id FROM trace_models WHERE model = ?)",
-                vec![m.to_ascii_lowercase().into()],
-                &mut w,
-                &mut p,
-            );
-        }
-        if let Some(tag) = &self.tag {
-            push(
-                "t.trace_id IN (SELECT trace_id FROM trace_tags WHERE tag = ?)",
-                vec![tag.clone().into()],
-                &mut w,
-                &mut p,
-            );
-        }
-        if let Some(e) = self.error {
-            push(
-                "t.status = ?",
-                vec![(if e { "error" } else { "ok" }).to_string().into()],
-                &mut w,
-                &mut p,
-            );
-        }
-        if let Some(q) = &self.search
-            && let Some(m) = fts_query(q)
-        {
-            push(
-                "t.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.id IN (SELECT rowid FROM span_fts WHERE span_fts MATCH ?))",
-                vec![m.into()],
-                &mut w,
-                &mut p,
-            );
-        }
-        for (rule, v) in &self.verdicts {
-            push(
-                "(SELECT sc.verdict FROM scores sc WHERE sc.trace_id = t.trace_id AND sc.name = ? AND sc.source = 'judge' ORDER BY sc.id DESC LIMIT 1) = ?",
-                vec![rule.clone().into(), v.as_str().to_string().into()],
-                &mut w,
-                &mut p,
-            );
-        }
-        if !self.trace_ids.is_empty() {
-            let marks: Vec<String> = self
-                .trace_ids
-                .iter()
-                .map(|id| {
-                    p.push(id.clone().into());
-                    format!("?{}", p.len())
-                })
-                .collect();
-            w.push(format!("t.trace_id IN ({})", marks.join(",")));
-        }
-        if w.is_empty() {
-            (String::new(), p)
-        } else {
-            (format!("WHERE {}", w.join(" AND ")), p)
-        }
-    }
-}
-
-/// Turns user text into an FTS5 query: every word must appear (each quoted, so punctuation in
-/// the text is never FTS syntax); a quoted "phrase" stays a phrase.
-pub fn fts_query(text: &str) -> Option<String> {
-    let mut terms = Vec::new();
-    let mut rest = text.trim();
-    while !rest.is_empty() {
-        if let Some(stripped) = rest.strip_prefix('"') {
-            let end = stripped.find('"').unwrap_or(stripped.len());
-            let phrase = stripped[..end].trim();
-            if !phrase.is_empty() {
-                terms.push(format!("\"{}\"", phrase.replace('"', "\"\"")));
-            }
-            rest = stripped.get(end + 1..).unwrap_or("").trim_start();
-        } else {
-            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            let word = &rest[..end];
-            if word.chars().any(|c| c.is_alphanumeric()) {
-                terms.push(format!("\"{}\"", word.replace('"', "\"\"")));
-            }
-            rest = rest[end..].trim_start();
-        }
-    }
-    if terms.is_empty() {
-        None
-    } else {
-        Some(terms.join(" AND "))
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
@@ -219,46 +72,16 @@ impl SortKey {
     }
 }
 
-/// One row of the trace list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct TraceSummary {
-    pub trace_id: String,
-    pub start_ns: i64,
-    pub end_ns: i64,
-    pub duration_ns: i64,
-    pub name: Option<String>,
-    pub session_id: Option<String>,
-    pub user_id: Option<String>,
-    pub service: Option<String>,
-    pub models: Vec<String>,
-    pub tags: Vec<String>,
-    pub span_count: i64,
-    pub error_count: i64,
-    pub llm_calls: i64,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub total_tokens: i64,
-    pub cache_read_tokens: i64,
-    pub reasoning_tokens: i64,
-    pub cost_usd: Option<f64>,
-    pub cost_known_usd: f64,
-    pub unknown_cost_spans: i64,
-    pub error: bool,
-    pub missing_parents: i64,
-    pub input_preview: Option<String>,
-    pub output_preview: Option<String>,
-}
-
-const SUMMARY_COLS: &str = "t.trace_id, t.start_ns, t.end_ns, t.duration_ns, t.name, t.session_id, t.user_id, t.service,
+const TRACE_COLS: &str = "t.trace_id, t.start_ns, t.end_ns, t.duration_ns, t.name, t.session_id, t.user_id, t.service,
     t.models, t.tags, t.span_count, t.error_count, t.llm_calls, t.input_tokens, t.output_tokens, t.total_tokens,
     t.cache_read_tokens, t.reasoning_tokens, t.cost_usd, t.cost_known_usd, t.unknown_cost_spans, t.status,
     t.missing_parents, t.input_preview, t.output_preview";
 
-fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TraceSummary> {
+fn trace_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Trace> {
     let models: String = r.get(8)?;
     let tags: String = r.get(9)?;
     let status: String = r.get(21)?;
-    Ok(TraceSummary {
+    Ok(Trace {
         trace_id: r.get(0)?,
         start_ns: r.get(1)?,
         end_ns: r.get(2)?,
@@ -296,17 +119,17 @@ impl Store {
         descending: bool,
         limit: usize,
         offset: usize,
-    ) -> Result<Vec<TraceSummary>> {
-        let (w, params) = filter.to_sql();
+    ) -> Result<Vec<Trace>> {
+        let (w, params) = where_clause(filter);
         let dir = if descending { "DESC" } else { "ASC" };
         let sql = format!(
-            "SELECT {SUMMARY_COLS} FROM traces t {w} ORDER BY {} {dir}, t.start_ns {dir}, t.trace_id {dir} LIMIT {} OFFSET {}",
+            "SELECT {TRACE_COLS} FROM traces t {w} ORDER BY {} {dir}, t.start_ns {dir}, t.trace_id {dir} LIMIT {} OFFSET {}",
             sort.column(),
             limit.min(i64::MAX as usize),
             offset
         );
         let mut st = self.conn.prepare(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(params), summary_from_row)?;
+        let rows = st.query_map(rusqlite::params_from_iter(params), trace_from_row)?;
         let mut out = Vec::new();
         for r in rows {
             out.push(r?);
@@ -315,7 +138,7 @@ impl Store {
     }
 
     pub fn count_traces(&self, filter: &TraceFilter) -> Result<i64> {
-        let (w, params) = filter.to_sql();
+        let (w, params) = where_clause(filter);
         let sql = format!("SELECT count(*) FROM traces t {w}");
         Ok(self
             .conn
@@ -324,7 +147,7 @@ impl Store {
 
     /// All trace ids matching a filter, newest first (for judge runs and exports).
     pub fn trace_ids(&self, filter: &TraceFilter, limit: Option<usize>) -> Result<Vec<String>> {
-        let (w, params) = filter.to_sql();
+        let (w, params) = where_clause(filter);
         let lim = limit.map(|l| format!("LIMIT {l}")).unwrap_or_default();
         let sql = format!("SELECT t.trace_id FROM traces t {w} ORDER BY t.start_ns DESC {lim}");
         let mut st = self.conn.prepare(&sql)?;
@@ -365,10 +188,10 @@ impl Store {
         }
     }
 
-    pub fn trace_summary(&self, trace_id: &str) -> Result<Option<TraceSummary>> {
-        let sql = format!("SELECT {SUMMARY_COLS} FROM traces t WHERE t.trace_id = ?1");
+    pub fn trace_summary(&self, trace_id: &str) -> Result<Option<Trace>> {
+        let sql = format!("SELECT {TRACE_COLS} FROM traces t WHERE t.trace_id = ?1");
         let mut st = self.conn.prepare_cached(&sql)?;
-        let mut rows = st.query_map([trace_id], summary_from_row)?;
+        let mut rows = st.query_map([trace_id], trace_from_row)?;
         Ok(rows.next().transpose()?)
     }
 
@@ -394,7 +217,7 @@ impl Store {
     }
 
     /// The traces of one session, oldest first.
-    pub fn session_traces(&self, session_id: &str) -> Result<Vec<TraceSummary>> {
+    pub fn session_traces(&self, session_id: &str) -> Result<Vec<Trace>> {
         let filter = TraceFilter {
             session: Some(session_id.to_string()),
             ..Default::default()
@@ -411,6 +234,17 @@ impl Store {
             .conn
             .query_row("SELECT count(*) FROM spans", [], |r| r.get(0))?;
         Ok((t, s))
+    }
+
+    /// When the first and the last trace started (UTC ns); `None` for an empty store. For
+    /// hints such as "the store holds traces from … to …".
+    pub fn time_range(&self) -> Result<Option<(i64, i64)>> {
+        let (first, last): (Option<i64>, Option<i64>) =
+            self.conn
+                .query_row("SELECT min(start_ns), max(start_ns) FROM traces", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+        Ok(first.zip(last))
     }
 
     /// Sources imported so far, newest first: (path, format, lines, bad lines, spans, complete).
@@ -461,44 +295,4 @@ pub struct SourceSummary {
     pub traces: i64,
     pub complete: bool,
     pub imported_at_ns: i64,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fts_queries_are_always_valid_syntax() {
-        assert_eq!(
-            fts_query("refund policy").as_deref(),
-            Some("\"refund\" AND \"policy\"")
-        );
-        assert_eq!(
-            fts_query("\"refund policy\" x").as_deref(),
-            Some("\"refund policy\" AND \"x\"")
-        );
-        assert_eq!(fts_query("a\"b").as_deref(), Some("\"a\"\"b\""));
-        assert_eq!(fts_query("  ** "), None);
-    }
-
-    #[test]
-    fn filter_sql_numbers_parameters_in_order() {
-        let f = TraceFilter {
-            user: Some("u".into()),
-            trace_ids: vec!["a".into(), "b".into()],
-            ..Default::default()
-        };
-        let (w, p) = f.to_sql();
-        assert_eq!(w, "WHERE t.user_id = ?1 AND t.trace_id IN (?2,?3)");
-        assert_eq!(p.len(), 3);
-        // A clause with two parameters after ten others: numbering must not collide.
-        let f = TraceFilter {
-            verdicts: vec![("grounded".into(), Verdict::False)],
-            user: Some("u".into()),
-            ..Default::default()
-        };
-        let (w, p) = f.to_sql();
-        assert!(w.contains("sc.name = ?2") && w.contains(") = ?3"), "{w}");
-        assert_eq!(p.len(), 3);
-    }
 }

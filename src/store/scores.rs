@@ -1,66 +1,19 @@
-//! Scores: judge verdicts, human labels and imported evaluations, all in one table. The newest
+//! Scores: judge verdicts, human labels, imported evaluations and check results, all in one
+//! table. The newest
 //! score per (trace, rule, source) is the current one; older ones are history.
 
 use super::{Result, Store};
-use crate::model::{ScoreSource, Verdict};
-use serde::Serialize;
-
-#[derive(Debug, Clone, Default)]
-pub struct NewScore {
-    pub trace_id: String,
-    pub span_id: Option<String>,
-    pub name: String,
-    pub verdict: Option<Verdict>,
-    pub value: Option<f64>,
-    pub label: Option<String>,
-    pub explanation: Option<String>,
-    pub model: Option<String>,
-    pub rule_hash: Option<String>,
-    pub samples: Option<i64>,
-    pub agree: Option<i64>,
-    pub input_tokens: Option<i64>,
-    pub output_tokens: Option<i64>,
-    pub cost_usd: Option<f64>,
-    pub author: Option<String>,
-    pub note: Option<String>,
-    pub cache_key: Option<String>,
-    /// Defaults to now.
-    pub created_at_ns: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ScoreRow {
-    pub id: i64,
-    pub trace_id: String,
-    pub span_id: Option<String>,
-    pub name: String,
-    pub verdict: Option<Verdict>,
-    pub value: Option<f64>,
-    pub label: Option<String>,
-    pub explanation: Option<String>,
-    pub source: ScoreSource,
-    pub model: Option<String>,
-    pub rule_hash: Option<String>,
-    pub samples: Option<i64>,
-    pub agree: Option<i64>,
-    pub input_tokens: Option<i64>,
-    pub output_tokens: Option<i64>,
-    pub cost_usd: Option<f64>,
-    pub author: Option<String>,
-    pub note: Option<String>,
-    pub created_at_ns: i64,
-    pub cache_key: Option<String>,
-}
+use crate::model::{Score, ScoreSource, Verdict};
 
 const COLS: &str =
     "id, trace_id, span_id, name, verdict, value, label, explanation, source, model, rule_hash,
     samples, agree, input_tokens, output_tokens, cost_usd, author, note, created_at_ns, cache_key";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScoreRow> {
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Score> {
     let verdict: Option<String> = r.get(4)?;
     let source: String = r.get(8)?;
-    Ok(ScoreRow {
-        id: r.get(0)?,
+    Ok(Score {
+        id: Some(r.get(0)?),
         trace_id: r.get(1)?,
         span_id: r.get(2)?,
         name: r.get(3)?,
@@ -78,13 +31,15 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScoreRow> {
         cost_usd: r.get(15)?,
         author: r.get(16)?,
         note: r.get(17)?,
-        created_at_ns: r.get(18)?,
+        created_at_ns: Some(r.get(18)?),
         cache_key: r.get(19)?,
     })
 }
 
 impl Store {
-    pub fn insert_score(&self, source: ScoreSource, s: &NewScore) -> Result<i64> {
+    /// Stores a new score (its `id` is ignored) and returns its row id. A score without a
+    /// creation time is stamped with the current time.
+    pub fn insert_score(&self, s: &Score) -> Result<i64> {
         self.conn.prepare_cached(
             "INSERT INTO scores(trace_id, span_id, name, verdict, value, label, explanation, source, model, rule_hash,
                samples, agree, input_tokens, output_tokens, cost_usd, author, note, created_at_ns, cache_key)
@@ -98,7 +53,7 @@ impl Store {
             s.value,
             s.label,
             s.explanation,
-            source.as_str(),
+            s.source.as_str(),
             s.model,
             s.rule_hash,
             s.samples,
@@ -122,7 +77,7 @@ impl Store {
     }
 
     /// Every score of a trace, newest first.
-    pub fn scores_for_trace(&self, trace_id: &str) -> Result<Vec<ScoreRow>> {
+    pub fn scores_for_trace(&self, trace_id: &str) -> Result<Vec<Score>> {
         let sql = format!("SELECT {COLS} FROM scores WHERE trace_id = ?1 ORDER BY id DESC");
         let mut st = self.conn.prepare_cached(&sql)?;
         let rows = st.query_map([trace_id], row)?;
@@ -130,11 +85,7 @@ impl Store {
     }
 
     /// The current score per (trace, rule) from one source, for many traces at once.
-    pub fn latest_scores(
-        &self,
-        trace_ids: &[String],
-        source: ScoreSource,
-    ) -> Result<Vec<ScoreRow>> {
+    pub fn latest_scores(&self, trace_ids: &[String], source: ScoreSource) -> Result<Vec<Score>> {
         let mut out = Vec::new();
         let sql = format!(
             "SELECT {COLS} FROM scores s WHERE trace_id = ?1 AND source = ?2 AND id = (
@@ -152,11 +103,7 @@ impl Store {
     }
 
     /// Every current score of one source (all traces), e.g. for agreement and stats.
-    pub fn all_latest_scores(
-        &self,
-        source: ScoreSource,
-        rule: Option<&str>,
-    ) -> Result<Vec<ScoreRow>> {
+    pub fn all_latest_scores(&self, source: ScoreSource, rule: Option<&str>) -> Result<Vec<Score>> {
         let sql = format!(
             "SELECT {COLS} FROM scores s WHERE source = ?1 AND (?2 IS NULL OR name = ?2) AND id = (
                SELECT max(id) FROM scores s2 WHERE s2.trace_id = s.trace_id AND s2.name = s.name AND s2.source = s.source)
@@ -168,7 +115,7 @@ impl Store {
     }
 
     /// A cached judge answer with this key, if any (re-runs cost nothing).
-    pub fn score_by_cache_key(&self, key: &str) -> Result<Option<ScoreRow>> {
+    pub fn score_by_cache_key(&self, key: &str) -> Result<Option<Score>> {
         let sql =
             format!("SELECT {COLS} FROM scores WHERE cache_key = ?1 ORDER BY id DESC LIMIT 1");
         let mut st = self.conn.prepare_cached(&sql)?;

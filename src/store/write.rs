@@ -5,6 +5,7 @@
 
 use super::{Result, Store, rollup};
 use crate::model::Span;
+use crate::model::rollup::RollupSpan;
 use crate::sanitize::truncate_chars;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
@@ -22,6 +23,18 @@ pub struct SourceRecord {
     pub mtime_ns: Option<i64>,
 }
 
+/// How a source's import ended, recorded with the source by [`SpanWriter::finish`]. The
+/// importer fills it from its own report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceOutcome {
+    /// Lines (or records) read.
+    pub lines: u64,
+    pub lines_ok: u64,
+    pub lines_bad: u64,
+    /// The reported bad lines as a JSON array, kept with the source for diagnosis.
+    pub errors_json: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteStats {
     pub spans_new: u64,
@@ -37,7 +50,7 @@ pub struct SpanWriter<'a> {
     pending: usize,
     touched: HashSet<String>,
     /// Roll-up columns of the spans written in the open batch, per trace.
-    batch_rollup: std::collections::HashMap<String, Vec<rollup::RollupSpan>>,
+    batch_rollup: std::collections::HashMap<String, Vec<RollupSpan>>,
     pub stats: WriteStats,
     batch_spans: usize,
     last_commit: std::time::Instant,
@@ -222,7 +235,7 @@ impl<'a> SpanWriter<'a> {
     }
 
     /// Commits what is left and records the source's counts.
-    pub fn finish(mut self, report: &crate::ingest::IngestReport) -> Result<WriteStats> {
+    pub fn finish(mut self, outcome: &SourceOutcome) -> Result<WriteStats> {
         self.commit_batch()?;
         // Counted in SQL rather than remembered, so memory does not grow with the file.
         self.stats.traces_touched = self.store.conn.query_row(
@@ -230,19 +243,18 @@ impl<'a> SpanWriter<'a> {
             [self.source_id],
             |r| r.get::<_, i64>(0),
         )? as u64;
-        let errors = serde_json::to_string(&report.bad_lines).unwrap_or_default();
         self.store.conn.execute(
             "UPDATE sources SET lines=?2, lines_ok=?3, lines_bad=?4, spans_new=?5, duplicates=?6, traces=?7,
                complete=1, errors=?8 WHERE id=?1",
             rusqlite::params![
                 self.source_id,
-                report.lines as i64,
-                report.lines_ok as i64,
-                report.bad_lines_total as i64,
+                outcome.lines as i64,
+                outcome.lines_ok as i64,
+                outcome.lines_bad as i64,
                 self.stats.spans_new as i64,
                 self.stats.duplicates as i64,
                 self.stats.traces_touched as i64,
-                errors
+                outcome.errors_json
             ],
         )?;
         Ok(self.stats.clone())
@@ -318,7 +330,7 @@ impl Drop for Checkpointer {
 /// payload, hash, index text), so that work can run on the parser thread, off the writer's.
 pub struct PreparedSpan {
     key: SpanKey,
-    rollup: rollup::RollupSpan,
+    rollup: RollupSpan,
     data: Vec<u8>,
     hash: i64,
     fts: String,
@@ -331,7 +343,7 @@ impl PreparedSpan {
         let hash = content_hash(&data);
         let fts = fts_text(&span);
         let row = SpanRow::from_span(&span);
-        let mut roll = rollup::RollupSpan::from_span(&span);
+        let mut roll = RollupSpan::from_span(&span);
         roll.preview_in = row.preview_in.clone();
         roll.preview_out = row.preview_out.clone();
         // Only the scalar columns travel to the writer; the span itself (attributes, messages)

@@ -4,8 +4,8 @@
 use super::state::{RuleChoice, TriageContent, TriageItem};
 use crate::judge::{Estimate, JudgeEvent, JudgeRequest, ProviderConfig};
 use crate::metrics::{Bucket, BucketStats, GroupBy};
-use crate::model::{Span, Verdict};
-use crate::store::{ScoreRow, SortKey, TraceFilter, TraceSummary};
+use crate::model::{Score, Span, Trace, Verdict};
+use crate::store::{SortKey, TraceFilter};
 
 /// A user command: what a key (or a `:` command) means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -166,19 +166,19 @@ pub enum Action {
         req: u64,
         offset: usize,
         total: usize,
-        rows: Vec<TraceSummary>,
+        rows: Vec<Trace>,
         badges: Vec<(String, Badges)>,
     },
     TraceLoaded {
         req: u64,
-        summary: Option<TraceSummary>,
+        summary: Option<Trace>,
         spans: Vec<Span>,
-        scores: Vec<ScoreRow>,
+        scores: Vec<Score>,
     },
     SessionLoaded {
         req: u64,
         session_id: String,
-        traces: Vec<TraceSummary>,
+        traces: Vec<Trace>,
     },
     Resolved {
         req: u64,
@@ -209,7 +209,7 @@ pub enum Action {
     /// Fresh scores of one trace (after a verdict, a label or an undo).
     ScoresLoaded {
         trace_id: String,
-        scores: Vec<ScoreRow>,
+        scores: Vec<Score>,
     },
     TriageLoaded {
         req: u64,

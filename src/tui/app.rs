@@ -6,8 +6,8 @@ use super::detail;
 use super::keymap::Mode;
 use super::state::*;
 use super::theme::Theme;
-use crate::model::{Span, SpanTree};
-use crate::store::{ScoreRow, SortKey, Store, TraceSummary};
+use crate::model::{Score, Span, SpanTree, Trace};
+use crate::store::{SortKey, Store};
 use chrono::{DateTime, Utc};
 
 pub struct App {
@@ -33,7 +33,7 @@ pub struct App {
     sync_store: Option<Store>,
     /// Headless mode: what `y` would have copied.
     pub copied: Vec<String>,
-    /// The judge model `J` uses (from TRAWL_JUDGE_* variables).
+    /// The judge model `J` uses (from the config: flags, TRAWL_JUDGE_*, config.toml).
     pub judge_provider: crate::judge::ProviderConfig,
     /// Author of human labels.
     pub author: String,
@@ -68,8 +68,9 @@ impl App {
             resolve_req: 0,
             sync_store: None,
             copied: Vec::new(),
-            judge_provider: super::flows::provider_from_env(),
-            author: super::flows::author_from_env(),
+            // The runtime sets both from the resolved config (`TuiOptions`).
+            judge_provider: crate::judge::ProviderConfig::new(crate::judge::ProviderKind::OpenAi),
+            author: "unknown".into(),
             judge_popup: None,
             judge_run: None,
             triage: None,
@@ -478,7 +479,7 @@ impl App {
     }
 
     pub fn apply_filter(&mut self, text: &str) -> Vec<Effect> {
-        match super::filter::parse(text, self.now) {
+        match crate::filter::TraceFilter::parse(text, self.now) {
             Ok(f) => {
                 let l = &mut self.list;
                 l.filter = f;
@@ -758,7 +759,7 @@ impl App {
     }
 
     /// Opens a trace from spans already in memory (benchmarks, demos).
-    pub fn open_trace_with(&mut self, summary: Option<TraceSummary>, spans: Vec<Span>) {
+    pub fn open_trace_with(&mut self, summary: Option<Trace>, spans: Vec<Span>) {
         let mut t = TraceState {
             trace_id: spans
                 .first()
@@ -989,11 +990,11 @@ impl App {
 
 fn fill_trace(
     t: &mut TraceState,
-    summary: Option<TraceSummary>,
+    summary: Option<Trace>,
     mut spans: Vec<Span>,
-    scores: Vec<ScoreRow>,
+    scores: Vec<Score>,
 ) {
-    crate::store::rollup::mark_aggregates(&mut spans);
+    crate::model::mark_aggregates(&mut spans);
     t.loading = false;
     t.tree = SpanTree::build(&spans);
     t.t0 = spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
@@ -1067,7 +1068,7 @@ fn step_find(
         .find(|&i| pred(i))
 }
 
-fn row_matches(r: &TraceSummary, q: &str) -> bool {
+fn row_matches(r: &Trace, q: &str) -> bool {
     let hit = |s: Option<&str>| s.is_some_and(|s| s.to_lowercase().contains(q));
     hit(r.input_preview.as_deref())
         || hit(r.name.as_deref())

@@ -6,9 +6,8 @@ use super::action::{
 };
 use super::state::{DocView, RuleChoice, TriageContent, TriageItem};
 use crate::judge::{self, JudgeRequest};
-use crate::model::ScoreSource;
-use crate::store::{NewScore, Store, TraceFilter};
-use std::collections::BTreeSet;
+use crate::model::{Score, ScoreSource};
+use crate::store::{Store, TraceFilter};
 
 /// Longest document text kept for the triage screen.
 const DOC_CHARS: usize = 4000;
@@ -195,48 +194,20 @@ fn plan_judge(
     Ok((JudgeJob(req), est))
 }
 
-/// Traces whose latest judge verdict is FALSE or error for some rule (within `filter`), newest
-/// first, with the rules that flagged them and the rules a human has labelled.
+/// The store's triage queue as the triage screen's items.
 fn triage_queue(
     store: &Store,
     filter: &TraceFilter,
 ) -> Result<Vec<TriageItem>, crate::store::StoreError> {
-    let (w, params) = filter.to_sql();
-    let sql = format!(
-        "SELECT s.trace_id, s.name FROM scores s JOIN traces t0 ON t0.trace_id = s.trace_id
-         WHERE s.source = 'judge' AND s.verdict IN ('false', 'error')
-           AND s.id = (SELECT max(id) FROM scores s2
-                       WHERE s2.trace_id = s.trace_id AND s2.name = s.name AND s2.source = 'judge')
-           AND s.trace_id IN (SELECT t.trace_id FROM traces t {w})
-         ORDER BY t0.start_ns DESC, s.trace_id, s.name"
-    );
-    let mut st = store.conn.prepare(&sql)?;
-    let rows = st.query_map(rusqlite::params_from_iter(params.iter()), |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-    })?;
-    let mut items: Vec<TriageItem> = Vec::new();
-    for row in rows {
-        let (trace_id, rule) = row?;
-        match items.last_mut() {
-            Some(last) if last.trace_id == trace_id => last.flagged.push(rule),
-            _ => items.push(TriageItem {
-                trace_id,
-                flagged: vec![rule],
-                labeled: BTreeSet::new(),
-            }),
-        }
-    }
-    let ids: Vec<String> = items.iter().map(|i| i.trace_id.clone()).collect();
-    let human = store.latest_scores(&ids, ScoreSource::Human)?;
-    for h in human {
-        if h.verdict.is_none() {
-            continue;
-        }
-        if let Some(item) = items.iter_mut().find(|i| i.trace_id == h.trace_id) {
-            item.labeled.insert(h.name);
-        }
-    }
-    Ok(items)
+    Ok(store
+        .triage_queue(filter)?
+        .into_iter()
+        .map(|f| TriageItem {
+            trace_id: f.trace_id,
+            flagged: f.flagged,
+            labeled: f.labeled,
+        })
+        .collect())
 }
 
 fn triage_content(
@@ -282,17 +253,13 @@ fn triage_content(
 }
 
 fn add_label(store: &Store, l: &NewLabel) -> Result<i64, crate::store::StoreError> {
-    store.insert_score(
-        ScoreSource::Human,
-        &NewScore {
-            trace_id: l.trace_id.clone(),
-            name: l.rule.clone(),
-            verdict: Some(l.verdict),
-            note: l.note.clone(),
-            author: Some(l.author.clone()),
-            ..Default::default()
-        },
-    )
+    store.insert_score(&Score::human_label(
+        l.trace_id.clone(),
+        l.rule.clone(),
+        l.verdict,
+        l.author.clone(),
+        l.note.clone(),
+    ))
 }
 
 fn agreement(store: &Store) -> Result<Vec<AgreementRow>, crate::store::StoreError> {

@@ -441,10 +441,9 @@ fn verdicts(t: &TraceState, out: &mut Vec<DetailLine>) {
         {
             line.push_str(&format!(" · {a}/{n} samples agree"));
         }
-        line.push_str(&format!(
-            " · {}",
-            crate::timefilter::short_time(s.created_at_ns)
-        ));
+        if let Some(at) = s.created_at_ns {
+            line.push_str(&format!(" · {}", crate::timefilter::short_time(at)));
+        }
         out.push(DetailLine::new(kind, line));
         if let Some(e) = &s.explanation {
             push_text(out, L::Body, e);

@@ -5,41 +5,10 @@ use super::action::{Action, AgreementRow, Cmd, Effect, JudgeTarget, NewLabel};
 use super::app::App;
 use super::detail;
 use super::state::*;
-use crate::judge::{JudgeEvent, ProviderConfig, ProviderKind, Summary};
+use crate::judge::{JudgeEvent, Summary};
 use crate::metrics::{Bucket, GroupBy, NO_GROUP};
-use crate::model::{ScoreSource, Verdict};
-use crate::store::ScoreRow;
+use crate::model::{Score, ScoreSource, Verdict};
 use std::collections::BTreeSet;
-
-/// The judge model for the TUI, from `TRAWL_JUDGE_PROVIDER` (openai | anthropic),
-/// `TRAWL_JUDGE_MODEL`, `TRAWL_JUDGE_BASE_URL` and `TRAWL_JUDGE_API_KEY_ENV`; unset ones take
-/// the same defaults as `trawl judge`.
-pub fn provider_from_env() -> ProviderConfig {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-    let kind = var("TRAWL_JUDGE_PROVIDER")
-        .and_then(|p| ProviderKind::parse(&p))
-        .unwrap_or(ProviderKind::OpenAi);
-    let mut p = ProviderConfig::new(kind);
-    if let Some(m) = var("TRAWL_JUDGE_MODEL") {
-        p.model = m;
-    }
-    if let Some(b) = var("TRAWL_JUDGE_BASE_URL") {
-        p.base_url = b.trim_end_matches('/').to_string();
-    }
-    if let Some(k) = var("TRAWL_JUDGE_API_KEY_ENV") {
-        p.api_key_env = k;
-    }
-    p
-}
-
-/// Who labels: `$USER` (or `$USERNAME`), else "unknown".
-pub fn author_from_env() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| "unknown".into())
-}
 
 fn verdict_word(v: Verdict) -> &'static str {
     match v {
@@ -336,7 +305,7 @@ impl App {
         }
     }
 
-    pub(super) fn scores_loaded(&mut self, trace_id: String, scores: Vec<ScoreRow>) {
+    pub(super) fn scores_loaded(&mut self, trace_id: String, scores: Vec<Score>) {
         if let Some(t) = &mut self.trace
             && t.trace_id == trace_id
         {
@@ -868,7 +837,7 @@ fn summary_line(s: &Summary) -> String {
 }
 
 /// The latest judge verdict and human label per rule (scores come newest first).
-pub fn rule_verdicts(scores: &[ScoreRow]) -> Vec<RuleVerdicts> {
+pub fn rule_verdicts(scores: &[Score]) -> Vec<RuleVerdicts> {
     let mut names: Vec<String> = scores.iter().map(|s| s.name.clone()).collect();
     names.sort();
     names.dedup();

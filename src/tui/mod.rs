@@ -7,7 +7,6 @@ pub mod action;
 pub mod app;
 mod data;
 mod detail;
-pub mod filter;
 mod flows;
 pub mod keymap;
 mod runtime;
@@ -19,7 +18,6 @@ pub mod views;
 
 pub use action::{Action, Cmd, Effect};
 pub use app::App;
-pub use flows::provider_from_env;
 pub use runtime::{TuiOptions, run};
 pub use state::View;
 pub use theme::Theme;

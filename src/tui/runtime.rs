@@ -29,6 +29,9 @@ pub struct TuiOptions {
     pub label: String,
     /// Keep tailing the imported files as they grow (`trawl --follow FILE`).
     pub follow: bool,
+    /// The judge `J` runs, and the author of labels (both from the resolved config).
+    pub judge_provider: crate::judge::ProviderConfig,
+    pub author: String,
 }
 
 /// Where effects go: queries to the worker, judge runs to their own threads.
@@ -65,6 +68,8 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<i32> {
         }
     }
     let mut app = App::new(opts.theme, crate::timefilter::now(), opts.label.clone());
+    app.judge_provider = opts.judge_provider.clone();
+    app.author = opts.author.clone();
     if !opts.imports.is_empty() {
         app.import = Some(ImportStatus::default());
     }

@@ -4,8 +4,8 @@ use super::action::{AgreementRow, Badges, Disagree, JudgeJob, JudgeTarget};
 use crate::judge::Estimate;
 use crate::metrics::{Bucket, BucketStats, GroupBy};
 use crate::model::Verdict;
-use crate::model::{Span, SpanKind, SpanTree};
-use crate::store::{ScoreRow, SortKey, TraceFilter, TraceSummary};
+use crate::model::{Score, Span, SpanKind, SpanTree, Trace};
+use crate::store::{SortKey, TraceFilter};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Rows fetched per page of the virtualised trace list.
@@ -108,7 +108,7 @@ pub struct ListState {
     pub total: usize,
     /// Absolute index of `rows[0]`.
     pub offset: usize,
-    pub rows: Vec<TraceSummary>,
+    pub rows: Vec<Trace>,
     pub badges: HashMap<String, Badges>,
     pub selected: usize,
     pub scroll: usize,
@@ -122,10 +122,10 @@ pub struct ListState {
 }
 
 impl ListState {
-    pub fn row(&self, i: usize) -> Option<&TraceSummary> {
+    pub fn row(&self, i: usize) -> Option<&Trace> {
         i.checked_sub(self.offset).and_then(|k| self.rows.get(k))
     }
-    pub fn selected_row(&self) -> Option<&TraceSummary> {
+    pub fn selected_row(&self) -> Option<&Trace> {
         self.row(self.selected)
     }
 }
@@ -161,7 +161,7 @@ pub struct TraceState {
     pub trace_id: String,
     pub req: u64,
     pub loading: bool,
-    pub summary: Option<TraceSummary>,
+    pub summary: Option<Trace>,
     pub spans: Vec<Span>,
     pub tree: SpanTree,
     /// Tree node positions whose children are hidden.
@@ -171,7 +171,7 @@ pub struct TraceState {
     /// Index into `visible`.
     pub selected: usize,
     pub scroll: usize,
-    pub scores: Vec<ScoreRow>,
+    pub scores: Vec<Score>,
     pub t0: i64,
     pub t1: i64,
     pub search: Option<String>,
@@ -277,7 +277,7 @@ pub struct SessionState {
     pub session_id: String,
     pub req: u64,
     pub loading: bool,
-    pub traces: Vec<TraceSummary>,
+    pub traces: Vec<Trace>,
     pub selected: usize,
 }
 
@@ -368,19 +368,19 @@ pub struct DocView {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TriageContent {
     pub trace_id: String,
-    pub summary: Option<TraceSummary>,
+    pub summary: Option<Trace>,
     pub question: Option<String>,
     pub answer: Option<String>,
     pub documents: Vec<DocView>,
-    pub scores: Vec<ScoreRow>,
+    pub scores: Vec<Score>,
 }
 
 /// Per rule on the triage screen: the latest judge verdict and the latest human label.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleVerdicts {
     pub rule: String,
-    pub judge: Option<ScoreRow>,
-    pub human: Option<ScoreRow>,
+    pub judge: Option<Score>,
+    pub human: Option<Score>,
 }
 
 /// A label this session made (for undo).

@@ -16,18 +16,6 @@ impl Theme {
         Theme { mono: false }
     }
 
-    /// `--theme` wins; otherwise a non-empty NO_COLOR selects mono.
-    pub fn detect(flag: Option<&str>) -> Theme {
-        match flag {
-            Some("mono") => Theme::mono(),
-            Some(_) => Theme::color(),
-            None => match std::env::var_os("NO_COLOR") {
-                Some(v) if !v.is_empty() => Theme::mono(),
-                _ => Theme::color(),
-            },
-        }
-    }
-
     fn pick(&self, color: Style, mono: Style) -> Style {
         if self.mono { mono } else { color }
     }

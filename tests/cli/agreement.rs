@@ -1,8 +1,8 @@
 //! Judge–human agreement against hand-computed values, including the degenerate cases.
 
 use trawl::metrics::agreement::{self, Confusion, kappa_band};
-use trawl::model::{ScoreSource, Verdict};
-use trawl::store::{NewScore, Store};
+use trawl::model::{Score, ScoreSource, Verdict};
+use trawl::store::Store;
 
 fn close(a: Option<f64>, b: f64) -> bool {
     a.is_some_and(|a| (a - b).abs() < 1e-9)
@@ -92,17 +92,12 @@ fn degenerate_cases() {
 }
 
 fn score(st: &Store, src: ScoreSource, trace: &str, rule: &str, v: Verdict) -> i64 {
-    st.insert_score(
-        src,
-        &NewScore {
-            trace_id: trace.into(),
-            name: rule.into(),
-            verdict: Some(v),
-            explanation: (src == ScoreSource::Judge).then(|| format!("why {trace}")),
-            author: (src == ScoreSource::Human).then(|| "ann".to_string()),
-            ..Default::default()
-        },
-    )
+    st.insert_score(&Score {
+        verdict: Some(v),
+        explanation: (src == ScoreSource::Judge).then(|| format!("why {trace}")),
+        author: (src == ScoreSource::Human).then(|| "ann".to_string()),
+        ..Score::new(src, trace, rule)
+    })
     .unwrap()
 }
 
@@ -131,29 +126,19 @@ fn compute_from_the_store_uses_current_scores_and_keeps_na_error_apart() {
     score(&st, Human, "t2", "grounded", False);
     score(&st, Human, "t2", "grounded", True);
     // A repeated judge run with samples: 2 of 3 agreed, and 3 of 3.
-    st.insert_score(
-        Judge,
-        &NewScore {
-            trace_id: "t4".into(),
-            name: "grounded".into(),
-            verdict: Some(False),
-            samples: Some(3),
-            agree: Some(2),
-            ..Default::default()
-        },
-    )
+    st.insert_score(&Score {
+        verdict: Some(False),
+        samples: Some(3),
+        agree: Some(2),
+        ..Score::new(Judge, "t4", "grounded")
+    })
     .unwrap();
-    st.insert_score(
-        Judge,
-        &NewScore {
-            trace_id: "t8".into(),
-            name: "grounded".into(),
-            verdict: Some(False),
-            samples: Some(3),
-            agree: Some(3),
-            ..Default::default()
-        },
-    )
+    st.insert_score(&Score {
+        verdict: Some(False),
+        samples: Some(3),
+        agree: Some(3),
+        ..Score::new(Judge, "t8", "grounded")
+    })
     .unwrap();
     // Another rule, labelled but never judged.
     score(&st, Human, "t1", "polite", True);

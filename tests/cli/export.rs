@@ -4,8 +4,8 @@
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
-use trawl::model::{CostSource, ScoreSource, Verdict};
-use trawl::store::{NewScore, Store, TraceFilter};
+use trawl::model::{CostSource, Score, ScoreSource, Verdict};
+use trawl::store::{Store, TraceFilter};
 
 use crate::util::{SUPPORT_BOT, Trawl, fixture, text};
 
@@ -42,41 +42,26 @@ fn eval_export_fields_filters_and_exit_codes() {
         .into_iter()
         .enumerate()
     {
-        st.insert_score(
-            ScoreSource::Judge,
-            &NewScore {
-                trace_id: ids[i].clone(),
-                name: "grounded".into(),
-                verdict: Some(v),
-                explanation: Some(format!("judge reason {i}")),
-                model: Some("judge-model".into()),
-                ..Default::default()
-            },
-        )
+        st.insert_score(&Score {
+            verdict: Some(v),
+            explanation: Some(format!("judge reason {i}")),
+            model: Some("judge-model".into()),
+            ..Score::new(ScoreSource::Judge, ids[i].clone(), "grounded")
+        })
         .unwrap();
     }
-    st.insert_score(
-        ScoreSource::Human,
-        &NewScore {
-            trace_id: ids[0].clone(),
-            name: "grounded".into(),
-            verdict: Some(Verdict::False),
-            note: Some("cites the wrong policy".into()),
-            author: Some("ann".into()),
-            ..Default::default()
-        },
-    )
+    st.insert_score(&Score {
+        verdict: Some(Verdict::False),
+        note: Some("cites the wrong policy".into()),
+        author: Some("ann".into()),
+        ..Score::new(ScoreSource::Human, ids[0].clone(), "grounded")
+    })
     .unwrap();
-    st.insert_score(
-        ScoreSource::Human,
-        &NewScore {
-            trace_id: ids[2].clone(),
-            name: "grounded".into(),
-            verdict: Some(Verdict::True),
-            author: Some("ann".into()),
-            ..Default::default()
-        },
-    )
+    st.insert_score(&Score {
+        verdict: Some(Verdict::True),
+        author: Some("ann".into()),
+        ..Score::new(ScoreSource::Human, ids[2].clone(), "grounded")
+    })
     .unwrap();
     drop(st);
     let db = dir.path().join("a.db");

@@ -3,8 +3,8 @@
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
-use trawl::model::{ScoreSource, Verdict};
-use trawl::store::{NewScore, Store};
+use trawl::model::{Score, ScoreSource, Verdict};
+use trawl::store::Store;
 
 use crate::util::{FixtureStore, Trawl, fixture_store, text};
 
@@ -27,23 +27,18 @@ fn setup() -> (FixtureStore, String, Vec<String>) {
         .into_iter()
         .enumerate()
     {
-        st.insert_score(
-            ScoreSource::Judge,
-            &NewScore {
-                trace_id: ids[i].clone(),
-                name: "grounded".into(),
-                verdict: Some(v),
-                explanation: Some(format!("judge says {}", v.as_str())),
-                ..Default::default()
-            },
-        )
+        st.insert_score(&Score {
+            verdict: Some(v),
+            explanation: Some(format!("judge says {}", v.as_str())),
+            ..Score::new(ScoreSource::Judge, ids[i].clone(), "grounded")
+        })
         .unwrap();
     }
     let db = fx.arg();
     (fx, db, ids)
 }
 
-fn human_labels(db: &str, id: &str) -> Vec<trawl::store::ScoreRow> {
+fn human_labels(db: &str, id: &str) -> Vec<Score> {
     let st = Store::open(Path::new(db)).unwrap();
     st.scores_for_trace(id)
         .unwrap()
@@ -86,7 +81,7 @@ fn label_undo_and_agreement() {
     assert_eq!(labels[0].verdict, Some(Verdict::False));
     assert_eq!(labels[0].author.as_deref(), Some("alice"));
     assert_eq!(labels[0].note.as_deref(), Some("wrong policy"));
-    assert!(labels[0].created_at_ns > 0);
+    assert!(labels[0].created_at_ns.is_some_and(|t| t > 0));
 
     // --author wins over $USER; --json output.
     let o = trawl_as(

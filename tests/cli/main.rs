@@ -14,6 +14,8 @@ mod stats_store;
 mod agreement;
 // `trawl check` and `trawl stats` through the binary.
 mod check;
+// `trawl config`: every setting, precedence, secrets, errors; the filter flags.
+mod config;
 // `import`, `traces`, `show`: counts, bad input, exit codes, JSON fields, escapes.
 mod commands;
 // `trawl export`: eval cases and the OTLP/JSON round trip.

@@ -2,9 +2,10 @@
 //! tests.
 
 use chrono::DateTime;
-use trawl::ingest::IngestReport;
-use trawl::model::{Cost, CostSource, ScoreSource, Span, SpanKind, StatusCode, Usage, Verdict};
-use trawl::store::{NewScore, SourceRecord, Store};
+use trawl::model::{
+    Cost, CostSource, Score, ScoreSource, Span, SpanKind, StatusCode, Usage, Verdict,
+};
+use trawl::store::{SourceOutcome, SourceRecord, Store};
 
 pub const MS: i64 = 1_000_000;
 
@@ -194,22 +195,17 @@ pub fn write(store: &mut Store, traces: &[T]) {
             w.write(&s).unwrap_or_else(|e| panic!("{e}"));
         }
     }
-    w.finish(&IngestReport::new("x"))
+    w.finish(&SourceOutcome::default())
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
 pub fn score(store: &Store, source: ScoreSource, id: &str, rule: &str, v: Verdict, cost: f64) {
     store
-        .insert_score(
-            source,
-            &NewScore {
-                trace_id: trace_id(id),
-                name: rule.into(),
-                verdict: Some(v),
-                cost_usd: Some(cost),
-                ..Default::default()
-            },
-        )
+        .insert_score(&Score {
+            verdict: Some(v),
+            cost_usd: Some(cost),
+            ..Score::new(source, trace_id(id), rule)
+        })
         .unwrap_or_else(|e| panic!("{e}"));
 }
 

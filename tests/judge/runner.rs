@@ -18,7 +18,7 @@ fn run(st: &Store, req: &trawl::judge::JudgeRequest) -> Summary {
     run_blocking(st, req, &StopSignal::new(), &mut |_| true, &mut |_| {}).unwrap()
 }
 
-fn latest(st: &Store, trace: &str, rule: &str) -> Option<trawl::store::ScoreRow> {
+fn latest(st: &Store, trace: &str, rule: &str) -> Option<trawl::model::Score> {
     st.latest_scores(&[trace.to_string()], ScoreSource::Judge)
         .unwrap()
         .into_iter()

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use trawl::import::{ImportOptions, import_file};
 use trawl::ingest::{Format, IngestReport, detect_format};
-use trawl::model::{CostSource, ScoreSource, Span, SpanKind, StatusCode, Verdict};
-use trawl::store::{SortKey, Store, TraceFilter, TraceSummary};
+use trawl::model::{CostSource, ScoreSource, Span, SpanKind, StatusCode, Trace, Verdict};
+use trawl::store::{SortKey, Store, TraceFilter};
 
 use crate::util::fixture;
 
@@ -27,7 +27,7 @@ fn import(path: &Path) -> (Store, IngestReport) {
     (s, r)
 }
 
-fn traces(s: &Store) -> Vec<TraceSummary> {
+fn traces(s: &Store) -> Vec<Trace> {
     s.list_traces(&TraceFilter::default(), SortKey::Start, false, 10_000, 0)
         .unwrap()
 }

@@ -3,8 +3,8 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use trawl::model::{Message, ScoreSource, Span, SpanKind, Verdict};
-use trawl::store::{NewScore, SortKey, Store};
+use trawl::model::{Message, Score, ScoreSource, Span, SpanKind, Verdict};
+use trawl::store::{SortKey, Store};
 use trawl::tui::keymap::{self, BINDINGS, Mode};
 use trawl::tui::{Action, App, Cmd, View};
 
@@ -58,7 +58,8 @@ fn filter_line_parses_and_reports_errors() {
     assert!(app.status.as_ref().unwrap().error);
     filter(&mut app, "status:maybe");
     assert!(app.status.as_ref().unwrap().text.contains("status:error"));
-    let f = trawl::tui::filter::parse("verdict:grounded=false since:7d refund", now()).unwrap();
+    let f =
+        trawl::filter::TraceFilter::parse("verdict:grounded=false since:7d refund", now()).unwrap();
     assert_eq!(f.verdicts, vec![("grounded".to_string(), Verdict::False)]);
     assert_eq!(f.search.as_deref(), Some("refund"));
     assert!(f.since_ns.is_some());
@@ -214,16 +215,11 @@ fn score_badges_and_verdicts() {
         .unwrap()[0]
         .trace_id
         .clone();
-    s.insert_score(
-        ScoreSource::Judge,
-        &NewScore {
-            trace_id: id.clone(),
-            name: "grounded".into(),
-            verdict: Some(Verdict::False),
-            explanation: Some("the refund policy is not in the documents".into()),
-            ..Default::default()
-        },
-    )
+    s.insert_score(&Score {
+        verdict: Some(Verdict::False),
+        explanation: Some("the refund policy is not in the documents".into()),
+        ..Score::new(ScoreSource::Judge, id.clone(), "grounded")
+    })
     .unwrap();
     let mut app = App::new_for_test(s, now());
     assert_eq!(

@@ -3,8 +3,8 @@
 
 use crossterm::event::KeyCode;
 use testkit::TestServer;
-use trawl::model::{ScoreSource, Verdict};
-use trawl::store::{NewScore, SortKey, Store};
+use trawl::model::{Score, ScoreSource, Verdict};
+use trawl::store::{SortKey, Store};
 use trawl::tui::keymap::Mode;
 use trawl::tui::{App, Cmd, View};
 
@@ -20,18 +20,13 @@ fn ids(s: &Store, n: usize) -> Vec<String> {
 }
 
 fn score(s: &Store, source: ScoreSource, id: &str, rule: &str, v: Verdict) {
-    s.insert_score(
-        source,
-        &NewScore {
-            trace_id: id.to_string(),
-            name: rule.into(),
-            verdict: Some(v),
-            explanation: Some(format!("{rule} explanation for {}", &id[..6])),
-            model: Some("gpt-4o-mini".into()),
-            author: (source == ScoreSource::Human).then(|| "alice".to_string()),
-            ..Default::default()
-        },
-    )
+    s.insert_score(&Score {
+        verdict: Some(v),
+        explanation: Some(format!("{rule} explanation for {}", &id[..6])),
+        model: Some("gpt-4o-mini".into()),
+        author: (source == ScoreSource::Human).then(|| "alice".to_string()),
+        ..Score::new(source, id, rule)
+    })
     .unwrap();
 }
 

@@ -2,8 +2,8 @@
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use trawl::model::{ScoreSource, Verdict};
-use trawl::store::{NewScore, Store};
+use trawl::model::{Score, ScoreSource, Verdict};
+use trawl::store::Store;
 use trawl::tui::{Action, App, Cmd};
 
 use crate::drive::now;
@@ -106,22 +106,17 @@ fn flag(app_store: &Store) -> Vec<String> {
         .collect();
     let add = |source, id: &str, rule: &str, v, author: Option<&str>| {
         app_store
-            .insert_score(
-                source,
-                &NewScore {
-                    trace_id: id.to_string(),
-                    name: rule.into(),
-                    verdict: Some(v),
-                    explanation: Some(format!(
-                        "{rule}: the answer cites a policy no document states"
-                    )),
-                    model: Some("gpt-4o-mini".into()),
-                    author: author.map(str::to_string),
-                    cost_usd: Some(0.00012),
-                    created_at_ns: Some(1_794_000_000_000_000_000),
-                    ..Default::default()
-                },
-            )
+            .insert_score(&Score {
+                verdict: Some(v),
+                explanation: Some(format!(
+                    "{rule}: the answer cites a policy no document states"
+                )),
+                model: Some("gpt-4o-mini".into()),
+                author: author.map(str::to_string),
+                cost_usd: Some(0.00012),
+                created_at_ns: Some(1_794_000_000_000_000_000),
+                ..Score::new(source, id, rule)
+            })
             .unwrap();
     };
     add(

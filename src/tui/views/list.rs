@@ -2,8 +2,8 @@
 
 use super::line_area;
 use crate::display;
-use crate::model::Verdict;
-use crate::store::{SortKey, TraceSummary};
+use crate::model::{Trace, Verdict};
+use crate::store::SortKey;
 use crate::tui::action::Badges;
 use crate::tui::app::App;
 use crate::tui::text::{cell, fit, rfit};
@@ -146,7 +146,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
 }
 
-fn row_line<'a>(app: &App, cols: &Cols, r: &TraceSummary, selected: bool) -> Line<'a> {
+fn row_line<'a>(app: &App, cols: &Cols, r: &Trace, selected: bool) -> Line<'a> {
     let th = &app.theme;
     let l = &app.list;
     let marked = l.marks.contains(&r.trace_id);

@@ -2,7 +2,7 @@
 
 use super::line_area;
 use crate::display;
-use crate::store::TraceSummary;
+use crate::model::Trace;
 use crate::tui::app::App;
 use crate::tui::text::{cell, short_id, wrap};
 use ratatui::Frame;
@@ -14,13 +14,7 @@ use ratatui::widgets::Paragraph;
 const Q_LINES: usize = 3;
 const A_LINES: usize = 5;
 
-fn turn_lines(
-    app: &App,
-    i: usize,
-    t: &TraceSummary,
-    width: usize,
-    selected: bool,
-) -> Vec<Line<'static>> {
+fn turn_lines(app: &App, i: usize, t: &Trace, width: usize, selected: bool) -> Vec<Line<'static>> {
     let th = &app.theme;
     let head_style = if selected { th.selected() } else { th.header() };
     let mut out = vec![Line::from(Span::styled(

@@ -3,8 +3,7 @@
 
 use super::line_area;
 use crate::display;
-use crate::model::Verdict;
-use crate::store::ScoreRow;
+use crate::model::{Score, Verdict};
 use crate::tui::app::App;
 use crate::tui::state::{LineKind, TriageState};
 use crate::tui::text::{cell, fit, short_id};
@@ -14,7 +13,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-fn verdict_text(s: &ScoreRow) -> (&'static str, &'static str) {
+fn verdict_text(s: &Score) -> (&'static str, &'static str) {
     match s.verdict {
         Some(Verdict::True) => ("✓", "TRUE"),
         Some(Verdict::False) => ("✗", "FALSE"),

@@ -6,16 +6,19 @@
 //! Langfuse's `usageDetails` buckets exclude each other (formats.md §4.1); trawl's are
 //! inclusive (§10.3), so input = Σ keys containing "input" and output likewise.
 
+mod otel;
+mod usage;
+
+pub use otel::{apply_otel, is_langfuse_otel};
+pub use usage::{cost_from_details, usage_from_details};
+
 use super::Imported;
-use super::util::{
-    as_i64, as_str, f64_of, json_records, jsonish, messages_from, parse_time_ns, raw_value, str_of,
-};
-use crate::model::{
-    Cost, CostSource, Document, Provenance, Span, SpanKind, StatusCode, Usage, Verdict,
-};
-use crate::store::NewScore;
+use super::semconv::value::{f64_of, jsonish, scalar_string, str_of};
+use super::util::{json_records, messages_from, parse_time_ns, raw_value};
+use crate::model::{Document, Score, ScoreSource, Span, SpanKind, StatusCode, Verdict};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use usage::{cost, usage};
 
 pub const SOURCE_FORMAT: &str = "langfuse";
 
@@ -125,7 +128,7 @@ fn classify(rec: Value, c: &mut Collected, trace_hint: Option<&str>) -> bool {
     if obs.is_some() || scores.is_some() {
         let tid = o
             .get("id")
-            .and_then(as_str)
+            .and_then(scalar_string)
             .or_else(|| trace_hint.map(str::to_string));
         if let Some(Value::Array(obs)) = obs {
             for mut ob in obs {
@@ -214,7 +217,7 @@ fn apply_trace(t: &Value, tid: &str, spans: &mut Vec<Span>) {
     let tags: Vec<String> = t
         .get("tags")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(as_str).collect())
+        .map(|a| a.iter().filter_map(scalar_string).collect())
         .unwrap_or_default();
     let start = t
         .get("timestamp")
@@ -354,169 +357,30 @@ fn documents(v: &Value) -> Vec<Document> {
                 .get("page_content")
                 .or_else(|| d.get("content"))
                 .or_else(|| d.get("text"))
-                .and_then(as_str)
+                .and_then(scalar_string)
                 .or_else(|| d.as_str().map(str::to_string)),
             metadata: d.get("metadata").cloned(),
         })
         .collect()
 }
 
-/// Inclusive usage from Langfuse's exclusive buckets (or the back-compat fields).
-pub fn usage_from_details(d: &Map<String, Value>) -> Option<Usage> {
-    let mut input = None::<i64>;
-    let mut output = None::<i64>;
-    let mut all = 0i64;
-    let mut any = false;
-    let mut total = None;
-    let mut cache_read = None::<i64>;
-    let mut cache_write = None::<i64>;
-    let mut cache_write_split = None::<i64>;
-    let mut reasoning = None::<i64>;
-    let add = |slot: &mut Option<i64>, n: i64| *slot = Some(slot.unwrap_or(0) + n);
-    for (k, v) in d {
-        let Some(n) = as_i64(v) else { continue };
-        if k == "total" {
-            total = Some(n);
-            continue;
-        }
-        any = true;
-        all += n;
-        if k.contains("input") {
-            add(&mut input, n);
-        }
-        if k.contains("output") {
-            add(&mut output, n);
-        }
-        match k.as_str() {
-            "input_cached_tokens" | "input_cache_read" | "input_cache_read_tokens" => {
-                add(&mut cache_read, n)
-            }
-            "input_cache_creation" | "input_cache_creation_tokens" => add(&mut cache_write, n),
-            "input_cache_creation_5m" | "input_cache_creation_1h" => add(&mut cache_write_split, n),
-            "output_reasoning_tokens" | "output_reasoning" => add(&mut reasoning, n),
-            _ => {}
-        }
-    }
-    if !any && total.is_none() {
-        return None;
-    }
-    Some(Usage {
-        input,
-        output,
-        // A missing total is the sum of all buckets (they exclude each other).
-        total: total.or(any.then_some(all)),
-        cache_read,
-        cache_write: cache_write.or(cache_write_split),
-        reasoning,
-        provenance: Provenance::Reported,
-        aggregate: false,
-    })
-}
-
-fn usage(o: &Value) -> Option<Usage> {
-    for key in ["usageDetails", "providedUsageDetails"] {
-        if let Some(Value::Object(d)) = o.get(key).map(jsonish)
-            && let Some(u) = usage_from_details(&d)
-        {
-            return Some(u);
-        }
-    }
-    // Back-compat fields of the observations API, already inclusive.
-    let u = o.get("usage");
-    let input = u
-        .and_then(|u| u.get("input"))
-        .and_then(as_i64)
-        .or_else(|| o.get("promptTokens").and_then(as_i64))
-        .filter(|n| *n > 0);
-    let output = u
-        .and_then(|u| u.get("output"))
-        .and_then(as_i64)
-        .or_else(|| o.get("completionTokens").and_then(as_i64))
-        .filter(|n| *n > 0);
-    let total = u
-        .and_then(|u| u.get("total"))
-        .and_then(as_i64)
-        .or_else(|| o.get("totalTokens").and_then(as_i64))
-        .filter(|n| *n > 0);
-    if input.is_none() && output.is_none() && total.is_none() {
-        return None;
-    }
-    Some(Usage {
-        input,
-        output,
-        total,
-        ..Usage::default()
-    })
-}
-
-pub fn cost_from_details(d: &Map<String, Value>) -> Option<Cost> {
-    let mut input = None::<f64>;
-    let mut output = None::<f64>;
-    let mut total = None;
-    let mut sum = 0.0;
-    let mut any = false;
-    for (k, v) in d {
-        let Some(x) = super::util::as_f64(v) else {
-            continue;
-        };
-        if k == "total" {
-            total = Some(x);
-            continue;
-        }
-        any = true;
-        sum += x;
-        if k.contains("input") {
-            input = Some(input.unwrap_or(0.0) + x);
-        }
-        if k.contains("output") {
-            output = Some(output.unwrap_or(0.0) + x);
-        }
-    }
-    let total = total.or(any.then_some(sum))?;
-    Some(Cost {
-        input,
-        output,
-        total: Some(total),
-        source: CostSource::Reported,
-    })
-}
-
-fn cost(o: &Value) -> Option<Cost> {
-    for key in ["costDetails", "providedCostDetails"] {
-        if let Some(Value::Object(d)) = o.get(key).map(jsonish)
-            && let Some(c) = cost_from_details(&d)
-        {
-            return Some(c);
-        }
-    }
-    let total = f64_of(o, "calculatedTotalCost").or_else(|| f64_of(o, "totalCost"))?;
-    Some(Cost {
-        input: f64_of(o, "calculatedInputCost"),
-        output: f64_of(o, "calculatedOutputCost"),
-        total: Some(total),
-        source: CostSource::Reported,
-    })
-}
-
 /// A Langfuse score as an imported score. Session- and dataset-run scores (no trace) are
 /// skipped: trawl scores belong to traces.
-fn score(s: &Value) -> Option<NewScore> {
+fn score(s: &Value) -> Option<Score> {
     let trace_id = str_of(s, "traceId")?;
     let name = str_of(s, "name")?;
     let data_type = str_of(s, "dataType").unwrap_or_else(|| "NUMERIC".into());
     let value = f64_of(s, "value");
     let string_value = str_of(s, "stringValue");
-    let mut ns = NewScore {
-        trace_id,
+    let mut ns = Score {
         span_id: str_of(s, "observationId"),
-        name,
         explanation: str_of(s, "comment"),
         author: str_of(s, "authorUserId").or_else(|| str_of(s, "source")),
         created_at_ns: s
             .get("timestamp")
             .and_then(Value::as_str)
             .and_then(parse_time_ns),
-        ..NewScore::default()
+        ..Score::new(ScoreSource::Imported, trace_id, name)
     };
     match data_type.as_str() {
         "BOOLEAN" => {
@@ -549,91 +413,4 @@ fn score(s: &Value) -> Option<NewScore> {
         ),
     });
     Some(ns)
-}
-
-/// Langfuse SDK v3 spans inside OTLP (scope `langfuse-sdk`): `langfuse.observation.*` keys take
-/// precedence over the generic conventions (formats.md §10.1) for kind, model, usage, cost, I/O
-/// and level.
-pub fn apply_otel(span: &mut Span) {
-    let a = &span.attributes;
-    let get = |k: &str| a.get(k).filter(|v| !v.is_null());
-    let mut kind = None;
-    if let Some(t) = get("langfuse.observation.type").and_then(Value::as_str) {
-        kind = SpanKind::parse(t);
-    }
-    let model = get("langfuse.observation.model.name").and_then(as_str);
-    let params = get("langfuse.observation.model.parameters").map(jsonish);
-    let usage = match get("langfuse.observation.usage_details").map(jsonish) {
-        Some(Value::Object(d)) => usage_from_details(&d),
-        _ => None,
-    };
-    let cost = match get("langfuse.observation.cost_details").map(jsonish) {
-        Some(Value::Object(d)) => cost_from_details(&d),
-        _ => None,
-    };
-    let input = get("langfuse.observation.input").map(jsonish);
-    let output = get("langfuse.observation.output").map(jsonish);
-    let level = get("langfuse.observation.level").and_then(as_str);
-    let status_message = get("langfuse.observation.status_message").and_then(as_str);
-    let cst = get("langfuse.observation.completion_start_time")
-        .map(jsonish)
-        .and_then(|v| v.as_str().and_then(parse_time_ns));
-    let session = get("langfuse.session.id").and_then(as_str);
-    let mut metadata = Map::new();
-    for (k, v) in a {
-        if let Some(name) = k.strip_prefix("langfuse.observation.metadata.") {
-            metadata.insert(name.to_string(), jsonish(v));
-        }
-    }
-    if let Some(k) = kind {
-        span.kind = k;
-    }
-    if let Some(m) = model {
-        span.model = Some(m.clone());
-        span.request_model.get_or_insert(m);
-    }
-    if let Some(p) = params {
-        span.invocation_params = Some(p);
-    }
-    if let Some(u) = usage {
-        span.usage = Some(u);
-    }
-    if let Some(c) = cost {
-        span.cost = Some(c);
-    }
-    if let Some(i) = input {
-        if span.input_messages.is_empty() {
-            span.input_messages = messages_from(&i);
-        }
-        span.input = raw_value(&i);
-    }
-    if let Some(o) = output {
-        if span.output_messages.is_empty() {
-            span.output_messages = messages_from(&o);
-        }
-        span.output = raw_value(&o);
-    }
-    if level.as_deref() == Some("ERROR") {
-        span.status = StatusCode::Error;
-    }
-    if status_message.is_some() {
-        span.status_message = status_message;
-    }
-    if let Some(t) = cst {
-        span.ttft_ns = Some((t - span.start_ns).max(0));
-    }
-    if span.session_id.is_none() {
-        span.session_id = session;
-    }
-    if !metadata.is_empty() && span.metadata.is_none() {
-        span.metadata = Some(Value::Object(metadata));
-    }
-    span.convention = Some("langfuse".into());
-}
-
-/// Whether an OTLP span came from the Langfuse SDK.
-pub fn is_langfuse_otel(span: &Span) -> bool {
-    span.scope_name
-        .as_deref()
-        .is_some_and(|s| s.starts_with("langfuse"))
 }

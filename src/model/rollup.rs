@@ -1,0 +1,305 @@
+//! Trace roll-ups: counts, time range, tokens and cost without double counting (§10.2 of the
+//! format notes: only the deepest LLM/embedding spans that carry their own usage are summed;
+//! a parent whose usage covers its children is an aggregate and shown, not added).
+//!
+//! Pure functions over [`RollupSpan`]s, the few columns of a span a roll-up needs: the store
+//! computes [`Trace`] rows with them as it writes, and views mark aggregates on loaded spans
+//! with [`mark_aggregates`].
+
+use super::{Span, SpanKind, Trace};
+use std::collections::HashMap;
+
+/// The columns a roll-up needs, without the span payload.
+#[derive(Debug, Clone, Default)]
+pub struct RollupSpan {
+    pub span_id: String,
+    pub parent_id: Option<String>,
+    pub name: String,
+    pub kind: SpanKind,
+    pub start_ns: i64,
+    pub end_ns: Option<i64>,
+    pub error: bool,
+    pub model: Option<String>,
+    pub session_id: Option<String>,
+    pub user_id: Option<String>,
+    pub service: Option<String>,
+    pub input: Option<i64>,
+    pub output: Option<i64>,
+    pub total: Option<i64>,
+    pub cache_read: Option<i64>,
+    pub reasoning: Option<i64>,
+    pub cost: Option<f64>,
+    pub cost_unknown: bool,
+    pub tags: Vec<String>,
+    pub preview_in: Option<String>,
+    pub preview_out: Option<String>,
+}
+
+impl RollupSpan {
+    fn has_usage(&self) -> bool {
+        self.input.is_some() || self.output.is_some() || self.total.is_some() || self.cost.is_some()
+    }
+
+    /// The roll-up view of a full span (for callers that already loaded spans).
+    pub fn from_span(s: &Span) -> RollupSpan {
+        let u = s.usage.as_ref();
+        RollupSpan {
+            span_id: s.span_id.clone(),
+            parent_id: s.parent_id.clone(),
+            name: s.name.clone(),
+            kind: s.kind,
+            start_ns: s.start_ns,
+            end_ns: s.end_ns,
+            error: s.is_error(),
+            model: s.model.clone(),
+            session_id: s.session_id.clone(),
+            user_id: s.user_id.clone(),
+            service: s.service_name.clone(),
+            input: u.and_then(|u| u.input),
+            output: u.and_then(|u| u.output),
+            total: u.and_then(|u| u.total_or_sum()),
+            cache_read: u.and_then(|u| u.cache_read),
+            reasoning: u.and_then(|u| u.reasoning),
+            cost: s.cost.as_ref().and_then(|c| c.total),
+            cost_unknown: s.cost.as_ref().is_some_and(|c| c.total.is_none()),
+            tags: s.tags.clone(),
+            preview_in: None,
+            preview_out: None,
+        }
+    }
+}
+
+/// For each span: does its usage count towards the trace total? A span counts when it is an
+/// LLM or embedding span with usage of its own and no descendant that counts.
+pub fn counted(spans: &[RollupSpan]) -> Vec<bool> {
+    let idx: HashMap<&str, usize> = spans
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.span_id.as_str(), i))
+        .collect();
+    let candidate: Vec<bool> = spans
+        .iter()
+        .map(|s| s.kind.counts_usage() && s.has_usage())
+        .collect();
+    // A candidate with a candidate below it is an aggregate: walk up from every candidate and
+    // mark its ancestors.
+    let mut has_candidate_below = vec![false; spans.len()];
+    for (i, s) in spans.iter().enumerate() {
+        if !candidate[i] {
+            continue;
+        }
+        let mut cur = s.parent_id.as_deref();
+        let mut steps = 0;
+        while let Some(p) = cur {
+            let Some(&pi) = idx.get(p) else { break };
+            if pi == i || steps > spans.len() {
+                break; // cycle
+            }
+            has_candidate_below[pi] = true;
+            cur = spans[pi].parent_id.as_deref();
+            steps += 1;
+        }
+    }
+    (0..spans.len())
+        .map(|i| candidate[i] && !has_candidate_below[i])
+        .collect()
+}
+
+/// Which spans are aggregates (carry usage that their descendants also carry).
+pub fn aggregates(spans: &[RollupSpan]) -> Vec<bool> {
+    let c = counted(spans);
+    spans
+        .iter()
+        .enumerate()
+        .map(|(i, s)| s.has_usage() && !c[i] && s.kind.counts_usage())
+        .collect()
+}
+
+impl Trace {
+    /// The roll-up of one trace's spans.
+    pub fn roll_up(trace_id: &str, spans: &[RollupSpan]) -> Trace {
+        let mut r = roll_up_figures(spans);
+        r.trace_id = trace_id.to_string();
+        r.duration_ns = r.end_ns - r.start_ns;
+        r
+    }
+}
+
+fn roll_up_figures(spans: &[RollupSpan]) -> Trace {
+    let mut r = Trace {
+        span_count: spans.len() as i64,
+        start_ns: i64::MAX,
+        end_ns: i64::MIN,
+        ..Default::default()
+    };
+    if spans.is_empty() {
+        r.start_ns = 0;
+        r.end_ns = 0;
+        return r;
+    }
+    let ids: HashMap<&str, usize> = spans
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.span_id.as_str(), i))
+        .collect();
+    let is_root = |s: &RollupSpan| s.parent_id.as_deref().is_none_or(|p| !ids.contains_key(p));
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    order.sort_by_key(|&i| (spans[i].start_ns, i));
+    let counted = counted(spans);
+    let mut known = 0.0;
+    for &i in &order {
+        let s = &spans[i];
+        r.start_ns = r.start_ns.min(s.start_ns);
+        r.end_ns = r.end_ns.max(s.end_ns.unwrap_or(s.start_ns)).max(s.start_ns);
+        if s.error {
+            r.error_count += 1;
+        }
+        if s.parent_id.is_some() && is_root(s) {
+            r.missing_parents += 1;
+        }
+        if s.kind == SpanKind::Llm {
+            r.llm_calls += 1;
+            if let Some(m) = &s.model
+                && !r.models.contains(m)
+            {
+                r.models.push(m.clone());
+            }
+        }
+        for t in &s.tags {
+            if !r.tags.contains(t) {
+                r.tags.push(t.clone());
+            }
+        }
+        if r.session_id.is_none() {
+            r.session_id = s.session_id.clone();
+        }
+        if r.user_id.is_none() {
+            r.user_id = s.user_id.clone();
+        }
+        if r.service.is_none() {
+            r.service = s.service.clone();
+        }
+        if counted[i] {
+            r.input_tokens += s.input.unwrap_or(0);
+            r.output_tokens += s.output.unwrap_or(0);
+            r.total_tokens += s
+                .total
+                .unwrap_or(s.input.unwrap_or(0) + s.output.unwrap_or(0));
+            r.cache_read_tokens += s.cache_read.unwrap_or(0);
+            r.reasoning_tokens += s.reasoning.unwrap_or(0);
+            match s.cost {
+                Some(c) => known += c,
+                None => r.unknown_cost_spans += 1,
+            }
+        } else if s.cost_unknown && s.kind.counts_usage() && s.has_usage() {
+            // An aggregate with unknown cost says nothing new: its children decide.
+        }
+    }
+    r.cost_known_usd = known;
+    r.cost_usd = if r.unknown_cost_spans == 0 {
+        Some(known)
+    } else {
+        None
+    };
+    // The trace's outcome is its root's: a failed call that was retried successfully shows as
+    // an inner error (error_count) on an ok trace.
+    let roots: Vec<&RollupSpan> = order
+        .iter()
+        .map(|&i| &spans[i])
+        .filter(|s| is_root(s))
+        .collect();
+    r.error = roots.iter().any(|s| s.error);
+    if let Some(root) = roots.first() {
+        r.name = Some(root.name.clone());
+        r.input_preview = root.preview_in.clone();
+        r.output_preview = root.preview_out.clone();
+    }
+    let llm: Vec<&RollupSpan> = order
+        .iter()
+        .map(|&i| &spans[i])
+        .filter(|s| s.kind == SpanKind::Llm)
+        .collect();
+    if r.input_preview.is_none() {
+        r.input_preview = llm.iter().find_map(|s| s.preview_in.clone());
+    }
+    if r.output_preview.is_none() {
+        r.output_preview = llm.iter().rev().find_map(|s| s.preview_out.clone());
+    }
+    r
+}
+
+/// Marks `usage.aggregate` on spans whose usage is a roll-up of their descendants'.
+pub fn mark_aggregates(spans: &mut [Span]) {
+    let r: Vec<RollupSpan> = spans.iter().map(RollupSpan::from_span).collect();
+    for (s, agg) in spans.iter_mut().zip(aggregates(&r)) {
+        if let Some(u) = s.usage.as_mut() {
+            u.aggregate = agg;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(
+        id: &str,
+        parent: Option<&str>,
+        kind: SpanKind,
+        input: Option<i64>,
+        cost: Option<f64>,
+    ) -> RollupSpan {
+        RollupSpan {
+            span_id: id.into(),
+            parent_id: parent.map(Into::into),
+            kind,
+            input,
+            output: input.map(|_| 10),
+            cost,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn aggregates_are_not_added_again() {
+        // An agent-level LLM span carrying the sum of its two children (LangSmith style).
+        let spans = vec![
+            s("root", None, SpanKind::Chain, None, None),
+            s("agg", Some("root"), SpanKind::Llm, Some(300), Some(0.3)),
+            s("a", Some("agg"), SpanKind::Llm, Some(100), Some(0.1)),
+            s("b", Some("agg"), SpanKind::Llm, Some(200), Some(0.2)),
+        ];
+        let r = Trace::roll_up("t", &spans);
+        assert_eq!(r.input_tokens, 300);
+        assert_eq!(r.output_tokens, 20);
+        assert!((r.cost_usd.unwrap() - 0.3).abs() < 1e-12);
+        assert_eq!(aggregates(&spans), vec![false, true, false, false]);
+    }
+
+    #[test]
+    fn unknown_cost_makes_the_trace_cost_unknown() {
+        let spans = vec![
+            s("a", None, SpanKind::Llm, Some(100), Some(0.1)),
+            s("b", None, SpanKind::Llm, Some(100), None),
+        ];
+        let r = Trace::roll_up("t", &spans);
+        assert_eq!(r.cost_usd, None);
+        assert_eq!(r.unknown_cost_spans, 1);
+        assert!((r.cost_known_usd - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn status_comes_from_the_root_and_orphans_are_counted() {
+        let mut child = s("c", Some("root"), SpanKind::Llm, None, None);
+        child.error = true;
+        let spans = vec![
+            s("root", None, SpanKind::Chain, None, None),
+            child,
+            s("o", Some("gone"), SpanKind::Tool, None, None),
+        ];
+        let r = Trace::roll_up("t", &spans);
+        assert!(!r.error);
+        assert_eq!(r.error_count, 1);
+        assert_eq!(r.missing_parents, 1);
+    }
+}

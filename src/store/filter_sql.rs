@@ -1,0 +1,168 @@
+//! A [`TraceFilter`] as SQL: the WHERE clause over `traces t` that every trace query shares,
+//! and the full-text query syntax.
+
+use super::TraceFilter;
+use rusqlite::types::Value as SqlValue;
+
+/// The WHERE clause (empty when the filter is) over `traces t` and its numbered parameters.
+pub(super) fn where_clause(filter: &TraceFilter) -> (String, Vec<SqlValue>) {
+    let mut w: Vec<String> = Vec::new();
+    let mut p: Vec<SqlValue> = Vec::new();
+    // Each `?` in a clause becomes the next numbered parameter.
+    let push = |clause: &str, v: Vec<SqlValue>, w: &mut Vec<String>, p: &mut Vec<SqlValue>| {
+        let mut pieces = clause.split('?');
+        let mut c = pieces.next().unwrap_or_default().to_string();
+        for (piece, val) in pieces.zip(v) {
+            p.push(val);
+            c.push_str(&format!("?{}", p.len()));
+            c.push_str(piece);
+        }
+        w.push(c);
+    };
+    if let Some(s) = filter.since_ns {
+        push("t.start_ns >= ?", vec![s.into()], &mut w, &mut p);
+    }
+    if let Some(u) = filter.until_ns {
+        push("t.start_ns < ?", vec![u.into()], &mut w, &mut p);
+    }
+    if let Some(u) = &filter.user {
+        push("t.user_id = ?", vec![u.clone().into()], &mut w, &mut p);
+    }
+    if let Some(s) = &filter.session {
+        push("t.session_id = ?", vec![s.clone().into()], &mut w, &mut p);
+    }
+    if let Some(n) = &filter.name {
+        push("t.name = ?", vec![n.clone().into()], &mut w, &mut p);
+    }
+    if let Some(n) = &filter.service {
+        push("t.service = ?", vec![n.clone().into()], &mut w, &mut p);
+    }
+    if let Some(m) = &filter.model {
+        push(
+            "t.trace_id IN (SELECT trace_id FROM trace_models WHERE model = ?)",
+            vec![m.to_ascii_lowercase().into()],
+            &mut w,
+            &mut p,
+        );
+    }
+    if let Some(tag) = &filter.tag {
+        push(
+            "t.trace_id IN (SELECT trace_id FROM trace_tags WHERE tag = ?)",
+            vec![tag.clone().into()],
+            &mut w,
+            &mut p,
+        );
+    }
+    if let Some(e) = filter.error {
+        push(
+            "t.status = ?",
+            vec![(if e { "error" } else { "ok" }).to_string().into()],
+            &mut w,
+            &mut p,
+        );
+    }
+    if let Some(q) = &filter.search
+        && let Some(m) = fts_query(q)
+    {
+        push(
+            "t.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.id IN (SELECT rowid FROM span_fts WHERE span_fts MATCH ?))",
+            vec![m.into()],
+            &mut w,
+            &mut p,
+        );
+    }
+    for (rule, v) in &filter.verdicts {
+        push(
+            "(SELECT sc.verdict FROM scores sc WHERE sc.trace_id = t.trace_id AND sc.name = ? AND sc.source = 'judge' ORDER BY sc.id DESC LIMIT 1) = ?",
+            vec![rule.clone().into(), v.as_str().to_string().into()],
+            &mut w,
+            &mut p,
+        );
+    }
+    if !filter.trace_ids.is_empty() {
+        let marks: Vec<String> = filter
+            .trace_ids
+            .iter()
+            .map(|id| {
+                p.push(id.clone().into());
+                format!("?{}", p.len())
+            })
+            .collect();
+        w.push(format!("t.trace_id IN ({})", marks.join(",")));
+    }
+    if w.is_empty() {
+        (String::new(), p)
+    } else {
+        (format!("WHERE {}", w.join(" AND ")), p)
+    }
+}
+
+/// Turns user text into an FTS5 query: every word must appear (each quoted, so punctuation in
+/// the text is never FTS syntax); a quoted "phrase" stays a phrase.
+pub(super) fn fts_query(text: &str) -> Option<String> {
+    let mut terms = Vec::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        if let Some(stripped) = rest.strip_prefix('"') {
+            let end = stripped.find('"').unwrap_or(stripped.len());
+            let phrase = stripped[..end].trim();
+            if !phrase.is_empty() {
+                terms.push(format!("\"{}\"", phrase.replace('"', "\"\"")));
+            }
+            rest = stripped.get(end + 1..).unwrap_or("").trim_start();
+        } else {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let word = &rest[..end];
+            if word.chars().any(|c| c.is_alphanumeric()) {
+                terms.push(format!("\"{}\"", word.replace('"', "\"\"")));
+            }
+            rest = rest[end..].trim_start();
+        }
+    }
+    if terms.is_empty() {
+        None
+    } else {
+        Some(terms.join(" AND "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Verdict;
+
+    #[test]
+    fn fts_queries_are_always_valid_syntax() {
+        assert_eq!(
+            fts_query("refund policy").as_deref(),
+            Some("\"refund\" AND \"policy\"")
+        );
+        assert_eq!(
+            fts_query("\"refund policy\" x").as_deref(),
+            Some("\"refund policy\" AND \"x\"")
+        );
+        assert_eq!(fts_query("a\"b").as_deref(), Some("\"a\"\"b\""));
+        assert_eq!(fts_query("  ** "), None);
+    }
+
+    #[test]
+    fn filter_sql_numbers_parameters_in_order() {
+        let f = TraceFilter {
+            user: Some("u".into()),
+            trace_ids: vec!["a".into(), "b".into()],
+            ..Default::default()
+        };
+        let (w, p) = where_clause(&f);
+        assert_eq!(w, "WHERE t.user_id = ?1 AND t.trace_id IN (?2,?3)");
+        assert_eq!(p.len(), 3);
+        // A clause with two parameters after ten others: numbering must not collide.
+        let f = TraceFilter {
+            verdicts: vec![("grounded".into(), Verdict::False)],
+            user: Some("u".into()),
+            ..Default::default()
+        };
+        let (w, p) = where_clause(&f);
+        assert!(w.contains("sc.name = ?2") && w.contains(") = ?3"), "{w}");
+        assert_eq!(p.len(), 3);
+    }
+}

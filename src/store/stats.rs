@@ -1,0 +1,405 @@
+//! Figures per time bucket (and group) for `trawl stats`, the TUI metrics view and
+//! `trawl check`, aggregated inside SQLite: one pass for counts and sums, one window query per
+//! latency series for the percentiles, one for judge verdicts and judge cost. Rust only sees
+//! one row per bucket and group (plus one per wanted percentile rank).
+//!
+//! Percentiles are exact nearest-rank ones: the p-th percentile of n sorted values is the value
+//! at rank ceil(p/100 · n) (1-based, [`nearest_rank`]). SQLite numbers the rows of each
+//! partition with `ROW_NUMBER() OVER (PARTITION BY bucket, group ORDER BY value)` and counts
+//! them with `COUNT(*) OVER (…)`; only the rows whose number is one of the wanted ranks come
+//! back, so memory is a few rows per bucket however many traces there are.
+//!
+//! What the figures mean (rates, changes, labels) is the metrics module's business.
+
+use super::filter_sql::where_clause;
+use super::{Result, Store, TraceFilter};
+use rusqlite::Connection;
+use rusqlite::types::Value as SqlValue;
+use std::collections::{BTreeMap, HashMap};
+
+/// How traces are put in time buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Buckets {
+    /// Buckets of `len_ns`, starting where `(start_ns + shift_ns)` is a multiple of `len_ns`
+    /// (the shift holds the time zone offset and, for weeks, the Monday alignment).
+    Every { len_ns: i64, shift_ns: i64 },
+    /// One bucket holding the whole filter (its key is 0).
+    Whole,
+}
+
+impl Buckets {
+    /// The bucket start of `{col}` as SQL, with a floor modulo (SQLite's `%` truncates toward
+    /// zero, so negative times need the second `+ len) % len`).
+    fn sql(self, col: &str) -> String {
+        match self {
+            Buckets::Every { len_ns, shift_ns } => {
+                format!("({col} - ((({col} + {shift_ns}) % {len_ns}) + {len_ns}) % {len_ns})")
+            }
+            Buckets::Whole => "0".to_string(),
+        }
+    }
+}
+
+/// What `--group-by` splits each bucket by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GroupBy {
+    /// Every model a trace called, as reported (lowercased): a trace that used two models
+    /// counts in both groups.
+    Model,
+    /// Every tag of a trace: a trace with two tags counts in both groups.
+    Tag,
+    /// Trace (root span) name: the feature or endpoint.
+    Name,
+    User,
+    Service,
+}
+
+/// Group label for traces that have no value for the grouping column.
+pub const NO_GROUP: &str = "(none)";
+
+impl GroupBy {
+    pub const ALL: [GroupBy; 5] = [
+        GroupBy::Model,
+        GroupBy::Tag,
+        GroupBy::Name,
+        GroupBy::User,
+        GroupBy::Service,
+    ];
+
+    pub fn parse(s: &str) -> Option<GroupBy> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "model" => Some(GroupBy::Model),
+            "tag" => Some(GroupBy::Tag),
+            "name" => Some(GroupBy::Name),
+            "user" => Some(GroupBy::User),
+            "service" => Some(GroupBy::Service),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            GroupBy::Model => "model",
+            GroupBy::Tag => "tag",
+            GroupBy::Name => "name",
+            GroupBy::User => "user",
+            GroupBy::Service => "service",
+        }
+    }
+
+    /// (join clause, group expression) over `traces t`.
+    fn sql(self) -> (&'static str, String) {
+        match self {
+            // Not `trace_models`: it holds both the dated and the undated name of each model
+            // (so `--model gpt-4o` matches snapshots) and would count a trace twice.
+            GroupBy::Model => (
+                "LEFT JOIN json_each(t.models) g",
+                format!("coalesce(lower(g.value), '{NO_GROUP}')"),
+            ),
+            GroupBy::Tag => (
+                "LEFT JOIN trace_tags g ON g.trace_id = t.trace_id",
+                format!("coalesce(g.tag, '{NO_GROUP}')"),
+            ),
+            GroupBy::Name => ("", format!("coalesce(t.name, '{NO_GROUP}')")),
+            GroupBy::User => ("", format!("coalesce(t.user_id, '{NO_GROUP}')")),
+            GroupBy::Service => ("", format!("coalesce(t.service, '{NO_GROUP}')")),
+        }
+    }
+}
+
+/// Which percentiles to compute for each latency series (percent, 1..=100).
+#[derive(Debug, Clone, Default)]
+pub struct WantedPercentiles {
+    /// Trace durations.
+    pub latency: Vec<u32>,
+    /// LLM call durations.
+    pub llm: Vec<u32>,
+    /// Times to first token.
+    pub ttft: Vec<u32>,
+}
+
+/// Nearest rank (1-based) of percentile `p` (1..=100) among `n` values; 0 when `n` is 0. The
+/// percentile query computes the same rank in SQL.
+pub fn nearest_rank(p: u32, n: i64) -> i64 {
+    if n <= 0 {
+        return 0;
+    }
+    // ceil(p·n/100) in integers, so p=50 on n=2 is rank 1, not a float 1.0000001 → 2.
+    ((i64::from(p) * n + 99) / 100).clamp(1, n)
+}
+
+/// The wanted percentiles of one partition and how many values it had.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ranked {
+    pub n: i64,
+    /// percentile → value (same unit as the source column).
+    pub values: BTreeMap<u32, i64>,
+}
+
+impl Ranked {
+    pub fn get(&self, p: u32) -> Option<i64> {
+        self.values.get(&p).copied()
+    }
+}
+
+/// Sums and percentiles of one bucket and group, before any presentation.
+#[derive(Debug, Clone, Default)]
+pub struct BucketFigures {
+    pub traces: i64,
+    pub errors: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    /// Sum of the known part of every trace's cost.
+    pub cost_known: f64,
+    /// Traces whose whole cost is known, and their cost.
+    pub cost_full_n: i64,
+    pub cost_full_sum: f64,
+    pub unknown_cost_traces: i64,
+    pub judge_cost: f64,
+    pub latency: Ranked,
+    pub llm: Ranked,
+    pub ttft: Ranked,
+    /// rule → (FALSE verdicts, TRUE + FALSE verdicts), latest judge verdict per trace.
+    pub rules: BTreeMap<String, (i64, i64)>,
+}
+
+impl BucketFigures {
+    pub fn error_rate(&self) -> Option<f64> {
+        (self.traces > 0).then(|| self.errors as f64 / self.traces as f64)
+    }
+    pub fn cost_per_trace(&self) -> Option<f64> {
+        (self.cost_full_n > 0).then(|| self.cost_full_sum / self.cost_full_n as f64)
+    }
+}
+
+/// A percentile query: its source rows, the wanted percentiles, and where the result goes.
+type Series<'a> = (String, &'a Vec<u32>, fn(&mut BucketFigures) -> &mut Ranked);
+
+impl Store {
+    /// The figures of the traces matching `filter`, per (bucket start ns, group); the group is
+    /// "" when ungrouped. Buckets without traces are absent.
+    pub fn bucket_figures(
+        &self,
+        filter: &TraceFilter,
+        buckets: Buckets,
+        group: Option<GroupBy>,
+        wanted: &WantedPercentiles,
+    ) -> Result<BTreeMap<(i64, String), BucketFigures>> {
+        let conn = &self.conn;
+        let (w, params) = where_clause(filter);
+        let bk = buckets.sql("t.start_ns");
+        let (join, grp) = match group {
+            Some(g) => g.sql(),
+            None => ("", "''".to_string()),
+        };
+        // Each query reads `traces t` with the filter itself rather than sharing a materialised
+        // CTE: the filter is cheap, while an unindexed CTE made every join to spans and scores
+        // slower than a primary-key lookup into traces.
+        let from = format!("FROM traces t {join} {w}");
+        // The filter's WHERE, continued with more conditions.
+        let and = if w.is_empty() { "WHERE" } else { "AND" };
+        let mut out: BTreeMap<(i64, String), BucketFigures> = BTreeMap::new();
+        {
+            let sql = format!(
+                "SELECT {bk} AS bk, {grp} AS grp, count(*), total(t.status = 'error'), total(t.input_tokens),
+                        total(t.output_tokens), total(t.cost_known_usd), count(t.cost_usd), total(t.cost_usd),
+                        total(t.cost_usd IS NULL)
+                 {from} GROUP BY 1, 2"
+            );
+            let mut st = conn.prepare(&sql)?;
+            let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
+            while let Some(r) = rows.next()? {
+                let key: (i64, String) = (r.get(0)?, r.get(1)?);
+                let figures = BucketFigures {
+                    traces: r.get(2)?,
+                    errors: r.get::<_, f64>(3)? as i64,
+                    input_tokens: r.get::<_, f64>(4)? as i64,
+                    output_tokens: r.get::<_, f64>(5)? as i64,
+                    cost_known: r.get(6)?,
+                    cost_full_n: r.get(7)?,
+                    cost_full_sum: r.get(8)?,
+                    unknown_cost_traces: r.get::<_, f64>(9)? as i64,
+                    ..Default::default()
+                };
+                out.insert(key, figures);
+            }
+        }
+        if out.is_empty() {
+            return Ok(out);
+        }
+        // LLM calls: without a grouping, bucket each call by its own start and read only the
+        // covering index on spans (kind, start, end, ttft, trace); a filter restricts the calls
+        // to the matching traces with a subquery. A grouping needs the trace's columns, so it
+        // joins.
+        let (bk_s, spans_from) = match group {
+            None => {
+                let restrict = if w.is_empty() {
+                    String::new()
+                } else {
+                    format!("AND s.trace_id IN (SELECT t.trace_id FROM traces t {w})")
+                };
+                (
+                    buckets.sql("s.start_ns"),
+                    format!("FROM spans s WHERE s.kind = 'llm' {restrict}"),
+                )
+            }
+            Some(_) => (
+                bk.clone(),
+                format!(
+                    "FROM spans s JOIN traces t ON t.trace_id = s.trace_id {join} {w} {and} s.kind = 'llm'"
+                ),
+            ),
+        };
+        let series: [Series<'_>; 3] = [
+            (
+                format!("SELECT {bk} AS bk, {grp} AS grp, t.duration_ns AS v {from}"),
+                &wanted.latency,
+                |f| &mut f.latency,
+            ),
+            (
+                format!(
+                    "SELECT {bk_s} AS bk, {grp} AS grp, s.end_ns - s.start_ns AS v {spans_from} AND s.end_ns IS NOT NULL"
+                ),
+                &wanted.llm,
+                |f| &mut f.llm,
+            ),
+            (
+                format!(
+                    "SELECT {bk_s} AS bk, {grp} AS grp, s.ttft_ns AS v {spans_from} AND s.ttft_ns IS NOT NULL"
+                ),
+                &wanted.ttft,
+                |f| &mut f.ttft,
+            ),
+        ];
+        for (source, ps, field) in series {
+            for (key, r) in ranked(conn, &source, &params, ps)? {
+                if let Some(figures) = out.get_mut(&key) {
+                    *field(figures) = r;
+                }
+            }
+        }
+        judge_figures(conn, &bk, &grp, join, &w, &params, &mut out)?;
+        Ok(out)
+    }
+}
+
+/// Runs a window query over `source`, a query with columns `bk` (integer), `grp` (text) and
+/// `v` (integer), and returns the percentiles `ps` per (bk, grp).
+fn ranked(
+    conn: &Connection,
+    source: &str,
+    params: &[SqlValue],
+    ps: &[u32],
+) -> rusqlite::Result<HashMap<(i64, String), Ranked>> {
+    let mut out: HashMap<(i64, String), Ranked> = HashMap::new();
+    if ps.is_empty() {
+        return Ok(out);
+    }
+    // [`nearest_rank`] in SQL; p is in 1..=100, so the rank is already within 1..=n.
+    let ranks: Vec<String> = ps
+        .iter()
+        .map(|p| format!("(({p} * n + 99) / 100)"))
+        .collect();
+    let sql = format!(
+        "SELECT bk, grp, v, rn, n FROM (
+           SELECT bk, grp, v,
+                  ROW_NUMBER() OVER (PARTITION BY bk, grp ORDER BY v) AS rn,
+                  COUNT(*) OVER (PARTITION BY bk, grp) AS n
+           FROM ({source})
+         ) WHERE rn IN ({})",
+        ranks.join(", ")
+    );
+    let mut st = conn.prepare(&sql)?;
+    let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
+    while let Some(r) = rows.next()? {
+        let bk: i64 = r.get(0)?;
+        let grp: String = r.get(1)?;
+        let v: i64 = r.get(2)?;
+        let rn: i64 = r.get(3)?;
+        let n: i64 = r.get(4)?;
+        let e = out.entry((bk, grp)).or_default();
+        e.n = n;
+        for &p in ps {
+            if nearest_rank(p, n) == rn {
+                e.values.insert(p, v);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Per judge rule: the FALSE rate from the latest judge verdict of each (trace, rule), and what
+/// judging cost. Every judge call counts towards the cost, superseded verdicts too: they were
+/// paid for.
+fn judge_figures(
+    conn: &Connection,
+    bk: &str,
+    grp: &str,
+    join: &str,
+    w: &str,
+    params: &[SqlValue],
+    out: &mut BTreeMap<(i64, String), BucketFigures>,
+) -> Result<()> {
+    // SQLite takes the bare column `verdict` from the row holding max(id): the latest verdict
+    // of each (trace, rule), in the same pass that sums the cost of every call.
+    let sql = format!(
+        "SELECT {bk} AS bk, {grp} AS grp, x.name, total(x.verdict = 'false'),
+                total(x.verdict IN ('true', 'false')), total(x.cost)
+         FROM (SELECT trace_id, name, verdict, max(id) AS id, total(cost_usd) AS cost
+               FROM scores WHERE source = 'judge' GROUP BY trace_id, name) x
+         JOIN traces t ON t.trace_id = x.trace_id {join} {w}
+         GROUP BY 1, 2, 3"
+    );
+    let mut st = conn.prepare(&sql)?;
+    let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
+    while let Some(r) = rows.next()? {
+        let key: (i64, String) = (r.get(0)?, r.get(1)?);
+        let name: String = r.get(2)?;
+        let f = r.get::<_, f64>(3)? as i64;
+        let n = r.get::<_, f64>(4)? as i64;
+        let cost: f64 = r.get(5)?;
+        if let Some(figures) = out.get_mut(&key) {
+            figures.judge_cost += cost;
+            // A rule with only NA / error verdicts stays listed with n = 0.
+            figures.rules.insert(name, (f, n));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_edges() {
+        assert_eq!(nearest_rank(50, 1), 1);
+        assert_eq!(nearest_rank(99, 1), 1);
+        assert_eq!(nearest_rank(50, 2), 1);
+        assert_eq!(nearest_rank(51, 2), 2);
+        assert_eq!(nearest_rank(95, 20), 19);
+        assert_eq!(nearest_rank(95, 21), 20);
+        assert_eq!(nearest_rank(100, 7), 7);
+        assert_eq!(nearest_rank(50, 0), 0);
+    }
+
+    #[test]
+    fn bucket_sql_floors_negative_times() {
+        let day = 86_400_000_000_000_i64;
+        let sql = Buckets::Every {
+            len_ns: day,
+            shift_ns: 0,
+        }
+        .sql("x");
+        let conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        let start = |x: i64| -> i64 {
+            conn.query_row(&format!("SELECT {sql} FROM (SELECT ?1 AS x)"), [x], |r| {
+                r.get(0)
+            })
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(start(day + 5), day);
+        assert_eq!(start(-5), -day);
+        assert_eq!(Buckets::Whole.sql("x"), "0");
+    }
+}
