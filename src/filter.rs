@@ -47,7 +47,7 @@ pub struct TraceFilter {
     pub error: Option<bool>,
     /// Full text over prompts and responses.
     pub search: Option<String>,
-    /// Latest judge verdict per rule.
+    /// Latest verdict per rule from any source (judge, human, imported, check).
     pub verdicts: Vec<(String, Verdict)>,
     /// Restrict to these ids (full ids or unique prefixes are resolved by the caller).
     pub trace_ids: Vec<String>,
@@ -148,7 +148,7 @@ pub const KEYS: &[KeyDef] = &[
         key: Key::Verdict,
         word: "verdict",
         flag: "--verdict",
-        help: "RULE=true|false|na|error, the latest judge verdict (repeatable)",
+        help: "RULE=true|false|na|error, the latest verdict from any source (repeatable)",
     },
     KeyDef {
         key: Key::Text,

@@ -10,14 +10,17 @@ use serde_json::Value;
 const EXAMPLES: &str = "Examples:
   trawl agreement
   trawl agreement --rule grounded
+  trawl agreement --rule grounded --human correctness
   trawl agreement --json | jq '.[] | {rule, kappa}'
 
 Pairs are traces with both a current judge verdict and a current human label (trawl label) for
 the rule. Only TRUE/FALSE pairs enter accuracy, Cohen's kappa, precision and recall; pairs where
 either side is NA or error are counted apart (na_or_error). Precision and recall are for FALSE:
 of the answers the judge flagged, how many a human confirmed; of the answers a human called
-FALSE, how many the judge caught. kappa is 1.0 by definition when both sides used a single,
-identical class throughout (chance agreement 1).
+FALSE, how many the judge caught. kappa is undefined (null) when chance agreement is 1, e.g.
+when both sides used one and the same class throughout. Human labels include imported human
+annotations (Phoenix HUMAN annotations, Langfuse ANNOTATION scores, LangSmith user feedback);
+--human NAME pairs the judge rule with the human labels of another name.
 
 --json prints an array with one object per rule: rule, pairs, accuracy, kappa, confusion
 {judge_true_human_true, judge_true_human_false, judge_false_human_true, judge_false_human_false},
@@ -31,13 +34,17 @@ pub struct AgreementArgs {
     /// Only this rule.
     #[arg(long, value_name = "RULE")]
     pub rule: Option<String>,
+    /// Pair the judge rule with the human labels of this name (default: the same name as the
+    /// rule), e.g. --rule grounded --human correctness.
+    #[arg(long, value_name = "NAME")]
+    pub human: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(args: &AgreementArgs, cfg: &Config) -> Result<i32> {
     let store = super::open_existing_store(cfg)?;
-    let rows = agreement::compute(&store, args.rule.as_deref())?;
+    let rows = agreement::compute_against(&store, args.rule.as_deref(), args.human.as_deref())?;
     if args.json {
         let arr: Vec<Value> = rows.iter().map(RuleAgreement::to_json).collect();
         println!("{}", serde_json::to_string_pretty(&arr)?);

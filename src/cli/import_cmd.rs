@@ -170,11 +170,20 @@ fn print_report(r: &IngestReport) {
         "{}: {} traces, {} spans imported, {} duplicates skipped",
         r.file, r.traces_new, r.spans_new, r.duplicates
     );
-    if r.bad_lines_total > 0 {
+    // Span problems cost one span (or attribute), not the line: counted apart.
+    let bad_lines = r.bad_lines_total.saturating_sub(r.span_problems);
+    if bad_lines > 0 {
         line.push_str(&format!(
             ", {} bad line{} skipped",
-            r.bad_lines_total,
-            if r.bad_lines_total == 1 { "" } else { "s" }
+            bad_lines,
+            if bad_lines == 1 { "" } else { "s" }
+        ));
+    }
+    if r.span_problems > 0 {
+        line.push_str(&format!(
+            ", {} span problem{} (the rest of the line kept)",
+            r.span_problems,
+            if r.span_problems == 1 { "" } else { "s" }
         ));
     }
     if r.traces_touched > r.traces_new {

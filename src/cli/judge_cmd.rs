@@ -29,8 +29,14 @@ named by --api-key-env) and never stored or printed; local servers need none.
 TRAWL_JUDGE_PROVIDER, _MODEL, _BASE_URL, _API_KEY_ENV, _CONCURRENCY, _TIMEOUT, then to the
 [judge] table of ~/.config/trawl/config.toml (see trawl config), then to the defaults shown.
 Verdicts already judged with the same rule, model and prompt are reused for free (--force re-asks).
+A key is never sent over plain http to another machine without a warning and a confirmation
+(--yes sends it after the warning); http to localhost is fine. Echoes of the key in the judge's
+answers and errors are replaced by [redacted key]. Waits a server asks for are capped by
+--max-retry-wait; all tries and waits of one verdict get three --timeout's plus one
+--max-retry-wait.
 Exit status: 0 when the run completed (FALSE verdicts included), 1 when it was paused by an
-auth/quota error or stopped by --max-cost, 2 for usage errors.";
+auth/quota error or stopped by --max-cost, or when every verdict the run asked the judge for
+ended in an error, 2 for usage errors.";
 
 #[derive(Debug, Args)]
 // `--model` is the judge model here; the trace filter of the same name becomes --trace-model.
@@ -91,9 +97,13 @@ pub struct JudgeArgs {
     #[arg(long, default_value_t = 400, value_name = "N")]
     pub max_tokens: u32,
 
-    /// Per-request timeout in seconds.
-    #[arg(long, default_value_t = 60.0, value_name = "SECS")]
+    /// Per-request timeout in seconds (at most 3600).
+    #[arg(long, default_value_t = 60.0, value_name = "SECS", value_parser = seconds_arg)]
     pub timeout: f64,
+
+    /// Longest wait between tries, whatever the server's retry-after asks (seconds, at most 3600).
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS", value_parser = seconds_arg)]
+    pub max_retry_wait: f64,
 
     /// Stop when the run has spent this much (USD); refuse to start when the estimate is above.
     #[arg(long, value_name = "USD")]
@@ -118,6 +128,29 @@ pub struct JudgeArgs {
 
 /// Exit code for usage errors.
 const USAGE: i32 = 2;
+
+/// Longest `--timeout` / `--max-retry-wait`: an hour is already far beyond any sane call.
+const MAX_SECONDS: f64 = 3600.0;
+
+/// A number of seconds in (0, 3600]: rejected at parse time (exit 2) rather than panicking
+/// when it becomes a `Duration`.
+fn seconds_arg(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if v.is_finite() && v > 0.0 && v <= MAX_SECONDS {
+        Ok(v)
+    } else {
+        Err(format!(
+            "must be more than 0 and at most {MAX_SECONDS} seconds"
+        ))
+    }
+}
+
+fn duration(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs.clamp(0.0, MAX_SECONDS)).unwrap_or(Duration::from_secs(60))
+}
 
 /// The judge settings typed on the command line. Flags with a clap default count only when
 /// typed, so a config file's `concurrency = 8` is not overridden by the default 4.
@@ -184,6 +217,13 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
     let mut provider = cfg.judge.provider_config();
     provider.temperature = args.temperature;
     provider.max_tokens = args.max_tokens;
+    if let Some(host) = provider.insecure_key_host() {
+        match confirm_plain_http(&provider.api_key_env, &host, args.yes) {
+            Some(true) => provider.allow_plain_http_key = true,
+            Some(false) => return Ok(0),
+            None => return Ok(USAGE),
+        }
+    }
 
     let mut req = JudgeRequest::new(rules, trace_ids, provider);
     req.samples = args.samples;
@@ -192,6 +232,7 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
     req.force = args.force;
     req.retry = RetryPolicy {
         base: Duration::from_millis(args.retry_base_ms),
+        max_wait: duration(args.max_retry_wait),
         ..RetryPolicy::default()
     };
 
@@ -250,7 +291,7 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
 
     let summary = match judge::run_blocking(&db, &req, &stop, &mut confirm, &mut on_event) {
         Ok(s) => s,
-        Err(e @ judge::JudgeError::MissingKey { .. }) => {
+        Err(e @ (judge::JudgeError::MissingKey { .. } | judge::JudgeError::InsecureKey { .. })) => {
             eprintln!("trawl judge: {e}");
             return Ok(USAGE);
         }
@@ -268,12 +309,44 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
     } else {
         print_summary(&summary);
     }
+    // Every verdict asked of the judge errored: the judge is broken, not the traces.
+    let all_errored = summary.errors > 0 && summary.errors == summary.judged - summary.cached;
     Ok(match &summary.stopped {
+        None if all_errored => 1,
         None => 0,
         // Declined at the prompt: the user's choice, not a failure.
         Some(StopReason::Cancelled) if summary.judged == 0 && summary.calls == 0 => 0,
         Some(_) => 1,
     })
+}
+
+/// Warns that the key would cross the network in clear text and asks. `Some(true)`: send it
+/// (`--yes`, or yes at the prompt); `Some(false)`: declined; `None`: no terminal to ask.
+fn confirm_plain_http(var: &str, host: &str, yes: bool) -> Option<bool> {
+    eprintln!(
+        "trawl judge: warning: the API key in ${} would be sent over plain http to {} (not this machine); anyone on the way can read it",
+        clean_line(var),
+        clean_line(host)
+    );
+    if yes {
+        return Some(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        eprintln!(
+            "trawl judge: not sending the key: stdin is not a terminal; use https, or pass --yes to send it anyway"
+        );
+        return None;
+    }
+    eprint!("Send the key over plain http? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    if std::io::stdin().read_line(&mut line).is_err() {
+        return Some(false);
+    }
+    Some(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }
 
 fn ids(rules: &[Rule]) -> String {

@@ -144,7 +144,8 @@ pub struct FilterArgs {
     /// Full-text search over prompts and responses ("quoted phrase" supported).
     #[arg(long, value_name = "TEXT")]
     pub search: Option<String>,
-    /// Latest judge verdict for a rule, e.g. grounded=false (repeatable).
+    /// Latest verdict for a rule from any source (judge, human label, imported annotation),
+    /// e.g. grounded=false (repeatable).
     #[arg(long, value_name = "RULE=VERDICT")]
     pub verdict: Vec<String>,
 }

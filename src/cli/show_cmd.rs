@@ -95,9 +95,15 @@ pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
     );
     for s in scores.iter().filter(|s| s.verdict.is_some()) {
         println!(
-            "score {} = {} ({}{}){}",
+            "score {} = {}{} ({}{}){}",
             s.name,
             s.verdict.map(|v| v.as_str()).unwrap_or("-"),
+            // An annotator's label (`hallucinated`) says more than the verdict word.
+            s.label
+                .as_deref()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| format!(" [{}]", clean_line(l)))
+                .unwrap_or_default(),
             s.source.as_str(),
             s.model
                 .as_deref()

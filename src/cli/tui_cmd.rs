@@ -11,10 +11,10 @@ use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 pub fn run(cli: &Cli, cfg: &Config) -> Result<i32> {
-    // Only mono differs today; light still uses the default palette.
     let theme = match cfg.theme {
         ThemeName::Mono => Theme::mono(),
-        ThemeName::Dark | ThemeName::Light => Theme::color(),
+        ThemeName::Light => Theme::light(),
+        ThemeName::Dark => Theme::dark(),
     };
     for s in &cli.sources {
         if !s.exists() {

@@ -47,15 +47,20 @@ pub fn eval_case(summary: &Trace, spans: &[Span], human: &[Score], judge: &[Scor
 
     let mut labels = Map::new();
     for h in human {
-        labels.insert(
-            h.name.clone(),
-            json!({
-                "verdict": h.verdict.map(|v| v.as_str()),
-                "note": h.note,
-                "author": h.author,
-                "created_at": h.created_at_ns.map(timefilter::rfc3339),
-            }),
-        );
+        let mut label = json!({
+            "verdict": h.verdict.map(|v| v.as_str()),
+            "note": h.note,
+            "author": h.author,
+            "created_at": h.created_at_ns.map(timefilter::rfc3339),
+        });
+        // Imported annotations keep the annotator's label text and explanation (absent, not
+        // null, on labels made with `trawl label`, so that shape stays as it was).
+        for (key, v) in [("label", &h.label), ("explanation", &h.explanation)] {
+            if let (Some(v), Some(obj)) = (v, label.as_object_mut()) {
+                obj.insert(key.into(), json!(v));
+            }
+        }
+        labels.insert(h.name.clone(), label);
     }
     let mut verdicts = Map::new();
     for j in judge {

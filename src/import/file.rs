@@ -2,6 +2,7 @@
 //! through the same writer as OTLP, followed by the source's scores.
 
 use super::{ImportError, ImportOptions, Progress, io_reason, source_outcome, source_record};
+use crate::ingest::lines::UTF8_BOM;
 use crate::ingest::{
     Format, Imported, IngestReport, console, langfuse, langsmith, llm_logs, phoenix,
 };
@@ -21,7 +22,17 @@ pub(super) fn import_whole(
     mut opts: ImportOptions<'_>,
 ) -> Result<IngestReport, ImportError> {
     let display = report.file.clone();
-    let read_bytes = || std::fs::read(path).map_err(|e| io_reason(&e));
+    // A byte order mark is not part of the JSON (or text) the adapters read.
+    let read_bytes = || {
+        std::fs::read(path)
+            .map(|mut b| {
+                if b.starts_with(UTF8_BOM) {
+                    b.drain(..UTF8_BOM.len());
+                }
+                b
+            })
+            .map_err(|e| io_reason(&e))
+    };
     let parsed: Result<Imported, String> = match format {
         Format::Langfuse => read_bytes().map(|b| langfuse::parse(&b)),
         Format::LangSmith => read_bytes().map(|b| langsmith::parse(&b)),

@@ -2,6 +2,7 @@
 
 use super::pipeline::finish_otlp_span;
 use super::{ImportError, Progress, io_reason, source_outcome, source_record};
+use crate::ingest::lines::strip_bom;
 use crate::ingest::{Format, IngestReport, otlp};
 use crate::pricing::PriceBook;
 use crate::store::{PreparedSpan, Store};
@@ -124,6 +125,7 @@ impl Tail {
         for l in body.split(|b| *b == b'\n') {
             self.line += 1;
             let l = l.strip_suffix(b"\r").unwrap_or(l);
+            let l = if self.line == 1 { strip_bom(l) } else { l };
             out.push((self.line, l.to_vec()));
         }
         out
@@ -175,12 +177,17 @@ pub fn follow_file(
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match otlp::parse_line(bytes) {
-                Ok(spans) => {
-                    report.lines_ok += 1;
-                    for mut s in spans {
+            match otlp::read_line(bytes) {
+                Ok(read) => {
+                    if read.problems.is_empty() || !read.spans.is_empty() {
+                        report.lines_ok += 1;
+                    }
+                    for mut s in read.spans {
                         finish_otlp_span(book, &mut s);
                         writer.write_prepared(&PreparedSpan::new(s)?)?;
+                    }
+                    for p in read.problems {
+                        report.span_problem(*number, p.span.map(|n| n as u64), p.reason);
                     }
                 }
                 Err(reason) => report.bad(*number, reason),

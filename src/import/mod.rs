@@ -10,6 +10,8 @@ mod current;
 mod file;
 mod follow;
 mod pipeline;
+#[cfg(test)]
+mod tests;
 
 pub use current::{is_current, mtime_ns};
 pub use follow::follow_file;

@@ -15,6 +15,8 @@ use std::sync::mpsc;
 enum Chunk {
     Spans(Vec<PreparedSpan>, u64),
     Bad(u64, String),
+    /// A problem confined to one span (or the shared parts) of a line whose rest was read.
+    SpanProblem(u64, Option<usize>, String),
 }
 
 const CHUNK_LINES: usize = 64;
@@ -80,6 +82,13 @@ pub(super) fn import_lines(
                         report.bad(line, reason.clone());
                         if strict {
                             strict_failure = Some(format!("{display}:{line}: {reason}"));
+                            break 'chunks;
+                        }
+                    }
+                    Chunk::SpanProblem(line, span, reason) => {
+                        report.span_problem(line, span.map(|n| n as u64), reason);
+                        if strict {
+                            strict_failure = report.bad_lines.last().map(ToString::to_string);
                             break 'chunks;
                         }
                     }
@@ -280,7 +289,11 @@ fn parse_raw_chunk(book: &PriceBook, lines: Vec<RawLine>) -> Vec<Chunk> {
     let mut out = Vec::new();
     let mut batch: Vec<PreparedSpan> = Vec::new();
     let mut batch_lines = 0u64;
+    let mut problems: Vec<otlp::SpanProblem> = Vec::new();
     for line in lines {
+        let line_number = match &line {
+            RawLine::Data { number, .. } | RawLine::TooLong { number, .. } => *number,
+        };
         let bad = match line {
             RawLine::TooLong { number, len: 0 } => Some((number, "read error".to_string())),
             RawLine::TooLong { number, len } => Some((
@@ -299,18 +312,23 @@ fn parse_raw_chunk(book: &PriceBook, lines: Vec<RawLine>) -> Vec<Chunk> {
                 if bytes.iter().all(u8::is_ascii_whitespace) {
                     None
                 } else {
-                    match otlp::parse_line(&bytes) {
-                        Ok(spans) => {
-                            let mut failed = None;
-                            for mut s in spans {
+                    match otlp::read_line(&bytes) {
+                        Ok(read) => {
+                            if read.problems.is_empty() || !read.spans.is_empty() {
+                                batch_lines += 1;
+                            }
+                            for mut s in read.spans {
                                 finish_otlp_span(book, &mut s);
                                 match PreparedSpan::new(s) {
                                     Ok(p) => batch.push(p),
-                                    Err(e) => failed = Some(e.to_string()),
+                                    Err(e) => problems.push(otlp::SpanProblem {
+                                        span: None,
+                                        reason: format!("span could not be stored: {e}"),
+                                    }),
                                 }
                             }
-                            batch_lines += 1;
-                            failed.map(|e| (number, format!("span could not be stored: {e}")))
+                            problems.extend(read.problems);
+                            None
                         }
                         Err(reason) if last_unterminated => Some((
                             number,
@@ -321,6 +339,17 @@ fn parse_raw_chunk(book: &PriceBook, lines: Vec<RawLine>) -> Vec<Chunk> {
                 }
             }
         };
+        if !problems.is_empty() {
+            if !batch.is_empty() {
+                out.push(Chunk::Spans(std::mem::take(&mut batch), batch_lines));
+                batch_lines = 0;
+            }
+            out.extend(
+                problems
+                    .drain(..)
+                    .map(|p| Chunk::SpanProblem(line_number, p.span, p.reason)),
+            );
+        }
         if let Some((n, reason)) = bad {
             if !batch.is_empty() {
                 out.push(Chunk::Spans(std::mem::take(&mut batch), batch_lines));

@@ -3,6 +3,8 @@
 use std::io::Read;
 use std::path::Path;
 
+use super::lines::strip_bom;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Format {
     /// OpenTelemetry Collector `file` exporter: one TracesData JSON object per line.
@@ -87,8 +89,15 @@ pub fn detect_format(path: &Path) -> std::io::Result<Format> {
     Ok(detect_bytes(&head))
 }
 
-/// Content sniffing on a prefix of the file.
+/// How many later lines are tried when the first record is not recognised.
+const MAX_PROBED_LINES: usize = 16;
+
+/// Content sniffing on a prefix of the file. A byte order mark is skipped, and when the first
+/// record is not one trawl knows (`null`, `{}`, a stray line of text), the next lines that start
+/// a record are tried, so one junk line cannot hide the format of the rest; the importer then
+/// reports the junk lines and reads the rest.
 pub fn detect_bytes(head: &[u8]) -> Format {
+    let head = strip_bom(head);
     let start = head.iter().position(|b| !b.is_ascii_whitespace());
     let Some(start) = start else {
         return Format::Empty;
@@ -97,30 +106,16 @@ pub fn detect_bytes(head: &[u8]) -> Format {
     if body.starts_with(SQLITE_MAGIC) {
         return Format::OtherSqlite("unknown".into());
     }
-    if body[0] == b'{' {
-        let first_line = match memchr::memchr(b'\n', body) {
-            Some(i) => &body[..i],
-            None => body,
-        };
-        for key in [
-            &b"\"resourceSpans\""[..],
-            b"\"resource_spans\"",
-            b"\"instrumentationLibrarySpans\"",
-        ] {
-            if memchr::memmem::find(first_line, key).is_some() {
-                return Format::OtlpJson;
-            }
-        }
+    if let Some(f) = classify_record_at(body) {
+        return f;
+    }
+    if let Some(f) = later_record_starts(body)
+        .take(MAX_PROBED_LINES)
+        .find_map(|at| classify_record_at(&body[at..]))
+    {
+        return f;
     }
     if body[0] == b'{' || body[0] == b'[' {
-        let first = serde_json::Deserializer::from_slice(body)
-            .into_iter::<serde_json::Value>()
-            .next();
-        if let Some(Ok(v)) = first
-            && let Some(f) = classify_value(&v, 0)
-        {
-            return f;
-        }
         // The first record may be cut off by the 64 KiB window: look for telltale keys.
         if let Some(f) = classify_keys(body) {
             return f;
@@ -138,6 +133,44 @@ pub fn detect_bytes(head: &[u8]) -> Format {
         return Format::Unknown("binary data".into());
     }
     Format::Unknown("text that is not JSON".into())
+}
+
+/// The format of the record that starts `rec` (a `{` or `[`), if trawl knows it.
+fn classify_record_at(rec: &[u8]) -> Option<Format> {
+    if rec.first() == Some(&b'{') {
+        let first_line = match memchr::memchr(b'\n', rec) {
+            Some(i) => &rec[..i],
+            None => rec,
+        };
+        for key in [
+            &b"\"resourceSpans\""[..],
+            b"\"resource_spans\"",
+            b"\"instrumentationLibrarySpans\"",
+        ] {
+            if memchr::memmem::find(first_line, key).is_some() {
+                return Some(Format::OtlpJson);
+            }
+        }
+    }
+    if !matches!(rec.first(), Some(b'{' | b'[')) {
+        return None;
+    }
+    match serde_json::Deserializer::from_slice(rec)
+        .into_iter::<serde_json::Value>()
+        .next()
+    {
+        Some(Ok(v)) => classify_value(&v, 0),
+        _ => None,
+    }
+}
+
+/// Offsets of the lines after the first that start a record: `{` or `[` in the first column
+/// (JSON Lines records and concatenated pretty-printed objects both start there; the nested
+/// parts of a pretty-printed record are indented).
+fn later_record_starts(body: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    memchr::memchr_iter(b'\n', body)
+        .map(|i| i + 1)
+        .filter(|&at| matches!(body.get(at), Some(b'{' | b'[')))
 }
 
 /// Recognises a parsed record by its keys.
@@ -248,5 +281,41 @@ mod tests {
             detect_bytes(b"{\"id\":\"o\",\"traceId\":\"t\",\"startTime\":\"2025\"}\n{\"id\":"),
             Format::Langfuse
         );
+    }
+
+    /// Issue 15 case 4: a byte order mark or a junk first line must not lose the file.
+    #[test]
+    fn looks_past_a_bom_and_junk_first_lines() {
+        let otlp = b"{\"resourceSpans\":[]}\n";
+        for prefix in [
+            &b"\xEF\xBB\xBF"[..],
+            b"null\n",
+            b"{}\n",
+            b"{\"foo\":1}\n",
+            b"\xEF\xBB\xBFnull\n",
+            b"garbage text\n\n[1,2]\n",
+        ] {
+            let input = [prefix, &otlp[..]].concat();
+            assert_eq!(
+                detect_bytes(&input),
+                Format::OtlpJson,
+                "{:?}",
+                String::from_utf8_lossy(prefix)
+            );
+        }
+        let run = b"{\"id\":\"a\",\"run_type\":\"llm\"}\n";
+        assert_eq!(
+            detect_bytes(&[&b"{}\n"[..], run].concat()),
+            Format::LangSmith
+        );
+        // Nothing recognisable anywhere stays unknown, with the first record's description.
+        assert!(matches!(
+            detect_bytes(b"{}\n{\"foo\":1}\nnull\n"),
+            Format::Unknown(w) if w.starts_with("JSON, but not")
+        ));
+        assert!(matches!(
+            detect_bytes(b"\xEF\xBB\xBFhello\n"),
+            Format::Unknown(w) if w == "text that is not JSON"
+        ));
     }
 }

@@ -6,6 +6,7 @@
 //! such parents are marked `usage.aggregate` and never added again (§10.2).
 
 use super::Imported;
+use super::annotation::apply_binary_verdicts;
 use super::semconv::value::{as_f64, as_i64, f64_of, i64_of, scalar_string, str_of};
 use super::util::{json_records, messages_from, parse_time_ns, raw_value};
 use crate::model::{
@@ -74,6 +75,7 @@ pub fn parse(bytes: &[u8]) -> Imported {
             out.scores.push(s);
         }
     }
+    apply_binary_verdicts(&mut out.scores);
     out
 }
 
@@ -347,7 +349,7 @@ fn mark_server_rollups(spans: &mut [Span]) {
             let below = leaf_sum(c, spans, children, depth + 1);
             let own = spans[c].usage.as_ref().and_then(Usage::total_or_sum);
             if let Some(v) = below.or(own) {
-                sum = Some(sum.unwrap_or(0) + v);
+                sum = Some(sum.unwrap_or(0i64).saturating_add(v));
             }
         }
         sum
@@ -367,6 +369,21 @@ fn mark_server_rollups(spans: &mut [Span]) {
         if let Some(u) = spans[i].usage.as_mut() {
             u.aggregate = true;
         }
+    }
+}
+
+/// A model's feedback is a judge verdict; feedback a user left is a human label; anything else
+/// (API scripts) stays imported.
+fn feedback_source(fs: Option<&Value>) -> ScoreSource {
+    let Some(fs) = fs else {
+        return ScoreSource::Imported;
+    };
+    if str_of(fs, "type").is_some_and(|t| t.eq_ignore_ascii_case("model")) {
+        ScoreSource::Judge
+    } else if str_of(fs, "user_id").is_some() {
+        ScoreSource::Human
+    } else {
+        ScoreSource::Imported
     }
 }
 
@@ -390,7 +407,7 @@ fn feedback_score(f: &Value, trace_of: &HashMap<&str, &str>) -> Option<Score> {
             .get("created_at")
             .and_then(Value::as_str)
             .and_then(parse_time_ns),
-        ..Score::new(ScoreSource::Imported, trace_id, name)
+        ..Score::new(feedback_source(f.get("feedback_source")), trace_id, name)
     };
     match f.get("score") {
         Some(Value::Bool(b)) => ns.verdict = Some(if *b { Verdict::True } else { Verdict::False }),

@@ -1,7 +1,16 @@
 //! Reads a JSON Lines file record by record without holding the whole file, with a cap on line
-//! length so one runaway line cannot exhaust memory, and with exact 1-based line numbers.
+//! length so one runaway line cannot exhaust memory, and with exact 1-based line numbers. A UTF-8
+//! byte order mark at the start of the file is dropped.
 
 use std::io::{BufRead, BufReader, Read};
+
+/// The UTF-8 byte order mark some Windows tools put at the start of a text file.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `bytes` without a leading UTF-8 byte order mark.
+pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes)
+}
 
 /// Lines longer than this are skipped and reported instead of parsed.
 pub const MAX_LINE_BYTES: usize = 256 * 1024 * 1024;
@@ -89,6 +98,9 @@ impl<R: Read> LineReader<R> {
         if self.buf.last() == Some(&b'\r') {
             self.buf.pop();
         }
+        if self.number == 1 && self.buf.starts_with(UTF8_BOM) {
+            self.buf.drain(..UTF8_BOM.len());
+        }
         Ok(Some(Line::Data {
             number: self.number,
             bytes: &self.buf,
@@ -128,6 +140,17 @@ mod tests {
             vec!["1:a", "2:bb", "3:", "4:c!"]
         );
         assert!(collect(b"", 100).is_empty());
+    }
+
+    #[test]
+    fn drops_a_byte_order_mark_on_line_one_only() {
+        assert_eq!(
+            collect(b"\xEF\xBB\xBFa\n\xEF\xBB\xBFb\n", 100),
+            vec!["1:a", "2:\u{feff}b"]
+        );
+        assert_eq!(collect(b"\xEF\xBB\xBF", 100), vec!["1:!"]);
+        assert_eq!(strip_bom(b"\xEF\xBB\xBF{}"), b"{}");
+        assert_eq!(strip_bom(b"{}"), b"{}");
     }
 
     #[test]

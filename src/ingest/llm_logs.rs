@@ -504,7 +504,12 @@ fn usage(c: &Call) -> Option<Usage> {
     let a_read = get(&["cache_read_input_tokens"]);
     let a_write = get(&["cache_creation_input_tokens"]);
     if a_read.is_some() || a_write.is_some() {
-        input = Some(input.unwrap_or(0) + a_read.unwrap_or(0) + a_write.unwrap_or(0));
+        input = Some(
+            input
+                .unwrap_or(0)
+                .saturating_add(a_read.unwrap_or(0))
+                .saturating_add(a_write.unwrap_or(0)),
+        );
         cache_read = a_read.or(cache_read);
         cache_write = a_write;
     }
@@ -527,7 +532,7 @@ fn call_spans(c: Call, results: &HashMap<String, String>) -> Result<Vec<Span>, S
     let end_ns = c
         .duration_ms
         .filter(|d| *d >= 0)
-        .map(|d| start_ns + d * 1_000_000);
+        .map(|d| start_ns.saturating_add(d.saturating_mul(1_000_000)));
     let model = c
         .resolved_model
         .clone()

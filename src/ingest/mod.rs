@@ -6,8 +6,11 @@
 //! whole export or database and return an [`Imported`] batch that the importer writes through
 //! the same span writer.
 
+pub mod annotation;
 pub mod console;
 pub mod detect;
+#[cfg(test)]
+mod fuzz;
 pub mod langfuse;
 pub mod langsmith;
 pub mod lines;

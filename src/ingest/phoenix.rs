@@ -6,12 +6,11 @@
 //! table and column is checked before it is queried.
 
 use super::Imported;
+use super::annotation::{apply_binary_verdicts, source_of_annotator};
 use super::semconv;
 use super::semconv::value::scalar_string;
 use super::util::{flatten_attributes, parse_time_ns};
-use crate::model::{
-    Cost, CostSource, Score, ScoreSource, Span, SpanEvent, SpanKind, StatusCode, Usage, Verdict,
-};
+use crate::model::{Cost, CostSource, Score, Span, SpanEvent, SpanKind, StatusCode, Usage};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -201,30 +200,70 @@ fn read_conn(conn: &Connection) -> rusqlite::Result<Imported> {
             "span_annotations",
             "span_rowid",
             &mut out.scores,
+            None,
             |id| {
                 rowid_to_span
                     .get(&id)
                     .map(|(t, s)| (t.clone(), Some(s.clone())))
+                    .into_iter()
+                    .collect()
             },
         )?;
     }
-    if tables.contains("trace_annotations") {
+    let has_sessions = tables.contains("project_session_annotations")
+        && columns(conn, "traces")?.contains("project_session_rowid");
+    if tables.contains("trace_annotations") || has_sessions {
         let mut trace_ids: HashMap<i64, String> = HashMap::new();
-        let mut st = conn.prepare("SELECT id, trace_id FROM traces")?;
+        let mut session_traces: HashMap<i64, Vec<String>> = HashMap::new();
+        let session_col = if has_sessions {
+            "project_session_rowid"
+        } else {
+            "NULL"
+        };
+        let mut st = conn.prepare(&format!("SELECT id, trace_id, {session_col} FROM traces"))?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             if let Some(t) = text(r, 1)? {
+                if let Some(sess) = r.get::<_, Option<i64>>(2).unwrap_or(None) {
+                    session_traces.entry(sess).or_default().push(t.clone());
+                }
                 trace_ids.insert(r.get(0)?, t);
             }
         }
-        annotations(
-            conn,
-            "trace_annotations",
-            "trace_rowid",
-            &mut out.scores,
-            |id| trace_ids.get(&id).map(|t| (t.clone(), None)),
-        )?;
+        if tables.contains("trace_annotations") {
+            annotations(
+                conn,
+                "trace_annotations",
+                "trace_rowid",
+                &mut out.scores,
+                None,
+                |id| {
+                    trace_ids
+                        .get(&id)
+                        .map(|t| (t.clone(), None))
+                        .into_iter()
+                        .collect()
+                },
+            )?;
+        }
+        if has_sessions {
+            annotations(
+                conn,
+                "project_session_annotations",
+                "project_session_id",
+                &mut out.scores,
+                Some("session annotation".to_string()),
+                |id| {
+                    session_traces
+                        .get(&id)
+                        .map(|ts| ts.iter().map(|t| (t.clone(), None)).collect())
+                        .unwrap_or_default()
+                },
+            )?;
+        }
     }
+    // One binary rule, decided per annotation name over the whole database.
+    apply_binary_verdicts(&mut out.scores);
     Ok(out)
 }
 
@@ -275,7 +314,8 @@ fn annotations(
     table: &str,
     key: &str,
     scores: &mut Vec<Score>,
-    target: impl Fn(i64) -> Option<(String, Option<String>)>,
+    note: Option<String>,
+    target: impl Fn(i64) -> Vec<(String, Option<String>)>,
 ) -> rusqlite::Result<()> {
     let cols = columns(conn, table)?;
     let opt = |c: &str| {
@@ -298,35 +338,36 @@ fn annotations(
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        let Some((trace_id, span_id)) = target(r.get(1)?) else {
-            continue;
-        };
         let name = text(r, 2)?.unwrap_or_else(|| "annotation".into());
         let label = text(r, 3)?;
         let created = text(r, 7)?.as_deref().and_then(parse_time_ns);
-        scores.push(Score {
-            span_id,
-            verdict: label.as_deref().and_then(verdict_of),
-            value: r.get::<_, Option<f64>>(4).unwrap_or(None),
-            label,
-            explanation: text(r, 5)?,
-            author: text(r, 6)?,
-            note: text(r, 8)?.filter(|s| !s.is_empty()),
-            created_at_ns: created,
-            cache_key: Some(format!("import:phoenix:{table}:{id}")),
-            ..Score::new(ScoreSource::Imported, trace_id, name)
-        });
+        let annotator = text(r, 6)?;
+        // A session annotation is a score on each of the session's traces.
+        let targets = target(r.get(1)?);
+        let per_trace = targets.len() > 1 || note.is_some();
+        for (trace_id, span_id) in targets {
+            scores.push(Score {
+                span_id,
+                // Set for the whole import by `annotation::apply_binary_verdicts`.
+                verdict: None,
+                value: r.get::<_, Option<f64>>(4).unwrap_or(None),
+                label: label.clone(),
+                explanation: text(r, 5)?,
+                note: text(r, 8)?.filter(|s| !s.is_empty()).or(note.clone()),
+                created_at_ns: created,
+                cache_key: Some(if per_trace {
+                    format!("import:phoenix:{table}:{id}:{trace_id}")
+                } else {
+                    format!("import:phoenix:{table}:{id}")
+                }),
+                author: annotator.clone(),
+                ..Score::new(
+                    source_of_annotator(annotator.as_deref()),
+                    trace_id,
+                    name.clone(),
+                )
+            });
+        }
     }
     Ok(())
-}
-
-/// Phoenix labels are free text; the common pass/fail spellings become verdicts.
-fn verdict_of(label: &str) -> Option<Verdict> {
-    match label.trim().to_ascii_lowercase().as_str() {
-        "correct" | "relevant" | "factual" | "grounded" => Some(Verdict::True),
-        "incorrect" | "irrelevant" | "hallucinated" | "unrelated" | "ungrounded" => {
-            Some(Verdict::False)
-        }
-        other => Verdict::parse(other),
-    }
 }

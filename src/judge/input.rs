@@ -1,7 +1,7 @@
 //! What the judge sees, extracted from a trace's spans: the question, the final answer, the
 //! retrieved documents, the tool calls and the conversation.
 
-use crate::model::{Message, Span, SpanKind};
+use crate::model::{Document, Message, Span, SpanKind};
 
 /// A retrieved document as shown to the judge.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -40,25 +40,24 @@ pub fn trace_input(trace_id: &str, spans: &[Span]) -> JudgeInput {
         .or_else(|| spans.first());
     let last_llm = spans.iter().rev().find(|s| s.kind == SpanKind::Llm);
 
-    // The root's plain-text input is what the user typed; an LLM span's last user message is
-    // often the question wrapped in retrieved context, which the judge sees separately.
-    let root_text_input = root
-        .and_then(|r| r.input.as_ref())
-        .and_then(|v| plain_text(&v.value, v.mime.as_deref()));
-    let last_user_message = root_text_input
-        .clone()
+    // The root's input, reduced to what the user typed, is the question; an LLM span's last user
+    // message is often the question wrapped in retrieved context (the judge sees the documents
+    // separately), so the first LLM call's is only the fallback. The same rule feeds the store's
+    // previews (`Span::input_text`).
+    let first_llm = spans.iter().find(|s| s.kind == SpanKind::Llm);
+    let last_user_message = root
+        .and_then(Span::input_text)
         .or_else(|| {
-            last_llm
+            first_llm
                 .and_then(|s| s.last_user_message())
                 .map(str::to_string)
         })
+        // Last resort: the raw input as it is (a payload no rule reads is still evidence).
         .or_else(|| root.and_then(|r| r.input.as_ref()).map(|v| v.value.clone()))
         .filter(|s| !s.trim().is_empty());
 
-    let root_text_output = root
-        .and_then(|r| r.output.as_ref())
-        .and_then(|v| plain_text(&v.value, v.mime.as_deref()));
-    let final_answer = root_text_output
+    let final_answer = root
+        .and_then(Span::output_text)
         .or_else(|| last_llm.and_then(last_assistant_text))
         .or_else(|| {
             root.and_then(|r| r.output.as_ref())
@@ -128,51 +127,66 @@ fn last_assistant_text(s: &Span) -> Option<String> {
         .map(|m| m.content.clone())
 }
 
-/// Text that is not a JSON document (a JSON input is a raw request body, not what was typed).
-fn plain_text(v: &str, mime: Option<&str>) -> Option<String> {
-    let t = v.trim();
-    if t.is_empty() || mime.is_some_and(|m| m.contains("json")) {
-        return None;
-    }
-    if (t.starts_with('{') || t.starts_with('['))
-        && serde_json::from_str::<serde_json::Value>(t).is_ok()
-    {
-        return None;
-    }
-    Some(v.to_string())
-}
-
-/// Documents of RETRIEVER and RERANKER spans, deduplicated by id (a reranker repeats what the
-/// retriever found; the reranked order wins because it is what the model was given).
+/// The documents that were in the prompt: the output of the last reranker that started before
+/// the first LLM call, else the last retriever's documents. A retrieved document the reranker
+/// dropped is not context. Documents a reranker lists only by id take their content from the
+/// retrieved document with the same id (spans arrive in any order, so the join happens here).
 fn documents(spans: &[Span]) -> Vec<DocInput> {
-    let mut out: Vec<DocInput> = Vec::new();
-    let rerank: Vec<&Span> = spans
+    let first_llm = spans
         .iter()
-        .filter(|s| s.kind == SpanKind::Reranker)
-        .collect();
-    let retr: Vec<&Span> = spans
+        .filter(|s| s.kind == SpanKind::Llm)
+        .map(|s| s.start_ns)
+        .min()
+        .unwrap_or(i64::MAX);
+    let before = |k: SpanKind| {
+        let all: Vec<&Span> = spans.iter().filter(|s| s.kind == k).collect();
+        let early: Vec<&Span> = all
+            .iter()
+            .copied()
+            .filter(|s| s.start_ns <= first_llm)
+            .collect();
+        if early.is_empty() { all } else { early }
+    };
+    let retrieved: Vec<&Document> = before(SpanKind::Retriever)
         .iter()
-        .filter(|s| s.kind == SpanKind::Retriever)
+        .flat_map(|s| s.documents.iter())
         .collect();
-    for s in rerank.iter().chain(retr.iter()) {
-        let docs = s
-            .reranker
+    let reranked = before(SpanKind::Reranker).last().map(|s| {
+        s.reranker
             .as_ref()
             .filter(|r| !r.output_documents.is_empty())
             .map(|r| r.output_documents.as_slice())
-            .unwrap_or(s.documents.as_slice());
-        for d in docs {
-            let content = d.content.clone().unwrap_or_default();
-            let dup = out.iter().any(|o| match (&o.id, &d.id) {
-                (Some(a), Some(b)) => a == b,
-                _ => o.content == content,
+            .unwrap_or(s.documents.as_slice())
+    });
+    let in_prompt: Vec<&Document> = match reranked {
+        Some(docs) if !docs.is_empty() => docs.iter().collect(),
+        _ => before(SpanKind::Retriever)
+            .last()
+            .map(|s| s.documents.iter().collect())
+            .unwrap_or_default(),
+    };
+    let mut out: Vec<DocInput> = Vec::new();
+    for d in in_prompt {
+        let content = d
+            .content
+            .clone()
+            .or_else(|| {
+                let id = d.id.as_ref()?;
+                retrieved
+                    .iter()
+                    .find(|r| r.id.as_ref() == Some(id))
+                    .and_then(|r| r.content.clone())
+            })
+            .unwrap_or_default();
+        let dup = out.iter().any(|o| match (&o.id, &d.id) {
+            (Some(a), Some(b)) => a == b,
+            _ => o.content == content,
+        });
+        if !dup {
+            out.push(DocInput {
+                id: d.id.clone(),
+                content,
             });
-            if !dup {
-                out.push(DocInput {
-                    id: d.id.clone(),
-                    content,
-                });
-            }
         }
     }
     out

@@ -11,9 +11,11 @@
 //! runtime and send their results back through a channel to be written there.
 
 pub mod input;
+pub mod limits;
 pub mod parse;
 pub mod prompt;
 pub mod provider;
+pub mod redact;
 pub mod rules;
 pub mod runner;
 
@@ -21,8 +23,8 @@ pub use input::JudgeInput;
 pub use provider::{ProviderConfig, ProviderKind};
 pub use rules::{InputKind, Rule, Target, load_rules, load_rules_from, select_rules};
 pub use runner::{
-    Estimate, ItemResult, JudgeEvent, JudgeHandle, JudgeRequest, RetryPolicy, StopReason,
-    StopSignal, Summary, estimate, run_blocking, spawn_run,
+    DEFAULT_MAX_RETRY_WAIT, Estimate, ItemResult, JudgeEvent, JudgeHandle, JudgeRequest,
+    RetryPolicy, StopReason, StopSignal, Summary, estimate, run_blocking, spawn_run,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,10 @@ pub enum JudgeError {
         "no API key: set the environment variable {var} (keys are read from the environment only) to call {base_url}"
     )]
     MissingKey { var: String, base_url: String },
+    #[error(
+        "refusing to send the API key in ${var} over plain http to {host}: use https, a local server, or confirm (trawl judge asks; --yes sends it)"
+    )]
+    InsecureKey { var: String, host: String },
     #[error("HTTP client: {0}")]
     Http(String),
     #[error(transparent)]

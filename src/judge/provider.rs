@@ -2,8 +2,10 @@
 //! LiteLLM) and Anthropic Messages. One call = one verdict attempt; retry policy lives in the
 //! runner, which needs the classification returned here.
 
+use super::limits::{self, read_body_capped};
 use super::parse::{self, Parsed};
 use super::prompt::{Prompt, VERDICT_LINE_INSTRUCTIONS};
+use super::redact::Redactor;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -11,6 +13,8 @@ use std::time::Duration;
 
 pub const OPENAI_BASE: &str = "https://api.openai.com/v1";
 pub const ANTHROPIC_BASE: &str = "https://api.anthropic.com";
+
+pub use super::limits::{DEFAULT_MAX_RESPONSE_BYTES, parse_retry_after};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -68,6 +72,13 @@ pub struct ProviderConfig {
     /// Per-request timeout.
     #[serde(skip)]
     pub timeout: Duration,
+    /// Largest answer body read; a larger one is an error verdict, never buffered whole.
+    #[serde(skip)]
+    pub max_response_bytes: usize,
+    /// Send the key over plain `http://` to a host that is not this machine. Off by default:
+    /// the front end asks first (see [`ProviderConfig::insecure_key_host`]).
+    #[serde(skip)]
+    pub allow_plain_http_key: bool,
 }
 
 impl ProviderConfig {
@@ -80,7 +91,23 @@ impl ProviderConfig {
             temperature: 0.0,
             max_tokens: 400,
             timeout: Duration::from_secs(60),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            allow_plain_http_key: false,
         }
+    }
+
+    /// The key from the environment variable named by `api_key_env`, if set and not blank.
+    fn key_from_env(&self) -> Option<String> {
+        std::env::var(&self.api_key_env)
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+    }
+
+    /// The host a key would be sent to in clear text: `Some` when a key is set and the base URL
+    /// is plain `http://` to a host other than this machine (loopback is exempt).
+    pub fn insecure_key_host(&self) -> Option<String> {
+        self.key_from_env()?;
+        limits::plain_http_remote_host(&self.base_url)
     }
 
     /// The vendor's own endpoint (where a key is mandatory).
@@ -133,6 +160,8 @@ pub struct Client {
     http: reqwest::Client,
     /// Read from the environment once; never logged, printed or stored.
     key: Option<String>,
+    /// Removes echoes of the key from everything a call returns.
+    redactor: Redactor,
     mode: AtomicU8,
 }
 
@@ -147,24 +176,33 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     pub fn new(cfg: ProviderConfig) -> Result<Client, super::JudgeError> {
-        let key = std::env::var(&cfg.api_key_env)
-            .ok()
-            .filter(|k| !k.trim().is_empty());
+        let key = cfg.key_from_env();
         if key.is_none() && cfg.is_official() {
             return Err(super::JudgeError::MissingKey {
                 var: cfg.api_key_env.clone(),
                 base_url: cfg.base_url.clone(),
             });
         }
+        if !cfg.allow_plain_http_key
+            && let Some(host) = cfg.insecure_key_host()
+        {
+            return Err(super::JudgeError::InsecureKey {
+                var: cfg.api_key_env.clone(),
+                host,
+            });
+        }
         let http = reqwest::Client::builder()
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
             .pool_max_idle_per_host(64)
+            // A redirect could carry the key (x-api-key is not stripped) to another host.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| super::JudgeError::Http(e.to_string()))?;
         Ok(Client {
             cfg,
             http,
+            redactor: Redactor::new(key.as_deref()),
             key,
             mode: AtomicU8::new(MODE_SCHEMA),
         })
@@ -175,8 +213,29 @@ impl Client {
     }
 
     /// One attempt. A 400 about structured output downgrades the mode and tries again at once
-    /// (not counted as a retry: the server told us what it can't do).
+    /// (not counted as a retry: the server told us what it can't do). Everything returned has
+    /// echoes of the key removed: this is the one place server text enters trawl.
     pub async fn call(&self, prompt: &Prompt, sample: u32) -> Result<Reply, CallError> {
+        let r = &self.redactor;
+        match self.call_unredacted(prompt, sample).await {
+            Ok(mut reply) => {
+                reply.parsed.reasoning = r.redact(&reply.parsed.reasoning);
+                reply.model = reply.model.map(|m| r.redact(&m));
+                Ok(reply)
+            }
+            Err(CallError::Retryable {
+                reason,
+                retry_after,
+            }) => Err(CallError::Retryable {
+                reason: r.redact(&reason),
+                retry_after,
+            }),
+            Err(CallError::Pause(m)) => Err(CallError::Pause(r.redact(&m))),
+            Err(CallError::Fatal(m)) => Err(CallError::Fatal(r.redact(&m))),
+        }
+    }
+
+    async fn call_unredacted(&self, prompt: &Prompt, sample: u32) -> Result<Reply, CallError> {
         loop {
             let mode = self.mode.load(Ordering::Relaxed);
             let (body, url) = match self.cfg.kind {
@@ -204,10 +263,9 @@ impl Client {
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_retry_after);
-            let text = match resp.text().await {
-                Ok(t) => t,
-                Err(e) => return Err(transport_error(&e)),
-            };
+            // Only errors of `send()` are transport errors; a failure while reading the body
+            // is a dropped connection (retryable), whatever reqwest calls it.
+            let text = read_body_capped(resp, self.cfg.max_response_bytes).await?;
             if (200..300).contains(&status) {
                 return self.read_success(&text, mode);
             }
@@ -418,25 +476,18 @@ fn transport_error(e: &reqwest::Error) -> CallError {
             reason: "the judge request timed out".into(),
             retry_after: None,
         }
-    } else if e.is_connect() || e.is_request() || e.is_body() {
+    } else if e.is_connect() || e.is_request() || e.is_body() || e.is_decode() {
+        // `is_decode` covers a body cut off by a reset connection.
         CallError::Retryable {
-            reason: format!("connection to the judge server failed: {}", without_url(e)),
+            reason: format!(
+                "connection to the judge server failed: {}",
+                limits::error_chain(e)
+            ),
             retry_after: None,
         }
     } else {
-        CallError::Fatal(format!("judge request failed: {}", without_url(e)))
+        CallError::Fatal(format!("judge request failed: {}", limits::error_chain(e)))
     }
-}
-
-fn without_url(e: &reqwest::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    crate::sanitize::truncate_chars(&s, 300)
 }
 
 /// The provider's error message (`error.message`), else the start of the body.
@@ -480,6 +531,9 @@ fn classify(
             "not found (HTTP 404): check --model {} and --base-url {}: {msg}",
             cfg.model, cfg.base_url
         )),
+        300..=399 => CallError::Fatal(format!(
+            "the judge server redirected the request (HTTP {status}); trawl does not follow redirects with your key: set --base-url to the final address"
+        )),
         429 if quota => CallError::Pause(format!("quota or spend limit reached (HTTP 429): {msg}")),
         408 | 409 | 425 | 429 | 500..=599 => CallError::Retryable {
             reason: format!("HTTP {status}: {msg}"),
@@ -489,33 +543,9 @@ fn classify(
     }
 }
 
-/// `retry-after` in seconds or as an HTTP date.
-pub fn parse_retry_after(v: &str) -> Option<Duration> {
-    let v = v.trim();
-    if let Ok(s) = v.parse::<f64>() {
-        return (s.is_finite() && s >= 0.0).then(|| Duration::from_secs_f64(s));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    let now = chrono::Utc::now();
-    let secs = (when.with_timezone(&chrono::Utc) - now)
-        .num_milliseconds()
-        .max(0);
-    Some(Duration::from_millis(secs as u64))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_after_forms() {
-        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon"), None);
-    }
 
     #[test]
     fn missing_key_for_official_api_is_an_error() {

@@ -15,8 +15,8 @@
 //! - accuracy `po` = (TT + FF) / pairs
 //! - Cohen's κ = (po − pe) / (1 − pe), pe = pJ(T)·pH(T) + pJ(F)·pH(F). When pe == 1 both raters
 //!   used one and the same class for every pair, so chance already explains everything and the
-//!   formula is 0/0; κ is then defined as 1.0 if po == 1 (which it always is in that case) and 0.0
-//!   otherwise. No pairs → every rate is `None`.
+//!   formula is 0/0: κ is then undefined (`None`, `null` in `--json`) rather than a made-up 1.0.
+//!   No pairs → every rate is `None`.
 //! - precision_false = FF / (judge said FALSE), `None` when the judge never said FALSE.
 //! - recall_false = FF / (human said FALSE), `None` when the human never said FALSE.
 //! - repeatability = mean of agree/samples over the rule's current judge scores that were run
@@ -77,7 +77,7 @@ impl Confusion {
         let pe = judge_true * human_true + (1.0 - judge_true) * (1.0 - human_true);
         // pe is a ratio of small integers; compare with a tolerance so 0.999…9 counts as 1.
         if (1.0 - pe).abs() < 1e-12 {
-            return Some(if (1.0 - po).abs() < 1e-12 { 1.0 } else { 0.0 });
+            return None;
         }
         Some((po - pe) / (1.0 - pe))
     }
@@ -136,6 +136,9 @@ pub struct RuleAgreement {
     pub repeatability: Option<Repeatability>,
     /// Sorted by trace id.
     pub disagreements: Vec<Disagreement>,
+    /// Traces whose current human label is FALSE (judged or not), sorted by trace id: what a
+    /// reviewer flagged, ready to compare with a judge that has not run yet.
+    pub human_false: Vec<String>,
 }
 
 impl RuleAgreement {
@@ -153,6 +156,7 @@ impl RuleAgreement {
             labelled: 0,
             repeatability: None,
             disagreements: Vec::new(),
+            human_false: Vec::new(),
         }
     }
 
@@ -174,6 +178,7 @@ impl RuleAgreement {
             "labelled": self.labelled,
             "repeatability": self.repeatability,
             "disagreement_details": self.disagreements,
+            "human_false": self.human_false,
         })
     }
 }
@@ -198,9 +203,29 @@ pub fn kappa_band(kappa: f64) -> &'static str {
 /// Agreement for every rule that has a judge verdict or a human label (or just `rule`), sorted
 /// by rule name. A rule given explicitly is always returned, with zero pairs if nothing matched.
 pub fn compute(store: &Store, rule: Option<&str>) -> Result<Vec<RuleAgreement>> {
+    compute_against(store, rule, None)
+}
+
+/// [`compute`], pairing the judge's `rule` with the human labels named `human` (for example
+/// imported `correctness` annotations against a `grounded` judge rule). Without `human`, each
+/// rule is paired with the human labels of the same name.
+pub fn compute_against(
+    store: &Store,
+    rule: Option<&str>,
+    human: Option<&str>,
+) -> Result<Vec<RuleAgreement>> {
     let judge = store.all_latest_scores(ScoreSource::Judge, rule)?;
-    let human = store.all_latest_scores(ScoreSource::Human, rule)?;
-    Ok(from_scores(&judge, &human, rule))
+    let Some(human_name) = human else {
+        let human = store.all_latest_scores(ScoreSource::Human, rule)?;
+        return Ok(from_scores(&judge, &human, rule));
+    };
+    let mut labels = store.all_latest_scores(ScoreSource::Human, Some(human_name))?;
+    if let Some(r) = rule {
+        for l in &mut labels {
+            l.name = r.to_string();
+        }
+    }
+    Ok(from_scores(&judge, &labels, rule.or(Some(human_name))))
 }
 
 /// The computation behind [`compute`], on already-loaded current scores (one per trace and
@@ -265,10 +290,17 @@ pub fn from_scores(judge: &[Score], human: &[Score], rule: Option<&str>) -> Vec<
                 _ => a.na_or_error += 1,
             }
         }
-        a.labelled = human
+        let labels: Vec<(&String, &Score)> = human
             .range((r.to_string(), String::new())..)
             .take_while(|((name, _), _)| name == r)
-            .count() as u64;
+            .map(|((_, trace), h)| (trace, h))
+            .collect();
+        a.labelled = labels.len() as u64;
+        a.human_false = labels
+            .iter()
+            .filter(|(_, h)| h.verdict == Some(Verdict::False))
+            .map(|(t, _)| t.to_string())
+            .collect();
         if rep_n > 0 {
             a.repeatability = Some(Repeatability {
                 mean: rep_sum / rep_n as f64,

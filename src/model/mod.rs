@@ -12,12 +12,14 @@ mod kind;
 pub mod model_name;
 pub mod rollup;
 mod score;
+mod text;
 mod trace;
 mod tree;
 
 pub use kind::SpanKind;
 pub use rollup::mark_aggregates;
 pub use score::{Score, ScoreSource, Verdict};
+pub use text::{input_text, output_text};
 pub use trace::Trace;
 pub use tree::{SpanTree, TreeNode};
 
@@ -105,7 +107,7 @@ impl Usage {
     pub fn total_or_sum(&self) -> Option<i64> {
         self.total.or(match (self.input, self.output) {
             (None, None) => None,
-            (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+            (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
         })
     }
 }
@@ -315,5 +317,13 @@ impl Span {
             .rev()
             .find(|m| m.role == "user")
             .map(|m| m.content.as_str())
+    }
+    /// The raw input as a person reads it (see [`input_text`]).
+    pub fn input_text(&self) -> Option<String> {
+        self.input.as_ref().and_then(input_text)
+    }
+    /// The raw output as a person reads it (see [`output_text`]).
+    pub fn output_text(&self) -> Option<String> {
+        self.output.as_ref().and_then(output_text)
     }
 }

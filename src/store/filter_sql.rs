@@ -73,7 +73,11 @@ pub(super) fn where_clause(filter: &TraceFilter) -> (String, Vec<SqlValue>) {
     }
     for (rule, v) in &filter.verdicts {
         push(
-            "(SELECT sc.verdict FROM scores sc WHERE sc.trace_id = t.trace_id AND sc.name = ? AND sc.source = 'judge' ORDER BY sc.id DESC LIMIT 1) = ?",
+            // The current score of that name from any source (judge, human label, imported
+            // annotation, check) has the verdict.
+            "EXISTS (SELECT 1 FROM scores sc WHERE sc.trace_id = t.trace_id AND sc.name = ? AND sc.verdict = ?
+               AND sc.id = (SELECT max(id) FROM scores s2
+                            WHERE s2.trace_id = sc.trace_id AND s2.name = sc.name AND s2.source = sc.source))",
             vec![rule.clone().into(), v.as_str().to_string().into()],
             &mut w,
             &mut p,
@@ -162,7 +166,10 @@ mod tests {
             ..Default::default()
         };
         let (w, p) = where_clause(&f);
-        assert!(w.contains("sc.name = ?2") && w.contains(") = ?3"), "{w}");
+        assert!(
+            w.contains("sc.name = ?2") && w.contains("sc.verdict = ?3"),
+            "{w}"
+        );
         assert_eq!(p.len(), 3);
     }
 }

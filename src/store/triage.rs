@@ -1,4 +1,5 @@
-//! The triage queue: traces a judge flagged, with what humans have labelled since.
+//! The triage queue: traces a judge, a check or an imported label flagged, with what humans
+//! have labelled since.
 
 use super::filter_sql::where_clause;
 use super::{Result, Store, TraceFilter};
@@ -15,17 +16,19 @@ pub struct FlaggedTrace {
 }
 
 impl Store {
-    /// Traces (within `filter`) whose latest judge verdict is FALSE or error for some rule,
+    /// Traces (within `filter`) whose latest verdict from some source is FALSE (or a judge's is
+    /// error) for some rule,
     /// newest first, with the rules that flagged them (by name) and the rules a human has given
     /// a verdict.
     pub fn triage_queue(&self, filter: &TraceFilter) -> Result<Vec<FlaggedTrace>> {
         let (w, params) = where_clause(filter);
         let sql = format!(
             "SELECT s.trace_id, s.name FROM scores s JOIN traces t0 ON t0.trace_id = s.trace_id
-             WHERE s.source = 'judge' AND s.verdict IN ('false', 'error')
+             WHERE (s.verdict = 'false' OR (s.source = 'judge' AND s.verdict = 'error'))
                AND s.id = (SELECT max(id) FROM scores s2
-                           WHERE s2.trace_id = s.trace_id AND s2.name = s.name AND s2.source = 'judge')
+                           WHERE s2.trace_id = s.trace_id AND s2.name = s.name AND s2.source = s.source)
                AND s.trace_id IN (SELECT t.trace_id FROM traces t {w})
+             GROUP BY s.trace_id, s.name
              ORDER BY t0.start_ns DESC, s.trace_id, s.name"
         );
         let mut st = self.conn.prepare(&sql)?;

@@ -441,31 +441,31 @@ impl SpanRow {
     }
 }
 
-fn preview_in(s: &Span) -> Option<&str> {
-    if let Some(m) = s.last_user_message() {
-        return Some(m);
+/// What the span was asked. An LLM call's own messages come first; any other span (a root
+/// workflow, agent or chain) is read from its raw input, reduced to the user's text.
+fn preview_in(s: &Span) -> Option<String> {
+    let from_messages = || s.last_user_message().map(str::to_string);
+    if s.kind == crate::model::SpanKind::Llm {
+        from_messages().or_else(|| s.input_text())
+    } else {
+        s.input_text().or_else(from_messages)
     }
-    let raw = s.input.as_ref()?;
-    if raw.mime.as_deref() == Some("application/json") {
-        return None;
-    }
-    Some(raw.value.as_str())
 }
 
-fn preview_out(s: &Span) -> Option<&str> {
-    if let Some(m) = s
-        .output_messages
-        .iter()
-        .rev()
-        .find(|m| !m.content.is_empty())
-    {
-        return Some(m.content.as_str());
+/// What the span answered, by the same rule as [`preview_in`].
+fn preview_out(s: &Span) -> Option<String> {
+    let from_messages = || {
+        s.output_messages
+            .iter()
+            .rev()
+            .find(|m| !m.content.is_empty())
+            .map(|m| m.content.clone())
+    };
+    if s.kind == crate::model::SpanKind::Llm {
+        from_messages().or_else(|| s.output_text())
+    } else {
+        s.output_text().or_else(from_messages)
     }
-    let raw = s.output.as_ref()?;
-    if raw.mime.as_deref() == Some("application/json") {
-        return None;
-    }
-    Some(raw.value.as_str())
 }
 
 /// Full-text index input: prompts and responses, capped so a huge payload cannot dominate.

@@ -1,11 +1,12 @@
 //! Everything that can happen to the app (`Action`) and everything the app asks the outside world
 //! to do (`Effect`). User commands are a small `Copy` enum so the keymap can be a static table.
 
-use super::state::{RuleChoice, TriageContent, TriageItem};
 use crate::judge::{Estimate, JudgeEvent, JudgeRequest, ProviderConfig};
+use crate::metrics::agreement::RuleAgreement;
 use crate::metrics::{Bucket, BucketStats, GroupBy};
-use crate::model::{Score, Span, Trace, Verdict};
+use crate::model::{Score, ScoreSource, Span, Trace, Verdict};
 use crate::store::{SortKey, TraceFilter};
+use std::collections::BTreeSet;
 
 /// A user command: what a key (or a `:` command) means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -237,7 +238,7 @@ pub enum Action {
     },
     AgreementLoaded {
         req: u64,
-        rules: Vec<AgreementRow>,
+        rules: Vec<RuleAgreement>,
     },
 }
 
@@ -273,32 +274,81 @@ pub struct NewLabel {
     pub author: String,
 }
 
-/// Judge–human agreement of one rule, as the agreement pane shows it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct AgreementRow {
-    pub rule: String,
-    pub pairs: usize,
-    pub accuracy: Option<f64>,
-    pub kappa: Option<f64>,
-    /// [judge true, judge false] × [human true, human false].
-    pub tt: usize,
-    pub tf: usize,
-    pub ft: usize,
-    pub ff: usize,
-    pub precision_false: Option<f64>,
-    pub recall_false: Option<f64>,
-    pub na_or_error: usize,
-    pub disagreements: Vec<Disagree>,
+/// A rule in the judge picker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleChoice {
+    pub id: String,
+    pub title: Option<String>,
+    /// `trace` or `span`.
+    pub target: String,
+    pub on: bool,
 }
 
-/// A trace where the judge and the human disagree.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Disagree {
+/// One flagged trace in the triage queue.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TriageItem {
     pub trace_id: String,
-    pub judge: Verdict,
-    pub human: Verdict,
-    pub explanation: Option<String>,
-    pub note: Option<String>,
+    /// Rules whose latest judge verdict is FALSE or error.
+    pub flagged: Vec<String>,
+    /// Rules with a human label.
+    pub labeled: BTreeSet<String>,
+}
+
+impl TriageItem {
+    pub fn done(&self) -> bool {
+        self.flagged.iter().all(|r| self.labeled.contains(r))
+    }
+}
+
+/// A retrieved document as the triage view shows it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DocView {
+    pub id: Option<String>,
+    pub score: Option<f64>,
+    pub content: String,
+}
+
+/// Everything the triage screen shows for one trace (extracted on the worker thread).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TriageContent {
+    pub trace_id: String,
+    pub summary: Option<Trace>,
+    pub question: Option<String>,
+    pub answer: Option<String>,
+    pub documents: Vec<DocView>,
+    pub scores: Vec<Score>,
+}
+
+/// Per rule of a triaged trace: the latest judge verdict and the latest human label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleVerdicts {
+    pub rule: String,
+    pub judge: Option<Score>,
+    pub human: Option<Score>,
+}
+
+impl TriageContent {
+    /// The latest judge verdict and human label per rule (scores come newest first).
+    pub fn rules(&self) -> Vec<RuleVerdicts> {
+        let scores = &self.scores;
+        let mut names: Vec<String> = scores.iter().map(|s| s.name.clone()).collect();
+        names.sort();
+        names.dedup();
+        let latest = |rule: &str, source| {
+            scores
+                .iter()
+                .find(|s| s.name == rule && s.source == source)
+                .cloned()
+        };
+        names
+            .into_iter()
+            .map(|rule| RuleVerdicts {
+                judge: latest(&rule, ScoreSource::Judge),
+                human: latest(&rule, ScoreSource::Human),
+                rule,
+            })
+            .collect()
+    }
 }
 
 /// Work for the runtime: queries go to the worker thread, copies to the terminal.

@@ -2,9 +2,9 @@
 //! headless tests); never called from draw code.
 
 use super::action::{
-    Action, AgreementRow, Badges, Disagree, Effect, JudgeJob, JudgeTarget, NewLabel,
+    Action, Badges, DocView, Effect, JudgeJob, JudgeTarget, NewLabel, RuleChoice, TriageContent,
+    TriageItem,
 };
-use super::state::{DocView, RuleChoice, TriageContent, TriageItem};
 use crate::judge::{self, JudgeRequest};
 use crate::model::{Score, ScoreSource};
 use crate::store::{Store, TraceFilter};
@@ -262,39 +262,10 @@ fn add_label(store: &Store, l: &NewLabel) -> Result<i64, crate::store::StoreErro
     ))
 }
 
-fn agreement(store: &Store) -> Result<Vec<AgreementRow>, crate::store::StoreError> {
-    let rules = crate::metrics::agreement::compute(store, None)?;
-    Ok(rules
-        .into_iter()
-        .map(|r| {
-            let c = &r.confusion;
-            let n = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
-            AgreementRow {
-                rule: r.rule.clone(),
-                pairs: n(r.pairs),
-                accuracy: r.accuracy,
-                kappa: r.kappa,
-                tt: n(c.judge_true_human_true),
-                tf: n(c.judge_true_human_false),
-                ft: n(c.judge_false_human_true),
-                ff: n(c.judge_false_human_false),
-                precision_false: r.precision_false,
-                recall_false: r.recall_false,
-                na_or_error: n(r.na_or_error),
-                disagreements: r
-                    .disagreements
-                    .iter()
-                    .map(|d| Disagree {
-                        trace_id: d.trace_id.clone(),
-                        judge: d.judge,
-                        human: d.human,
-                        explanation: d.explanation.clone(),
-                        note: d.note.clone(),
-                    })
-                    .collect(),
-            }
-        })
-        .collect())
+fn agreement(
+    store: &Store,
+) -> Result<Vec<crate::metrics::agreement::RuleAgreement>, crate::store::StoreError> {
+    crate::metrics::agreement::compute(store, None)
 }
 
 fn failed(req: u64, e: crate::store::StoreError) -> Action {

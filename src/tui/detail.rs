@@ -1,26 +1,82 @@
-//! Precomputes the span detail tabs as plain lines when a span or tab is opened, so drawing is
-//! only layout (no JSON work per frame).
+//! Text for the reading panes as plain lines, built when a span, tab or response is opened so
+//! drawing is only layout (no JSON work per frame): the span detail's tabs and a triaged
+//! response.
 
-use super::state::{DetailLine, LineKind, Tab, TraceState};
-use super::text::{block, cell, thousands};
+use super::action::TriageContent;
+use super::spantree::TraceData;
+use super::widgets::lines::{DetailLine, LineKind, push_text};
+use super::widgets::text::{cell, fit, thousands, verdict_glyph, verdict_word};
 use crate::display;
-use crate::model::{CostSource, Message, Span, Usage};
+use crate::model::Score;
+use crate::model::{CostSource, Message, Span, Usage, Verdict};
 use LineKind as L;
 
 const FOLDED_VALUE: usize = 100;
 const MAX_SHARE_ROWS: usize = 60;
 
-pub fn build(t: &TraceState) -> Vec<DetailLine> {
-    let Some(span) = t.selected_span() else {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tab {
+    #[default]
+    Messages,
+    Documents,
+    Attributes,
+    Cost,
+    Verdicts,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 5] = [
+        Tab::Messages,
+        Tab::Documents,
+        Tab::Attributes,
+        Tab::Cost,
+        Tab::Verdicts,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Messages => "Messages",
+            Tab::Documents => "Documents",
+            Tab::Attributes => "Attributes",
+            Tab::Cost => "Cost",
+            Tab::Verdicts => "Verdicts",
+        }
+    }
+    pub fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+    /// The next tab (or the previous one), wrapping around.
+    pub fn cycle(self, forward: bool) -> Tab {
+        let n = Tab::ALL.len();
+        let i = self.index();
+        Tab::ALL[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }]
+    }
+}
+
+/// What one tab shows.
+pub struct TabContent<'a> {
+    pub data: &'a TraceData,
+    pub scores: &'a [Score],
+    pub span: Option<&'a Span>,
+    pub tab: Tab,
+    /// Attributes as pretty JSON instead of one folded line each.
+    pub unfold: bool,
+}
+
+pub fn build(c: &TabContent) -> Vec<DetailLine> {
+    let Some(span) = c.span else {
         return vec![DetailLine::new(L::Dim, "no span selected")];
     };
     let mut out = Vec::new();
-    match t.tab {
+    match c.tab {
         Tab::Messages => messages(span, &mut out),
         Tab::Documents => documents(span, &mut out),
-        Tab::Attributes => attributes(span, t.unfold, &mut out),
-        Tab::Cost => cost(span, t, &mut out),
-        Tab::Verdicts => verdicts(t, &mut out),
+        Tab::Attributes => attributes(span, c.unfold, &mut out),
+        Tab::Cost => cost(span, c.data, &mut out),
+        Tab::Verdicts => verdicts(c.scores, &mut out),
     }
     if out.is_empty() {
         out.push(DetailLine::new(L::Dim, "(nothing here for this span)"));
@@ -28,10 +84,34 @@ pub fn build(t: &TraceState) -> Vec<DetailLine> {
     out
 }
 
-pub(super) fn push_text(out: &mut Vec<DetailLine>, kind: LineKind, s: &str) {
-    for line in block(s).split('\n') {
-        out.push(DetailLine::new(kind, format!("  {line}")));
+/// A triaged response: its question, answer and retrieved documents.
+pub fn response(c: &TriageContent) -> Vec<DetailLine> {
+    let mut out = vec![DetailLine::new(L::Heading, "── question ──")];
+    match &c.question {
+        Some(q) => push_text(&mut out, L::Body, q),
+        None => out.push(DetailLine::new(L::Dim, "  (no user message found)")),
     }
+    out.push(DetailLine::new(L::Heading, "── answer ──"));
+    match &c.answer {
+        Some(a) => push_text(&mut out, L::Body, a),
+        None => out.push(DetailLine::new(L::Dim, "  (no answer found)")),
+    }
+    out.push(DetailLine::new(
+        L::Heading,
+        format!("── retrieved documents ({}) ──", c.documents.len()),
+    ));
+    for (i, d) in c.documents.iter().enumerate() {
+        let score = d
+            .score
+            .map(|v| format!(" · score {v:.3}"))
+            .unwrap_or_default();
+        out.push(DetailLine::new(
+            L::Role,
+            format!("#{} {}{score}", i + 1, cell(d.id.as_deref().unwrap_or("?"))),
+        ));
+        push_text(&mut out, L::Dim, &d.content);
+    }
+    out
 }
 
 fn messages(s: &Span, out: &mut Vec<DetailLine>) {
@@ -305,7 +385,7 @@ pub fn provenance(s: &Span) -> String {
     }
 }
 
-fn cost(s: &Span, t: &TraceState, out: &mut Vec<DetailLine>) {
+fn cost(s: &Span, t: &TraceData, out: &mut Vec<DetailLine>) {
     out.push(DetailLine::new(
         L::Heading,
         format!("── this span: {} ──", cell(&s.name)),
@@ -365,7 +445,7 @@ fn cost(s: &Span, t: &TraceState, out: &mut Vec<DetailLine>) {
 }
 
 /// Each span's share of the known trace cost, largest first, as a bar.
-fn shares(t: &TraceState, out: &mut Vec<DetailLine>) {
+fn shares(t: &TraceData, out: &mut Vec<DetailLine>) {
     let costs: Vec<(&Span, f64)> = t
         .spans
         .iter()
@@ -389,7 +469,7 @@ fn shares(t: &TraceState, out: &mut Vec<DetailLine>) {
             L::Bar,
             format!(
                 "  {} {bar} {:>3.0}% {}",
-                super::text::fit(&cell(&s.name), 22),
+                fit(&cell(&s.name), 22),
                 share * 100.0,
                 display::cost_value(*c)
             ),
@@ -398,8 +478,8 @@ fn shares(t: &TraceState, out: &mut Vec<DetailLine>) {
 }
 
 /// Every score of the trace, newest first: verdict, source, model, cost, explanation, note.
-fn verdicts(t: &TraceState, out: &mut Vec<DetailLine>) {
-    if t.scores.is_empty() {
+fn verdicts(scores: &[Score], out: &mut Vec<DetailLine>) {
+    if scores.is_empty() {
         out.push(DetailLine::new(
             L::Dim,
             "no verdicts yet: J in the trace list judges traces",
@@ -410,20 +490,28 @@ fn verdicts(t: &TraceState, out: &mut Vec<DetailLine>) {
         L::Heading,
         format!(
             "── verdicts and labels ({}) · newest first · R re-runs ──",
-            t.scores.len()
+            scores.len()
         ),
     ));
-    for s in &t.scores {
-        let (g, word, kind) = match s.verdict {
-            Some(crate::model::Verdict::True) => ("✓", "TRUE", L::Role),
-            Some(crate::model::Verdict::False) => ("✗", "FALSE", L::Error),
-            Some(crate::model::Verdict::Na) => ("–", "NA", L::Role),
-            Some(crate::model::Verdict::Error) => ("!", "ERROR", L::Error),
-            None => (" ", "", L::Role),
+    for s in scores {
+        let (g, word) = s
+            .verdict
+            .map(|v| (verdict_glyph(v), verdict_word(v)))
+            .unwrap_or((" ", ""));
+        let kind = match s.verdict {
+            Some(Verdict::False | Verdict::Error) => L::Error,
+            _ => L::Role,
         };
         let value = s.value.map(|v| format!(" = {v:.3}")).unwrap_or_default();
+        // The label text an annotator chose (`hallucinated`) says more than TRUE/FALSE.
+        let label = s
+            .label
+            .as_deref()
+            .filter(|l| !l.trim().is_empty() && !l.eq_ignore_ascii_case(word))
+            .map(|l| format!(" ({})", cell(l)))
+            .unwrap_or_default();
         let mut line = format!(
-            "{g} {} {word}{value} · {}",
+            "{g} {} {word}{label}{value} · {}",
             cell(&s.name),
             s.source.as_str()
         );

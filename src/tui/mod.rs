@@ -1,23 +1,37 @@
-//! The terminal UI. Event → keymap(mode) → `Action` → `App::update` (the only place state
-//! changes) → `Effect`s run off the draw path (worker thread with its own store connection) →
-//! results come back as request-tagged actions; stale ones are dropped. Drawing (`views`) is a
-//! pure function of `App`.
+//! The terminal UI. A key goes through the focused pane's key tables (`keymap`) to a `Cmd`;
+//! the pane's `update` (the only place its state changes) returns `Effect`s and asks `App` for
+//! `Intent`s (open a pane, go back); effects run off the draw path (a worker thread with its
+//! own store connection) and their results come back as request-tagged actions, handed to the
+//! pane that asked; stale ones are dropped. Drawing is a pure function of the panes.
+//!
+//! Layout: `app` (pane stack, status, input, help, routing) → `panes/*` (one file per pane) →
+//! shared `pane` (the protocol), `keys`, `widgets/`, `spantree`, `detail`, `theme`.
 
 pub mod action;
 pub mod app;
+pub mod commandline;
 mod data;
-mod detail;
-mod flows;
+pub mod detail;
+mod headless;
+pub mod judge_run;
 pub mod keymap;
+pub mod keys;
+#[cfg(test)]
+mod layering;
+pub mod pane;
+pub mod panes;
 mod runtime;
-pub mod state;
+pub mod spantree;
+pub mod stack;
+pub mod status;
 pub mod terminal;
-pub mod text;
+#[cfg(test)]
+mod tests;
 pub mod theme;
 pub mod views;
+pub mod widgets;
 
 pub use action::{Action, Cmd, Effect};
-pub use app::App;
+pub use app::{App, View};
 pub use runtime::{TuiOptions, run};
-pub use state::View;
 pub use theme::Theme;

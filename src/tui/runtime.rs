@@ -71,7 +71,7 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<i32> {
     app.judge_provider = opts.judge_provider.clone();
     app.author = opts.author.clone();
     if !opts.imports.is_empty() {
-        app.import = Some(ImportStatus::default());
+        app.set_import(Some(ImportStatus::default()));
     }
     let mut out = Outbox {
         effects: effect_tx,
@@ -225,20 +225,13 @@ fn spawn_worker(
 
 fn spawn_import(path: PathBuf, files: Vec<PathBuf>, tx: Sender<Action>) {
     std::thread::spawn(move || {
-        let mut store = match Store::open(&path) {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = tx.send(Action::ImportDone {
-                    message: format!("import: {e}"),
-                    ok: false,
-                });
-                return;
-            }
+        let Some(mut store) = open_or_report(&path, "import", &tx) else {
+            return;
         };
         let mut spans = 0u64;
         let mut problems: Vec<String> = Vec::new();
         for f in &files {
-            if is_current(&store, f) {
+            if crate::import::is_current(&store, f) {
                 tracing::info!("{} unchanged since last import", f.display());
                 continue;
             }
@@ -267,6 +260,20 @@ fn spawn_import(path: PathBuf, files: Vec<PathBuf>, tx: Sender<Action>) {
     });
 }
 
+/// The store for a background writer; a failure ends the job with a message in the status line.
+fn open_or_report(path: &std::path::Path, job: &str, tx: &Sender<Action>) -> Option<Store> {
+    match Store::open(path) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            let _ = tx.send(Action::ImportDone {
+                message: format!("{job}: {e}"),
+                ok: false,
+            });
+            None
+        }
+    }
+}
+
 /// Forwards an import's progress to the app as actions (the status line and list refresh).
 fn progress_to_actions(
     tx: Sender<Action>,
@@ -291,15 +298,8 @@ fn progress_to_actions(
 /// Tails one growing file until the app quits; every commit refreshes the list.
 fn spawn_follow(path: PathBuf, file: PathBuf, stop: Arc<AtomicBool>, tx: Sender<Action>) {
     std::thread::spawn(move || {
-        let mut store = match Store::open(&path) {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = tx.send(Action::ImportDone {
-                    message: format!("follow: {e}"),
-                    ok: false,
-                });
-                return;
-            }
+        let Some(mut store) = open_or_report(&path, "follow", &tx) else {
+            return;
         };
         let mut on_progress = progress_to_actions(tx.clone(), &file, true);
         let (message, ok) =
@@ -313,19 +313,4 @@ fn spawn_follow(path: PathBuf, file: PathBuf, stop: Arc<AtomicBool>, tx: Sender<
         tracing::info!("{message}");
         let _ = tx.send(Action::ImportDone { message, ok });
     });
-}
-
-fn is_current(store: &Store, f: &std::path::Path) -> bool {
-    let Ok(canon) = std::fs::canonicalize(f) else {
-        return false;
-    };
-    let Ok(meta) = std::fs::metadata(&canon) else {
-        return false;
-    };
-    let Some(mtime) = crate::import::mtime_ns(&meta) else {
-        return false;
-    };
-    store
-        .source_is_current(&canon.display().to_string(), meta.len(), mtime)
-        .unwrap_or(false)
 }

@@ -39,6 +39,12 @@ pub struct Response {
     pub body: String,
     /// Wait this long before answering (timeouts, concurrency tests).
     pub delay: Duration,
+    /// Send the headers (announcing the whole body) and only this many bytes of the body, then
+    /// close the connection: a connection dropped mid-answer.
+    pub cut_after: Option<usize>,
+    /// Send no `content-length`: the body runs until the connection closes, so the client
+    /// cannot know its size in advance.
+    pub until_close: bool,
 }
 
 impl Response {
@@ -48,7 +54,26 @@ impl Response {
             headers: vec![],
             body: body.to_string(),
             delay: Duration::ZERO,
+            cut_after: None,
+            until_close: false,
         }
+    }
+
+    /// This response without a `content-length`, delimited by closing the connection.
+    pub fn until_close(mut self) -> Response {
+        self.until_close = true;
+        self
+    }
+
+    /// A server that accepted the request and never answers (well, in an hour).
+    pub fn hang() -> Response {
+        Response::json(200, serde_json::json!({})).with_delay(Duration::from_secs(3600))
+    }
+
+    /// This response cut off after `bytes` bytes of its body, then the connection closed.
+    pub fn cut_after(mut self, bytes: usize) -> Response {
+        self.cut_after = Some(bytes);
+        self
     }
     pub fn with_header(mut self, k: &str, v: &str) -> Response {
         self.headers.push((k.into(), v.into()));
@@ -222,19 +247,31 @@ impl Conn {
                 tokio::time::sleep(resp.delay).await;
             }
             self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            let length = if resp.until_close {
+                "connection: close".to_string()
+            } else {
+                format!("content-length: {}", resp.body.len())
+            };
             let mut head = format!(
-                "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+                "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\n{length}\r\n",
                 resp.status,
                 reason(resp.status),
-                resp.body.len()
             );
             for (k, v) in &resp.headers {
                 head.push_str(&format!("{k}: {v}\r\n"));
             }
             head.push_str("\r\n");
-            if sock.write_all(head.as_bytes()).await.is_err()
-                || sock.write_all(resp.body.as_bytes()).await.is_err()
+            let body = match resp.cut_after {
+                Some(n) => &resp.body.as_bytes()[..n.min(resp.body.len())],
+                None => resp.body.as_bytes(),
+            };
+            if sock.write_all(head.as_bytes()).await.is_err() || sock.write_all(body).await.is_err()
             {
+                return;
+            }
+            if resp.cut_after.is_some() || resp.until_close {
+                let _ = sock.flush().await;
+                let _ = sock.shutdown().await;
                 return;
             }
             if req

@@ -68,17 +68,18 @@ fn degenerate_cases() {
     assert_eq!(c.precision_false(), None);
     assert_eq!(c.recall_false(), None);
 
-    // One class only, both sides TRUE 8 times: po = 1, pe = 1·1 + 0·0 = 1 → κ defined as 1.0.
-    // Nobody said FALSE, so precision and recall for FALSE are undefined.
+    // One class only, both sides TRUE 8 times: po = 1, pe = 1·1 + 0·0 = 1 → κ is 0/0,
+    // undefined (None, `null` in --json). Nobody said FALSE, so precision and recall for FALSE
+    // are undefined too.
     let c = conf(8, 0, 0, 0);
     assert!(close(c.accuracy(), 1.0));
-    assert!(close(c.kappa(), 1.0));
+    assert_eq!(c.kappa(), None);
     assert_eq!(c.precision_false(), None);
     assert_eq!(c.recall_false(), None);
 
-    // One class only, FALSE: po = 1, pe = 0·0 + 1·1 = 1 → κ = 1.0; precision = recall = 3/3.
+    // One class only, FALSE: po = 1, pe = 0·0 + 1·1 = 1 → κ undefined; precision = recall = 3/3.
     let c = conf(0, 0, 0, 3);
-    assert!(close(c.kappa(), 1.0));
+    assert_eq!(c.kappa(), None);
     assert!(close(c.precision_false(), 1.0));
     assert!(close(c.recall_false(), 1.0));
 

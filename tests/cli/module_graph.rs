@@ -32,8 +32,9 @@ pub struct Crate {
     reexports: BTreeMap<ModPath, BTreeMap<String, ModPath>>,
 }
 
-/// Reads the library crate under `root/src` (the binary's `main.rs` is left out: it only
-/// calls the library).
+/// Reads the library crate under `root/src`: the files `lib.rs` reaches through `mod`
+/// declarations outside test code (the binary's `main.rs` is left out: it only calls the
+/// library).
 pub fn read_crate(root: &Path) -> Crate {
     let mut paths = Vec::new();
     collect_rs(&root.join("src"), &mut paths);
@@ -55,6 +56,23 @@ pub fn read_crate(root: &Path) -> Crate {
             rel,
         });
     }
+    // Only files the library compiles: a module declared under `#[cfg(test)]` (its `mod`
+    // line is gone with the test items) is test code, like the items themselves.
+    let declared: BTreeSet<ModPath> = files
+        .iter()
+        .flat_map(|f| {
+            f.tokens.windows(3).filter_map(|w| match w {
+                [Tok::Ident(kw), Tok::Ident(name), Tok::Punct(';')] if kw == "mod" => {
+                    let mut m = f.module.clone();
+                    m.push(name.clone());
+                    Some(m)
+                }
+                _ => None,
+            })
+        })
+        .collect();
+    let compiled = |m: &ModPath| (1..=m.len()).all(|n| declared.contains(&m[..n]));
+    files.retain(|f| compiled(&f.module));
     let by_module = files
         .iter()
         .enumerate()

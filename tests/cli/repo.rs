@@ -8,27 +8,10 @@ use std::path::Path;
 
 use crate::module_graph::{Crate, Tok, cycles, read_crate};
 
-/// Import cycles between files of `src/tui/` that existed when this check was written, each one
-/// strongly connected component (paths relative to the repository root, sorted). This list must
-/// become empty: delete an entry as soon as the cycle is gone (the test fails on stale entries,
-/// so a fixed cycle cannot come back unnoticed), and never add one — break the new cycle
-/// instead. Top-level modules have no cycles left and SQL is only in the store: those checks
-/// have no allow-list.
-const KNOWN_TUI_CYCLES: &[&[&str]] = &[
-    // `Action` variants carry triage state; the state module names actions.
-    &["src/tui/action.rs", "src/tui/state.rs"],
-    // Each view uses `super::line_area` from views/mod.rs, which calls every view's `draw`.
-    &[
-        "src/tui/views/agreement.rs",
-        "src/tui/views/list.rs",
-        "src/tui/views/metrics.rs",
-        "src/tui/views/mod.rs",
-        "src/tui/views/session.rs",
-        "src/tui/views/span.rs",
-        "src/tui/views/trace.rs",
-        "src/tui/views/triage.rs",
-    ],
-];
+// No allow-lists: when these checks were written (issue 16) they found ingest <-> store,
+// tui action <-> state, app <-> flows, views/mod.rs <-> every view, and SQL in cli/traces_cmd.rs,
+// import.rs, metrics/ and tui/data.rs. All of that was fixed in the same issue, so any cycle or
+// query outside the store now is new.
 
 /// Adapters that read *other* programs' SQLite databases (Phoenix, `llm` logs) may use SQL.
 const FOREIGN_DATABASE_ADAPTERS: &[&str] = &[
@@ -45,29 +28,18 @@ fn krate() -> Crate {
     read_crate(root())
 }
 
-/// Compares the cycles found with an allow-list, both ways, with a message that says what to do.
-fn assert_known(what: &str, found: &[Vec<String>], known: &[&[&str]], edges: &[String]) {
-    let known: Vec<Vec<String>> = known
-        .iter()
-        .map(|c| {
-            let mut v: Vec<String> = c.iter().map(|s| s.to_string()).collect();
-            v.sort();
-            v
-        })
-        .collect();
-    let new: Vec<&Vec<String>> = found.iter().filter(|c| !known.contains(c)).collect();
-    let stale: Vec<&Vec<String>> = known.iter().filter(|c| !found.contains(c)).collect();
+/// Fails with the cycles (strongly connected components) and the imports that close them.
+fn assert_no_cycles(what: &str, found: &[Vec<String>], edges: &[String]) {
     assert!(
-        new.is_empty() && stale.is_empty(),
-        "{what}:\n  new cycles (break them; do not allow-list them): {new:?}\n  \
-         allow-listed cycles that no longer exist as listed (update the list in tests/cli/repo.rs): {stale:?}\n  \
-         all cycles now: {found:?}\n  edges inside them:\n    {}",
+        found.is_empty(),
+        "{what} (break them: move what both sides need into a module of its own): {found:?}\n  \
+         imports inside them:\n    {}",
         edges.join("\n    ")
     );
 }
 
 #[test]
-fn no_new_import_cycles_between_top_level_modules() {
+fn no_import_cycles_between_top_level_modules() {
     let k = krate();
     let top = |i: usize| k.files[i].module.first().cloned();
     let mut nodes = BTreeSet::new();
@@ -95,16 +67,15 @@ fn no_new_import_cycles_between_top_level_modules() {
         })
         .map(|(a, b)| format!("{} -> {}", k.files[a].rel, k.files[b].rel))
         .collect();
-    assert_known(
+    assert_no_cycles(
         "import cycles between top-level modules of src/",
         &found,
-        &[],
         &inside,
     );
 }
 
 #[test]
-fn no_new_import_cycles_between_tui_files() {
+fn no_import_cycles_between_tui_files() {
     let k = krate();
     let in_tui = |i: usize| k.files[i].rel.starts_with("src/tui/");
     let nodes: BTreeSet<String> = (0..k.files.len())
@@ -123,12 +94,7 @@ fn no_new_import_cycles_between_tui_files() {
         .filter(|(a, b)| found.iter().any(|c| c.contains(a) && c.contains(b)))
         .map(|(a, b)| format!("{a} -> {b}"))
         .collect();
-    assert_known(
-        "import cycles between files of src/tui/",
-        &found,
-        KNOWN_TUI_CYCLES,
-        &inside,
-    );
+    assert_no_cycles("import cycles between files of src/tui/", &found, &inside);
 }
 
 /// Whether a file uses SQLite directly: names `rusqlite` or calls `.execute(`, `.prepare(`,

@@ -1,23 +1,10 @@
 //! `trawl judge` end to end: the real binary against a local OpenAI-compatible server.
 
 use serde_json::{Value, json};
-use std::path::Path;
-use std::process::Output;
 use testkit::{Response, TestServer};
 
-use crate::common::store;
+use crate::common::{store, trawl};
 use crate::util::{Trawl, text};
-
-/// A key that must never show up in any output.
-const DUMMY_KEY: &str = "sk-dummy-never-printed";
-
-/// The sandboxed binary with `OPENAI_API_KEY` set to [`DUMMY_KEY`].
-fn trawl_with_key(home: &Path, args: &[&str]) -> Output {
-    Trawl::new(home)
-        .env("OPENAI_API_KEY", DUMMY_KEY)
-        .args(args)
-        .output()
-}
 
 #[test]
 fn judge_one_trace_then_find_it_with_traces_verdict_filter() {
@@ -33,7 +20,7 @@ fn judge_one_trace_then_find_it_with_traces_verdict_filter() {
     let db = db.to_str().unwrap();
     let base = srv.base_url();
     let trace = &ids[0][..12];
-    let o = trawl_with_key(
+    let o = trawl(
         dir.home(),
         &[
             "judge",
@@ -63,7 +50,7 @@ fn judge_one_trace_then_find_it_with_traces_verdict_filter() {
     assert_eq!(reqs[0].json()["model"], "judge-model");
 
     // Re-running costs nothing: zero requests, reported as cached.
-    let o = trawl_with_key(
+    let o = trawl(
         dir.home(),
         &[
             "judge",
@@ -89,7 +76,7 @@ fn judge_one_trace_then_find_it_with_traces_verdict_filter() {
     assert_eq!(srv.request_count(), 1);
 
     // The verdict shows in the list's `scores` object…
-    let o = trawl_with_key(
+    let o = trawl(
         dir.home(),
         &["traces", "--store", db, "--json", "--limit", "100"],
     );
@@ -104,7 +91,7 @@ fn judge_one_trace_then_find_it_with_traces_verdict_filter() {
     assert_eq!(row["scores"]["grounded"]["verdict"], "false", "{row}");
 
     // …and the --verdict filter finds exactly that trace.
-    let o = trawl_with_key(
+    let o = trawl(
         dir.home(),
         &[
             "traces",
@@ -133,7 +120,7 @@ fn unauthorized_exits_1_with_a_clear_message() {
         )
     })
     .unwrap();
-    let o = trawl_with_key(
+    let o = trawl(
         dir.home(),
         &[
             "judge",
@@ -162,7 +149,7 @@ fn unauthorized_exits_1_with_a_clear_message() {
 #[test]
 fn unknown_rule_is_a_usage_error_listing_known_rules() {
     let (dir, db, _st, _ids) = store();
-    let o = trawl_with_key(
+    let o = trawl(
         dir.home(),
         &[
             "judge",
@@ -180,7 +167,7 @@ fn unknown_rule_is_a_usage_error_listing_known_rules() {
         "{err}"
     );
 
-    let o = trawl_with_key(dir.home(), &["judge", "--list-rules"]);
+    let o = trawl(dir.home(), &["judge", "--list-rules"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     for id in ["answered", "grounded", "escalated"] {
@@ -201,7 +188,7 @@ fn official_api_without_key_is_refused_and_unattended_costly_runs_need_yes() {
 
     // A priced model whose estimate is ≥ $1 is not started without --yes when stdin is no TTY.
     let srv = TestServer::start(|_, _| Response::openai_verdict("TRUE", "ok")).unwrap();
-    let o = trawl_with_key(
+    let o = trawl(
         dir.home(),
         &[
             "judge",

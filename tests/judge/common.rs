@@ -1,12 +1,13 @@
 //! Shared by the judge tests: the support-bot store, built-in rules, and a judge request
 //! pointed at a local test server.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Output;
 use std::time::Duration;
 use trawl::judge::{JudgeRequest, ProviderConfig, ProviderKind, RetryPolicy, Rule};
 use trawl::store::Store;
 
-use crate::util::{FixtureStore, fixture_store};
+use crate::util::{FixtureStore, Trawl, fixture_store};
 
 /// A private copy of the support-bot store (40 traces): the fixture (its dir is the sandbox
 /// home), the store path, the open store and the sorted trace ids.
@@ -37,6 +38,23 @@ pub fn openai_request(base_url: &str, rules: Vec<Rule>, traces: Vec<String>) -> 
         tries: 5,
         base: Duration::from_millis(5),
         cap: Duration::from_millis(50),
+        ..RetryPolicy::default()
     };
     r
+}
+
+/// A key that must never show up in any output.
+pub const DUMMY_KEY: &str = "sk-dummy-never-printed";
+
+/// The sandboxed binary with `OPENAI_API_KEY` set to [`DUMMY_KEY`].
+pub fn trawl(home: &Path, args: &[&str]) -> Output {
+    trawl_with_key(home, DUMMY_KEY, args)
+}
+
+/// The sandboxed binary with `key` in `OPENAI_API_KEY`.
+pub fn trawl_with_key(home: &Path, key: &str, args: &[&str]) -> Output {
+    Trawl::new(home)
+        .env("OPENAI_API_KEY", key)
+        .args(args)
+        .output()
 }

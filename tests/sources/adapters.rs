@@ -172,14 +172,19 @@ fn langfuse_single_trace_download() {
     // Scores.
     let scores = s.scores_for_trace(&t.trace_id).unwrap();
     assert_eq!(scores.len(), 3);
-    assert!(scores.iter().all(|x| x.source == ScoreSource::Imported));
+    // Langfuse's score source says who scored: EVAL → judge, ANNOTATION → human, API → imported.
     let h = scores.iter().find(|x| x.name == "helpfulness").unwrap();
+    assert_eq!(h.source, ScoreSource::Judge);
     assert_eq!(h.verdict, Some(Verdict::True));
     assert_eq!(h.span_id.as_deref(), Some("eee19b7ec3c1b174"));
     let a = scores.iter().find(|x| x.name == "accuracy").unwrap();
     assert_eq!(a.value, Some(0.9));
+    assert_eq!(a.source, ScoreSource::Imported);
     let tone = scores.iter().find(|x| x.name == "tone").unwrap();
     assert_eq!(tone.label.as_deref(), Some("friendly"));
+    assert_eq!(tone.source, ScoreSource::Human);
+    // A categorical score's value is its category's code, not a judgement: no verdict.
+    assert_eq!(tone.verdict, None);
     // Re-importing does not duplicate the scores.
     let mut s = s;
     import_file(&mut s, &fixture(LF_TRACE), ImportOptions::default()).unwrap();

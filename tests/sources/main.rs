@@ -7,6 +7,9 @@ mod util;
 
 // Non-OTLP sources and content-based format detection.
 mod adapters;
+// The support bot under OpenLLMetry, the Langfuse SDK and Phoenix read as a person reads it,
+// against the ground truth; Phoenix annotations as scores.
+mod conformance;
 // Live tail: appends, split lines, rotation, truncation.
 mod follow;
 // Import edge cases through the library: huge lines, split traces, duplicates, roll-ups.

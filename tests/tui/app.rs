@@ -5,7 +5,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use trawl::model::{Message, Score, ScoreSource, Span, SpanKind, Verdict};
 use trawl::store::{SortKey, Store};
-use trawl::tui::keymap::{self, BINDINGS, Mode};
+use trawl::tui::keymap::{self, Mode};
 use trawl::tui::{Action, App, Cmd, View};
 
 use crate::drive::{app, cmd, filter, key, now, store, type_text};
@@ -70,15 +70,15 @@ fn navigation_marks_and_sort() {
     let (_d, mut app) = app();
     cmd(&mut app, Cmd::Down);
     cmd(&mut app, Cmd::Down);
-    assert_eq!(app.list.selected, 2);
+    assert_eq!(app.list.selected(), 2);
     cmd(&mut app, Cmd::Bottom);
-    assert_eq!(app.list.selected, 39);
+    assert_eq!(app.list.selected(), 39);
     cmd(&mut app, Cmd::Top);
-    assert_eq!(app.list.selected, 0);
+    assert_eq!(app.list.selected(), 0);
     cmd(&mut app, Cmd::ToggleMark);
     cmd(&mut app, Cmd::ToggleMark);
     assert_eq!(app.list.marks.len(), 2);
-    assert_eq!(app.list.selected, 2);
+    assert_eq!(app.list.selected(), 2);
     assert!(app.status.as_ref().unwrap().text.contains("2 marked"));
     cmd(&mut app, Cmd::Copy);
     assert_eq!(app.copied.last().unwrap().lines().count(), 2);
@@ -114,21 +114,18 @@ fn back_stack_and_span_navigation() {
     let (_d, mut app) = app();
     cmd(&mut app, Cmd::Open);
     assert_eq!(app.view(), View::Trace);
-    let t = app.trace.as_ref().unwrap();
-    assert!(!t.loading && !t.spans.is_empty());
+    let t = app.trace().unwrap();
+    assert!(!t.loading && !t.data.spans.is_empty());
     cmd(&mut app, Cmd::NextLlm);
     assert_eq!(
-        app.trace.as_ref().unwrap().selected_span().unwrap().kind,
+        app.trace().unwrap().selected_span().unwrap().kind,
         SpanKind::Llm
     );
     cmd(&mut app, Cmd::Open);
     assert_eq!(app.view(), View::Span);
-    assert!(!app.trace.as_ref().unwrap().detail.is_empty());
+    assert!(!app.span().unwrap().detail.is_empty());
     cmd(&mut app, Cmd::NextTab);
-    assert_eq!(
-        app.trace.as_ref().unwrap().tab,
-        trawl::tui::state::Tab::Documents
-    );
+    assert_eq!(app.span().unwrap().tab, trawl::tui::detail::Tab::Documents);
     cmd(&mut app, Cmd::Copy);
     assert!(app.copied.last().unwrap().contains("\"span_id\""));
     cmd(&mut app, Cmd::Back);
@@ -136,9 +133,9 @@ fn back_stack_and_span_navigation() {
     cmd(&mut app, Cmd::Collapse);
     cmd(&mut app, Cmd::Top);
     cmd(&mut app, Cmd::Collapse);
-    assert_eq!(app.trace.as_ref().unwrap().visible.len(), 1);
+    assert_eq!(app.trace().unwrap().tree.visible.len(), 1);
     cmd(&mut app, Cmd::Expand);
-    assert!(app.trace.as_ref().unwrap().visible.len() > 1);
+    assert!(app.trace().unwrap().tree.visible.len() > 1);
     cmd(&mut app, Cmd::Back);
     assert_eq!(app.view(), View::List);
     assert!(!app.quit);
@@ -152,13 +149,12 @@ fn session_view_jumps_into_a_turn() {
     let sid = app.list.rows[0].session_id.clone().unwrap();
     cmd(&mut app, Cmd::Session);
     assert_eq!(app.view(), View::Session);
-    let s = app.session.as_ref().unwrap();
+    let s = app.session().unwrap();
     assert_eq!(s.session_id, sid);
     assert!(s.traces.len() >= 2);
     cmd(&mut app, Cmd::Bottom);
     let want = app
-        .session
-        .as_ref()
+        .session()
         .unwrap()
         .traces
         .last()
@@ -167,7 +163,7 @@ fn session_view_jumps_into_a_turn() {
         .clone();
     cmd(&mut app, Cmd::Open);
     assert_eq!(app.view(), View::Trace);
-    assert_eq!(app.trace.as_ref().unwrap().trace_id, want);
+    assert_eq!(app.trace().unwrap().trace_id, want);
     cmd(&mut app, Cmd::Back);
     assert_eq!(app.view(), View::Session);
 }
@@ -185,7 +181,7 @@ fn search_open_command_and_stale_results() {
     type_text(&mut app, &format!("open {}", &id[..10]));
     cmd(&mut app, Cmd::InputSubmit);
     assert_eq!(app.view(), View::Trace);
-    assert_eq!(app.trace.as_ref().unwrap().trace_id, id);
+    assert_eq!(app.trace().unwrap().trace_id, id);
 
     let before = app.list.total;
     app.dispatch(Action::PageLoaded {
@@ -248,8 +244,9 @@ fn buffer_text(term: &Terminal<TestBackend>) -> String {
 
 #[test]
 fn keymap_has_no_conflicts_and_reaches_every_command() {
-    for (i, a) in BINDINGS.iter().enumerate() {
-        for b in &BINDINGS[i + 1..] {
+    let bindings = keymap::bindings();
+    for (i, a) in bindings.iter().enumerate() {
+        for b in &bindings[i + 1..] {
             assert!(
                 !(a.mode == b.mode && a.key == b.key),
                 "{:?} {} bound twice",
@@ -258,7 +255,7 @@ fn keymap_has_no_conflicts_and_reaches_every_command() {
             );
         }
         if a.mode != Mode::Global && a.mode != Mode::Input {
-            let shadows = BINDINGS
+            let shadows = bindings
                 .iter()
                 .any(|g| g.mode == Mode::Global && g.key == a.key);
             assert!(
@@ -270,7 +267,7 @@ fn keymap_has_no_conflicts_and_reaches_every_command() {
         }
     }
     for c in Cmd::ALL {
-        assert!(BINDINGS.iter().any(|b| b.cmd == *c), "{c:?} has no key");
+        assert!(bindings.iter().any(|b| b.cmd == *c), "{c:?} has no key");
     }
     // Help is generated from the table: every help text appears in the overlay.
     let (_d, mut app) = app();
@@ -279,7 +276,7 @@ fn keymap_has_no_conflicts_and_reaches_every_command() {
     let mut term = Terminal::new(TestBackend::new(160, 400)).unwrap();
     term.draw(|f| trawl::tui::views::draw(f, &app)).unwrap();
     let text = buffer_text(&term);
-    for b in BINDINGS {
+    for b in &bindings {
         assert!(text.contains(b.help), "help lacks '{}'", b.help);
     }
     // Footer hints come from the same table.
@@ -359,8 +356,7 @@ fn hostile_text_is_neutralised_in_every_view() {
         app.dispatch(Action::Cmd(Cmd::NextTab));
     }
     let detail: String = app
-        .trace
-        .as_ref()
+        .span()
         .unwrap()
         .detail
         .iter()

@@ -31,10 +31,10 @@ fn score(s: &Store, source: ScoreSource, id: &str, rule: &str, v: Verdict) {
 }
 
 fn pick_rule(app: &mut App, rule: &str) {
-    let Some(trawl::tui::state::JudgeStage::Pick { rules, .. }) =
-        app.judge_popup.as_ref().map(|p| p.stage.clone())
+    let Some(trawl::tui::panes::judge::JudgeStage::Pick { rules, .. }) =
+        app.judge_popup().map(|p| p.stage.clone())
     else {
-        panic!("not picking rules: {:?}", app.judge_popup);
+        panic!("not picking rules: {:?}", app.judge_popup());
     };
     let i = rules.iter().position(|r| r.id == rule).unwrap();
     cmd(app, Cmd::Pick(u8::try_from(i + 1).unwrap()));
@@ -49,7 +49,7 @@ fn judge_from_the_list_runs_shows_badges_and_reruns() {
     key(&mut app, KeyCode::Char('J'));
     assert_eq!(app.mode(), Mode::Judge);
     key(&mut app, KeyCode::Esc);
-    assert!(app.judge_popup.is_none());
+    assert!(app.judge_popup().is_none());
     assert_eq!(app.mode(), Mode::List);
 
     key(&mut app, KeyCode::Char(' '));
@@ -67,16 +67,16 @@ fn judge_from_the_list_runs_shows_badges_and_reruns() {
     );
     pick_rule(&mut app, "grounded");
     key(&mut app, KeyCode::Enter);
-    let Some(trawl::tui::state::JudgeStage::Confirm { estimate, job }) =
-        app.judge_popup.as_ref().map(|p| p.stage.clone())
+    let Some(trawl::tui::panes::judge::JudgeStage::Confirm { estimate, job }) =
+        app.judge_popup().map(|p| p.stage.clone())
     else {
-        panic!("no estimate: {:?} {:?}", app.judge_popup, app.status);
+        panic!("no estimate: {:?} {:?}", app.judge_popup(), app.status);
     };
     assert_eq!(estimate.calls, 2);
     assert_eq!(job.0.trace_ids.len(), 2);
     assert_eq!(server.request_count(), 0, "the estimate sends nothing");
     key(&mut app, KeyCode::Char('y'));
-    assert!(app.judge_popup.is_none());
+    assert!(app.judge_popup().is_none());
     assert!(app.judge_run.is_none(), "finished");
     assert_eq!(server.request_count(), 2);
     let st = app.status.clone().unwrap();
@@ -95,8 +95,7 @@ fn judge_from_the_list_runs_shows_badges_and_reruns() {
     key(&mut app, KeyCode::Char('v'));
     assert_eq!(app.view(), View::Span);
     let text: Vec<String> = app
-        .trace
-        .as_ref()
+        .span()
         .unwrap()
         .detail
         .iter()
@@ -109,8 +108,8 @@ fn judge_from_the_list_runs_shows_badges_and_reruns() {
     );
     assert!(text.contains("Every claim is supported"), "{text}");
     key(&mut app, KeyCode::Char('R'));
-    let Some(trawl::tui::state::JudgeStage::Confirm { estimate, job }) =
-        app.judge_popup.as_ref().map(|p| p.stage.clone())
+    let Some(trawl::tui::panes::judge::JudgeStage::Confirm { estimate, job }) =
+        app.judge_popup().map(|p| p.stage.clone())
     else {
         panic!("no rerun estimate: {:?}", app.status);
     };
@@ -119,8 +118,7 @@ fn judge_from_the_list_runs_shows_badges_and_reruns() {
     key(&mut app, KeyCode::Enter);
     assert_eq!(server.request_count(), 3);
     assert_eq!(
-        app.trace
-            .as_ref()
+        app.trace()
             .unwrap()
             .scores
             .iter()
@@ -167,7 +165,7 @@ fn triage_labels_undo_and_progress_survive_restarts() {
     app.author = "tester".into();
     key(&mut app, KeyCode::Char('T'));
     assert_eq!(app.view(), View::Triage);
-    let t = app.triage.as_ref().unwrap();
+    let t = app.triage().unwrap();
     assert_eq!(t.items.len(), 3, "FALSE or error for any rule");
     assert_eq!(t.items[0].trace_id, ids[0]);
     assert_eq!(t.items[2].flagged, vec!["answered", "grounded"]);
@@ -181,7 +179,7 @@ fn triage_labels_undo_and_progress_survive_restarts() {
     type_text(&mut app, "policy doc missing");
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('f'));
-    let t = app.triage.as_ref().unwrap();
+    let t = app.triage().unwrap();
     assert_eq!(t.done_count(), 1);
     assert_eq!(t.made.len(), 1);
     assert!(app.status.as_ref().unwrap().text.contains("1/3 done"));
@@ -193,26 +191,22 @@ fn triage_labels_undo_and_progress_survive_restarts() {
 
     // Next item: label it, then undo.
     key(&mut app, KeyCode::Right);
-    assert_eq!(app.triage.as_ref().unwrap().index, 1);
+    assert_eq!(app.triage().unwrap().index, 1);
     key(&mut app, KeyCode::Char('t'));
-    assert_eq!(app.triage.as_ref().unwrap().done_count(), 2);
+    assert_eq!(app.triage().unwrap().done_count(), 2);
     key(&mut app, KeyCode::Char('u'));
-    assert_eq!(app.triage.as_ref().unwrap().done_count(), 1);
+    assert_eq!(app.triage().unwrap().done_count(), 1);
     assert!(app.status.as_ref().unwrap().text.contains("undone"));
     // Third item has two flagged rules: number keys pick each one.
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('1'));
     key(&mut app, KeyCode::Char('n'));
-    assert_eq!(
-        app.triage.as_ref().unwrap().done_count(),
-        1,
-        "one rule to go"
-    );
+    assert_eq!(app.triage().unwrap().done_count(), 1, "one rule to go");
     key(&mut app, KeyCode::Char('2'));
     key(&mut app, KeyCode::Char('t'));
-    assert_eq!(app.triage.as_ref().unwrap().done_count(), 2);
+    assert_eq!(app.triage().unwrap().done_count(), 2);
     key(&mut app, KeyCode::Left);
-    assert_eq!(app.triage.as_ref().unwrap().index, 1);
+    assert_eq!(app.triage().unwrap().index, 1);
 
     // Labels are human scores in the store: a new app sees the same progress.
     let s2 = Store::open(&d.path).unwrap();
@@ -221,7 +215,7 @@ fn triage_labels_undo_and_progress_survive_restarts() {
     assert!(human.iter().all(|h| h.author.as_deref() == Some("tester")));
     let mut again = App::new_for_test(s2, now());
     key(&mut again, KeyCode::Char('T'));
-    assert_eq!(again.triage.as_ref().unwrap().done_count(), 2);
+    assert_eq!(again.triage().unwrap().done_count(), 2);
     // The filter restricts the queue.
     let (_d3, s3, ids3) = flagged_store();
     let mut f = App::new_for_test(s3, now());
@@ -234,7 +228,7 @@ fn triage_labels_undo_and_progress_survive_restarts() {
         .unwrap();
     filter(&mut f, &format!("user:{user}"));
     cmd(&mut f, Cmd::Triage);
-    let items = &f.triage.as_ref().unwrap().items;
+    let items = &f.triage().unwrap().items;
     assert!(items.iter().any(|i| i.trace_id == ids3[2]));
     assert!(items.len() < 3);
 }
@@ -245,7 +239,7 @@ fn metrics_enter_opens_the_bucket_in_the_list() {
     let mut app = App::new_for_test(s, now());
     key(&mut app, KeyCode::Char('M'));
     assert_eq!(app.view(), View::Metrics);
-    let m = app.metrics.as_ref().unwrap();
+    let m = app.metrics().unwrap();
     assert!(!m.loading);
     let series = m.series();
     assert!(series.len() > 1, "several days");
@@ -254,13 +248,13 @@ fn metrics_enter_opens_the_bucket_in_the_list() {
     assert!(
         m.metrics
             .iter()
-            .any(|k| *k == trawl::tui::state::MetricKind::FalseRate("grounded".into()))
+            .any(|k| *k == trawl::tui::panes::metrics::MetricKind::FalseRate("grounded".into()))
     );
     key(&mut app, KeyCode::Tab);
-    assert_eq!(app.metrics.as_ref().unwrap().metric, 1);
+    assert_eq!(app.metrics().unwrap().metric, 1);
     key(&mut app, KeyCode::Left);
-    let m = app.metrics.as_ref().unwrap();
-    let b = m.series()[m.selected].clone();
+    let m = app.metrics().unwrap();
+    let b = m.series()[m.selected()].clone();
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.view(), View::List);
     assert_eq!(app.list.filter.since_ns, Some(b.start_ns));
@@ -271,20 +265,17 @@ fn metrics_enter_opens_the_bucket_in_the_list() {
     cmd(&mut app, Cmd::ClearFilter);
     key(&mut app, KeyCode::Char('M'));
     key(&mut app, KeyCode::Char('g'));
-    let m = app.metrics.as_ref().unwrap();
+    let m = app.metrics().unwrap();
     assert_eq!(m.group_by, Some(trawl::metrics::GroupBy::Model));
     let g = m.groups[m.group].clone().unwrap();
-    let b = m.series()[m.selected].clone();
+    let b = m.series()[m.selected()].clone();
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.list.filter.model.as_deref(), Some(g.as_str()));
     assert!(app.list.total as i64 <= b.traces && app.list.total > 0);
     // Bucket size cycles day → week → hour.
     key(&mut app, KeyCode::Char('M'));
     key(&mut app, KeyCode::Char('b'));
-    assert_eq!(
-        app.metrics.as_ref().unwrap().bucket,
-        trawl::metrics::Bucket::Week
-    );
+    assert_eq!(app.metrics().unwrap().bucket, trawl::metrics::Bucket::Week);
 }
 
 #[test]
@@ -297,16 +288,25 @@ fn agreement_pane_counts_pairs_and_jumps_to_disagreements() {
     let mut app = App::new_for_test(s, now());
     key(&mut app, KeyCode::Char('A'));
     assert_eq!(app.view(), View::Agreement);
-    let a = app.agreement.as_ref().unwrap();
+    let a = app.agreement().unwrap();
     let g = a.rules.iter().find(|r| r.rule == "grounded").unwrap();
     assert_eq!(g.pairs, 3, "the error verdict is counted apart");
-    assert_eq!((g.tt, g.tf, g.ft, g.ff), (1, 0, 1, 1));
+    let c = &g.confusion;
+    assert_eq!(
+        (
+            c.judge_true_human_true,
+            c.judge_true_human_false,
+            c.judge_false_human_true,
+            c.judge_false_human_false
+        ),
+        (1, 0, 1, 1)
+    );
     assert_eq!(g.na_or_error, 1);
     assert_eq!(a.rows.len(), 1);
     assert_eq!(a.rows[0].1.trace_id, ids[2]);
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.view(), View::Trace);
-    assert_eq!(app.trace.as_ref().unwrap().trace_id, ids[2]);
+    assert_eq!(app.trace().unwrap().trace_id, ids[2]);
     key(&mut app, KeyCode::Char('q'));
     assert_eq!(app.view(), View::Agreement);
 }

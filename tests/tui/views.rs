@@ -172,8 +172,8 @@ fn judge_popup_views() {
             &mut a,
             &[Cmd::ToggleMark, Cmd::ToggleMark, Cmd::Judge, Cmd::Down],
         );
-        let rules = match &a.judge_popup.as_ref().unwrap().stage {
-            trawl::tui::state::JudgeStage::Pick { rules, .. } => rules.clone(),
+        let rules = match &a.judge_popup().unwrap().stage {
+            trawl::tui::panes::judge::JudgeStage::Pick { rules, .. } => rules.clone(),
             other => panic!("{other:?}"),
         };
         let i = rules.iter().position(|r| r.id == "grounded").unwrap();

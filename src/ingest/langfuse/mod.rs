@@ -13,6 +13,8 @@ pub use otel::{apply_otel, is_langfuse_otel};
 pub use usage::{cost_from_details, usage_from_details};
 
 use super::Imported;
+use super::annotation::{apply_binary_verdicts, label_verdict};
+use super::semconv::apply_io_evidence;
 use super::semconv::value::{f64_of, jsonish, scalar_string, str_of};
 use super::util::{json_records, messages_from, parse_time_ns, raw_value};
 use crate::model::{Document, Score, ScoreSource, Span, SpanKind, StatusCode, Verdict};
@@ -202,11 +204,20 @@ fn build(mut c: Collected, out: &mut Imported) {
         }
         out.spans.extend(spans);
     }
+    // The 0/1 rule applies to numeric scores only: a categorical score's value is the code of
+    // its category, not a judgement.
+    let mut numeric = Vec::new();
     for s in c.scores {
         if let Some(ns) = score(&s) {
-            out.scores.push(ns);
+            if ns.verdict.is_none() && ns.label.is_none() {
+                numeric.push(ns);
+            } else {
+                out.scores.push(ns);
+            }
         }
     }
+    apply_binary_verdicts(&mut numeric);
+    out.scores.extend(numeric);
 }
 
 /// Adds the trace as a root span over its observations (as Langfuse's UI shows it) and copies
@@ -333,6 +344,8 @@ fn observation_span(o: &Value) -> Option<Span> {
     match kind {
         SpanKind::Tool => span.tool = Some(super::util::tool_from_io(&span)),
         SpanKind::Retriever => span.documents = documents(&output),
+        // Langfuse has no reranker type: a SPAN is one, or a retriever, by evidence.
+        SpanKind::Span => apply_io_evidence(&mut span, Some(&input), Some(&output)),
         _ => {}
     }
     span.attributes = scalar_fields(o);
@@ -366,6 +379,16 @@ fn documents(v: &Value) -> Vec<Document> {
 
 /// A Langfuse score as an imported score. Session- and dataset-run scores (no trace) are
 /// skipped: trawl scores belong to traces.
+/// Langfuse's score `source`: ANNOTATION is a reviewer in the UI, EVAL an LLM-as-judge
+/// evaluator; API scores can be anything, so they stay imported.
+fn score_source(source: Option<&str>) -> ScoreSource {
+    match source.map(str::to_ascii_uppercase).as_deref() {
+        Some("ANNOTATION") => ScoreSource::Human,
+        Some("EVAL") => ScoreSource::Judge,
+        _ => ScoreSource::Imported,
+    }
+}
+
 fn score(s: &Value) -> Option<Score> {
     let trace_id = str_of(s, "traceId")?;
     let name = str_of(s, "name")?;
@@ -380,7 +403,7 @@ fn score(s: &Value) -> Option<Score> {
             .get("timestamp")
             .and_then(Value::as_str)
             .and_then(parse_time_ns),
-        ..Score::new(ScoreSource::Imported, trace_id, name)
+        ..Score::new(score_source(str_of(s, "source").as_deref()), trace_id, name)
     };
     match data_type.as_str() {
         "BOOLEAN" => {
@@ -397,6 +420,7 @@ fn score(s: &Value) -> Option<Score> {
             ns.value = value;
         }
         "CATEGORICAL" => {
+            ns.verdict = string_value.as_deref().and_then(label_verdict);
             ns.label = string_value;
             ns.value = value;
         }

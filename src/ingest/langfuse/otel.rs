@@ -1,7 +1,8 @@
 //! Langfuse SDK v3 spans inside OTLP (scope `langfuse-sdk`).
 
 use super::{cost_from_details, usage_from_details};
-use crate::ingest::semconv::value::{jsonish, scalar_string};
+use crate::ingest::semconv::apply_io_evidence;
+use crate::ingest::semconv::value::{as_i64, jsonish, scalar_string};
 use crate::ingest::util::{messages_from, parse_time_ns, raw_value};
 use crate::model::{Span, SpanKind, StatusCode};
 use serde_json::{Map, Value};
@@ -13,7 +14,10 @@ pub fn apply_otel(span: &mut Span) {
     let a = &span.attributes;
     let get = |k: &str| a.get(k).filter(|v| !v.is_null());
     let mut kind = None;
-    if let Some(t) = get("langfuse.observation.type").and_then(Value::as_str) {
+    // `span` is Langfuse's generic type: the kind then comes from evidence (below).
+    if let Some(t) = get("langfuse.observation.type").and_then(Value::as_str)
+        && !t.eq_ignore_ascii_case("span")
+    {
         kind = SpanKind::parse(t);
     }
     let model = get("langfuse.observation.model.name").and_then(scalar_string);
@@ -34,12 +38,24 @@ pub fn apply_otel(span: &mut Span) {
         .map(jsonish)
         .and_then(|v| v.as_str().and_then(parse_time_ns));
     let session = get("langfuse.session.id").and_then(scalar_string);
+    // Metadata values are JSON-encoded by the SDK (`"\"chat\""`); trace metadata is kept on the
+    // span that carries it, under the same names.
     let mut metadata = Map::new();
     for (k, v) in a {
-        if let Some(name) = k.strip_prefix("langfuse.observation.metadata.") {
-            metadata.insert(name.to_string(), jsonish(v));
+        if let Some(name) = k
+            .strip_prefix("langfuse.observation.metadata.")
+            .or_else(|| k.strip_prefix("langfuse.trace.metadata."))
+        {
+            metadata
+                .entry(name.to_string())
+                .or_insert_with(|| jsonish(v));
         }
     }
+    let tags: Vec<String> = match get("langfuse.trace.tags").map(jsonish) {
+        Some(Value::Array(items)) => items.iter().filter_map(scalar_string).collect(),
+        Some(Value::String(s)) if !s.trim().is_empty() => vec![s],
+        _ => Vec::new(),
+    };
     if let Some(k) = kind {
         span.kind = k;
     }
@@ -55,6 +71,17 @@ pub fn apply_otel(span: &mut Span) {
     }
     if let Some(c) = cost {
         span.cost = Some(c);
+    }
+    apply_io_evidence(span, input.as_ref(), output.as_ref());
+    if let Some(rr) = span.reranker.as_mut() {
+        rr.model = rr
+            .model
+            .take()
+            .or_else(|| metadata.get("model").and_then(scalar_string));
+        rr.top_k = rr.top_k.or_else(|| metadata.get("top_k").and_then(as_i64));
+    }
+    if span.tags.is_empty() {
+        span.tags = tags;
     }
     if let Some(i) = input {
         if span.input_messages.is_empty() {

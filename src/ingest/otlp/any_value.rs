@@ -4,50 +4,134 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value};
 
 use super::document::null_default;
 
 /// `[{key, value: AnyValue}]` flattened into a map of plain JSON values (last duplicate wins).
+///
+/// A span's, event's or resource's attribute list is read one attribute at a time: an attribute
+/// that cannot be decoded (`{"boolValue":"yes"}`, a key that is not a string, a lone surrogate)
+/// is left out and described in `problems`, and the other attributes are kept.
 #[derive(Default)]
-pub(super) struct Attributes(pub(super) Map<String, Value>);
+pub(super) struct Attributes {
+    pub(super) values: Map<String, Value>,
+    /// One line per attribute that was left out: `attribute KEY: reason`.
+    pub(super) problems: Vec<String>,
+}
 
 impl<'de> Deserialize<'de> for Attributes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(KvListVisitor).map(Attributes)
+        d.deserialize_any(KvListVisitor { tolerant: true })
     }
 }
 
-struct KvListVisitor;
+/// An attribute list inside an `AnyValue` (`kvlistValue`): it belongs to one top-level
+/// attribute, so a bad entry fails that attribute as a whole.
+struct NestedAttributes(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for NestedAttributes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let attrs = d.deserialize_any(KvListVisitor { tolerant: false })?;
+        Ok(NestedAttributes(attrs.values))
+    }
+}
+
+struct KvListVisitor {
+    /// Read each entry from its raw text, so a bad one is skipped rather than fatal. Needs a
+    /// deserializer that can lend raw text (serde_json reading a slice or a str).
+    tolerant: bool,
+}
 
 impl<'de> Visitor<'de> for KvListVisitor {
-    type Value = Map<String, Value>;
+    type Value = Attributes;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a list of key/value attributes")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut map = Map::new();
-        while let Some(kv) = seq.next_element::<KeyValue>()? {
-            if let Some(k) = kv.key {
-                map.insert(k, kv.value.0);
+        let mut out = Attributes::default();
+        if !self.tolerant {
+            while let Some(kv) = seq.next_element::<KeyValue>()? {
+                if let Some(k) = kv.key {
+                    out.values.insert(k, kv.value.0);
+                }
             }
+            return Ok(out);
         }
-        Ok(map)
+        let mut index = 0usize;
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            match serde_json::from_str::<KeyValue>(raw.get()) {
+                Ok(kv) => {
+                    if let Some(k) = kv.key {
+                        out.values.insert(k, kv.value.0);
+                    }
+                }
+                Err(e) => out.problems.push(format!(
+                    "attribute {}: {}",
+                    attribute_label(raw, index),
+                    error_reason(&e)
+                )),
+            }
+            index += 1;
+        }
+        Ok(out)
     }
     /// Some non-standard writers emit attributes as a plain object; accept it as-is.
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-        let mut map = Map::new();
-        while let Some((k, v)) = m.next_entry::<String, AnyValue>()? {
-            map.insert(k, v.0);
+        let mut out = Attributes::default();
+        if !self.tolerant {
+            while let Some((k, v)) = m.next_entry::<String, AnyValue>()? {
+                out.values.insert(k, v.0);
+            }
+            return Ok(out);
         }
-        Ok(map)
+        while let Some((k, raw)) = m.next_entry::<String, &'de RawValue>()? {
+            match serde_json::from_str::<AnyValue>(raw.get()) {
+                Ok(v) => {
+                    out.values.insert(k, v.0);
+                }
+                Err(e) => out
+                    .problems
+                    .push(format!("attribute {k:?}: {}", error_reason(&e))),
+            }
+        }
+        Ok(out)
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Map::new())
+        Ok(Attributes::default())
     }
     fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Map::new())
+        Ok(Attributes::default())
     }
+}
+
+/// Names a bad attribute in a report: its key when that much can be read, else its position.
+/// Runs only on the failure path.
+fn attribute_label(raw: &RawValue, index: usize) -> String {
+    #[derive(Deserialize)]
+    struct KeyOnly {
+        key: Option<String>,
+    }
+    match serde_json::from_str::<KeyOnly>(raw.get()) {
+        Ok(KeyOnly { key: Some(k) }) => format!("{k:?}"),
+        _ => format!("#{index}"),
+    }
+}
+
+/// A serde_json error without its position: positions inside a span's own text would not match
+/// the line a user looks at.
+pub(super) fn error_reason(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let text = match text.rfind(" at line ") {
+        Some(i) if e.line() > 0 => text[..i].to_string(),
+        _ => text,
+    };
+    // serde_json's words for a lone UTF-16 surrogate do not say what is wrong with the input.
+    if text.contains("hex escape") {
+        return format!("{text} (a \\u escape that is not a character, e.g. a lone surrogate)");
+    }
+    text
 }
 
 #[derive(Deserialize)]
@@ -285,7 +369,7 @@ impl<'de> Visitor<'de> for ValuesSeed {
         while let Some(key) = m.next_key::<ValuesKey>()? {
             match key {
                 ValuesKey::Values if self.0 => {
-                    out = Value::Object(m.next_value::<Attributes>()?.0);
+                    out = Value::Object(m.next_value::<NestedAttributes>()?.0);
                 }
                 ValuesKey::Values => {
                     let items = m.next_value::<Option<Vec<AnyValue>>>()?.unwrap_or_default();

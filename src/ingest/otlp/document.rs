@@ -1,29 +1,34 @@
 //! The OTLP/JSON document structure. Unknown fields are skipped; `null` anywhere is treated as
 //! absent.
+//!
+//! The document borrows from the line: each span is kept as its raw JSON text
+//! ([`ScopeSpans::spans`]) and read on its own later, so one malformed span costs only itself.
 
 use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 
 use super::any_value::Attributes;
 use super::scalars::{FlexI64, Id, SpanKindNum, StatusNum};
 
 #[derive(Deserialize)]
-pub(super) struct TracesData {
-    #[serde(default, alias = "resource_spans", rename = "resourceSpans")]
-    pub(super) resource_spans: Option<NullVec<ResourceSpans>>,
+pub(super) struct TracesData<'a> {
+    #[serde(default, borrow, alias = "resource_spans", rename = "resourceSpans")]
+    pub(super) resource_spans: Option<NullVec<ResourceSpans<'a>>>,
 }
 
 #[derive(Deserialize)]
-pub(super) struct ResourceSpans {
+pub(super) struct ResourceSpans<'a> {
     #[serde(default, deserialize_with = "null_default")]
     pub(super) resource: Option<Resource>,
-    #[serde(default, alias = "scope_spans", rename = "scopeSpans")]
-    pub(super) scope_spans: NullVec<ScopeSpans>,
+    #[serde(default, borrow, alias = "scope_spans", rename = "scopeSpans")]
+    pub(super) scope_spans: NullVec<ScopeSpans<'a>>,
     #[serde(
         default,
+        borrow,
         alias = "instrumentation_library_spans",
         rename = "instrumentationLibrarySpans"
     )]
-    pub(super) library_spans: NullVec<ScopeSpans>,
+    pub(super) library_spans: NullVec<ScopeSpans<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -33,7 +38,7 @@ pub(super) struct Resource {
 }
 
 #[derive(Deserialize)]
-pub(super) struct ScopeSpans {
+pub(super) struct ScopeSpans<'a> {
     #[serde(default, deserialize_with = "null_default")]
     pub(super) scope: Option<Scope>,
     #[serde(
@@ -43,8 +48,9 @@ pub(super) struct ScopeSpans {
         deserialize_with = "null_default"
     )]
     pub(super) library: Option<Scope>,
-    #[serde(default)]
-    pub(super) spans: NullVec<RawSpan>,
+    /// Each span's JSON text, parsed into a [`RawSpan`] one at a time.
+    #[serde(default, borrow)]
+    pub(super) spans: NullVec<&'a RawValue>,
 }
 
 #[derive(Deserialize)]

@@ -21,18 +21,82 @@ use document::{RawSpan, TracesData};
 /// The `source_format` tag of spans produced here.
 pub const SOURCE_FORMAT: &str = "otlp-json";
 
-/// Parses one OTLP/JSON line into spans. `Err` carries a one-line, human-readable reason.
+/// One problem found while reading a line that was otherwise usable: a span left out, or an
+/// attribute left out of a span that was kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpanProblem {
+    /// 0-based position of the span in the line (counted across every resource and scope);
+    /// `None` for a problem of the line itself (resource attributes, invalid UTF-8).
+    pub span: Option<usize>,
+    pub reason: String,
+}
+
+impl std::fmt::Display for SpanProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.span {
+            Some(n) => write!(f, "span {n}: {}", self.reason),
+            None => f.write_str(&self.reason),
+        }
+    }
+}
+
+/// What one line yielded: every span that could be read, and what was left out and why.
+#[derive(Debug, Default)]
+pub struct LineSpans {
+    pub spans: Vec<Span>,
+    pub problems: Vec<SpanProblem>,
+}
+
+/// Parses one OTLP/JSON line, strictly: any problem (a bad span or a bad attribute) fails the
+/// line. `Err` carries a one-line, human-readable reason. The importer uses [`read_line`], which
+/// keeps the rest of the line instead.
 pub fn parse_line(line: &[u8]) -> Result<Vec<Span>, String> {
+    let read = read_line(line)?;
+    match read.problems.first() {
+        Some(p) => Err(p.to_string()),
+        None => Ok(read.spans),
+    }
+}
+
+/// Parses one OTLP/JSON line at the finest grain. `Err` only when the line as a whole is
+/// unusable (not JSON, not a traces object); a span that cannot be read costs only itself and
+/// an attribute that cannot be read costs only itself, each described in `problems`.
+pub fn read_line(line: &[u8]) -> Result<LineSpans, String> {
+    let mut out = LineSpans::default();
+    // Invalid UTF-8 would fail the whole document (raw span text must be a str); such a line is
+    // read again with the bad bytes replaced, on the failure path only.
+    let repaired: String;
     let data: TracesData = match serde_json::from_slice(line) {
         Ok(d) => d,
+        Err(e) if std::str::from_utf8(line).is_err() => {
+            repaired = String::from_utf8_lossy(line).into_owned();
+            match serde_json::from_str(&repaired) {
+                Ok(d) => {
+                    out.problems.push(SpanProblem {
+                        span: None,
+                        reason: "invalid UTF-8 replaced with U+FFFD".into(),
+                    });
+                    d
+                }
+                Err(_) => return Err(describe_error(line, &e)),
+            }
+        }
         Err(e) => return Err(describe_error(line, &e)),
     };
     let Some(resource_spans) = data.resource_spans else {
         return Err("not an OTLP/JSON traces object (no resourceSpans)".to_string());
     };
-    let mut out = Vec::new();
+    let mut index = 0usize;
     for rs in resource_spans {
-        let resource = rs.resource.map(|r| r.attributes.0).unwrap_or_default();
+        let (resource, resource_problems) = match rs.resource {
+            Some(r) => (r.attributes.values, r.attributes.problems),
+            None => (Map::new(), Vec::new()),
+        };
+        out.problems
+            .extend(resource_problems.into_iter().map(|reason| SpanProblem {
+                span: None,
+                reason: format!("resource {reason}"),
+            }));
         let service_name = resource
             .get("service.name")
             .and_then(|v| v.as_str())
@@ -43,27 +107,46 @@ pub fn parse_line(line: &[u8]) -> Result<Vec<Span>, String> {
                 None => (None, None),
             };
             for raw in ss.spans {
-                let span = convert_span(
-                    raw,
-                    &resource,
-                    service_name.as_deref(),
-                    scope_name.as_deref(),
-                    scope_version.as_deref(),
-                )?;
-                out.push(span);
+                let context = SpanContext {
+                    resource: &resource,
+                    service_name: service_name.as_deref(),
+                    scope_name: scope_name.as_deref(),
+                    scope_version: scope_version.as_deref(),
+                };
+                let parsed = serde_json::from_str::<RawSpan>(raw.get())
+                    .map_err(|e| any_value::error_reason(&e))
+                    .and_then(|raw| convert_span(raw, &context));
+                match parsed {
+                    Ok((span, problems)) => {
+                        out.problems
+                            .extend(problems.into_iter().map(|reason| SpanProblem {
+                                span: Some(index),
+                                reason,
+                            }));
+                        out.spans.push(span);
+                    }
+                    Err(reason) => out.problems.push(SpanProblem {
+                        span: Some(index),
+                        reason,
+                    }),
+                }
+                index += 1;
             }
         }
     }
     Ok(out)
 }
 
-fn convert_span(
-    raw: RawSpan,
-    resource: &Map<String, Value>,
-    service_name: Option<&str>,
-    scope_name: Option<&str>,
-    scope_version: Option<&str>,
-) -> Result<Span, String> {
+/// What a span inherits from its resource and scope.
+struct SpanContext<'a> {
+    resource: &'a Map<String, Value>,
+    service_name: Option<&'a str>,
+    scope_name: Option<&'a str>,
+    scope_version: Option<&'a str>,
+}
+
+/// A read span and the attributes it had to leave out; `Err` when the span itself is unusable.
+fn convert_span(raw: RawSpan, ctx: &SpanContext) -> Result<(Span, Vec<String>), String> {
     let name = raw.name.unwrap_or_default();
     let Some(trace_id) = raw.trace_id.0 else {
         return Err(format!("span {name:?} has no traceId"));
@@ -71,6 +154,7 @@ fn convert_span(
     let Some(span_id) = raw.span_id.0 else {
         return Err(format!("span {name:?} in trace {trace_id} has no spanId"));
     };
+    let mut problems = raw.attributes.problems;
     let (status, status_message) = match raw.status {
         Some(s) => (
             StatusCode::from_i64(s.code.0),
@@ -84,10 +168,19 @@ fn convert_span(
         .events
         .0
         .into_iter()
-        .map(|e| SpanEvent {
-            name: e.name.unwrap_or_default(),
-            time_ns: e.time.0.unwrap_or(0),
-            attributes: e.attributes.0,
+        .map(|e| {
+            let name = e.name.unwrap_or_default();
+            problems.extend(
+                e.attributes
+                    .problems
+                    .into_iter()
+                    .map(|p| format!("event {name:?}: {p}")),
+            );
+            SpanEvent {
+                name,
+                time_ns: e.time.0.unwrap_or(0),
+                attributes: e.attributes.values,
+            }
         })
         .collect();
     let mut span = Span {
@@ -101,18 +194,18 @@ fn convert_span(
         status,
         status_message,
         events,
-        resource: resource.clone(),
-        scope_name: scope_name.map(str::to_string),
-        scope_version: scope_version.map(str::to_string),
-        service_name: service_name.map(str::to_string),
+        resource: ctx.resource.clone(),
+        scope_name: ctx.scope_name.map(str::to_string),
+        scope_version: ctx.scope_version.map(str::to_string),
+        service_name: ctx.service_name.map(str::to_string),
         source_format: SOURCE_FORMAT.to_string(),
         ..Span::default()
     };
-    let attrs = raw.attributes.0;
+    let attrs = raw.attributes.values;
     semconv::apply_attributes(&mut span, &attrs);
     span.attributes = attrs;
     semconv::apply_events(&mut span);
-    Ok(span)
+    Ok((span, problems))
 }
 
 /// Turns a serde error into a reason a user can act on; only runs on the failure path.
@@ -130,3 +223,6 @@ fn describe_error(line: &[u8], err: &serde_json::Error) -> String {
         _ => "not an OTLP/JSON traces object (top-level value is not an object)".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -32,6 +32,10 @@ pub(super) fn infer_kind(preset: SpanKind, attrs: &Map<String, Value>) -> (SpanK
             return (k, Some(GEN));
         }
     }
+    // Evidence outranks OpenLLMetry's generic workflow/task kinds.
+    if super::evidence::has_retrieval_keys(attrs) {
+        return (SpanKind::Retriever, None);
+    }
     if let Some(tk) = attrs.get("traceloop.span.kind").and_then(Value::as_str) {
         let k = match tk.trim().to_ascii_lowercase().as_str() {
             "workflow" | "task" => Some(SpanKind::Chain),

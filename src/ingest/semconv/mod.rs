@@ -13,6 +13,7 @@
 
 mod context;
 mod documents;
+mod evidence;
 pub mod flat;
 mod kind;
 mod messages;
@@ -23,6 +24,8 @@ pub mod value;
 use serde_json::{Map, Value};
 
 use crate::model::{Message, Span, SpanKind, StatusCode};
+pub use evidence::{apply_io_evidence, document_list, is_generic};
+
 use context::{metadata, raw_value, tags};
 use documents::{documents, reranker, tool_info};
 use flat::{get, insert_path, list};
@@ -227,12 +230,15 @@ pub fn apply_attributes(span: &mut Span, attrs: &Map<String, Value>) {
     }
 }
 
-/// Reads GenAI message events, first-token marks and exception details from `span.events`.
-/// Messages from events are used only when the attributes gave none.
+/// Reads GenAI message events, first-token marks, exception details and vector-search results
+/// from `span.events`, then refines a generic kind from evidence (`evidence.rs`). Messages from
+/// events are used only when the attributes gave none. Expects `span.attributes` to be set.
 pub fn apply_events(span: &mut Span) {
+    apply_evidence(span);
     let mut ev_in: Vec<Message> = Vec::new();
     let mut ev_out: Vec<Message> = Vec::new();
     let mut first_token: Option<i64> = None;
+    let mut first_chunk: Option<i64> = None;
     let mut exception: Option<String> = None;
     for ev in &span.events {
         let name = ev.name.as_str();
@@ -293,6 +299,11 @@ pub fn apply_events(span: &mut Span) {
                 if first_token.is_none() && is_first_token_event(name) {
                     first_token = Some(ev.time_ns);
                 }
+                // Streamed calls without a first-token mark log one event per chunk
+                // (OpenLLMetry `gen_ai.content.completion.chunk`): the first one is the first token.
+                if name.ends_with(".chunk") {
+                    first_chunk = Some(first_chunk.map_or(ev.time_ns, |t| t.min(ev.time_ns)));
+                }
             }
         }
     }
@@ -310,7 +321,7 @@ pub fn apply_events(span: &mut Span) {
         span.convention = Some(GEN.as_str().to_string());
     }
     if span.ttft_ns.is_none() {
-        if let Some(t) = first_token {
+        if let Some(t) = first_token.or(first_chunk) {
             if t >= span.start_ns && span.start_ns > 0 {
                 span.ttft_ns = Some(t - span.start_ns);
             }
@@ -318,6 +329,24 @@ pub fn apply_events(span: &mut Span) {
     }
     if span.status == StatusCode::Error && span.status_message.is_none() {
         span.status_message = exception;
+    }
+}
+
+/// Retrieval results carried as span events, and documents in a Traceloop entity output.
+fn apply_evidence(span: &mut Span) {
+    let docs = evidence::documents_from_events(span);
+    if !docs.is_empty() {
+        if is_generic(span) {
+            span.kind = SpanKind::Retriever;
+        }
+        if span.documents.is_empty() {
+            span.documents = docs;
+        }
+    }
+    let input = span.attributes.get("traceloop.entity.input").cloned();
+    let output = span.attributes.get("traceloop.entity.output").cloned();
+    if output.is_some() {
+        apply_io_evidence(span, input.as_ref(), output.as_ref());
     }
 }
 

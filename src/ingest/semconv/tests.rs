@@ -196,6 +196,18 @@ fn event_forms() {
     apply_events(&mut s);
     assert_eq!(s.input_messages[0].content, "it's me");
     assert_eq!(s.output_messages[0].content, "hello");
+
+    // A streamed call with one event per chunk and no first-token mark: the first chunk is it.
+    let mut s = Span {
+        start_ns: 1_000,
+        events: vec![
+            ev("gen_ai.content.completion.chunk", 1_900, json!({})),
+            ev("gen_ai.content.completion.chunk", 1_300, json!({})),
+        ],
+        ..Span::default()
+    };
+    apply_events(&mut s);
+    assert_eq!(s.ttft_ns, Some(300));
 }
 
 #[test]

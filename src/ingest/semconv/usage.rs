@@ -39,6 +39,8 @@ pub(super) fn usage(attrs: &Map<String, Value>) -> Option<(Usage, Conv)> {
     let reasoning = int(&[
         ("llm.token_count.completion_details.reasoning", OI),
         ("gen_ai.usage.reasoning.output_tokens", GEN),
+        // OpenLLMetry >= 0.55 writes this key (asserted in its own OpenAI tests).
+        ("gen_ai.usage.reasoning_tokens", LEG),
         ("llm.usage.reasoning_tokens", LEG),
     ]);
     let conv = [input, output, total].iter().flatten().map(|x| x.1).min()?;

@@ -7,6 +7,10 @@ use crate::judge::parse::Parsed;
 use crate::judge::provider::{ProviderConfig, Reply};
 use crate::model::{Score, ScoreSource, Usage, Verdict};
 
+/// Longest explanation stored: a judge that rambles (or a server that pads) must not put
+/// megabytes into every row.
+pub(super) const MAX_EXPLANATION_CHARS: usize = 8_000;
+
 /// Majority over the samples that produced a verdict; a tie or no verdict is an error verdict.
 pub(super) fn aggregate(
     cfg: &ProviderConfig,
@@ -55,6 +59,14 @@ pub(super) fn aggregate(
                 .unwrap_or_default();
             (*v, *n, why)
         }
+    };
+    let explanation = if explanation.chars().count() > MAX_EXPLANATION_CHARS {
+        format!(
+            "{} (truncated)",
+            crate::sanitize::truncate_chars(&explanation, MAX_EXPLANATION_CHARS)
+        )
+    } else {
+        explanation
     };
     let sum = |f: fn(&Usage) -> Option<i64>| -> Option<i64> {
         let vals: Vec<i64> = replies.iter().filter_map(|r| f(&r.usage)).collect();

@@ -3,7 +3,8 @@
 //!
 //! - `plan`: what a run will do and what it will cost, before anything is sent;
 //! - `cache`: cache keys and reuse of earlier verdicts;
-//! - `pool`: the tokio worker pool, retries with backoff, the cost budget;
+//! - `pool`: the tokio worker pool and the cost budget; every task joined, none lost;
+//! - `retry`: retries with backoff, capped waits and the per-item time budget;
 //! - `majority`: one verdict from several samples;
 //! - `events` and `stop`: what a run reports and how it is stopped.
 
@@ -12,11 +13,13 @@ mod events;
 mod majority;
 mod plan;
 mod pool;
+mod retry;
 mod stop;
+mod tasks;
 
 pub use events::{ItemResult, JudgeEvent, Summary};
 pub use plan::{Estimate, estimate};
-pub use pool::RetryPolicy;
+pub use retry::{DEFAULT_MAX_RETRY_WAIT, RetryPolicy};
 pub use stop::{StopReason, StopSignal};
 
 use super::JudgeError;
@@ -177,6 +180,14 @@ pub fn run_blocking(
             total,
             on_event,
         ))?;
+    }
+    // Every item ends as a verdict (errors included) or a skip; anything else is a bug, and
+    // the missing items are still reported rather than silently dropped.
+    let accounted = summary.judged + summary.skipped;
+    debug_assert_eq!(accounted, total, "judge items unaccounted for");
+    if accounted < total {
+        tracing::error!(missing = total - accounted, "judge items unaccounted for");
+        summary.skipped += total - accounted;
     }
     summary.stopped = stop.reason().or(summary.stopped);
     if let Some(r) = &summary.stopped {

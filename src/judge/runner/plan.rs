@@ -43,6 +43,23 @@ pub(super) struct Job {
     pub(super) key: String,
 }
 
+impl Job {
+    /// The job without its prompt: enough to record an error verdict for it.
+    pub(super) fn identity(&self) -> Job {
+        Job {
+            trace_id: self.trace_id.clone(),
+            span_id: self.span_id.clone(),
+            rule: self.rule.clone(),
+            rule_hash: self.rule_hash.clone(),
+            prompt: Prompt {
+                system: String::new(),
+                user: String::new(),
+            },
+            key: self.key.clone(),
+        }
+    }
+}
+
 pub(super) struct CachedHit {
     pub(super) job: Job,
     pub(super) row: crate::model::Score,

@@ -104,3 +104,44 @@ pub fn thousands(n: i64) -> String {
     }
     if n < 0 { format!("-{out}") } else { out }
 }
+
+/// Rows `text` takes when drawn as one wrapped line (`Wrap { trim: false }`) `width` columns
+/// wide: the same word wrapping the drawing uses, so scroll positions match what is on screen.
+pub fn wrapped_rows(text: &str, width: u16) -> usize {
+    use ratatui::text::Line;
+    use ratatui::widgets::{Paragraph, Wrap};
+    Paragraph::new(Line::raw(text))
+        .wrap(Wrap { trim: false })
+        .line_count(width.max(1))
+        .max(1)
+}
+
+/// `✓ ✗ – !` for TRUE, FALSE, NA and error: a verdict never shows by colour alone.
+pub fn verdict_glyph(v: crate::model::Verdict) -> &'static str {
+    use crate::model::Verdict;
+    match v {
+        Verdict::True => "✓",
+        Verdict::False => "✗",
+        Verdict::Na => "–",
+        Verdict::Error => "!",
+    }
+}
+
+/// `TRUE`, `FALSE`, `NA`, `ERROR`.
+pub fn verdict_word(v: crate::model::Verdict) -> &'static str {
+    use crate::model::Verdict;
+    match v {
+        Verdict::True => "TRUE",
+        Verdict::False => "FALSE",
+        Verdict::Na => "NA",
+        Verdict::Error => "ERROR",
+    }
+}
+
+/// What a trace is called on screen: its question, else its name.
+pub fn trace_title(t: &crate::model::Trace) -> &str {
+    t.input_preview
+        .as_deref()
+        .or(t.name.as_deref())
+        .unwrap_or("(unnamed)")
+}

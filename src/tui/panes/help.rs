@@ -1,0 +1,160 @@
+//! The `?` overlay: every pane's keys, generated from the key tables it is given.
+
+use crate::tui::action::{Cmd, Effect};
+use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
+use crate::tui::pane::{Ctx, Pane, PaneInfo};
+use crate::tui::theme::Theme;
+use crate::tui::widgets::chrome::body_area;
+use crate::tui::widgets::scroll::{Motion, ScrollList};
+use crate::tui::widgets::text::{fit, wrapped_rows};
+use crossterm::event::KeyCode as K;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use std::any::Any;
+
+pub static INFO: PaneInfo = PaneInfo {
+    mode: Mode::Help,
+    label: "help",
+    title: "Help",
+    keys: Layers::pane(KEYS, Some(&NavLabels::SCROLL)),
+};
+
+static KEYS: &[Binding] = &[
+    hint(Key::ch('q'), Cmd::Back, "close help"),
+    key(Key::plain(K::Esc), Cmd::Back, "close help"),
+];
+
+const NOTES: [&str; 3] = [
+    "Filter syntax: on:tuesday since:7d until:2026-11-10 user:U session:S model:M tag:T name:N status:error verdict:RULE=false \"phrase\" words",
+    "Judge (J): TRAWL_JUDGE_PROVIDER (openai|anthropic), TRAWL_JUDGE_MODEL, TRAWL_JUDGE_BASE_URL, TRAWL_JUDGE_API_KEY_ENV; unset ones default as in trawl judge",
+    "Commands: :triage :metrics :agreement :judge",
+];
+
+/// A help section: its title and `(keys, what they do)` rows.
+pub type Section = (&'static str, Vec<(String, &'static str)>);
+
+#[derive(Debug, Clone)]
+pub struct HelpPane {
+    sections: Vec<Section>,
+    view: ScrollList,
+}
+
+/// One line of the overlay, before styling.
+enum Row<'a> {
+    Title(&'a str),
+    Key(String, &'a str),
+    Blank,
+    Note(&'a str),
+}
+
+impl HelpPane {
+    pub fn new(sections: Vec<Section>, size: (u16, u16)) -> HelpPane {
+        let mut p = HelpPane {
+            sections,
+            view: ScrollList::document(),
+        };
+        p.measure(size);
+        p
+    }
+
+    fn rows(&self) -> Vec<Row<'_>> {
+        let mut out = Vec::new();
+        for (title, keys) in &self.sections {
+            out.push(Row::Title(title));
+            for (k, help) in keys {
+                out.push(Row::Key(format!("  {}", fit(k, 16)), help));
+            }
+            out.push(Row::Blank);
+        }
+        out.extend(NOTES.iter().map(|n| Row::Note(n)));
+        out
+    }
+
+    fn measure(&mut self, size: (u16, u16)) {
+        let inner = inner(frame_rect(body_area(size)));
+        let heights: Vec<usize> = self
+            .rows()
+            .iter()
+            .map(|r| match r {
+                Row::Title(t) | Row::Note(t) => wrapped_rows(t, inner.width),
+                Row::Key(k, h) => wrapped_rows(&format!("{k}{h}"), inner.width),
+                Row::Blank => 1,
+            })
+            .collect();
+        self.view.set_rows(heights);
+        self.view.set_viewport(usize::from(inner.height));
+    }
+}
+
+/// The overlay's box: centred, at most 90 columns.
+fn frame_rect(area: Rect) -> Rect {
+    let w = area.width.saturating_sub(4).min(90);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y,
+        width: w,
+        height: area.height,
+    }
+}
+
+fn inner(rect: Rect) -> Rect {
+    Block::default().borders(Borders::ALL).inner(rect)
+}
+
+impl Pane for HelpPane {
+    fn info(&self) -> &'static PaneInfo {
+        &INFO
+    }
+
+    fn update(&mut self, c: Cmd, cx: &mut Ctx) -> Vec<Effect> {
+        match Motion::of(c) {
+            Some(m) => self.view.apply(m),
+            None if c == Cmd::Back => cx.back(),
+            None => {}
+        }
+        Vec::new()
+    }
+
+    fn resize(&mut self, cx: &mut Ctx) -> Vec<Effect> {
+        self.measure(cx.size);
+        Vec::new()
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, th: &Theme) {
+        let rect = frame_rect(area);
+        frame.render_widget(Clear, rect);
+        let rows = self.rows();
+        let (items, skip) = self.view.window_of(usize::from(inner(rect).height));
+        let visible: Vec<Line> = rows
+            .get(items)
+            .unwrap_or_default()
+            .iter()
+            .map(|r| match r {
+                Row::Title(t) => Line::from(Span::styled(t.to_string(), th.header())),
+                Row::Key(k, h) => Line::from(vec![
+                    Span::styled(k.clone(), th.key()),
+                    Span::raw(h.to_string()),
+                ]),
+                Row::Blank => Line::from(""),
+                Row::Note(n) => Line::from(Span::styled(n.to_string(), th.dim())),
+            })
+            .collect();
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(th.border())
+            .title(" Keys (j/k scroll, q or ? closes) ");
+        frame.render_widget(
+            Paragraph::new(visible)
+                .block(block)
+                .wrap(Wrap { trim: false })
+                .scroll((u16::try_from(skip).unwrap_or(u16::MAX), 0)),
+            rect,
+        );
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

@@ -1,0 +1,253 @@
+//! Span detail: a header, the tab bar, and the current tab's precomputed lines, wrapped and
+//! scrolled by screen rows. Opened from the trace view, which gets the span cursor back when
+//! this pane closes (the jump keys move it here too).
+
+use crate::display;
+use crate::model::Score;
+use crate::model::Span as ModelSpan;
+use crate::tui::action::{Cmd, Effect};
+use crate::tui::detail::{self, Tab, TabContent};
+use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
+use crate::tui::pane::{Ctx, Handoff, Notice, Pane, PaneInfo, SpanFocus};
+use crate::tui::spantree::{Jump, TraceData, TreeCursor};
+use crate::tui::theme::Theme;
+use crate::tui::widgets::chrome::{body_area, line_area};
+use crate::tui::widgets::lines::{self, DetailLine};
+use crate::tui::widgets::scroll::{Motion, ScrollList};
+use crate::tui::widgets::text::cell;
+use crossterm::event::KeyCode as K;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use std::any::Any;
+use std::sync::Arc;
+
+pub static INFO: PaneInfo = PaneInfo {
+    mode: Mode::Span,
+    label: "span",
+    title: "Span detail",
+    keys: Layers::pane(KEYS, Some(&NavLabels::SCROLL)),
+};
+
+static KEYS: &[Binding] = &[
+    hint(Key::ch('q'), Cmd::Back, "back"),
+    key(Key::plain(K::Esc), Cmd::Back, "back"),
+    hint(Key::plain(K::Tab), Cmd::NextTab, "next tab"),
+    key(Key::plain(K::BackTab), Cmd::PrevTab, "previous tab"),
+    hint(Key::ch('z'), Cmd::ToggleFold, "fold / unfold attributes"),
+    key(Key::ch('m'), Cmd::NextLlm, "next LLM call"),
+    key(Key::ch('M'), Cmd::PrevLlm, "previous LLM call"),
+    key(Key::ch('e'), Cmd::NextError, "next error"),
+    key(Key::ch('E'), Cmd::PrevError, "previous error"),
+    key(Key::ch('t'), Cmd::NextTool, "next tool call"),
+    key(Key::ch('T'), Cmd::PrevTool, "previous tool call"),
+    hint(Key::ch('y'), Cmd::Copy, "copy span as JSON"),
+    key(Key::ch('R'), Cmd::Rerun, "re-run this trace's verdicts"),
+    key(Key::ch('X'), Cmd::JudgeCancel, "cancel judge run"),
+];
+
+/// Rows above the text: the span's name, its figures and the tab bar.
+const HEADER_ROWS: u16 = 3;
+
+#[derive(Debug, Clone)]
+pub struct SpanPane {
+    pub data: Arc<TraceData>,
+    pub scores: Vec<Score>,
+    /// The trace view's cursor: which span this is.
+    pub tree: TreeCursor,
+    pub tab: Tab,
+    pub unfold: bool,
+    /// The current tab as lines.
+    pub detail: Vec<DetailLine>,
+    view: ScrollList,
+    width: u16,
+}
+
+impl SpanPane {
+    pub fn new(focus: SpanFocus, size: (u16, u16)) -> SpanPane {
+        let mut p = SpanPane {
+            data: focus.data,
+            scores: focus.scores,
+            tree: focus.tree,
+            tab: focus.tab,
+            unfold: focus.unfold,
+            detail: Vec::new(),
+            view: ScrollList::document(),
+            width: 0,
+        };
+        p.measure(size);
+        p.rebuild(true);
+        p
+    }
+
+    pub fn selected_span(&self) -> Option<&ModelSpan> {
+        self.tree.selected_span(&self.data)
+    }
+
+    /// Rebuilds the current tab's lines (from the top when `reset`).
+    fn rebuild(&mut self, reset: bool) {
+        self.detail = detail::build(&TabContent {
+            data: &self.data,
+            scores: &self.scores,
+            span: self.tree.selected_span(&self.data),
+            tab: self.tab,
+            unfold: self.unfold,
+        });
+        if reset {
+            self.view.reset();
+        }
+        lines::measure(&mut self.view, &self.detail, self.width);
+    }
+
+    fn measure(&mut self, size: (u16, u16)) {
+        let body = body_area(size);
+        self.view
+            .set_viewport(usize::from(body.height.saturating_sub(HEADER_ROWS)));
+        if body.width != self.width {
+            self.width = body.width;
+            lines::measure(&mut self.view, &self.detail, self.width);
+        }
+    }
+}
+
+impl Pane for SpanPane {
+    fn info(&self) -> &'static PaneInfo {
+        &INFO
+    }
+
+    fn update(&mut self, c: Cmd, cx: &mut Ctx) -> Vec<Effect> {
+        if let Some(m) = Motion::of(c) {
+            self.view.apply(m);
+            return Vec::new();
+        }
+        if let Some((kind, forward)) = Jump::of(c) {
+            cx.outcome(self.tree.jump(&self.data, kind, forward));
+            self.rebuild(true);
+            return Vec::new();
+        }
+        match c {
+            Cmd::Back => cx.back(),
+            Cmd::Copy => {
+                let json = self
+                    .selected_span()
+                    .and_then(|s| serde_json::to_string_pretty(s).ok());
+                if let Some(j) = json {
+                    return cx.copy(j, "span as JSON");
+                }
+            }
+            Cmd::NextTab | Cmd::PrevTab => {
+                self.tab = self.tab.cycle(c == Cmd::NextTab);
+                self.rebuild(true);
+            }
+            Cmd::ToggleFold => {
+                self.unfold = !self.unfold;
+                self.tab = Tab::Attributes;
+                self.rebuild(false);
+            }
+            Cmd::Rerun => cx.ask_rerun(&self.data.trace_id, &self.scores),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn notice(&mut self, notice: &Notice) {
+        if let Notice::Scores { trace_id, scores } = notice
+            && *trace_id == self.data.trace_id
+        {
+            self.scores = scores.to_vec();
+            if self.tab == Tab::Verdicts {
+                self.rebuild(false);
+            }
+        }
+    }
+
+    fn resize(&mut self, cx: &mut Ctx) -> Vec<Effect> {
+        self.measure(cx.size);
+        Vec::new()
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, th: &Theme) {
+        let Some(s) = self.selected_span() else {
+            return;
+        };
+        let mut l1 = vec![
+            Span::styled(format!("{} ", s.kind.short()), th.key()),
+            Span::styled(cell(&s.name), th.title()),
+        ];
+        if s.is_error() {
+            l1.push(Span::styled("  ✗ error", th.error()));
+        }
+        frame.render_widget(Paragraph::new(Line::from(l1)), line_area(area, 0));
+        let tokens = s
+            .usage
+            .as_ref()
+            .and_then(|u| u.total_or_sum())
+            .map(|n| format!(" · {} tokens", display::tokens(n)))
+            .unwrap_or_default();
+        let cost = s
+            .cost
+            .as_ref()
+            .map(|c| format!(" · {}", display::cost(c.total)))
+            .unwrap_or_default();
+        let l2 = format!(
+            "{}{}{tokens}{cost} · +{} from trace start",
+            s.duration_ns()
+                .map(display::duration_ns)
+                .unwrap_or_else(|| "?".into()),
+            s.model
+                .as_deref()
+                .map(|m| format!(" · {}", cell(m)))
+                .unwrap_or_default(),
+            display::duration_ns((s.start_ns - self.data.t0).max(0)),
+        );
+        frame.render_widget(
+            Paragraph::new(Span::styled(l2, th.dim())),
+            line_area(area, 1),
+        );
+        let mut tabs = Vec::new();
+        for tab in Tab::ALL {
+            let (style, text) = if tab == self.tab {
+                (th.selected(), format!("[{}]", tab.label()))
+            } else {
+                (th.dim(), format!(" {} ", tab.label()))
+            };
+            tabs.push(Span::styled(text, style));
+            tabs.push(Span::raw(" "));
+        }
+        tabs.push(Span::styled("(Tab switches)", th.dim()));
+        frame.render_widget(Paragraph::new(Line::from(tabs)), line_area(area, 2));
+        let body = Rect {
+            y: area.y + HEADER_ROWS,
+            height: area.height.saturating_sub(HEADER_ROWS),
+            ..area
+        };
+        lines::draw(frame, body, th, &self.detail, &self.view);
+    }
+
+    fn position(&self) -> String {
+        self.tree.position()
+    }
+
+    fn shown_trace(&self) -> Option<&str> {
+        Some(&self.data.trace_id)
+    }
+
+    fn current_session(&self) -> Option<String> {
+        self.data.session_id()
+    }
+
+    fn close(&mut self) -> Option<Handoff> {
+        Some(Handoff::Span(SpanFocus {
+            data: self.data.clone(),
+            scores: self.scores.clone(),
+            tree: self.tree.clone(),
+            tab: self.tab,
+            unfold: self.unfold,
+        }))
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
