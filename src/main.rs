@@ -22,7 +22,7 @@ fn main() {
     let config = match Config::from_process(&trawl::cli::overrides(&cli, &matches)) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("trawl: error: {}", trawl::sanitize::clean(&e.to_string()));
+            report_error(&e.to_string());
             std::process::exit(USAGE);
         }
     };
@@ -33,15 +33,24 @@ fn main() {
     };
     match code {
         Ok(c) => std::process::exit(c),
+        // The reader went away (`trawl traces | head -1`): that is how pipes end, not an error.
+        Err(e) if trawl::cli::out::is_broken_pipe(&e) => std::process::exit(0),
         Err(e) => {
-            // Error text can quote file content (paths, ids): keep it terminal-safe.
-            eprintln!(
-                "trawl: error: {}",
-                trawl::sanitize::clean(&format!("{e:#}"))
-            );
+            report_error(&format!("{e:#}"));
             std::process::exit(1);
         }
     }
+}
+
+/// Error text can quote file content (paths, ids): keep it terminal-safe. A closed stderr is
+/// ignored rather than panicking the way `eprintln!` would.
+fn report_error(text: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "trawl: error: {}",
+        trawl::sanitize::clean(text)
+    );
 }
 
 /// Logs go to a file, never to the terminal (the TUI owns it).

@@ -47,11 +47,11 @@ pub fn run(args: &AgreementArgs, cfg: &Config) -> Result<i32> {
     let rows = agreement::compute_against(&store, args.rule.as_deref(), args.human.as_deref())?;
     if args.json {
         let arr: Vec<Value> = rows.iter().map(RuleAgreement::to_json).collect();
-        println!("{}", serde_json::to_string_pretty(&arr)?);
+        outln!("{}", serde_json::to_string_pretty(&arr)?);
         return Ok(0);
     }
     if rows.is_empty() {
-        println!(
+        outln!(
             "no judge verdicts or human labels yet: run `trawl judge --rule grounded`, then label \
              some traces with `trawl label TRACE --rule grounded --verdict true|false`"
         );
@@ -59,9 +59,9 @@ pub fn run(args: &AgreementArgs, cfg: &Config) -> Result<i32> {
     }
     for (i, r) in rows.iter().enumerate() {
         if i > 0 {
-            println!();
+            outln!();
         }
-        print_rule(r);
+        print_rule(r)?;
     }
     Ok(0)
 }
@@ -71,8 +71,8 @@ fn pct(v: Option<f64>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-fn print_rule(r: &RuleAgreement) {
-    println!(
+fn print_rule(r: &RuleAgreement) -> Result<()> {
+    outln!(
         "rule {}: {} pair(s) compared  ({} judged, {} labelled, {} NA/error kept out)",
         clean_line(&r.rule),
         r.pairs,
@@ -81,7 +81,7 @@ fn print_rule(r: &RuleAgreement) {
         r.na_or_error
     );
     if r.pairs == 0 {
-        println!(
+        outln!(
             "  no TRUE/FALSE pairs yet: label traces the judge scored \
              (trawl traces --verdict {}=false, then trawl label ID --rule {} --verdict …)",
             clean_line(&r.rule),
@@ -92,7 +92,7 @@ fn print_rule(r: &RuleAgreement) {
             .kappa
             .map(|k| format!("{k:.2} ({})", kappa_band(k)))
             .unwrap_or_else(|| "-".into());
-        println!(
+        outln!(
             "  accuracy {}   Cohen's kappa {}   FALSE precision {}   FALSE recall {}",
             pct(r.accuracy),
             kappa,
@@ -100,39 +100,44 @@ fn print_rule(r: &RuleAgreement) {
             pct(r.recall_false)
         );
         if r.pairs < 10 {
-            println!("  (fewer than 10 pairs: read these numbers as a hint, not a measurement)");
+            outln!("  (fewer than 10 pairs: read these numbers as a hint, not a measurement)");
         }
         let c = &r.confusion;
-        println!();
-        println!("  {:<14} {:>11} {:>11}", "", "human TRUE", "human FALSE");
-        println!(
+        outln!();
+        outln!("  {:<14} {:>11} {:>11}", "", "human TRUE", "human FALSE");
+        outln!(
             "  {:<14} {:>11} {:>11}",
-            "judge TRUE", c.judge_true_human_true, c.judge_true_human_false
+            "judge TRUE",
+            c.judge_true_human_true,
+            c.judge_true_human_false
         );
-        println!(
+        outln!(
             "  {:<14} {:>11} {:>11}",
-            "judge FALSE", c.judge_false_human_true, c.judge_false_human_false
+            "judge FALSE",
+            c.judge_false_human_true,
+            c.judge_false_human_false
         );
     }
     if let Some(rep) = r.repeatability {
-        println!(
+        outln!(
             "  judge repeatability: samples agreed {:.0}% on average over {} multi-sample verdict(s)",
             rep.mean * 100.0,
             rep.scores
         );
     }
     if !r.disagreements.is_empty() {
-        println!();
-        println!("  disagreements ({}):", r.disagreements.len());
+        outln!();
+        outln!("  disagreements ({}):", r.disagreements.len());
         for d in &r.disagreements {
-            println!(
+            outln!(
                 "  {}  judge {:<5} human {:<5} {}",
-                d.trace_id,
+                clean_line(&d.trace_id),
                 d.judge.as_str(),
                 d.human.as_str(),
                 truncate_chars(&clean_line(d.explanation.as_deref().unwrap_or("")), 70)
             );
         }
-        println!("  (open one with: trawl show TRACE_ID)");
+        outln!("  (open one with: trawl show TRACE_ID)");
     }
+    Ok(())
 }

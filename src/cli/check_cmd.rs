@@ -55,7 +55,7 @@ pub fn run(args: &CheckArgs, cfg: &Config) -> Result<i32> {
             Ok(e) => exprs.push(e),
             Err(e) => {
                 bad = true;
-                eprintln!(
+                errln!(
                     "trawl check: expression {} is not valid:\n{}",
                     i + 1,
                     clean_line_keep(&e.to_string())
@@ -64,7 +64,7 @@ pub fn run(args: &CheckArgs, cfg: &Config) -> Result<i32> {
         }
     }
     if bad {
-        eprintln!("(see trawl check --help for the metrics, operators and units)");
+        errln!("(see trawl check --help for the metrics, operators and units)");
         return Ok(2);
     }
     // One "now" for the filter and the change windows, so both count back from the same instant.
@@ -72,7 +72,7 @@ pub fn run(args: &CheckArgs, cfg: &Config) -> Result<i32> {
     let filter = match args.filter.to_filter(now) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("trawl: error: {}", clean_line(&e.to_string()));
+            errln!("trawl: error: {}", clean_line(&e.to_string()));
             return Ok(2);
         }
     };
@@ -91,9 +91,9 @@ pub fn run(args: &CheckArgs, cfg: &Config) -> Result<i32> {
     }
     let failed = results.iter().filter(|r| !r.ok).count();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+        outln!("{}", serde_json::to_string_pretty(&results)?);
     } else {
-        print_checks(&results, &window, args.allow_empty);
+        print_checks(&results, &window, args.allow_empty)?;
     }
     Ok(if failed == 0 { 0 } else { 1 })
 }
@@ -103,7 +103,7 @@ fn clean_line_keep(s: &str) -> String {
     s.lines().map(clean_line).collect::<Vec<_>>().join("\n")
 }
 
-fn print_checks(results: &[CheckResult], window: &CheckWindow, allow_empty: bool) {
+fn print_checks(results: &[CheckResult], window: &CheckWindow, allow_empty: bool) -> Result<()> {
     let width = results
         .iter()
         .map(|r| r.expr.chars().count())
@@ -120,13 +120,13 @@ fn print_checks(results: &[CheckResult], window: &CheckWindow, allow_empty: bool
         let expr = truncate_chars(&clean_line(&r.expr), 48);
         let thr = metrics::check::format_value(&r.check, r.threshold);
         match r.value {
-            Some(v) => println!(
+            Some(v) => outln!(
                 "{status:<7}  {expr:<width$}  value {}  threshold {} {thr}  (n={})",
                 metrics::check::format_value(&r.check, v),
                 r.op,
                 r.n
             ),
-            None => println!(
+            None => outln!(
                 "{status:<7}  {expr:<width$}  {}{}",
                 clean_line(r.no_data.as_deref().unwrap_or("no data")),
                 if allow_empty {
@@ -139,7 +139,7 @@ fn print_checks(results: &[CheckResult], window: &CheckWindow, allow_empty: bool
     }
     if results.iter().any(|r| r.check.change) {
         let ((a, b), (pa, _)) = window.change_windows();
-        println!(
+        outln!(
             "change: {} .. {} against {} .. {}",
             timefilter::short_time(a),
             timefilter::short_time(b),
@@ -150,11 +150,12 @@ fn print_checks(results: &[CheckResult], window: &CheckWindow, allow_empty: bool
     let failed = results.iter().filter(|r| !r.ok).count();
     let n = results.len();
     if failed == 0 {
-        println!("{n} check{} passed", if n == 1 { "" } else { "s" });
+        outln!("{n} check{} passed", if n == 1 { "" } else { "s" });
     } else {
-        println!(
+        outln!(
             "{failed} of {n} check{} failed",
             if n == 1 { "" } else { "s" }
         );
     }
+    Ok(())
 }

@@ -37,14 +37,15 @@ const EXAMPLE: &str = include_str!("../../assets/config.example.toml");
 
 pub fn run(args: &ConfigArgs, cfg: &Config) -> Result<i32> {
     if args.example {
-        print!("{EXAMPLE}");
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), "{EXAMPLE}")?;
         return Ok(0);
     }
     let rows: Vec<Row> = SETTINGS.iter().map(|def| row(cfg, def)).collect();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&to_json(cfg, &rows))?);
+        outln!("{}", serde_json::to_string_pretty(&to_json(cfg, &rows))?);
     } else {
-        print_table(cfg, &rows);
+        print_table(cfg, &rows)?;
     }
     Ok(0)
 }
@@ -106,16 +107,16 @@ fn row(cfg: &Config, def: &'static SettingDef) -> Row {
     }
 }
 
-fn print_table(cfg: &Config, rows: &[Row]) {
+fn print_table(cfg: &Config, rows: &[Row]) -> Result<()> {
     match &cfg.file {
-        Some(f) => println!(
+        Some(f) => outln!(
             "config file: {} ({})",
             clean_line(&f.display().to_string()),
             if cfg.file_found { "found" } else { "not found" }
         ),
-        None => println!("config file: none (no home directory)"),
+        None => outln!("config file: none (no home directory)"),
     }
-    println!();
+    outln!();
     let key_w = rows.iter().map(|r| r.def.key.len()).max().unwrap_or(0);
     let val_w = rows
         .iter()
@@ -124,13 +125,14 @@ fn print_table(cfg: &Config, rows: &[Row]) {
         .unwrap_or(0)
         .min(60);
     for r in rows {
-        println!(
+        outln!(
             "{:<key_w$}  {:<val_w$}  {}",
             r.def.key,
             clean_line(&r.text),
             clean_line(&cfg.source(r.def.key).to_string())
         );
     }
+    Ok(())
 }
 
 fn to_json(cfg: &Config, rows: &[Row]) -> Value {

@@ -70,7 +70,7 @@ pub fn run(args: &ExportArgs, cfg: &Config) -> Result<i32> {
         ids = keep;
     }
     if ids.is_empty() {
-        eprintln!(
+        errln!(
             "trawl: no traces matched{}; nothing written",
             if args.labelled {
                 " (with --labelled: label some with `trawl label`)"
@@ -127,12 +127,12 @@ pub fn run(args: &ExportArgs, cfg: &Config) -> Result<i32> {
     );
     // With --out - the data owns stdout; the summary goes to stderr.
     if to_stdout {
-        eprintln!("{msg}");
+        errln!("{msg}");
     } else {
-        println!("{msg}");
+        outln!("{msg}");
     }
     if !args.eval && foreign > 0 {
-        eprintln!(
+        errln!(
             "trawl: note: {foreign} span(s) were imported from a non-OTLP format; their OTLP \
              attributes are what that importer kept, so some parsed fields may not come back"
         );

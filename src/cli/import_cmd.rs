@@ -59,7 +59,7 @@ pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
         match import_file(&mut store, path, opts) {
             Ok(r) => {
                 if !args.json {
-                    print_report(&r);
+                    print_report(&r)?;
                 }
                 if args.strict && r.fatal.is_some() {
                     strict_failed = true;
@@ -67,8 +67,8 @@ pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
                 reports.push(r);
             }
             Err(ImportError::Strict(msg)) => {
-                eprintln!("{msg}");
-                eprintln!(
+                errln!("{msg}");
+                errln!(
                     "{}: --strict: import rolled back, nothing from this file was kept",
                     path.display()
                 );
@@ -92,9 +92,9 @@ pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
             "bad_lines": bad,
             "files": reports,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else if reports.len() > 1 {
-        println!(
+        outln!(
             "total: {traces} traces, {spans} spans imported, {dups} duplicates skipped, {bad} bad line{}",
             if bad == 1 { "" } else { "s" }
         );
@@ -107,7 +107,7 @@ pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
     }
     if ok_lines == 0 {
         if !args.json {
-            eprintln!("trawl: nothing could be imported");
+            errln!("trawl: nothing could be imported");
         }
         return Ok(1);
     }
@@ -132,9 +132,9 @@ fn follow(
     }
     let stop = std::sync::atomic::AtomicBool::new(false);
     let display = path.display().to_string();
-    eprintln!("{display}: following (Ctrl-C to stop)");
+    errln!("{display}: following (Ctrl-C to stop)");
     let mut on_progress = |p: &crate::import::Progress| {
-        eprintln!(
+        errln!(
             "{}: +{} traces updated; {} spans, {} new traces so far",
             p.file,
             p.touched.len(),
@@ -144,23 +144,23 @@ fn follow(
     };
     let r = follow_file(store, path, &stop, &mut on_progress)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
+        outln!("{}", serde_json::to_string_pretty(&r)?);
     } else {
-        print_report(&r);
+        print_report(&r)?;
     }
     Ok(if r.fatal.is_some() { 1 } else { 0 })
 }
 
-fn print_report(r: &IngestReport) {
+fn print_report(r: &IngestReport) -> Result<()> {
     if let Some(f) = &r.fatal {
-        eprintln!("{}: {}", r.file, f);
-        return;
+        errln!("{}: {}", r.file, f);
+        return Ok(());
     }
     for b in &r.bad_lines {
-        eprintln!("{}", crate::sanitize::clean_line(&b.to_string()));
+        errln!("{}", crate::sanitize::clean_line(&b.to_string()));
     }
     if r.bad_lines_total > r.bad_lines.len() as u64 {
-        eprintln!(
+        errln!(
             "{}: … and {} more bad lines",
             r.file,
             r.bad_lines_total - r.bad_lines.len() as u64
@@ -192,5 +192,6 @@ fn print_report(r: &IngestReport) {
             r.traces_touched - r.traces_new
         ));
     }
-    println!("{line}");
+    outln!("{line}");
+    Ok(())
 }

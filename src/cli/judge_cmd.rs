@@ -170,16 +170,16 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
     let all = match judge::load_rules(args.rules.as_deref()) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("trawl judge: {}", clean_line(&e.to_string()));
+            errln!("trawl judge: {}", clean_line(&e.to_string()));
             return Ok(USAGE);
         }
     };
     if args.list_rules {
-        print_rules(&all);
+        print_rules(&all)?;
         return Ok(0);
     }
     if args.rule.iter().all(|r| r.trim().is_empty()) {
-        eprintln!(
+        errln!(
             "trawl judge: name the rules to run with --rule ID[,ID…]; known rules: {}",
             ids(&all)
         );
@@ -188,13 +188,13 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
     let rules = match judge::select_rules(&all, &args.rule) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("trawl judge: {}", clean_line(&e.to_string()));
+            errln!("trawl judge: {}", clean_line(&e.to_string()));
             return Ok(USAGE);
         }
     };
     // --concurrency and --timeout are checked with the rest of the configuration.
     if args.samples == 0 {
-        eprintln!("trawl judge: --samples must be at least 1");
+        errln!("trawl judge: --samples must be at least 1");
         return Ok(USAGE);
     }
 
@@ -207,9 +207,9 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
     }
     let trace_ids = db.trace_ids(&filter, args.limit)?;
     if trace_ids.is_empty() {
-        eprintln!("trawl judge: no traces match (list them with: trawl traces)");
+        errln!("trawl judge: no traces match (list them with: trawl traces)");
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&Summary::default())?);
+            outln!("{}", serde_json::to_string_pretty(&Summary::default())?);
         }
         return Ok(0);
     }
@@ -240,12 +240,12 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
     let mut refused_non_tty = false;
     let official = req.provider.is_official();
     let mut confirm = |est: &Estimate| -> bool {
-        eprintln!("{}", estimate_line(est));
+        errln!("{}", estimate_line(est));
         if est.calls == 0 || args.yes {
             return true;
         }
         if std::io::stdin().is_terminal() {
-            eprint!("Proceed? [y/N] ");
+            let _ = write!(std::io::stderr(), "Proceed? [y/N] ");
             let _ = std::io::stderr().flush();
             let mut line = String::new();
             if std::io::stdin().read_line(&mut line).is_err() {
@@ -268,23 +268,23 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
     let mut on_event = |e: JudgeEvent| match e {
         JudgeEvent::Progress { done, total } => {
             if progress_tty {
-                eprint!("\rjudging: {done}/{total}   ");
+                let _ = write!(std::io::stderr(), "\rjudging: {done}/{total}   ");
                 if done == total {
-                    eprintln!();
+                    errln!();
                 }
             } else {
                 let pct = done * 10 / total.max(1);
                 if pct > last_pct || done == total {
                     last_pct = pct;
-                    eprintln!("judging: {done}/{total}");
+                    errln!("judging: {done}/{total}");
                 }
             }
         }
         JudgeEvent::Paused(r) => {
             if progress_tty {
-                eprintln!();
+                errln!();
             }
-            eprintln!("trawl judge: {}", clean_line(&r.message()));
+            errln!("trawl judge: {}", clean_line(&r.message()));
         }
         _ => {}
     };
@@ -292,22 +292,27 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
     let summary = match judge::run_blocking(&db, &req, &stop, &mut confirm, &mut on_event) {
         Ok(s) => s,
         Err(e @ (judge::JudgeError::MissingKey { .. } | judge::JudgeError::InsecureKey { .. })) => {
-            eprintln!("trawl judge: {e}");
+            errln!("trawl judge: {}", clean_line(&e.to_string()));
             return Ok(USAGE);
         }
         Err(e) => return Err(e).context("judge run failed"),
     };
     if refused_non_tty {
-        eprintln!(
+        errln!(
             "trawl judge: not starting: the estimate is $1 or more (or unknown) and stdin is not a terminal; pass --yes to run"
         );
         return Ok(USAGE);
     }
 
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        let mut v = serde_json::to_value(&summary)?;
+        // Calls without a price cost an unknown amount, not $0.
+        if summary.cost_unknown && summary.cost_usd == 0.0 {
+            v["cost_usd"] = serde_json::Value::Null;
+        }
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print_summary(&summary);
+        print_summary(&summary)?;
     }
     // Every verdict asked of the judge errored: the judge is broken, not the traces.
     let all_errored = summary.errors > 0 && summary.errors == summary.judged - summary.cached;
@@ -323,7 +328,7 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
 /// Warns that the key would cross the network in clear text and asks. `Some(true)`: send it
 /// (`--yes`, or yes at the prompt); `Some(false)`: declined; `None`: no terminal to ask.
 fn confirm_plain_http(var: &str, host: &str, yes: bool) -> Option<bool> {
-    eprintln!(
+    errln!(
         "trawl judge: warning: the API key in ${} would be sent over plain http to {} (not this machine); anyone on the way can read it",
         clean_line(var),
         clean_line(host)
@@ -332,12 +337,12 @@ fn confirm_plain_http(var: &str, host: &str, yes: bool) -> Option<bool> {
         return Some(true);
     }
     if !std::io::stdin().is_terminal() {
-        eprintln!(
+        errln!(
             "trawl judge: not sending the key: stdin is not a terminal; use https, or pass --yes to send it anyway"
         );
         return None;
     }
-    eprint!("Send the key over plain http? [y/N] ");
+    let _ = write!(std::io::stderr(), "Send the key over plain http? [y/N] ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     if std::io::stdin().read_line(&mut line).is_err() {
@@ -357,24 +362,25 @@ fn ids(rules: &[Rule]) -> String {
         .join(", ")
 }
 
-fn print_rules(rules: &[Rule]) {
+fn print_rules(rules: &[Rule]) -> Result<()> {
     for r in rules {
         let inputs: Vec<&str> = r.shown_inputs().iter().map(|k| k.as_str()).collect();
-        println!(
+        outln!(
             "{:<12} {:<8} {}",
             clean_line(&r.id),
             r.target.as_str(),
             clean_line(r.title.as_deref().unwrap_or(&r.question))
         );
-        println!(
+        outln!(
             "{:<12} {:<8} inputs: {}; from {}; hash {}",
             "",
             "",
             inputs.join(", "),
             clean_line(&r.origin),
-            &r.hash()[..12]
+            r.hash().get(..12).unwrap_or_default()
         );
     }
+    Ok(())
 }
 
 fn money(c: Option<f64>) -> String {
@@ -399,7 +405,7 @@ fn estimate_line(e: &Estimate) -> String {
     )
 }
 
-fn print_summary(s: &Summary) {
+fn print_summary(s: &Summary) -> Result<()> {
     let cost = if s.cost_unknown && s.cost_usd == 0.0 {
         "unknown (no price for the judge model)".to_string()
     } else if s.cost_unknown {
@@ -407,13 +413,22 @@ fn print_summary(s: &Summary) {
     } else {
         format!("${:.4}", s.cost_usd)
     };
-    println!(
+    outln!(
         "judged {}: TRUE {}, FALSE {}, NA {}, errors {}; cached {}; skipped {}",
-        s.judged, s.true_, s.false_, s.na, s.errors, s.cached, s.skipped
+        s.judged,
+        s.true_,
+        s.false_,
+        s.na,
+        s.errors,
+        s.cached,
+        s.skipped
     );
-    println!(
+    outln!(
         "judge tokens: {} input, {} output; {} calls; cost {}",
-        s.input_tokens, s.output_tokens, s.calls, cost
+        s.input_tokens,
+        s.output_tokens,
+        s.calls,
+        cost
     );
     let notable: Vec<_> = s
         .results
@@ -426,18 +441,19 @@ fn print_summary(s: &Summary) {
         })
         .collect();
     for r in notable.iter().take(20) {
-        println!(
+        outln!(
             "  {} {:<10} {:<5}  {}",
-            &r.trace_id[..r.trace_id.len().min(8)],
+            crate::sanitize::display_id(&r.trace_id, 8),
             clean_line(&r.rule),
             r.verdict.as_str().to_ascii_uppercase(),
-            clean_line(&crate::sanitize::truncate_chars(&r.explanation, 100))
+            crate::sanitize::fit_width(&clean_line(&r.explanation), 100)
         );
     }
     if notable.len() > 20 {
-        println!(
+        outln!(
             "  … {} more (trawl traces --verdict RULE=false)",
             notable.len() - 20
         );
     }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 use super::resolve_trace;
 use crate::config::Config;
 use crate::model::{Score, ScoreSource, Verdict};
-use crate::sanitize::clean_line;
+use crate::sanitize::{clean_line, display_id};
 use crate::store::Store;
 use crate::timefilter;
 use anyhow::Result;
@@ -59,7 +59,7 @@ pub fn run(args: &LabelArgs, cfg: &Config) -> Result<i32> {
     let id = resolve_trace(&store, &args.trace_id)?;
     let rule = args.rule.trim();
     if rule.is_empty() {
-        eprintln!("trawl: error: --rule must not be empty");
+        errln!("trawl: error: --rule must not be empty");
         return Ok(2);
     }
     let who = cfg.author.clone();
@@ -68,17 +68,17 @@ pub fn run(args: &LabelArgs, cfg: &Config) -> Result<i32> {
     }
     let Some(verdict) = args.verdict else {
         // clap enforces this; kept so a library caller gets a usage code, not a panic.
-        eprintln!("trawl: error: --verdict is required (or --undo)");
+        errln!("trawl: error: --verdict is required (or --undo)");
         return Ok(2);
     };
     let judge = current_judge(&store, &id, rule)?;
     if judge.is_none() {
-        eprintln!(
+        errln!(
             "trawl: warning: no judge verdict for rule '{}' on this trace; the label is stored, \
              but agreement needs one (trawl judge --rule {} --trace {})",
             clean_line(rule),
             clean_line(rule),
-            &id[..id.len().min(12)]
+            display_id(&id, 12)
         );
     }
     let score = Score::human_label(
@@ -101,7 +101,7 @@ pub fn run(args: &LabelArgs, cfg: &Config) -> Result<i32> {
                 |j| json!({"verdict": j.verdict.map(|v| v.as_str()), "explanation": j.explanation}),
             )
             .unwrap_or(Value::Null);
-        println!("{}", serde_json::to_string_pretty(&o)?);
+        outln!("{}", serde_json::to_string_pretty(&o)?);
     } else {
         let agree = judge.as_ref().and_then(|j| j.verdict).map(|jv| {
             if jv == verdict {
@@ -110,9 +110,9 @@ pub fn run(args: &LabelArgs, cfg: &Config) -> Result<i32> {
                 format!(" (judge said {})", jv.as_str())
             }
         });
-        println!(
+        outln!(
             "labelled {} {} = {} by {}{}",
-            &id[..id.len().min(12)],
+            display_id(&id, 12),
             clean_line(rule),
             verdict.as_str(),
             clean_line(&who),
@@ -127,11 +127,11 @@ fn undo(store: &Store, id: &str, rule: &str, who: &str, as_json: bool) -> Result
         s.source == ScoreSource::Human && s.name == rule && s.author.as_deref() == Some(who)
     });
     let Some(row) = mine else {
-        eprintln!(
+        errln!(
             "trawl: nothing to undo: no label by {} for rule '{}' on trace {}",
             clean_line(who),
             clean_line(rule),
-            &id[..id.len().min(12)]
+            display_id(id, 12)
         );
         return Ok(1);
     };
@@ -148,11 +148,11 @@ fn undo(store: &Store, id: &str, rule: &str, who: &str, as_json: bool) -> Result
             "undone": label_json(&row),
             "current": now.as_ref().map(label_json),
         });
-        println!("{}", serde_json::to_string_pretty(&o)?);
+        outln!("{}", serde_json::to_string_pretty(&o)?);
     } else {
-        println!(
+        outln!(
             "removed label {} {} = {} by {}; now {}",
-            &id[..id.len().min(12)],
+            display_id(id, 12),
             clean_line(rule),
             row.verdict.map(|v| v.as_str()).unwrap_or("-"),
             clean_line(who),

@@ -3,6 +3,8 @@
 //! `*_cmd.rs`. Commands get the [`Config`] resolved once in `main`; they read through
 //! `store::query`, and none parses source files itself except `import`.
 
+#[macro_use]
+pub mod out;
 mod agreement_cmd;
 mod check_cmd;
 mod config_cmd;

@@ -1,11 +1,12 @@
 //! `trawl show`: one trace as a span tree, or as JSON.
 
+use super::out::{Column, Table, cut, output_width};
 use super::resolve_trace;
 use crate::config::Config;
 use crate::display;
 use crate::model::mark_aggregates;
 use crate::model::{Span, SpanTree};
-use crate::sanitize::{clean_line, truncate_chars};
+use crate::sanitize::{clean_line, fit_width};
 use crate::timefilter;
 use anyhow::{Result, bail};
 use clap::Args;
@@ -22,6 +23,9 @@ pub struct ShowArgs {
     pub trace_id: String,
     #[arg(long)]
     pub json: bool,
+    /// Every column at full width, whatever the terminal's width (piped output is never cut).
+    #[arg(long)]
+    pub wide: bool,
 }
 
 pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
@@ -48,78 +52,97 @@ pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
             .collect();
         obj["spans"] = Value::Array(ordered);
         obj["all_scores"] = serde_json::to_value(&scores)?;
-        println!("{}", serde_json::to_string_pretty(&obj)?);
+        outln!("{}", serde_json::to_string_pretty(&obj)?);
         return Ok(0);
     }
-    println!(
-        "trace {}  {}  {}  {}",
-        summary.trace_id,
-        timefilter::rfc3339(summary.start_ns),
-        display::duration_ns(summary.duration_ns),
-        if summary.error { "✗ ERROR" } else { "ok" }
+    let width = output_width(args.wide);
+    let line = |text: String| cut(&text, width);
+    outln!(
+        "{}",
+        line(format!(
+            "trace {}  {}  {}  {}",
+            clean_line(&summary.trace_id),
+            timefilter::rfc3339(summary.start_ns),
+            display::duration_ns(summary.duration_ns),
+            if summary.error { "✗ ERROR" } else { "ok" }
+        ))
     );
     let opt = |o: &Option<String>| clean_line(o.as_deref().unwrap_or("-"));
-    println!(
-        "session {}  user {}  service {}  models {}",
-        opt(&summary.session_id),
-        opt(&summary.user_id),
-        opt(&summary.service),
-        clean_line(&summary.models.join(", "))
+    outln!(
+        "{}",
+        line(format!(
+            "session {}  user {}  service {}  models {}",
+            opt(&summary.session_id),
+            opt(&summary.user_id),
+            opt(&summary.service),
+            clean_line(&summary.models.join(", "))
+        ))
     );
     if let Some(q) = &summary.input_preview {
-        println!("question: {}", clean_line(q));
+        outln!("{}", line(format!("question: {}", clean_line(q))));
     }
     if let Some(a) = &summary.output_preview {
-        println!("answer:   {}", clean_line(a));
+        outln!("{}", line(format!("answer:   {}", clean_line(a))));
     }
-    println!(
-        "tokens: input {} (cached {})  output {} (reasoning {})  total {}   cost {}{}",
-        summary.input_tokens,
-        summary.cache_read_tokens,
-        summary.output_tokens,
-        summary.reasoning_tokens,
-        summary.total_tokens,
-        display::trace_cost(
-            summary.cost_usd,
-            summary.cost_known_usd,
-            summary.unknown_cost_spans
-        ),
-        if summary.unknown_cost_spans > 0 {
-            format!(
-                " ({} span(s) with unknown price)",
+    outln!(
+        "{}",
+        line(format!(
+            "tokens: input {} (cached {})  output {} (reasoning {})  total {}   cost {}{}",
+            summary.input_tokens,
+            summary.cache_read_tokens,
+            summary.output_tokens,
+            summary.reasoning_tokens,
+            summary.total_tokens,
+            display::trace_cost(
+                summary.cost_usd,
+                summary.cost_known_usd,
                 summary.unknown_cost_spans
-            )
-        } else {
-            String::new()
-        }
+            ),
+            if summary.unknown_cost_spans > 0 {
+                format!(
+                    " ({} span(s) with unknown price)",
+                    summary.unknown_cost_spans
+                )
+            } else {
+                String::new()
+            }
+        ))
     );
     for s in scores.iter().filter(|s| s.verdict.is_some()) {
-        println!(
-            "score {} = {}{} ({}{}){}",
-            s.name,
-            s.verdict.map(|v| v.as_str()).unwrap_or("-"),
-            // An annotator's label (`hallucinated`) says more than the verdict word.
-            s.label
-                .as_deref()
-                .filter(|l| !l.trim().is_empty())
-                .map(|l| format!(" [{}]", clean_line(l)))
-                .unwrap_or_default(),
-            s.source.as_str(),
-            s.model
-                .as_deref()
-                .map(|m| format!(", {m}"))
-                .unwrap_or_default(),
-            s.explanation
-                .as_deref()
-                .map(|e| format!(": {}", truncate_chars(&clean_line(e), 100)))
-                .unwrap_or_default()
+        outln!(
+            "{}",
+            line(format!(
+                "score {} = {}{} ({}{}){}",
+                clean_line(&s.name),
+                s.verdict.map(|v| v.as_str()).unwrap_or("-"),
+                // An annotator's label (`hallucinated`) says more than the verdict word.
+                s.label
+                    .as_deref()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| format!(" [{}]", clean_line(l)))
+                    .unwrap_or_default(),
+                s.source.as_str(),
+                s.model
+                    .as_deref()
+                    .map(|m| format!(", {}", clean_line(m)))
+                    .unwrap_or_default(),
+                s.explanation
+                    .as_deref()
+                    .map(|e| format!(": {}", fit_width(&clean_line(e), 100)))
+                    .unwrap_or_default()
+            ))
         );
     }
-    println!();
-    println!(
-        "{:<46} {:<4} {:>9} {:>9}  {:<26} {:>13}  {:>10}",
-        "SPAN", "KIND", "START", "DURATION", "MODEL", "TOKENS in/out", "COST"
-    );
+    outln!();
+    let mut table = Table::new(vec![
+        Column::left("SPAN", 16, 0).flexible(),
+        Column::left("KIND", 4, 2),
+        Column::right("START", 6, 6),
+        Column::right("DURATION", 8, 1),
+        Column::left("MODEL", 8, 5).flexible(),
+        Column::right("TOKENS in/out", 9, 3),
+        Column::right("COST", 6, 4),
+    ]);
     let tree = SpanTree::build(&spans);
     for n in &tree.nodes {
         let s = &spans[n.index];
@@ -147,23 +170,26 @@ pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
             Some(c) => display::cost(c.total),
             None => String::new(),
         };
-        println!(
-            "{:<46} {:<4} {:>9} {:>9}  {:<26} {:>13}  {:>10}",
-            truncate_chars(&name, 45),
-            s.kind.short(),
+        table.row(vec![
+            name,
+            s.kind.short().to_string(),
             format!("+{}", display::duration_ns(s.start_ns - summary.start_ns)),
             s.duration_ns()
                 .map(display::duration_ns)
                 .unwrap_or("-".into()),
-            truncate_chars(&clean_line(s.model.as_deref().unwrap_or("")), 25),
+            clean_line(s.model.as_deref().unwrap_or("")),
             toks,
-            cost
-        );
+            cost,
+        ]);
         if let Some(msg) = &s.status_message
             && s.is_error()
         {
-            println!("{:<46}   {}", "", truncate_chars(&clean_line(msg), 80));
+            // Error text can be a whole stack trace: its first 200 columns say enough here.
+            table.note(format!("{indent}    {}", fit_width(&clean_line(msg), 200)));
         }
+    }
+    for l in table.render(width) {
+        outln!("{l}");
     }
     Ok(0)
 }

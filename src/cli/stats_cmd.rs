@@ -2,10 +2,11 @@
 //! come from [`crate::metrics`].
 
 use super::FilterArgs;
+use super::out::{Column, Table, output_width, wrap_words};
 use crate::config::Config;
 use crate::display;
 use crate::metrics::{self, Bucket, BucketStats, GroupBy};
-use crate::sanitize::{clean_line, truncate_chars};
+use crate::sanitize::{clean_line, fit_width};
 use crate::timefilter;
 use anyhow::Result;
 use clap::Args;
@@ -40,7 +41,8 @@ has no traces): relative for amounts (+12%), a difference in percentage points f
 
 --json prints {\"buckets\": [...]}; each has bucket, group (when grouped), traces, error_rate,
 latency_p50_ms, latency_p95_ms, latency_p99_ms, llm_latency_p95_ms, ttft_p50_ms, input_tokens,
-output_tokens, cost_usd, cost_per_trace_usd, unknown_cost_traces, judge_cost_usd,
+output_tokens, cost_usd, cost_per_trace_usd, unknown_cost_traces, judge_cost_usd (null when a
+judge verdict has no price), judge_cost_known_usd, judge_unknown_cost_verdicts,
 rules {RULE: {n, false_rate}} and change.";
 
 #[derive(Debug, Args)]
@@ -64,6 +66,9 @@ pub struct StatsArgs {
     pub tz: String,
     #[arg(long)]
     pub json: bool,
+    /// Every column, whatever the terminal's width (piped output is never cut).
+    #[arg(long)]
+    pub wide: bool,
 }
 
 pub fn run(args: &StatsArgs, cfg: &Config) -> Result<i32> {
@@ -71,7 +76,7 @@ pub fn run(args: &StatsArgs, cfg: &Config) -> Result<i32> {
     let by = Bucket::parse(&args.by).unwrap_or(Bucket::Day);
     let group = args.group_by.as_deref().and_then(GroupBy::parse);
     let Some(tz) = metrics::parse_tz(&args.tz) else {
-        eprintln!(
+        errln!(
             "trawl: error: --tz {}: expected UTC, +HH:MM or -HH:MM",
             clean_line(&args.tz)
         );
@@ -80,17 +85,17 @@ pub fn run(args: &StatsArgs, cfg: &Config) -> Result<i32> {
     let store = super::open_existing_store(cfg)?;
     let buckets = metrics::compute_stats(&store, &filter, by, group, tz)?;
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({ "buckets": buckets }))?
         );
         return Ok(0);
     }
     if buckets.is_empty() {
-        println!("no traces match");
+        outln!("no traces match");
         return Ok(0);
     }
-    print_table(&buckets, by, group, &args.tz);
+    print_table(&buckets, by, group, &args.tz, args.wide)?;
     Ok(0)
 }
 
@@ -123,7 +128,13 @@ fn rate(v: f64) -> String {
 /// One bucket in the table: its values, its change line (if any) and its judge rules.
 type Row = (Vec<String>, Option<Vec<String>>, Vec<String>);
 
-fn print_table(buckets: &[BucketStats], by: Bucket, group: Option<GroupBy>, tz: &str) {
+fn print_table(
+    buckets: &[BucketStats],
+    by: Bucket,
+    group: Option<GroupBy>,
+    tz: &str,
+    wide: bool,
+) -> Result<()> {
     let tz_label = if metrics::parse_tz(tz).is_some_and(|o| o.local_minus_utc() == 0) {
         "UTC".to_string()
     } else {
@@ -143,10 +154,7 @@ fn print_table(buckets: &[BucketStats], by: Bucket, group: Option<GroupBy>, tz: 
     for b in buckets {
         let mut v = vec![b.bucket.clone()];
         if group.is_some() {
-            v.push(truncate_chars(
-                &clean_line(b.group.as_deref().unwrap_or("")),
-                24,
-            ));
+            v.push(fit_width(&clean_line(b.group.as_deref().unwrap_or("")), 24));
         }
         v.extend([
             b.traces.to_string(),
@@ -161,7 +169,11 @@ fn print_table(buckets: &[BucketStats], by: Bucket, group: Option<GroupBy>, tz: 
             display::cost_value(b.cost_usd),
             display::cost(b.cost_per_trace_usd),
             b.unknown_cost_traces.to_string(),
-            display::cost_value(b.judge_cost_usd),
+            display::trace_cost(
+                b.judge_cost_usd,
+                b.judge_cost_known_usd,
+                b.judge_unknown_cost_verdicts,
+            ),
         ]);
         let c = b.change.as_ref().map(|c| {
             let mut v = vec!["  vs previous".to_string()];
@@ -203,50 +215,44 @@ fn print_table(buckets: &[BucketStats], by: Bucket, group: Option<GroupBy>, tz: 
             .collect();
         rows.push((v, c, rules));
     }
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for (v, c, _) in &rows {
-        for line in std::iter::once(v).chain(c.iter()) {
-            for (i, cell) in line.iter().enumerate() {
-                widths[i] = widths[i].max(cell.chars().count());
-            }
-        }
+    // Figures are never cut, only dropped (least telling first) when the terminal is narrow.
+    const KEEP: usize = usize::MAX;
+    let mut columns = vec![Column::left(&headers[0], 10, 0)];
+    if group.is_some() {
+        columns.push(Column::left(&headers[1], 8, 0).flexible());
     }
-    let text_cols = if group.is_some() { 2 } else { 1 };
-    let fmt_line = |cells: &[String]| -> String {
-        let mut s = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i > 0 {
-                s.push_str("  ");
-            }
-            let pad = widths[i].saturating_sub(cell.chars().count());
-            if i < text_cols {
-                s.push_str(cell);
-                s.push_str(&" ".repeat(pad));
-            } else {
-                s.push_str(&" ".repeat(pad));
-                s.push_str(cell);
-            }
-        }
-        s.trim_end().to_string()
-    };
-    println!("{}", fmt_line(&headers));
-    for (v, c, rules) in &rows {
-        println!("{}", fmt_line(v));
+    for (h, rank) in headers[columns.len()..]
+        .iter()
+        .zip([1, 2, 3, 2, 6, 7, 9, 10, 11, 4, 8, 12, 5])
+    {
+        columns.push(Column::right(h, KEEP, rank));
+    }
+    let mut table = Table::new(columns);
+    for (v, c, rules) in rows {
+        table.row(v);
         if let Some(c) = c {
-            println!("{}", fmt_line(c));
+            table.row(c);
         }
         if !rules.is_empty() {
-            println!("  judge: {}", rules.join("; "));
+            table.note(format!("  judge: {}", rules.join("; ")));
         }
     }
-    let unknown: i64 = buckets.iter().map(|b| b.unknown_cost_traces).sum();
-    println!();
-    println!(
-        "Percentiles are exact nearest-rank. COST is the application's known cost; JUDGE $ is kept apart."
-    );
-    if unknown > 0 {
-        println!(
-            "{unknown} trace(s) had a span without a price: their cost is a lower bound (see ?COST)."
-        );
+    let width = output_width(wide);
+    for line in table.render(width) {
+        outln!("{line}");
     }
+    let unknown: i64 = buckets.iter().map(|b| b.unknown_cost_traces).sum();
+    outln!();
+    let mut prose = vec![
+        "Percentiles are exact nearest-rank. COST is the application's known cost; JUDGE $ is kept apart.".to_string(),
+    ];
+    if unknown > 0 {
+        prose.push(format!(
+            "{unknown} trace(s) had a span without a price: their cost is a lower bound (see ?COST)."
+        ));
+    }
+    for line in prose.iter().flat_map(|p| wrap_words(p, width)) {
+        outln!("{line}");
+    }
+    Ok(())
 }

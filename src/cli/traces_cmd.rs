@@ -1,10 +1,11 @@
 //! `trawl traces`: the trace list as a table or JSON.
 
 use super::FilterArgs;
+use super::out::{Column, Table, output_width};
 use crate::config::Config;
 use crate::display;
 use crate::model::{Score, ScoreSource, Trace};
-use crate::sanitize::{clean_line, truncate_chars};
+use crate::sanitize::{clean_line, display_id};
 use crate::store::{SortKey, Store};
 use crate::timefilter;
 use anyhow::{Result, bail};
@@ -38,6 +39,9 @@ pub struct TracesArgs {
     pub asc: bool,
     #[arg(long)]
     pub json: bool,
+    /// Every column at full width, whatever the terminal's width (piped output is never cut).
+    #[arg(long)]
+    pub wide: bool,
 }
 
 pub fn run(args: &TracesArgs, cfg: &Config) -> Result<i32> {
@@ -54,18 +58,25 @@ pub fn run(args: &TracesArgs, cfg: &Config) -> Result<i32> {
             .iter()
             .map(|t| trace_json(t, scores.iter().filter(|s| s.trace_id == t.trace_id)))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&arr)?);
+        outln!("{}", serde_json::to_string_pretty(&arr)?);
         return Ok(0);
     }
     if rows.is_empty() {
-        println!("no traces match");
+        outln!("no traces match");
         hint_when_empty(&store, &filter)?;
         return Ok(0);
     }
-    println!(
-        "{:<19}  {:<8}  {:<40}  {:<10}  {:<22}  {:>8}  {:>7}  {:>9}  STATUS",
-        "START (UTC)", "TRACE", "QUESTION / NAME", "USER", "MODELS", "DURATION", "TOKENS", "COST"
-    );
+    let mut table = Table::new(vec![
+        Column::left("START (UTC)", 16, 1),
+        Column::left("TRACE", 8, 0),
+        Column::left("QUESTION / NAME", 16, 0).flexible(),
+        Column::left("USER", 6, 4).flexible(),
+        Column::left("MODELS", 8, 5).flexible(),
+        Column::right("DURATION", 8, 2),
+        Column::right("TOKENS", 6, 6),
+        Column::right("COST", 7, 3),
+        Column::left("STATUS", 6, 2).flexible(),
+    ]);
     for t in &rows {
         let mut status = if t.error {
             "✗ error".to_string()
@@ -82,28 +93,33 @@ pub fn run(args: &TracesArgs, cfg: &Config) -> Result<i32> {
         let badges: Vec<String> = scores
             .iter()
             .filter(|s| s.trace_id == t.trace_id)
-            .filter_map(|s| s.verdict.map(|v| format!("{}={}", s.name, v.as_str())))
+            .filter_map(|s| {
+                s.verdict
+                    .map(|v| format!("{}={}", clean_line(&s.name), v.as_str()))
+            })
             .collect();
         if !badges.is_empty() {
             status.push_str("  ");
             status.push_str(&badges.join(" "));
         }
-        println!(
-            "{:<19}  {:<8}  {:<40}  {:<10}  {:<22}  {:>8}  {:>7}  {:>9}  {}",
+        table.row(vec![
             timefilter::short_time(t.start_ns),
-            &t.trace_id[..t.trace_id.len().min(8)],
-            truncate_chars(&clean_line(title(t)), 39),
-            truncate_chars(&clean_line(t.user_id.as_deref().unwrap_or("-")), 9),
-            truncate_chars(&clean_line(&t.models.join(",")), 21),
+            display_id(&t.trace_id, 8),
+            clean_line(title(t)),
+            clean_line(t.user_id.as_deref().unwrap_or("-")),
+            clean_line(&t.models.join(",")),
             display::duration_ns(t.duration_ns),
             display::tokens(t.total_tokens),
             display::trace_cost(t.cost_usd, t.cost_known_usd, t.unknown_cost_spans),
-            status
-        );
+            status,
+        ]);
+    }
+    for line in table.render(output_width(args.wide)) {
+        outln!("{line}");
     }
     let total = store.count_traces(&filter)?;
     if total as usize > rows.len() {
-        println!("({} of {} traces; --limit N for more)", rows.len(), total);
+        outln!("({} of {} traces; --limit N for more)", rows.len(), total);
     }
     Ok(0)
 }
@@ -130,7 +146,7 @@ fn hint_when_empty(store: &Store, filter: &crate::filter::TraceFilter) -> Result
             (None, Some(u)) => format!("before {}", timefilter::rfc3339(u)),
             (None, None) => String::new(),
         };
-        eprintln!(
+        errln!(
             "hint: the window is {window}; the store holds traces from {} to {} (relative days count from now; set TRAWL_NOW to move \"now\")",
             timefilter::rfc3339(a),
             timefilter::rfc3339(b)

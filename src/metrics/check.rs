@@ -511,6 +511,10 @@ fn value_of(raw: Option<&Raw>, m: &Metric) -> (std::result::Result<f64, String>,
         Metric::InputTokens => (Ok(r.input_tokens as f64), t),
         Metric::OutputTokens => (Ok(r.output_tokens as f64), t),
         Metric::UnknownCostTraces => (Ok(r.unknown_cost_traces as f64), t),
+        Metric::JudgeCost if r.judge_cost_unknown > 0 => (
+            Err("some judge verdicts have no price: the judge cost is unknown".into()),
+            0,
+        ),
         Metric::JudgeCost => (Ok(r.judge_cost), t),
     }
 }

@@ -83,8 +83,13 @@ pub struct BucketStats {
     /// Mean cost of the traces whose cost is fully known.
     pub cost_per_trace_usd: Option<f64>,
     pub unknown_cost_traces: i64,
-    /// What LLM-as-judge calls on these traces cost, kept apart from `cost_usd`.
-    pub judge_cost_usd: f64,
+    /// What LLM-as-judge calls on these traces cost, kept apart from `cost_usd`; `None` (JSON
+    /// null) when some verdict's cost is unknown (a judge model without a price), never 0.
+    pub judge_cost_usd: Option<f64>,
+    /// The known part of the judge cost.
+    pub judge_cost_known_usd: f64,
+    /// Judge verdicts whose cost is unknown.
+    pub judge_unknown_cost_verdicts: i64,
     pub rules: BTreeMap<String, RuleStats>,
     /// Against the previous bucket of the same group; `None` when that bucket has no traces.
     pub change: Option<Change>,
@@ -154,7 +159,9 @@ fn bucket_stats(
         cost_usd: raw.cost_known,
         cost_per_trace_usd: raw.cost_per_trace(),
         unknown_cost_traces: raw.unknown_cost_traces,
-        judge_cost_usd: raw.judge_cost,
+        judge_cost_usd: (raw.judge_cost_unknown == 0).then_some(raw.judge_cost),
+        judge_cost_known_usd: raw.judge_cost,
+        judge_unknown_cost_verdicts: raw.judge_cost_unknown,
         rules: raw
             .rules
             .iter()
@@ -200,7 +207,7 @@ pub fn change(cur: &BucketStats, prev: &BucketStats) -> Change {
         cost_usd: relative(Some(cur.cost_usd), Some(prev.cost_usd)),
         cost_per_trace_usd: relative(cur.cost_per_trace_usd, prev.cost_per_trace_usd),
         unknown_cost_traces: relative(i(cur.unknown_cost_traces), i(prev.unknown_cost_traces)),
-        judge_cost_usd: relative(Some(cur.judge_cost_usd), Some(prev.judge_cost_usd)),
+        judge_cost_usd: relative(cur.judge_cost_usd, prev.judge_cost_usd),
         rules,
     }
 }

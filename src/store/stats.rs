@@ -156,6 +156,9 @@ pub struct BucketFigures {
     pub cost_full_sum: f64,
     pub unknown_cost_traces: i64,
     pub judge_cost: f64,
+    /// Judge verdicts stored without a cost (the judge model has no price): the judge cost is
+    /// then unknown, not 0.
+    pub judge_cost_unknown: i64,
     pub latency: Ranked,
     pub llm: Ranked,
     pub ttft: Ranked,
@@ -344,8 +347,9 @@ fn judge_figures(
     // of each (trace, rule), in the same pass that sums the cost of every call.
     let sql = format!(
         "SELECT {bk} AS bk, {grp} AS grp, x.name, total(x.verdict = 'false'),
-                total(x.verdict IN ('true', 'false')), total(x.cost)
-         FROM (SELECT trace_id, name, verdict, max(id) AS id, total(cost_usd) AS cost
+                total(x.verdict IN ('true', 'false')), total(x.cost), total(x.unpriced)
+         FROM (SELECT trace_id, name, verdict, max(id) AS id, total(cost_usd) AS cost,
+                      total(cost_usd IS NULL) AS unpriced
                FROM scores WHERE source = 'judge' GROUP BY trace_id, name) x
          JOIN traces t ON t.trace_id = x.trace_id {join} {w}
          GROUP BY 1, 2, 3"
@@ -358,8 +362,10 @@ fn judge_figures(
         let f = r.get::<_, f64>(3)? as i64;
         let n = r.get::<_, f64>(4)? as i64;
         let cost: f64 = r.get(5)?;
+        let unpriced = r.get::<_, f64>(6)? as i64;
         if let Some(figures) = out.get_mut(&key) {
             figures.judge_cost += cost;
+            figures.judge_cost_unknown += unpriced;
             // A rule with only NA / error verdicts stays listed with n = 0.
             figures.rules.insert(name, (f, n));
         }

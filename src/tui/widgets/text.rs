@@ -2,7 +2,7 @@
 //! text reaches the screen through these helpers.
 
 use crate::sanitize::{clean, clean_line, elide_blobs};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthChar;
 
 /// Longest text kept for one field in a detail pane; the rest is summarised.
 const MAX_FIELD: usize = 20_000;
@@ -29,43 +29,8 @@ fn cap(s: &str) -> &str {
     crate::sanitize::truncate_bytes(s, MAX_FIELD)
 }
 
-/// Pads or cuts `s` to exactly `w` display columns (cut text ends in `…`).
-pub fn fit(s: &str, w: usize) -> String {
-    let width = s.width();
-    if width <= w {
-        let mut out = s.to_string();
-        out.extend(std::iter::repeat_n(' ', w - width));
-        return out;
-    }
-    if w == 0 {
-        return String::new();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let cw = c.width().unwrap_or(0);
-        if used + cw > w - 1 {
-            break;
-        }
-        out.push(c);
-        used += cw;
-    }
-    out.push('…');
-    used += 1;
-    out.extend(std::iter::repeat_n(' ', w.saturating_sub(used)));
-    out
-}
-
-/// Right-aligned to `w` columns.
-pub fn rfit(s: &str, w: usize) -> String {
-    let width = s.width();
-    if width >= w {
-        return fit(s, w);
-    }
-    let mut out: String = std::iter::repeat_n(' ', w - width).collect();
-    out.push_str(s);
-    out
-}
+// Width fitting lives in the shared output layer so the CLI and the TUI cut text alike.
+pub use crate::sanitize::{fit, rfit};
 
 /// Wraps already-clean text to `w` columns, keeping explicit newlines.
 pub fn wrap(s: &str, w: usize) -> Vec<String> {
