@@ -24,5 +24,7 @@ mod export;
 mod label;
 // `trawl::metrics`: buckets, percentiles, changes, checks.
 mod metrics;
+// The output layer: hostile text escaped, closed pipes quiet, tables fit $COLUMNS.
+mod output;
 // Module graph (no cycles, SQL only in the store), test layout, fixture index.
 mod repo;

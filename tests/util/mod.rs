@@ -47,8 +47,9 @@ const INHERITED: &[&str] = &["PATH", "TMPDIR", "RUST_BACKTRACE", "LLVM_PROFILE_F
 /// The `trawl` binary in a private environment rooted at `home`: `HOME` and every XDG
 /// directory (data, config, state, cache, runtime) point inside it, the environment is
 /// otherwise cleared (no `TRAWL_*`, no `OPENAI_API_KEY`/`ANTHROPIC_API_KEY` or any other
-/// provider key, no `NO_COLOR`, no `USER`), `COLUMNS` is 100 and the time zone is UTC. Tests
-/// add back exactly what they exercise with [`Trawl::env`].
+/// provider key, no `NO_COLOR`, no `USER`, no `COLUMNS` — so piped output is never cut to the
+/// developer's terminal) and the time zone is UTC. Tests add back exactly what they exercise
+/// with [`Trawl::env`] (`.env("COLUMNS", "80")` for a width).
 ///
 /// ```ignore
 /// let o = Trawl::new(home).args(["traces", "--json"]).now("2026-11-16T09:00:00Z").output();
@@ -79,7 +80,6 @@ impl Trawl {
         set("XDG_STATE_HOME", home.join("state").into());
         set("XDG_CACHE_HOME", home.join("cache").into());
         set("XDG_RUNTIME_DIR", runtime.into());
-        set("COLUMNS", "100".into());
         set("TZ", "UTC".into());
         Trawl {
             args: Vec::new(),
@@ -116,13 +116,21 @@ impl Trawl {
         self.env("USER", name)
     }
 
+    /// The prepared `std::process::Command`, for tests that need their own pipes. Stdin is
+    /// closed (never a terminal).
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_trawl"));
+        cmd.args(&self.args)
+            .env_clear()
+            .envs(&self.env)
+            .stdin(Stdio::null());
+        cmd
+    }
+
     /// Runs the binary to completion. Never panics on a failing exit code: tests assert on it.
     pub fn output(&mut self) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_trawl"));
-        cmd.args(&self.args).env_clear().envs(&self.env);
-        // Like `Command::output`: stdin is closed, and never a terminal.
-        cmd.stdin(Stdio::null())
-            .output()
+        let mut cmd = self.command();
+        cmd.output()
             .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
     }
 

@@ -9,44 +9,30 @@ use std::process::{Command, Output, Stdio};
 use trawl::model::{Score, ScoreSource, Verdict};
 use unicode_width::UnicodeWidthStr;
 
-const BOT: &str = "tests/fixtures/openinference_support_bot_40.otlp.jsonl";
+use crate::util::{SUPPORT_BOT, Trawl, fixture, fixture_arg, streams as text};
 
 /// Escape sequences (OSC title, OSC 52 clipboard write, C1 CSI), bidi override and invisible
 /// characters in one string.
 const HOSTILE: &str =
     "\u{1b}]0;x\u{7}\u{1b}]52;c;ZXZpbA==\u{7}\u{9b}2J\u{202e}\u{200b}\u{feff}\u{e0041}";
 
+/// The sandboxed binary as user `tester` on Monday 2026-11-16 09:00 UTC, `COLUMNS` unset.
+fn sandboxed(dir: &Path, args: &[&str]) -> Trawl {
+    let mut cmd = Trawl::new(dir);
+    cmd.user("tester").now("2026-11-16T09:00:00Z").args(args);
+    cmd
+}
+
 fn command(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_trawl"));
-    c.args(args)
-        .env("HOME", dir)
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .env("XDG_CACHE_HOME", dir.join("cache"))
-        .env("XDG_STATE_HOME", dir.join("state"))
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("USER", "tester")
-        .env_remove("TRAWL_STORE")
-        .env_remove("COLUMNS")
-        .env("TRAWL_NOW", "2026-11-16T09:00:00Z");
-    c
+    sandboxed(dir, args).command()
 }
 
 fn trawl(dir: &Path, args: &[&str]) -> Output {
-    command(dir, args).output().expect("run trawl")
+    sandboxed(dir, args).output()
 }
 
 fn trawl_cols(dir: &Path, cols: &str, args: &[&str]) -> Output {
-    command(dir, args)
-        .env("COLUMNS", cols)
-        .output()
-        .expect("run trawl")
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    sandboxed(dir, args).env("COLUMNS", cols).output()
 }
 
 fn ok(o: &Output) -> String {
@@ -77,7 +63,7 @@ fn assert_clean(what: &str, o: &Output) {
 
 /// One trace of the bot fixture (line `index`), its ids, names, models and user replaced.
 fn hostile_line(index: usize, trace_id: &str) -> String {
-    let src = std::fs::read_to_string(BOT).expect("fixture");
+    let src = std::fs::read_to_string(fixture(SUPPORT_BOT)).expect("fixture");
     let line = src.lines().nth(index).expect("line");
     let mut d: Value = serde_json::from_str(line).expect("json");
     for rs in d["resourceSpans"].as_array_mut().expect("resourceSpans") {
@@ -177,7 +163,10 @@ fn multibyte_ids_do_not_panic_traces_label_or_show() {
 
 fn demo_store(dir: &Path) -> String {
     let db = dir.join("t.db").display().to_string();
-    ok(&trawl(dir, &["import", "--store", &db, BOT]));
+    ok(&trawl(
+        dir,
+        &["import", "--store", &db, &fixture_arg(SUPPORT_BOT)],
+    ));
     db
 }
 
@@ -199,6 +188,7 @@ fn a_closed_pipe_ends_every_printer_quietly_with_exit_0() {
     let d = tempfile::tempdir().expect("tempdir");
     let db = demo_store(d.path());
     let id = first_trace_id(d.path(), &db);
+    let bot = fixture_arg(SUPPORT_BOT);
     for args in [
         vec!["traces", "--store", &db],
         vec!["traces", "--store", &db, "--json"],
@@ -206,7 +196,7 @@ fn a_closed_pipe_ends_every_printer_quietly_with_exit_0() {
         vec!["stats", "--store", &db, "--since", "3000d"],
         vec!["agreement", "--store", &db],
         vec!["judge", "--store", &db, "--list-rules"],
-        vec!["import", "--store", &db, BOT],
+        vec!["import", "--store", &db, &bot],
         vec!["export", "--store", &db, "--otlp", "--out", "-"],
         vec!["config"],
     ] {
