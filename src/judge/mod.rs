@@ -18,15 +18,13 @@ pub mod provider;
 pub mod redact;
 pub mod rules;
 pub mod runner;
-pub mod testserver;
 
 pub use input::JudgeInput;
 pub use provider::{ProviderConfig, ProviderKind};
 pub use rules::{InputKind, Rule, Target, load_rules, load_rules_from, select_rules};
 pub use runner::{
     DEFAULT_MAX_RETRY_WAIT, Estimate, ItemResult, JudgeEvent, JudgeHandle, JudgeRequest,
-    RetryPolicy, StopReason, StopSignal, Summary, bench_verdicts_per_second, estimate,
-    run_blocking, spawn_run,
+    RetryPolicy, StopReason, StopSignal, Summary, estimate, run_blocking, spawn_run,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,6 @@
 
 pub mod action;
 pub mod app;
-pub mod bench;
 pub mod commandline;
 mod data;
 pub mod detail;

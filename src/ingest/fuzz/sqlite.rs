@@ -74,7 +74,7 @@ fn fuzz_phoenix_databases() {
 }
 
 /// A Phoenix database of the current revision: one trace, a chain with a retriever and an LLM
-/// child, annotations and costs (the shape `tests/ingest_sources.rs` reads).
+/// child, annotations and costs (the shape `tests/sources/adapters.rs` reads).
 fn build_phoenix_db(path: &std::path::Path) -> rusqlite::Result<()> {
     let c = Connection::open(path)?;
     c.execute_batch(

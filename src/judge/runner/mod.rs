@@ -8,7 +8,6 @@
 //! - `majority`: one verdict from several samples;
 //! - `events` and `stop`: what a run reports and how it is stopped.
 
-mod bench;
 mod cache;
 mod events;
 mod majority;
@@ -18,7 +17,6 @@ mod retry;
 mod stop;
 mod tasks;
 
-pub use bench::bench_verdicts_per_second;
 pub use events::{ItemResult, JudgeEvent, Summary};
 pub use plan::{Estimate, estimate};
 pub use retry::{DEFAULT_MAX_RETRY_WAIT, RetryPolicy};

@@ -1,0 +1,106 @@
+//! Benchmarks for trawl, as a binary so it can report wall time, throughput and peak memory.
+//! A workspace member with `publish = false`: `cargo install --path .` never ships it.
+//!
+//!   cargo run --release -p trawl-bench -- gen bench-data          # write the two dumps
+//!   cargo run --release -p trawl-bench -- import bench-data/big.otlp.jsonl
+//!   cargo run --release -p trawl-bench -- parse  bench-data/big.otlp.jsonl
+//!   cargo run --release -p trawl-bench -- all bench-data          # everything, one table
+//!
+//! `parse` is the ceiling: the same file read line by line and parsed by serde_json into a
+//! `serde_json::Value`, nothing else. `import` is the real pipeline into a fresh store.
+//! Each phase runs in its own process so peak RSS (VmHWM) is the phase's own.
+//!
+//! Everything here goes through trawl's public library API only.
+
+// The same allocator as the trawl binary, so "import" measures what users run; "parse" uses
+// it too, so the ceiling is measured under the same conditions.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+mod dump;
+mod judge;
+mod pipeline;
+mod stats;
+mod tui;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+const USAGE: &str = "usage: trawl-bench gen DIR | parse FILE | prepare FILE | import FILE | all DIR | store DUMP DB | tui [DB] | stats DB | synth-stats [DB] | judge";
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |i: usize| args.get(i).map(Path::new);
+    let code = match (args.get(1).map(String::as_str), arg(2), arg(3)) {
+        (Some("gen"), dir, _) => dump::generate(dir.unwrap_or(Path::new("bench-data"))),
+        (Some("parse"), Some(file), _) => pipeline::parse_only(file),
+        (Some("import"), Some(file), _) => pipeline::import(file),
+        (Some("prepare"), Some(file), _) => pipeline::prepare_only(file),
+        (Some("store"), Some(dump), Some(db)) => pipeline::build_store(dump, db),
+        (Some("tui"), db, _) => tui::run(db),
+        (Some("stats"), Some(db), _) => stats::run(db),
+        (Some("synth-stats"), db, _) => stats::synthetic(db),
+        (Some("judge"), _, _) => judge::run(),
+        (Some("all"), dir, _) => all(dir.unwrap_or(Path::new("bench-data"))),
+        _ => {
+            eprintln!("{USAGE}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+/// Peak resident set size of this process so far (VmHWM), in MB.
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// One row of the throughput table.
+fn report(what: &str, path: &Path, spans: u64, t0: Instant) {
+    let secs = t0.elapsed().as_secs_f64();
+    let mb = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    println!(
+        "{what:<26} {:<22} {mb:>7.0} MB {spans:>9} spans {secs:>7.2}s {:>7.1} MB/s {:>9.0} spans/s  peak RSS {:>6.0} MB",
+        path.file_name()
+            .map(|f| f.to_string_lossy().to_string())
+            .unwrap_or_default(),
+        mb / secs,
+        spans as f64 / secs,
+        peak_rss_mb()
+    );
+}
+
+/// Generates the dumps if needed, then runs `parse` and `import` on each, each in its own
+/// process.
+fn all(dir: &Path) -> i32 {
+    let me: PathBuf = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    let big = dir.join("big.otlp.jsonl");
+    let small = dir.join("small.otlp.jsonl");
+    if !big.exists() || !small.exists() {
+        let c = dump::generate(dir);
+        if c != 0 {
+            return c;
+        }
+    }
+    for f in [&big, &small] {
+        for phase in ["parse", "import"] {
+            let st = std::process::Command::new(&me).arg(phase).arg(f).status();
+            if !matches!(st, Ok(s) if s.success()) {
+                return 1;
+            }
+        }
+    }
+    0
+}

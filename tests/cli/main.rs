@@ -1,0 +1,30 @@
+//! The command line, end to end through the real binary (`import`, `traces`, `show`, `check`,
+//! `stats`, `label`, `agreement`, `export`), the metrics behind `stats`/`check`/`agreement`
+//! against hand-computed figures, and checks on the repository's shape.
+
+#[path = "../util/mod.rs"]
+mod util;
+
+// Reads src/ into a module graph for the `repo` checks.
+mod module_graph;
+// A small hand-made store whose figures the check and metrics tests compute by hand.
+mod stats_store;
+
+// Judge–human agreement (kappa, precision, recall) against hand-computed values.
+mod agreement;
+// `trawl check` and `trawl stats` through the binary.
+mod check;
+// `trawl config`: every setting, precedence, secrets, errors; the filter flags.
+mod config;
+// `import`, `traces`, `show`: counts, bad input, exit codes, JSON fields, escapes.
+mod commands;
+// `trawl export`: eval cases and the OTLP/JSON round trip.
+mod export;
+// `trawl label` and `trawl agreement` through the binary.
+mod label;
+// `trawl::metrics`: buckets, percentiles, changes, checks.
+mod metrics;
+// The output layer: hostile text escaped, closed pipes quiet, tables fit $COLUMNS.
+mod output;
+// Module graph (no cycles, SQL only in the store), test layout, fixture index.
+mod repo;

@@ -1,0 +1,17 @@
+//! The terminal UI: headless `App` tests (state after actions and keys), insta snapshots of
+//! every view, and end-to-end runs of the real binary in tmux.
+
+#[path = "../util/mod.rs"]
+mod util;
+
+// Drives an `App` headlessly: fixture store, fixed clock, commands and keys.
+mod drive;
+
+// List, trace, span, session and search behaviour; keymap and sanitiser checks.
+mod app;
+// The real binary in tmux: open, filter, navigate, quit; follow a growing file.
+mod tmux;
+// The judge popup, triage queue, metrics and agreement panes.
+mod triage;
+// Snapshots of every view at 80x24 and 160x48 (tests/tui/snapshots/).
+mod views;

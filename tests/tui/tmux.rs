@@ -1,0 +1,121 @@
+//! End to end: the real binary in tmux. Opens the fixture, filters, enters a trace, opens an
+//! LLM span, goes back and quits, then checks the shell got its screen back; and follows a
+//! growing file while a background judge run puts a badge on a row.
+
+use std::time::Duration;
+use testkit::TestServer;
+
+use crate::util::tmux::Tmux;
+use crate::util::{SUPPORT_BOT, Trawl, fixture};
+
+#[test]
+fn filter_enter_trace_open_llm_span_and_quit() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let store = home.join("store.db");
+    let tmux = Tmux::start(
+        "open",
+        Trawl::new(home)
+            .now("2026-11-16T12:00:00Z")
+            .arg("--store")
+            .arg(&store)
+            .arg(fixture(SUPPORT_BOT)),
+        120,
+        40,
+    );
+
+    let screen = tmux.wait_for("/40");
+    assert!(screen.contains("question / name"), "{screen}");
+
+    tmux.keys(&["f"]);
+    tmux.wait_for("filter>");
+    tmux.keys(&["-l", "user:user_0311"]);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("1/2");
+    assert!(screen.contains("filter: user:user_0311"), "{screen}");
+    assert!(screen.contains("restocking fee"), "{screen}");
+
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("timeline");
+    assert!(screen.contains("traces › trace"), "{screen}");
+
+    tmux.keys(&["m"]);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("[Messages]");
+    assert!(screen.contains("LLM "), "{screen}");
+    assert!(
+        screen.contains("[user]") || screen.contains("[system]"),
+        "{screen}"
+    );
+
+    tmux.keys(&["q"]);
+    tmux.wait_for("timeline");
+    tmux.keys(&["q"]);
+    tmux.wait_for("question / name");
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("TRAWL_EXITED");
+    // Back on the main screen: the TUI's frame is gone.
+    assert!(
+        !screen.contains("question / name"),
+        "alternate screen not left:\n{screen}"
+    );
+}
+
+/// `trawl --follow FILE`: lines appended to the file (one split across two writes) show up in
+/// the open list; then a background judge run against a local server puts a badge on a row.
+#[test]
+fn follow_tails_a_growing_file_and_judge_runs_in_the_background() {
+    let text = std::fs::read_to_string(fixture(SUPPORT_BOT)).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let half = lines.len() / 2;
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let store = home.join("store.db");
+    let dump = home.join("dump.jsonl");
+    std::fs::write(&dump, format!("{}\n", lines[..half].join("\n"))).unwrap();
+    let server = TestServer::instant().unwrap();
+    let tmux = Tmux::start(
+        "follow",
+        Trawl::new(home)
+            .now("2026-11-16T12:00:00Z")
+            .env("TRAWL_JUDGE_BASE_URL", server.base_url())
+            .arg("--follow")
+            .arg("--store")
+            .arg(&store)
+            .arg(&dump),
+        120,
+        40,
+    );
+    let screen = tmux.wait_for("following");
+    assert!(!screen.contains("1/40"), "only half written yet:\n{screen}");
+
+    // Append the rest, one line split across two writes.
+    use std::io::Write;
+    let rest = format!("{}\n", lines[half..].join("\n"));
+    let (a, b) = rest.split_at(rest.len() / 2 + 7);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&dump)
+        .unwrap();
+    f.write_all(a.as_bytes()).unwrap();
+    f.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    f.write_all(b.as_bytes()).unwrap();
+    f.flush().unwrap();
+    tmux.wait_for("1/40");
+
+    // Judge the first row for `answered`: picker, estimate, run, badge.
+    tmux.keys(&["g", "Space", "J"]);
+    tmux.wait_for("[ ] 1 answered");
+    tmux.keys(&["1"]);
+    tmux.wait_for("[x] 1 answered");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("Judge: confirm");
+    assert!(screen.contains("1 calls"), "{screen}");
+    tmux.keys(&["y"]);
+    tmux.wait_for("judged 1: 1 true");
+    tmux.wait_for("answered✓");
+    assert!(server.request_count() >= 1);
+    tmux.keys(&["q"]);
+    tmux.wait_for("TRAWL_EXITED");
+}
