@@ -233,10 +233,11 @@ impl<'a> Ctx<'a> {
     }
 
     /// Copies `text` to the clipboard and says so.
-    /// Copies one line of trace-derived text (an id): what lands in the clipboard is the
-    /// displayed, cleaned form, so pasting it never replays escape sequences.
+    /// Copies trace-derived text (ids, one per line): what lands in the clipboard is the
+    /// displayed, cleaned form of each line, so pasting it never replays escape sequences.
     pub fn copy(&mut self, text: String, what: &str) -> Vec<Effect> {
-        self.copy_clean(crate::sanitize::clean_line(&text), what)
+        let clean: Vec<String> = text.lines().map(crate::sanitize::clean_line).collect();
+        self.copy_clean(clean.join("\n"), what)
     }
 
     /// Copies JSON with everything a terminal would act on escaped inside its strings.
