@@ -8,7 +8,7 @@
 use super::Imported;
 use super::annotation::apply_binary_verdicts;
 use super::semconv::value::{as_f64, as_i64, f64_of, i64_of, scalar_string, str_of};
-use super::util::{json_records, messages_from, parse_time_ns, raw_value};
+use super::util::{json_records, messages_from, parse_time_ns, raw_value, ttft_from};
 use crate::model::{
     Cost, CostSource, Document, Message, Provenance, Score, ScoreSource, Span, SpanKind,
     StatusCode, Usage, Verdict,
@@ -164,13 +164,7 @@ fn run_span(r: &Value) -> Option<Span> {
     } else if str_of(r, "status").as_deref() == Some("success") {
         span.status = StatusCode::Ok;
     }
-    if let Some(ft) = r
-        .get("first_token_time")
-        .and_then(Value::as_str)
-        .and_then(parse_time_ns)
-    {
-        span.ttft_ns = Some((ft - start_ns).max(0));
-    }
+    span.ttft_ns = ttft_from(r, "first_token_time", start_ns);
     span.usage = usage(r);
     if let Some(total) = f64_of(r, "total_cost") {
         span.cost = Some(Cost {

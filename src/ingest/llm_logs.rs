@@ -211,21 +211,7 @@ fn read_turns(
             .iter()
             .flat_map(|m| m.tool_calls.iter().cloned())
             .collect();
-        calls.push(Call {
-            id: r.get(0)?,
-            session: r.get(1)?,
-            model: r.get(4)?,
-            resolved_model: r.get(5)?,
-            options: r.get(6)?,
-            input_tokens: r.get(7)?,
-            output_tokens: r.get(8)?,
-            token_details: r.get(9)?,
-            duration_ms: r.get(10)?,
-            datetime: r.get(11)?,
-            input,
-            output,
-            tool_calls,
-        });
+        calls.push(call_from_row(r, r.get(0)?, 4, input, output, tool_calls)?);
     }
     Ok(())
 }
@@ -460,21 +446,7 @@ fn read_responses(
             tool_calls: tool_calls.clone(),
             ..Message::default()
         }];
-        calls.push(Call {
-            id,
-            session: r.get(1)?,
-            model: r.get(2)?,
-            resolved_model: r.get(3)?,
-            options: r.get(4)?,
-            input_tokens: r.get(5)?,
-            output_tokens: r.get(6)?,
-            token_details: r.get(7)?,
-            duration_ms: r.get(8)?,
-            datetime: r.get(9)?,
-            input,
-            output,
-            tool_calls,
-        });
+        calls.push(call_from_row(r, id, 2, input, output, tool_calls)?);
     }
     Ok(())
 }
@@ -600,4 +572,32 @@ fn call_spans(c: Call, results: &HashMap<String, String>) -> Result<Vec<Span>, S
         });
     }
     Ok(out)
+}
+
+/// One call from a row whose session is column 1 and whose model, resolved model, options,
+/// token counts, token details, duration and time are eight consecutive columns from `model_col`
+/// (both `llm` schemas select them in that order).
+fn call_from_row(
+    r: &rusqlite::Row<'_>,
+    id: String,
+    model_col: usize,
+    input: Vec<Message>,
+    output: Vec<Message>,
+    tool_calls: Vec<ToolCall>,
+) -> rusqlite::Result<Call> {
+    Ok(Call {
+        id,
+        session: r.get(1)?,
+        model: r.get(model_col)?,
+        resolved_model: r.get(model_col + 1)?,
+        options: r.get(model_col + 2)?,
+        input_tokens: r.get(model_col + 3)?,
+        output_tokens: r.get(model_col + 4)?,
+        token_details: r.get(model_col + 5)?,
+        duration_ms: r.get(model_col + 6)?,
+        datetime: r.get(model_col + 7)?,
+        input,
+        output,
+        tool_calls,
+    })
 }

@@ -16,7 +16,7 @@ use super::Imported;
 use super::annotation::{apply_binary_verdicts, label_verdict};
 use super::semconv::apply_io_evidence;
 use super::semconv::value::{f64_of, jsonish, scalar_string, str_of};
-use super::util::{json_records, messages_from, parse_time_ns, raw_value};
+use super::util::{json_records, messages_from, parse_time_ns, raw_value, ttft_from};
 use crate::model::{Document, Score, ScoreSource, Span, SpanKind, StatusCode, Verdict};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -332,13 +332,7 @@ fn observation_span(o: &Value) -> Option<Span> {
     if str_of(o, "level").as_deref() == Some("ERROR") {
         span.status = StatusCode::Error;
     }
-    if let Some(cst) = o
-        .get("completionStartTime")
-        .and_then(Value::as_str)
-        .and_then(parse_time_ns)
-    {
-        span.ttft_ns = Some((cst - start_ns).max(0));
-    }
+    span.ttft_ns = ttft_from(o, "completionStartTime", start_ns);
     span.usage = usage(o);
     span.cost = cost(o);
     match kind {
