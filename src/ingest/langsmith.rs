@@ -6,7 +6,7 @@
 //! such parents are marked `usage.aggregate` and never added again (§10.2).
 
 use super::Imported;
-use super::annotation::apply_binary_verdicts;
+use super::annotation::{apply_binary_verdicts, imported_score_key};
 use super::semconv::value::{as_f64, as_i64, f64_of, i64_of, scalar_string, str_of};
 use super::util::{json_records, messages_from, parse_time_ns, raw_value, ttft_from};
 use crate::model::{
@@ -414,14 +414,6 @@ fn feedback_score(f: &Value, trace_of: &HashMap<&str, &str>) -> Option<Score> {
             ns.verdict = ns.label.as_deref().and_then(Verdict::parse);
         }
     }
-    ns.cache_key = Some(match str_of(f, "id") {
-        Some(id) => format!("import:langsmith:{id}"),
-        None => format!(
-            "import:langsmith:{}:{}:{}",
-            ns.trace_id,
-            ns.span_id.as_deref().unwrap_or(""),
-            ns.name
-        ),
-    });
+    ns.cache_key = Some(imported_score_key("langsmith", str_of(f, "id"), &ns));
     Some(ns)
 }
