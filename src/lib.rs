@@ -17,6 +17,7 @@ pub mod model;
 pub mod paths;
 pub mod pricing;
 pub mod sanitize;
+mod sqlite_file;
 pub mod store;
 pub mod timefilter;
 pub mod tui;

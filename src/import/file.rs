@@ -1,7 +1,9 @@
 //! Whole-file sources (exports and databases): the adapter builds every span, which then goes
 //! through the same writer as OTLP, followed by the source's scores.
 
-use super::{ImportError, ImportOptions, Progress, io_reason, source_outcome, source_record};
+use super::{
+    ImportError, ImportOptions, Progress, finish_report, io_reason, source_outcome, source_record,
+};
 use crate::ingest::lines::UTF8_BOM;
 use crate::ingest::{
     Format, Imported, IngestReport, console, langfuse, langsmith, llm_logs, phoenix,
@@ -92,21 +94,8 @@ pub(super) fn import_whole(
         }
     }
     let stats = writer.finish(&source_outcome(&report))?;
-    report.spans_new = stats.spans_new;
-    report.duplicates = stats.duplicates;
-    report.traces_touched = stats.traces_touched;
-    report.traces_new = stats.traces_new;
     insert_imported_scores(store, &imported.scores)?;
-    if let Some(cb) = opts.on_progress.as_mut() {
-        cb(&Progress {
-            file: display,
-            bytes_read: report.bytes,
-            bytes_total: report.bytes,
-            spans: stats.spans_new,
-            traces_new: stats.traces_new,
-            touched: Vec::new(),
-        });
-    }
+    finish_report(&mut report, &stats, &mut opts, display);
     Ok(report)
 }
 

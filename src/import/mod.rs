@@ -134,6 +134,30 @@ fn source_outcome(report: &IngestReport) -> SourceOutcome {
     }
 }
 
+/// Copies the writer's counts into the report and tells the caller the file is done (one last
+/// progress event with every byte read), shared by the whole-file and streaming imports.
+fn finish_report(
+    report: &mut IngestReport,
+    stats: &crate::store::WriteStats,
+    opts: &mut ImportOptions,
+    display: String,
+) {
+    report.spans_new = stats.spans_new;
+    report.duplicates = stats.duplicates;
+    report.traces_touched = stats.traces_touched;
+    report.traces_new = stats.traces_new;
+    if let Some(cb) = opts.on_progress.as_mut() {
+        cb(&Progress {
+            file: display,
+            bytes_read: report.bytes,
+            bytes_total: report.bytes,
+            spans: stats.spans_new,
+            traces_new: stats.traces_new,
+            touched: Vec::new(),
+        });
+    }
+}
+
 fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".into(),

@@ -2,7 +2,9 @@
 //! (one per core, up to four) turn them into priced, prepared spans, and the calling thread
 //! writes them in file order.
 
-use super::{ImportError, ImportOptions, Progress, io_reason, source_outcome, source_record};
+use super::{
+    ImportError, ImportOptions, Progress, finish_report, io_reason, source_outcome, source_record,
+};
 use crate::ingest::lines::{Line, LineReader};
 use crate::ingest::{IngestReport, langfuse, otlp};
 use crate::model::Span;
@@ -126,20 +128,7 @@ pub(super) fn import_lines(
         return Err(ImportError::Strict(msg));
     }
     let stats = writer.finish(&source_outcome(&report))?;
-    report.spans_new = stats.spans_new;
-    report.duplicates = stats.duplicates;
-    report.traces_touched = stats.traces_touched;
-    report.traces_new = stats.traces_new;
-    if let Some(cb) = opts.on_progress.as_mut() {
-        cb(&Progress {
-            file: display.clone(),
-            bytes_read: report.bytes,
-            bytes_total: report.bytes,
-            spans: stats.spans_new,
-            traces_new: stats.traces_new,
-            touched: Vec::new(),
-        });
-    }
+    finish_report(&mut report, &stats, &mut opts, display);
     Ok(report)
 }
 

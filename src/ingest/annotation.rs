@@ -63,6 +63,24 @@ pub fn apply_binary_verdicts(scores: &mut [Score]) {
     }
 }
 
+/// The cache key of a score imported from `source`: its own id when it has one, else what
+/// identifies it (trace, span, name), so re-importing the same file adds nothing.
+pub(crate) fn imported_score_key(
+    source: &str,
+    id: Option<String>,
+    s: &crate::model::Score,
+) -> String {
+    match id {
+        Some(id) => format!("import:{source}:{id}"),
+        None => format!(
+            "import:{source}:{}:{}:{}",
+            s.trace_id,
+            s.span_id.as_deref().unwrap_or(""),
+            s.name
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -237,14 +237,7 @@ fn sqlite_kind(path: &Path) -> Format {
     let Ok(conn) = rusqlite::Connection::open_with_flags(path, flags) else {
         return Format::OtherSqlite("unreadable".into());
     };
-    let has = |t: &str| -> bool {
-        conn.query_row(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1",
-            [t],
-            |_| Ok(()),
-        )
-        .is_ok()
-    };
+    let has = |t: &str| crate::sqlite_file::has_table(&conn, t);
     if has("trawl_meta") {
         Format::TrawlStore
     } else if (has("responses") && has("conversations")) || (has("turns") && has("threads")) {

@@ -6,9 +6,9 @@
 //! such parents are marked `usage.aggregate` and never added again (§10.2).
 
 use super::Imported;
-use super::annotation::apply_binary_verdicts;
+use super::annotation::{apply_binary_verdicts, imported_score_key};
 use super::semconv::value::{as_f64, as_i64, f64_of, i64_of, scalar_string, str_of};
-use super::util::{json_records, messages_from, parse_time_ns, raw_value};
+use super::util::{json_records, messages_from, parse_time_ns, raw_value, ttft_from};
 use crate::model::{
     Cost, CostSource, Document, Message, Provenance, Score, ScoreSource, Span, SpanKind,
     StatusCode, Usage, Verdict,
@@ -164,13 +164,7 @@ fn run_span(r: &Value) -> Option<Span> {
     } else if str_of(r, "status").as_deref() == Some("success") {
         span.status = StatusCode::Ok;
     }
-    if let Some(ft) = r
-        .get("first_token_time")
-        .and_then(Value::as_str)
-        .and_then(parse_time_ns)
-    {
-        span.ttft_ns = Some((ft - start_ns).max(0));
-    }
+    span.ttft_ns = ttft_from(r, "first_token_time", start_ns);
     span.usage = usage(r);
     if let Some(total) = f64_of(r, "total_cost") {
         span.cost = Some(Cost {
@@ -420,14 +414,6 @@ fn feedback_score(f: &Value, trace_of: &HashMap<&str, &str>) -> Option<Score> {
             ns.verdict = ns.label.as_deref().and_then(Verdict::parse);
         }
     }
-    ns.cache_key = Some(match str_of(f, "id") {
-        Some(id) => format!("import:langsmith:{id}"),
-        None => format!(
-            "import:langsmith:{}:{}:{}",
-            ns.trace_id,
-            ns.span_id.as_deref().unwrap_or(""),
-            ns.name
-        ),
-    });
+    ns.cache_key = Some(imported_score_key("langsmith", str_of(f, "id"), &ns));
     Some(ns)
 }

@@ -21,26 +21,11 @@ pub const SOURCE_FORMAT: &str = "phoenix";
 /// Opens a SQLite file without ever writing to it (Phoenix runs in WAL mode; `mode=ro` keeps a
 /// running Phoenix undisturbed).
 pub fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
-    let uri = format!("file:{}?mode=ro", uri_path(path));
+    let uri = crate::sqlite_file::file_uri(path, "mode=ro");
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_URI
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     Connection::open_with_flags(uri, flags)
-}
-
-/// Percent-encodes the characters that mean something in a URI.
-fn uri_path(path: &Path) -> String {
-    let s = path.to_string_lossy();
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '?' => out.push_str("%3f"),
-            '#' => out.push_str("%23"),
-            '%' => out.push_str("%25"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 pub(crate) fn tables(conn: &Connection) -> rusqlite::Result<HashSet<String>> {

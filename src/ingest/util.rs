@@ -311,6 +311,13 @@ pub fn json_records(bytes: &[u8]) -> (Records, BadRecords) {
     (out, bad)
 }
 
+/// Time to first token from a record's first-token timestamp field `key` (RFC 3339), relative
+/// to the span's start; never negative.
+pub(crate) fn ttft_from(o: &serde_json::Value, key: &str, start_ns: i64) -> Option<i64> {
+    let first = o.get(key)?.as_str().and_then(parse_time_ns)?;
+    Some((first - start_ns).max(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

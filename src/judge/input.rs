@@ -87,6 +87,12 @@ pub fn trace_input(trace_id: &str, spans: &[Span]) -> JudgeInput {
 pub fn span_input(trace_id: &str, spans: &[Span], span: &Span) -> JudgeInput {
     let mut conversation = span.input_messages.clone();
     conversation.extend(span.output_messages.iter().cloned());
+    // Only what the model could have seen: spans that started before it.
+    let seen: Vec<Span> = spans
+        .iter()
+        .filter(|s| s.start_ns <= span.start_ns)
+        .cloned()
+        .collect();
     JudgeInput {
         trace_id: trace_id.to_string(),
         span_id: Some(span.span_id.clone()),
@@ -98,23 +104,8 @@ pub fn span_input(trace_id: &str, spans: &[Span], span: &Span) -> JudgeInput {
         final_answer: last_assistant_text(span)
             .or_else(|| span.output.as_ref().map(|v| v.value.clone()))
             .filter(|s| !s.trim().is_empty()),
-        // Only what the model could have seen: spans that started before it.
-        documents: documents(
-            spans
-                .iter()
-                .filter(|s| s.start_ns <= span.start_ns)
-                .cloned()
-                .collect::<Vec<_>>()
-                .as_slice(),
-        ),
-        tools: tools(
-            spans
-                .iter()
-                .filter(|s| s.start_ns <= span.start_ns)
-                .cloned()
-                .collect::<Vec<_>>()
-                .as_slice(),
-        ),
+        documents: documents(&seen),
+        tools: tools(&seen),
         conversation,
     }
 }

@@ -14,6 +14,7 @@
 
 use super::schema::{self, SCHEMA_VERSION};
 use super::{Result, Store, StoreError, classify};
+use crate::sqlite_file::{file_uri, has_table};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use std::io::Read;
 use std::path::Path;
@@ -105,29 +106,12 @@ fn reject_directory(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A `file:` URI for `path` with query `params`.
-fn uri(path: &Path, params: &str) -> String {
-    let s = path.to_string_lossy();
-    let mut out = String::with_capacity(s.len() + 16);
-    out.push_str("file:");
-    for c in s.chars() {
-        match c {
-            '?' => out.push_str("%3f"),
-            '#' => out.push_str("%23"),
-            '%' => out.push_str("%25"),
-            c => out.push(c),
-        }
-    }
-    out.push('?');
-    out.push_str(params);
-    out
-}
-
 fn open_uri(path: &Path, params: &str) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_URI
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    Connection::open_with_flags(uri(path, params), flags).map_err(|e| classify(&display(path), e))
+    Connection::open_with_flags(file_uri(path, params), flags)
+        .map_err(|e| classify(&display(path), e))
 }
 
 /// What an existing file holds, judged without writing to it: `Ok(Some(user_version))` for
@@ -189,14 +173,7 @@ pub(super) fn inspect(path: &Path) -> Result<Option<i64>> {
 
 /// Names another app's database from its tables, for the refusal message.
 fn foreign_kind(conn: &Connection) -> &'static str {
-    let has = |t: &str| -> bool {
-        conn.query_row(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1",
-            [t],
-            |_| Ok(()),
-        )
-        .is_ok()
-    };
+    let has = |t: &str| has_table(conn, t);
     if (has("responses") && has("conversations")) || (has("turns") && has("threads")) {
         "an `llm` logs.db"
     } else if has("spans") && has("traces") && (has("alembic_version") || has("projects")) {

@@ -3,12 +3,11 @@
 //! pane that asked for it, news to every pane; then it carries out what the panes asked for
 //! (`Intent`s) and returns the effects for the runtime (or `dispatch`, headless) to run.
 
-use super::action::{Action, Cmd, Effect, ImportStatus, JudgeJob};
+use super::action::{Action, Cmd, Effect, ImportStatus};
 use super::commandline::{self, Command};
-use super::judge_run::{self, Reload};
 use super::keymap;
 use super::keys::Mode;
-use super::pane::{Ctx, Intent, JudgePlan, Notice, Pane, Receipt};
+use super::pane::{Ctx, Intent, Notice, Pane, Receipt};
 use super::panes::agreement::AgreementPane;
 use super::panes::help::HelpPane;
 use super::panes::judge::JudgePane;
@@ -21,8 +20,7 @@ use super::panes::triage::TriagePane;
 use super::stack::PaneStack;
 use super::status::{Input, InputKind, JudgeRun, Status};
 use super::theme::Theme;
-use super::widgets::text::cell;
-use crate::judge::{Estimate, JudgeEvent, ProviderConfig};
+use crate::judge::ProviderConfig;
 use crate::model::Span;
 use crate::model::Trace;
 use crate::store::Store;
@@ -73,6 +71,10 @@ macro_rules! cx {
         Ctx::new($app.now, $app.size, &mut $app.status, &mut $app.next_req)
     };
 }
+
+// After `cx!`, so the submodules can use it.
+mod judging;
+mod opening;
 
 impl App {
     pub fn new(theme: Theme, now: DateTime<Utc>, source_label: String) -> App {
@@ -512,114 +514,5 @@ impl App {
 
     fn new_help(&self) -> HelpPane {
         HelpPane::new(keymap::help_sections(), self.size)
-    }
-
-    fn refresh_list(&mut self) -> Vec<Effect> {
-        self.with_list(|l, cx| l.refresh(cx))
-    }
-
-    pub fn open_trace(&mut self, trace_id: String) -> Vec<Effect> {
-        let req = self.req();
-        if self.view() == Mode::Span {
-            self.panes.pop(&mut self.list);
-        }
-        let pane = TracePane::loading(trace_id.clone(), req);
-        self.panes.replace_or_push(Mode::Trace, Box::new(pane));
-        vec![Effect::LoadTrace { req, trace_id }]
-    }
-
-    fn open_session(&mut self, session_id: String) -> Vec<Effect> {
-        let req = self.req();
-        let pane = SessionPane::loading(session_id.clone(), req, self.size);
-        self.panes.push(Box::new(pane));
-        vec![Effect::LoadSession { req, session_id }]
-    }
-
-    fn open_session_of_current(&mut self) -> Vec<Effect> {
-        match self.top().current_session() {
-            Some(s) => self.open_session(s),
-            None => {
-                self.error("this trace has no session id");
-                Vec::new()
-            }
-        }
-    }
-
-    fn open_triage(&mut self) -> Vec<Effect> {
-        self.panes.close_all();
-        let filter = self.list.filter.clone();
-        let (pane, effect) = TriagePane::open(self.author.clone(), filter, &mut cx!(self));
-        self.panes.push(Box::new(pane));
-        vec![effect]
-    }
-
-    fn open_metrics(&mut self) -> Vec<Effect> {
-        self.panes.close_all();
-        let (filter, text) = (self.list.filter.clone(), self.list.filter_text.clone());
-        let kept = self.panes.take_kept(Mode::Metrics);
-        let (pane, effect) = MetricsPane::open(filter, text, kept.as_deref(), &mut cx!(self));
-        self.panes.push(Box::new(pane));
-        vec![effect]
-    }
-
-    fn open_agreement(&mut self) -> Vec<Effect> {
-        let (pane, effect) = AgreementPane::open(&mut cx!(self));
-        // Opened again from itself: reload in place.
-        self.panes.replace_or_push(Mode::Agreement, Box::new(pane));
-        vec![effect]
-    }
-
-    // ── judging ──────────────────────────────────────────────────────────────────────────
-
-    fn judge_busy(&mut self) -> bool {
-        judge_run::busy(self.judge_run.as_ref(), &mut cx!(self))
-    }
-
-    fn start_judge(&mut self) -> Vec<Effect> {
-        if self.judge_busy() {
-            return Vec::new();
-        }
-        match self.list.judge_plan(&mut cx!(self)) {
-            Some(plan) => self.open_judge(plan),
-            None => Vec::new(),
-        }
-    }
-
-    fn open_judge(&mut self, plan: JudgePlan) -> Vec<Effect> {
-        let provider = self.judge_provider.clone();
-        let (pane, effect) = JudgePane::open(plan, provider, &mut cx!(self));
-        self.panes.popup = Some(Box::new(pane));
-        vec![effect]
-    }
-
-    fn start_run(&mut self, job: JudgeJob, est: Estimate) -> Vec<Effect> {
-        self.panes.popup = None;
-        let run = self.req();
-        self.judge_run = Some(JudgeRun::start(run, &est));
-        self.info(format!("judging with {}…", cell(&est.model)));
-        vec![Effect::StartJudge { run, job }]
-    }
-
-    fn cancel_judge(&mut self) -> Vec<Effect> {
-        judge_run::cancel(self.judge_run.as_mut(), &mut cx!(self))
-    }
-
-    fn judge_event(&mut self, run: u64, event: JudgeEvent) -> Vec<Effect> {
-        let reload = judge_run::follow(&mut self.judge_run, run, event, &mut cx!(self));
-        let shown = self.panes.shown_traces();
-        let reload_scores = |ids: Vec<String>| {
-            ids.into_iter()
-                .map(|trace_id| Effect::LoadScores { trace_id })
-        };
-        let mut out = match reload {
-            Reload::Nothing => return Vec::new(),
-            _ => self.refresh_list(),
-        };
-        match reload {
-            Reload::ListAndTrace(id) if shown.contains(&id) => out.extend(reload_scores(vec![id])),
-            Reload::ListAndShown => out.extend(reload_scores(shown)),
-            _ => {}
-        }
-        out
     }
 }

@@ -13,10 +13,10 @@ pub use otel::{apply_otel, is_langfuse_otel};
 pub use usage::{cost_from_details, usage_from_details};
 
 use super::Imported;
-use super::annotation::{apply_binary_verdicts, label_verdict};
+use super::annotation::{apply_binary_verdicts, imported_score_key, label_verdict};
 use super::semconv::apply_io_evidence;
 use super::semconv::value::{f64_of, jsonish, scalar_string, str_of};
-use super::util::{json_records, messages_from, parse_time_ns, raw_value};
+use super::util::{json_records, messages_from, parse_time_ns, raw_value, ttft_from};
 use crate::model::{Document, Score, ScoreSource, Span, SpanKind, StatusCode, Verdict};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -332,13 +332,7 @@ fn observation_span(o: &Value) -> Option<Span> {
     if str_of(o, "level").as_deref() == Some("ERROR") {
         span.status = StatusCode::Error;
     }
-    if let Some(cst) = o
-        .get("completionStartTime")
-        .and_then(Value::as_str)
-        .and_then(parse_time_ns)
-    {
-        span.ttft_ns = Some((cst - start_ns).max(0));
-    }
+    span.ttft_ns = ttft_from(o, "completionStartTime", start_ns);
     span.usage = usage(o);
     span.cost = cost(o);
     match kind {
@@ -427,14 +421,6 @@ fn score(s: &Value) -> Option<Score> {
         "TEXT" | "CORRECTION" => ns.label = string_value,
         _ => ns.value = value,
     }
-    ns.cache_key = Some(match str_of(s, "id") {
-        Some(id) => format!("import:langfuse:{id}"),
-        None => format!(
-            "import:langfuse:{}:{}:{}",
-            ns.trace_id,
-            ns.span_id.as_deref().unwrap_or(""),
-            ns.name
-        ),
-    });
+    ns.cache_key = Some(imported_score_key("langfuse", str_of(s, "id"), &ns));
     Some(ns)
 }

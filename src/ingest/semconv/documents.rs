@@ -14,6 +14,23 @@ pub(super) fn documents(attrs: &Map<String, Value>, prefix: &str) -> Vec<Documen
         .collect()
 }
 
+/// A document object's fields; `content_keys` in order of preference, since sources disagree on
+/// which of `content`, `page_content` and `text` is the primary one.
+pub(super) fn document_fields(d: &Value, content_keys: [&str; 3]) -> Document {
+    Document {
+        id: get(d, "id").and_then(as_string),
+        score: get(d, "score").and_then(as_f64),
+        content: content_keys
+            .iter()
+            .find_map(|k| get(d, k))
+            .filter(|v| !v.is_null())
+            .map(stringify),
+        metadata: get(d, "metadata")
+            .filter(|v| !v.is_null())
+            .map(parse_jsonish),
+    }
+}
+
 fn document_from(item: &Value) -> Option<Document> {
     let d = match get(item, "document") {
         Some(inner) if inner.is_object() => inner,
@@ -25,18 +42,7 @@ fn document_from(item: &Value) -> Option<Document> {
             ..Document::default()
         });
     }
-    let doc = Document {
-        id: get(d, "id").and_then(as_string),
-        score: get(d, "score").and_then(as_f64),
-        content: get(d, "content")
-            .or_else(|| get(d, "page_content"))
-            .or_else(|| get(d, "text"))
-            .filter(|v| !v.is_null())
-            .map(stringify),
-        metadata: get(d, "metadata")
-            .filter(|v| !v.is_null())
-            .map(parse_jsonish),
-    };
+    let doc = document_fields(d, ["content", "page_content", "text"]);
     let empty = doc.id.is_none() && doc.score.is_none() && doc.content.is_none();
     (!empty).then_some(doc)
 }

@@ -10,7 +10,6 @@
 
 use serde_json::{Map, Value};
 
-use super::flat::get;
 use super::value::{as_f64, as_string, parse_jsonish, stringify};
 use crate::model::{Document, Reranker, Span, SpanKind};
 
@@ -99,18 +98,8 @@ fn is_document(d: &Value) -> bool {
 }
 
 fn document_of(d: &Value) -> Document {
-    Document {
-        id: get(d, "id").and_then(as_string),
-        score: get(d, "score").and_then(as_f64),
-        content: get(d, "page_content")
-            .or_else(|| get(d, "content"))
-            .or_else(|| get(d, "text"))
-            .filter(|v| !v.is_null())
-            .map(stringify),
-        metadata: get(d, "metadata")
-            .filter(|v| !v.is_null())
-            .map(parse_jsonish),
-    }
+    // Evidence lists come from LangChain, whose documents carry `page_content`.
+    super::documents::document_fields(d, ["page_content", "content", "text"])
 }
 
 /// The candidates a reranker was given: a list of ids or documents among a Traceloop call

@@ -1,9 +1,7 @@
 //! The triage queue: one flagged response at a time with its question, answer, documents, the
 //! judge's verdicts and the human labels; t / f / n label the focused rule.
 
-use crate::display;
 use crate::filter::TraceFilter;
-use crate::model::Score;
 use crate::model::{ScoreSource, Verdict};
 use crate::tui::action::{Action, Cmd, Effect, NewLabel, RuleVerdicts, TriageContent, TriageItem};
 use crate::tui::detail;
@@ -11,17 +9,17 @@ use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
 use crate::tui::pane::{Ctx, Intent, Notice, Pane, PaneInfo, Receipt};
 use crate::tui::status::InputKind;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::chrome::{body_area, line_area};
+use crate::tui::widgets::chrome::body_area;
 use crate::tui::widgets::lines::{self, DetailLine};
 use crate::tui::widgets::scroll::{Motion, ScrollList};
-use crate::tui::widgets::text::{cell, fit, short_id, trace_title, verdict_glyph, verdict_word};
+use crate::tui::widgets::text::{cell, verdict_word};
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
 use std::any::Any;
 use std::collections::BTreeSet;
+
+mod draw;
 
 pub static INFO: PaneInfo = PaneInfo {
     mode: Mode::Triage,
@@ -214,7 +212,7 @@ impl TriagePane {
     /// Re-measures the text area (it starts below the rules, which vary per response).
     fn layout(&mut self) {
         let body = body_area(self.size);
-        let content = content_rect(self, body);
+        let content = draw::content_rect(self, body);
         self.view.set_viewport(usize::from(content.height));
         lines::measure(&mut self.view, &self.lines, content.width);
     }
@@ -377,7 +375,7 @@ impl Pane for TriagePane {
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, th: &Theme) {
-        draw(self, frame, area, th);
+        draw::draw(self, frame, area, th);
     }
 
     fn position(&self) -> String {
@@ -396,214 +394,4 @@ impl Pane for TriagePane {
     fn as_any(&self) -> &dyn Any {
         self
     }
-}
-
-// ── drawing ─────────────────────────────────────────────────────────────────────────────
-
-fn verdict_text(s: &Score) -> (&'static str, &'static str) {
-    s.verdict
-        .map(|v| (verdict_glyph(v), verdict_word(v)))
-        .unwrap_or((" ", "-"))
-}
-
-/// Rows of the rule list: one per rule while they fit (the last row is kept for the text).
-fn rule_rows(t: &TriagePane, area: Rect) -> u16 {
-    let fit = usize::from(area.height.saturating_sub(3));
-    u16::try_from(t.rules.len().min(fit)).unwrap_or(0)
-}
-
-/// The focused rule's explanation, when there is one.
-fn explanation(t: &TriagePane) -> Option<&str> {
-    t.focused_rule()
-        .and_then(|r| r.judge.as_ref())
-        .and_then(|j| j.explanation.as_deref())
-}
-
-/// Where the question, answer and documents go: below the header, the rules, the focused
-/// rule's explanation and the pending note.
-fn content_rect(t: &TriagePane, area: Rect) -> Rect {
-    let mut row = 2 + rule_rows(t, area);
-    if explanation(t).is_some() && row < area.height {
-        row += 2.min(area.height - row);
-    }
-    if t.pending_note.is_some() {
-        row += 1;
-    }
-    Rect {
-        x: area.x,
-        y: area.y + row.min(area.height),
-        width: area.width,
-        height: area.height.saturating_sub(row),
-    }
-}
-
-fn draw(t: &TriagePane, frame: &mut Frame, area: Rect, th: &Theme) {
-    if t.loading {
-        frame.render_widget(
-            Paragraph::new(Span::styled("loading the flagged responses…", th.dim())),
-            area,
-        );
-        return;
-    }
-    if t.items.is_empty() {
-        let lines = vec![
-            Line::from(Span::styled(
-                "Nothing flagged: no trace has a FALSE or error verdict (in this filter).",
-                th.title(),
-            )),
-            Line::from(""),
-            Line::from(
-                "Judge traces first: mark them with Space in the list (or filter), press J.",
-            ),
-        ];
-        frame.render_widget(Paragraph::new(lines), area);
-        return;
-    }
-    let width = usize::from(area.width);
-    let item = t.current();
-    let (question, when) = match t.content.as_ref().and_then(|c| c.summary.as_ref()) {
-        Some(s) => (
-            trace_title(s).to_string(),
-            format!(
-                "{} · {} · {}",
-                crate::timefilter::short_time(s.start_ns),
-                display::duration_ns(s.duration_ns),
-                display::trace_cost(s.cost_usd, s.cost_known_usd, s.unknown_cost_spans)
-            ),
-        ),
-        None => ("…".to_string(), String::new()),
-    };
-    let done = item.is_some_and(|i| i.done());
-    let head = Line::from(vec![
-        Span::styled(
-            format!(
-                "{} {}/{} ",
-                if done { "✓" } else { "•" },
-                t.index + 1,
-                t.items.len()
-            ),
-            th.key(),
-        ),
-        Span::styled(cell(&question), th.title()),
-    ]);
-    frame.render_widget(Paragraph::new(head), line_area(area, 0));
-    let id = item.map(|i| i.trace_id.as_str()).unwrap_or("");
-    let flagged = item.map(|i| i.flagged.join(", ")).unwrap_or_default();
-    frame.render_widget(
-        Paragraph::new(Span::styled(
-            fit(
-                &format!(
-                    "trace {} · {when} · flagged: {}",
-                    short_id(id),
-                    cell(&flagged)
-                ),
-                width,
-            ),
-            th.dim(),
-        )),
-        line_area(area, 1),
-    );
-    let row = rules(frame, t, area, th);
-    if let Some(n) = &t.pending_note {
-        frame.render_widget(
-            Paragraph::new(Span::styled(
-                fit(
-                    &format!("note (saved with the next label): {}", cell(n)),
-                    width,
-                ),
-                th.accent(),
-            )),
-            line_area(area, row),
-        );
-    }
-    let content = content_rect(t, area);
-    if content.height == 0 {
-        return;
-    }
-    if t.content.is_none() {
-        frame.render_widget(Paragraph::new(Span::styled("loading…", th.dim())), content);
-        return;
-    }
-    lines::draw(frame, content, th, &t.lines, &t.view);
-}
-
-/// One line per rule (judge verdict, human label), then the focused rule's explanation;
-/// returns the next free row.
-fn rules(frame: &mut Frame, t: &TriagePane, area: Rect, th: &Theme) -> u16 {
-    let width = usize::from(area.width);
-    let mut row: u16 = 2;
-    for (i, r) in t
-        .rules
-        .iter()
-        .enumerate()
-        .take(usize::from(rule_rows(t, area)))
-    {
-        let focused = i == t.focus;
-        let judge = match &r.judge {
-            Some(j) => {
-                let (g, w) = verdict_text(j);
-                format!(
-                    "judge {g} {w}{}",
-                    j.model
-                        .as_deref()
-                        .map(|m| format!(" ({})", cell(m)))
-                        .unwrap_or_default()
-                )
-            }
-            None => "judge -".into(),
-        };
-        let human = match &r.human {
-            Some(h) => {
-                let (g, w) = verdict_text(h);
-                format!(
-                    "human {g} {w}{}{}",
-                    h.author
-                        .as_deref()
-                        .map(|a| format!(" by {}", cell(a)))
-                        .unwrap_or_default(),
-                    h.note
-                        .as_deref()
-                        .map(|n| format!(" · note: {}", cell(n)))
-                        .unwrap_or_default()
-                )
-            }
-            None => "human: not labelled".into(),
-        };
-        let text = format!(
-            "{} {} {} · {judge} · {human}",
-            if focused { "›" } else { " " },
-            i + 1,
-            fit(&cell(&r.rule), 12),
-        );
-        let judge_bad = r
-            .judge
-            .as_ref()
-            .is_some_and(|j| matches!(j.verdict, Some(Verdict::False | Verdict::Error)));
-        let mut line = Line::from(Span::styled(
-            fit(&text, width),
-            if judge_bad { th.error() } else { th.base() },
-        ));
-        if focused {
-            line = line.style(th.selected());
-        }
-        frame.render_widget(Paragraph::new(line), line_area(area, row));
-        row += 1;
-    }
-    if let Some(e) = explanation(t)
-        && row < area.height
-    {
-        let rect = Rect {
-            x: area.x,
-            y: area.y + row,
-            width: area.width,
-            height: 2.min(area.height - row),
-        };
-        frame.render_widget(
-            Paragraph::new(Span::styled(format!("  why: {}", cell(e)), th.dim()))
-                .wrap(Wrap { trim: true }),
-            rect,
-        );
-        row += rect.height;
-    }
-    row
 }
