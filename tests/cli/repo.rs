@@ -16,8 +16,12 @@ use crate::module_graph::{Crate, Tok, cycles, read_crate};
 /// Adapters that read *other* programs' SQLite databases (Phoenix, `llm` logs) may use SQL.
 const FOREIGN_DATABASE_ADAPTERS: &[&str] = &[
     "src/ingest/detect.rs",
-    "src/ingest/llm_logs.rs",
+    "src/ingest/llm_logs/mod.rs",
+    "src/ingest/llm_logs/responses.rs",
+    "src/ingest/llm_logs/turns.rs",
     "src/ingest/phoenix.rs",
+    // Opening SQLite files (URIs, "has this table") for the store and the foreign adapters alike.
+    "src/sqlite_file.rs",
 ];
 
 fn root() -> &'static Path {
@@ -78,15 +82,31 @@ fn no_import_cycles_between_top_level_modules() {
 fn no_import_cycles_between_tui_files() {
     let k = krate();
     let in_tui = |i: usize| k.files[i].rel.starts_with("src/tui/");
-    let nodes: BTreeSet<String> = (0..k.files.len())
+    let files: BTreeSet<String> = (0..k.files.len())
         .filter(|&i| in_tui(i))
         .map(|i| k.files[i].rel.clone())
         .collect();
+    // A module's private parts (`panes/triage/draw.rs` under `panes/triage.rs`) are that module:
+    // a child naming `super::` is not a cycle between two files.
+    let unit = |rel: &str| -> String {
+        let mut cur = rel.to_string();
+        while let Some((dir, _)) = cur.rsplit_once('/') {
+            let parent = format!("{dir}.rs");
+            if files.contains(&parent) {
+                cur = parent;
+            } else {
+                break;
+            }
+        }
+        cur
+    };
+    let nodes: BTreeSet<String> = files.iter().map(|f| unit(f)).collect();
     let edges: BTreeSet<(String, String)> = k
         .file_edges()
         .into_iter()
         .filter(|&(a, b)| in_tui(a) && in_tui(b))
-        .map(|(a, b)| (k.files[a].rel.clone(), k.files[b].rel.clone()))
+        .map(|(a, b)| (unit(&k.files[a].rel), unit(&k.files[b].rel)))
+        .filter(|(a, b)| a != b)
         .collect();
     let found = cycles(&nodes, &edges);
     let inside: Vec<String> = edges
