@@ -57,22 +57,13 @@ fn line_at(bytes: &[u8], offset: usize) -> u64 {
     1 + memchr::memchr_iter(b'\n', &bytes[..end + skip]).count() as u64
 }
 
+/// The console exporter prints `SpanKind.CLIENT` (any dotted prefix): its last segment, read
+/// like an OTLP kind name; "unspecified" says nothing.
 fn otel_kind(s: &str) -> Option<u8> {
     let k = s.rsplit('.').next().unwrap_or(s);
-    Some(
-        match k
-            .trim_start_matches("SPAN_KIND_")
-            .to_ascii_uppercase()
-            .as_str()
-        {
-            "INTERNAL" => 1,
-            "SERVER" => 2,
-            "CLIENT" => 3,
-            "PRODUCER" => 4,
-            "CONSUMER" => 5,
-            _ => return None,
-        },
-    )
+    crate::ingest::otlp::span_kind_by_name(k)
+        .filter(|&k| k > 0)
+        .and_then(|k| u8::try_from(k).ok())
 }
 
 fn span(v: &Value) -> Option<Span> {

@@ -8,7 +8,7 @@
 use super::Imported;
 use super::annotation::{apply_binary_verdicts, imported_score_key};
 use super::semconv::value::{as_f64, as_i64, f64_of, i64_of, scalar_string, str_of};
-use super::util::{json_records, messages_from, parse_time_ns, raw_value, ttft_from};
+use super::util::{messages_from, parse_time_ns, raw_value, ttft_from};
 use crate::model::{
     Cost, CostSource, Document, Message, Provenance, Score, ScoreSource, Span, SpanKind,
     StatusCode, Usage, Verdict,
@@ -19,12 +19,7 @@ use std::collections::HashMap;
 pub const SOURCE_FORMAT: &str = "langsmith";
 
 pub fn parse(bytes: &[u8]) -> Imported {
-    let (records, bad) = json_records(bytes);
-    let mut out = Imported {
-        records: records.len() as u64,
-        bad,
-        ..Imported::default()
-    };
+    let (records, mut out) = Imported::from_json_records(bytes);
     let mut feedback: Vec<Value> = Vec::new();
     for (n, rec) in records {
         // `{runs:[…]}` (the query API's page) holds the runs one level down.

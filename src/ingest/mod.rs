@@ -37,3 +37,17 @@ pub struct Imported {
     /// Records that could not be used: (line or record number, reason).
     pub bad: util::BadRecords,
 }
+
+impl Imported {
+    /// The records of a JSON / JSON Lines export and an empty result that already counts them
+    /// (and the unreadable ones) for the report.
+    pub fn from_json_records(bytes: &[u8]) -> (util::Records, Imported) {
+        let (records, bad) = util::json_records(bytes);
+        let out = Imported {
+            records: records.len() as u64,
+            bad,
+            ..Imported::default()
+        };
+        (records, out)
+    }
+}

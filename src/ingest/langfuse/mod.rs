@@ -16,7 +16,7 @@ use super::Imported;
 use super::annotation::{apply_binary_verdicts, imported_score_key, label_verdict};
 use super::semconv::apply_io_evidence;
 use super::semconv::value::{f64_of, jsonish, scalar_string, str_of};
-use super::util::{json_records, messages_from, parse_time_ns, raw_value, ttft_from};
+use super::util::{messages_from, parse_time_ns, raw_value, ttft_from};
 use crate::model::{Document, Score, ScoreSource, Span, SpanKind, StatusCode, Verdict};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -69,12 +69,7 @@ fn merge(old: &mut Value, new: Value) {
 
 /// Parses a Langfuse export (any of the shapes above).
 pub fn parse(bytes: &[u8]) -> Imported {
-    let (records, bad) = json_records(bytes);
-    let mut out = Imported {
-        records: records.len() as u64,
-        bad,
-        ..Imported::default()
-    };
+    let (records, mut out) = Imported::from_json_records(bytes);
     let mut c = Collected::default();
     for (n, rec) in records {
         if !classify(rec, &mut c, None) {

@@ -11,6 +11,8 @@ mod any_value;
 mod document;
 mod scalars;
 
+pub(crate) use scalars::span_kind_by_name;
+
 use serde_json::{Map, Value};
 
 use crate::model::{Span, SpanEvent, StatusCode};

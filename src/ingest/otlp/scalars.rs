@@ -58,7 +58,8 @@ impl<'de> Deserialize<'de> for SpanKindNum {
     }
 }
 
-fn span_kind_by_name(s: &str) -> Option<i64> {
+/// An OTel span kind by name: `SPAN_KIND_CLIENT`, `SpanKind.CLIENT`, `client`.
+pub(crate) fn span_kind_by_name(s: &str) -> Option<i64> {
     let up = s.trim().to_ascii_uppercase();
     let name = up
         .strip_prefix("SPAN_KIND_")
