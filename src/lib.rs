@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod model;
 pub mod paths;
 pub mod pricing;
+pub mod remote;
 pub mod sanitize;
 mod sqlite_file;
 pub mod store;

@@ -12,6 +12,7 @@ mod export_cmd;
 mod import_cmd;
 mod judge_cmd;
 mod label_cmd;
+mod remote_src;
 mod show_cmd;
 mod stats_cmd;
 pub mod traces_cmd;

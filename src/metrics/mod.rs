@@ -18,7 +18,10 @@ pub mod stats;
 
 pub use buckets::{Bucket, GroupBy, NO_GROUP, parse_tz};
 pub use check::{
-    CheckExpr, CheckResult, CheckWindow, Metric, Op, ParseError, Series, evaluate, parse_expr,
+    CheckExpr, CheckResult, CheckWindow, Metric, Op, ParseError, Series, WindowFigures, evaluate,
+    evaluate_with, parse_expr,
 };
 pub use percentile::{nearest_rank, percentile_of};
-pub use stats::{BucketStats, Change, RuleChange, RuleStats, compute_stats};
+pub use stats::{
+    BucketStats, Change, RuleChange, RuleStats, compute_stats, stats_from_raw, stats_wanted,
+};
