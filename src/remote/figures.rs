@@ -31,7 +31,8 @@
 use super::RemoteError;
 use super::client::{Client, as_f64, as_i64, quote};
 use super::otel_sql::{
-    MODEL_KEYS, TraceConditions, USER_KEYS, conditions, first_attr, span_failed, where_sql, window,
+    MODEL_KEYS, TraceConditions, USER_KEYS, conditions, first_attr, invocation_model, span_failed,
+    where_sql, window,
 };
 use crate::filter::TraceFilter;
 use crate::model::Usage;
@@ -168,7 +169,11 @@ fn span_columns() -> String {
         failed = span_failed(),
         kind = kind_sql(),
         model = first_attr(&MODEL_KEYS[..4]),
-        req = first_attr(&MODEL_KEYS[4..]),
+        req = format!(
+            "if({r} != '', {r}, {inv})",
+            r = first_attr(&MODEL_KEYS[4..]),
+            inv = invocation_model()
+        ),
         provider = first_attr(&["llm.provider", "llm.system", "gen_ai.provider.name", "gen_ai.system"]),
         user = first_attr(USER_KEYS),
     )

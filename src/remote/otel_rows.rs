@@ -92,7 +92,7 @@ pub fn span_row_to_otlp(row: &Value) -> Vec<u8> {
             json!({
                 "timeUnixNano": as_i64(&t).unwrap_or(0).to_string(),
                 "name": name.as_str().unwrap_or_default(),
-                "attributes": key_values(Some(&attrs)),
+                "attributes": event_key_values(&attrs),
             })
         })
         .collect::<Vec<_>>();
@@ -166,12 +166,22 @@ fn zip4(row: &Value, keys: [&str; 4]) -> Vec<[Value; 4]> {
 fn key_values(col: Option<&Value>) -> Value {
     let mut out = Vec::new();
     if let Some(Value::Object(m)) = col {
-        flatten("", m, &mut out);
+        flatten("", m, false, &mut out);
     }
     Value::Array(out)
 }
 
-fn flatten(prefix: &str, m: &Map<String, Value>, out: &mut Vec<Value>) {
+/// An event's attributes: there, a compact JSON object is a structured value the exporter
+/// flattened (GenAI events carry `message`, `tool_calls` as maps), not text a program wrote.
+fn event_key_values(col: &Value) -> Value {
+    let mut out = Vec::new();
+    if let Value::Object(m) = col {
+        flatten("", m, true, &mut out);
+    }
+    Value::Array(out)
+}
+
+fn flatten(prefix: &str, m: &Map<String, Value>, in_event: bool, out: &mut Vec<Value>) {
     for (k, v) in m {
         let key = if prefix.is_empty() {
             k.clone()
@@ -179,7 +189,18 @@ fn flatten(prefix: &str, m: &Map<String, Value>, out: &mut Vec<Value>) {
             format!("{prefix}.{k}")
         };
         match v {
-            Value::Object(inner) => flatten(&key, inner, out),
+            Value::Object(inner) => flatten(&key, inner, in_event, out),
+            Value::String(text) if in_event && text.starts_with('{') => {
+                let value = match serde_json::from_str::<Value>(text) {
+                    Ok(v @ Value::Object(_))
+                        if is_go_json(&v, text) =>
+                    {
+                        any_value(&v)
+                    }
+                    _ => typed(&key, text),
+                };
+                out.push(json!({"key": key, "value": value}));
+            }
             Value::String(text) => out.push(json!({"key": key, "value": typed(&key, text)})),
             other => out.push(json!({"key": key, "value": any_value(other)})),
         }
@@ -223,12 +244,25 @@ fn typed(key: &str, text: &str) -> Value {
             && text.ends_with(']')
             && let Ok(Value::Array(a)) = serde_json::from_str::<Value>(text)
             // AsString() of an array is compact JSON: anything else was a string.
-            && serde_json::to_string(&a).is_ok_and(|back| back == text)
+            && is_go_json(&Value::Array(a.clone()), text)
         {
             return any_value(&Value::Array(a));
         }
     }
     json!({"stringValue": text})
+}
+
+/// Is `text` exactly what Go's `json.Marshal` writes for `v` (compact, keys sorted, `<`, `>`
+/// and `&` escaped)? Only then was it a structured value the exporter turned into text.
+fn is_go_json(v: &Value, text: &str) -> bool {
+    let Ok(back) = serde_json::to_string(v) else {
+        return false;
+    };
+    let unescaped = text
+        .replace("\\u003c", "<")
+        .replace("\\u003e", ">")
+        .replace("\\u0026", "&");
+    back == text || back == unescaped
 }
 
 /// `-?(0|[1-9][0-9]*)`: what Go's strconv writes for an int (no `+`, no leading zeros).

@@ -33,9 +33,15 @@ pub(crate) const MODEL_KEYS: &[&str] = &[
     "llm.request.model_name",
     "gen_ai.request.model",
 ];
-/// Where prompts and responses are (free-text search looks at every attribute value, which
-/// covers them and a little more: a remote search may pull a few more traces than the local
-/// one finds, never fewer).
+/// The model named in the invocation parameters (OpenInference's `llm.invocation_parameters`
+/// JSON), the reader's last resort for the request model.
+pub(crate) fn invocation_model() -> String {
+    "JSONExtractString(if(SpanAttributes['llm.invocation_parameters'] != '', \
+     SpanAttributes['llm.invocation_parameters'], SpanAttributes['embedding.invocation_parameters']), 'model')"
+        .to_string()
+}
+
+/// Both spellings of a failed status (the exporter's current and older ones).
 const ERROR_STATUSES: &str = "('Error', 'STATUS_CODE_ERROR')";
 
 /// `SpanAttributes[k]` for the first of `keys` present, as SQL.
@@ -111,10 +117,9 @@ pub(crate) fn conditions(f: &TraceFilter) -> Result<TraceConditions, RemoteError
         let m = m.trim().to_lowercase();
         let alts: Vec<String> = MODEL_KEYS
             .iter()
-            .map(|k| {
-                let v = format!("SpanAttributes[{}]", quote(k));
-                format!("(lower({v}) = {q} OR {} = {q})", undated(&v), q = quote(&m))
-            })
+            .map(|k| format!("SpanAttributes[{}]", quote(k)))
+            .chain([invocation_model()])
+            .map(|v| format!("(lower({v}) = {q} OR {} = {q})", undated(&v), q = quote(&m)))
             .collect();
         having.push(format!("max({})", alts.join(" OR ")));
     }
@@ -134,6 +139,8 @@ pub(crate) fn conditions(f: &TraceFilter) -> Result<TraceConditions, RemoteError
         let failed = format!("countIf(ParentSpanId = '' AND {}) > 0", span_failed());
         having.push(if e { failed } else { format!("NOT {failed}") });
     }
+    // Free text looks at every attribute value, which covers prompts and responses and a little
+    // more: a remote search may pull a few more traces than the local one finds, never fewer.
     if let Some(text) = &f.search {
         for word in search_words(text) {
             having.push(format!(

@@ -247,7 +247,9 @@ def as_string(v):
     if "bytesValue" in v:
         return v["bytesValue"]  # already base64 in OTLP/JSON
     if "arrayValue" in v or "kvlistValue" in v:
-        return json.dumps(raw_value(v), separators=(",", ":"), ensure_ascii=False)
+        # Go's json.Marshal: compact, map keys sorted, <, > and & escaped.
+        text = json.dumps(raw_value(v), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return ""
 
 
