@@ -151,21 +151,57 @@ fn span_columns() -> String {
         float_attr("gen_ai.usage.cost")
     );
     let ttft_attr = float_attr("gen_ai.response.time_to_first_chunk");
-    let first_token = "arrayFirst((t, n) -> match(lower(n), 'first[ _.-](token|chunk)'), \
-                       arrayMap(t -> toInt64(toUnixTimestamp64Nano(t)), `Events.Timestamp`), `Events.Name`)";
+    // A first-token event, else the first `*.chunk` event (0 when there is neither).
+    let ev_ns = "arrayMap(t -> toInt64(toUnixTimestamp64Nano(t)), `Events.Timestamp`)";
+    let first_token = format!(
+        "if(arrayFirst((t, n) -> match(lower(n), 'first[ _.-](token|chunk)'), {ev_ns}, `Events.Name`) AS ft != 0, ft, \
+         arrayMin(arrayFilter((t, n) -> endsWith(n, '.chunk'), {ev_ns}, `Events.Name`)))"
+    );
+    // Langfuse's OTel SDK (scope `langfuse*`) says it in its own attributes, which win.
+    let lf = "startsWith(ScopeName, 'langfuse')";
+    let lf_type = "lower(SpanAttributes['langfuse.observation.type'])";
+    let ud = "SpanAttributes['langfuse.observation.usage_details']";
+    let ud_int = |keys: &[&str]| {
+        let parts: Vec<String> = keys
+            .iter()
+            .map(|k| format!("JSONExtract({ud}, {}, 'Nullable(Int64)')", quote(k)))
+            .collect();
+        format!("coalesce({})", parts.join(", "))
+    };
+    let lf_cst = "parseDateTime64BestEffortOrNull(trim(BOTH '\"' FROM SpanAttributes['langfuse.observation.completion_start_time']), 9)";
     format!(
         "TraceId, SpanId, ParentSpanId, SpanName, ServiceName, StatusCode, SpanAttributes, \
          toInt64(toUnixTimestamp64Nano(Timestamp)) AS s_start, toInt64(Duration) AS s_dur, \
-         ParentSpanId = '' AS s_root, {failed} AS s_failed, {kind} AS s_kind, \
-         {model} AS s_model, {req} AS s_req_model, {provider} AS s_provider, \
+         ParentSpanId = '' AS s_root, \
+         {failed} OR ({lf} AND SpanAttributes['langfuse.observation.level'] = 'ERROR') AS s_failed, \
+         multiIf({lf} AND {lf_type} IN ('generation', 'llm'), 'llm', \
+                 {lf} AND {lf_type} IN ('embedding', 'embeddings'), 'embedding', \
+                 {lf} AND {lf_type} NOT IN ('', 'span'), 'other', {kind}) AS s_kind, \
+         if({lf} AND SpanAttributes['langfuse.observation.model.name'] != '', \
+            SpanAttributes['langfuse.observation.model.name'], {model}) AS s_model, \
+         {req} AS s_req_model, {provider} AS s_provider, \
          {user} AS s_user, \
-         if(SpanAttributes['tag.tags'] != '', JSONExtract(SpanAttributes['tag.tags'], 'Array(String)'), []) AS s_tags, \
-         {input} AS s_in, {output} AS s_out, {total} AS s_total, {cache_read} AS s_cr, \
-         {cache_write} AS s_cw, {reasoning} AS s_rs, {reported} AS s_rep, \
+         multiIf(SpanAttributes['tag.tags'] != '', JSONExtract(SpanAttributes['tag.tags'], 'Array(String)'), \
+                 {lf} AND isValidJSON(SpanAttributes['langfuse.trace.tags']), \
+                 JSONExtract(SpanAttributes['langfuse.trace.tags'], 'Array(String)'), \
+                 {lf} AND trim(SpanAttributes['langfuse.trace.tags']) != '', [SpanAttributes['langfuse.trace.tags']], \
+                 []) AS s_tags, \
+         if({lf} AND {ud} != '', {lf_in}, {input}) AS s_in, \
+         if({lf} AND {ud} != '', {lf_out}, {output}) AS s_out, \
+         if({lf} AND {ud} != '', {lf_total}, {total}) AS s_total, \
+         if({lf} AND {ud} != '', JSONExtract({ud}, 'prompt_tokens_details', 'cached_tokens', 'Nullable(Int64)'), {cache_read}) AS s_cr, \
+         {cache_write} AS s_cw, \
+         if({lf} AND {ud} != '', JSONExtract({ud}, 'completion_tokens_details', 'reasoning_tokens', 'Nullable(Int64)'), {reasoning}) AS s_rs, \
+         if({lf} AND SpanAttributes['langfuse.observation.cost_details'] != '', \
+            JSONExtract(SpanAttributes['langfuse.observation.cost_details'], 'total', 'Nullable(Float64)'), {reported}) AS s_rep, \
          (s_in IS NOT NULL OR s_out IS NOT NULL OR s_total IS NOT NULL) AS s_usage, \
          s_kind IN ('llm', 'embedding') AND (s_usage OR s_rep IS NOT NULL) AS s_cand, \
-         multiIf({ttft_attr} >= 0, toInt64(round({ttft_attr} * 1e9)), \
-                 {first_token} >= s_start AND s_start > 0, {first_token} - s_start, NULL) AS s_ttft",
+         multiIf({lf} AND {lf_cst} IS NOT NULL, greatest(toInt64(toUnixTimestamp64Nano(assumeNotNull({lf_cst}))) - s_start, 0), \
+                 {ttft_attr} >= 0, toInt64(round({ttft_attr} * 1e9)), \
+                 ({first_token}) AS first_ns != 0 AND first_ns >= s_start AND s_start > 0, first_ns - s_start, NULL) AS s_ttft",
+        lf_in = ud_int(&["prompt_tokens", "input_tokens", "input"]),
+        lf_out = ud_int(&["completion_tokens", "output_tokens", "output"]),
+        lf_total = ud_int(&["total_tokens", "total"]),
         failed = span_failed(),
         kind = kind_sql(),
         model = first_attr(&MODEL_KEYS[..4]),
