@@ -5,6 +5,7 @@
 //!   cargo run --release -p trawl-bench -- import bench-data/big.otlp.jsonl
 //!   cargo run --release -p trawl-bench -- parse  bench-data/big.otlp.jsonl
 //!   cargo run --release -p trawl-bench -- all bench-data          # everything, one table
+//!   cargo run --release -p trawl-bench -- clickhouse              # pull and stats --source on 1M spans
 //!
 //! `parse` is the ceiling: the same file read line by line and parsed by serde_json into a
 //! `serde_json::Value`, nothing else. `import` is the real pipeline into a fresh store.
@@ -17,6 +18,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod clickhouse;
 mod dump;
 mod judge;
 mod pipeline;
@@ -26,7 +28,7 @@ mod tui;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-const USAGE: &str = "usage: trawl-bench gen DIR | parse FILE | prepare FILE | import FILE | all DIR | store DUMP DB | tui [DB] | stats DB | synth-stats [DB] | judge";
+const USAGE: &str = "usage: trawl-bench gen DIR | parse FILE | prepare FILE | import FILE | all DIR | store DUMP DB | tui [DB] | stats DB | synth-stats [DB] | judge | clickhouse";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -41,6 +43,15 @@ fn main() {
         (Some("stats"), Some(db), _) => stats::run(db),
         (Some("synth-stats"), db, _) => stats::synthetic(db),
         (Some("judge"), _, _) => judge::run(),
+        (Some("clickhouse"), _, _) => clickhouse::run(),
+        (Some("ch-pull"), _, _) => match (args.get(2), args.get(3)) {
+            (Some(url), Some(n)) => clickhouse::pull_phase(url, n),
+            _ => 2,
+        },
+        (Some("ch-stats"), _, _) => match args.get(2) {
+            Some(url) => clickhouse::stats_phase(url),
+            _ => 2,
+        },
         (Some("all"), dir, _) => all(dir.unwrap_or(Path::new("bench-data"))),
         _ => {
             eprintln!("{USAGE}");

@@ -122,6 +122,29 @@ impl Client {
         })
     }
 
+    /// Runs a statement that returns no rows (DDL, `INSERT … SELECT`): no FORMAT clause added.
+    pub fn execute(&self, sql: &str) -> Result<(), RemoteError> {
+        self.rt.block_on(async {
+            let mut req = self
+                .http
+                .post(format!("{}/", self.url.endpoint))
+                .query(&[("database", self.url.database.as_str())])
+                .header("X-ClickHouse-User", &self.url.user)
+                .body(sql.to_string());
+            if let Some(pw) = self.url.password() {
+                req = req.header("X-ClickHouse-Key", pw);
+            }
+            let resp = req.send().await.map_err(|e| self.transport(e))?;
+            let status = resp.status();
+            let body = resp.bytes().await.map_err(|e| self.transport(e))?;
+            if status.is_success() {
+                Ok(())
+            } else {
+                Err(server_error(status.as_u16(), &body[..body.len().min(MAX_ERROR_BODY)]))
+            }
+        })
+    }
+
     /// All rows of `sql` (for small results: figures, existence checks).
     pub fn rows(&self, sql: &str) -> Result<Vec<Value>, RemoteError> {
         let mut out = Vec::new();
