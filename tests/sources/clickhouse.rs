@@ -175,3 +175,39 @@ fn passwords_stay_out_of_output_and_store_and_errors_are_clear() {
     assert_eq!(o.status.code(), Some(1));
     assert!(err.contains("no_such_table"), "{err}");
 }
+
+#[test]
+fn a_langfuse_pull_equals_the_trace_download_newest_versions_only() {
+    let Some(front) = clickhouse::front() else { return };
+    let pulled = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let downloaded = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = ok(trawl(pulled.path()).args(["import", &front.langfuse_url(), "--json"]));
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report["traces_imported"], 1, "the deleted trace is not pulled: {report}");
+    let direct = ok(trawl(downloaded.path()).args([
+        "import",
+        &fixture_arg("langfuse_trace.synthetic.json"),
+        "--json",
+    ]));
+    let direct: serde_json::Value = serde_json::from_str(&direct).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report["spans_imported"], direct["spans_imported"], "{report}");
+    let id = "5b8efff798038103d269b633813fc60c";
+    assert_eq!(ids(pulled.path(), &[]), BTreeSet::from([id.to_string()]));
+    let a = ok(trawl(pulled.path()).args(["show", id, "--json"]));
+    let b = ok(trawl(downloaded.path()).args(["show", id, "--json"]));
+    let (a, b): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(&a).unwrap_or_else(|e| panic!("{e}")),
+        serde_json::from_str(&b).unwrap_or_else(|e| panic!("{e}")),
+    );
+    assert_eq!(a, b, "pulled:\n{a:#}\ndownloaded:\n{b:#}");
+    // The newest versions: the trace's current name, the generation's usage and cost.
+    assert_eq!(a["name"], "support-answer", "{a:#}");
+    let text = a.to_string();
+    assert!(text.contains("helpfulness") && text.contains("friendly"), "scores land: {text}");
+    // Pulling again adds nothing, scores included.
+    let again = ok(trawl(pulled.path()).args(["import", &front.langfuse_url(), "--json"]));
+    assert!(again.contains("\"spans_imported\": 0"), "{again}");
+    let b2 = ok(trawl(pulled.path()).args(["show", id, "--json"]));
+    let b2: serde_json::Value = serde_json::from_str(&b2).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a, b2);
+}

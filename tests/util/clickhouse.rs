@@ -39,6 +39,9 @@ pub const DATABASES: &[(&str, &[&str], bool)] = &[
     ("lf", &["langfuse_support_bot_dev.otlp.jsonl"], false),
 ];
 
+/// Langfuse v3's tables, in database `langfuse`.
+pub const LANGFUSE_ROWS: &str = "langfuse_clickhouse.synthetic.jsonl";
+
 pub struct ChdbFront {
     pub port: u16,
     /// Held open for the life of the test process: the front exits when it closes.
@@ -51,6 +54,16 @@ impl ChdbFront {
     pub fn url(&self, db: &str) -> String {
         format!(
             "clickhouse://{USER}@127.0.0.1:{}/{db}?table=otel_traces",
+            self.port
+        )
+    }
+}
+
+impl ChdbFront {
+    /// `clickhouse://USER@127.0.0.1:PORT/langfuse?schema=langfuse`.
+    pub fn langfuse_url(&self) -> String {
+        format!(
+            "clickhouse://{USER}@127.0.0.1:{}/langfuse?schema=langfuse",
             self.port
         )
     }
@@ -100,6 +113,10 @@ fn start() -> Result<ChdbFront, String> {
         }
         cmd.args(["--otlp", &spec]);
     }
+    cmd.args([
+        "--langfuse",
+        &format!("langfuse={}", super::fixture_arg(LANGFUSE_ROWS)),
+    ]);
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
