@@ -185,7 +185,10 @@ pub fn stats_phase(url: &str) -> i32 {
         let raw = figures::bucket_figures(
             &c,
             &TraceFilter::default(),
-            trawl::store::stats::Buckets::Every { len_ns: DAY, shift_ns: 0 },
+            trawl::store::stats::Buckets::Every {
+                len_ns: DAY,
+                shift_ns: 0,
+            },
             None,
             &stats_wanted(),
         )

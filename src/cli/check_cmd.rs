@@ -4,8 +4,8 @@
 use super::FilterArgs;
 use crate::config::Config;
 use crate::metrics::{self, CheckResult, CheckWindow, Metric};
-use crate::store::stats::Buckets;
 use crate::sanitize::{clean_line, truncate_chars};
+use crate::store::stats::Buckets;
 use crate::timefilter;
 use anyhow::Result;
 use clap::Args;

@@ -69,7 +69,9 @@ pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
         return pull(args, cfg);
     }
     if !args.filter.terms().is_empty() || args.limit_traces.is_some() {
-        bail!("the filter flags and --limit-traces select what to pull from a clickhouse:// source; files are imported whole");
+        bail!(
+            "the filter flags and --limit-traces select what to pull from a clickhouse:// source; files are imported whole"
+        );
     }
     let mut store = super::open_store(cfg)?;
     if args.follow {

@@ -140,7 +140,10 @@ impl Client {
             if status.is_success() {
                 Ok(())
             } else {
-                Err(server_error(status.as_u16(), &body[..body.len().min(MAX_ERROR_BODY)]))
+                Err(server_error(
+                    status.as_u16(),
+                    &body[..body.len().min(MAX_ERROR_BODY)],
+                ))
             }
         })
     }

@@ -144,7 +144,10 @@ fn span_columns() -> String {
         "gen_ai.usage.reasoning_tokens",
         "llm.usage.reasoning_tokens",
     ]);
-    let (cp, cc) = (float_attr("llm.cost.prompt"), float_attr("llm.cost.completion"));
+    let (cp, cc) = (
+        float_attr("llm.cost.prompt"),
+        float_attr("llm.cost.completion"),
+    );
     let reported = format!(
         "coalesce({}, {}, if({cp} IS NULL AND {cc} IS NULL, NULL, ifNull({cp}, 0) + ifNull({cc}, 0)))",
         float_attr("llm.cost.total"),
@@ -210,7 +213,12 @@ fn span_columns() -> String {
             r = first_attr(&MODEL_KEYS[4..]),
             inv = invocation_model()
         ),
-        provider = first_attr(&["llm.provider", "llm.system", "gen_ai.provider.name", "gen_ai.system"]),
+        provider = first_attr(&[
+            "llm.provider",
+            "llm.system",
+            "gen_ai.provider.name",
+            "gen_ai.system"
+        ]),
         user = first_attr(USER_KEYS),
     )
 }
@@ -249,7 +257,10 @@ fn bucket_sql(b: Buckets, col: &str) -> String {
 fn percentiles_sql(name: &str, ps: &[u32]) -> String {
     let ps: Vec<u32> = if ps.is_empty() { vec![50] } else { ps.to_vec() };
     let items: Vec<String> = ps.iter().map(|&p| nearest_rank_sql(name, p)).collect();
-    format!("[{}] AS {name}_p, length({name}) AS {name}_n", items.join(", "))
+    format!(
+        "[{}] AS {name}_p, length({name}) AS {name}_n",
+        items.join(", ")
+    )
 }
 
 /// The one query of a figures request.
@@ -409,8 +420,8 @@ fn add_cost(book: &PriceBook, c: &[Value], f: &mut BucketFigures) {
     };
     let n = as_i64(n).unwrap_or(0);
     let mut known = as_f64(rep).unwrap_or(0.0);
-    let mut all_priced = !matches!(unpriceable, Value::Bool(true))
-        && as_i64(unpriceable).unwrap_or(0) == 0;
+    let mut all_priced =
+        !matches!(unpriceable, Value::Bool(true)) && as_i64(unpriceable).unwrap_or(0) == 0;
     let cols = items(usage);
     let col = |i: usize| -> Vec<Value> { cols.get(i).map(items).unwrap_or_default() };
     let (keys, input, output, cr, cw, rs) = (col(0), col(1), col(2), col(3), col(4), col(5));

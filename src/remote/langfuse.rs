@@ -34,7 +34,9 @@ fn trace_conditions(f: &TraceFilter) -> Result<Vec<String>, RemoteError> {
     }
     let mut w = vec!["is_deleted = 0".to_string()];
     if let Some(s) = f.since_ns {
-        w.push(format!("timestamp >= fromUnixTimestamp64Nano(toInt64({s}))"));
+        w.push(format!(
+            "timestamp >= fromUnixTimestamp64Nano(toInt64({s}))"
+        ));
     }
     if let Some(u) = f.until_ns {
         w.push(format!("timestamp < fromUnixTimestamp64Nano(toInt64({u}))"));
@@ -114,7 +116,9 @@ fn metadata(v: Option<&Value>) -> Value {
         .map(|(k, v)| {
             let parsed = v
                 .as_str()
-                .filter(|s| s.starts_with('{') || s.starts_with('[') || *s == "true" || *s == "false")
+                .filter(|s| {
+                    s.starts_with('{') || s.starts_with('[') || *s == "true" || *s == "false"
+                })
                 .and_then(|s| serde_json::from_str(s).ok())
                 .unwrap_or_else(|| v.clone());
             (k.clone(), parsed)
@@ -219,7 +223,10 @@ pub fn pull(
         let want = PAGE_TRACES.min(limit - progress.traces);
         let mut w = conds.clone();
         if let Some((ms, id)) = &after {
-            w.push(format!("(toUnixTimestamp64Milli(timestamp), id) > ({ms}, {})", quote(id)));
+            w.push(format!(
+                "(toUnixTimestamp64Milli(timestamp), id) > ({ms}, {})",
+                quote(id)
+            ));
         }
         let traces = client.rows(&format!(
             "SELECT {TRACE_COLUMNS} FROM traces FINAL {} ORDER BY ts_ms, id LIMIT {want}",
@@ -235,22 +242,36 @@ pub fn pull(
         if let Some(last) = traces.last() {
             after = Some((
                 last.get("ts_ms").and_then(as_i64).unwrap_or(0),
-                last.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
+                last.get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
             ));
         }
         let mut docs: Vec<Value> = traces.iter().map(trace_json).collect();
-        let index: std::collections::HashMap<String, usize> =
-            ids.iter().enumerate().map(|(i, id)| (id.clone(), i)).collect();
+        let index: std::collections::HashMap<String, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.clone(), i))
+            .collect();
         let in_page = format!("trace_id IN ({}) AND is_deleted = 0", id_list(&ids));
         for (table, cols, field, to_json) in [
-            ("observations", OBSERVATION_COLUMNS, "observations", observation_json as fn(&Value) -> Value),
+            (
+                "observations",
+                OBSERVATION_COLUMNS,
+                "observations",
+                observation_json as fn(&Value) -> Value,
+            ),
             ("scores", SCORE_COLUMNS, "scores", score_json),
         ] {
             client.for_each_row(
                 &format!("SELECT {cols} FROM {table} FINAL WHERE {in_page} ORDER BY trace_id, id"),
                 |row| {
                     report.lines += 1;
-                    let tid = row.get("trace_id").and_then(Value::as_str).unwrap_or_default();
+                    let tid = row
+                        .get("trace_id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
                     if let Some(list) = index
                         .get(tid)
                         .and_then(|&i| docs[i].get_mut(field))
@@ -265,7 +286,8 @@ pub fn pull(
         report.lines += docs.len() as u64;
         let mut jsonl = Vec::new();
         for d in &docs {
-            serde_json::to_writer(&mut jsonl, d).map_err(|e| RemoteError::Protocol(e.to_string()))?;
+            serde_json::to_writer(&mut jsonl, d)
+                .map_err(|e| RemoteError::Protocol(e.to_string()))?;
             jsonl.push(b'\n');
         }
         let imported = langfuse::parse(&jsonl);

@@ -82,10 +82,7 @@ pub fn span_row_to_otlp(row: &Value) -> Vec<u8> {
         "endTimeUnixNano".into(),
         json!(start.saturating_add(duration).to_string()),
     );
-    span.insert(
-        "attributes".into(),
-        key_values(row.get("SpanAttributes")),
-    );
+    span.insert("attributes".into(), key_values(row.get("SpanAttributes")));
     let events = zip4(row, ["event_ns", "event_names", "event_attrs", ""])
         .into_iter()
         .map(|[t, name, attrs, _]| {
@@ -101,7 +98,12 @@ pub fn span_row_to_otlp(row: &Value) -> Vec<u8> {
     }
     let links = zip4(
         row,
-        ["link_trace_ids", "link_span_ids", "link_states", "link_attrs"],
+        [
+            "link_trace_ids",
+            "link_span_ids",
+            "link_states",
+            "link_attrs",
+        ],
     )
     .into_iter()
     .map(|[t, sp, st, attrs]| {
@@ -192,11 +194,7 @@ fn flatten(prefix: &str, m: &Map<String, Value>, in_event: bool, out: &mut Vec<V
             Value::Object(inner) => flatten(&key, inner, in_event, out),
             Value::String(text) if in_event && text.starts_with('{') => {
                 let value = match serde_json::from_str::<Value>(text) {
-                    Ok(v @ Value::Object(_))
-                        if is_go_json(&v, text) =>
-                    {
-                        any_value(&v)
-                    }
+                    Ok(v @ Value::Object(_)) if is_go_json(&v, text) => any_value(&v),
                     _ => typed(&key, text),
                 };
                 out.push(json!({"key": key, "value": value}));
@@ -215,8 +213,12 @@ fn any_value(v: &Value) -> Value {
         Value::Number(n) if n.is_i64() || n.is_u64() => json!({"intValue": n.to_string()}),
         Value::Number(n) => json!({"doubleValue": n.as_f64().unwrap_or(0.0)}),
         Value::String(s) => json!({"stringValue": s}),
-        Value::Array(a) => json!({"arrayValue": {"values": a.iter().map(any_value).collect::<Vec<_>>()}}),
-        Value::Object(m) => json!({"kvlistValue": {"values": m.iter().map(|(k, v)| json!({"key": k, "value": any_value(v)})).collect::<Vec<_>>()}}),
+        Value::Array(a) => {
+            json!({"arrayValue": {"values": a.iter().map(any_value).collect::<Vec<_>>()}})
+        }
+        Value::Object(m) => {
+            json!({"kvlistValue": {"values": m.iter().map(|(k, v)| json!({"key": k, "value": any_value(v)})).collect::<Vec<_>>()}})
+        }
     }
 }
 

@@ -69,7 +69,9 @@ fn any_attr_is(keys: &[&str], value: &str) -> String {
 /// A model name without its snapshot date, as SQL (`gpt-4o-2024-08-06` → `gpt-4o`), like
 /// [`crate::model::model_name::strip_date_suffix`].
 pub(crate) fn undated(expr: &str) -> String {
-    format!("replaceRegexpOne(lower({expr}), '[-@](\\\\d{{4}}-\\\\d{{2}}-\\\\d{{2}}|\\\\d{{8}})$', '')")
+    format!(
+        "replaceRegexpOne(lower({expr}), '[-@](\\\\d{{4}}-\\\\d{{2}}-\\\\d{{2}}|\\\\d{{8}})$', '')"
+    )
 }
 
 /// The root span failed: an error status, or (status unset) an `error.type` attribute.
@@ -298,9 +300,6 @@ mod tests {
             verdicts: vec![("grounded".into(), crate::model::Verdict::False)],
             ..Default::default()
         };
-        assert!(matches!(
-            conditions(&f),
-            Err(RemoteError::Unsupported(_))
-        ));
+        assert!(matches!(conditions(&f), Err(RemoteError::Unsupported(_))));
     }
 }

@@ -106,7 +106,6 @@ fn pull_otel(
             break;
         }
         let page = ids.len() as u64;
-        let mut write_err = None;
         client.for_each_row(&spans_of(table, &ids, lo, hi), |row| {
             report.lines += 1;
             progress.spans += 1;
@@ -118,11 +117,7 @@ fn pull_otel(
                     }
                     for mut span in read.spans {
                         crate::import::finish_otlp_span(book, &mut span);
-                        let prepared = PreparedSpan::new(span)?;
-                        if let Err(e) = writer.write_prepared(&prepared) {
-                            write_err = Some(e.to_string());
-                            return Err(RemoteError::Store(e));
-                        }
+                        writer.write_prepared(&PreparedSpan::new(span)?)?;
                     }
                 }
                 Err(reason) => report.bad(report.lines, reason),
@@ -132,9 +127,6 @@ fn pull_otel(
             }
             Ok(())
         })?;
-        if let Some(e) = write_err {
-            return Err(RemoteError::Io(e));
-        }
         writer.commit_batch()?;
         progress.traces += page;
         progress.spans_new = writer.stats.spans_new;

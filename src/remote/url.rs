@@ -174,9 +174,7 @@ fn table_name(s: &Schema) -> Option<&String> {
 
 /// Database and table names are spliced into SQL, so only plain identifiers are accepted.
 pub(crate) fn is_identifier(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 128
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// `url` with any password replaced by `***`, for error messages.

@@ -41,7 +41,10 @@ fn assert_same(a: &Value, b: &Value, path: &str) {
             }
         }
         (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
-            let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+            let (x, y) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
             assert!(
                 (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
                 "{path}: local {x} remote {y}"
@@ -62,7 +65,9 @@ fn local_store(files: &[&str]) -> tempfile::TempDir {
 
 #[test]
 fn stats_in_clickhouse_equal_the_local_store() {
-    let Some(front) = clickhouse::front() else { return };
+    let Some(front) = clickhouse::front() else {
+        return;
+    };
     let shapes: &[&[&str]] = &[
         &["--by", "day"],
         &["--by", "day", "--group-by", "model"],
@@ -71,7 +76,16 @@ fn stats_in_clickhouse_equal_the_local_store() {
         &["--by", "day", "--group-by", "service"],
         &["--by", "day", "--group-by", "name"],
         &["--by", "hour", "--tz", "+05:30"],
-        &["--by", "day", "--since", "2026-11-01", "--until", "2026-11-12", "--status", "ok"],
+        &[
+            "--by",
+            "day",
+            "--since",
+            "2026-11-01",
+            "--until",
+            "2026-11-12",
+            "--status",
+            "ok",
+        ],
     ];
     for (db, files, _) in DATABASES {
         let home = local_store(files);
@@ -88,19 +102,30 @@ fn stats_in_clickhouse_equal_the_local_store() {
     }
     // The table prints too.
     let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let (code, out, err) = run(trawl(home.path()).args(["stats", "--source", &front.url("otel"), "--by", "week"]));
+    let (code, out, err) =
+        run(trawl(home.path()).args(["stats", "--source", &front.url("otel"), "--by", "week"]));
     assert_eq!(code, Some(0), "{err}");
-    assert!(out.contains("WEEK (UTC)") && out.contains("nearest-rank"), "{out}");
+    assert!(
+        out.contains("WEEK (UTC)") && out.contains("nearest-rank"),
+        "{out}"
+    );
 }
 
 #[test]
 fn checks_in_clickhouse_equal_the_local_store_with_the_same_exit_codes() {
-    let Some(front) = clickhouse::front() else { return };
+    let Some(front) = clickhouse::front() else {
+        return;
+    };
     let home = local_store(&[crate::util::SUPPORT_BOT]);
     let cases: &[(&[&str], &[&str])] = &[
         (
             &["--on", "2026-11-10"],
-            &["p95(latency) <= 2s", "p50(llm_latency) < 5s", "error_rate <= 1%", "traces >= 1"],
+            &[
+                "p95(latency) <= 2s",
+                "p50(llm_latency) < 5s",
+                "error_rate <= 1%",
+                "traces >= 1",
+            ],
         ),
         (
             &[],
@@ -114,7 +139,10 @@ fn checks_in_clickhouse_equal_the_local_store_with_the_same_exit_codes() {
                 "unknown_cost_traces == 0",
             ],
         ),
-        (&["--since", "7d"], &["p95(latency) change <= 20%", "error_rate change <= 5%"]),
+        (
+            &["--since", "7d"],
+            &["p95(latency) change <= 20%", "error_rate change <= 5%"],
+        ),
         (&["--on", "2026-12-25"], &["traces >= 1"]),
     ];
     for (filter, exprs) in cases {
@@ -134,7 +162,10 @@ fn checks_in_clickhouse_equal_the_local_store_with_the_same_exit_codes() {
             .args(*exprs);
         let (lc, lo, le) = run(&mut local);
         let (rc, ro, re) = run(&mut remote);
-        assert_eq!(lc, rc, "{filter:?} {exprs:?}: exit codes\nlocal {le}\nremote {re}");
+        assert_eq!(
+            lc, rc,
+            "{filter:?} {exprs:?}: exit codes\nlocal {le}\nremote {re}"
+        );
         assert_same(&json(&lo), &json(&ro), &format!("{filter:?}"));
     }
     // Verdict-based metrics need the local store's judge results.
@@ -146,17 +177,23 @@ fn checks_in_clickhouse_equal_the_local_store_with_the_same_exit_codes() {
         "traces >= 1",
     ]));
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("fail_rate(grounded)") && err.contains("judge verdicts"), "{err}");
+    assert!(
+        err.contains("fail_rate(grounded)") && err.contains("judge verdicts"),
+        "{err}"
+    );
 }
 
 #[test]
 fn nearest_rank_in_clickhouse_agrees_with_trawls_definition() {
-    let Some(front) = clickhouse::front() else { return };
+    let Some(front) = clickhouse::front() else {
+        return;
+    };
     // The password in the URL (the library's callers warn about that; a test need not).
     let url = trawl::remote::ClickHouseUrl::parse(
-        &front
-            .url("otel")
-            .replace(clickhouse::USER, &format!("{}:{PASSWORD}", clickhouse::USER)),
+        &front.url("otel").replace(
+            clickhouse::USER,
+            &format!("{}:{PASSWORD}", clickhouse::USER),
+        ),
         Some("TRAWL_TEST_UNSET"),
     )
     .unwrap_or_else(|e| panic!("{e}"));
@@ -164,17 +201,30 @@ fn nearest_rank_in_clickhouse_agrees_with_trawls_definition() {
     let mut rng = fastrand::Rng::with_seed(14);
     for n in [1usize, 2, 3, 4, 5, 7, 10, 20, 21, 99, 100, 101, 257] {
         let values: Vec<i64> = (0..n).map(|_| rng.i64(-1000..1_000_000)).collect();
-        let list = values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",");
+        let list = values
+            .iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
         let sorted = format!("arraySort(CAST([{list}] AS Array(Int64)))");
         let cols: Vec<String> = (1..=100)
-            .map(|p| format!("{} AS p{p}", trawl::remote::figures::nearest_rank_sql("s", p)))
+            .map(|p| {
+                format!(
+                    "{} AS p{p}",
+                    trawl::remote::figures::nearest_rank_sql("s", p)
+                )
+            })
             .collect();
         let rows = client
             .rows(&format!("WITH {sorted} AS s SELECT {}", cols.join(", ")))
             .unwrap_or_else(|e| panic!("{e}"));
         for p in 1..=100u32 {
             let got = rows[0][format!("p{p}")].as_i64();
-            assert_eq!(got, trawl::metrics::percentile_of(&values, p), "n={n} p={p}");
+            assert_eq!(
+                got,
+                trawl::metrics::percentile_of(&values, p),
+                "n={n} p={p}"
+            );
         }
     }
     // Why not quantileExact: p50 of 10, 20, 30, 40 is 20 by nearest rank, 30 by quantileExact.
@@ -182,5 +232,8 @@ fn nearest_rank_in_clickhouse_agrees_with_trawls_definition() {
         .rows("SELECT quantileExact(0.5)(x) AS q FROM (SELECT arrayJoin([10, 20, 30, 40]) AS x)")
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(rows[0]["q"].as_i64(), Some(30));
-    assert_eq!(trawl::metrics::percentile_of(&[10, 20, 30, 40], 50), Some(20));
+    assert_eq!(
+        trawl::metrics::percentile_of(&[10, 20, 30, 40], 50),
+        Some(20)
+    );
 }

@@ -100,7 +100,8 @@ pub fn front() -> Option<&'static ChdbFront> {
 }
 
 fn start() -> Result<ChdbFront, String> {
-    let py = python().ok_or("no chDB virtualenv (~/.cache/trawl/chdb-venv) and no TRAWL_CHDB_PYTHON")?;
+    let py =
+        python().ok_or("no chDB virtualenv (~/.cache/trawl/chdb-venv) and no TRAWL_CHDB_PYTHON")?;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clickhouse/chdb_http.py");
     let mut cmd = Command::new(&py);
     cmd.arg(&script)
