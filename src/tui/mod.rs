@@ -33,5 +33,5 @@ pub mod widgets;
 
 pub use action::{Action, Cmd, Effect};
 pub use app::{App, View};
-pub use runtime::{TuiOptions, run};
+pub use runtime::{RemotePull, TuiOptions, run};
 pub use theme::Theme;

@@ -32,6 +32,14 @@ pub struct TuiOptions {
     /// The judge `J` runs, and the author of labels (both from the resolved config).
     pub judge_provider: crate::judge::ProviderConfig,
     pub author: String,
+    /// A slice to pull from ClickHouse into the store in the background.
+    pub remote: Option<RemotePull>,
+}
+
+/// `trawl 'clickhouse://…' --since …`: where to pull from and what.
+pub struct RemotePull {
+    pub client: crate::remote::Client,
+    pub opts: crate::remote::PullOptions,
 }
 
 /// Where effects go: queries to the worker, judge runs to their own threads.
@@ -42,7 +50,7 @@ struct Outbox {
     judges: HashMap<u64, JudgeHandle>,
 }
 
-pub fn run(opts: TuiOptions) -> anyhow::Result<i32> {
+pub fn run(mut opts: TuiOptions) -> anyhow::Result<i32> {
     // Create the schema before any reader opens the file; an existing read-only store is
     // browsed (the note says why judging and labelling are refused).
     let (store, access) = open_for_browsing(&opts.store_path)?;
@@ -69,6 +77,10 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<i32> {
             );
         }
     }
+    let pulling = opts.remote.is_some();
+    if let Some(r) = opts.remote.take() {
+        spawn_pull(opts.store_path.clone(), r, action_tx.clone());
+    }
     let mut app = App::new(opts.theme, crate::timefilter::now(), opts.label.clone());
     app.judge_provider = opts.judge_provider.clone();
     app.author = opts.author.clone();
@@ -78,7 +90,7 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<i32> {
             error: false,
         });
     }
-    if !opts.imports.is_empty() {
+    if !opts.imports.is_empty() || pulling {
         app.set_import(Some(ImportStatus::default()));
     }
     let mut out = Outbox {
@@ -263,6 +275,38 @@ fn spawn_import(path: PathBuf, files: Vec<PathBuf>, tx: Sender<Action>) {
         } else {
             (problems.join("; "), false)
         };
+        tracing::info!("{message}");
+        let _ = tx.send(Action::ImportDone { message, ok });
+    });
+}
+
+/// Pulls a ClickHouse slice into the store; the list refreshes as pages commit, like a file
+/// being imported.
+fn spawn_pull(path: PathBuf, pull: RemotePull, tx: Sender<Action>) {
+    std::thread::spawn(move || {
+        let Some(mut store) = open_or_report(&path, "pull", &tx) else {
+            return;
+        };
+        let name = pull.client.source().display();
+        let progress_tx = tx.clone();
+        let mut on_progress = |p: &crate::remote::PullProgress| {
+            let _ = progress_tx.send(Action::ImportProgress(ImportStatus {
+                file: name.clone(),
+                spans: p.spans,
+                ..Default::default()
+            }));
+        };
+        let (message, ok) =
+            match crate::remote::pull(&mut store, &pull.client, &pull.opts, &mut on_progress) {
+                Ok(r) => (
+                    format!(
+                        "pull done: {} traces, {} new spans",
+                        r.traces_touched, r.spans_new
+                    ),
+                    true,
+                ),
+                Err(e) => (format!("pull {name}: {e}"), false),
+            };
         tracing::info!("{message}");
         let _ = tx.send(Action::ImportDone { message, ok });
     });
