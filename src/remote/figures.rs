@@ -171,6 +171,11 @@ fn span_columns() -> String {
             .collect();
         format!("coalesce({})", parts.join(", "))
     };
+    let request_model = format!(
+        "if({r} != '', {r}, {inv})",
+        r = first_attr(&MODEL_KEYS[4..]),
+        inv = invocation_model()
+    );
     let lf_cst = "parseDateTime64BestEffortOrNull(trim(BOTH '\"' FROM SpanAttributes['langfuse.observation.completion_start_time']), 9)";
     format!(
         "TraceId, SpanId, ParentSpanId, SpanName, ServiceName, StatusCode, SpanAttributes, \
@@ -208,11 +213,7 @@ fn span_columns() -> String {
         failed = span_failed(),
         kind = kind_sql(),
         model = first_attr(&MODEL_KEYS[..4]),
-        req = format!(
-            "if({r} != '', {r}, {inv})",
-            r = first_attr(&MODEL_KEYS[4..]),
-            inv = invocation_model()
-        ),
+        req = request_model,
         provider = first_attr(&[
             "llm.provider",
             "llm.system",
@@ -390,9 +391,9 @@ pub fn bucket_figures(
 }
 
 fn ranked(row: &Value, name: &str, ps: &[u32]) -> Ranked {
-    let n = row.get(&format!("{name}_n")).and_then(as_i64).unwrap_or(0);
+    let n = row.get(format!("{name}_n")).and_then(as_i64).unwrap_or(0);
     let values = row
-        .get(&format!("{name}_p"))
+        .get(format!("{name}_p"))
         .and_then(Value::as_array)
         .map(|vals| {
             ps.iter()
