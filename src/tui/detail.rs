@@ -8,7 +8,7 @@ use super::widgets::lines::{DetailLine, LineKind, push_text};
 use super::widgets::text::{cell, fit, thousands, verdict_glyph, verdict_word};
 use crate::display;
 use crate::model::Score;
-use crate::model::{CostSource, Message, Span, Usage, Verdict};
+use crate::model::{CostSource, Message, Span, SpanKind, Usage, Verdict};
 use LineKind as L;
 
 const FOLDED_VALUE: usize = 100;
@@ -44,6 +44,16 @@ impl Tab {
     pub fn index(self) -> usize {
         Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
     }
+    /// The tab a span opens on, by what that kind of span is about: an LLM call's messages, a
+    /// retriever's or reranker's documents, a tool's input and output (the Messages tab shows
+    /// them for spans without messages).
+    pub fn for_kind(kind: SpanKind) -> Tab {
+        match kind {
+            SpanKind::Retriever | SpanKind::Reranker => Tab::Documents,
+            _ => Tab::Messages,
+        }
+    }
+
     /// The next tab (or the previous one), wrapping around.
     pub fn cycle(self, forward: bool) -> Tab {
         let n = Tab::ALL.len();
@@ -73,7 +83,7 @@ pub fn build(c: &TabContent) -> Vec<DetailLine> {
     let mut out = Vec::new();
     match c.tab {
         Tab::Messages => messages(span, &mut out),
-        Tab::Documents => documents(span, &mut out),
+        Tab::Documents => documents(span, c.data, &mut out),
         Tab::Attributes => attributes(span, c.unfold, &mut out),
         Tab::Cost => cost(span, c.data, &mut out),
         Tab::Verdicts => verdicts(c.scores, &mut out),
@@ -248,7 +258,26 @@ fn message(m: &Message, out: &mut Vec<DetailLine>) {
     }
 }
 
-fn documents(s: &Span, out: &mut Vec<DetailLine>) {
+/// The retriever (or reranker) whose passages an LLM call read: the last one with documents
+/// that started before the call, else the first with documents. Its tree position and span.
+pub fn retriever_for<'a>(data: &'a TraceData, llm: &Span) -> Option<(usize, &'a Span)> {
+    let with_docs = |s: &Span| {
+        matches!(s.kind, SpanKind::Retriever | SpanKind::Reranker)
+            && (!s.documents.is_empty() || s.reranker.is_some())
+    };
+    let found: Vec<(usize, &Span)> = (0..data.tree.nodes.len())
+        .filter_map(|pos| data.span_at(pos).map(|s| (pos, s)))
+        .filter(|(_, s)| with_docs(s))
+        .collect();
+    let before = found
+        .iter()
+        .filter(|(_, s)| s.start_ns <= llm.start_ns)
+        .max_by_key(|(_, s)| s.start_ns)
+        .copied();
+    before.or_else(|| found.first().copied())
+}
+
+fn documents(s: &Span, data: &TraceData, out: &mut Vec<DetailLine>) {
     let docs = |title: &str, list: &[crate::model::Document], out: &mut Vec<DetailLine>| {
         if list.is_empty() {
             return;
@@ -293,7 +322,25 @@ fn documents(s: &Span, out: &mut Vec<DetailLine>) {
         docs("reranker output", &r.output_documents, out);
     }
     if out.is_empty() {
-        out.push(DetailLine::new(L::Dim, "(no documents on this span)"));
+        match retriever_for(data, s).filter(|_| s.kind == SpanKind::Llm) {
+            Some((_, r)) => {
+                let n = r
+                    .reranker
+                    .as_ref()
+                    .map_or(r.documents.len(), |k| k.output_documents.len().max(r.documents.len()));
+                out.push(DetailLine::new(
+                    L::Body,
+                    format!(
+                        "No documents on this LLM call: its passages come from the {} span {} ({n} document{}).",
+                        r.kind.as_str(),
+                        cell(&r.name),
+                        if n == 1 { "" } else { "s" }
+                    ),
+                ));
+                out.push(DetailLine::new(L::Role, "Enter goes to it."));
+            }
+            None => out.push(DetailLine::new(L::Dim, "(no documents on this span)")),
+        }
     }
 }
 

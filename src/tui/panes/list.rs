@@ -2,7 +2,7 @@
 //! rows are fetched around the cursor; only the rows in view are drawn.
 
 use crate::display;
-use crate::filter::TraceFilter;
+use crate::filter::{Alternative, TraceFilter, line_terms, nearest_in_data};
 use crate::model::Trace;
 use crate::store::SortKey;
 use crate::tui::action::{Action, Badges, Cmd, Effect, JudgeTarget};
@@ -11,7 +11,8 @@ use crate::tui::pane::{Ctx, Intent, JudgePlan, Notice, Pane, PaneInfo, Receipt};
 use crate::tui::status::InputKind;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::chrome::{self, line_area};
-use crate::tui::widgets::scroll::{Motion, ScrollList, find_cyclic};
+use crate::tui::widgets::scroll::{Motion, ScrollList};
+use crate::tui::widgets::search::{Search, highlight};
 use crate::tui::widgets::text::{cell, fit, rfit, trace_title, verdict_glyph};
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
@@ -73,7 +74,11 @@ pub struct ListPane {
     /// Cursor and scroll over all `total` rows.
     pub cursor: ScrollList,
     pub marks: BTreeSet<String>,
-    pub search: Option<String>,
+    pub search: Option<Search>,
+    /// The store's first and last trace start, from the last page.
+    pub range: Option<(i64, i64)>,
+    /// A relative day that missed the data, resolved against its last day: Enter applies it.
+    pub alternative: Option<Alternative>,
     pub loaded: bool,
     /// An import is running (the getting-started page waits for it).
     pub importing: bool,
@@ -129,6 +134,7 @@ impl ListPane {
             Ok(f) => {
                 self.filter = f;
                 self.filter_text = text.trim().to_string();
+                self.alternative = None;
                 self.cursor.reset();
                 self.rows.clear();
                 self.offset = 0;
@@ -219,26 +225,52 @@ impl ListPane {
     /// Moves to the next (or previous) loaded row matching the search; `inclusive` counts the
     /// current row.
     fn search_step(&mut self, forward: bool, inclusive: bool, cx: &mut Ctx) -> Vec<Effect> {
-        let Some(q) = self.search.clone() else {
+        let cur = self.selected().saturating_sub(self.offset);
+        let Some(search) = self.search.as_mut() else {
             cx.info("no search: press / first");
             return Vec::new();
         };
-        let cur = self.selected().saturating_sub(self.offset);
         let rows = &self.rows;
-        let found = find_cyclic(rows.len(), cur, forward, inclusive, |i| {
-            rows.get(i).is_some_and(|r| row_matches(r, &q))
-        });
-        match found {
+        search.scan(rows.len(), |s, i| rows.get(i).is_some_and(|r| row_matches(r, s)));
+        match search.step(cur, forward, inclusive) {
             Some(i) => {
+                cx.info(format!("/{} · {}", cell(&search.query), search.status()));
                 self.cursor.select(self.offset + i);
-                cx.clear_status();
                 self.maybe_fetch(cx)
             }
             None => {
-                cx.error(format!("no match for '{}' in the loaded rows", cell(&q)));
+                cx.error(format!(
+                    "no match for '{}' in the loaded rows",
+                    cell(&search.query)
+                ));
                 Vec::new()
             }
         }
+    }
+
+    /// After a page arrives: the hint for a relative day that missed the data.
+    fn offer_alternative(&mut self, cx: &mut Ctx) {
+        self.alternative = None;
+        if self.total > 0 || self.filter.is_empty() {
+            return;
+        }
+        let (Some(range), Ok(terms)) = (self.range, line_terms(&self.filter_text)) else {
+            return;
+        };
+        if let Some(alt) = nearest_in_data(&terms, cx.now, range) {
+            cx.info(alt.offer("Enter"));
+            self.alternative = Some(alt);
+        }
+    }
+
+    /// Enter on an empty list with an offer: the filter the offer names.
+    fn take_alternative(&mut self, cx: &mut Ctx) -> Vec<Effect> {
+        let Some(alt) = self.alternative.take() else {
+            return Vec::new();
+        };
+        let out = self.apply_filter(&alt.line, cx);
+        cx.info(alt.showing());
+        out
     }
 }
 
@@ -251,9 +283,10 @@ fn viewport(size: (u16, u16)) -> usize {
     )
 }
 
-fn row_matches(r: &Trace, q: &str) -> bool {
-    let hit = |s: Option<&str>| s.is_some_and(|s| s.to_lowercase().contains(q));
+fn row_matches(r: &Trace, q: &Search) -> bool {
+    let hit = |s: Option<&str>| s.is_some_and(|s| q.matches(s));
     hit(r.input_preview.as_deref())
+        || hit(r.output_preview.as_deref())
         || hit(r.name.as_deref())
         || hit(r.user_id.as_deref())
         || hit(r.session_id.as_deref())
@@ -280,6 +313,8 @@ impl Pane for ListPane {
             Cmd::Open => {
                 if let Some(r) = self.selected_row() {
                     cx.ask(Intent::OpenTrace(r.trace_id.clone()));
+                } else {
+                    return self.take_alternative(cx);
                 }
             }
             Cmd::FilterLine => cx.ask(Intent::Prompt(InputKind::Filter, self.filter_text.clone())),
@@ -333,6 +368,7 @@ impl Pane for ListPane {
             total,
             rows,
             badges,
+            range,
         } = action
         else {
             return Receipt::Pass(action);
@@ -348,7 +384,11 @@ impl Pane for ListPane {
         self.total = total;
         self.rows = rows;
         self.badges = badges.into_iter().collect();
+        self.range = range;
         self.cursor.set_len(total);
+        if offset == 0 {
+            self.offer_alternative(cx);
+        }
         if std::mem::take(&mut self.refresh_pending) {
             return Receipt::Taken(self.fetch(self.offset, cx));
         }
@@ -373,8 +413,7 @@ impl Pane for ListPane {
         match kind {
             InputKind::Filter => self.apply_filter(text, cx),
             InputKind::Search => {
-                let q = text.trim().to_lowercase();
-                self.search = (!q.is_empty()).then_some(q);
+                self.search = Search::new(text);
                 self.search_step(true, true, cx)
             }
             _ => Vec::new(),
@@ -411,6 +450,7 @@ impl Pane for ListPane {
 // ── drawing ─────────────────────────────────────────────────────────────────────────────
 
 struct Cols {
+    time: usize,
     user: bool,
     session: bool,
     models: bool,
@@ -418,7 +458,8 @@ struct Cols {
     question: usize,
 }
 
-const TIME: usize = 14;
+const TIME: usize = 15;
+const TIME_WITH_YEAR: usize = 20;
 const USER: usize = 10;
 const SESSION: usize = 10;
 const MODELS: usize = 14;
@@ -426,13 +467,14 @@ const DUR: usize = 7;
 const TOK: usize = 6;
 const COST: usize = 9;
 
-fn columns(width: usize, any_badges: bool) -> Cols {
+fn columns(width: usize, any_badges: bool, with_year: bool) -> Cols {
     let badges = match (any_badges, width >= 120) {
         (false, _) => 0,
         (true, true) => 22,
         (true, false) => 12,
     };
     let mut c = Cols {
+        time: if with_year { TIME_WITH_YEAR } else { TIME },
         user: width >= 100,
         session: width >= 120,
         models: width >= 120,
@@ -440,7 +482,7 @@ fn columns(width: usize, any_badges: bool) -> Cols {
         question: 0,
     };
     let fixed = 2
-        + TIME
+        + c.time
         + 1
         + (DUR + 1)
         + (TOK + 1)
@@ -467,7 +509,7 @@ fn draw(l: &ListPane, frame: &mut Frame, area: Rect, th: &Theme) {
         return;
     }
     let width = usize::from(area.width);
-    let cols = columns(width, !l.badges.is_empty());
+    let cols = columns(width, !l.badges.is_empty(), l.spans_years());
     let arrow = if l.desc { "▼" } else { "▲" };
     let h = |label: &str, key: SortKey| {
         if l.sort == key {
@@ -476,7 +518,7 @@ fn draw(l: &ListPane, frame: &mut Frame, area: Rect, th: &Theme) {
             label.to_string()
         }
     };
-    let mut head = format!("  {} ", fit(&h("start", SortKey::Start), TIME));
+    let mut head = format!("  {} ", fit(&h("start", SortKey::Start), cols.time));
     head.push_str(&fit(&h("question / name", SortKey::Name), cols.question));
     head.push(' ');
     if cols.user {
@@ -522,6 +564,19 @@ fn draw(l: &ListPane, frame: &mut Frame, area: Rect, th: &Theme) {
                     Paragraph::new(Span::styled(msg, th.dim())),
                     line_area(area, 1),
                 );
+                if let Some(alt) = &l.alternative {
+                    let offer = format!("{}.", alt.missed);
+                    let take = format!("Enter shows {} ({}).", alt.instead, alt.line);
+                    for (k, text) in [offer, take].into_iter().enumerate() {
+                        let row = 3 + u16::try_from(k).unwrap_or(0);
+                        if row < area.height {
+                            frame.render_widget(
+                                Paragraph::new(Span::styled(cell(&text), th.base())),
+                                line_area(area, row),
+                            );
+                        }
+                    }
+                }
             }
             break;
         }
@@ -541,13 +596,15 @@ fn row_line<'a>(l: &ListPane, th: &Theme, cols: &Cols, r: &Trace, selected: bool
     let mut spans = vec![
         Span::styled(if marked { "●" } else { " " }, th.mark()),
         Span::styled(if r.error { "✗" } else { " " }, th.error()),
-        Span::raw(format!("{} ", fit(&short_time(r.start_ns), TIME))),
+        Span::raw(format!("{} ", fit(&list_time(r.start_ns, l.spans_years()), cols.time))),
     ];
     let qstyle = if r.error { th.error() } else { th.base() };
-    spans.push(Span::styled(
-        format!("{} ", fit(&cell(q), cols.question)),
-        qstyle,
-    ));
+    let question = format!("{} ", fit(&cell(q), cols.question));
+    spans.extend(
+        highlight(l.search.as_ref(), &question, qstyle, th.search_hit())
+            .into_iter()
+            .map(|s| Span::styled(s.content.into_owned(), s.style)),
+    );
     let opt =
         |s: &Option<String>, w: usize| format!("{} ", fit(&cell(s.as_deref().unwrap_or("-")), w));
     if cols.user {
@@ -586,8 +643,27 @@ fn row_line<'a>(l: &ListPane, th: &Theme, cols: &Cols, r: &Trace, selected: bool
     line
 }
 
-/// `11-10 09:44:41`: the year rarely matters when scanning a list.
-fn short_time(ns: i64) -> String {
-    let t = crate::timefilter::short_time(ns);
-    t.get(5..).unwrap_or(&t).to_string()
+/// `Tue 11-10 12:32`: the weekday, because people remember "last Tuesday"; the year only when
+/// the store spans years (`Tue 2026-11-10 12:32`).
+pub fn list_time(ns: i64, with_year: bool) -> String {
+    if let Some(label) = crate::display::implausible_time_label(ns) {
+        return label.to_string();
+    }
+    let t = chrono::TimeZone::timestamp_nanos(&chrono::Utc, ns);
+    let format = if with_year {
+        "%a %Y-%m-%d %H:%M"
+    } else {
+        "%a %m-%d %H:%M"
+    };
+    t.format(format).to_string()
+}
+
+impl ListPane {
+    /// Whether the store's traces start in more than one year.
+    fn spans_years(&self) -> bool {
+        self.range.is_some_and(|(a, b)| {
+            crate::timefilter::day_of(a).format("%Y").to_string()
+                != crate::timefilter::day_of(b).format("%Y").to_string()
+        })
+    }
 }
