@@ -258,23 +258,37 @@ fn message(m: &Message, out: &mut Vec<DetailLine>) {
     }
 }
 
-/// The retriever (or reranker) whose passages an LLM call read: the last one with documents
-/// that started before the call, else the first with documents. Its tree position and span.
+/// The retriever whose passages an LLM call read: the last retriever with documents that
+/// started before the call, else the first in the trace; a reranker when there is no retriever.
+/// Its tree position and span.
 pub fn retriever_for<'a>(data: &'a TraceData, llm: &Span) -> Option<(usize, &'a Span)> {
-    let with_docs = |s: &Span| {
-        matches!(s.kind, SpanKind::Retriever | SpanKind::Reranker)
-            && (!s.documents.is_empty() || s.reranker.is_some())
+    let of_kind = |kind: SpanKind| -> Option<(usize, &'a Span)> {
+        let found: Vec<(usize, &Span)> = (0..data.tree.nodes.len())
+            .filter_map(|pos| data.span_at(pos).map(|s| (pos, s)))
+            .filter(|(_, s)| s.kind == kind)
+            .filter(|(_, s)| !s.documents.is_empty() || s.reranker.is_some())
+            .collect();
+        let before = found
+            .iter()
+            .filter(|(_, s)| s.start_ns <= llm.start_ns)
+            .max_by_key(|(_, s)| s.start_ns)
+            .copied();
+        before.or_else(|| found.first().copied())
     };
-    let found: Vec<(usize, &Span)> = (0..data.tree.nodes.len())
-        .filter_map(|pos| data.span_at(pos).map(|s| (pos, s)))
-        .filter(|(_, s)| with_docs(s))
-        .collect();
-    let before = found
-        .iter()
-        .filter(|(_, s)| s.start_ns <= llm.start_ns)
-        .max_by_key(|(_, s)| s.start_ns)
-        .copied();
-    before.or_else(|| found.first().copied())
+    of_kind(SpanKind::Retriever).or_else(|| of_kind(SpanKind::Reranker))
+}
+
+/// Documents a retriever or reranker span holds (a reranker's output, else its input).
+fn document_count(s: &Span) -> usize {
+    match &s.reranker {
+        Some(r) if !r.output_documents.is_empty() => r.output_documents.len(),
+        Some(r) if s.documents.is_empty() => r.input_documents.len(),
+        _ => s.documents.len(),
+    }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 fn documents(s: &Span, data: &TraceData, out: &mut Vec<DetailLine>) {
@@ -324,20 +338,31 @@ fn documents(s: &Span, data: &TraceData, out: &mut Vec<DetailLine>) {
     if out.is_empty() {
         match retriever_for(data, s).filter(|_| s.kind == SpanKind::Llm) {
             Some((_, r)) => {
-                let n = r
-                    .reranker
-                    .as_ref()
-                    .map_or(r.documents.len(), |k| k.output_documents.len().max(r.documents.len()));
                 out.push(DetailLine::new(
                     L::Body,
                     format!(
-                        "No documents on this LLM call: its passages come from the {} span {} ({n} document{}).",
+                        "No documents on this LLM call: its passages come from the {} span {} ({}).",
                         r.kind.as_str(),
                         cell(&r.name),
-                        if n == 1 { "" } else { "s" }
+                        plural(document_count(r), "document")
                     ),
                 ));
-                out.push(DetailLine::new(L::Role, "Enter goes to it."));
+                let reranked = data.spans.iter().find(|k| {
+                    k.kind == SpanKind::Reranker
+                        && k.start_ns >= r.start_ns
+                        && k.start_ns <= s.start_ns
+                });
+                if let Some(k) = reranked.filter(|k| !std::ptr::eq(*k, r)) {
+                    out.push(DetailLine::new(
+                        L::Body,
+                        format!(
+                            "The reranker span {} kept {} of them.",
+                            cell(&k.name),
+                            document_count(k)
+                        ),
+                    ));
+                }
+                out.push(DetailLine::new(L::Role, "Enter goes to the retriever."));
             }
             None => out.push(DetailLine::new(L::Dim, "(no documents on this span)")),
         }

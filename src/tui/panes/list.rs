@@ -231,7 +231,9 @@ impl ListPane {
             return Vec::new();
         };
         let rows = &self.rows;
-        search.scan(rows.len(), |s, i| rows.get(i).is_some_and(|r| row_matches(r, s)));
+        search.scan(rows.len(), |s, i| {
+            rows.get(i).is_some_and(|r| row_matches(r, s))
+        });
         match search.step(cur, forward, inclusive) {
             Some(i) => {
                 cx.info(format!("/{} · {}", cell(&search.query), search.status()));
@@ -596,7 +598,10 @@ fn row_line<'a>(l: &ListPane, th: &Theme, cols: &Cols, r: &Trace, selected: bool
     let mut spans = vec![
         Span::styled(if marked { "●" } else { " " }, th.mark()),
         Span::styled(if r.error { "✗" } else { " " }, th.error()),
-        Span::raw(format!("{} ", fit(&list_time(r.start_ns, l.spans_years()), cols.time))),
+        Span::raw(format!(
+            "{} ",
+            fit(&list_time(r.start_ns, l.spans_years()), cols.time)
+        )),
     ];
     let qstyle = if r.error { th.error() } else { th.base() };
     let question = format!("{} ", fit(&cell(q), cols.question));

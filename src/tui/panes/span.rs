@@ -5,18 +5,18 @@
 use crate::display;
 use crate::model::Score;
 use crate::model::Span as ModelSpan;
+use crate::model::SpanKind;
 use crate::tui::action::{Cmd, Effect};
 use crate::tui::detail::{self, Tab, TabContent};
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
-use crate::model::SpanKind;
 use crate::tui::pane::{Ctx, Handoff, Intent, Notice, Pane, PaneInfo, SpanFocus};
-use crate::tui::status::InputKind;
-use crate::tui::widgets::search::Search;
 use crate::tui::spantree::{Jump, TraceData, TreeCursor};
+use crate::tui::status::InputKind;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::chrome::{body_area, line_area};
 use crate::tui::widgets::lines::{self, DetailLine};
 use crate::tui::widgets::scroll::{Motion, ScrollList};
+use crate::tui::widgets::search::Search;
 use crate::tui::widgets::text::cell;
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
@@ -163,8 +163,7 @@ impl SpanPane {
         let Some(span) = self.selected_span() else {
             return;
         };
-        if self.tab != Tab::Documents || span.kind != SpanKind::Llm || !span.documents.is_empty()
-        {
+        if self.tab != Tab::Documents || span.kind != SpanKind::Llm || !span.documents.is_empty() {
             return;
         }
         match detail::retriever_for(&self.data, span) {

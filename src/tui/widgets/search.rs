@@ -169,7 +169,10 @@ mod tests {
         assert_eq!(s.step(0, false, false), Some(9));
         assert_eq!(s.status(), "match 4/4");
         s.scan(2, |_, _| false);
-        assert_eq!((s.step(0, true, true), s.status()), (None, "no match".into()));
+        assert_eq!(
+            (s.step(0, true, true), s.status()),
+            (None, "no match".into())
+        );
     }
 
     #[test]
