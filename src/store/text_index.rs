@@ -225,4 +225,46 @@ mod tests {
         assert!(t.docs.contains("Returns within 14 days"), "{t:?}");
         assert!(t.system.contains("support bot"), "{t:?}");
     }
+
+    /// One OpenInference LLM span whose answer promises a refund.
+    const LLM_SPAN: &str = r#"{"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[{"scope":{"name":"t"},"spans":[{"traceId":"0000000000000000000000000000abcd","spanId":"00000000000000aa","name":"chat","kind":1,"startTimeUnixNano":"1790000000000000000","endTimeUnixNano":"1790000001000000000","attributes":[{"key":"openinference.span.kind","value":{"stringValue":"LLM"}},{"key":"llm.input_messages.0.message.role","value":{"stringValue":"system"}},{"key":"llm.input_messages.0.message.content","value":{"stringValue":"Be kind about returns."}},{"key":"llm.input_messages.1.message.role","value":{"stringValue":"user"}},{"key":"llm.input_messages.1.message.content","value":{"stringValue":"My tent leaks."}},{"key":"llm.output_messages.0.message.role","value":{"stringValue":"assistant"}},{"key":"llm.output_messages.0.message.content","value":{"stringValue":"You will get a refund."}}],"status":{}}]}]}]}"#;
+
+    #[test]
+    fn a_store_from_before_the_fields_is_reindexed_on_open() {
+        use crate::filter::{TextField, TraceFilter};
+        let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (src, db) = (d.path().join("in.jsonl"), d.path().join("t.db"));
+        std::fs::write(&src, format!("{LLM_SPAN}\n")).unwrap_or_else(|e| panic!("{e}"));
+        let answer = |text: &str| TraceFilter {
+            scoped: vec![(TextField::Answer, text.into())],
+            ..TraceFilter::default()
+        };
+        {
+            let mut store = super::super::Store::open(&db).unwrap_or_else(|e| panic!("{e}"));
+            crate::import::import_file(&mut store, &src, Default::default())
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(store.count_traces(&answer("refund")).ok(), Some(1));
+            // Back to schema 1: one text column, no field index.
+            store
+                .conn
+                .execute_batch(
+                    "DROP TABLE span_fields_fts;
+                     CREATE VIRTUAL TABLE span_fts USING fts5(text, content='', contentless_delete=1);
+                     PRAGMA user_version = 1;",
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let store = super::super::Store::open(&db).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(store.count_traces(&answer("refund")).ok(), Some(1));
+        assert_eq!(store.count_traces(&answer("tent")).ok(), Some(0));
+        let bare = TraceFilter {
+            search: Some("returns".into()),
+            ..TraceFilter::default()
+        };
+        assert_eq!(
+            store.count_traces(&bare).ok(),
+            Some(0),
+            "system prompts are not searched"
+        );
+    }
 }
