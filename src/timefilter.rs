@@ -86,7 +86,7 @@ pub fn parse_instant_at(s: &str, clock: Clock) -> Result<DateTime<Utc>, TimeErro
     }
     Err(err(
         s,
-        "expected RFC 3339 (2026-11-10T09:00:00Z), a date (2026-11-10, 11-10), a duration back from now (7d, 36h) or a day (tuesday)",
+        "expected RFC 3339 (2026-11-10T09:00:00Z), a day (11-10, tuesday) or a duration back (7d)",
     ))
 }
 
@@ -117,7 +117,7 @@ pub fn parse_day(s: &str, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime
     parse_day_at(s, Clock::at(now))
 }
 
-const DAY_FORMS: &str = "expected a date (2026-11-10, 11-10), today, yesterday, a weekday (tuesday, last-tuesday), a duration (7d) or a range (11-09..11-11)";
+const DAY_FORMS: &str = "expected a day (2026-11-10, 11-10, today, a weekday (tuesday, last-tuesday)), 7d or 11-09..11-11";
 
 /// [`parse_day`] with an explicit [`Clock`].
 pub fn parse_day_at(s: &str, clock: Clock) -> Result<(DateTime<Utc>, DateTime<Utc>), TimeError> {
