@@ -236,3 +236,22 @@ impl ListPane {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_column_names_the_weekday_and_the_year_only_when_needed() {
+        // 2026-11-10 12:32:06 UTC, a Tuesday.
+        let ns = 1_794_313_926_000_000_000;
+        assert_eq!(list_time(ns, false), "Tue 11-10 12:32");
+        assert_eq!(list_time(ns, true), "Tue 2026-11-10 12:32");
+        let mut l = ListPane::default();
+        assert!(!l.spans_years());
+        l.range = Some((ns - 30 * 86_400_000_000_000, ns));
+        assert!(!l.spans_years());
+        l.range = Some((ns - 400 * 86_400_000_000_000, ns));
+        assert!(l.spans_years());
+    }
+}
