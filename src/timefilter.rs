@@ -36,7 +36,10 @@ pub fn now() -> DateTime<Utc> {
 /// is no "later today" in the data.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Clock {
+    /// Where durations (`7d`) count back from.
     pub now: DateTime<Utc>,
+    /// The day `today` names.
+    pub today: NaiveDate,
     pub weekday_includes_today: bool,
 }
 
@@ -44,14 +47,16 @@ impl Clock {
     pub fn at(now: DateTime<Utc>) -> Clock {
         Clock {
             now,
+            today: now.date_naive(),
             weekday_includes_today: false,
         }
     }
 
-    /// "Now" at the last moment of `day`, the day `today` names.
+    /// `day` as today, with "now" at its end (so `7d` is the seven days up to and including it).
     pub fn at_last_day(day: NaiveDate) -> Clock {
         Clock {
-            now: midnight(day) + Duration::days(1) - Duration::nanoseconds(1),
+            now: midnight(day) + Duration::days(1),
+            today: day,
             weekday_includes_today: true,
         }
     }
@@ -140,7 +145,7 @@ pub fn parse_day_at(s: &str, clock: Clock) -> Result<(DateTime<Utc>, DateTime<Ut
 
 /// One day by any of its names (lowercase input).
 fn one_day(t: &str, clock: Clock) -> Option<NaiveDate> {
-    let today = clock.now.date_naive();
+    let today = clock.today;
     match t {
         "today" => return Some(today),
         "yesterday" => return Some(today - Duration::days(1)),

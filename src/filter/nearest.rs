@@ -135,10 +135,10 @@ mod tests {
         );
         assert_eq!(alt("on:today").unwrap().instead, "Sun 2026-11-15");
         assert_eq!(alt("on:yesterday").unwrap().instead, "Sat 2026-11-14");
-        assert_eq!(
-            alt("since:7d").unwrap().instead,
-            "since Sun 2026-11-08 23:59"
-        );
+        assert_eq!(alt("since:7d").unwrap().instead, "since Mon 2026-11-09");
+        let week = alt("on:7d").unwrap();
+        assert_eq!(week.instead, "Mon 2026-11-09 .. Sun 2026-11-15");
+        assert_eq!(week.line, "on:2026-11-09..2026-11-15");
     }
 
     #[test]
