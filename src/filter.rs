@@ -26,7 +26,7 @@
 
 mod keys;
 mod nearest;
-pub use keys::{KEYS, Key, KeyDef, TextField, known_words};
+pub use keys::{KEYS, Key, KeyDef, TextField, known_words, syntax_line};
 pub use nearest::{Alternative, nearest_in_data};
 
 use crate::model::Verdict;

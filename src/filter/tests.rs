@@ -95,3 +95,15 @@ fn every_key_has_a_definition() {
         assert_eq!(k.def().key, k);
     }
 }
+
+#[test]
+fn the_syntax_line_parses_as_a_filter() {
+    let line = syntax_line();
+    let text = line.trim_start_matches("Filter syntax: ");
+    assert!(
+        text.contains("a:refund") && text.contains("on:tuesday"),
+        "{line}"
+    );
+    let f = TraceFilter::parse(text, now()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(f.scoped.len(), 4);
+}
