@@ -220,3 +220,32 @@ fn session_search_selects_the_matching_turn() {
     assert!(status(&a).ends_with("match 1/1"), "{}", status(&a));
     assert!(!highlighted(&a, 80, 24).is_empty());
 }
+
+/// The screen's text rows.
+fn rows(app: &App, w: u16, h: u16) -> Vec<String> {
+    let term = render(app, w, h);
+    let buf = term.backend().buffer();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .filter_map(|x| buf.cell((x, y)))
+                .map(|c| c.symbol().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn span_detail_scrolls_by_screen_row_through_wrapped_paragraphs() {
+    let (_fx, mut a) = app_at(friday(), 80, 24);
+    open_llm_span(&mut a);
+    // Rows 4.. are the tab's text (title, figures and tab bar above).
+    let before = rows(&a, 80, 24);
+    for step in 1..12 {
+        run(&mut a, &[Cmd::Down]);
+        let after = rows(&a, 80, 24);
+        // One row at a time, wrapped continuation rows included: what was the second text
+        // row is now the first.
+        assert_eq!(after[4], before[4 + step], "after {step} j");
+    }
+}
