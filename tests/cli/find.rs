@@ -39,6 +39,13 @@ fn a_weekday_after_the_data_names_the_same_weekday_in_it_at_80_columns() {
     for line in err.lines() {
         assert!(line.chars().count() <= 80, "longer than 80: {line:?}");
     }
+    // With --json the array stays empty and the hint still goes to stderr.
+    let (none, err) = traces(&fx, &["--on", "tuesday"]);
+    assert!(none.is_empty());
+    assert!(
+        err.contains("--on 2026-11-10 shows Tue 2026-11-10"),
+        "{err}"
+    );
     // The flag it names shows that Tuesday's traces.
     let (tue, _) = traces(&fx, &["--on", "2026-11-10"]);
     assert_eq!(tue.len(), 4);

@@ -202,6 +202,11 @@ fn an_llm_calls_documents_tab_points_to_its_retriever() {
     let span = a.span().unwrap();
     assert_eq!(span.selected_span().unwrap().name, "kb.vector_search");
     assert_eq!(span.tab, trawl::tui::detail::Tab::Documents);
+    // Tabs are not sticky: after the verdicts key, the next span opens on its kind's tab.
+    run(&mut a, &[Cmd::Back, Cmd::Verdicts]);
+    assert_eq!(a.span().unwrap().tab, trawl::tui::detail::Tab::Verdicts);
+    run(&mut a, &[Cmd::Back, Cmd::NextLlm, Cmd::Open]);
+    assert_eq!(a.span().unwrap().tab, trawl::tui::detail::Tab::Messages);
 }
 
 #[test]

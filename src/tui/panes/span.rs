@@ -340,7 +340,8 @@ impl Pane for SpanPane {
             data: self.data.clone(),
             scores: self.scores.clone(),
             tree: self.tree.clone(),
-            tab: self.tab,
+            // Not the tab shown: the next span opens on its own kind's tab.
+            tab: Tab::default(),
             unfold: self.unfold,
         }))
     }
