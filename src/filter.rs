@@ -10,17 +10,20 @@
 //!   and several of them intersect (`on:tuesday since:2026-11-10T12:00:00Z` is Tuesday
 //!   afternoon), whatever their order;
 //! - `verdict` terms accumulate (every one must hold);
-//! - free text accumulates into one full-text search (every word must appear);
+//! - free text accumulates into one full-text search over questions and answers (every word
+//!   must appear); `q:`, `a:`, `doc:` and `sys:` words accumulate per field ([`TextField`]),
+//!   and `--search "a:refund"` scopes the same way;
 //! - every other key takes one value: saying it twice with different values is an error rather
 //!   than a silent "last one wins";
 //! - errors name the term as it was typed and where (`column 9: since:7x: …` on the filter
 //!   line, `--since 7x: …` for a flag).
 //!
 //! Each key is defined once in [`KEYS`] (its filter-line word, its flag and its one-line help),
-//! in the way ripgrep keeps a flag's name, docs and effect together. A new key (say a field
-//! scoped search `a:refund`) is one row there and one arm in `Builder::apply`; new date forms
-//! (`last-tuesday`, `11-10`, ranges) belong to [`crate::timefilter`], which both front ends reach
-//! only through this builder.
+//! in the way ripgrep keeps a flag's name, docs and effect together. A new key is one row there
+//! and one arm in `Builder::apply`; date forms (`last-tuesday`, `11-10`, `11-09..11-11`) belong
+//! to [`crate::timefilter`], which both front ends reach only through this builder. When a
+//! relative day misses the store's data, [`nearest_in_data`] offers the same words resolved
+//! against the store's last day.
 //!
 //! How a filter becomes SQL is the store's business (`store::query`).
 
