@@ -94,11 +94,20 @@ pub(super) fn where_clause(filter: &TraceFilter) -> (String, Vec<SqlValue>) {
             .collect();
         w.push(format!("t.trace_id IN ({})", marks.join(",")));
     }
+    if hides_replays(filter) {
+        w.push("t.trace_id NOT IN (SELECT trace_id FROM replays)".into());
+    }
     if w.is_empty() {
         (String::new(), p)
     } else {
         (format!("WHERE {}", w.join(" AND ")), p)
     }
+}
+
+/// Replays (`trawl replay`) are left out of trace lists and statistics unless the filter asks
+/// for them or names traces by id.
+pub(super) fn hides_replays(filter: &TraceFilter) -> bool {
+    !filter.replays && filter.trace_ids.is_empty()
 }
 
 /// Turns user text into an FTS5 query: every word must appear (each quoted, so punctuation in

@@ -126,6 +126,19 @@ const MIGRATIONS: &[&str] = &[
 
     CREATE VIRTUAL TABLE span_fts USING fts5(text, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
     "#,
+    // 2: replays (`trawl replay`): which trace re-sent which recorded LLM call, and how.
+    r#"
+    CREATE TABLE replays (
+        trace_id TEXT PRIMARY KEY,
+        replay_of_trace TEXT NOT NULL,
+        replay_of_span TEXT NOT NULL,
+        created_at_ns INTEGER NOT NULL,
+        provider TEXT,
+        model TEXT,
+        overrides TEXT NOT NULL DEFAULT '{}'
+    ) WITHOUT ROWID;
+    CREATE INDEX replays_of ON replays(replay_of_trace, created_at_ns);
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
