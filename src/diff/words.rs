@@ -66,12 +66,13 @@ pub fn diff(a: &str, b: &str) -> Vec<Piece> {
             push(&mut out, Piece::Same(wb[j].into()));
             i += 1;
             j += 1;
-        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            push(&mut out, Piece::Added(wb[j].into()));
-            j += 1;
-        } else {
+        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            // Removals first, as `git diff --word-diff` shows them.
             push(&mut out, Piece::Removed(wa[i].into()));
             i += 1;
+        } else {
+            push(&mut out, Piece::Added(wb[j].into()));
+            j += 1;
         }
     }
     out
