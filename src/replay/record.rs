@@ -123,10 +123,13 @@ pub fn replay_spans(trace_id: &str, c: &ReplayCall<'_>) -> Vec<Span> {
     };
 
     let mut out = vec![root, llm];
-    // The documents the original call could have seen, so a judge compares like with like.
+    // The documents and tool results the original call could have seen, so a judge compares
+    // like with like.
     for s in c.original_trace.iter().filter(|s| {
-        matches!(s.kind, SpanKind::Retriever | SpanKind::Reranker)
-            && s.start_ns <= c.original_span.start_ns
+        matches!(
+            s.kind,
+            SpanKind::Retriever | SpanKind::Reranker | SpanKind::Tool
+        ) && s.start_ns <= c.original_span.start_ns
     }) {
         let mut copy = s.clone();
         copy.trace_id = trace_id.into();
