@@ -55,8 +55,14 @@ pub fn replay_spans(trace_id: &str, c: &ReplayCall<'_>) -> Vec<Span> {
     let root = Span {
         trace_id: trace_id.into(),
         span_id: root_id.clone(),
-        name: format!("replay: {}", orig_root.name),
-        kind: SpanKind::Chain,
+        // The original's name and kind, so `trawl diff` aligns the two trees; the link
+        // attributes (and the store's replays table) say it is a replay.
+        name: orig_root.name.clone(),
+        kind: if orig_root.kind == SpanKind::Llm {
+            SpanKind::Chain
+        } else {
+            orig_root.kind
+        },
         start_ns: c.start_ns,
         end_ns: Some(c.end_ns),
         status: StatusCode::Ok,

@@ -543,3 +543,137 @@ fn usage_errors_exit_2() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+/// Two runs of the stove-fire conversation in the support-bot capture: the first escalated
+/// (two LLM calls and a tool), the follow-up answered in one call. Expected values were read
+/// from the capture's raw attributes.
+#[test]
+fn diff_of_two_demo_traces_lists_spans_tokens_cost_and_documents() {
+    let (dir, db, st, _) = store();
+    drop(st);
+    let db = db.to_str().unwrap();
+    let (a, b) = (
+        "471a51b49d5e1204d74301734abd62ab",
+        "8dd97c2e7cb266da2119e2534d372f5e",
+    );
+    let o = trawl(
+        dir.home(),
+        &["diff", "--store", db, "471a51b4", "8dd97c2e", "--json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let d = json_out(&o);
+    assert_eq!((d["a"].as_str(), d["b"].as_str()), (Some(a), Some(b)));
+    let t = &d["totals"];
+    assert_eq!(t["spans"], json!({"a": 9, "b": 7}));
+    assert_eq!(
+        t["input_tokens"],
+        json!({"a": 22 + 567 + 666, "b": 34 + 644})
+    );
+    assert_eq!(t["output_tokens"], json!({"a": 46 + 39, "b": 36}));
+    let removed: Vec<(&str, &str)> = d["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["path"].as_str().unwrap(), s["span_id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        removed,
+        [
+            (
+                "chain:support_bot.answer_question/llm:ChatCompletion",
+                "aa2b4e1fabf2c2e1"
+            ),
+            (
+                "chain:support_bot.answer_question/tool:tool.escalate_to_human",
+                "dd5da9c040eed1e4"
+            ),
+        ]
+    );
+    assert_eq!(d["added"], json!([]));
+    let llm = d["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["a_span_id"] == "45f494a750dd81c1")
+        .unwrap();
+    assert_eq!(llm["b_span_id"], "6f8a6bddeceba35f");
+    assert_eq!(llm["input_tokens"], json!({"a": 567, "b": 644}));
+    assert_eq!(llm["output_tokens"], json!({"a": 46, "b": 36}));
+    assert!(llm.get("model").is_none(), "same model: {llm}");
+    let (ca, cb) = (
+        llm["cost_usd"]["a"].as_f64().unwrap(),
+        llm["cost_usd"]["b"].as_f64().unwrap(),
+    );
+    // gpt-4o: $2.50 / $10 per million input / output tokens.
+    assert!((ca - (567.0 * 2.5e-6 + 46.0 * 1e-5)).abs() < 1e-9, "{ca}");
+    assert!((cb - (644.0 * 2.5e-6 + 36.0 * 1e-5)).abs() < 1e-9, "{cb}");
+    assert_eq!(
+        d["documents"],
+        json!({
+            "added": ["kb-refund-06", "kb-refund-02"],
+            "dropped": ["kb-ship-01", "kb-refund-04"],
+            "moved": [{"id": "kb-warranty-03", "from": 2, "to": 4},
+                      {"id": "kb-ship-02", "from": 3, "to": 5}]
+        })
+    );
+    assert_eq!(d["system_prompt"]["changed"], false);
+    assert_eq!(d["question"]["changed"], true);
+    let text_out = trawl(dir.home(), &["diff", "--store", db, "471a51b4", "8dd97c2e"]);
+    let out = String::from_utf8_lossy(&text_out.stdout);
+    for want in [
+        "- chain:support_bot.answer_question/tool:tool.escalate_to_human",
+        "input tokens 1255 → 678 (-577)",
+        "document dropped: kb-ship-01",
+        "document moved: kb-ship-02 #3 → #5",
+        "system prompt: (same)",
+    ] {
+        assert!(out.contains(want), "{want}\n{out}");
+    }
+}
+
+#[test]
+fn diff_of_an_original_and_its_replay_shows_the_new_answer_and_model() {
+    let (dir, db, st, ids) = store();
+    drop(st);
+    // The server answers with the model it was asked for.
+    let srv = TestServer::start(|r, _| {
+        let mut resp = openai_answer("A different answer.");
+        let mut body: Value = serde_json::from_str(&resp.body).unwrap();
+        body["model"] = r.json()["model"].clone();
+        resp.body = body.to_string();
+        resp
+    })
+    .unwrap();
+    let db = db.to_str().unwrap();
+    let o = replay(
+        dir.home(),
+        db,
+        &srv.base_url(),
+        &[&ids[5], "--model", "gpt-4.1-mini"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let replay_id = json_out(&o)["items"][0]["replay_trace_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let o = trawl(
+        dir.home(),
+        &["diff", "--store", db, &ids[5], &replay_id, "--json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let d = json_out(&o);
+    assert_eq!(d["answer"]["b"], "A different answer.");
+    assert_eq!(d["answer"]["changed"], true);
+    assert_eq!(d["question"]["changed"], false, "{}", d["question"]);
+    assert_eq!(d["documents"]["added"], json!([]));
+    assert_eq!(d["documents"]["dropped"], json!([]));
+    // The trees align: the replayed call is a change (new model), not a removal and an addition.
+    let llm = d["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["path"] == "chain:support_bot.answer_question/llm:ChatCompletion")
+        .unwrap_or_else(|| panic!("{d}"));
+    assert_eq!(llm["model"]["b"], "gpt-4.1-mini");
+    assert!(d["added"].as_array().unwrap().is_empty(), "{}", d["added"]);
+}
