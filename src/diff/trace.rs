@@ -225,10 +225,12 @@ fn text_diff(a: Option<String>, b: Option<String>) -> TextDiff {
     }
 }
 
-/// The system prompt of the trace's last LLM call.
+/// The system prompt of the trace's last LLM call (by start).
 fn system_prompt(spans: &[Span]) -> Option<String> {
-    crate::replay::select::llm_calls(spans)
-        .last()
+    spans
+        .iter()
+        .filter(|s| s.kind == SpanKind::Llm)
+        .max_by_key(|s| (s.start_ns, s.end_ns))
         .and_then(|s| s.input_messages.iter().find(|m| m.role == "system"))
         .map(|m| m.content.clone())
 }
