@@ -33,7 +33,8 @@ messages, tool definitions and parameters as stored; calls whose input was not c
 (hidden, truncated) are refused. Each replay is stored as a trace of its own, linked to the
 original (trawl show lists it; trawl traces and trawl stats hide replays unless --replays).
 Keys come from OPENAI_API_KEY / ANTHROPIC_API_KEY or --api-key-env, as for trawl judge.
-Exit status: 0; 1 with --fail-on-regression when a replay regressed; 2 for usage errors.";
+Exit status: 0; 1 with --fail-on-regression when a replay regressed, or when the estimate is
+above --max-cost (nothing is sent); 2 for usage errors.";
 
 #[derive(Debug, Args)]
 // `--model` is the replay model here; the trace filter of the same name becomes --trace-model.
@@ -376,12 +377,20 @@ fn usage(msg: &str) -> Result<i32> {
 fn plan(db: &Store, args: &ReplayArgs) -> Result<Vec<Planned>, String> {
     let mut targets: Vec<(String, Option<String>)> = Vec::new();
     for id in &args.ids {
-        if let Some(t) = db.trace_of_span(id).map_err(|e| e.to_string())? {
-            targets.push((t, Some(id.trim().to_string())));
+        // A trace id (or prefix) first: the span lookup has no index of its own.
+        if let Some(t) = db.resolve_trace_id(id).map_err(|e| e.to_string())? {
+            targets.push((t, None));
             continue;
         }
-        let t = super::resolve_trace(db, id).map_err(|e| e.to_string())?;
-        targets.push((t, None));
+        match db.trace_of_span(id).map_err(|e| e.to_string())? {
+            Some(t) => targets.push((t, Some(id.trim().to_string()))),
+            None => {
+                return Err(format!(
+                    "no trace or span '{}' (list traces with: trawl traces)",
+                    clean_line(id)
+                ));
+            }
+        }
     }
     if !args.filter.terms().is_empty() {
         let filter = args
