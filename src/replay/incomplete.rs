@@ -37,6 +37,17 @@ pub fn check_text(text: &str) -> Result<(), String> {
     if let Some(m) = CUT_MARKERS.iter().find(|m| tail.contains(*m)) {
         return Err(format!("the content was truncated (it ends in {m})"));
     }
+    // SDK length limits cut silently: text of exactly a (large) limit that does not end a
+    // sentence was almost surely cut there.
+    let n = t.chars().count();
+    if n >= 1024
+        && LENGTH_LIMITS.contains(&text.chars().count())
+        && !t.ends_with(['.', '!', '?', '"', '}', ']', ')'])
+    {
+        return Err(format!(
+            "the content was probably truncated: it is exactly {n} characters long, a common attribute length limit"
+        ));
+    }
     for ellipsis in ["...", "…"] {
         if let Some(head) = text.strip_suffix(ellipsis) {
             let n = head.chars().count();
@@ -73,13 +84,16 @@ mod tests {
         assert!(check_text(&cut).unwrap_err().contains("1024"));
         let cut = format!("{}…", "b".repeat(4095));
         assert!(check_text(&cut).is_err());
+        // Cut silently at an attribute length limit.
+        assert!(check_text(&"y".repeat(4096)).unwrap_err().contains("4096"));
     }
 
     #[test]
     fn ordinary_text_passes() {
         assert!(check_text("Let me check...").is_ok());
         assert!(check_text("").is_ok());
-        assert!(check_text(&"x".repeat(1024)).is_ok());
+        assert!(check_text(&format!("{}.", "x".repeat(1023))).is_ok());
+        assert!(check_text(&"x".repeat(1000)).is_ok());
         assert!(!looks_cut_json("{\"a\": 1}"));
         assert!(looks_cut_json("{\"messages\": [{\"role\": \"us"));
         assert!(!looks_cut_json("plain"));

@@ -262,11 +262,16 @@ fn convert_message(index: usize, item: &Value) -> Result<Vec<Value>, Incomplete>
         }
     }
     if !tool_results.is_empty() {
-        // GenAI: a `tool` message whose parts are tool_call_responses.
-        return Ok(tool_results
+        // GenAI's `tool` message of tool_call_responses, Anthropic's user turn of tool_results:
+        // one `tool` message per result, then whatever else the turn said.
+        let mut out: Vec<Value> = tool_results
             .into_iter()
             .map(|(id, text)| json!({"role": "tool", "tool_call_id": id, "content": text}))
-            .collect());
+            .collect();
+        if !msg.get("content").is_none_or(Value::is_null) && role != "tool" {
+            out.push(Value::Object(msg));
+        }
+        return Ok(out);
     }
     Ok(vec![Value::Object(msg)])
 }
@@ -362,6 +367,11 @@ fn content_from_parts(index: usize, parts: &[Value]) -> Result<Converted, Incomp
                     .or_else(|| get(part, "image_url"))
                     .or_else(|| get(part, "url"))
                     .and_then(Value::as_str);
+                if let Some(why) = url.and_then(|u| check_text(u).err()) {
+                    return Err(Incomplete::new(format!(
+                        "input message {index}: image: {why}"
+                    )));
+                }
                 match url {
                     Some(u) if !u.is_empty() => {
                         content.push(json!({"type": "image_url", "image_url": {"url": u}}))

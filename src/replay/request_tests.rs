@@ -178,3 +178,41 @@ fn parsed_messages_are_the_last_resort() {
     );
     assert_eq!(r.model.as_deref(), Some("m"));
 }
+
+#[test]
+fn anthropic_tool_results_become_tool_messages_and_keep_the_text() {
+    let payload = json!({
+        "system": [{"type": "text", "text": "Be brief."}],
+        "messages": [
+            {"role": "user", "content": "Where is FH-1?"},
+            {"role": "assistant", "content": [{"type": "text", "text": "Checking."},
+                {"type": "tool_use", "id": "toolu_1", "name": "lookup_order", "input": {"order_id": "FH-1"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "shipped"},
+                {"type": "text", "text": "And when does it arrive?"}]}
+        ]
+    });
+    let s = span(json!({"input.value": payload.to_string()}));
+    let r = from_span(&s).unwrap();
+    assert_eq!(
+        r.messages,
+        vec![
+            json!({"role": "system", "content": "Be brief."}),
+            json!({"role": "user", "content": "Where is FH-1?"}),
+            json!({"role": "assistant", "content": "Checking.", "tool_calls": [{"id": "toolu_1", "type": "function",
+                "function": {"name": "lookup_order", "arguments": "{\"order_id\":\"FH-1\"}"}}]}),
+            json!({"role": "tool", "tool_call_id": "toolu_1", "content": "shipped"}),
+            json!({"role": "user", "content": "And when does it arrive?"}),
+        ]
+    );
+}
+
+#[test]
+fn hidden_images_are_refused() {
+    let s = span(
+        json!({"llm.input_messages": [{"message": {"role": "user", "contents": [
+            {"message_content": {"type": "text", "text": "What is this?"}},
+            {"message_content": {"type": "image", "image": {"image": {"url": "__REDACTED__"}}}}
+        ]}}]}),
+    );
+    assert!(from_span(&s).unwrap_err().0.contains("privacy"));
+}
