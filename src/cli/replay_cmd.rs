@@ -299,7 +299,6 @@ pub fn run(args: &ReplayArgs, cfg: &Config) -> Result<i32> {
             replay_trace_id: None,
             outcome: Outcome::Error,
             error: None,
-            model: None,
             original,
             replay: None,
         };
@@ -334,7 +333,6 @@ pub fn run(args: &ReplayArgs, cfg: &Config) -> Result<i32> {
                 let llm = spans.iter().find(|x| x.kind == crate::model::SpanKind::Llm);
                 item.replay = llm.map(|l| Side::of_span(l, Some(s.answer.text.clone())));
                 item.replay_trace_id = Some(trace_id);
-                item.model = sent.model.clone();
                 item.outcome = Outcome::Replayed;
             }
             (Ok(_), Some((_, _, Err(e)))) => item.error = Some(format!("replay failed: {e}")),

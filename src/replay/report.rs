@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 /// One side (original or replay) of an item.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Side {
+    /// The model that answered (else the one asked for).
+    pub model: Option<String>,
     pub answer: Option<String>,
     /// Rule → verdict (`true`, `false`, `na`, `error`); empty without `--judge`.
     pub verdicts: BTreeMap<String, Verdict>,
@@ -25,6 +27,7 @@ impl Side {
     /// The figures of an LLM span (the original call or the replayed one).
     pub fn of_span(s: &Span, answer: Option<String>) -> Side {
         Side {
+            model: s.model.clone().or_else(|| s.request_model.clone()),
             answer,
             verdicts: BTreeMap::new(),
             input_tokens: s.usage.as_ref().and_then(|u| u.input),
@@ -44,8 +47,6 @@ pub struct Item {
     /// Why the item is an error (refused input, failed call, failed verdict).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// The model replayed with.
-    pub model: Option<String>,
     pub original: Side,
     pub replay: Option<Side>,
 }
@@ -154,6 +155,13 @@ pub fn item_lines(it: &Item) -> Vec<String> {
         "  answer: {}",
         clean_line(&words::render_plain(&pieces))
     ));
+    if r.model != it.original.model {
+        out.push(format!(
+            "  model: {} → {}",
+            clean_line(it.original.model.as_deref().unwrap_or("?")),
+            clean_line(r.model.as_deref().unwrap_or("?"))
+        ));
+    }
     out.push(format!(
         "  tokens in {}, out {}; cost {}; latency {}",
         int_delta(it.original.input_tokens, r.input_tokens),

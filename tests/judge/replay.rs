@@ -141,6 +141,12 @@ fn openinference_call_is_resent_exactly_as_recorded() {
     assert_eq!(item["span_id"], span.span_id.as_str());
     assert_eq!(item["outcome"], "replayed");
     assert_eq!(item["replay"]["answer"], "Express costs $14.95.");
+    assert_eq!(item["original"]["model"], span.model.as_deref().unwrap());
+    assert_eq!(item["replay"]["model"], "gpt-4o-mini-2024-07-18");
+    assert_eq!(
+        item["original"]["output_tokens"],
+        span.usage.as_ref().unwrap().output.unwrap()
+    );
     assert_eq!(item["replay"]["input_tokens"], 600);
     assert_eq!(item["replay"]["output_tokens"], 20);
     assert!(item["replay"]["cost_usd"].as_f64().unwrap() > 0.0);
