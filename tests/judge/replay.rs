@@ -683,3 +683,80 @@ fn diff_of_an_original_and_its_replay_shows_the_new_answer_and_model() {
     assert_eq!(llm["model"]["b"], "gpt-4.1-mini");
     assert!(d["added"].as_array().unwrap().is_empty(), "{}", d["added"]);
 }
+
+#[test]
+fn filter_flags_select_the_flagged_traces_and_max_cost_refuses_before_sending() {
+    let (dir, db, st, ids) = store();
+    drop(st);
+    let srv = TestServer::start(|_, _| openai_answer("ok")).unwrap();
+    let db = db.to_str().unwrap();
+    let h = dir.home();
+    for t in [&ids[6], &ids[7]] {
+        let o = trawl(
+            h,
+            &[
+                "label",
+                "--store",
+                db,
+                t,
+                "--rule",
+                "grounded",
+                "--verdict",
+                "false",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    // Above the cap: nothing is sent.
+    let o = replay(
+        h,
+        db,
+        &srv.base_url(),
+        &["--verdict", "grounded=false", "--max-cost", "0.0000001"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--max-cost"));
+    assert_eq!(srv.request_count(), 0);
+
+    let o = replay(h, db, &srv.base_url(), &["--verdict", "grounded=false"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = json_out(&o);
+    let mut replayed: Vec<&str> = out["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["trace_id"].as_str().unwrap())
+        .collect();
+    replayed.sort();
+    let mut want = vec![ids[6].as_str(), ids[7].as_str()];
+    want.sort();
+    assert_eq!(replayed, want);
+    assert_eq!(srv.request_count(), 2);
+    let replay_ids: Vec<String> = out["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["replay_trace_id"].as_str().unwrap().to_string())
+        .collect();
+    // A filter never selects replays, though they keep the original's root name and are the
+    // newest traces: the three newest support_bot.answer_question traces are originals.
+    let o = replay(
+        h,
+        db,
+        &srv.base_url(),
+        &["--name", "support_bot.answer_question", "--limit", "3"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let picked: Vec<String> = json_out(&o)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["trace_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(picked.len(), 3);
+    assert!(
+        picked
+            .iter()
+            .all(|t| ids.contains(t) && !replay_ids.contains(t))
+    );
+}
