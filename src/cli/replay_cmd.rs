@@ -291,6 +291,7 @@ pub fn run(args: &ReplayArgs, cfg: &Config) -> Result<i32> {
     for ((i, sent, body), result) in sends.into_iter().zip(results) {
         sent_by_plan.insert(i, (sent, body, result));
     }
+    let mut to_store: Vec<(Vec<Span>, ReplayLink)> = Vec::new();
     for (i, p) in planned.iter().enumerate() {
         let original = Side::of_span(&p.span, select::answer_text(&p.span));
         let mut item = Item {
@@ -329,17 +330,19 @@ pub fn run(args: &ReplayArgs, cfg: &Config) -> Result<i32> {
                     model: sent.model.clone(),
                     overrides: serde_json::to_value(&ov)?,
                 };
-                db.record_replay(&spans, &link)?;
                 let llm = spans.iter().find(|x| x.kind == crate::model::SpanKind::Llm);
                 item.replay = llm.map(|l| Side::of_span(l, Some(s.answer.text.clone())));
                 item.replay_trace_id = Some(trace_id);
                 item.outcome = Outcome::Replayed;
+                to_store.push((spans, link));
             }
             (Ok(_), Some((_, _, Err(e)))) => item.error = Some(format!("replay failed: {e}")),
             (Ok(_), None) => item.error = Some("not sent".into()),
         }
         items.push(item);
     }
+
+    db.record_replays(&to_store)?;
 
     if !rules.is_empty() {
         judge_items(&db, cfg, args, &rules, &mut items)?;

@@ -25,27 +25,36 @@ pub struct ReplayLink {
 pub const REPLAY_SOURCE: &str = "trawl replay";
 
 impl Store {
-    /// Writes a replay's spans as a new trace and links it to the original call, in one go.
-    pub fn record_replay(&mut self, spans: &[Span], link: &ReplayLink) -> Result<()> {
+    /// Writes replays (each its spans, as a new trace, and its link to the original call) in
+    /// one import of the `trawl replay` source.
+    pub fn record_replays(&mut self, replays: &[(Vec<Span>, ReplayLink)]) -> Result<()> {
+        if replays.is_empty() {
+            return Ok(());
+        }
         let source = SourceRecord {
             path: REPLAY_SOURCE.into(),
             format: "replay".into(),
             ..SourceRecord::default()
         };
+        let n: u64 = replays.iter().map(|(s, _)| s.len() as u64).sum();
         let mut w = SpanWriter::begin(self, &source)?;
-        for s in spans {
-            w.write(s)?;
+        for (spans, _) in replays {
+            for s in spans {
+                w.write(s)?;
+            }
         }
         w.finish(&SourceOutcome {
-            lines: spans.len() as u64,
-            lines_ok: spans.len() as u64,
+            lines: n,
+            lines_ok: n,
             errors_json: "[]".into(),
             ..SourceOutcome::default()
         })?;
-        self.conn.execute(
+        let mut st = self.conn.prepare_cached(
             "INSERT OR REPLACE INTO replays(trace_id, replay_of_trace, replay_of_span, created_at_ns, provider, model, overrides)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            rusqlite::params![
+        )?;
+        for (_, link) in replays {
+            st.execute(rusqlite::params![
                 link.trace_id,
                 link.replay_of_trace,
                 link.replay_of_span,
@@ -53,8 +62,8 @@ impl Store {
                 link.provider,
                 link.model,
                 link.overrides.to_string()
-            ],
-        )?;
+            ])?;
+        }
         Ok(())
     }
 
