@@ -1,6 +1,8 @@
-//! Diffs: [`words`] (word diff of two texts) and [`trace`] (structural diff of two traces).
+//! Diffs: [`words`] (word diff of two texts), [`trace`] (structural diff of two traces) and
+//! [`render`] (its text report).
 //! Pure: `trawl diff` and `trawl replay` read spans from the store and print these.
 
+pub mod render;
 pub mod trace;
 pub mod words;
 
