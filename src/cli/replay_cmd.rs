@@ -86,10 +86,12 @@ pub struct ReplayArgs {
     pub judge: Vec<String>,
 
     /// Judge API (default: the judge's configuration, see trawl config).
-    #[arg(long, value_parser = ["openai", "anthropic"])]
+    #[arg(long, value_name = "PROVIDER", value_parser = ["openai", "anthropic"])]
     pub judge_provider: Option<String>,
+    /// Judge model (default: the judge's configuration).
     #[arg(long, value_name = "MODEL")]
     pub judge_model: Option<String>,
+    /// Judge API base URL (default: the judge's configuration).
     #[arg(long, value_name = "URL")]
     pub judge_base_url: Option<String>,
 
