@@ -574,12 +574,8 @@ fn recorded_params(span: &Span, payload: Option<&Value>) -> Map<String, Value> {
     .filter_map(|(k, a)| attrs.get(*a).map(|v| ((*k).to_string(), v.clone())))
     .collect();
     take_from(&Value::Object(genai));
-    if let Some(fmt) = attrs
-        .get("gen_ai.output.type")
-        .and_then(Value::as_str)
-        .filter(|t| *t == "json")
-    {
-        let _ = fmt;
+    // GenAI records only the kind of output asked for; `json` is OpenAI's JSON mode.
+    if attrs.get("gen_ai.output.type").and_then(Value::as_str) == Some("json") {
         take_from(&json!({"response_format": {"type": "json_object"}}));
     }
     if let Some(p) = &span.invocation_params {

@@ -159,6 +159,25 @@ mod tests {
     }
 
     #[test]
+    fn replays_are_hidden_unless_asked_for_or_named() {
+        let hide = "t.trace_id NOT IN (SELECT trace_id FROM replays)";
+        assert_eq!(
+            where_clause(&TraceFilter::default()).0,
+            format!("WHERE {hide}")
+        );
+        let with = TraceFilter {
+            replays: true,
+            ..Default::default()
+        };
+        assert_eq!(where_clause(&with).0, "");
+        let named = TraceFilter {
+            trace_ids: vec!["a".into()],
+            ..Default::default()
+        };
+        assert!(!where_clause(&named).0.contains("replays"));
+    }
+
+    #[test]
     fn filter_sql_numbers_parameters_in_order() {
         let f = TraceFilter {
             user: Some("u".into()),
