@@ -4,4 +4,5 @@
 pub mod chrome;
 pub mod lines;
 pub mod scroll;
+pub mod search;
 pub mod text;
