@@ -135,8 +135,9 @@ const MIGRATIONS: &[&str] = &[
     INSERT OR REPLACE INTO trawl_meta(key, value) VALUES ('rebuild_text_index', '1');
     "#,
     // 3: replays (`trawl replay`): which trace re-sent which recorded LLM call, and how.
+    // `IF NOT EXISTS`: a store whose version was set back (as tests do) still holds the table.
     r#"
-    CREATE TABLE replays (
+    CREATE TABLE IF NOT EXISTS replays (
         trace_id TEXT PRIMARY KEY,
         replay_of_trace TEXT NOT NULL,
         replay_of_span TEXT NOT NULL,
@@ -145,7 +146,7 @@ const MIGRATIONS: &[&str] = &[
         model TEXT,
         overrides TEXT NOT NULL DEFAULT '{}'
     ) WITHOUT ROWID;
-    CREATE INDEX replays_of ON replays(replay_of_trace, created_at_ns);
+    CREATE INDEX IF NOT EXISTS replays_of ON replays(replay_of_trace, created_at_ns);
     "#,
 ];
 
