@@ -142,7 +142,11 @@ impl Evidence {
         let mut answer_terms: BTreeSet<String> = BTreeSet::new();
         for p in &mut passages {
             let have: BTreeSet<String> = words(&p.content).map(|(_, w)| w).collect();
-            p.shared = terms.iter().filter(|t| have.contains(*t)).cloned().collect();
+            p.shared = terms
+                .iter()
+                .filter(|t| have.contains(*t))
+                .cloned()
+                .collect();
             answer_terms.extend(p.shared.iter().cloned());
         }
         passages.sort_by_key(|p| {
@@ -166,7 +170,10 @@ impl Evidence {
     }
 
     pub fn in_prompt(&self) -> usize {
-        self.passages.iter().filter(|p| p.in_prompt.is_some()).count()
+        self.passages
+            .iter()
+            .filter(|p| p.in_prompt.is_some())
+            .count()
     }
 
     pub fn retrieved(&self) -> usize {
@@ -215,9 +222,17 @@ fn merge<'a>(passages: &'a mut Vec<Passage>, d: &Document) -> &'a mut Passage {
 /// What the model was given: its input messages (or raw input when it has none).
 fn prompt_text(s: &Span) -> String {
     if s.input_messages.is_empty() {
-        return s.input.as_ref().map(|v| v.value.clone()).unwrap_or_default();
+        return s
+            .input
+            .as_ref()
+            .map(|v| v.value.clone())
+            .unwrap_or_default();
     }
-    let parts: Vec<&str> = s.input_messages.iter().map(|m| m.content.as_str()).collect();
+    let parts: Vec<&str> = s
+        .input_messages
+        .iter()
+        .map(|m| m.content.as_str())
+        .collect();
     parts.join("\n")
 }
 
@@ -246,11 +261,10 @@ fn mark_in_prompt(passages: &mut [Passage], prompt: &str, source: PromptSource, 
             let hay = squash(prompt);
             let mut found: Vec<(usize, usize)> = Vec::new();
             for (i, p) in passages.iter().enumerate() {
-                let by_id = p
-                    .id
-                    .as_deref()
-                    .filter(|id| id.chars().count() >= 3)
-                    .and_then(|id| find_token(&hay, &id.to_lowercase()));
+                let by_id =
+                    p.id.as_deref()
+                        .filter(|id| id.chars().count() >= 3)
+                        .and_then(|id| find_token(&hay, &id.to_lowercase()));
                 let by_text = || {
                     let probe: String = squash(&p.content).chars().take(PROBE_CHARS).collect();
                     (probe.chars().count() >= 12)
@@ -292,10 +306,10 @@ fn find_token(hay: &str, needle: &str) -> Option<usize> {
 const STOPWORDS: &[&str] = &[
     "about", "above", "after", "again", "against", "always", "another", "because", "before",
     "being", "below", "between", "could", "didn't", "doesn't", "during", "either", "every",
-    "hello", "happy", "however", "might", "never", "other", "please", "really", "should",
-    "since", "sorry", "still", "thank", "thanks", "their", "there", "these", "things", "those",
-    "through", "under", "until", "where", "which", "while", "within", "without", "would",
-    "you'll", "you're", "you've", "yours",
+    "hello", "happy", "however", "might", "never", "other", "please", "really", "should", "since",
+    "sorry", "still", "thank", "thanks", "their", "there", "these", "things", "those", "through",
+    "under", "until", "where", "which", "while", "within", "without", "would", "you'll", "you're",
+    "you've", "yours",
 ];
 
 /// The answer's claim terms, normalised, numbers first, each once.

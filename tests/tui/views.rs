@@ -203,3 +203,20 @@ fn triage_agreement_and_metrics_views() {
         snap("metrics_p95", &a, w, h);
     }
 }
+
+/// Issue 11's wrong answer (trace a9a71350: "30 days", the passage says 14) in the trace view
+/// and the evidence pane at every size: side by side from 100 columns, stacked below.
+#[test]
+fn trace_and_evidence_views() {
+    for (w, h) in [(80, 24), (100, 30), (160, 48)] {
+        let (_d, mut a) = app(w, h);
+        run(&mut a, &[Cmd::CommandLine]);
+        typed(&mut a, "open a9a71350");
+        run(&mut a, &[Cmd::InputSubmit]);
+        snap("trace_refund", &a, w, h);
+        run(&mut a, &[Cmd::Evidence]);
+        snap("evidence", &a, w, h);
+        run(&mut a, &[Cmd::Bottom]);
+        snap("evidence_end", &a, w, h);
+    }
+}

@@ -55,7 +55,8 @@ fn ids(e: &Evidence) -> Vec<&str> {
 #[test]
 fn the_demo_refund_answer_shows_its_staged_passages_and_the_numbers_it_touches() {
     let spans = demo_trace("a9a71350");
-    let answer = "Yes, we refund price differences within 30 days of purchase, so you'll get $40 back.";
+    let answer =
+        "Yes, we refund price differences within 30 days of purchase, so you'll get $40 back.";
     let e = Evidence::of_trace(&spans, Some(answer));
     assert_eq!(e.prompt, PromptSource::Matched);
     // 5 retrieved, 4 reranked, the same 4 pasted into the prompt in prompt order; the fifth
@@ -82,13 +83,20 @@ fn the_demo_refund_answer_shows_its_staged_passages_and_the_numbers_it_touches()
     assert!(dropped.reranked.is_none() && dropped.in_prompt.is_none());
     // The 14-day passage shares the answer's words; the tent passage its "30".
     assert!(first.touched(), "{:?}", first.shared);
-    assert!(first.shared.contains(&"refund".to_string()), "{:?}", first.shared);
+    assert!(
+        first.shared.contains(&"refund".to_string()),
+        "{:?}",
+        first.shared
+    );
     let tents = &e.passages[2];
     assert_eq!(tents.shared.first().map(String::as_str), Some("30"));
     assert!(tents.touched());
     assert!(!e.passages[1].touched(), "{:?}", e.passages[1].shared);
     assert!(e.answer_terms.contains(&"30".to_string()));
-    assert!(!e.answer_terms.contains(&"40".to_string()), "no passage says 40");
+    assert!(
+        !e.answer_terms.contains(&"40".to_string()),
+        "no passage says 40"
+    );
 }
 
 #[test]
@@ -159,7 +167,13 @@ fn passages_pasted_without_ids_match_by_text_across_whitespace() {
         },
     ];
     let e = Evidence::of_trace(
-        &[ret, llm(2, "Use: returns are  accepted within thirty days of delivery.")],
+        &[
+            ret,
+            llm(
+                2,
+                "Use: returns are  accepted within thirty days of delivery.",
+            ),
+        ],
         None,
     );
     assert_eq!(e.passages.len(), 2, "same text, no id: one passage");
@@ -198,7 +212,10 @@ fn stages_after_the_response_are_not_its_evidence() {
 fn claim_terms_are_numbers_then_distinctive_words() {
     let t = claim_terms("Yes, we refund price differences within 30 days, so you'll get $40 back.");
     assert_eq!(t, ["30", "40", "refund", "price", "difference"]);
-    assert_eq!(claim_terms("It costs 1,250.50 (7-14 days)."), ["1,250.50", "7", "14"]);
+    assert_eq!(
+        claim_terms("It costs 1,250.50 (7-14 days)."),
+        ["1,250.50", "7", "14"]
+    );
     assert!(claim_terms("").is_empty());
 }
 
