@@ -13,5 +13,7 @@ mod app;
 mod tmux;
 // The judge popup, triage queue, metrics and agreement panes.
 mod triage;
+// Issue 11's acceptance in tmux: last Tuesday's wrong answer and its evidence at 80x24.
+mod wrong_answer;
 // Snapshots of every view at 80x24 and 160x48 (tests/tui/snapshots/).
 mod views;
