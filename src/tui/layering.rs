@@ -26,7 +26,10 @@ const PANES: &[(&str, &str)] = &[
 
 /// Files a pane is split into (`panes/<pane>/<part>.rs`): they may name their own pane's items
 /// through `super::`, and otherwise follow the pane rules.
-const PANE_PARTS: &[(&str, &str)] = &[("triage/draw", include_str!("panes/triage/draw.rs"))];
+const PANE_PARTS: &[(&str, &str)] = &[
+    ("trace/header", include_str!("panes/trace/header.rs")),
+    ("triage/draw", include_str!("panes/triage/draw.rs")),
+];
 
 /// The modules panes build on, directly under `tui/`.
 const SHARED: &[(&str, &str)] = &[
