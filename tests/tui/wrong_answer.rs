@@ -157,7 +157,7 @@ fn wrong_answer_last_tuesday_at_80x24() {
     let screen = tmux.wait_for("passages in the prompt");
     assert!(screen.contains("within 30 days of purchase"), "{screen}");
     assert!(
-        screen.contains("◆ kb-account-01  retrieved #1 0.449 → reranked #1 0.330 → in prompt #1"),
+        screen.contains("◆ kb-account-01 · retrieved #1 0.449 → reranked #1 0.330 → in prompt #1"),
         "{screen}"
     );
     assert!(screen.contains("within 14 days of purchase"), "{screen}");

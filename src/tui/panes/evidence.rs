@@ -19,7 +19,7 @@ use crossterm::event::KeyCode as K;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 use std::any::Any;
 use std::sync::Arc;
 
@@ -330,8 +330,8 @@ fn content_rect(area: Rect) -> Rect {
     }
 }
 
-/// The columns to draw and where: side by side (answer left, passages right, one column of
-/// space between) from 100 columns, else one column with the passages below the answer.
+/// The columns to draw and where: side by side (answer left, passages right, a gutter
+/// between) from 100 columns, else one column with the passages below the answer.
 fn columns(p: &EvidencePane, area: Rect) -> Vec<(Vec<MarkedLine>, Rect)> {
     if area.width >= SIDE_BY_SIDE_MIN_WIDTH {
         let left_w = (area.width * 2 / 5).max(36);
@@ -339,9 +339,10 @@ fn columns(p: &EvidencePane, area: Rect) -> Vec<(Vec<MarkedLine>, Rect)> {
             width: left_w,
             ..area
         };
+        // A space, the gutter, a space.
         let right = Rect {
-            x: area.x + left_w + 2,
-            width: area.width.saturating_sub(left_w + 2),
+            x: area.x + left_w + 3,
+            width: area.width.saturating_sub(left_w + 3),
             ..area
         };
         vec![(p.left.clone(), left), (p.right.clone(), right)]
@@ -353,14 +354,9 @@ fn columns(p: &EvidencePane, area: Rect) -> Vec<(Vec<MarkedLine>, Rect)> {
     }
 }
 
-fn paragraph(lines: &[MarkedLine], th: &Theme) -> Paragraph<'static> {
-    let lines: Vec<Line> = lines.iter().map(|l| l.styled(th)).collect();
-    Paragraph::new(lines).wrap(Wrap { trim: false })
-}
-
-/// Screen rows `lines` take wrapped at `width` (the same wrapping the drawing uses).
+/// Screen rows `lines` take at `width` (the same wrapping the drawing uses).
 fn rows_of(lines: &[MarkedLine], width: u16) -> usize {
-    paragraph(lines, &Theme::mono()).line_count(width.max(1))
+    ev::wrap(lines, width, &Theme::mono()).len()
 }
 
 fn draw(p: &EvidencePane, frame: &mut Frame, area: Rect, th: &Theme) {
@@ -388,12 +384,16 @@ fn draw(p: &EvidencePane, frame: &mut Frame, area: Rect, th: &Theme) {
     let body = content_rect(area);
     let cols = columns(p, body);
     for (i, (lines, rect)) in cols.iter().enumerate() {
-        let rows = rows_of(lines, rect.width);
-        let offset = p.offset.min(rows.saturating_sub(usize::from(rect.height)));
-        frame.render_widget(
-            paragraph(lines, th).scroll((u16::try_from(offset).unwrap_or(u16::MAX), 0)),
-            *rect,
-        );
+        let rows = ev::wrap(lines, rect.width, th);
+        let offset = p
+            .offset
+            .min(rows.len().saturating_sub(usize::from(rect.height)));
+        let shown: Vec<Line> = rows
+            .into_iter()
+            .skip(offset)
+            .take(usize::from(rect.height))
+            .collect();
+        frame.render_widget(Paragraph::new(shown), *rect);
         if i == 1 {
             // The gutter between the columns.
             let bar: Vec<Line> = (0..rect.height).map(|_| Line::from("│")).collect();

@@ -126,7 +126,7 @@ pub fn passages(out: &mut Vec<MarkedLine>, e: &Evidence) {
         out.push(MarkedLine::new(
             L::Role,
             format!(
-                "{} {id}  {}",
+                "{} {id} · {}",
                 if p.touched() { "◆" } else { "·" },
                 stages(p, reranker_ran)
             ),
@@ -187,5 +187,158 @@ pub fn judge(out: &mut Vec<MarkedLine>, scores: &[Score], span_id: Option<&str>,
             L::Dim,
             "  not judged (J in the trace list judges traces)",
         ));
+    }
+}
+
+/// `lines` wrapped to `width` columns at spaces with a hanging indent (a wrapped passage
+/// stays under its first line), shared words in the mark style: one `Line` per screen row.
+pub fn wrap(lines: &[MarkedLine], width: u16, th: &Theme) -> Vec<Line<'static>> {
+    let width = usize::from(width.max(1));
+    let mut rows = Vec::new();
+    for l in lines {
+        let style = |hit: bool| if hit { th.mark() } else { l.kind.style(th) };
+        let chars: Vec<(char, bool)> = l
+            .parts
+            .iter()
+            .flat_map(|(t, hit)| t.chars().map(move |c| (c, *hit)))
+            .collect();
+        let lead = chars.iter().take_while(|(c, _)| *c == ' ').count();
+        let indent = if lead * 2 < width { lead } else { 0 };
+        let words: Vec<&[(char, bool)]> = chars[lead..]
+            .split(|(c, _)| *c == ' ')
+            .filter(|w| !w.is_empty())
+            .collect();
+        let mut row = Row::new(indent);
+        if words.is_empty() {
+            rows.push(row.line(&style));
+            continue;
+        }
+        for word in words {
+            let w: usize = word.iter().map(|(c, _)| char_width(*c)).sum();
+            if row.used > indent && row.used + 1 + w > width {
+                rows.push(std::mem::replace(&mut row, Row::new(indent)).line(&style));
+            }
+            if row.used > indent {
+                row.push(' ', false);
+            }
+            for &(c, hit) in word {
+                // A word longer than the row is cut where the row ends.
+                if row.used + char_width(c) > width && row.used > indent {
+                    rows.push(std::mem::replace(&mut row, Row::new(indent)).line(&style));
+                }
+                row.push(c, hit);
+            }
+        }
+        rows.push(row.line(&style));
+    }
+    rows
+}
+
+fn char_width(c: char) -> usize {
+    unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
+}
+
+/// A screen row being filled: its text in runs of one style, and the columns used.
+struct Row {
+    runs: Vec<(String, bool)>,
+    used: usize,
+}
+
+impl Row {
+    fn new(indent: usize) -> Row {
+        Row {
+            runs: vec![(" ".repeat(indent), false)],
+            used: indent,
+        }
+    }
+
+    fn push(&mut self, c: char, hit: bool) {
+        match self.runs.last_mut() {
+            Some((text, h)) if *h == hit => text.push(c),
+            _ => self.runs.push((c.to_string(), hit)),
+        }
+        self.used += char_width(c);
+    }
+
+    fn line(self, style: &impl Fn(bool) -> ratatui::style::Style) -> Line<'static> {
+        Line::from(
+            self.runs
+                .into_iter()
+                .filter(|(t, _)| !t.is_empty())
+                .map(|(t, hit)| Span::styled(t, style(hit)))
+                .collect::<Vec<_>>(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(lines: &[MarkedLine], width: u16) -> Vec<String> {
+        wrap(lines, width, &Theme::mono())
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn wrapped_text_hangs_under_its_first_line_and_keeps_marked_words() {
+        let mut lines = Vec::new();
+        let terms = vec!["30".to_string()];
+        text(
+            &mut lines,
+            L::Body,
+            "refunds within 30 days, so you'll get $40",
+            &terms,
+        );
+        assert_eq!(
+            rows(&lines, 16),
+            ["  refunds within", "  30 days, so", "  you'll get $40"]
+        );
+        let styled = wrap(&lines, 16, &Theme::mono());
+        let marked: Vec<&str> = styled
+            .iter()
+            .flat_map(|l| l.spans.iter())
+            .filter(|s| s.style == Theme::mono().mark())
+            .map(|s| s.content.as_ref())
+            .collect();
+        assert_eq!(marked, ["30"]);
+    }
+
+    #[test]
+    fn a_word_longer_than_the_row_is_cut_and_empty_lines_stay() {
+        let lines = vec![
+            MarkedLine::new(L::Body, "  abcdefghij"),
+            MarkedLine::new(L::Body, ""),
+        ];
+        assert_eq!(rows(&lines, 6), ["  abcd", "  efgh", "  ij", ""]);
+        assert_eq!(rows(&lines, 1).len(), 11, "no endless loop at width 1");
+    }
+
+    #[test]
+    fn stages_name_where_a_passage_stopped() {
+        use crate::model::evidence::StageMark;
+        let mark = |rank, score| {
+            Some(StageMark {
+                rank,
+                score: Some(score),
+            })
+        };
+        let mut p = Passage {
+            retrieved: mark(5, 0.0911),
+            ..Passage::default()
+        };
+        assert_eq!(
+            stages(&p, true),
+            "retrieved #5 0.091 → dropped by the reranker"
+        );
+        assert_eq!(stages(&p, false), "retrieved #5 0.091 → not in the prompt");
+        p.reranked = mark(1, 0.5);
+        p.in_prompt = Some(2);
+        assert_eq!(
+            stages(&p, true),
+            "retrieved #5 0.091 → reranked #1 0.500 → in prompt #2"
+        );
     }
 }
