@@ -209,7 +209,22 @@ fn triage_agreement_and_metrics_views() {
 #[test]
 fn trace_and_evidence_views() {
     for (w, h) in [(80, 24), (100, 30), (160, 48)] {
-        let (_d, mut a) = app(w, h);
+        let fx = fixture_store();
+        let store = fx.open();
+        let id = fx.ids.iter().find(|i| i.starts_with("a9a71350")).unwrap();
+        store
+            .insert_score(&Score {
+                verdict: Some(Verdict::False),
+                explanation: Some(
+                    "The context allows price-difference refunds within 14 days, not 30.".into(),
+                ),
+                model: Some("gpt-4o-mini".into()),
+                created_at_ns: Some(1_794_000_000_000_000_000),
+                ..Score::new(ScoreSource::Judge, id, "grounded")
+            })
+            .unwrap();
+        let mut a = App::new_for_test(store, now());
+        a.dispatch(Action::Resize(w, h));
         run(&mut a, &[Cmd::CommandLine]);
         typed(&mut a, "open a9a71350");
         run(&mut a, &[Cmd::InputSubmit]);

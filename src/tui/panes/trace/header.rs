@@ -74,7 +74,7 @@ pub(super) fn header(frame: &mut Frame, t: &TracePane, area: Rect, th: &Theme) {
         }
     }
     frame.render_widget(
-        Paragraph::new(verdicts(&t.scores, th)),
+        Paragraph::new(verdicts(&t.scores, width, th)),
         line_area(area, row),
     );
 }
@@ -88,14 +88,26 @@ fn clipped(text: Option<&str>, width: usize, lines: u16) -> Vec<String> {
     if out.len() > lines {
         out.truncate(lines);
         if let Some(last) = out.last_mut() {
-            *last = crate::sanitize::fit_width(&format!("{last}…"), width);
-            if !last.ends_with('…') {
-                last.push('…');
-            }
+            *last = with_ellipsis(last, width);
         }
     }
     out.resize(lines, String::new());
     out
+}
+
+/// `line` ending in ` …` after a whole word, clear of the right edge (a cut at the edge reads as
+/// a word cut in half); a single word too long for that is cut.
+fn with_ellipsis(line: &str, width: usize) -> String {
+    let room = width.saturating_sub(3);
+    let mut words: Vec<&str> = line.split(' ').collect();
+    while words.len() > 1 && crate::sanitize::width(&words.join(" ")) > room {
+        words.pop();
+    }
+    let kept = words.join(" ");
+    if crate::sanitize::width(&kept) > room {
+        return crate::sanitize::fit_width(&kept, room.max(1));
+    }
+    format!("{kept} …")
 }
 
 /// Greedy word wrap of one line of clean text (long words are cut at the width).
@@ -127,7 +139,9 @@ fn wrap_words(s: &str, width: usize) -> Vec<String> {
             out.push(std::mem::replace(&mut cur, rest));
         }
     }
-    out.push(cur);
+    if !cur.is_empty() || out.is_empty() {
+        out.push(cur);
+    }
     out
 }
 
@@ -159,8 +173,19 @@ fn totals(s: &Trace, width: usize) -> String {
     crate::sanitize::fit_width(pick, width)
 }
 
-/// Latest verdict per rule (any source) with its label text and explanation.
-fn verdicts<'a>(scores: &[Score], th: &Theme) -> Line<'a> {
+/// Latest verdict per rule (any source) with its label text and explanation; when that is
+/// wider than `width`, the rules and verdicts alone (`v` shows the explanations).
+fn verdicts<'a>(scores: &[Score], width: usize, th: &Theme) -> Line<'a> {
+    let full = verdict_spans(scores, true, th);
+    if full.width() <= width {
+        return full;
+    }
+    let mut short = verdict_spans(scores, false, th);
+    short.push_span(Span::styled("· v explains", th.dim()));
+    short
+}
+
+fn verdict_spans<'a>(scores: &[Score], explain: bool, th: &Theme) -> Line<'a> {
     if scores.is_empty() {
         return Line::from(Span::styled("no verdicts yet (trawl judge)", th.dim()));
     }
@@ -189,11 +214,42 @@ fn verdicts<'a>(scores: &[Score], th: &Theme) -> Line<'a> {
             format!("{}{g}{value}{label}", cell(&s.name)),
             style,
         ));
-        if let Some(e) = &s.explanation {
+        if let Some(e) = s.explanation.as_ref().filter(|_| explain) {
             spans.push(Span::raw(format!(" {}  ", cell(e))));
         } else {
             spans.push(Span::raw("  "));
         }
     }
     Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_question_ends_after_a_whole_word_clear_of_the_edge() {
+        let a =
+            "Yes, we refund price differences within 30 days of purchase, so you'll get $40 back.";
+        let one = clipped(Some(a), 78, 1);
+        assert_eq!(
+            one,
+            ["Yes, we refund price differences within 30 days of purchase, so you'll get …"]
+        );
+        let two = clipped(Some(a), 40, 2);
+        assert_eq!(two[0], "Yes, we refund price differences within");
+        assert!(
+            two[1].ends_with(" …") && crate::sanitize::width(&two[1]) <= 39,
+            "{two:?}"
+        );
+        assert_eq!(clipped(Some("short"), 40, 2), ["short", ""]);
+        assert_eq!(clipped(None, 40, 1), [""]);
+    }
+
+    #[test]
+    fn wrapping_never_loops_on_wide_or_long_words() {
+        assert_eq!(wrap_words("日本語", 1), ["日", "本", "語"]);
+        assert_eq!(wrap_words("abcdef gh", 4), ["abcd", "ef", "gh"]);
+        assert_eq!(clipped(Some("abcdefghijklmnop"), 6, 1), ["ab…"]);
+    }
 }
