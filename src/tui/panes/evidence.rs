@@ -193,6 +193,7 @@ impl EvidencePane {
         cx.info(format!("LLM call {n}/{total}"));
     }
 
+    /// Moves the shared scroll position; it stops where the taller column's end is in view.
     fn scroll(&mut self, c: Cmd) {
         let (rows, height) = self.measure();
         let max = rows.saturating_sub(height);
@@ -204,6 +205,7 @@ impl EvidencePane {
             Cmd::PageUp => self.offset.saturating_sub(half),
             Cmd::Top => 0,
             Cmd::Bottom => max,
+            // Anything else only re-clamps (after a resize).
             _ => self.offset,
         }
         .min(max);
