@@ -5,4 +5,5 @@ pub mod chrome;
 pub mod evidence;
 pub mod lines;
 pub mod scroll;
+pub mod search;
 pub mod text;
