@@ -91,8 +91,8 @@ fn shift_keeps_weekdays_and_ages_the_demo_two_weeks() {
     );
 }
 
-/// Steps 1–2 (the date hint, the weekday column) and 3 (`a:`) need branch s11-find; steps 4–5
-/// (the question and answer in the trace view, the evidence pane) are s11-evidence's.
+/// Steps 1–3 (the date hint, the weekday column, `a:`) are s11-find's; steps 4–5 (the question
+/// and answer in the trace view, the evidence pane) s11-evidence's.
 #[test]
 fn wrong_answer_last_tuesday_at_80x24() {
     let dir = tempfile::tempdir().unwrap();
@@ -119,8 +119,10 @@ fn wrong_answer_last_tuesday_at_80x24() {
     tmux.wait_for("filter>");
     tmux.keys(&["-l", "on:tuesday"]);
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for("the store ends");
-    assert!(screen.contains(&format!("Tue {tue}")), "{screen}");
+    // Each step waits for the lowest text it checks: a frame is drawn top to bottom, and a
+    // capture may land in the middle of one.
+    let screen = tmux.wait_for(&format!("Tue {tue}"));
+    assert!(screen.contains("the store ends"), "{screen}");
 
     // 2. Enter takes the offer: that Tuesday's four traces, weekday in the time column.
     tmux.keys(&["Enter"]);
@@ -144,7 +146,8 @@ fn wrong_answer_last_tuesday_at_80x24() {
 
     // 4. Enter opens it: the question and the answer under the header, the waterfall at 80.
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for("A Yes, we refund");
+    let screen = tmux.wait_for("GRD output_guardrail");
+    assert!(screen.contains("A Yes, we refund"), "{screen}");
     assert!(screen.contains("Q I bought a tent"), "{screen}");
     assert!(screen.contains("timeline"), "{screen}");
     assert!(
@@ -154,13 +157,13 @@ fn wrong_answer_last_tuesday_at_80x24() {
 
     // 5. `a`: the "30 days" answer beside the passage that says 14 days, staged.
     tmux.keys(&["a"]);
-    let screen = tmux.wait_for("passages in the prompt");
+    let screen = tmux.wait_for("within 14 days of purchase");
+    assert!(screen.contains("passages in the prompt"), "{screen}");
     assert!(screen.contains("within 30 days of purchase"), "{screen}");
     assert!(
         screen.contains("◆ kb-account-01 · retrieved #1 0.449 → reranked #1 0.330 → in prompt #1"),
         "{screen}"
     );
-    assert!(screen.contains("within 14 days of purchase"), "{screen}");
 
     tmux.keys(&["q", "q", "q"]);
     tmux.wait_for("TRAWL_EXITED");
