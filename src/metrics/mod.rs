@@ -21,4 +21,6 @@ pub use check::{
     CheckExpr, CheckResult, CheckWindow, Metric, Op, ParseError, Series, evaluate, parse_expr,
 };
 pub use percentile::{nearest_rank, percentile_of};
-pub use stats::{BucketStats, Change, RuleChange, RuleStats, compute_stats};
+pub use stats::{
+    BucketStats, Change, RuleChange, RuleStats, compute_stats, empty_bucket, with_empty_buckets,
+};

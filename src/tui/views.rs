@@ -46,8 +46,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         status: app.status.as_ref(),
         position: top.position(),
     };
-    chrome::status(frame, status, th, &bar);
-    chrome::footer(frame, footer, th, keymap::footer(app.mode()));
+    chrome::bottom(frame, status, footer, th, &bar, keymap::footer(app.mode()));
     if let Some(h) = app.help() {
         use super::pane::Pane;
         h.draw(frame, body, th);

@@ -1,4 +1,5 @@
-//! Snapshots of every view at 80x24 and 160x48, mono theme, fixed clock, driven by actions.
+//! Snapshots of every view at 80x24, 100x30 and 160x48, mono theme, fixed clock, driven by
+//! actions; and checks over all of them (no prose cut mid-word, an uncut footer).
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -34,7 +35,7 @@ fn snap(name: &str, app: &App, w: u16, h: u16) {
     insta::assert_snapshot!(format!("{name}_{w}x{h}"), term.backend());
 }
 
-const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+const SIZES: [(u16, u16); 3] = [(80, 24), (100, 30), (160, 48)];
 
 #[test]
 fn list_views() {
@@ -201,5 +202,179 @@ fn triage_agreement_and_metrics_views() {
             &[Cmd::NextTab, Cmd::NextTab, Cmd::NextTab, Cmd::Prev],
         );
         snap("metrics_p95", &a, w, h);
+    }
+}
+
+// ── layout at every size (s11-layout) ───────────────────────────────────────────────────
+
+#[test]
+fn help_scrolled_to_the_end_shows_every_judge_variable() {
+    for (w, h) in SIZES {
+        let (_d, mut a) = app(w, h);
+        run(&mut a, &[Cmd::ToggleHelp, Cmd::Bottom]);
+        let text = screen(&a, w, h);
+        for s in trawl::config::SETTINGS
+            .iter()
+            .filter(|s| s.key.starts_with("judge."))
+        {
+            assert!(text.contains(s.env), "{w}x{h}: help lacks {}:\n{text}", s.env);
+        }
+        snap("help_end", &a, w, h);
+    }
+}
+
+#[test]
+fn long_errors_wrap_instead_of_being_cut() {
+    for (w, h) in SIZES {
+        let (_d, mut a) = app(w, h);
+        // An error from the command line (~130 columns), as long as the judge's missing-key one.
+        run(&mut a, &[Cmd::CommandLine]);
+        typed(&mut a, "no-such-command-with-a-long-name");
+        run(&mut a, &[Cmd::InputSubmit]);
+        let text = screen(&a, w, h);
+        assert!(text.contains(":agreement, :judge)"), "{w}x{h}:\n{text}");
+        snap("status_error", &a, w, h);
+    }
+}
+
+/// The screen as text, one line per row.
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| trawl::tui::views::draw(f, app)).unwrap();
+    let buf = term.backend().buffer();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every snapshot of the TUI (tests/tui/snapshots), as (file name, screen rows).
+fn all_snapshots() -> Vec<(String, Vec<String>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tui/snapshots");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("snap") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Rows are the quoted lines after the `---` header.
+        let rows: Vec<String> = text
+            .lines()
+            .filter(|l| l.len() >= 2 && l.starts_with('"') && l.ends_with('"'))
+            .map(|l| l[1..l.len() - 1].replace("\\\"", "\"").replace("\\\\", "\\"))
+            .collect();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        out.push((name, rows));
+    }
+    assert!(out.len() > 50, "only {} snapshots found in {}", out.len(), dir.display());
+    out
+}
+
+/// The rule, precisely: a row is *prose cut mid-word* when
+/// 1. its text (trailing blanks and a closing box border `│` removed) ends in `…` right after
+///    a non-blank character — a word was cut; and
+/// 2. that `…` is in the last two columns of its area (the screen, or the box the row is in):
+///    the text ran into the edge, so it was one long line where the next row could have held
+///    the rest (a `computing…` that ends a short message is not at the edge); and
+/// 3. the row is prose: after its indentation, no run of two or more blanks separates its
+///    words. Tables separate columns with runs of blanks and cut a cell with `…` by design
+///    (a list row cannot wrap); those rows are not prose.
+///
+/// Such a line should have been wrapped (or shortened on purpose without cutting a word).
+fn cut_mid_word(row: &str) -> bool {
+    let chars: Vec<char> = row.chars().collect();
+    let mut end = chars.len();
+    while end > 0 && chars[end - 1] == ' ' {
+        end -= 1;
+    }
+    let mut edge = chars.len();
+    if end > 0 && chars[end - 1] == '│' {
+        // Inside a box: its edge is the border.
+        edge = end - 1;
+        end -= 1;
+        while end > 0 && chars[end - 1] == ' ' {
+            end -= 1;
+        }
+    }
+    if end < 2 || chars[end - 1] != '…' || chars[end - 2] == ' ' {
+        return false;
+    }
+    if edge - end > 1 {
+        return false;
+    }
+    let start = chars[..end]
+        .iter()
+        .position(|c| !matches!(c, ' ' | '│'))
+        .unwrap_or(0);
+    let text: String = chars[start..end].iter().collect();
+    !text.contains("  ")
+}
+
+#[test]
+fn the_cut_rule_catches_what_it_should() {
+    // A figures line run into the edge of an 80-column screen.
+    assert!(cut_mid_word(
+        "day 2026-11-15 · traces 5 (+400%) · error rate 0.0% (+0%) · latency p50 827ms (…"
+    ));
+    // The same inside a box.
+    assert!(cut_mid_word("│no API key: set the environment variable OPENAI_API_KEY (ke…│"));
+    // A table cell cut by design; a short message ending in an ellipsis.
+    assert!(!cut_mid_word("  11-15 16:23:02 Can I return an opened GPS watch? I …   728ms"));
+    assert!(!cut_mid_word("● 11-15 16:24:41 So there's no restockin…   673ms  answered✓ g…"));
+    assert!(!cut_mid_word("computing…                                       "));
+}
+
+#[test]
+fn no_snapshot_cuts_prose_mid_word_and_every_footer_is_whole() {
+    let mut bad = Vec::new();
+    for (name, rows) in all_snapshots() {
+        for (i, row) in rows.iter().enumerate() {
+            if cut_mid_word(row) {
+                bad.push(format!("{name} row {i}: {row}"));
+            }
+        }
+        // The footer is whole: it never ends in a separator or a cut word, and a pane's footer
+        // keeps `? help` (the input line and the help overlay have their own keys).
+        let footer = rows.last().map(|r| r.trim_end()).unwrap_or_default();
+        let is_pane = !name.contains("filter_line")
+            && !name.contains("too_small")
+            && !name.contains("__help");
+        if footer.ends_with('·') || footer.ends_with('…') {
+            bad.push(format!("{name}: footer cut: {footer}"));
+        }
+        if is_pane && footer.contains(" · ") && !footer.contains("? help") {
+            bad.push(format!("{name}: footer lacks ? help: {footer}"));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn metrics_false_rate_marks_zero_and_not_judged_apart() {
+    for (w, h) in SIZES {
+        let (_d, mut a) = flagged_app(w, h);
+        run(&mut a, &[Cmd::Metrics]);
+        let answered = a
+            .metrics()
+            .unwrap()
+            .metrics
+            .iter()
+            .position(|k| k.label() == "answered FALSE rate")
+            .unwrap();
+        for _ in 0..answered {
+            run(&mut a, &[Cmd::NextTab]);
+        }
+        let text = screen(&a, w, h);
+        // The newest day has one judged trace, answered TRUE: 0% on the baseline; the days
+        // before have traces but no verdicts: —.
+        assert!(text.contains("0%") && text.contains('▁'), "{w}x{h}:\n{text}");
+        assert!(text.contains('—'), "{w}x{h}:\n{text}");
+        assert!(text.contains("n too small to compare"), "{w}x{h}:\n{text}");
+        snap("metrics_false_rate", &a, w, h);
     }
 }

@@ -26,11 +26,25 @@ static KEYS: &[Binding] = &[
     key(Key::plain(K::Esc), Cmd::Back, "close help"),
 ];
 
-const NOTES: [&str; 3] = [
-    "Filter syntax: on:tuesday since:7d until:2026-11-10 user:U session:S model:M tag:T name:N status:error verdict:RULE=false \"phrase\" words",
-    "Judge (J): TRAWL_JUDGE_PROVIDER (openai|anthropic), TRAWL_JUDGE_MODEL, TRAWL_JUDGE_BASE_URL, TRAWL_JUDGE_API_KEY_ENV; unset ones default as in trawl judge",
-    "Commands: :triage :metrics :agreement :judge",
-];
+/// The notes under the key tables: the filter syntax, every judge setting (from the settings
+/// table, so a new `TRAWL_JUDGE_*` variable shows up here by itself) and the commands.
+fn notes() -> Vec<String> {
+    let mut out = vec![
+        "Filter syntax: on:tuesday since:7d until:2026-11-10 user:U session:S model:M tag:T name:N status:error verdict:RULE=false \"phrase\" words".to_string(),
+        String::new(),
+        "Judge (J) settings: environment variable (config.toml key) — what it is; unset ones default as in trawl judge. With no API key J opens a set-up form."
+            .to_string(),
+    ];
+    out.extend(
+        crate::config::SETTINGS
+            .iter()
+            .filter(|s| s.key.starts_with("judge."))
+            .map(|s| format!("  {} ({}) — {}", s.env, s.key, s.help)),
+    );
+    out.push(String::new());
+    out.push("Commands: :triage :metrics :agreement :judge".to_string());
+    out
+}
 
 /// A help section: its title and `(keys, what they do)` rows.
 pub type Section = (&'static str, Vec<(String, &'static str)>);
@@ -38,6 +52,7 @@ pub type Section = (&'static str, Vec<(String, &'static str)>);
 #[derive(Debug, Clone)]
 pub struct HelpPane {
     sections: Vec<Section>,
+    notes: Vec<String>,
     view: ScrollList,
 }
 
@@ -53,6 +68,7 @@ impl HelpPane {
     pub fn new(sections: Vec<Section>, size: (u16, u16)) -> HelpPane {
         let mut p = HelpPane {
             sections,
+            notes: notes(),
             view: ScrollList::document(),
         };
         p.measure(size);
@@ -68,7 +84,7 @@ impl HelpPane {
             }
             out.push(Row::Blank);
         }
-        out.extend(NOTES.iter().map(|n| Row::Note(n)));
+        out.extend(self.notes.iter().map(|n| Row::Note(n)));
         out
     }
 

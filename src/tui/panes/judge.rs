@@ -8,7 +8,7 @@ use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
 use crate::tui::pane::{Ctx, Intent, JudgePlan, Pane, PaneInfo, Receipt};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::scroll::{Motion, ScrollList};
-use crate::tui::widgets::text::{cell, fit, thousands};
+use crate::tui::widgets::text::{cell, thousands};
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -228,7 +228,6 @@ fn draw(p: &JudgePane, frame: &mut Frame, area: Rect, th: &Theme) {
                 "Space or 1–9 toggles · Enter continues · Esc cancels",
                 th.dim(),
             )));
-            let w = usize::from(area.width.saturating_sub(4).min(80).saturating_sub(2));
             for (i, r) in rules.iter().enumerate() {
                 let mark = if r.on { "[x]" } else { "[ ]" };
                 let num = if i < 9 {
@@ -244,7 +243,8 @@ fn draw(p: &JudgePane, frame: &mut Frame, area: Rect, th: &Theme) {
                     cell(&r.target),
                     cell(r.title.as_deref().unwrap_or(""))
                 );
-                let mut line = Line::from(fit(&text, w));
+                // A long title wraps inside the box rather than being cut.
+                let mut line = Line::from(text);
                 if here {
                     line = line.style(th.selected());
                 }
@@ -293,7 +293,10 @@ fn draw(p: &JudgePane, frame: &mut Frame, area: Rect, th: &Theme) {
         }
     }
     let w = area.width.saturating_sub(4).min(80);
-    let h = (lines.len() as u16 + 2).min(area.height);
+    let rows = Paragraph::new(lines.clone())
+        .wrap(Wrap { trim: false })
+        .line_count(w.saturating_sub(2).max(1));
+    let h = u16::try_from(rows + 2).unwrap_or(u16::MAX).min(area.height);
     let rect = Rect {
         x: area.x + (area.width.saturating_sub(w)) / 2,
         y: area.y + (area.height.saturating_sub(h)) / 3,

@@ -6,9 +6,10 @@ use crate::tui::action::ImportStatus;
 use crate::tui::status::{Input, JudgeRun, Status};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
 
 /// Title, body, status and footer rows.
 pub fn split(area: Rect) -> [Rect; 4] {
@@ -66,16 +67,9 @@ pub struct StatusBar<'a> {
     pub position: String,
 }
 
-pub fn status(frame: &mut Frame, area: Rect, th: &Theme, bar: &StatusBar) {
-    if let Some(input) = bar.input {
-        let line = Line::from(vec![
-            Span::styled(input.kind.prompt(), th.key()),
-            Span::raw(cell(&input.text)),
-            Span::styled(" ", th.selected()),
-        ]);
-        frame.render_widget(Paragraph::new(line), area);
-        return;
-    }
+/// The status line's text (before the position counter): input line aside, background work
+/// then the message.
+fn status_spans<'a>(th: &Theme, bar: &StatusBar) -> Vec<Span<'a>> {
     let mut spans: Vec<Span> = Vec::new();
     if let Some(r) = bar.judge_run {
         let cost = r
@@ -115,28 +109,177 @@ pub fn status(frame: &mut Frame, area: Rect, th: &Theme, bar: &StatusBar) {
     }
     if let Some(s) = bar.status {
         if s.error {
-            spans.push(Span::styled(format!("✗ {}", s.text), th.error()));
+            spans.push(Span::styled(format!("✗ {}", cell(&s.text)), th.error()));
         } else {
-            spans.push(Span::styled(s.text.clone(), th.status_line()));
+            spans.push(Span::styled(cell(&s.text), th.status_line()));
         }
+    }
+    spans
+}
+
+/// Columns the position counter takes, with one blank column before it so status text never
+/// runs into it.
+fn counter_width(position: &str) -> u16 {
+    let w = position.width();
+    if w == 0 {
+        0
+    } else {
+        u16::try_from(w + 1).unwrap_or(u16::MAX)
+    }
+}
+
+/// Whether the status line needs the footer row too: its text is wider than the room left of
+/// the position counter.
+pub fn status_overflows(width: u16, bar: &StatusBar) -> bool {
+    if bar.input.is_some() {
+        return false;
+    }
+    let text: usize = status_spans(&Theme::mono(), bar)
+        .iter()
+        .map(|s| s.content.width())
+        .sum();
+    text > usize::from(width.saturating_sub(counter_width(&bar.position)))
+}
+
+/// The status and footer rows. A message too long for the status line wraps onto the footer
+/// row (the footer then keeps only `? help`), so no error is ever cut.
+pub fn bottom(
+    frame: &mut Frame,
+    status_area: Rect,
+    footer_area: Rect,
+    th: &Theme,
+    bar: &StatusBar,
+    hints: Vec<(String, &'static str)>,
+) {
+    if !status_overflows(status_area.width, bar) {
+        status(frame, status_area, th, bar);
+        footer(frame, footer_area, th, hints);
+        return;
+    }
+    let help: Vec<(String, &'static str)> = hints.into_iter().filter(|(k, _)| k == "?").collect();
+    let help_w = hints_width(&help) as u16;
+    let both = Rect {
+        height: status_area.height + footer_area.height,
+        ..status_area
+    };
+    let [text_area, right] = Layout::horizontal([
+        Constraint::Min(1),
+        Constraint::Length(counter_width(&bar.position).max(help_w + 1)),
+    ])
+    .areas(both);
+    frame.render_widget(
+        Paragraph::new(Line::from(status_spans(th, bar))).wrap(Wrap { trim: true }),
+        text_area,
+    );
+    frame.render_widget(
+        Paragraph::new(Span::styled(bar.position.as_str(), th.dim())).alignment(Alignment::Right),
+        line_area(right, 0),
+    );
+    footer(frame, rect_right(line_area(right, 1), help_w), th, help);
+}
+
+fn rect_right(area: Rect, w: u16) -> Rect {
+    let w = w.min(area.width);
+    Rect {
+        x: area.x + area.width - w,
+        width: w,
+        ..area
+    }
+}
+
+pub fn status(frame: &mut Frame, area: Rect, th: &Theme, bar: &StatusBar) {
+    if let Some(input) = bar.input {
+        // The end of a long input stays in view: that is where the cursor is.
+        let prompt = input.kind.prompt();
+        let room = usize::from(area.width)
+            .saturating_sub(prompt.width() + 1)
+            .max(1);
+        let text = cell(&input.text);
+        let shown = if text.width() > room {
+            let tail: String = {
+                let mut out: Vec<char> = Vec::new();
+                let mut used = 0;
+                for c in text.chars().rev() {
+                    let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+                    if used + cw > room - 1 {
+                        break;
+                    }
+                    used += cw;
+                    out.push(c);
+                }
+                out.into_iter().rev().collect()
+            };
+            format!("…{tail}")
+        } else {
+            text
+        };
+        let line = Line::from(vec![
+            Span::styled(prompt, th.key()),
+            Span::raw(shown),
+            Span::styled(" ", th.selected()),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
     }
     let right = &bar.position;
     let [left_area, right_area] = Layout::horizontal([
         Constraint::Min(1),
-        Constraint::Length(right.chars().count() as u16),
+        Constraint::Length(counter_width(right)),
     ])
     .areas(area);
-    frame.render_widget(Paragraph::new(Line::from(spans)), left_area);
+    frame.render_widget(Paragraph::new(Line::from(status_spans(th, bar))), left_area);
     frame.render_widget(
-        Paragraph::new(Span::styled(right.as_str(), th.dim())),
+        Paragraph::new(Span::styled(right.as_str(), th.dim())).alignment(Alignment::Right),
         right_area,
     );
 }
 
-/// `key label · key label …`
+/// Width of hints drawn as `key label · key label`.
+fn hints_width(hints: &[(String, &str)]) -> usize {
+    let items: usize = hints.iter().map(|(k, h)| k.width() + 1 + h.width()).sum();
+    items + 3 * hints.len().saturating_sub(1)
+}
+
+/// `help (the details)` → `help`.
+fn short_help(help: &str) -> &str {
+    help.split(" (").next().unwrap_or(help)
+}
+
+/// The hints that fit `width` columns, in their order: `? help` always; labels lose their
+/// parenthesised details before any key is dropped, and keys are dropped from the end.
+pub fn fit_hints(hints: Vec<(String, &'static str)>, width: usize) -> Vec<(String, &'static str)> {
+    if hints_width(&hints) <= width {
+        return hints;
+    }
+    let short: Vec<(String, &'static str)> =
+        hints.into_iter().map(|(k, h)| (k, short_help(h))).collect();
+    let is_help = |k: &str| k == "?";
+    let mut kept: Vec<(String, &'static str)> = short.iter().filter(|(k, _)| is_help(k)).cloned().collect();
+    for (i, hint) in short.iter().enumerate() {
+        if is_help(&hint.0) {
+            continue;
+        }
+        let mut trial = kept.clone();
+        // Keep the original order: insert before the help hint when it came first.
+        let at = trial
+            .iter()
+            .position(|(k, _)| {
+                let j = short.iter().position(|(x, _)| x == k).unwrap_or(usize::MAX);
+                j > i
+            })
+            .unwrap_or(trial.len());
+        trial.insert(at, hint.clone());
+        if hints_width(&trial) <= width {
+            kept = trial;
+        }
+    }
+    kept
+}
+
+/// `key label · key label …`, as many as fit, `? help` always among them.
 pub fn footer(frame: &mut Frame, area: Rect, th: &Theme, hints: Vec<(String, &'static str)>) {
     let mut spans = Vec::new();
-    for (i, (key, help)) in hints.into_iter().enumerate() {
+    for (i, (key, help)) in fit_hints(hints, usize::from(area.width)).into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" · ", th.dim()));
         }

@@ -1,6 +1,7 @@
 //! Drawing pieces every pane shares: the frame around the panes, the one scrolling list, text
 //! fitting and precomputed reading text.
 
+pub mod barchart;
 pub mod chrome;
 pub mod lines;
 pub mod scroll;
