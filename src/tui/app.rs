@@ -56,6 +56,8 @@ pub struct App {
     pub judge_provider: ProviderConfig,
     /// Author of human labels.
     pub author: String,
+    /// Whether an environment variable is set (the judge's key variable); tests replace it.
+    pub env_is_set: fn(&str) -> bool,
     /// Headless mode: what `y` would have copied.
     pub copied: Vec<String>,
     next_req: u64,
@@ -94,6 +96,7 @@ impl App {
             // The runtime sets both from the resolved config (`TuiOptions`).
             judge_provider: ProviderConfig::new(crate::judge::ProviderKind::OpenAi),
             author: "unknown".into(),
+            env_is_set: super::panes::judge_setup::env_is_set,
             copied: Vec::new(),
             next_req: 0,
             resolve_req: 0,
@@ -208,6 +211,10 @@ impl App {
             Action::InputChar(c) => {
                 if let Some(i) = &mut self.input {
                     i.text.push(c);
+                } else if let Some(p) = self.panes.popup.as_deref_mut()
+                    && p.info().mode.takes_text()
+                {
+                    p.type_char(c);
                 }
                 Vec::new()
             }
@@ -484,6 +491,7 @@ impl App {
                     Vec::new()
                 }
                 Intent::Judge(plan) => self.open_judge(plan),
+                Intent::SetJudge(provider, plan) => self.set_judge(provider, plan),
                 Intent::StartJudge(job, estimate) => self.start_run(job, estimate),
                 Intent::ShowTraces { filter, what } => {
                     self.panes.close_all();

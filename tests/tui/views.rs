@@ -277,7 +277,7 @@ fn all_snapshots() -> Vec<(String, Vec<String>)> {
 
 /// The rule, precisely: a row is *prose cut mid-word* when
 /// 1. its text (trailing blanks and a closing box border `│` removed) ends in `…` right after
-///    a non-blank character — a word was cut; and
+///    a non-blank character that is not box drawing — a word was cut; and
 /// 2. that `…` is in the last two columns of its area (the screen, or the box the row is in):
 ///    the text ran into the edge, so it was one long line where the next row could have held
 ///    the rest (a `computing…` that ends a short message is not at the edge); and
@@ -286,6 +286,10 @@ fn all_snapshots() -> Vec<(String, Vec<String>)> {
 ///    (a list row cannot wrap); those rows are not prose.
 ///
 /// Such a line should have been wrapped (or shortened on purpose without cutting a word).
+fn is_box(c: char) -> bool {
+    ('\u{2500}'..='\u{257F}').contains(&c)
+}
+
 fn cut_mid_word(row: &str) -> bool {
     let chars: Vec<char> = row.chars().collect();
     let mut end = chars.len();
@@ -301,7 +305,7 @@ fn cut_mid_word(row: &str) -> bool {
             end -= 1;
         }
     }
-    if end < 2 || chars[end - 1] != '…' || chars[end - 2] == ' ' {
+    if end < 2 || chars[end - 1] != '…' || chars[end - 2] == ' ' || is_box(chars[end - 2]) {
         return false;
     }
     if edge - end > 1 {
@@ -339,11 +343,13 @@ fn no_snapshot_cuts_prose_mid_word_and_every_footer_is_whole() {
             }
         }
         // The footer is whole: it never ends in a separator or a cut word, and a pane's footer
-        // keeps `? help` (the input line and the help overlay have their own keys).
+        // keeps `? help` (the input line, the help overlay and the judge set-up form, where `?`
+        // is text, have their own keys).
         let footer = rows.last().map(|r| r.trim_end()).unwrap_or_default();
         let is_pane = !name.contains("filter_line")
             && !name.contains("too_small")
-            && !name.contains("__help");
+            && !name.contains("__help")
+            && !name.contains("judge_setup");
         if footer.ends_with('·') || footer.ends_with('…') {
             bad.push(format!("{name}: footer cut: {footer}"));
         }
@@ -377,4 +383,66 @@ fn metrics_false_rate_marks_zero_and_not_judged_apart() {
         assert!(text.contains("n too small to compare"), "{w}x{h}:\n{text}");
         snap("metrics_false_rate", &a, w, h);
     }
+}
+
+/// The flagged app judging with OpenAI's own endpoint and no key in the environment.
+fn keyless_app(w: u16, h: u16) -> (FixtureStore, App) {
+    let (d, mut a) = flagged_app(w, h);
+    a.judge_provider = trawl::judge::ProviderConfig::new(trawl::judge::ProviderKind::OpenAi);
+    a.judge_provider.api_key_env = "TRAWL_TEST_NO_SUCH_KEY".into();
+    a.env_is_set = |_| false;
+    (d, a)
+}
+
+#[test]
+fn judging_without_a_key_opens_the_set_up_form() {
+    for (w, h) in SIZES {
+        let (_d, mut a) = keyless_app(w, h);
+        run(&mut a, &[Cmd::ToggleMark, Cmd::Judge]);
+        assert_eq!(a.mode(), trawl::tui::keymap::Mode::JudgeSetup);
+        snap("judge_setup", &a, w, h);
+        // Enter with the key still missing explains what to do, in the form.
+        run(&mut a, &[Cmd::Confirm]);
+        let text = screen(&a, w, h);
+        assert!(text.contains("TRAWL_TEST_NO_SUCH_KEY is not set"), "{text}");
+        snap("judge_setup_problem", &a, w, h);
+    }
+}
+
+#[test]
+fn the_set_up_form_switches_to_a_local_server_and_goes_on_to_the_rules() {
+    let (_d, mut a) = keyless_app(80, 24);
+    run(&mut a, &[Cmd::ToggleMark, Cmd::Judge]);
+    // The base URL field has the focus; `?`, `:` and `q` are text here.
+    for _ in 0..40 {
+        run(&mut a, &[Cmd::InputBackspace]);
+    }
+    typed(&mut a, "http://localhost:11434/v1");
+    run(&mut a, &[Cmd::NextTab]);
+    for _ in 0..40 {
+        run(&mut a, &[Cmd::InputBackspace]);
+    }
+    typed(&mut a, "llama3.1:8b?q");
+    run(&mut a, &[Cmd::Confirm]);
+    assert_eq!(a.mode(), trawl::tui::keymap::Mode::Judge);
+    assert_eq!(a.judge_provider.base_url, "http://localhost:11434/v1");
+    assert_eq!(a.judge_provider.model, "llama3.1:8b?q");
+    assert_eq!(a.judge_provider.api_key_env, "TRAWL_TEST_NO_SUCH_KEY");
+}
+
+#[test]
+fn a_key_over_plain_http_is_confirmed_in_the_popup_and_never_shown() {
+    let (_d, mut a) = flagged_app(100, 30);
+    // A variable that is always set stands in for the key; a remote host over http.
+    a.judge_provider.api_key_env = "PATH".into();
+    a.judge_provider.base_url = "http://192.0.2.1:9/v1".into();
+    run(&mut a, &[Cmd::ToggleMark, Cmd::Judge, Cmd::Pick(1), Cmd::Confirm]);
+    let text = screen(&a, 100, 30);
+    assert!(
+        text.contains("would go over plain http to 192.0.2.1"),
+        "{text}"
+    );
+    let path = std::env::var("PATH").unwrap();
+    let first = path.split(':').next().unwrap();
+    assert!(!text.contains(first), "the key's value is on screen");
 }

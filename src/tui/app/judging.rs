@@ -6,7 +6,9 @@ use crate::judge::{Estimate, JudgeEvent};
 use crate::tui::action::{Effect, JudgeJob};
 use crate::tui::judge_run::{self, Reload};
 use crate::tui::pane::{Ctx, JudgePlan};
+use crate::judge::ProviderConfig;
 use crate::tui::panes::judge::JudgePane;
+use crate::tui::panes::judge_setup::{self, JudgeSetupPane};
 use crate::tui::status::JudgeRun;
 use crate::tui::widgets::text::cell;
 
@@ -25,11 +27,25 @@ impl App {
         }
     }
 
+    /// The judge popup for `plan`; the set-up form first when the judge needs a key that is
+    /// not set (rather than failing once the run starts).
     pub(super) fn open_judge(&mut self, plan: JudgePlan) -> Vec<Effect> {
+        if judge_setup::key_missing(&self.judge_provider, self.env_is_set) {
+            let form = JudgeSetupPane::new(&self.judge_provider, plan, self.env_is_set);
+            self.panes.popup = Some(Box::new(form));
+            return Vec::new();
+        }
         let provider = self.judge_provider.clone();
         let (pane, effect) = JudgePane::open(plan, provider, &mut cx!(self));
         self.panes.popup = Some(Box::new(pane));
         vec![effect]
+    }
+
+    /// The set-up form's settings, for the rest of the session; then the judge popup.
+    pub(super) fn set_judge(&mut self, provider: ProviderConfig, plan: JudgePlan) -> Vec<Effect> {
+        self.panes.popup = None;
+        self.judge_provider = provider;
+        self.open_judge(plan)
     }
 
     pub(super) fn start_run(&mut self, job: JudgeJob, est: Estimate) -> Vec<Effect> {

@@ -65,6 +65,9 @@ pub struct JudgePane {
     pub force: bool,
     /// The judge model that will run.
     pub provider: ProviderConfig,
+    /// The host the API key would go to over plain http (not this machine): confirming the
+    /// estimate then also allows that, as `trawl judge` asks before it.
+    pub insecure_host: Option<String>,
     req: u64,
 }
 
@@ -92,6 +95,7 @@ impl JudgePane {
             what: plan.what,
             force: plan.force,
             provider,
+            insecure_host: None,
             req,
         };
         (pane, effect)
@@ -156,7 +160,10 @@ impl Pane for JudgePane {
                 }
             }
             JudgeStage::Confirm { job, estimate } if c == Cmd::Confirm => {
-                cx.ask(Intent::StartJudge(job.clone(), estimate.clone()));
+                let mut job = job.clone();
+                // The warning was on screen: confirming sends the key over http.
+                job.0.provider.allow_plain_http_key |= self.insecure_host.is_some();
+                cx.ask(Intent::StartJudge(job, estimate.clone()));
             }
             _ => {}
         }
@@ -183,7 +190,10 @@ impl Pane for JudgePane {
             }
             Action::JudgeEstimated { req, result } if req == self.req => {
                 match result {
-                    Ok((job, estimate)) => self.stage = JudgeStage::Confirm { job, estimate },
+                    Ok((job, estimate)) => {
+                        self.insecure_host = job.0.provider.insecure_key_host();
+                        self.stage = JudgeStage::Confirm { job, estimate };
+                    }
                     Err(e) => self.close_with_error(format!("judge: {e}"), cx),
                 }
                 Receipt::Taken(Vec::new())
@@ -279,6 +289,16 @@ fn draw(p: &JudgePane, frame: &mut Frame, area: Rect, th: &Theme) {
                 cell(&e.model),
                 cell(&job.0.provider.base_url)
             )));
+            if let Some(host) = &p.insecure_host {
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        "⚠ the API key in ${} would go over plain http to {}: anyone on the way can read it. y sends it anyway.",
+                        cell(&job.0.provider.api_key_env),
+                        cell(host)
+                    ),
+                    th.error(),
+                )));
+            }
             lines.push(Line::from(""));
             lines.push(Line::from(vec![
                 Span::styled("y", th.key()),

@@ -8,6 +8,7 @@
 pub mod agreement;
 pub mod help;
 pub mod judge;
+pub mod judge_setup;
 pub mod list;
 pub mod metrics;
 pub mod session;
@@ -27,4 +28,5 @@ pub static PANES: &[&PaneInfo] = &[
     &metrics::INFO,
     &agreement::INFO,
     &judge::INFO,
+    &judge_setup::INFO,
 ];
