@@ -240,6 +240,10 @@ pub enum Action {
         req: u64,
         rules: Vec<RuleAgreement>,
     },
+    RuleTrendsLoaded {
+        req: u64,
+        trends: Vec<crate::metrics::RuleTrend>,
+    },
 }
 
 /// A judge request ready to run (compared by what it judges, for effect equality in tests).
@@ -424,5 +428,10 @@ pub enum Effect {
     },
     LoadAgreement {
         req: u64,
+    },
+    /// The FALSE rate per rule over the last days, for the trace list's sparklines.
+    LoadRuleTrends {
+        req: u64,
+        filter: TraceFilter,
     },
 }

@@ -33,6 +33,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
         &app.source_label,
         &app.crumbs(),
         &app.list.filter_text,
+        if app.view() == super::keys::Mode::List {
+            &app.rule_trends
+        } else {
+            &[]
+        },
     );
     let top = app.top();
     top.draw(frame, body, th);

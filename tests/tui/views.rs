@@ -446,3 +446,17 @@ fn a_key_over_plain_http_is_confirmed_in_the_popup_and_never_shown() {
     let first = path.split(':').next().unwrap();
     assert!(!text.contains(first), "the key's value is on screen");
 }
+
+#[test]
+fn the_list_title_shows_false_rate_sparklines_per_rule() {
+    for (w, h) in SIZES {
+        let (_d, a) = flagged_app(w, h);
+        let rules: Vec<&str> = a.rule_trends.iter().map(|t| t.rule.as_str()).collect();
+        assert_eq!(rules, ["answered", "grounded"]);
+        let title = screen(&a, w, h).lines().next().unwrap().to_string();
+        // grounded: 2 of 3 judged traces FALSE on the newest day; answered: 0 of 1.
+        assert!(title.contains("grounded ") && title.contains('▆'), "{title}");
+        assert!(title.contains("answered ") && title.contains('▁'), "{title}");
+        snap("list_trends", &a, w, h);
+    }
+}

@@ -62,6 +62,8 @@ impl App {
 
     pub(super) fn judge_event(&mut self, run: u64, event: JudgeEvent) -> Vec<Effect> {
         let reload = judge_run::follow(&mut self.judge_run, run, event, &mut cx!(self));
+        // New verdicts change the FALSE rates: the next page load reloads the sparklines.
+        self.trends_for = None;
         let shown = self.panes.shown_traces();
         let reload_scores = |ids: Vec<String>| {
             ids.into_iter()

@@ -37,7 +37,8 @@ pub fn line_area(area: Rect, row: u16) -> Rect {
     }
 }
 
-/// ` trawl source · traces › trace · filter: …`
+/// ` trawl source · traces › trace · filter: …`, and on the right the FALSE-rate sparklines
+/// (`trends`; pass none where they do not belong) when they fit.
 pub fn title(
     frame: &mut Frame,
     area: Rect,
@@ -45,6 +46,7 @@ pub fn title(
     source: &str,
     crumbs: &[&str],
     filter_text: &str,
+    trends: &[crate::metrics::RuleTrend],
 ) {
     let mut spans = vec![
         Span::styled(" trawl ", th.title()),
@@ -54,7 +56,15 @@ pub fn title(
     if !filter_text.is_empty() {
         spans.push(Span::raw(format!(" · filter: {}", cell(filter_text))));
     }
+    let left: usize = spans.iter().map(|s| s.content.width()).sum();
+    let room = usize::from(area.width).saturating_sub(left + 2);
+    let right = super::sparkline::spans(trends, room, th);
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    if !right.is_empty() {
+        let w: usize = right.iter().map(|s| s.content.width()).sum();
+        let w = u16::try_from(w).unwrap_or(u16::MAX);
+        frame.render_widget(Paragraph::new(Line::from(right)), rect_right(area, w));
+    }
 }
 
 /// Everything the status line shows.

@@ -5,4 +5,5 @@ pub mod barchart;
 pub mod chrome;
 pub mod lines;
 pub mod scroll;
+pub mod sparkline;
 pub mod text;
