@@ -460,3 +460,44 @@ fn the_list_title_shows_false_rate_sparklines_per_rule() {
         snap("list_trends", &a, w, h);
     }
 }
+
+#[test]
+fn the_judges_missing_key_error_is_shown_whole_at_every_size() {
+    let message = trawl::judge::JudgeError::MissingKey {
+        var: "OPENAI_API_KEY".into(),
+        base_url: "https://api.openai.com/v1".into(),
+    }
+    .to_string();
+    for (w, h) in SIZES {
+        let (_d, mut a) = app(w, h);
+        a.status = Some(trawl::tui::status::Status {
+            text: format!("judge: {message}"),
+            error: true,
+        });
+        let text = screen(&a, w, h);
+        // The message's words in order, the counter and `? help` beside it left out.
+        let words: String = text
+            .replace("1/40", "")
+            .replace("? help", "")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let wanted: String = message.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(words.contains(&wanted), "{w}x{h}:\n{text}");
+        assert!(text.contains("1/40"), "{w}x{h}: the position counter is gone:\n{text}");
+        snap("status_missing_key", &a, w, h);
+        // Twice as long: it takes rows of the pane above while it is shown.
+        a.status = Some(trawl::tui::status::Status {
+            text: format!("{message} / {message}"),
+            error: true,
+        });
+        let text = screen(&a, w, h);
+        let words = text
+            .replace("1/40", "")
+            .replace("? help", "")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(words.contains(&format!("{wanted} / {wanted}")), "{w}x{h}:\n{text}");
+    }
+}

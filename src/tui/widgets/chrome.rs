@@ -152,7 +152,8 @@ pub fn status_overflows(width: u16, bar: &StatusBar) -> bool {
 }
 
 /// The status and footer rows. A message too long for the status line wraps onto the footer
-/// row (the footer then keeps only `? help`), so no error is ever cut.
+/// row (the footer then keeps only `? help`) and, if it needs more, over the last rows of the
+/// pane until the message goes, so no error is ever cut.
 pub fn bottom(
     frame: &mut Frame,
     status_area: Rect,
@@ -168,19 +169,26 @@ pub fn bottom(
     }
     let help: Vec<(String, &'static str)> = hints.into_iter().filter(|(k, _)| k == "?").collect();
     let help_w = hints_width(&help) as u16;
+    let right_w = counter_width(&bar.position).max(help_w + 1);
+    let text = Paragraph::new(Line::from(status_spans(th, bar))).wrap(Wrap { trim: true });
+    let rows = u16::try_from(text.line_count(status_area.width.saturating_sub(right_w).max(1)))
+        .unwrap_or(u16::MAX);
+    // Two rows are the status and footer rows; more come from above (the title row stays).
+    let above = rows.saturating_sub(2).min(status_area.y.saturating_sub(1));
     let both = Rect {
-        height: status_area.height + footer_area.height,
+        y: status_area.y - above,
+        height: status_area.height + footer_area.height + above,
         ..status_area
     };
-    let [text_area, right] = Layout::horizontal([
-        Constraint::Min(1),
-        Constraint::Length(counter_width(&bar.position).max(help_w + 1)),
-    ])
-    .areas(both);
-    frame.render_widget(
-        Paragraph::new(Line::from(status_spans(th, bar))).wrap(Wrap { trim: true }),
-        text_area,
-    );
+    let [text_area, right] =
+        Layout::horizontal([Constraint::Min(1), Constraint::Length(right_w)]).areas(both);
+    frame.render_widget(ratatui::widgets::Clear, both);
+    frame.render_widget(text, text_area);
+    let right = Rect {
+        y: status_area.y,
+        height: 2,
+        ..right
+    };
     frame.render_widget(
         Paragraph::new(Span::styled(bar.position.as_str(), th.dim())).alignment(Alignment::Right),
         line_area(right, 0),
