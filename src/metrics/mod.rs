@@ -21,8 +21,8 @@ pub use buckets::{Bucket, GroupBy, NO_GROUP, parse_tz};
 pub use check::{
     CheckExpr, CheckResult, CheckWindow, Metric, Op, ParseError, Series, evaluate, parse_expr,
 };
-pub use trends::{RuleTrend, rule_trends};
 pub use percentile::{nearest_rank, percentile_of};
 pub use stats::{
     BucketStats, Change, RuleChange, RuleStats, compute_stats, empty_bucket, with_empty_buckets,
 };
+pub use trends::{RuleTrend, rule_trends};

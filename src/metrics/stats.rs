@@ -250,7 +250,12 @@ pub fn compute_stats(
 }
 
 /// A bucket with no traces, for drawing a linear time axis.
-pub fn empty_bucket(start_ns: i64, group: Option<String>, by: Bucket, tz: FixedOffset) -> BucketStats {
+pub fn empty_bucket(
+    start_ns: i64,
+    group: Option<String>,
+    by: Bucket,
+    tz: FixedOffset,
+) -> BucketStats {
     BucketStats {
         start_ns,
         end_ns: start_ns.saturating_add(by.len_ns()),
@@ -284,7 +289,11 @@ pub const MAX_FILLED_BUCKETS: i64 = 20_000;
 /// every missing bucket between each group's first and last one added as an empty bucket, so
 /// the buckets of a group are consecutive: a linear time axis. `trawl stats` keeps the sparse
 /// form; the TUI chart uses this.
-pub fn with_empty_buckets(stats: Vec<BucketStats>, by: Bucket, tz: FixedOffset) -> Vec<BucketStats> {
+pub fn with_empty_buckets(
+    stats: Vec<BucketStats>,
+    by: Bucket,
+    tz: FixedOffset,
+) -> Vec<BucketStats> {
     let len = by.len_ns();
     let mut by_group: BTreeMap<Option<String>, Vec<BucketStats>> = BTreeMap::new();
     for s in stats {
@@ -336,7 +345,12 @@ mod fill_tests {
             .collect();
         assert_eq!(a, vec![(0, 2), (1, 0), (2, 0), (3, 4)]);
         // Group b has one bucket: nothing to fill.
-        assert_eq!(out.iter().filter(|s| s.group.as_deref() == Some("b")).count(), 1);
+        assert_eq!(
+            out.iter()
+                .filter(|s| s.group.as_deref() == Some("b"))
+                .count(),
+            1
+        );
         assert_eq!(out[1].bucket, "1970-01-01");
     }
 }

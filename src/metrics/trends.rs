@@ -29,7 +29,11 @@ pub fn rule_trends(
     Ok(trends_of(&counts, by.len_ns(), count))
 }
 
-fn trends_of(counts: &BTreeMap<(i64, String), (i64, i64)>, len: i64, count: usize) -> Vec<RuleTrend> {
+fn trends_of(
+    counts: &BTreeMap<(i64, String), (i64, i64)>,
+    len: i64,
+    count: usize,
+) -> Vec<RuleTrend> {
     let Some(last) = counts
         .iter()
         .filter(|(_, (_, n))| *n > 0)
@@ -50,7 +54,9 @@ fn trends_of(counts: &BTreeMap<(i64, String), (i64, i64)>, len: i64, count: usiz
             rates: vec![None; count],
             n: 0,
         });
-        let i = usize::try_from((b - first) / len).unwrap_or(0).min(count - 1);
+        let i = usize::try_from((b - first) / len)
+            .unwrap_or(0)
+            .min(count - 1);
         t.rates[i] = Some(*f as f64 / *n as f64);
         t.n += n;
     }

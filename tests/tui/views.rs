@@ -217,7 +217,11 @@ fn help_scrolled_to_the_end_shows_every_judge_variable() {
             .iter()
             .filter(|s| s.key.starts_with("judge."))
         {
-            assert!(text.contains(s.env), "{w}x{h}: help lacks {}:\n{text}", s.env);
+            assert!(
+                text.contains(s.env),
+                "{w}x{h}: help lacks {}:\n{text}",
+                s.env
+            );
         }
         snap("help_end", &a, w, h);
     }
@@ -266,12 +270,21 @@ fn all_snapshots() -> Vec<(String, Vec<String>)> {
         let rows: Vec<String> = text
             .lines()
             .filter(|l| l.len() >= 2 && l.starts_with('"') && l.ends_with('"'))
-            .map(|l| l[1..l.len() - 1].replace("\\\"", "\"").replace("\\\\", "\\"))
+            .map(|l| {
+                l[1..l.len() - 1]
+                    .replace("\\\"", "\"")
+                    .replace("\\\\", "\\")
+            })
             .collect();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         out.push((name, rows));
     }
-    assert!(out.len() > 50, "only {} snapshots found in {}", out.len(), dir.display());
+    assert!(
+        out.len() > 50,
+        "only {} snapshots found in {}",
+        out.len(),
+        dir.display()
+    );
     out
 }
 
@@ -326,11 +339,19 @@ fn the_cut_rule_catches_what_it_should() {
         "day 2026-11-15 · traces 5 (+400%) · error rate 0.0% (+0%) · latency p50 827ms (…"
     ));
     // The same inside a box.
-    assert!(cut_mid_word("│no API key: set the environment variable OPENAI_API_KEY (ke…│"));
+    assert!(cut_mid_word(
+        "│no API key: set the environment variable OPENAI_API_KEY (ke…│"
+    ));
     // A table cell cut by design; a short message ending in an ellipsis.
-    assert!(!cut_mid_word("  11-15 16:23:02 Can I return an opened GPS watch? I …   728ms"));
-    assert!(!cut_mid_word("● 11-15 16:24:41 So there's no restockin…   673ms  answered✓ g…"));
-    assert!(!cut_mid_word("computing…                                       "));
+    assert!(!cut_mid_word(
+        "  11-15 16:23:02 Can I return an opened GPS watch? I …   728ms"
+    ));
+    assert!(!cut_mid_word(
+        "● 11-15 16:24:41 So there's no restockin…   673ms  answered✓ g…"
+    ));
+    assert!(!cut_mid_word(
+        "computing…                                       "
+    ));
 }
 
 #[test]
@@ -378,7 +399,10 @@ fn metrics_false_rate_marks_zero_and_not_judged_apart() {
         let text = screen(&a, w, h);
         // The newest day has one judged trace, answered TRUE: 0% on the baseline; the days
         // before have traces but no verdicts: —.
-        assert!(text.contains("0%") && text.contains('▁'), "{w}x{h}:\n{text}");
+        assert!(
+            text.contains("0%") && text.contains('▁'),
+            "{w}x{h}:\n{text}"
+        );
         assert!(text.contains('—'), "{w}x{h}:\n{text}");
         assert!(text.contains("n too small to compare"), "{w}x{h}:\n{text}");
         snap("metrics_false_rate", &a, w, h);
@@ -436,7 +460,10 @@ fn a_key_over_plain_http_is_confirmed_in_the_popup_and_never_shown() {
     // A variable that is always set stands in for the key; a remote host over http.
     a.judge_provider.api_key_env = "PATH".into();
     a.judge_provider.base_url = "http://192.0.2.1:9/v1".into();
-    run(&mut a, &[Cmd::ToggleMark, Cmd::Judge, Cmd::Pick(1), Cmd::Confirm]);
+    run(
+        &mut a,
+        &[Cmd::ToggleMark, Cmd::Judge, Cmd::Pick(1), Cmd::Confirm],
+    );
     let text = screen(&a, 100, 30);
     assert!(
         text.contains("would go over plain http to 192.0.2.1"),
@@ -455,8 +482,14 @@ fn the_list_title_shows_false_rate_sparklines_per_rule() {
         assert_eq!(rules, ["answered", "grounded"]);
         let title = screen(&a, w, h).lines().next().unwrap().to_string();
         // grounded: 2 of 3 judged traces FALSE on the newest day; answered: 0 of 1.
-        assert!(title.contains("grounded ") && title.contains('▆'), "{title}");
-        assert!(title.contains("answered ") && title.contains('▁'), "{title}");
+        assert!(
+            title.contains("grounded ") && title.contains('▆'),
+            "{title}"
+        );
+        assert!(
+            title.contains("answered ") && title.contains('▁'),
+            "{title}"
+        );
         snap("list_trends", &a, w, h);
     }
 }
@@ -484,7 +517,10 @@ fn the_judges_missing_key_error_is_shown_whole_at_every_size() {
             .join(" ");
         let wanted: String = message.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(words.contains(&wanted), "{w}x{h}:\n{text}");
-        assert!(text.contains("1/40"), "{w}x{h}: the position counter is gone:\n{text}");
+        assert!(
+            text.contains("1/40"),
+            "{w}x{h}: the position counter is gone:\n{text}"
+        );
         snap("status_missing_key", &a, w, h);
         // Twice as long: it takes rows of the pane above while it is shown.
         a.status = Some(trawl::tui::status::Status {
@@ -498,6 +534,9 @@ fn the_judges_missing_key_error_is_shown_whole_at_every_size() {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        assert!(words.contains(&format!("{wanted} / {wanted}")), "{w}x{h}:\n{text}");
+        assert!(
+            words.contains(&format!("{wanted} / {wanted}")),
+            "{w}x{h}:\n{text}"
+        );
     }
 }

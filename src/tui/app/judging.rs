@@ -2,11 +2,11 @@
 //! its events (reloading what they changed).
 
 use super::App;
+use crate::judge::ProviderConfig;
 use crate::judge::{Estimate, JudgeEvent};
 use crate::tui::action::{Effect, JudgeJob};
 use crate::tui::judge_run::{self, Reload};
 use crate::tui::pane::{Ctx, JudgePlan};
-use crate::judge::ProviderConfig;
 use crate::tui::panes::judge::JudgePane;
 use crate::tui::panes::judge_setup::{self, JudgeSetupPane};
 use crate::tui::status::JudgeRun;

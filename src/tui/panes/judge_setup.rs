@@ -273,7 +273,10 @@ fn draw(p: &JudgeSetupPane, frame: &mut Frame, area: Rect, th: &Theme) {
         lines.push(Line::from(""));
     }
     lines.push(Line::from(Span::styled(
-        format!("To keep them: {} (or [judge] in config.toml).", p.keep_lines()),
+        format!(
+            "To keep them: {} (or [judge] in config.toml).",
+            p.keep_lines()
+        ),
         th.dim(),
     )));
     lines.push(Line::from(Span::styled(

@@ -380,4 +380,3 @@ impl Pane for MetricsPane {
         self
     }
 }
-

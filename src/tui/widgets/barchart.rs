@@ -143,7 +143,10 @@ pub fn draw(frame: &mut Frame, area: Rect, th: &Theme, chart: &Chart) {
     let max = chart.y_max;
     let bar_w = COLUMN_W - 1;
     for (i, col) in chart.columns.iter().enumerate() {
-        let x = plot_x + u16::try_from(i).unwrap_or(u16::MAX).saturating_mul(COLUMN_W);
+        let x = plot_x
+            + u16::try_from(i)
+                .unwrap_or(u16::MAX)
+                .saturating_mul(COLUMN_W);
         if x + bar_w > area.x + area.width {
             break;
         }
@@ -163,13 +166,21 @@ pub fn draw(frame: &mut Frame, area: Rect, th: &Theme, chart: &Chart) {
             label_y,
             &fit(&label, usize::from(bar_w)),
             bar_w,
-            if col.selected { th.selected() } else { th.base() },
+            if col.selected {
+                th.selected()
+            } else {
+                th.base()
+            },
         );
         let (eighths, text) = match &col.value {
             ColumnValue::Empty => continue,
             ColumnValue::Unmeasured => (0, "—".to_string()),
             ColumnValue::Value(v, text) => {
-                let frac = if max > 0.0 { (v / max).clamp(0.0, 1.0) } else { 0.0 };
+                let frac = if max > 0.0 {
+                    (v / max).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
                 let e = (frac * f64::from(bars_h) * 8.0).round() as u32;
                 // Exactly 0 draws a baseline mark; anything above shows at least that much.
                 (e.max(1), text.clone())
@@ -178,11 +189,25 @@ pub fn draw(frame: &mut Frame, area: Rect, th: &Theme, chart: &Chart) {
         let full = u16::try_from(eighths / 8).unwrap_or(u16::MAX).min(bars_h);
         let part = (eighths % 8) as usize;
         for r in 0..full {
-            put(buf, x, axis_y - 1 - r, &"█".repeat(usize::from(bar_w)), bar_w, style);
+            put(
+                buf,
+                x,
+                axis_y - 1 - r,
+                &"█".repeat(usize::from(bar_w)),
+                bar_w,
+                style,
+            );
         }
         let mut used = full;
         if part > 0 && full < bars_h {
-            put(buf, x, axis_y - 1 - full, &EIGHTHS[part].repeat(usize::from(bar_w)), bar_w, style);
+            put(
+                buf,
+                x,
+                axis_y - 1 - full,
+                &EIGHTHS[part].repeat(usize::from(bar_w)),
+                bar_w,
+                style,
+            );
             used += 1;
         }
         // The value sits on the row above the bar: at most the spare row under the title.
@@ -193,7 +218,11 @@ pub fn draw(frame: &mut Frame, area: Rect, th: &Theme, chart: &Chart) {
             text_y,
             &fit(&text, usize::from(bar_w)),
             bar_w,
-            if col.selected { th.selected() } else { th.dim() },
+            if col.selected {
+                th.selected()
+            } else {
+                th.dim()
+            },
         );
     }
 }

@@ -240,11 +240,9 @@ pub fn status(frame: &mut Frame, area: Rect, th: &Theme, bar: &StatusBar) {
         return;
     }
     let right = &bar.position;
-    let [left_area, right_area] = Layout::horizontal([
-        Constraint::Min(1),
-        Constraint::Length(counter_width(right)),
-    ])
-    .areas(area);
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Min(1), Constraint::Length(counter_width(right))])
+            .areas(area);
     frame.render_widget(Paragraph::new(Line::from(status_spans(th, bar))), left_area);
     frame.render_widget(
         Paragraph::new(Span::styled(right.as_str(), th.dim())).alignment(Alignment::Right),
@@ -272,7 +270,8 @@ pub fn fit_hints(hints: Vec<(String, &'static str)>, width: usize) -> Vec<(Strin
     let short: Vec<(String, &'static str)> =
         hints.into_iter().map(|(k, h)| (k, short_help(h))).collect();
     let is_help = |k: &str| k == "?";
-    let mut kept: Vec<(String, &'static str)> = short.iter().filter(|(k, _)| is_help(k)).cloned().collect();
+    let mut kept: Vec<(String, &'static str)> =
+        short.iter().filter(|(k, _)| is_help(k)).cloned().collect();
     for (i, hint) in short.iter().enumerate() {
         if is_help(&hint.0) {
             continue;
@@ -297,7 +296,10 @@ pub fn fit_hints(hints: Vec<(String, &'static str)>, width: usize) -> Vec<(Strin
 /// `key label · key label …`, as many as fit, `? help` always among them.
 pub fn footer(frame: &mut Frame, area: Rect, th: &Theme, hints: Vec<(String, &'static str)>) {
     let mut spans = Vec::new();
-    for (i, (key, help)) in fit_hints(hints, usize::from(area.width)).into_iter().enumerate() {
+    for (i, (key, help)) in fit_hints(hints, usize::from(area.width))
+        .into_iter()
+        .enumerate()
+    {
         if i > 0 {
             spans.push(Span::styled(" · ", th.dim()));
         }
@@ -333,4 +335,42 @@ pub fn getting_started(frame: &mut Frame, area: Rect, th: &Theme) {
         Line::from("  Press ? for keys, q to quit."),
     ];
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hints() -> Vec<(String, &'static str)> {
+        vec![
+            ("q".into(), "back"),
+            ("Tab".into(), "next metric"),
+            ("b".into(), "bucket size (hour/day/week)"),
+            ("g".into(), "group by (none/model/tag/name/user/service)"),
+            ("Enter".into(), "traces in this bucket"),
+            ("?".into(), "help"),
+            (":".into(), "command"),
+        ]
+    }
+
+    #[test]
+    fn hints_fit_and_always_keep_help() {
+        for width in [10, 20, 40, 60, 80, 100, 200] {
+            let kept = fit_hints(hints(), width);
+            assert!(kept.iter().any(|(k, _)| k == "?"), "{width}: {kept:?}");
+            if width >= 20 {
+                assert!(hints_width(&kept) <= width, "{width}: {kept:?}");
+            }
+            // The order is the table's.
+            let order: Vec<usize> = kept
+                .iter()
+                .map(|(k, _)| hints().iter().position(|(x, _)| x == k).unwrap_or(99))
+                .collect();
+            assert!(order.windows(2).all(|w| w[0] < w[1]), "{width}: {kept:?}");
+        }
+        // With room, everything and the details; with less, details go before keys.
+        assert_eq!(fit_hints(hints(), 200), hints());
+        let at80 = fit_hints(hints(), 80);
+        assert!(at80.contains(&("b".to_string(), "bucket size")), "{at80:?}");
+    }
 }

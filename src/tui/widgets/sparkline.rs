@@ -74,7 +74,10 @@ mod tests {
 
     #[test]
     fn zero_and_not_judged_look_different() {
-        assert_eq!(glyphs(&[Some(0.0), None, Some(0.01), Some(0.5), Some(1.0)]), "▁·▂▅█");
+        assert_eq!(
+            glyphs(&[Some(0.0), None, Some(0.01), Some(0.5), Some(1.0)]),
+            "▁·▂▅█"
+        );
     }
 
     #[test]
@@ -92,12 +95,18 @@ mod tests {
                 .collect()
         };
         let wide = text(80);
-        assert!(wide.contains("grounded") && wide.contains("answered"), "{wide}");
+        assert!(
+            wide.contains("grounded") && wide.contains("answered"),
+            "{wide}"
+        );
         // Both rules over a week rather than one over two weeks.
         let medium = text(50);
         assert!(medium.contains("grounded ▅▅▅▅▅▅▅ answered"), "{medium}");
         let narrow = text(30);
-        assert!(narrow.contains("grounded") && !narrow.contains("answered"), "{narrow}");
+        assert!(
+            narrow.contains("grounded") && !narrow.contains("answered"),
+            "{narrow}"
+        );
         assert_eq!(text(10), "");
     }
 }

@@ -183,7 +183,7 @@ pub fn compact(kind: &MetricKind, v: f64) -> String {
             format!("{:.1}M", v / 1e6)
         }
     };
-    let s = match kind {
+    match kind {
         MetricKind::Traces | MetricKind::Tokens => count(v),
         MetricKind::ErrorRate | MetricKind::FalseRate(_) => {
             let p = v * 100.0;
@@ -214,8 +214,7 @@ pub fn compact(kind: &MetricKind, v: f64) -> String {
                 format!("${}", count(v))
             }
         }
-    };
-    s
+    }
 }
 
 /// The selected bucket's figures, the comparison with the previous bucket (only with enough
@@ -332,7 +331,9 @@ mod tests {
             MetricKind::Tokens,
         ];
         for k in &kinds {
-            for v in [0.0, 0.000_123, 0.004, 0.5, 0.999, 1.0, 3.0, 827.0, 1560.0, 99_999.0, 5e7] {
+            for v in [
+                0.0, 0.000_123, 0.004, 0.5, 0.999, 1.0, 3.0, 827.0, 1560.0, 99_999.0, 5e7,
+            ] {
                 // Rates are fractions.
                 if k.is_rate() && v > 1.0 {
                     continue;
