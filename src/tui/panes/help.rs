@@ -54,6 +54,8 @@ pub struct HelpPane {
     sections: Vec<Section>,
     notes: Vec<String>,
     view: ScrollList,
+    /// Screen rows of the whole text at the current width (for "rows 1–20 of 140").
+    total_rows: usize,
 }
 
 /// One line of the overlay, before styling.
@@ -70,6 +72,7 @@ impl HelpPane {
             sections,
             notes: notes(),
             view: ScrollList::document(),
+            total_rows: 0,
         };
         p.measure(size);
         p
@@ -99,6 +102,7 @@ impl HelpPane {
                 Row::Blank => 1,
             })
             .collect();
+        self.total_rows = heights.iter().sum();
         self.view.set_rows(heights);
         self.view.set_viewport(usize::from(inner.height));
     }
@@ -157,10 +161,22 @@ impl Pane for HelpPane {
                 Row::Note(n) => Line::from(Span::styled(n.to_string(), th.dim())),
             })
             .collect();
+        // Where the view is, so it is plain that there is more below (or above).
+        let shown = usize::from(inner(rect).height);
+        let first = self.view.offset() + 1;
+        let last = (self.view.offset() + shown).min(self.total_rows);
+        let title = if self.total_rows > shown {
+            format!(
+                " Keys · rows {first}–{last} of {} · j/k G scroll · q closes ",
+                self.total_rows
+            )
+        } else {
+            " Keys · q or ? closes ".to_string()
+        };
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(th.border())
-            .title(" Keys (j/k scroll, q or ? closes) ");
+            .title(title);
         frame.render_widget(
             Paragraph::new(visible)
                 .block(block)
