@@ -540,3 +540,31 @@ fn the_judges_missing_key_error_is_shown_whole_at_every_size() {
         );
     }
 }
+
+#[test]
+fn metrics_by_hour_and_grouped_keep_a_linear_axis() {
+    for (w, h) in SIZES {
+        let (_d, mut a) = flagged_app(w, h);
+        // Day → week → hour; then group by model.
+        run(
+            &mut a,
+            &[
+                Cmd::Metrics,
+                Cmd::CycleBucket,
+                Cmd::CycleBucket,
+                Cmd::CycleGroup,
+            ],
+        );
+        let m = a.metrics().unwrap();
+        assert_eq!(m.bucket, trawl::metrics::Bucket::Hour);
+        let series = m.series();
+        let hour = trawl::metrics::Bucket::Hour.len_ns();
+        assert!(
+            series
+                .windows(2)
+                .all(|p| p[1].start_ns - p[0].start_ns == hour),
+            "hours are consecutive"
+        );
+        snap("metrics_by_hour_grouped", &a, w, h);
+    }
+}
