@@ -568,3 +568,21 @@ fn metrics_by_hour_and_grouped_keep_a_linear_axis() {
         snap("metrics_by_hour_grouped", &a, w, h);
     }
 }
+
+#[test]
+fn a_long_filter_in_the_title_keeps_whole_terms() {
+    let filter = "since:2026-11-01 until:2026-11-16 model:gpt-4o status:ok name:support_bot.answer_question \"tent\"";
+    for (w, h) in SIZES {
+        let (_d, mut a) = app(w, h);
+        run(&mut a, &[Cmd::FilterLine]);
+        typed(&mut a, filter);
+        run(&mut a, &[Cmd::InputSubmit]);
+        let title = screen(&a, w, h).lines().next().unwrap().to_string();
+        if w < 130 {
+            assert!(title.contains(" more"), "{w}x{h}: {title}");
+        } else {
+            assert!(title.contains(filter), "{w}x{h}: {title}");
+        }
+        snap("list_long_filter", &a, w, h);
+    }
+}

@@ -166,10 +166,15 @@ impl Pane for HelpPane {
         let first = self.view.offset() + 1;
         let last = (self.view.offset() + shown).min(self.total_rows);
         let title = if self.total_rows > shown {
-            format!(
+            let long = format!(
                 " Keys · rows {first}–{last} of {} · j/k G scroll · q closes ",
                 self.total_rows
-            )
+            );
+            if long.chars().count() + 2 <= usize::from(rect.width) {
+                long
+            } else {
+                format!(" Keys {first}–{last}/{} ", self.total_rows)
+            }
         } else {
             " Keys · q or ? closes ".to_string()
         };

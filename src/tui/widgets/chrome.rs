@@ -54,7 +54,12 @@ pub fn title(
         Span::styled(crumbs.join(" › "), th.accent()),
     ];
     if !filter_text.is_empty() {
-        spans.push(Span::raw(format!(" · filter: {}", cell(filter_text))));
+        let used: usize = spans.iter().map(|s| s.content.width()).sum();
+        let room = usize::from(area.width).saturating_sub(used + " · filter: ".width());
+        spans.push(Span::raw(format!(
+            " · filter: {}",
+            whole_terms(&cell(filter_text), room)
+        )));
     }
     let left: usize = spans.iter().map(|s| s.content.width()).sum();
     let room = usize::from(area.width).saturating_sub(left + 2);
@@ -65,6 +70,51 @@ pub fn title(
         let w = u16::try_from(w).unwrap_or(u16::MAX);
         frame.render_widget(Paragraph::new(Line::from(right)), rect_right(area, w));
     }
+}
+
+/// As many whole terms of `filter` as fit `width` columns, then `+N more`: a filter is never
+/// cut inside a term (the filter line, `f`, shows it whole).
+pub fn whole_terms(filter: &str, width: usize) -> String {
+    if filter.width() <= width {
+        return filter.to_string();
+    }
+    let terms = terms_of(filter);
+    for keep in (0..terms.len()).rev() {
+        let more = format!("+{} more", terms.len() - keep);
+        let shown = terms[..keep].join(" ");
+        let text = if shown.is_empty() {
+            more
+        } else {
+            format!("{shown} {more}")
+        };
+        if text.width() <= width {
+            return text;
+        }
+    }
+    String::new()
+}
+
+/// The terms of a filter: split at blanks outside double quotes.
+fn terms_of(filter: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in filter.chars() {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        if c.is_whitespace() && !quoted {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+        } else {
+            cur.push(c);
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }
 
 /// Everything the status line shows.
@@ -372,5 +422,15 @@ mod tests {
         assert_eq!(fit_hints(hints(), 200), hints());
         let at80 = fit_hints(hints(), 80);
         assert!(at80.contains(&("b".to_string(), "bucket size")), "{at80:?}");
+    }
+
+    #[test]
+    fn a_long_filter_keeps_whole_terms() {
+        let f = "on:tuesday model:gpt-4o status:error \"refund policy\"";
+        assert_eq!(whole_terms(f, 100), f);
+        assert_eq!(whole_terms(f, 31), "on:tuesday model:gpt-4o +2 more");
+        assert_eq!(whole_terms(f, 30), "on:tuesday +3 more");
+        assert_eq!(whole_terms(f, 8), "+4 more");
+        assert_eq!(whole_terms(f, 3), "");
     }
 }
