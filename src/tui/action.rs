@@ -53,6 +53,8 @@ pub enum Cmd {
     Rerun,
     /// Cancel the background judge run.
     JudgeCancel,
+    /// Open the judge set-up form (provider, base URL, model, key variable).
+    JudgeSettings,
     /// Continue / confirm in a popup.
     Confirm,
     /// Pick (toggle or focus) the n-th item, 1-based.
@@ -105,6 +107,7 @@ impl Cmd {
         Cmd::ToggleMark,
         Cmd::CycleSort,
         Cmd::FlipSort,
+        Cmd::JudgeSettings,
         Cmd::Copy,
         Cmd::Session,
         Cmd::ToggleFold,

@@ -511,6 +511,7 @@ impl App {
                 }
                 Intent::Judge(plan) => self.open_judge(plan),
                 Intent::SetJudge(provider, plan) => self.set_judge(provider, plan),
+                Intent::EditJudge(plan) => self.edit_judge(plan),
                 Intent::StartJudge(job, estimate) => self.start_run(job, estimate),
                 Intent::ShowTraces { filter, what } => {
                     self.panes.close_all();

@@ -80,6 +80,8 @@ pub enum Intent {
     Prompt(InputKind, String),
     /// Open the judge popup.
     Judge(JudgePlan),
+    /// Open the judge set-up form, then run the plan.
+    EditJudge(JudgePlan),
     /// Judge with this configuration from now on (the set-up form), then run the plan.
     SetJudge(crate::judge::ProviderConfig, JudgePlan),
     /// Start the confirmed judge run in the background.

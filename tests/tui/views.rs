@@ -586,3 +586,21 @@ fn a_long_filter_in_the_title_keeps_whole_terms() {
         snap("list_long_filter", &a, w, h);
     }
 }
+
+#[test]
+fn s_in_the_judge_popup_opens_the_settings_and_comes_back() {
+    let (_d, mut a) = flagged_app(80, 24);
+    run(&mut a, &[Cmd::ToggleMark, Cmd::Judge, Cmd::JudgeSettings]);
+    assert_eq!(a.mode(), trawl::tui::keymap::Mode::JudgeSetup);
+    assert!(screen(&a, 80, 24).contains("Judge settings for this session"));
+    // Model field: replace the model.
+    run(&mut a, &[Cmd::NextTab]);
+    for _ in 0..40 {
+        run(&mut a, &[Cmd::InputBackspace]);
+    }
+    typed(&mut a, "qwen2.5:7b");
+    run(&mut a, &[Cmd::Confirm]);
+    assert_eq!(a.mode(), trawl::tui::keymap::Mode::Judge);
+    assert_eq!(a.judge_provider.model, "qwen2.5:7b");
+    assert!(screen(&a, 80, 24).contains("qwen2.5:7b"));
+}

@@ -31,14 +31,19 @@ impl App {
     /// not set (rather than failing once the run starts).
     pub(super) fn open_judge(&mut self, plan: JudgePlan) -> Vec<Effect> {
         if judge_setup::key_missing(&self.judge_provider, self.env_is_set) {
-            let form = JudgeSetupPane::new(&self.judge_provider, plan, self.env_is_set);
-            self.panes.popup = Some(Box::new(form));
-            return Vec::new();
+            return self.edit_judge(plan);
         }
         let provider = self.judge_provider.clone();
         let (pane, effect) = JudgePane::open(plan, provider, &mut cx!(self));
         self.panes.popup = Some(Box::new(pane));
         vec![effect]
+    }
+
+    /// The judge set-up form (in place of any popup), then `plan`.
+    pub(super) fn edit_judge(&mut self, plan: JudgePlan) -> Vec<Effect> {
+        let form = JudgeSetupPane::new(&self.judge_provider, plan, self.env_is_set);
+        self.panes.popup = Some(Box::new(form));
+        Vec::new()
     }
 
     /// The set-up form's settings, for the rest of the session; then the judge popup.

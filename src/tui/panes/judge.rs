@@ -38,6 +38,7 @@ static KEYS: &[Binding] = &[
     hint(Key::plain(K::Enter), Cmd::Confirm, "continue / run"),
     key(Key::ch('y'), Cmd::Confirm, "continue / run"),
     hint(Key::ch(' '), Cmd::ToggleMark, "toggle rule"),
+    hint(Key::ch('s'), Cmd::JudgeSettings, "judge settings"),
 ];
 
 // One popup at a time: boxing the confirm stage would buy nothing.
@@ -116,6 +117,16 @@ impl Pane for JudgePane {
         if c == Cmd::Back {
             cx.back();
             cx.info("judge cancelled");
+            return Vec::new();
+        }
+        if c == Cmd::JudgeSettings {
+            // Back to the same plan (rules chosen so far are picked again) after the form.
+            cx.ask(Intent::EditJudge(JudgePlan {
+                target: self.target.clone(),
+                what: self.what.clone(),
+                force: self.force,
+                rules: None,
+            }));
             return Vec::new();
         }
         match &mut self.stage {
@@ -235,7 +246,7 @@ fn draw(p: &JudgePane, frame: &mut Frame, area: Rect, th: &Theme) {
         ))),
         JudgeStage::Pick { rules, cursor } => {
             lines.push(Line::from(Span::styled(
-                "Space or 1–9 toggles · Enter continues · Esc cancels",
+                "Space or 1–9 toggles · Enter continues · s judge settings · Esc cancels",
                 th.dim(),
             )));
             for (i, r) in rules.iter().enumerate() {

@@ -233,13 +233,12 @@ impl Pane for JudgeSetupPane {
 }
 
 fn draw(p: &JudgeSetupPane, frame: &mut Frame, area: Rect, th: &Theme) {
-    let mut lines: Vec<Line> = vec![
-        Line::from(Span::styled(
-            "The judge needs an API key that is not set. Check these settings, then Enter.",
-            th.title(),
-        )),
-        Line::from(""),
-    ];
+    let intro = if key_missing(&p.base, p.is_set) {
+        "The judge needs an API key that is not set. Check these settings, then Enter."
+    } else {
+        "Judge settings for this session. Enter uses them; Esc keeps the current ones."
+    };
+    let mut lines: Vec<Line> = vec![Line::from(Span::styled(intro, th.title())), Line::from("")];
     let values = [
         format!("‹ {} ›  (←/→)", p.kind.as_str()),
         cell(&p.base_url),
