@@ -13,5 +13,6 @@ mod app;
 mod tmux;
 // The judge popup, triage queue, metrics and agreement panes.
 mod triage;
-// Snapshots of every view at 80x24 and 160x48 (tests/tui/snapshots/).
+// Snapshots of every view at 80x24, 100x30 and 160x48 (tests/tui/snapshots/), and checks
+// over all of them.
 mod views;

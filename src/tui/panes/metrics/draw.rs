@@ -228,7 +228,14 @@ fn figure_lines<'a>(
     let Some(b) = series.get(sel) else {
         return Vec::new();
     };
-    let what = format!("{} {}", m.bucket.label(), cell(&b.bucket));
+    // Days and weeks say their weekday: "day Tue 2026-11-10".
+    let weekday = match m.bucket {
+        Bucket::Hour => String::new(),
+        _ => chrono::DateTime::from_timestamp_nanos(b.start_ns)
+            .format("%a ")
+            .to_string(),
+    };
+    let what = format!("{} {weekday}{}", m.bucket.label(), cell(&b.bucket));
     let trace_kinds = [
         MetricKind::Traces,
         MetricKind::ErrorRate,
