@@ -162,13 +162,15 @@ fn chart(
     chart
 }
 
-/// A bucket label short enough for under a bar: `11-10`, `09h`, `w11-09`.
+/// A bucket label short enough for under a bar (five columns): the date of a day or of a
+/// week's Monday (`11-10`), the hour (`09h`) except at midnight, where the date says which
+/// day the hours that follow belong to.
 fn short_label(bucket: Bucket, b: &BucketStats) -> String {
     let t = crate::timefilter::short_time(b.start_ns);
-    match bucket {
-        Bucket::Hour => t.get(11..13).map(|h| format!("{h}h")).unwrap_or(t),
-        Bucket::Day => t.get(5..10).unwrap_or(&t).to_string(),
-        Bucket::Week => t.get(5..10).map(|d| format!("w{d}")).unwrap_or(t),
+    let date = t.get(5..10).unwrap_or(&t).to_string();
+    match (bucket, t.get(11..13)) {
+        (Bucket::Hour, Some(h)) if h != "00" => format!("{h}h"),
+        _ => date,
     }
 }
 
