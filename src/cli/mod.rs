@@ -120,7 +120,8 @@ pub struct FilterArgs {
     /// Only traces starting before: RFC 3339, a date, or a duration back from now.
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    /// One UTC day: a date, today, yesterday, or a weekday name (the most recent past one).
+    /// UTC days: 2026-11-10, 11-10, today, yesterday, tuesday or last-tuesday (the most recent
+    /// past one), 7d (the last 7 days), or a range 11-09..11-11.
     #[arg(long, value_name = "DAY")]
     pub on: Option<String>,
     #[arg(long)]
@@ -143,9 +144,22 @@ pub struct FilterArgs {
     /// Outcome of the trace's root span.
     #[arg(long, value_parser = [PossibleValue::new("ok"), PossibleValue::new("error").alias("err")])]
     pub status: Option<String>,
-    /// Full-text search over prompts and responses ("quoted phrase" supported).
+    /// Full-text search over questions and answers ("quoted phrase" supported); q:, a:, doc:
+    /// and sys: scope a word to questions, answers, retrieved passages or system prompts.
     #[arg(long, value_name = "TEXT")]
     pub search: Option<String>,
+    /// Full-text search in questions (user input) only.
+    #[arg(long, value_name = "TEXT")]
+    pub question: Option<String>,
+    /// Full-text search in answers (model output) only.
+    #[arg(long, value_name = "TEXT")]
+    pub answer: Option<String>,
+    /// Full-text search in retrieved passages and tool results only.
+    #[arg(long, value_name = "TEXT")]
+    pub doc: Option<String>,
+    /// Full-text search in system prompts only.
+    #[arg(long, value_name = "TEXT")]
+    pub system: Option<String>,
     /// Latest verdict for a rule from any source (judge, human label, imported annotation),
     /// e.g. grounded=false (repeatable).
     #[arg(long, value_name = "RULE=VERDICT")]
@@ -167,6 +181,10 @@ impl FilterArgs {
             (Key::Service, &self.service),
             (Key::Status, &self.status),
             (Key::Text, &self.search),
+            (Key::Question, &self.question),
+            (Key::Answer, &self.answer),
+            (Key::Docs, &self.doc),
+            (Key::System, &self.system),
         ];
         let mut terms: Vec<Term> = one
             .into_iter()

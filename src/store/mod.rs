@@ -13,6 +13,7 @@ mod schema;
 pub mod scores;
 mod sources;
 pub mod stats;
+pub mod text_index;
 mod transaction;
 mod triage;
 pub mod write;

@@ -172,6 +172,8 @@ pub enum Action {
         total: usize,
         rows: Vec<Trace>,
         badges: Vec<(String, Badges)>,
+        /// First and last trace start in the store (the list's date format, date hints).
+        range: Option<(i64, i64)>,
     },
     TraceLoaded {
         req: u64,

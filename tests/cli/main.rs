@@ -22,6 +22,8 @@ mod commands;
 mod export;
 // `trawl label` and `trawl agreement` through the binary.
 mod label;
+// Relative days against the store's data; search scoped to questions, answers, passages.
+mod find;
 // `trawl::metrics`: buckets, percentiles, changes, checks.
 mod metrics;
 // The output layer: hostile text escaped, closed pipes quiet, tables fit $COLUMNS.

@@ -9,6 +9,8 @@ mod drive;
 
 // List, trace, span, session and search behaviour; keymap and sanitiser checks.
 mod app;
+// Relative days, `/` search with highlights, span detail scrolling and the retriever link.
+mod find;
 // The real binary in tmux: open, filter, navigate, quit; follow a growing file.
 mod tmux;
 // The judge popup, triage queue, metrics and agreement panes.

@@ -30,7 +30,8 @@ static KEYS: &[Binding] = &[
 /// table, so a new `TRAWL_JUDGE_*` variable shows up here by itself) and the commands.
 fn notes() -> Vec<String> {
     let mut out = vec![
-        "Filter syntax: on:tuesday since:7d until:2026-11-10 user:U session:S model:M tag:T name:N status:error verdict:RULE=false \"phrase\" words".to_string(),
+        // Built from the filter's own key table, so new keys show up here by themselves.
+        crate::filter::syntax_line(),
         String::new(),
         "Judge (J) settings: environment variable (config.toml key) — what it is; unset ones default as in trawl judge. With no API key J opens a set-up form."
             .to_string(),

@@ -5,5 +5,6 @@ pub mod barchart;
 pub mod chrome;
 pub mod lines;
 pub mod scroll;
+pub mod search;
 pub mod sparkline;
 pub mod text;
