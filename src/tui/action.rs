@@ -73,6 +73,8 @@ pub enum Cmd {
     Metrics,
     CycleBucket,
     CycleGroup,
+    /// Open the evidence pane: a response beside the passages in its prompt.
+    Evidence,
 }
 
 impl Cmd {
@@ -140,6 +142,7 @@ impl Cmd {
         Cmd::Metrics,
         Cmd::CycleBucket,
         Cmd::CycleGroup,
+        Cmd::Evidence,
     ];
 }
 
@@ -325,6 +328,8 @@ pub struct TriageContent {
     pub question: Option<String>,
     pub answer: Option<String>,
     pub documents: Vec<DocView>,
+    /// The answer's passages, staged and deduplicated (what triage shows).
+    pub evidence: crate::model::evidence::Evidence,
     pub scores: Vec<Score>,
 }
 

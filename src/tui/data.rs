@@ -261,8 +261,11 @@ fn triage_content(
             })
             .collect();
     }
+    let evidence =
+        crate::model::evidence::Evidence::of_trace(&spans, input.final_answer.as_deref());
     Ok(TriageContent {
         trace_id: trace_id.to_string(),
+        evidence,
         summary,
         question: input.last_user_message,
         answer: input.final_answer,

@@ -3,6 +3,7 @@
 
 pub mod barchart;
 pub mod chrome;
+pub mod evidence;
 pub mod lines;
 pub mod scroll;
 pub mod search;
