@@ -15,6 +15,7 @@ pub mod buckets;
 pub mod check;
 pub mod percentile;
 pub mod stats;
+pub mod trends;
 
 pub use buckets::{Bucket, GroupBy, NO_GROUP, parse_tz};
 pub use check::{
@@ -23,5 +24,7 @@ pub use check::{
 };
 pub use percentile::{nearest_rank, percentile_of};
 pub use stats::{
-    BucketStats, Change, RuleChange, RuleStats, compute_stats, stats_from_raw, stats_wanted,
+    BucketStats, Change, RuleChange, RuleStats, compute_stats, empty_bucket, stats_from_raw,
+    stats_wanted, with_empty_buckets,
 };
+pub use trends::{RuleTrend, rule_trends};
