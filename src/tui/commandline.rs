@@ -20,6 +20,8 @@ pub enum Command {
     Metrics,
     Agreement,
     Judge,
+    /// Every stored replay.
+    Replays,
     /// An empty line.
     Nothing,
 }
@@ -54,10 +56,11 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "metrics" => Command::Metrics,
         "agreement" => Command::Agreement,
         "judge" => Command::Judge,
+        "replays" => Command::Replays,
         "" => Command::Nothing,
         other => {
             return Err(format!(
-                "unknown command ':{}' (try :q, :filter, :sort, :open, :session, :triage, :metrics, :agreement, :judge)",
+                "unknown command ':{}' (try :q, :filter, :sort, :open, :session, :triage, :metrics, :agreement, :judge, :replays)",
                 cell(other)
             ));
         }

@@ -68,6 +68,7 @@ static KEYS: &[Binding] = &[
         "verdicts (explanation, model, cost)",
     ),
     key(Key::ch('R'), Cmd::Rerun, "re-run this trace's verdicts"),
+    key(Key::ch('r'), Cmd::Replay, "replay the selected LLM call"),
     key(Key::ch('X'), Cmd::JudgeCancel, "cancel judge run"),
 ];
 
@@ -238,6 +239,7 @@ impl Pane for TracePane {
             Cmd::Verdicts => self.open_span(Tab::Verdicts, cx),
             Cmd::Rerun => cx.ask_rerun(&self.trace_id, &self.scores),
             Cmd::Evidence => self.open_evidence(cx),
+            Cmd::Replay if !self.loading => cx.ask_replay(self.selected_span()),
             _ => {}
         }
         Vec::new()
