@@ -185,6 +185,12 @@ fn r_replays_an_llm_call_from_the_form_and_shows_it_beside_the_original() {
         assert!(s.contains("tokens in"), "{s}");
         insta::assert_snapshot!(format!("replay_view_{w}x{h}"), stable(&s, &replay_id));
 
+        // The original's header counts its replays and names the newest outcome.
+        open(&mut app, &trace);
+        let header = screen(&app, w, h);
+        assert!(header.contains("↻ 1 replay · newest: replayed"), "{header}");
+        key(&mut app, KeyCode::Char('q'));
+
         // :replays lists it; Enter opens the same view.
         cmd(&mut app, Cmd::CommandLine);
         type_text(&mut app, "replays");
