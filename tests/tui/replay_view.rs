@@ -244,7 +244,30 @@ fn an_incomplete_recording_shows_why_instead_of_a_form() {
     // s sends nothing from a refusal.
     key(&mut app, KeyCode::Char('s'));
     assert!(!screen(&app, 100, 30).contains("y sends"));
-    // Not an LLM call: r says so.
     key(&mut app, KeyCode::Char('q'));
     assert_eq!(app.mode(), Mode::Trace);
+    // From the span detail too.
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode(), Mode::Span);
+    key(&mut app, KeyCode::Char('r'));
+    assert_eq!(app.mode(), Mode::ReplayForm);
+    assert!(screen(&app, 100, 30).contains("this call cannot be replayed:"));
+}
+
+#[test]
+fn r_on_a_span_that_is_not_an_llm_call_says_so() {
+    let fx = fixture_store();
+    let (trace, _) = replayable(&fx.open(), &fx.ids);
+    let mut app = app_at(&fx, 100, 30);
+    open(&mut app, &trace);
+    key(&mut app, KeyCode::Char('g'));
+    let root = app.trace().and_then(|t| t.selected_span()).unwrap();
+    assert_ne!(root.kind, trawl::model::SpanKind::Llm);
+    key(&mut app, KeyCode::Char('r'));
+    assert_eq!(app.mode(), Mode::Trace);
+    let status = app.status.as_ref().unwrap();
+    assert!(
+        status.error && status.text.contains("r replays an LLM call"),
+        "{status:?}"
+    );
 }
