@@ -54,6 +54,8 @@ pub enum Cmd {
     Rerun,
     /// Cancel the background judge run.
     JudgeCancel,
+    /// Open the judge set-up form (provider, base URL, model, key variable).
+    JudgeSettings,
     /// Continue / confirm in a popup.
     Confirm,
     /// Pick (toggle or focus) the n-th item, 1-based.
@@ -114,6 +116,7 @@ impl Cmd {
         Cmd::ToggleMark,
         Cmd::CycleSort,
         Cmd::FlipSort,
+        Cmd::JudgeSettings,
         Cmd::Copy,
         Cmd::Session,
         Cmd::ToggleFold,
@@ -257,6 +260,10 @@ pub enum Action {
     },
     /// Trace diffs and replays (`tui::compare`).
     Compare(CompareAction),
+    RuleTrendsLoaded {
+        req: u64,
+        trends: Vec<crate::metrics::RuleTrend>,
+    },
 }
 
 /// A judge request ready to run (compared by what it judges, for effect equality in tests).
@@ -446,4 +453,9 @@ pub enum Effect {
     },
     /// Trace diffs and replays (`tui::compare`).
     Compare(CompareEffect),
+    /// The FALSE rate per rule over the last days, for the trace list's sparklines.
+    LoadRuleTrends {
+        req: u64,
+        filter: TraceFilter,
+    },
 }

@@ -60,7 +60,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "" => Command::Nothing,
         other => {
             return Err(format!(
-                "unknown command ':{}' (try :q, :filter, :sort, :open, :session, :triage, :metrics, :agreement, :judge, :replays)",
+                "unknown command ':{}' (try :q, :filter, :sort, :open, :session, :triage, :metrics, :agreement, :judge)",
                 cell(other)
             ));
         }

@@ -169,6 +169,23 @@ pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
             Err(e) => failed(*req, e),
         }),
         Effect::Compare(c) => super::compare_data::execute(store, c),
+        Effect::LoadRuleTrends { req, filter } => {
+            let utc = chrono::FixedOffset::east_opt(0);
+            let result = match utc {
+                Some(tz) => crate::metrics::rule_trends(
+                    store,
+                    filter,
+                    crate::metrics::Bucket::Day,
+                    crate::tui::widgets::sparkline::DAYS,
+                    tz,
+                ),
+                None => Ok(Vec::new()),
+            };
+            Some(match result {
+                Ok(trends) => Action::RuleTrendsLoaded { req: *req, trends },
+                Err(e) => failed(*req, e),
+            })
+        }
     }
 }
 

@@ -23,5 +23,6 @@ mod trace_view;
 mod wrong_answer;
 // Issue 12: `D` trace diff, the replay form against a scripted server, `:replays`.
 mod replay_view;
-// Snapshots of every view at 80x24 and 160x48 (tests/tui/snapshots/).
+// Snapshots of every view at 80x24, 100x30 and 160x48 (tests/tui/snapshots/), and checks
+// over all of them.
 mod views;

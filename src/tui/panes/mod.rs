@@ -9,6 +9,7 @@ pub mod agreement;
 pub mod evidence;
 pub mod help;
 pub mod judge;
+pub mod judge_setup;
 pub mod list;
 pub mod metrics;
 pub mod replay_form;
@@ -37,4 +38,5 @@ pub static PANES: &[&PaneInfo] = &[
     &replay_view::INFO,
     &replay_form::INFO,
     &judge::INFO,
+    &judge_setup::INFO,
 ];
