@@ -103,11 +103,11 @@ impl ReplayFormPane {
             req: 0,
             edit_req: 0,
         };
-        let effect = pane.prepare(cx);
+        let effect = pane.rebuild(cx);
         (pane, effect)
     }
 
-    fn prepare(&mut self, cx: &mut Ctx) -> Effect {
+    fn rebuild(&mut self, cx: &mut Ctx) -> Effect {
         self.req = cx.req();
         self.confirming = false;
         Effect::Compare(CompareEffect::Prepare {
@@ -158,7 +158,7 @@ impl ReplayFormPane {
                     Some(ProviderKind::OpenAi) => ProviderKind::Anthropic,
                     _ => ProviderKind::OpenAi,
                 });
-                vec![self.prepare(cx)]
+                vec![self.rebuild(cx)]
             }
             Field::System => self.editor(cx),
             f => {
@@ -256,7 +256,7 @@ impl Pane for ReplayFormPane {
             }
             Field::Provider | Field::System => return Vec::new(),
         }
-        vec![self.prepare(cx)]
+        vec![self.rebuild(cx)]
     }
 
     fn receive(&mut self, action: Action, cx: &mut Ctx) -> Receipt {
@@ -284,7 +284,7 @@ impl Pane for ReplayFormPane {
                             .as_deref()
                             .and_then(|p| p.recorded_system.clone());
                         self.settings.system = (Some(&text) != recorded.as_ref()).then_some(text);
-                        Receipt::Taken(vec![self.prepare(cx)])
+                        Receipt::Taken(vec![self.rebuild(cx)])
                     }
                     Err(e) => {
                         cx.error(cell(&e));
