@@ -271,3 +271,57 @@ fn r_on_a_span_that_is_not_an_llm_call_says_so() {
         "{status:?}"
     );
 }
+
+/// The real binary in tmux: `e` in the replay form hands the terminal to `$EDITOR` (a script
+/// that rewrites the prompt), takes it back and redraws; the form shows the edited prompt.
+#[test]
+fn e_edits_the_system_prompt_in_editor_and_the_tui_comes_back() {
+    use crate::util::tmux::Tmux;
+    use crate::util::{SUPPORT_BOT, Trawl, fixture};
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let editor = home.join("editor.sh");
+    std::fs::write(&editor, "#!/bin/sh\nprintf 'EDITED PROMPT v2' > \"$1\"\n").unwrap();
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tmux = Tmux::start(
+        "replay-editor",
+        Trawl::new(home)
+            .now("2026-11-16T12:00:00Z")
+            .env("EDITOR", editor.as_os_str())
+            .arg("--store")
+            .arg(home.join("store.db"))
+            .arg(fixture(SUPPORT_BOT)),
+        120,
+        40,
+    );
+    tmux.wait_for("/40");
+    tmux.keys(&["f"]);
+    tmux.wait_for("filter>");
+    tmux.keys(&["-l", "user:user_0311"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("1/2");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("timeline");
+    tmux.keys(&["m"]);
+    tmux.keys(&["r"]);
+    let form = tmux.wait_for("estimate: 1 call to");
+    assert!(
+        form.contains("(recorded; Enter or e opens $EDITOR)"),
+        "{form}"
+    );
+    tmux.keys(&["e"]);
+    let form = tmux.wait_for("EDITED PROMPT v2");
+    assert!(
+        form.contains("(edited; Enter or e opens $EDITOR)"),
+        "{form}"
+    );
+    assert!(form.contains("traces › trace › replay form"), "{form}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("timeline");
+    tmux.keys(&["q"]);
+    tmux.wait_for("question / name");
+    tmux.keys(&["q"]);
+    tmux.wait_for("TRAWL_EXITED");
+}
