@@ -10,6 +10,8 @@
 pub mod action;
 pub mod app;
 pub mod commandline;
+pub mod compare;
+mod compare_data;
 mod data;
 pub mod detail;
 mod headless;

@@ -4,6 +4,7 @@
 
 use super::action::{Action, Cmd, Effect, ImportStatus};
 use super::app::App;
+use super::compare::{CompareAction, CompareEffect};
 use super::keymap;
 use super::terminal::{self, TerminalGuard};
 use super::theme::Theme;
@@ -48,6 +49,9 @@ struct Outbox {
     actions: Sender<Action>,
     store_path: PathBuf,
     judges: HashMap<u64, JudgeHandle>,
+    mouse: bool,
+    /// The terminal was handed to an editor: redraw everything.
+    redraw: bool,
 }
 
 pub fn run(mut opts: TuiOptions) -> anyhow::Result<i32> {
@@ -98,6 +102,8 @@ pub fn run(mut opts: TuiOptions) -> anyhow::Result<i32> {
         actions: action_tx,
         store_path: opts.store_path.clone(),
         judges: HashMap::new(),
+        mouse: opts.mouse,
+        redraw: false,
     };
     let guard = TerminalGuard::enter(opts.mouse)?;
     let result = event_loop(&mut app, &action_rx, &mut out);
@@ -126,6 +132,11 @@ fn event_loop(
     run_effects(app.update(Action::Init), effects);
     let mut dirty = true;
     while !app.quit {
+        if effects.redraw {
+            effects.redraw = false;
+            term.clear()?;
+            dirty = true;
+        }
         if dirty {
             let _ = crossterm::execute!(
                 std::io::stdout(),
@@ -194,6 +205,30 @@ fn run_effects(list: Vec<Effect>, out: &mut Outbox) {
                     }
                 });
                 out.judges.insert(run, handle);
+            }
+            Effect::Compare(CompareEffect::Run { run, prepared }) => {
+                let (actions, path) = (out.actions.clone(), out.store_path.clone());
+                std::thread::spawn(move || {
+                    let result = Store::open(&path)
+                        .map_err(|e| e.to_string())
+                        .and_then(|mut s| {
+                            let retry = crate::judge::RetryPolicy::default();
+                            crate::replay::single::send_and_store(&mut s, &prepared, &retry)
+                        });
+                    let _ = actions.send(Action::Compare(CompareAction::Ran { run, result }));
+                });
+            }
+            Effect::Compare(CompareEffect::Edit { req, text }) => {
+                // The editor gets the terminal; the TUI takes it back after.
+                terminal::restore(out.mouse);
+                let result = super::compare_data::edit_in_editor(&text);
+                if let Err(e) = terminal::resume(out.mouse) {
+                    tracing::warn!("cannot take the terminal back: {e}");
+                }
+                out.redraw = true;
+                let _ = out
+                    .actions
+                    .send(Action::Compare(CompareAction::Edited { req, result }));
             }
             Effect::CancelJudge { run } => {
                 if let Some(h) = out.judges.get(&run) {

@@ -29,6 +29,23 @@ pub(super) fn qa_rows(t: &TracePane, area: Rect) -> [u16; 2] {
     })
 }
 
+/// "  ↻ 2 replays · newest: fixed" when the trace was replayed (`:replays` lists them).
+fn replays_badge(t: &TracePane) -> String {
+    match t.replays.first() {
+        None => String::new(),
+        Some(newest) => format!(
+            "  ↻ {} {} · newest: {}",
+            t.replays.len(),
+            if t.replays.len() == 1 {
+                "replay"
+            } else {
+                "replays"
+            },
+            newest.outcome.label()
+        ),
+    }
+}
+
 pub(super) fn header(frame: &mut Frame, t: &TracePane, area: Rect, th: &Theme) {
     let width = usize::from(area.width);
     // The question has its own line below: the title names the trace (its root span).
@@ -40,6 +57,7 @@ pub(super) fn header(frame: &mut Frame, t: &TracePane, area: Rect, th: &Theme) {
     let l1 = Line::from(vec![
         Span::styled(if err { "✗ " } else { "" }, th.error()),
         Span::styled(cell(&name), th.title()),
+        Span::styled(replays_badge(t), th.accent()),
         Span::styled(format!("  {}", cell(&t.trace_id)), th.dim()),
     ]);
     frame.render_widget(Paragraph::new(l1), line_area(area, 0));
