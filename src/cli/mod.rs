@@ -12,6 +12,7 @@ mod export_cmd;
 mod import_cmd;
 mod judge_cmd;
 mod label_cmd;
+mod listen_cmd;
 mod show_cmd;
 mod stats_cmd;
 pub mod traces_cmd;
@@ -108,6 +109,9 @@ pub enum Command {
 
     /// Show the settings in effect and where each came from (flag, environment, config file).
     Config(config_cmd::ConfigArgs),
+
+    /// Receive traces over OTLP (HTTP and gRPC) straight into the store.
+    Listen(listen_cmd::ListenArgs),
 }
 
 /// Filters shared by every command that selects traces. Each flag is one term of the filter
@@ -239,6 +243,7 @@ pub fn run(cmd: Command, cfg: &Config) -> Result<i32> {
         Command::Agreement(a) => agreement_cmd::run(&a, cfg),
         Command::Export(a) => export_cmd::run(&a, cfg),
         Command::Config(a) => config_cmd::run(&a, cfg),
+        Command::Listen(a) => listen_cmd::run(&a, cfg),
     }
 }
 

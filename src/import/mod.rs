@@ -15,6 +15,7 @@ mod tests;
 
 pub use current::{is_current, mtime_ns};
 pub use follow::follow_file;
+pub(crate) use pipeline::finish_otlp_span;
 
 use crate::ingest::{Format, IngestReport, detect::SUPPORTED, detect_format};
 use crate::store::{SourceOutcome, SourceRecord, Store, StoreError};
