@@ -120,6 +120,8 @@ async fn serve(
     store_path: &str,
     json: bool,
 ) -> Result<i32> {
+    // Handlers first: a signal that arrives just after the startup line must stop us cleanly.
+    let stop = stop_signal()?;
     let listener = Listener::start(store, config).await?;
     let mut places = Vec::new();
     if let Some(a) = listener.http_addr {
@@ -136,7 +138,7 @@ async fn serve(
     let counters = listener.counters.clone();
     let live = !json && std::io::stderr().is_terminal();
     let ticker = live.then(|| tokio::spawn(live_counter(counters.clone())));
-    stop_signal().await;
+    stop.await;
     if let Some(t) = ticker {
         t.abort();
         errln!();
@@ -181,29 +183,25 @@ async fn live_counter(counters: Arc<Counters>) {
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn stop_signal() {
+/// Installs the SIGINT and SIGTERM handlers now; the future resolves on either.
+fn stop_signal() -> Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
-            (Ok(mut int), Ok(mut term)) => {
-                tokio::select! {
-                    _ = int.recv() => {}
-                    _ = term.recv() => {}
-                }
+        let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        Ok(async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
             }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 

@@ -22,6 +22,8 @@ mod commands;
 mod export;
 // `trawl label` and `trawl agreement` through the binary.
 mod label;
+// `trawl listen` through the binary: JSON lines, signals, kill -9, usage errors.
+mod listen;
 // `trawl::metrics`: buckets, percentiles, changes, checks.
 mod metrics;
 // The output layer: hostile text escaped, closed pipes quiet, tables fit $COLUMNS.
