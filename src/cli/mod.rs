@@ -66,6 +66,10 @@ pub struct Cli {
     #[arg(long)]
     pub follow: bool,
 
+    /// Receive OTLP traces while open (HTTP 127.0.0.1:4318, gRPC 127.0.0.1:4317), as `trawl listen`.
+    #[arg(long)]
+    pub listen: bool,
+
     /// Log level for the log file (error, warn, info, debug, trace).
     #[arg(long, env = "TRAWL_LOG", default_value = "info", global = true)]
     pub log_level: String,

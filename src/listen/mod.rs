@@ -5,7 +5,8 @@
 //! - `queue`: the single writer thread and its span-bounded queue (backpressure, group commit,
 //!   a response only after the commit);
 //! - `http`: OTLP/HTTP `POST /v1/traces`; `grpc`: OTLP/gRPC `TraceService/Export`;
-//! - `serve`: accept loops with graceful shutdown.
+//! - `serve`: accept loops with graceful shutdown;
+//! - `live`: the receiver inside the TUI (`trawl --listen`).
 //!
 //! The library never prints: each accepted request is reported through [`ListenConfig::on_request`]
 //! and running totals are kept in [`Counters`], for the command line and the TUI to show.
@@ -13,6 +14,7 @@
 pub mod decode;
 mod grpc;
 mod http;
+pub mod live;
 mod queue;
 mod serve;
 

@@ -359,3 +359,58 @@ async fn grpc_requires_the_token_when_one_is_set() {
     assert_eq!(stats.spans_new, 4);
     let _ = &mut without;
 }
+
+#[test]
+fn the_tui_receiver_reports_new_spans_and_stops_when_told() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use trawl::listen::live::{LiveStatus, run_until};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("tui.db");
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = std::sync::mpsc::channel::<LiveStatus>();
+    let worker = {
+        let (db, stop) = (db.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let config = ListenConfig {
+                http: Some("127.0.0.1:0".parse().unwrap()),
+                grpc: None,
+                ..ListenConfig::default()
+            };
+            let mut on_update = |s: &LiveStatus| tx.send(s.clone()).unwrap();
+            run_until(&db, config, &stop, &mut on_update)
+        })
+    };
+    let first = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert_eq!(first.spans, 0);
+    let addr = first.place.strip_prefix("OTLP ").unwrap().to_string();
+    let body = dump_line(&llm_traces(2));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("http://{addr}/v1/traces"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 200);
+    let update = loop {
+        let s = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        if s.spans > 0 {
+            break s;
+        }
+    };
+    assert_eq!(update.spans, 8);
+    assert!(update.summary().contains("spans/s"), "{}", update.summary());
+    stop.store(true, Ordering::Relaxed);
+    let message = worker.join().unwrap().unwrap();
+    assert!(message.contains("8 spans received"), "{message}");
+    assert_eq!(Store::open(&db).unwrap().totals().unwrap().1, 8);
+}
