@@ -12,7 +12,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use tonic::codec::CompressionEncoding;
 use tonic::service::interceptor::InterceptedService;
@@ -78,12 +78,7 @@ impl TraceService for GrpcReceiver {
         drop(request);
         match self.shared.accept(received, "grpc").await {
             Ok(accepted) => Ok(tonic::Response::new(ExportTraceServiceResponse {
-                partial_success: (accepted.rejected > 0 || !accepted.message.is_empty()).then(
-                    || ExportTracePartialSuccess {
-                        rejected_spans: accepted.rejected as i64,
-                        error_message: accepted.message,
-                    },
-                ),
+                partial_success: accepted.partial_success(),
             })),
             Err(refusal) => Err(refused(&refusal)),
         }

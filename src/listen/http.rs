@@ -18,9 +18,7 @@ use http::header::{
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceResponse,
-};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
 
 use super::decode::{self, DecodeError, Encoding};
@@ -150,12 +148,7 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> HttpResponse {
     match shared.accept(received, encoding.protocol()).await {
         Ok(accepted) => {
             let response = ExportTraceServiceResponse {
-                partial_success: (accepted.rejected > 0 || !accepted.message.is_empty()).then(
-                    || ExportTracePartialSuccess {
-                        rejected_spans: accepted.rejected as i64,
-                        error_message: accepted.message,
-                    },
-                ),
+                partial_success: accepted.partial_success(),
             };
             let body = match encoding {
                 Encoding::Protobuf => response.encode_to_vec(),

@@ -145,6 +145,21 @@ pub(crate) struct Accepted {
     pub message: String,
 }
 
+impl Accepted {
+    /// The OTLP `partial_success`: set when spans were left out or repaired (a warning).
+    pub fn partial_success(
+        self,
+    ) -> Option<opentelemetry_proto::tonic::collector::trace::v1::ExportTracePartialSuccess> {
+        let set = self.rejected > 0 || !self.message.is_empty();
+        set.then_some(
+            opentelemetry_proto::tonic::collector::trace::v1::ExportTracePartialSuccess {
+                rejected_spans: i64::try_from(self.rejected).unwrap_or(i64::MAX),
+                error_message: self.message,
+            },
+        )
+    }
+}
+
 impl Shared {
     /// Whether a request's `Authorization` header value lets it in.
     fn authorized(&self, header: Option<&[u8]>) -> bool {
