@@ -191,12 +191,13 @@ impl Shared {
             message,
         } = received;
         let count = spans.len() as u64;
-        let mut prepared = Vec::with_capacity(spans.len());
-        for mut span in spans {
-            finish_otlp_span(self.book, &mut span);
-            prepared.push(PreparedSpan::new(span).map_err(|e| Refusal::Store(e.to_string()))?);
-        }
-        let committed = self.queue.commit(prepared).await;
+        let committed = match self.queue.reserve(spans.len()) {
+            Ok(room) => match prepare(self.book, spans) {
+                Ok(prepared) => room.commit(prepared).await,
+                Err(e) => Err(e),
+            },
+            Err(refusal) => Err(refusal),
+        };
         match &committed {
             Ok(()) => {
                 self.counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -228,6 +229,18 @@ impl Shared {
     fn count_failure(&self) {
         self.counters.failed.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// Langfuse post-pass and cost, then serialised and compressed for the writer: the same
+/// finishing steps as an imported OTLP/JSON line.
+fn prepare(book: &PriceBook, spans: Vec<crate::model::Span>) -> Result<Vec<PreparedSpan>, Refusal> {
+    spans
+        .into_iter()
+        .map(|mut span| {
+            finish_otlp_span(book, &mut span);
+            PreparedSpan::new(span).map_err(|e| Refusal::Store(e.to_string()))
+        })
+        .collect()
 }
 
 /// Compares without an early exit, so response timing does not reveal the token.

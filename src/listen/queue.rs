@@ -78,31 +78,53 @@ pub fn start(
     ))
 }
 
-impl Queue {
-    /// Queues `spans` and waits for their commit. Refused at once when the queue is full.
-    pub async fn commit(&self, spans: Vec<PreparedSpan>) -> Result<(), Refusal> {
+/// Room in the queue for one request's spans, held from admission until its commit.
+pub struct Reservation<'q> {
+    queue: &'q Queue,
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Reservation<'_> {
+    /// Queues the spans and waits for their commit; the room is given back once committed.
+    pub async fn commit(self, spans: Vec<PreparedSpan>) -> Result<(), Refusal> {
         if spans.is_empty() {
             return Ok(());
         }
-        // A request bigger than the whole budget waits for an empty queue rather than never fitting.
-        let wanted = spans.len().min(self.capacity) as u32;
-        let permit = match self.budget.clone().try_acquire_many_owned(wanted) {
-            Ok(p) => p,
-            Err(tokio::sync::TryAcquireError::NoPermits) => return Err(Refusal::Busy),
-            Err(tokio::sync::TryAcquireError::Closed) => return Err(Refusal::Closed),
-        };
         let (reply, answer) = oneshot::channel();
         let job = Job {
             spans,
-            _permit: Some(permit),
+            _permit: self.permit,
             reply,
         };
         {
-            let guard = self.tx.lock().map_err(|_| Refusal::Closed)?;
+            let guard = self.queue.tx.lock().map_err(|_| Refusal::Closed)?;
             let tx = guard.as_ref().ok_or(Refusal::Closed)?;
             tx.send(job).map_err(|_| Refusal::Closed)?;
         }
         answer.await.unwrap_or(Err(Refusal::Closed))
+    }
+}
+
+impl Queue {
+    /// Makes room for `spans` spans, or refuses at once when the queue is full. Called before
+    /// the spans are prepared, so an overloaded receiver spends no work on requests it refuses.
+    pub fn reserve(&self, spans: usize) -> Result<Reservation<'_>, Refusal> {
+        if spans == 0 {
+            return Ok(Reservation {
+                queue: self,
+                permit: None,
+            });
+        }
+        // A request bigger than the whole budget waits for an empty queue rather than never fitting.
+        let wanted = spans.min(self.capacity) as u32;
+        match self.budget.clone().try_acquire_many_owned(wanted) {
+            Ok(p) => Ok(Reservation {
+                queue: self,
+                permit: Some(p),
+            }),
+            Err(tokio::sync::TryAcquireError::NoPermits) => Err(Refusal::Busy),
+            Err(tokio::sync::TryAcquireError::Closed) => Err(Refusal::Closed),
+        }
     }
 
     /// Stops taking requests; the writer finishes what is queued and ends.
