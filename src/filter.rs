@@ -10,22 +10,30 @@
 //!   and several of them intersect (`on:tuesday since:2026-11-10T12:00:00Z` is Tuesday
 //!   afternoon), whatever their order;
 //! - `verdict` terms accumulate (every one must hold);
-//! - free text accumulates into one full-text search (every word must appear);
+//! - free text accumulates into one full-text search over questions and answers (every word
+//!   must appear); `q:`, `a:`, `doc:` and `sys:` words accumulate per field ([`TextField`]),
+//!   and `--search "a:refund"` scopes the same way;
 //! - every other key takes one value: saying it twice with different values is an error rather
 //!   than a silent "last one wins";
 //! - errors name the term as it was typed and where (`column 9: since:7x: …` on the filter
 //!   line, `--since 7x: …` for a flag).
 //!
 //! Each key is defined once in [`KEYS`] (its filter-line word, its flag and its one-line help),
-//! in the way ripgrep keeps a flag's name, docs and effect together. A new key (say a field
-//! scoped search `a:refund`) is one row there and one arm in `Builder::apply`; new date forms
-//! (`last-tuesday`, `11-10`, ranges) belong to [`crate::timefilter`], which both front ends reach
-//! only through this builder.
+//! in the way ripgrep keeps a flag's name, docs and effect together. A new key is one row there
+//! and one arm in `Builder::apply`; date forms (`last-tuesday`, `11-10`, `11-09..11-11`) belong
+//! to [`crate::timefilter`], which both front ends reach only through this builder. When a
+//! relative day misses the store's data, [`nearest_in_data`] offers the same words resolved
+//! against the store's last day.
 //!
 //! How a filter becomes SQL is the store's business (`store::query`).
 
+mod keys;
+mod nearest;
+pub use keys::{KEYS, Key, KeyDef, TextField, known_words, syntax_line};
+pub use nearest::{Alternative, nearest_in_data};
+
 use crate::model::Verdict;
-use crate::timefilter;
+use crate::timefilter::{self, Clock};
 use chrono::{DateTime, Utc};
 
 /// Which traces to look at: shared by `trawl traces`, `judge`, `stats`, `check`, `export` and
@@ -45,143 +53,17 @@ pub struct TraceFilter {
     pub service: Option<String>,
     /// `Some(true)` = only traces whose root failed, `Some(false)` = only the others.
     pub error: Option<bool>,
-    /// Full text over prompts and responses.
+    /// Full text over questions and answers (the bare words of the filter line, `--search`).
     pub search: Option<String>,
+    /// Full text scoped to one field each (`q:`, `a:`, `doc:`, `sys:`), in [`TextField`] order;
+    /// every one must match (in any span of the trace).
+    pub scoped: Vec<(TextField, String)>,
     /// Latest verdict per rule from any source (judge, human, imported, check).
     pub verdicts: Vec<(String, Verdict)>,
     /// Restrict to these ids (full ids or unique prefixes are resolved by the caller).
     pub trace_ids: Vec<String>,
-}
-
-/// A filter key. Free text (bare words on the filter line, `--search`) is [`Key::Text`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Key {
-    On,
-    Since,
-    Until,
-    User,
-    Session,
-    Model,
-    Tag,
-    Name,
-    Service,
-    Status,
-    Verdict,
-    Text,
-}
-
-/// One key as both front ends spell it.
-#[derive(Debug, Clone, Copy)]
-pub struct KeyDef {
-    pub key: Key,
-    /// The filter-line prefix before `:` (empty for free text, which has none).
-    pub word: &'static str,
-    /// The CLI flag.
-    pub flag: &'static str,
-    /// One line for the filter line's help.
-    pub help: &'static str,
-}
-
-/// Every key, in the order help lists them.
-pub const KEYS: &[KeyDef] = &[
-    KeyDef {
-        key: Key::On,
-        word: "on",
-        flag: "--on",
-        help: "one UTC day: a date, today, yesterday or a weekday name",
-    },
-    KeyDef {
-        key: Key::Since,
-        word: "since",
-        flag: "--since",
-        help: "starting at or after: RFC 3339, a date or a duration back (7d)",
-    },
-    KeyDef {
-        key: Key::Until,
-        word: "until",
-        flag: "--until",
-        help: "starting before: RFC 3339, a date or a duration back",
-    },
-    KeyDef {
-        key: Key::User,
-        word: "user",
-        flag: "--user",
-        help: "user id",
-    },
-    KeyDef {
-        key: Key::Session,
-        word: "session",
-        flag: "--session",
-        help: "session id",
-    },
-    KeyDef {
-        key: Key::Model,
-        word: "model",
-        flag: "--model",
-        help: "model name (an undated name matches its dated snapshots)",
-    },
-    KeyDef {
-        key: Key::Tag,
-        word: "tag",
-        flag: "--tag",
-        help: "trace tag",
-    },
-    KeyDef {
-        key: Key::Name,
-        word: "name",
-        flag: "--name",
-        help: "trace (root span) name",
-    },
-    KeyDef {
-        key: Key::Service,
-        word: "service",
-        flag: "--service",
-        help: "service name",
-    },
-    KeyDef {
-        key: Key::Status,
-        word: "status",
-        flag: "--status",
-        help: "error (or err) or ok: the outcome of the root span",
-    },
-    KeyDef {
-        key: Key::Verdict,
-        word: "verdict",
-        flag: "--verdict",
-        help: "RULE=true|false|na|error, the latest verdict from any source (repeatable)",
-    },
-    KeyDef {
-        key: Key::Text,
-        word: "",
-        flag: "--search",
-        help: "full-text search over prompts and responses (\"quoted phrase\")",
-    },
-];
-
-impl Key {
-    pub fn def(self) -> &'static KeyDef {
-        // Every key has a row; the fallback only keeps this total.
-        KEYS.iter()
-            .find(|d| d.key == self)
-            .unwrap_or(&KEYS[KEYS.len() - 1])
-    }
-
-    /// The filter-line key for `word` (case-insensitive).
-    pub fn from_word(word: &str) -> Option<Key> {
-        let w = word.to_ascii_lowercase();
-        KEYS.iter()
-            .find(|d| !d.word.is_empty() && d.word == w)
-            .map(|d| d.key)
-    }
-}
-
-/// The filter-line words, for "known: …" messages and help.
-pub fn known_words() -> String {
-    KEYS.iter()
-        .filter(|d| !d.word.is_empty())
-        .map(|d| d.word)
-        .collect::<Vec<_>>()
-        .join(" ")
+    /// Include replays (`trawl replay`'s traces); hidden by default, shown when ids are named.
+    pub replays: bool,
 }
 
 /// Where a term was typed.
@@ -249,8 +131,16 @@ impl TraceFilter {
         terms: impl IntoIterator<Item = Term>,
         now: DateTime<Utc>,
     ) -> Result<TraceFilter, FilterError> {
+        TraceFilter::from_terms_at(terms, Clock::at(now))
+    }
+
+    /// [`TraceFilter::from_terms`] with relative times counted from `clock`.
+    pub fn from_terms_at(
+        terms: impl IntoIterator<Item = Term>,
+        clock: Clock,
+    ) -> Result<TraceFilter, FilterError> {
         let mut b = Builder {
-            now,
+            clock: Some(clock),
             ..Builder::default()
         };
         for t in terms {
@@ -287,9 +177,10 @@ pub const DEFAULT_CHANGE_WINDOW_NS: i64 = 7 * 24 * 3_600_000_000_000;
 /// The term-by-term builder both front ends go through.
 #[derive(Default)]
 struct Builder {
-    now: DateTime<Utc>,
+    clock: Option<Clock>,
     f: TraceFilter,
     words: Vec<String>,
+    scoped_words: Vec<(TextField, String)>,
     /// The term that set each single-valued key, for "given twice" errors.
     set_by: Vec<(Key, String)>,
 }
@@ -305,20 +196,22 @@ impl Builder {
         if value.is_empty() {
             return Err(fail("needs a value".into()));
         }
+        let clock = self.clock.unwrap_or_else(|| Clock::at(timefilter::now()));
         match t.key {
             Key::On => {
                 let (a, b) =
-                    timefilter::parse_day(value, self.now).map_err(|e| fail(e.reason.clone()))?;
+                    timefilter::parse_day_at(value, clock).map_err(|e| fail(e.reason.clone()))?;
                 self.lower(timefilter::to_ns(a));
                 self.upper(timefilter::to_ns(b));
             }
             Key::Since => {
-                let a = timefilter::parse_instant(value, self.now)
+                let a = timefilter::parse_instant_at(value, clock)
                     .map_err(|e| fail(e.reason.clone()))?;
                 self.lower(timefilter::to_ns(a));
             }
             Key::Until => {
-                let b = timefilter::parse_instant(value, self.now)
+                // A day is its midnight: `until:11-10` stops before the 10th, as a date does.
+                let b = timefilter::parse_instant_at(value, clock)
                     .map_err(|e| fail(e.reason.clone()))?;
                 self.upper(timefilter::to_ns(b));
             }
@@ -361,7 +254,25 @@ impl Builder {
                     self.f.verdicts.push(entry);
                 }
             }
-            Key::Text => self.words.push(value.to_string()),
+            Key::Text => match t.origin {
+                // `--search "a:refund late"` scopes like the filter line does.
+                Origin::Flag(_) => {
+                    for (_, tok) in tokens(value).map_err(|e| fail(e.reason))? {
+                        match scoped_token(&tok) {
+                            Some((field, v)) if !v.is_empty() => {
+                                self.scoped_words.push((field, v.to_string()))
+                            }
+                            _ => self.words.push(tok),
+                        }
+                    }
+                }
+                Origin::Column(_) => self.words.push(value.to_string()),
+            },
+            Key::Question | Key::Answer | Key::Docs | Key::System => {
+                if let Some(field) = t.key.text_field() {
+                    self.scoped_words.push((field, quote_if_spaced(value)));
+                }
+            }
         }
         Ok(())
     }
@@ -406,7 +317,34 @@ impl Builder {
         if !self.words.is_empty() {
             self.f.search = Some(self.words.join(" "));
         }
+        for field in TextField::ALL {
+            let words: Vec<&str> = self
+                .scoped_words
+                .iter()
+                .filter(|(f, _)| *f == field)
+                .map(|(_, w)| w.as_str())
+                .collect();
+            if !words.is_empty() {
+                self.f.scoped.push((field, words.join(" ")));
+            }
+        }
         self.f
+    }
+}
+
+/// `a:refund` → (Answer, "refund") for a token of free text given as a flag.
+fn scoped_token(tok: &str) -> Option<(TextField, &str)> {
+    let (word, value) = tok.split_once(':')?;
+    let field = Key::from_word(word)?.text_field()?;
+    Some((field, value))
+}
+
+/// A scoped value with spaces (`a:"30 days"`, `--answer "30 days"`) stays one phrase.
+fn quote_if_spaced(v: &str) -> String {
+    if v.contains(char::is_whitespace) && !v.starts_with('"') {
+        format!("\"{v}\"")
+    } else {
+        v.to_string()
     }
 }
 
@@ -435,9 +373,15 @@ pub fn line_terms(text: &str) -> Result<Vec<Term>, FilterError> {
                 reason: format!("unknown filter '{word}:' (known: {})", known_words()),
             });
         };
+        let value = if key.text_field().is_some() {
+            // A quoted phrase stays a phrase.
+            raw.to_string()
+        } else {
+            raw.trim_matches('"').to_string()
+        };
         terms.push(Term {
             key,
-            value: raw.trim_matches('"').to_string(),
+            value,
             origin: Origin::Column(column),
         });
     }
@@ -483,97 +427,5 @@ fn tokens(s: &str) -> Result<Vec<(usize, String)>, FilterError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn now() -> DateTime<Utc> {
-        // A Friday.
-        Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap()
-    }
-
-    fn ns(rfc: &str) -> i64 {
-        timefilter::to_ns(timefilter::parse_instant(rfc, now()).unwrap())
-    }
-
-    #[test]
-    fn on_intersects_with_since_and_until_in_any_order() {
-        let a = TraceFilter::parse("since:2026-11-24T12:00:00Z on:tuesday", now()).unwrap();
-        let b = TraceFilter::parse("on:tuesday since:2026-11-24T12:00:00Z", now()).unwrap();
-        assert_eq!(a, b);
-        assert_eq!(a.since_ns, Some(ns("2026-11-24T12:00:00Z")));
-        assert_eq!(a.until_ns, Some(ns("2026-11-25T00:00:00Z")));
-        // A window that ends before the day starts stays empty instead of being replaced.
-        let c = TraceFilter::parse("until:2026-11-01 on:tuesday", now()).unwrap();
-        assert_eq!(c.until_ns, Some(ns("2026-11-01")));
-        assert_eq!(c.since_ns, Some(ns("2026-11-24")));
-    }
-
-    #[test]
-    fn verdicts_and_words_accumulate_single_keys_do_not() {
-        let f = TraceFilter::parse(
-            "verdict:grounded=false refund verdict:answered=true \"late fee\"",
-            now(),
-        )
-        .unwrap();
-        assert_eq!(
-            f.verdicts,
-            vec![
-                ("grounded".into(), Verdict::False),
-                ("answered".into(), Verdict::True)
-            ]
-        );
-        assert_eq!(f.search.as_deref(), Some("refund \"late fee\""));
-        assert!(TraceFilter::parse("user:a user:a", now()).is_ok());
-        let e = TraceFilter::parse("user:a user:b", now()).unwrap_err();
-        assert_eq!(e.origin, Origin::Column(8));
-        assert!(e.to_string().contains("already given (user:a)"), "{e}");
-    }
-
-    #[test]
-    fn errors_name_the_term_and_its_column() {
-        let e = TraceFilter::parse("user:u-7 since:7x", now()).unwrap_err();
-        assert_eq!(e.origin, Origin::Column(10));
-        assert!(e.to_string().starts_with("column 10: since:7x: "), "{e}");
-        let e = TraceFilter::parse("a  bogus:1", now()).unwrap_err();
-        assert_eq!(e.to_string().split(':').next(), Some("column 4"));
-        assert!(e.reason.contains("unknown filter 'bogus:'"));
-        let e = TraceFilter::parse("x \"open phrase", now()).unwrap_err();
-        assert_eq!(e.origin, Origin::Column(3));
-        let e = TraceFilter::parse("status:maybe", now()).unwrap_err();
-        assert!(e.to_string().contains("status:error"), "{e}");
-        let e = TraceFilter::from_terms([Term::flag(Key::Since, "7x")], now()).unwrap_err();
-        assert!(e.to_string().starts_with("--since 7x: "), "{e}");
-        assert!(TraceFilter::parse("user:", now()).is_err());
-    }
-
-    #[test]
-    fn change_windows_default_to_the_week_before_now() {
-        let f = TraceFilter::default();
-        let now_ns = 100 * DEFAULT_CHANGE_WINDOW_NS;
-        let ((a, b), (pa, pb)) = f.change_windows(now_ns);
-        assert_eq!((b - a, pb, pa), (DEFAULT_CHANGE_WINDOW_NS, a, a - (b - a)));
-        let g = f.in_window(1, 2);
-        assert_eq!((g.since_ns, g.until_ns), (Some(1), Some(2)));
-    }
-
-    #[test]
-    fn every_key_has_a_definition() {
-        for k in [
-            Key::On,
-            Key::Since,
-            Key::Until,
-            Key::User,
-            Key::Session,
-            Key::Model,
-            Key::Tag,
-            Key::Name,
-            Key::Service,
-            Key::Status,
-            Key::Verdict,
-            Key::Text,
-        ] {
-            assert_eq!(k.def().key, k);
-        }
-    }
-}
+#[path = "filter/tests.rs"]
+mod tests;

@@ -3,7 +3,7 @@
 //! Every row must give the same filter, or the same error, both ways.
 
 use super::FilterArgs;
-use crate::filter::TraceFilter;
+use crate::filter::{TextField, TraceFilter};
 use crate::model::Verdict;
 use crate::timefilter;
 use chrono::{DateTime, TimeZone, Utc};
@@ -162,6 +162,84 @@ fn cases() -> Vec<Case> {
             })),
         },
         Case {
+            line: "on:last-tuesday",
+            flags: &["--on", "last-tuesday"],
+            want: Want::Filter(Box::new(TraceFilter {
+                since_ns: at("2026-11-24"),
+                until_ns: at("2026-11-25"),
+                ..f()
+            })),
+        },
+        Case {
+            line: "on:11-10",
+            flags: &["--on", "11-10"],
+            want: Want::Filter(Box::new(TraceFilter {
+                since_ns: at("2026-11-10"),
+                until_ns: at("2026-11-11"),
+                ..f()
+            })),
+        },
+        Case {
+            // A range includes both days.
+            line: "on:11-09..11-11",
+            flags: &["--on", "11-09..11-11"],
+            want: Want::Filter(Box::new(TraceFilter {
+                since_ns: at("2026-11-09"),
+                until_ns: at("2026-11-12"),
+                ..f()
+            })),
+        },
+        Case {
+            line: "on:7d",
+            flags: &["--on", "7d"],
+            want: Want::Filter(Box::new(TraceFilter {
+                since_ns: at("2026-11-20T12:00:00Z"),
+                until_ns: at("2026-11-27T12:00:00Z"),
+                ..f()
+            })),
+        },
+        Case {
+            line: "since:yesterday until:today",
+            flags: &["--since", "yesterday", "--until", "today"],
+            want: Want::Filter(Box::new(TraceFilter {
+                since_ns: at("2026-11-26"),
+                until_ns: at("2026-11-27"),
+                ..f()
+            })),
+        },
+        Case {
+            line: "a:refund q:tent",
+            flags: &["--answer", "refund", "--question", "tent"],
+            want: Want::Filter(Box::new(TraceFilter {
+                scoped: vec![
+                    (TextField::Question, "tent".into()),
+                    (TextField::Answer, "refund".into()),
+                ],
+                ..f()
+            })),
+        },
+        Case {
+            line: "doc:\"14 days\" sys:policy",
+            flags: &["--doc", "14 days", "--system", "policy"],
+            want: Want::Filter(Box::new(TraceFilter {
+                scoped: vec![
+                    (TextField::Docs, "\"14 days\"".into()),
+                    (TextField::System, "policy".into()),
+                ],
+                ..f()
+            })),
+        },
+        Case {
+            // --search scopes words the way the filter line does.
+            line: "a:refund late",
+            flags: &["--search", "a:refund late"],
+            want: Want::Filter(Box::new(TraceFilter {
+                search: Some("late".into()),
+                scoped: vec![(TextField::Answer, "refund".into())],
+                ..f()
+            })),
+        },
+        Case {
             line: "",
             flags: &[],
             want: Want::Filter(Box::new(f())),
@@ -174,7 +252,7 @@ fn cases() -> Vec<Case> {
         Case {
             line: "on:someday",
             flags: &["--on", "someday"],
-            want: Want::Error("weekday name"),
+            want: Want::Error("a weekday (tuesday, last-tuesday)"),
         },
         Case {
             line: "verdict:grounded",

@@ -8,11 +8,13 @@ pub mod out;
 mod agreement_cmd;
 mod check_cmd;
 mod config_cmd;
+mod diff_cmd;
 mod export_cmd;
 mod import_cmd;
 mod judge_cmd;
 mod label_cmd;
 mod listen_cmd;
+mod replay_cmd;
 mod show_cmd;
 mod stats_cmd;
 pub mod traces_cmd;
@@ -114,6 +116,12 @@ pub enum Command {
     /// Show the settings in effect and where each came from (flag, environment, config file).
     Config(config_cmd::ConfigArgs),
 
+    /// Re-send recorded LLM calls (new model, prompt or parameters), judge before/after.
+    Replay(replay_cmd::ReplayArgs),
+
+    /// Structural diff of two traces: spans, tokens, cost, answer and documents.
+    Diff(diff_cmd::DiffArgs),
+
     /// Receive traces over OTLP (HTTP and gRPC) straight into the store.
     Listen(listen_cmd::ListenArgs),
 }
@@ -128,7 +136,8 @@ pub struct FilterArgs {
     /// Only traces starting before: RFC 3339, a date, or a duration back from now.
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    /// One UTC day: a date, today, yesterday, or a weekday name (the most recent past one).
+    /// UTC days: 2026-11-10, 11-10, today, yesterday, tuesday or last-tuesday (the most recent
+    /// past one), 7d (the last 7 days), or a range 11-09..11-11.
     #[arg(long, value_name = "DAY")]
     pub on: Option<String>,
     #[arg(long)]
@@ -151,9 +160,22 @@ pub struct FilterArgs {
     /// Outcome of the trace's root span.
     #[arg(long, value_parser = [PossibleValue::new("ok"), PossibleValue::new("error").alias("err")])]
     pub status: Option<String>,
-    /// Full-text search over prompts and responses ("quoted phrase" supported).
+    /// Full-text search over questions and answers ("quoted phrase" supported); q:, a:, doc:
+    /// and sys: scope a word to questions, answers, retrieved passages or system prompts.
     #[arg(long, value_name = "TEXT")]
     pub search: Option<String>,
+    /// Full-text search in questions (user input) only.
+    #[arg(long, value_name = "TEXT")]
+    pub question: Option<String>,
+    /// Full-text search in answers (model output) only.
+    #[arg(long, value_name = "TEXT")]
+    pub answer: Option<String>,
+    /// Full-text search in retrieved passages and tool results only.
+    #[arg(long, value_name = "TEXT")]
+    pub doc: Option<String>,
+    /// Full-text search in system prompts only.
+    #[arg(long, value_name = "TEXT")]
+    pub system: Option<String>,
     /// Latest verdict for a rule from any source (judge, human label, imported annotation),
     /// e.g. grounded=false (repeatable).
     #[arg(long, value_name = "RULE=VERDICT")]
@@ -175,6 +197,10 @@ impl FilterArgs {
             (Key::Service, &self.service),
             (Key::Status, &self.status),
             (Key::Text, &self.search),
+            (Key::Question, &self.question),
+            (Key::Answer, &self.answer),
+            (Key::Docs, &self.doc),
+            (Key::System, &self.system),
         ];
         let mut terms: Vec<Term> = one
             .into_iter()
@@ -228,6 +254,7 @@ pub fn overrides(cli: &Cli, matches: &ArgMatches) -> Overrides {
         match &cli.command {
             Some(Command::Judge(a)) if name == "judge" => judge_cmd::overrides(a, sub, &mut o),
             Some(Command::Label(a)) => o.author = a.author.clone(),
+            Some(Command::Replay(a)) => replay_cmd::overrides(a, &mut o),
             _ => {}
         }
     }
@@ -247,6 +274,8 @@ pub fn run(cmd: Command, cfg: &Config) -> Result<i32> {
         Command::Agreement(a) => agreement_cmd::run(&a, cfg),
         Command::Export(a) => export_cmd::run(&a, cfg),
         Command::Config(a) => config_cmd::run(&a, cfg),
+        Command::Replay(a) => replay_cmd::run(&a, cfg),
+        Command::Diff(a) => diff_cmd::run(&a, cfg),
         Command::Listen(a) => listen_cmd::run(&a, cfg),
     }
 }

@@ -1,9 +1,10 @@
 //! `trawl traces`: the trace list as a table or JSON.
 
 use super::FilterArgs;
-use super::out::{Column, Table, output_width};
+use super::out::{Column, Table, output_width, wrap_words};
 use crate::config::Config;
 use crate::display;
+use crate::filter::{TraceFilter, nearest_in_data};
 use crate::model::{Score, ScoreSource, Trace};
 use crate::sanitize::{clean_line, display_id};
 use crate::store::{SortKey, Store};
@@ -42,10 +43,15 @@ pub struct TracesArgs {
     /// Every column at full width, whatever the terminal's width (piped output is never cut).
     #[arg(long)]
     pub wide: bool,
+    /// Include replays (`trawl replay`'s traces), hidden by default.
+    #[arg(long)]
+    pub replays: bool,
 }
 
 pub fn run(args: &TracesArgs, cfg: &Config) -> Result<i32> {
-    let filter = args.filter.to_filter(timefilter::now())?;
+    let now = timefilter::now();
+    let mut filter = args.filter.to_filter(now)?;
+    filter.replays = args.replays;
     let Some(sort) = SortKey::parse(&args.sort) else {
         bail!("--sort {}: unknown column", args.sort);
     };
@@ -53,6 +59,10 @@ pub fn run(args: &TracesArgs, cfg: &Config) -> Result<i32> {
     let rows = store.list_traces(&filter, sort, !args.asc, args.limit, 0)?;
     let ids: Vec<String> = rows.iter().map(|r| r.trace_id.clone()).collect();
     let scores = store.latest_scores(&ids, ScoreSource::Judge)?;
+    if rows.is_empty() && args.json {
+        // The JSON stays an empty array; the hint goes to stderr.
+        hint_when_empty(&store, args, &filter, now)?;
+    }
     if args.json {
         let arr: Vec<Value> = rows
             .iter()
@@ -63,7 +73,7 @@ pub fn run(args: &TracesArgs, cfg: &Config) -> Result<i32> {
     }
     if rows.is_empty() {
         outln!("no traces match");
-        hint_when_empty(&store, &filter)?;
+        hint_when_empty(&store, args, &filter, now)?;
         return Ok(0);
     }
     let mut table = Table::new(vec![
@@ -132,25 +142,38 @@ pub fn title(t: &Trace) -> &str {
         .unwrap_or("-")
 }
 
-/// Tells the user why nothing matched a time window when the data lies elsewhere.
-fn hint_when_empty(store: &Store, filter: &crate::filter::TraceFilter) -> Result<()> {
+/// Tells the user why nothing matched a time window when the data lies elsewhere: a relative
+/// day (`--on tuesday`) is resolved against the store's last day as well, and the flag that
+/// shows it is named (never applied silently: a script asked for what it asked for).
+fn hint_when_empty(
+    store: &Store,
+    args: &TracesArgs,
+    filter: &TraceFilter,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
     if filter.since_ns.is_none() && filter.until_ns.is_none() {
         return Ok(());
     }
-    if let Some((a, b)) = store.time_range()? {
-        let window = match (filter.since_ns, filter.until_ns) {
-            (Some(s), Some(u)) => {
-                format!("{} .. {}", timefilter::rfc3339(s), timefilter::rfc3339(u))
-            }
-            (Some(s), None) => format!("since {}", timefilter::rfc3339(s)),
-            (None, Some(u)) => format!("before {}", timefilter::rfc3339(u)),
-            (None, None) => String::new(),
-        };
-        errln!(
-            "hint: the window is {window}; the store holds traces from {} to {} (relative days count from now; set TRAWL_NOW to move \"now\")",
-            timefilter::rfc3339(a),
-            timefilter::rfc3339(b)
-        );
+    let Some((a, b)) = store.time_range()? else {
+        return Ok(());
+    };
+    let width = output_width(false);
+    if let Some(alt) = nearest_in_data(&args.filter.terms(), now, (a, b))
+        && store.count_traces(&alt.filter)? > 0
+    {
+        for line in wrap_words(&format!("hint: {}", alt.offer(&alt.flags)), width) {
+            errln!("{line}");
+        }
+        return Ok(());
+    }
+    let window = timefilter::describe_window(filter.since_ns, filter.until_ns);
+    let text = format!(
+        "hint: no traces {window}; the store holds traces from {} to {} (relative days count from now; set TRAWL_NOW to move \"now\")",
+        timefilter::rfc3339(a),
+        timefilter::rfc3339(b)
+    );
+    for line in wrap_words(&text, width) {
+        errln!("{line}");
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! and the full-text query syntax.
 
 use super::TraceFilter;
+use crate::filter::TextField;
 use rusqlite::types::Value as SqlValue;
 
 /// The WHERE clause (empty when the filter is) over `traces t` and its numbered parameters.
@@ -61,15 +62,23 @@ pub(super) fn where_clause(filter: &TraceFilter) -> (String, Vec<SqlValue>) {
             &mut p,
         );
     }
-    if let Some(q) = &filter.search
-        && let Some(m) = fts_query(q)
-    {
-        push(
-            "t.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.id IN (SELECT rowid FROM span_fts WHERE span_fts MATCH ?))",
-            vec![m.into()],
-            &mut w,
-            &mut p,
-        );
+    let bare = filter
+        .search
+        .as_deref()
+        .map(|q| (&[TextField::Question, TextField::Answer][..], q));
+    let scoped = filter
+        .scoped
+        .iter()
+        .map(|(f, q)| (std::slice::from_ref(f), q.as_str()));
+    for (fields, q) in bare.into_iter().chain(scoped) {
+        if let Some(m) = fts_query_in(fields, q) {
+            push(
+                "t.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.id IN (SELECT rowid FROM span_fields_fts WHERE span_fields_fts MATCH ?))",
+                vec![m.into()],
+                &mut w,
+                &mut p,
+            );
+        }
     }
     for (rule, v) in &filter.verdicts {
         push(
@@ -94,11 +103,27 @@ pub(super) fn where_clause(filter: &TraceFilter) -> (String, Vec<SqlValue>) {
             .collect();
         w.push(format!("t.trace_id IN ({})", marks.join(",")));
     }
+    if hides_replays(filter) {
+        w.push("t.trace_id NOT IN (SELECT trace_id FROM replays)".into());
+    }
     if w.is_empty() {
         (String::new(), p)
     } else {
         (format!("WHERE {}", w.join(" AND ")), p)
     }
+}
+
+/// [`fts_query`] restricted to the index columns of `fields` (`{question answer} : (…)`).
+pub(super) fn fts_query_in(fields: &[TextField], text: &str) -> Option<String> {
+    let q = fts_query(text)?;
+    let cols: Vec<&str> = fields.iter().map(|f| f.column()).collect();
+    Some(format!("{{{}}} : ({q})", cols.join(" ")))
+}
+
+/// Replays (`trawl replay`) are left out of trace lists and statistics unless the filter asks
+/// for them or names traces by id.
+pub(super) fn hides_replays(filter: &TraceFilter) -> bool {
+    !filter.replays && filter.trace_ids.is_empty()
 }
 
 /// Turns user text into an FTS5 query: every word must appear (each quoted, so punctuation in
@@ -147,6 +172,29 @@ mod tests {
         );
         assert_eq!(fts_query("a\"b").as_deref(), Some("\"a\"\"b\""));
         assert_eq!(fts_query("  ** "), None);
+        assert_eq!(
+            fts_query_in(&[TextField::Answer], "refund").as_deref(),
+            Some("{answer} : (\"refund\")")
+        );
+    }
+
+    #[test]
+    fn replays_are_hidden_unless_asked_for_or_named() {
+        let hide = "t.trace_id NOT IN (SELECT trace_id FROM replays)";
+        assert_eq!(
+            where_clause(&TraceFilter::default()).0,
+            format!("WHERE {hide}")
+        );
+        let with = TraceFilter {
+            replays: true,
+            ..Default::default()
+        };
+        assert_eq!(where_clause(&with).0, "");
+        let named = TraceFilter {
+            trace_ids: vec!["a".into()],
+            ..Default::default()
+        };
+        assert!(!where_clause(&named).0.contains("replays"));
     }
 
     #[test]

@@ -126,6 +126,28 @@ const MIGRATIONS: &[&str] = &[
 
     CREATE VIRTUAL TABLE span_fts USING fts5(text, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
     "#,
+    // 2: the full-text index by field, so a search can mean "in the answer" (`a:refund`) and a
+    // bare one skips system prompts and retrieved passages. Filled from the stored spans after
+    // the migration (see `migrate_from`).
+    r#"
+    DROP TABLE span_fts;
+    CREATE VIRTUAL TABLE span_fields_fts USING fts5(question, answer, docs, system, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
+    INSERT OR REPLACE INTO trawl_meta(key, value) VALUES ('rebuild_text_index', '1');
+    "#,
+    // 3: replays (`trawl replay`): which trace re-sent which recorded LLM call, and how.
+    // `IF NOT EXISTS`: a store whose version was set back (as tests do) still holds the table.
+    r#"
+    CREATE TABLE IF NOT EXISTS replays (
+        trace_id TEXT PRIMARY KEY,
+        replay_of_trace TEXT NOT NULL,
+        replay_of_span TEXT NOT NULL,
+        created_at_ns INTEGER NOT NULL,
+        provider TEXT,
+        model TEXT,
+        overrides TEXT NOT NULL DEFAULT '{}'
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS replays_of ON replays(replay_of_trace, created_at_ns);
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -165,6 +187,21 @@ pub fn migrate_from(c: &Connection, v: i64) -> Result<()> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(v.max(0) as usize) {
         c.execute_batch(sql)?;
         c.pragma_update(None, "user_version", (i + 1) as i64)?;
+    }
+    // Derived data a migration asked for, rebuilt in Rust (it needs the span payloads decoded).
+    // Keyed by a flag rather than a version so renumbering migrations cannot skip it.
+    let rebuild: bool = c.query_row(
+        "SELECT count(*) FROM trawl_meta WHERE key = 'rebuild_text_index'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if rebuild {
+        let n = super::text_index::rebuild(c)?;
+        tracing::info!("rebuilt the full-text index by field over {n} spans");
+        c.execute(
+            "DELETE FROM trawl_meta WHERE key = 'rebuild_text_index'",
+            [],
+        )?;
     }
     Ok(())
 }

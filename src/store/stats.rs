@@ -237,7 +237,8 @@ impl Store {
         // joins.
         let (bk_s, spans_from) = match group {
             None => {
-                let restrict = if filter.is_empty() {
+                // Replays are hidden by the filter's WHERE, so a store holding some restricts.
+                let restrict = if filter.is_empty() && !self.has_replays()? {
                     String::new()
                 } else {
                     format!("AND s.trace_id IN (SELECT t.trace_id FROM traces t {w})")

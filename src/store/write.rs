@@ -3,6 +3,7 @@
 //! copy wins). Trace roll-ups are refreshed for every trace a batch touched, when the batch
 //! commits, so readers see whole traces appear while a big import is still running.
 
+use super::text_index::SpanText;
 use super::{Result, Store, rollup};
 use crate::model::Span;
 use crate::model::rollup::RollupSpan;
@@ -180,17 +181,13 @@ impl<'a> SpanWriter<'a> {
                 None => None,
             };
             if let Some(id) = rowid {
-                conn.prepare_cached("DELETE FROM span_fts WHERE rowid = ?1")?
-                    .execute([id])?;
+                super::text_index::delete(conn, id)?;
             }
         }
         if let Some(id) = rowid {
             conn.prepare_cached("INSERT OR REPLACE INTO span_data(id, data) VALUES (?1, ?2)")?
                 .execute(rusqlite::params![id, p.data])?;
-            if !p.fts.is_empty() {
-                conn.prepare_cached("INSERT INTO span_fts(rowid, text) VALUES (?1, ?2)")?
-                    .execute(rusqlite::params![id, p.fts])?;
-            }
+            super::text_index::insert(conn, id, &p.text)?;
             if !self.touched.contains(&k.trace_id) {
                 self.touched.insert(k.trace_id.clone());
             }
@@ -334,7 +331,7 @@ pub struct PreparedSpan {
     rollup: RollupSpan,
     data: Vec<u8>,
     hash: i64,
-    fts: String,
+    text: SpanText,
     row: SpanRow,
 }
 
@@ -342,7 +339,7 @@ impl PreparedSpan {
     pub fn new(mut span: Span) -> Result<PreparedSpan> {
         let data = super::codec::encode_span(&mut span).map_err(super::StoreError::Other)?;
         let hash = content_hash(&data);
-        let fts = fts_text(&span);
+        let text = SpanText::of(&span);
         let row = SpanRow::from_span(&span);
         let mut roll = RollupSpan::from_span(&span);
         roll.preview_in = row.preview_in.clone();
@@ -370,7 +367,7 @@ impl PreparedSpan {
             rollup: roll,
             data,
             hash,
-            fts,
+            text,
             row,
         })
     }
@@ -467,43 +464,6 @@ fn preview_out(s: &Span) -> Option<String> {
     } else {
         s.output_text().or_else(from_messages)
     }
-}
-
-/// Full-text index input: prompts and responses, capped so a huge payload cannot dominate.
-const FTS_MAX_BYTES: usize = 32 * 1024;
-
-fn fts_text(s: &Span) -> String {
-    let mut out = String::new();
-    let mut push = |t: &str| {
-        if out.len() >= FTS_MAX_BYTES || t.is_empty() {
-            return;
-        }
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        let room = FTS_MAX_BYTES - out.len();
-        out.push_str(crate::sanitize::truncate_bytes(t, room));
-    };
-    // System prompts repeat in every trace and would dominate the index; what users search for
-    // is what was asked and answered. JSON payloads (embedding requests, raw API bodies) are
-    // covered through the messages parsed out of them.
-    for m in s.input_messages.iter().chain(s.output_messages.iter()) {
-        if m.role != "system" {
-            push(&m.content);
-        }
-    }
-    let is_text = |r: &&crate::model::RawValue| r.mime.as_deref() != Some("application/json");
-    if s.input_messages.is_empty()
-        && let Some(r) = s.input.as_ref().filter(is_text)
-    {
-        push(&r.value);
-    }
-    if s.output_messages.is_empty()
-        && let Some(r) = s.output.as_ref().filter(is_text)
-    {
-        push(&r.value);
-    }
-    out
 }
 
 fn content_hash(data: &[u8]) -> i64 {

@@ -71,6 +71,8 @@ pub enum Cmd {
     Metrics,
     CycleBucket,
     CycleGroup,
+    /// Open the evidence pane: a response beside the passages in its prompt.
+    Evidence,
 }
 
 impl Cmd {
@@ -137,6 +139,7 @@ impl Cmd {
         Cmd::Metrics,
         Cmd::CycleBucket,
         Cmd::CycleGroup,
+        Cmd::Evidence,
     ];
 }
 
@@ -169,6 +172,8 @@ pub enum Action {
         total: usize,
         rows: Vec<Trace>,
         badges: Vec<(String, Badges)>,
+        /// First and last trace start in the store (the list's date format, date hints).
+        range: Option<(i64, i64)>,
     },
     TraceLoaded {
         req: u64,
@@ -316,6 +321,8 @@ pub struct TriageContent {
     pub question: Option<String>,
     pub answer: Option<String>,
     pub documents: Vec<DocView>,
+    /// The answer's passages, staged and deduplicated (what triage shows).
+    pub evidence: crate::model::evidence::Evidence,
     pub scores: Vec<Score>,
 }
 

@@ -479,6 +479,7 @@ impl App {
                     self.panes.push(Box::new(SpanPane::new(focus, self.size)));
                     Vec::new()
                 }
+                Intent::OpenEvidence(focus) => self.open_evidence(focus),
                 Intent::Prompt(kind, text) => {
                     self.input = Some(Input { kind, text });
                     Vec::new()

@@ -36,15 +36,17 @@ pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
                         None => badges.push((s.trace_id, vec![(s.name, v)])),
                     }
                 }
-                Ok::<_, crate::store::StoreError>((total, rows, badges))
+                let range = store.time_range()?;
+                Ok::<_, crate::store::StoreError>((total, rows, badges, range))
             })();
             Some(match result {
-                Ok((total, rows, badges)) => Action::PageLoaded {
+                Ok((total, rows, badges, range)) => Action::PageLoaded {
                     req: *req,
                     offset: *offset,
                     total: usize::try_from(total).unwrap_or(0),
                     rows,
                     badges,
+                    range,
                 },
                 Err(e) => failed(*req, e),
             })
@@ -242,8 +244,11 @@ fn triage_content(
             })
             .collect();
     }
+    let evidence =
+        crate::model::evidence::Evidence::of_trace(&spans, input.final_answer.as_deref());
     Ok(TriageContent {
         trace_id: trace_id.to_string(),
+        evidence,
         summary,
         question: input.last_user_message,
         answer: input.final_answer,

@@ -8,8 +8,12 @@ use super::widgets::lines::{DetailLine, LineKind, push_text};
 use super::widgets::text::{cell, fit, thousands, verdict_glyph, verdict_word};
 use crate::display;
 use crate::model::Score;
-use crate::model::{CostSource, Message, Span, Usage, Verdict};
+use crate::model::{CostSource, Message, Span, SpanKind, Usage, Verdict};
 use LineKind as L;
+
+mod documents;
+use documents::documents;
+pub use documents::retriever_for;
 
 const FOLDED_VALUE: usize = 100;
 const MAX_SHARE_ROWS: usize = 60;
@@ -44,6 +48,16 @@ impl Tab {
     pub fn index(self) -> usize {
         Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
     }
+    /// The tab a span opens on, by what that kind of span is about: an LLM call's messages, a
+    /// retriever's or reranker's documents, a tool's input and output (the Messages tab shows
+    /// them for spans without messages).
+    pub fn for_kind(kind: SpanKind) -> Tab {
+        match kind {
+            SpanKind::Retriever | SpanKind::Reranker => Tab::Documents,
+            _ => Tab::Messages,
+        }
+    }
+
     /// The next tab (or the previous one), wrapping around.
     pub fn cycle(self, forward: bool) -> Tab {
         let n = Tab::ALL.len();
@@ -73,7 +87,7 @@ pub fn build(c: &TabContent) -> Vec<DetailLine> {
     let mut out = Vec::new();
     match c.tab {
         Tab::Messages => messages(span, &mut out),
-        Tab::Documents => documents(span, &mut out),
+        Tab::Documents => documents(span, c.data, &mut out),
         Tab::Attributes => attributes(span, c.unfold, &mut out),
         Tab::Cost => cost(span, c.data, &mut out),
         Tab::Verdicts => verdicts(c.scores, &mut out),
@@ -245,55 +259,6 @@ fn message(m: &Message, out: &mut Vec<DetailLine>) {
                     .unwrap_or_default()
             ),
         ));
-    }
-}
-
-fn documents(s: &Span, out: &mut Vec<DetailLine>) {
-    let docs = |title: &str, list: &[crate::model::Document], out: &mut Vec<DetailLine>| {
-        if list.is_empty() {
-            return;
-        }
-        out.push(DetailLine::new(
-            L::Heading,
-            format!("── {title} ({}) ──", list.len()),
-        ));
-        for (i, d) in list.iter().enumerate() {
-            let score = d
-                .score
-                .map(|v| format!(" score {v:.3}"))
-                .unwrap_or_default();
-            out.push(DetailLine::new(
-                L::Role,
-                format!(
-                    "#{} id {}{score}",
-                    i + 1,
-                    cell(d.id.as_deref().unwrap_or("?"))
-                ),
-            ));
-            if let Some(c) = &d.content {
-                push_text(out, L::Body, c);
-            }
-            if let Some(m) = &d.metadata {
-                out.push(DetailLine::new(
-                    L::Dim,
-                    format!("  metadata {}", cell(&m.to_string())),
-                ));
-            }
-        }
-    };
-    docs("retrieved documents", &s.documents, out);
-    if let Some(r) = &s.reranker {
-        if let Some(q) = &r.query {
-            out.push(DetailLine::new(
-                L::Heading,
-                format!("rerank query: {}", cell(q)),
-            ));
-        }
-        docs("reranker input", &r.input_documents, out);
-        docs("reranker output", &r.output_documents, out);
-    }
-    if out.is_empty() {
-        out.push(DetailLine::new(L::Dim, "(no documents on this span)"));
     }
 }
 

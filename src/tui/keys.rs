@@ -17,6 +17,8 @@ pub enum Mode {
     Span,
     Session,
     Triage,
+    /// A response beside its staged passages.
+    Evidence,
     Metrics,
     Agreement,
     /// The judge popup (rule picker, estimate confirmation).

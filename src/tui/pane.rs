@@ -62,6 +62,16 @@ pub struct SpanFocus {
     pub unfold: bool,
 }
 
+/// What the evidence pane is opened for: a trace (loaded by the pane unless `data` is given)
+/// and the response in it, an LLM span (`None`: the trace's final answer).
+#[derive(Debug, Clone)]
+pub struct EvidenceFocus {
+    pub trace_id: String,
+    pub data: Option<Arc<TraceData>>,
+    pub scores: Vec<Score>,
+    pub span_id: Option<String>,
+}
+
 /// What a closing pane gives the pane that comes back into view.
 pub enum Handoff {
     /// The span detail returns its tree position, tab and folding to the trace view.
@@ -76,6 +86,8 @@ pub enum Intent {
     OpenTrace(String),
     OpenSession(String),
     OpenSpan(SpanFocus),
+    /// Open the evidence pane for a response.
+    OpenEvidence(EvidenceFocus),
     /// Open the input line with this text.
     Prompt(InputKind, String),
     /// Open the judge popup.

@@ -153,6 +153,15 @@ impl Theme {
     pub fn llm_bar(&self) -> Style {
         self.pick(|c| c.llm_bar, Modifier::empty(), Style::default())
     }
+    /// Text a `/` search matched (on any row style, the selected one included). Without
+    /// colour, italic tells it from a header's bold underline.
+    pub fn search_hit(&self) -> Style {
+        self.pick(
+            |c| c.mark,
+            Modifier::BOLD | Modifier::UNDERLINED,
+            Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED | Modifier::ITALIC),
+        )
+    }
     pub fn mark(&self) -> Style {
         self.pick(|c| c.mark, Modifier::BOLD, bold())
     }
@@ -197,6 +206,7 @@ mod tests {
             t.bar(),
             t.llm_bar(),
             t.mark(),
+            t.search_hit(),
             t.status_line(),
             t.border(),
         ];

@@ -24,6 +24,8 @@ mod export;
 mod label;
 // `trawl listen` through the binary: JSON lines, signals, kill -9, usage errors.
 mod listen;
+// Relative days against the store's data; search scoped to questions, answers, passages.
+mod find;
 // `trawl::metrics`: buckets, percentiles, changes, checks.
 mod metrics;
 // The output layer: hostile text escaped, closed pipes quiet, tables fit $COLUMNS.

@@ -190,6 +190,7 @@ fn search_open_command_and_stale_results() {
         total: 1,
         rows: Vec::new(),
         badges: Vec::new(),
+        range: None,
     });
     assert_eq!(app.list.total, before, "stale page dropped");
 

@@ -119,3 +119,48 @@ fn follow_tails_a_growing_file_and_judge_runs_in_the_background() {
     tmux.keys(&["q"]);
     tmux.wait_for("TRAWL_EXITED");
 }
+
+/// "A wrong answer last Tuesday", two weeks after the data ends, at 80x24: `on:tuesday` finds
+/// nothing, the offer names Tuesday 2026-11-10 and Enter shows it; `a:refund` then narrows to
+/// the answer that promised a refund, and Enter opens it.
+#[test]
+fn last_tuesday_two_weeks_later_and_the_refund_answer_at_80x24() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let store = home.join("store.db");
+    let tmux = Tmux::start(
+        "tuesday",
+        Trawl::new(home)
+            .now("2026-11-29T09:00:00Z")
+            .arg("--store")
+            .arg(&store)
+            .arg(fixture(SUPPORT_BOT)),
+        80,
+        24,
+    );
+    tmux.wait_for("/40");
+    tmux.keys(&["f"]);
+    tmux.wait_for("filter>");
+    tmux.keys(&["-l", "on:tuesday"]);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("Enter shows Tue 2026-11-10");
+    assert!(
+        screen.contains("no traces on Tue 2026-11-24; the store ends Sun 2026-11-15"),
+        "{screen}"
+    );
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("1/4");
+    assert!(screen.contains("filter: on:2026-11-10"), "{screen}");
+    assert!(screen.contains("Tue 11-10"), "{screen}");
+
+    tmux.keys(&["f"]);
+    tmux.wait_for("filter>");
+    tmux.keys(&["-l", " a:refund"]);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("1/1");
+    assert!(screen.contains("I bought a tent"), "{screen}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("traces › trace");
+    tmux.keys(&["q", "q", "q"]);
+    tmux.wait_for("TRAWL_EXITED");
+}

@@ -67,11 +67,41 @@ fn trace_detail_views() {
         snap("span_cost", &a, w, h);
         run(&mut a, &[Cmd::Back, Cmd::Search]);
         typed(&mut a, "retriever");
-        run(
-            &mut a,
-            &[Cmd::InputSubmit, Cmd::Open, Cmd::NextTab, Cmd::NextTab],
-        );
+        // A retriever opens on its documents, whatever tab the last span showed.
+        run(&mut a, &[Cmd::InputSubmit, Cmd::Open]);
         snap("span_documents", &a, w, h);
+    }
+}
+
+/// Issue 11's wrong answer (trace a9a71350: "30 days", the passage says 14) in the trace view
+/// and the evidence pane at every size: side by side from 100 columns, stacked below.
+#[test]
+fn trace_and_evidence_views() {
+    for (w, h) in [(80, 24), (100, 30), (160, 48)] {
+        let fx = fixture_store();
+        let store = fx.open();
+        let id = fx.ids.iter().find(|i| i.starts_with("a9a71350")).unwrap();
+        store
+            .insert_score(&Score {
+                verdict: Some(Verdict::False),
+                explanation: Some(
+                    "The context allows price-difference refunds within 14 days, not 30.".into(),
+                ),
+                model: Some("gpt-4o-mini".into()),
+                created_at_ns: Some(1_794_000_000_000_000_000),
+                ..Score::new(ScoreSource::Judge, id, "grounded")
+            })
+            .unwrap();
+        let mut a = App::new_for_test(store, now());
+        a.dispatch(Action::Resize(w, h));
+        run(&mut a, &[Cmd::CommandLine]);
+        typed(&mut a, "open a9a71350");
+        run(&mut a, &[Cmd::InputSubmit]);
+        snap("trace_refund", &a, w, h);
+        run(&mut a, &[Cmd::Evidence]);
+        snap("evidence", &a, w, h);
+        run(&mut a, &[Cmd::Bottom]);
+        snap("evidence_end", &a, w, h);
     }
 }
 

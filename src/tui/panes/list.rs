@@ -1,8 +1,7 @@
 //! The trace list, the root pane: a virtual list over every trace the filter matches. Pages of
 //! rows are fetched around the cursor; only the rows in view are drawn.
 
-use crate::display;
-use crate::filter::TraceFilter;
+use crate::filter::{Alternative, TraceFilter, line_terms, nearest_in_data};
 use crate::model::Trace;
 use crate::store::SortKey;
 use crate::tui::action::{Action, Badges, Cmd, Effect, JudgeTarget};
@@ -10,19 +9,20 @@ use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
 use crate::tui::pane::{Ctx, Intent, JudgePlan, Notice, Pane, PaneInfo, Receipt};
 use crate::tui::status::InputKind;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::chrome::{self, line_area};
-use crate::tui::widgets::scroll::{Motion, ScrollList, find_cyclic};
-use crate::tui::widgets::text::{cell, fit, rfit, trace_title, verdict_glyph};
+use crate::tui::widgets::scroll::{Motion, ScrollList};
+use crate::tui::widgets::search::Search;
+use crate::tui::widgets::text::cell;
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 use std::any::Any;
 use std::collections::{BTreeSet, HashMap};
 
 /// Rows fetched per page.
 pub const PAGE: usize = 200;
+
+mod draw;
+pub use draw::{badge_text, list_time};
 
 pub static INFO: PaneInfo = PaneInfo {
     mode: Mode::List,
@@ -73,7 +73,11 @@ pub struct ListPane {
     /// Cursor and scroll over all `total` rows.
     pub cursor: ScrollList,
     pub marks: BTreeSet<String>,
-    pub search: Option<String>,
+    pub search: Option<Search>,
+    /// The store's first and last trace start, from the last page.
+    pub range: Option<(i64, i64)>,
+    /// A relative day that missed the data, resolved against its last day: Enter applies it.
+    pub alternative: Option<Alternative>,
     pub loaded: bool,
     /// An import is running (the getting-started page waits for it).
     pub importing: bool,
@@ -129,6 +133,7 @@ impl ListPane {
             Ok(f) => {
                 self.filter = f;
                 self.filter_text = text.trim().to_string();
+                self.alternative = None;
                 self.cursor.reset();
                 self.rows.clear();
                 self.offset = 0;
@@ -219,26 +224,54 @@ impl ListPane {
     /// Moves to the next (or previous) loaded row matching the search; `inclusive` counts the
     /// current row.
     fn search_step(&mut self, forward: bool, inclusive: bool, cx: &mut Ctx) -> Vec<Effect> {
-        let Some(q) = self.search.clone() else {
+        let cur = self.selected().saturating_sub(self.offset);
+        let Some(search) = self.search.as_mut() else {
             cx.info("no search: press / first");
             return Vec::new();
         };
-        let cur = self.selected().saturating_sub(self.offset);
         let rows = &self.rows;
-        let found = find_cyclic(rows.len(), cur, forward, inclusive, |i| {
-            rows.get(i).is_some_and(|r| row_matches(r, &q))
+        search.scan(rows.len(), |s, i| {
+            rows.get(i).is_some_and(|r| row_matches(r, s))
         });
-        match found {
+        match search.step(cur, forward, inclusive) {
             Some(i) => {
+                cx.info(format!("/{} · {}", cell(&search.query), search.status()));
                 self.cursor.select(self.offset + i);
-                cx.clear_status();
                 self.maybe_fetch(cx)
             }
             None => {
-                cx.error(format!("no match for '{}' in the loaded rows", cell(&q)));
+                cx.error(format!(
+                    "no match for '{}' in the loaded rows",
+                    cell(&search.query)
+                ));
                 Vec::new()
             }
         }
+    }
+
+    /// After a page arrives: the hint for a relative day that missed the data.
+    fn offer_alternative(&mut self, cx: &mut Ctx) {
+        self.alternative = None;
+        if self.total > 0 || self.filter.is_empty() {
+            return;
+        }
+        let (Some(range), Ok(terms)) = (self.range, line_terms(&self.filter_text)) else {
+            return;
+        };
+        if let Some(alt) = nearest_in_data(&terms, cx.now, range) {
+            cx.info(alt.offer("Enter"));
+            self.alternative = Some(alt);
+        }
+    }
+
+    /// Enter on an empty list with an offer: the filter the offer names.
+    fn take_alternative(&mut self, cx: &mut Ctx) -> Vec<Effect> {
+        let Some(alt) = self.alternative.take() else {
+            return Vec::new();
+        };
+        let out = self.apply_filter(&alt.line, cx);
+        cx.info(alt.showing());
+        out
     }
 }
 
@@ -251,9 +284,10 @@ fn viewport(size: (u16, u16)) -> usize {
     )
 }
 
-fn row_matches(r: &Trace, q: &str) -> bool {
-    let hit = |s: Option<&str>| s.is_some_and(|s| s.to_lowercase().contains(q));
+fn row_matches(r: &Trace, q: &Search) -> bool {
+    let hit = |s: Option<&str>| s.is_some_and(|s| q.matches(s));
     hit(r.input_preview.as_deref())
+        || hit(r.output_preview.as_deref())
         || hit(r.name.as_deref())
         || hit(r.user_id.as_deref())
         || hit(r.session_id.as_deref())
@@ -280,6 +314,8 @@ impl Pane for ListPane {
             Cmd::Open => {
                 if let Some(r) = self.selected_row() {
                     cx.ask(Intent::OpenTrace(r.trace_id.clone()));
+                } else {
+                    return self.take_alternative(cx);
                 }
             }
             Cmd::FilterLine => cx.ask(Intent::Prompt(InputKind::Filter, self.filter_text.clone())),
@@ -333,6 +369,7 @@ impl Pane for ListPane {
             total,
             rows,
             badges,
+            range,
         } = action
         else {
             return Receipt::Pass(action);
@@ -348,7 +385,11 @@ impl Pane for ListPane {
         self.total = total;
         self.rows = rows;
         self.badges = badges.into_iter().collect();
+        self.range = range;
         self.cursor.set_len(total);
+        if offset == 0 {
+            self.offer_alternative(cx);
+        }
         if std::mem::take(&mut self.refresh_pending) {
             return Receipt::Taken(self.fetch(self.offset, cx));
         }
@@ -373,8 +414,7 @@ impl Pane for ListPane {
         match kind {
             InputKind::Filter => self.apply_filter(text, cx),
             InputKind::Search => {
-                let q = text.trim().to_lowercase();
-                self.search = (!q.is_empty()).then_some(q);
+                self.search = Search::new(text);
                 self.search_step(true, true, cx)
             }
             _ => Vec::new(),
@@ -382,7 +422,7 @@ impl Pane for ListPane {
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, th: &Theme) {
-        draw(self, frame, area, th);
+        draw::draw(self, frame, area, th);
     }
 
     fn position(&self) -> String {
@@ -406,188 +446,4 @@ impl Pane for ListPane {
     fn as_any(&self) -> &dyn Any {
         self
     }
-}
-
-// ── drawing ─────────────────────────────────────────────────────────────────────────────
-
-struct Cols {
-    user: bool,
-    session: bool,
-    models: bool,
-    badges: usize,
-    question: usize,
-}
-
-const TIME: usize = 14;
-const USER: usize = 10;
-const SESSION: usize = 10;
-const MODELS: usize = 14;
-const DUR: usize = 7;
-const TOK: usize = 6;
-const COST: usize = 9;
-
-fn columns(width: usize, any_badges: bool) -> Cols {
-    let badges = match (any_badges, width >= 120) {
-        (false, _) => 0,
-        (true, true) => 22,
-        (true, false) => 12,
-    };
-    let mut c = Cols {
-        user: width >= 100,
-        session: width >= 120,
-        models: width >= 120,
-        badges,
-        question: 0,
-    };
-    let fixed = 2
-        + TIME
-        + 1
-        + (DUR + 1)
-        + (TOK + 1)
-        + (COST + 1)
-        + if c.user { USER + 1 } else { 0 }
-        + if c.session { SESSION + 1 } else { 0 }
-        + if c.models { MODELS + 1 } else { 0 }
-        + if c.badges > 0 { c.badges + 1 } else { 0 };
-    c.question = width.saturating_sub(fixed + 1).max(8);
-    c
-}
-
-/// `grounded✓ answered✗`.
-pub fn badge_text(b: &Badges) -> String {
-    b.iter()
-        .map(|(rule, v)| format!("{}{}", cell(rule), verdict_glyph(*v)))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn draw(l: &ListPane, frame: &mut Frame, area: Rect, th: &Theme) {
-    if l.loaded && l.total == 0 && l.filter.is_empty() && !l.importing {
-        chrome::getting_started(frame, area, th);
-        return;
-    }
-    let width = usize::from(area.width);
-    let cols = columns(width, !l.badges.is_empty());
-    let arrow = if l.desc { "▼" } else { "▲" };
-    let h = |label: &str, key: SortKey| {
-        if l.sort == key {
-            format!("{label}{arrow}")
-        } else {
-            label.to_string()
-        }
-    };
-    let mut head = format!("  {} ", fit(&h("start", SortKey::Start), TIME));
-    head.push_str(&fit(&h("question / name", SortKey::Name), cols.question));
-    head.push(' ');
-    if cols.user {
-        head.push_str(&format!("{} ", fit(&h("user", SortKey::User), USER)));
-    }
-    if cols.session {
-        head.push_str(&format!(
-            "{} ",
-            fit(&h("session", SortKey::Session), SESSION)
-        ));
-    }
-    if cols.models {
-        head.push_str(&format!("{} ", fit(&h("models", SortKey::Models), MODELS)));
-    }
-    head.push_str(&format!(
-        "{} {} {} ",
-        rfit(&h("dur", SortKey::Duration), DUR),
-        rfit(&h("tok", SortKey::Tokens), TOK),
-        rfit(&h("cost", SortKey::Cost), COST)
-    ));
-    if cols.badges > 0 {
-        head.push_str(&fit("scores", cols.badges));
-    }
-    frame.render_widget(
-        Paragraph::new(Span::styled(head, th.header())),
-        line_area(area, 0),
-    );
-
-    let body_rows = area.height.saturating_sub(1);
-    for r in 0..body_rows {
-        let i = l.cursor.offset() + usize::from(r);
-        if i >= l.total {
-            if i == 0 && l.loaded {
-                let msg = if l.filter.is_empty() {
-                    "no traces yet".to_string()
-                } else {
-                    format!(
-                        "no traces match the filter: {}  (F clears it)",
-                        cell(&l.filter_text)
-                    )
-                };
-                frame.render_widget(
-                    Paragraph::new(Span::styled(msg, th.dim())),
-                    line_area(area, 1),
-                );
-            }
-            break;
-        }
-        let rect = line_area(area, 1 + r);
-        let Some(row) = l.row(i) else {
-            frame.render_widget(Paragraph::new(Span::styled("  …loading", th.dim())), rect);
-            continue;
-        };
-        let line = row_line(l, th, &cols, row, i == l.selected());
-        frame.render_widget(Paragraph::new(line), rect);
-    }
-}
-
-fn row_line<'a>(l: &ListPane, th: &Theme, cols: &Cols, r: &Trace, selected: bool) -> Line<'a> {
-    let marked = l.marks.contains(&r.trace_id);
-    let q = trace_title(r);
-    let mut spans = vec![
-        Span::styled(if marked { "●" } else { " " }, th.mark()),
-        Span::styled(if r.error { "✗" } else { " " }, th.error()),
-        Span::raw(format!("{} ", fit(&short_time(r.start_ns), TIME))),
-    ];
-    let qstyle = if r.error { th.error() } else { th.base() };
-    spans.push(Span::styled(
-        format!("{} ", fit(&cell(q), cols.question)),
-        qstyle,
-    ));
-    let opt =
-        |s: &Option<String>, w: usize| format!("{} ", fit(&cell(s.as_deref().unwrap_or("-")), w));
-    if cols.user {
-        spans.push(Span::styled(opt(&r.user_id, USER), th.dim()));
-    }
-    if cols.session {
-        spans.push(Span::styled(opt(&r.session_id, SESSION), th.dim()));
-    }
-    if cols.models {
-        spans.push(Span::raw(format!(
-            "{} ",
-            fit(&cell(&r.models.join(",")), MODELS)
-        )));
-    }
-    spans.push(Span::raw(format!(
-        "{} {} {} ",
-        rfit(&display::duration_ns(r.duration_ns), DUR),
-        rfit(&display::tokens(r.total_tokens), TOK),
-        rfit(
-            &display::trace_cost(r.cost_usd, r.cost_known_usd, r.unknown_cost_spans),
-            COST
-        )
-    )));
-    if cols.badges > 0 {
-        let text = l
-            .badges
-            .get(&r.trace_id)
-            .map(badge_text)
-            .unwrap_or_default();
-        spans.push(Span::raw(fit(&text, cols.badges)));
-    }
-    let mut line = Line::from(spans);
-    if selected {
-        line = line.style(th.selected());
-    }
-    line
-}
-
-/// `11-10 09:44:41`: the year rarely matters when scanning a list.
-fn short_time(ns: i64) -> String {
-    let t = crate::timefilter::short_time(ns);
-    t.get(5..).unwrap_or(&t).to_string()
 }

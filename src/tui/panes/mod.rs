@@ -6,6 +6,7 @@
 //! it below and list its `INFO` in `PANES` so its keys reach the key lookup and the help.
 
 pub mod agreement;
+pub mod evidence;
 pub mod help;
 pub mod judge;
 pub mod list;
@@ -24,6 +25,7 @@ pub static PANES: &[&PaneInfo] = &[
     &span::INFO,
     &session::INFO,
     &triage::INFO,
+    &evidence::INFO,
     &metrics::INFO,
     &agreement::INFO,
     &judge::INFO,

@@ -5,9 +5,11 @@ use crate::model::Trace;
 use crate::tui::action::{Action, Cmd, Effect};
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
 use crate::tui::pane::{Ctx, Intent, Notice, Pane, PaneInfo, Receipt};
+use crate::tui::status::InputKind;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::chrome::{body_area, line_area};
 use crate::tui::widgets::scroll::{Motion, ScrollList};
+use crate::tui::widgets::search::{Search, highlight};
 use crate::tui::widgets::text::{cell, short_id, wrap};
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
@@ -38,6 +40,9 @@ static KEYS: &[Binding] = &[
     key(Key::plain(K::Esc), Cmd::Back, "back"),
     hint(Key::plain(K::Enter), Cmd::Open, "open this turn's trace"),
     key(Key::ch('y'), Cmd::Copy, "copy trace id"),
+    key(Key::ch('/'), Cmd::Search, "search questions and answers"),
+    key(Key::ch('n'), Cmd::SearchNext, "next match"),
+    key(Key::ch('N'), Cmd::SearchPrev, "previous match"),
 ];
 
 const Q_LINES: usize = 3;
@@ -50,6 +55,8 @@ pub struct SessionPane {
     pub traces: Vec<Trace>,
     /// Cursor over the turns (each several rows).
     pub turns: ScrollList,
+    /// A `/` search over the turns' questions and answers.
+    pub search: Option<Search>,
     req: u64,
     width: usize,
 }
@@ -61,6 +68,7 @@ impl SessionPane {
             loading: true,
             traces: Vec::new(),
             turns: ScrollList::list(),
+            search: None,
             req,
             width: 0,
         };
@@ -70,6 +78,34 @@ impl SessionPane {
 
     pub fn selected(&self) -> usize {
         self.turns.selected()
+    }
+
+    /// Selects the next (or previous) turn whose question or answer matches.
+    fn search_step(&mut self, forward: bool, inclusive: bool, cx: &mut Ctx) {
+        let from = self.selected();
+        let Some(search) = self.search.as_mut() else {
+            cx.info("no search: press / first");
+            return;
+        };
+        let traces = &self.traces;
+        search.scan(traces.len(), |s, i| {
+            traces.get(i).is_some_and(|t| {
+                [&t.input_preview, &t.output_preview]
+                    .into_iter()
+                    .flatten()
+                    .any(|text| s.matches(text))
+            })
+        });
+        match search.step(from, forward, inclusive) {
+            Some(i) => {
+                cx.info(format!("/{} · {}", cell(&search.query), search.status()));
+                self.turns.select(i);
+            }
+            None => cx.error(format!(
+                "no match for '{}' in this session",
+                cell(&search.query)
+            )),
+        }
     }
 
     fn measure(&mut self, size: (u16, u16)) {
@@ -82,7 +118,7 @@ impl SessionPane {
             .traces
             .iter()
             .enumerate()
-            .map(|(i, t)| turn_lines(&mono, i, t, self.width, false).len())
+            .map(|(i, t)| turn_lines(&mono, i, t, self.width, false, None).len())
             .collect();
         self.turns.set_rows(rows);
     }
@@ -103,7 +139,20 @@ impl Pane for SessionPane {
             (Cmd::Back, _) => cx.back(),
             (Cmd::Open, Some(id)) => cx.ask(Intent::OpenTrace(id)),
             (Cmd::Copy, Some(id)) => return cx.copy(id, "trace id"),
+            (Cmd::Search, _) => cx.ask(Intent::Prompt(InputKind::Search, String::new())),
+            (Cmd::SearchNext, _) => self.search_step(true, false, cx),
+            (Cmd::SearchPrev, _) => self.search_step(false, false, cx),
             _ => {}
+        }
+        Vec::new()
+    }
+
+    fn submit(&mut self, kind: InputKind, text: &str, cx: &mut Ctx) -> Vec<Effect> {
+        if kind == InputKind::Search {
+            self.search = Search::new(text);
+            if self.search.is_some() {
+                self.search_step(true, true, cx);
+            }
         }
         Vec::new()
     }
@@ -156,7 +205,7 @@ impl Pane for SessionPane {
         let mut first = selected.min(self.traces.len().saturating_sub(1));
         let mut used = 0;
         while let Some(t) = self.traces.get(first) {
-            let h = turn_lines(th, first, t, width, false).len();
+            let h = turn_lines(th, first, t, width, false, None).len();
             if used + h > body_h && first != selected {
                 first += 1;
                 break;
@@ -172,7 +221,14 @@ impl Pane for SessionPane {
             if lines.len() >= body_h {
                 break;
             }
-            lines.extend(turn_lines(th, i, t, width, i == selected));
+            lines.extend(turn_lines(
+                th,
+                i,
+                t,
+                width,
+                i == selected,
+                self.search.as_ref(),
+            ));
         }
         lines.truncate(body_h);
         let body = Rect {
@@ -192,7 +248,14 @@ impl Pane for SessionPane {
     }
 }
 
-fn turn_lines(th: &Theme, i: usize, t: &Trace, width: usize, selected: bool) -> Vec<Line<'static>> {
+fn turn_lines(
+    th: &Theme,
+    i: usize,
+    t: &Trace,
+    width: usize,
+    selected: bool,
+    search: Option<&Search>,
+) -> Vec<Line<'static>> {
     let head_style = if selected { th.selected() } else { th.header() };
     let mut out = vec![Line::from(Span::styled(
         format!(
@@ -218,10 +281,14 @@ fn turn_lines(th: &Theme, i: usize, t: &Trace, width: usize, selected: bool) -> 
                 "       ".into()
             };
             let more = if k + 1 == max && n > max { " …" } else { "" };
-            out.push(Line::from(vec![
-                Span::styled(prefix, style),
-                Span::raw(format!("{l}{more}")),
-            ]));
+            let text = format!("{l}{more}");
+            let mut spans = vec![Span::styled(prefix, style)];
+            spans.extend(
+                highlight(search, &text, Style::default(), th.search_hit())
+                    .into_iter()
+                    .map(|s| Span::styled(s.content.into_owned(), s.style)),
+            );
+            out.push(Line::from(spans));
         }
     };
     part("Q:", t.input_preview.as_deref(), Q_LINES, th.role("user"));

@@ -5,15 +5,18 @@
 use crate::display;
 use crate::model::Score;
 use crate::model::Span as ModelSpan;
+use crate::model::SpanKind;
 use crate::tui::action::{Cmd, Effect};
 use crate::tui::detail::{self, Tab, TabContent};
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
-use crate::tui::pane::{Ctx, Handoff, Notice, Pane, PaneInfo, SpanFocus};
+use crate::tui::pane::{Ctx, Handoff, Intent, Notice, Pane, PaneInfo, SpanFocus};
 use crate::tui::spantree::{Jump, TraceData, TreeCursor};
+use crate::tui::status::InputKind;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::chrome::{body_area, line_area};
 use crate::tui::widgets::lines::{self, DetailLine};
 use crate::tui::widgets::scroll::{Motion, ScrollList};
+use crate::tui::widgets::search::Search;
 use crate::tui::widgets::text::cell;
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
@@ -42,6 +45,14 @@ static KEYS: &[Binding] = &[
     key(Key::ch('E'), Cmd::PrevError, "previous error"),
     key(Key::ch('t'), Cmd::NextTool, "next tool call"),
     key(Key::ch('T'), Cmd::PrevTool, "previous tool call"),
+    key(Key::ch('/'), Cmd::Search, "search this tab"),
+    key(Key::ch('n'), Cmd::SearchNext, "next match"),
+    key(Key::ch('N'), Cmd::SearchPrev, "previous match"),
+    key(
+        Key::plain(K::Enter),
+        Cmd::Open,
+        "go to the retriever (an LLM call's Documents tab)",
+    ),
     hint(Key::ch('y'), Cmd::Copy, "copy span as JSON"),
     key(Key::ch('R'), Cmd::Rerun, "re-run this trace's verdicts"),
     key(Key::ch('X'), Cmd::JudgeCancel, "cancel judge run"),
@@ -60,19 +71,28 @@ pub struct SpanPane {
     pub unfold: bool,
     /// The current tab as lines.
     pub detail: Vec<DetailLine>,
+    /// A `/` search over the current tab's lines.
+    pub search: Option<Search>,
     view: ScrollList,
     width: u16,
 }
 
 impl SpanPane {
     pub fn new(focus: SpanFocus, size: (u16, u16)) -> SpanPane {
+        // Each span opens on its kind's tab rather than the last one used (a retriever's
+        // Messages tab is empty); only the verdicts key (`v`) asks for a tab of its own.
+        let tab = match focus.tree.selected_span(&focus.data) {
+            Some(s) if focus.tab != Tab::Verdicts => Tab::for_kind(s.kind),
+            _ => focus.tab,
+        };
         let mut p = SpanPane {
             data: focus.data,
             scores: focus.scores,
             tree: focus.tree,
-            tab: focus.tab,
+            tab,
             unfold: focus.unfold,
             detail: Vec::new(),
+            search: None,
             view: ScrollList::document(),
             width: 0,
         };
@@ -98,6 +118,62 @@ impl SpanPane {
             self.view.reset();
         }
         lines::measure(&mut self.view, &self.detail, self.width);
+        if let Some(s) = self.search.as_mut() {
+            let detail = &self.detail;
+            s.scan(detail.len(), |s, i| {
+                detail.get(i).is_some_and(|l| s.matches(&l.text))
+            });
+        }
+    }
+
+    /// The tab for the span now under the cursor, from the top.
+    fn show_span(&mut self) {
+        if let Some(s) = self.tree.selected_span(&self.data) {
+            self.tab = Tab::for_kind(s.kind);
+        }
+        self.rebuild(true);
+    }
+
+    /// Scrolls to the next (or previous) matching line; a new search starts at the top line
+    /// in view.
+    fn search_step(&mut self, forward: bool, inclusive: bool, cx: &mut Ctx) {
+        let from = match self.search.as_ref().and_then(Search::current) {
+            Some(c) if !inclusive => c,
+            _ => self.view.first_in_view(),
+        };
+        let Some(search) = self.search.as_mut() else {
+            cx.info("no search: press / first");
+            return;
+        };
+        match search.step(from, forward, inclusive) {
+            Some(i) => {
+                cx.info(format!("/{} · {}", cell(&search.query), search.status()));
+                self.view.show_item(i);
+            }
+            None => cx.error(format!(
+                "no match for '{}' on the {} tab",
+                cell(&search.query),
+                self.tab.label()
+            )),
+        }
+    }
+
+    /// Enter on an LLM call's Documents tab with none of its own: the retriever it read.
+    fn go_to_retriever(&mut self, cx: &mut Ctx) {
+        let Some(span) = self.selected_span() else {
+            return;
+        };
+        if self.tab != Tab::Documents || span.kind != SpanKind::Llm || !span.documents.is_empty() {
+            return;
+        }
+        match detail::retriever_for(&self.data, span) {
+            Some((pos, r)) => {
+                cx.info(format!("{} {}", r.kind.as_str(), cell(&r.name)));
+                self.tree.reveal(&self.data, pos);
+                self.show_span();
+            }
+            None => cx.error("no retriever span in this trace"),
+        }
     }
 
     fn measure(&mut self, size: (u16, u16)) {
@@ -123,7 +199,7 @@ impl Pane for SpanPane {
         }
         if let Some((kind, forward)) = Jump::of(c) {
             cx.outcome(self.tree.jump(&self.data, kind, forward));
-            self.rebuild(true);
+            self.show_span();
             return Vec::new();
         }
         match c {
@@ -146,7 +222,22 @@ impl Pane for SpanPane {
                 self.rebuild(false);
             }
             Cmd::Rerun => cx.ask_rerun(&self.data.trace_id, &self.scores),
+            Cmd::Search => cx.ask(Intent::Prompt(InputKind::Search, String::new())),
+            Cmd::SearchNext => self.search_step(true, false, cx),
+            Cmd::SearchPrev => self.search_step(false, false, cx),
+            Cmd::Open => self.go_to_retriever(cx),
             _ => {}
+        }
+        Vec::new()
+    }
+
+    fn submit(&mut self, kind: InputKind, text: &str, cx: &mut Ctx) -> Vec<Effect> {
+        if kind == InputKind::Search {
+            self.search = Search::new(text);
+            self.rebuild(false);
+            if self.search.is_some() {
+                self.search_step(true, true, cx);
+            }
         }
         Vec::new()
     }
@@ -222,7 +313,14 @@ impl Pane for SpanPane {
             height: area.height.saturating_sub(HEADER_ROWS),
             ..area
         };
-        lines::draw(frame, body, th, &self.detail, &self.view);
+        lines::draw_searched(
+            frame,
+            body,
+            th,
+            &self.detail,
+            &self.view,
+            self.search.as_ref(),
+        );
     }
 
     fn position(&self) -> String {
@@ -242,7 +340,8 @@ impl Pane for SpanPane {
             data: self.data.clone(),
             scores: self.scores.clone(),
             tree: self.tree.clone(),
-            tab: self.tab,
+            // Not the tab shown: the next span opens on its own kind's tab.
+            tab: Tab::default(),
             unfold: self.unfold,
         }))
     }

@@ -2,12 +2,13 @@
 //! once when built so the view scrolls by screen rows, and drawn a screenful at a time.
 
 use super::scroll::ScrollList;
+use super::search::{Search, highlight};
 use super::text::{block, wrapped_rows};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
 /// Style class of a line (the theme maps it to a style).
@@ -63,12 +64,31 @@ pub fn measure(view: &mut ScrollList, lines: &[DetailLine], width: u16) {
 
 /// Draws the rows of `lines` that `view` has in view, wrapped to `area`.
 pub fn draw(frame: &mut Frame, area: Rect, th: &Theme, lines: &[DetailLine], view: &ScrollList) {
+    draw_searched(frame, area, th, lines, view, None);
+}
+
+/// [`draw`] with the matches of a `/` search highlighted.
+pub fn draw_searched(
+    frame: &mut Frame,
+    area: Rect,
+    th: &Theme,
+    lines: &[DetailLine],
+    view: &ScrollList,
+    search: Option<&Search>,
+) {
     let (items, skip) = view.window_of(usize::from(area.height));
     let shown: Vec<Line> = lines
         .get(items)
         .unwrap_or_default()
         .iter()
-        .map(|d| Line::from(Span::styled(d.text.as_str(), d.kind.style(th))))
+        .map(|d| {
+            Line::from(highlight(
+                search,
+                d.text.as_str(),
+                d.kind.style(th),
+                th.search_hit(),
+            ))
+        })
         .collect();
     frame.render_widget(
         Paragraph::new(shown)

@@ -2,6 +2,8 @@
 //! fitting and precomputed reading text.
 
 pub mod chrome;
+pub mod evidence;
 pub mod lines;
 pub mod scroll;
+pub mod search;
 pub mod text;

@@ -115,6 +115,24 @@ impl ScrollList {
         self.offset = 0;
     }
 
+    /// A document scrolled so item `i` is on screen (its first row at the top when it was not
+    /// already in view, never past the last page); a list selects it.
+    pub fn show_item(&mut self, i: usize) {
+        if !self.document {
+            self.select(i);
+            return;
+        }
+        let (top, bottom) = (self.start_of(i), self.start_of(i + 1));
+        if top < self.offset || bottom > self.offset + self.rows() {
+            self.offset = top.min(self.max_offset());
+        }
+    }
+
+    /// The first item (partly) in view.
+    pub fn first_in_view(&self) -> usize {
+        self.item_at_row(self.offset)
+    }
+
     /// Moves the cursor to item `i` (clamped) and scrolls it into view.
     pub fn select(&mut self, i: usize) {
         self.selected = i.min(self.last());

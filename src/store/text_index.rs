@@ -1,0 +1,270 @@
+//! The full-text index by field: what a span was asked (question), what it answered (answer),
+//! the passages and tool results it read (docs), and its system prompt (system). A bare search
+//! looks in questions and answers only: system prompts repeat in every trace and retrieved
+//! passages mention everything, so searching them by default matches nearly every trace.
+
+use super::Result;
+use crate::model::{Span, SpanKind};
+use rusqlite::Connection;
+
+/// The index table (schema migration 2 created it; `span_fts` before held one text column).
+pub const TABLE: &str = "span_fields_fts";
+
+/// Per-field index input, capped so a huge payload cannot dominate.
+const FIELD_MAX_BYTES: usize = 32 * 1024;
+
+/// A span's indexed text.
+#[derive(Debug, Default, PartialEq)]
+pub struct SpanText {
+    pub question: String,
+    pub answer: String,
+    pub docs: String,
+    pub system: String,
+}
+
+impl SpanText {
+    pub fn is_empty(&self) -> bool {
+        self.question.is_empty()
+            && self.answer.is_empty()
+            && self.docs.is_empty()
+            && self.system.is_empty()
+    }
+
+    pub fn of(s: &Span) -> SpanText {
+        let mut t = SpanText::default();
+        for m in &s.input_messages {
+            match m.role.as_str() {
+                "system" | "developer" => push(&mut t.system, &m.content),
+                "tool" | "function" | "ipython" => push(&mut t.docs, &m.content),
+                "user" | "human" if looks_like_context(&m.content) => push(&mut t.docs, &m.content),
+                // Earlier turns belong to their own traces; only the last question is this one's.
+                _ => {}
+            }
+        }
+        for d in &s.documents {
+            if let Some(c) = &d.content {
+                push(&mut t.docs, c);
+            }
+        }
+        match s.kind {
+            SpanKind::Embedding => {}
+            SpanKind::Retriever | SpanKind::Reranker => {
+                if let Some(q) = s.input_text() {
+                    push(&mut t.question, &q);
+                }
+                if s.documents.is_empty()
+                    && let Some(o) = s.output_text()
+                {
+                    push(&mut t.docs, &o);
+                }
+            }
+            SpanKind::Tool => {
+                for text in [s.input_text(), s.output_text()].into_iter().flatten() {
+                    push(&mut t.docs, &text);
+                }
+            }
+            SpanKind::Llm => {
+                if let Some(q) = last_question(s).map(str::to_string).or_else(|| {
+                    s.input_messages
+                        .is_empty()
+                        .then(|| s.input_text())
+                        .flatten()
+                }) {
+                    push(&mut t.question, &q);
+                }
+                push_answer(s, &mut t.answer);
+            }
+            // The root is the application's own question and answer.
+            _ if s.parent_id.is_none() => {
+                if let Some(q) = s
+                    .input_text()
+                    .or_else(|| last_question(s).map(str::to_string))
+                {
+                    push(&mut t.question, &q);
+                }
+                push_answer(s, &mut t.answer);
+            }
+            // Steps in between (building a prompt, a guardrail) pass passages and prompts along.
+            _ => {
+                for text in [s.input_text(), s.output_text()].into_iter().flatten() {
+                    push(&mut t.docs, &text);
+                }
+            }
+        }
+        t
+    }
+}
+
+fn push_answer(s: &Span, out: &mut String) {
+    let from_messages: Vec<&str> = s
+        .output_messages
+        .iter()
+        .map(|m| m.content.as_str())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if from_messages.is_empty() {
+        if let Some(o) = s.output_text() {
+            push(out, &o);
+        }
+    } else {
+        for c in from_messages {
+            push(out, c);
+        }
+    }
+}
+
+/// The last user message that is a question rather than a block of retrieved context.
+fn last_question(s: &Span) -> Option<&str> {
+    s.input_messages
+        .iter()
+        .rev()
+        .find(|m| matches!(m.role.as_str(), "user" | "human") && !looks_like_context(&m.content))
+        .map(|m| m.content.as_str())
+}
+
+/// A user message that carries retrieved passages (`Context:\n[1] …`, `<documents>`) rather
+/// than the user's words, as RAG prompts often do.
+fn looks_like_context(text: &str) -> bool {
+    let t = text.trim_start();
+    let head: String = t.chars().take(24).collect::<String>().to_lowercase();
+    [
+        "context:",
+        "context\n",
+        "documents:",
+        "sources:",
+        "passages:",
+        "<context",
+        "<documents",
+        "[1]",
+    ]
+    .iter()
+    .any(|p| head.starts_with(p))
+}
+
+fn push(out: &mut String, text: &str) {
+    let text = text.trim();
+    if out.len() >= FIELD_MAX_BYTES || text.is_empty() {
+        return;
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let room = FIELD_MAX_BYTES - out.len();
+    out.push_str(crate::sanitize::truncate_bytes(text, room));
+}
+
+/// Indexes one span under its `spans` rowid.
+pub fn insert(conn: &Connection, rowid: i64, t: &SpanText) -> Result<()> {
+    if t.is_empty() {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "INSERT INTO span_fields_fts(rowid, question, answer, docs, system) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(rusqlite::params![rowid, t.question, t.answer, t.docs, t.system])?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, rowid: i64) -> Result<()> {
+    conn.prepare_cached("DELETE FROM span_fields_fts WHERE rowid = ?1")?
+        .execute([rowid])?;
+    Ok(())
+}
+
+/// Fills the index from every stored span (a store from before the index had fields). A span
+/// that cannot be decoded is skipped: it is unreadable everywhere else too.
+pub fn rebuild(conn: &Connection) -> Result<usize> {
+    conn.execute("DELETE FROM span_fields_fts", [])?;
+    let mut st = conn.prepare("SELECT id, data FROM span_data")?;
+    let mut rows = st.query([])?;
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let data: Vec<u8> = r.get(1)?;
+        match super::decode_span(&data) {
+            Ok(span) => {
+                insert(conn, id, &SpanText::of(&span))?;
+                n += 1;
+            }
+            Err(e) => tracing::warn!("span row {id}: not indexed ({e})"),
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Message;
+
+    fn msg(role: &str, content: &str) -> Message {
+        Message {
+            role: role.into(),
+            content: content.into(),
+            ..Message::default()
+        }
+    }
+
+    #[test]
+    fn an_llm_call_splits_into_question_answer_context_and_system() {
+        let span = Span {
+            kind: SpanKind::Llm,
+            input_messages: vec![
+                msg("system", "You are the support bot. Mention refunds rarely."),
+                msg("user", "How long do I have?"),
+                msg("assistant", "An earlier answer."),
+                msg("user", "Can I return a tent?"),
+                msg("user", "Context:\n[1] (kb-ret-01) Returns within 14 days."),
+            ],
+            output_messages: vec![msg("assistant", "Yes, within 30 days for a refund.")],
+            ..Span::default()
+        };
+        let t = SpanText::of(&span);
+        assert_eq!(t.question, "Can I return a tent?");
+        assert_eq!(t.answer, "Yes, within 30 days for a refund.");
+        assert!(t.docs.contains("Returns within 14 days"), "{t:?}");
+        assert!(t.system.contains("support bot"), "{t:?}");
+    }
+
+    /// One OpenInference LLM span whose answer promises a refund.
+    const LLM_SPAN: &str = r#"{"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[{"scope":{"name":"t"},"spans":[{"traceId":"0000000000000000000000000000abcd","spanId":"00000000000000aa","name":"chat","kind":1,"startTimeUnixNano":"1790000000000000000","endTimeUnixNano":"1790000001000000000","attributes":[{"key":"openinference.span.kind","value":{"stringValue":"LLM"}},{"key":"llm.input_messages.0.message.role","value":{"stringValue":"system"}},{"key":"llm.input_messages.0.message.content","value":{"stringValue":"Be kind about returns."}},{"key":"llm.input_messages.1.message.role","value":{"stringValue":"user"}},{"key":"llm.input_messages.1.message.content","value":{"stringValue":"My tent leaks."}},{"key":"llm.output_messages.0.message.role","value":{"stringValue":"assistant"}},{"key":"llm.output_messages.0.message.content","value":{"stringValue":"You will get a refund."}}],"status":{}}]}]}]}"#;
+
+    #[test]
+    fn a_store_from_before_the_fields_is_reindexed_on_open() {
+        use crate::filter::{TextField, TraceFilter};
+        let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (src, db) = (d.path().join("in.jsonl"), d.path().join("t.db"));
+        std::fs::write(&src, format!("{LLM_SPAN}\n")).unwrap_or_else(|e| panic!("{e}"));
+        let answer = |text: &str| TraceFilter {
+            scoped: vec![(TextField::Answer, text.into())],
+            ..TraceFilter::default()
+        };
+        {
+            let mut store = super::super::Store::open(&db).unwrap_or_else(|e| panic!("{e}"));
+            crate::import::import_file(&mut store, &src, Default::default())
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(store.count_traces(&answer("refund")).ok(), Some(1));
+            // Back to schema 1: one text column, no field index.
+            store
+                .conn
+                .execute_batch(
+                    "DROP TABLE span_fields_fts;
+                     CREATE VIRTUAL TABLE span_fts USING fts5(text, content='', contentless_delete=1);
+                     PRAGMA user_version = 1;",
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let store = super::super::Store::open(&db).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(store.count_traces(&answer("refund")).ok(), Some(1));
+        assert_eq!(store.count_traces(&answer("tent")).ok(), Some(0));
+        let bare = TraceFilter {
+            search: Some("returns".into()),
+            ..TraceFilter::default()
+        };
+        assert_eq!(
+            store.count_traces(&bare).ok(),
+            Some(0),
+            "system prompts are not searched"
+        );
+    }
+}
