@@ -53,6 +53,8 @@ pub enum Cmd {
     Rerun,
     /// Cancel the background judge run.
     JudgeCancel,
+    /// Open the judge set-up form (provider, base URL, model, key variable).
+    JudgeSettings,
     /// Continue / confirm in a popup.
     Confirm,
     /// Pick (toggle or focus) the n-th item, 1-based.
@@ -107,6 +109,7 @@ impl Cmd {
         Cmd::ToggleMark,
         Cmd::CycleSort,
         Cmd::FlipSort,
+        Cmd::JudgeSettings,
         Cmd::Copy,
         Cmd::Session,
         Cmd::ToggleFold,
@@ -244,6 +247,10 @@ pub enum Action {
     AgreementLoaded {
         req: u64,
         rules: Vec<RuleAgreement>,
+    },
+    RuleTrendsLoaded {
+        req: u64,
+        trends: Vec<crate::metrics::RuleTrend>,
     },
 }
 
@@ -431,5 +438,10 @@ pub enum Effect {
     },
     LoadAgreement {
         req: u64,
+    },
+    /// The FALSE rate per rule over the last days, for the trace list's sparklines.
+    LoadRuleTrends {
+        req: u64,
+        filter: TraceFilter,
     },
 }

@@ -92,6 +92,10 @@ pub enum Intent {
     Prompt(InputKind, String),
     /// Open the judge popup.
     Judge(JudgePlan),
+    /// Open the judge set-up form, then run the plan.
+    EditJudge(JudgePlan),
+    /// Judge with this configuration from now on (the set-up form), then run the plan.
+    SetJudge(crate::judge::ProviderConfig, JudgePlan),
     /// Start the confirmed judge run in the background.
     StartJudge(JudgeJob, Estimate),
     /// Show the trace list with this filter (then say `what` it shows).
@@ -161,6 +165,9 @@ pub trait Pane: Any {
     fn submit(&mut self, _kind: InputKind, _text: &str, _cx: &mut Ctx) -> Vec<Effect> {
         Vec::new()
     }
+
+    /// A typed character, for a popup whose mode takes text (`Mode::takes_text`).
+    fn type_char(&mut self, _c: char) {}
 
     /// Pure: no SQL, no file I/O, no JSON parsing.
     fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme);

@@ -21,5 +21,6 @@ mod evidence;
 mod trace_view;
 // Issue 11's acceptance in tmux: last Tuesday's wrong answer and its evidence at 80x24.
 mod wrong_answer;
-// Snapshots of every view at 80x24 and 160x48 (tests/tui/snapshots/).
+// Snapshots of every view at 80x24, 100x30 and 160x48 (tests/tui/snapshots/), and checks
+// over all of them.
 mod views;

@@ -9,6 +9,7 @@ pub mod agreement;
 pub mod evidence;
 pub mod help;
 pub mod judge;
+pub mod judge_setup;
 pub mod list;
 pub mod metrics;
 pub mod session;
@@ -29,4 +30,5 @@ pub static PANES: &[&PaneInfo] = &[
     &metrics::INFO,
     &agreement::INFO,
     &judge::INFO,
+    &judge_setup::INFO,
 ];
