@@ -13,6 +13,7 @@ pub mod filter;
 pub mod import;
 pub mod ingest;
 pub mod judge;
+pub mod listen;
 pub mod metrics;
 pub mod model;
 pub mod paths;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 /// Deterministic pseudo-random numbers (xorshift), so every run writes the same bytes.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 impl Rng {
     fn next(&mut self) -> u64 {
         let mut x = self.0;
@@ -79,7 +79,7 @@ fn kv(key: &str, v: serde_json::Value) -> serde_json::Value {
 
 /// One support-bot trace shaped like the fixture: chain root, embedding, retriever, reranker,
 /// prompt builder, LLM call. `payload_words` scales documents and prompts.
-fn trace_spans(rng: &mut Rng, t: u64, payload_words: usize) -> Vec<serde_json::Value> {
+pub(crate) fn trace_spans(rng: &mut Rng, t: u64, payload_words: usize) -> Vec<serde_json::Value> {
     let trace_id = format!("{:016x}{:016x}", rng.next(), t);
     let base: u64 = 1_790_000_000_000_000_000 + t * 60_000_000_000;
     let root = format!("{:016x}", rng.next());

@@ -6,6 +6,7 @@
 //!   cargo run --release -p trawl-bench -- parse  bench-data/big.otlp.jsonl
 //!   cargo run --release -p trawl-bench -- all bench-data          # everything, one table
 //!   cargo run --release -p trawl-bench -- clickhouse              # pull and stats --source on 1M spans
+//!   cargo run --release -p trawl-bench -- listen 20               # trawl listen, sustained load
 //!
 //! `parse` is the ceiling: the same file read line by line and parsed by serde_json into a
 //! `serde_json::Value`, nothing else. `import` is the real pipeline into a fresh store.
@@ -21,6 +22,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod clickhouse;
 mod dump;
 mod judge;
+mod listen;
 mod pipeline;
 mod stats;
 mod tui;
@@ -28,7 +30,7 @@ mod tui;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-const USAGE: &str = "usage: trawl-bench gen DIR | parse FILE | prepare FILE | import FILE | all DIR | store DUMP DB | tui [DB] | stats DB | synth-stats [DB] | judge | clickhouse";
+const USAGE: &str = "usage: trawl-bench gen DIR | parse FILE | prepare FILE | import FILE | all DIR | store DUMP DB | tui [DB] | stats DB | synth-stats [DB] | judge | clickhouse | listen [SECONDS] [CONNECTIONS] [PAYLOAD_WORDS]";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -52,6 +54,11 @@ fn main() {
             Some(url) => clickhouse::stats_phase(url),
             _ => 2,
         },
+        (Some("listen"), _, _) => listen::run(
+            args.get(2).map(String::as_str),
+            args.get(3).map(String::as_str),
+            args.get(4).map(String::as_str),
+        ),
         (Some("all"), dir, _) => all(dir.unwrap_or(Path::new("bench-data"))),
         _ => {
             eprintln!("{USAGE}");

@@ -13,6 +13,7 @@ mod export_cmd;
 mod import_cmd;
 mod judge_cmd;
 mod label_cmd;
+mod listen_cmd;
 mod remote_src;
 mod replay_cmd;
 mod show_cmd;
@@ -67,6 +68,10 @@ pub struct Cli {
     /// Keep reading SOURCES as they grow (like tail -f).
     #[arg(long)]
     pub follow: bool,
+
+    /// Receive OTLP traces while open (HTTP 127.0.0.1:4318, gRPC 127.0.0.1:4317), as `trawl listen`.
+    #[arg(long)]
+    pub listen: bool,
 
     /// Log level for the log file (error, warn, info, debug, trace).
     #[arg(long, env = "TRAWL_LOG", default_value = "info", global = true)]
@@ -125,6 +130,9 @@ pub enum Command {
 
     /// Structural diff of two traces: spans, tokens, cost, answer and documents.
     Diff(diff_cmd::DiffArgs),
+
+    /// Receive traces over OTLP (HTTP and gRPC) straight into the store.
+    Listen(listen_cmd::ListenArgs),
 }
 
 /// Filters shared by every command that selects traces. Each flag is one term of the filter
@@ -277,6 +285,7 @@ pub fn run(cmd: Command, cfg: &Config) -> Result<i32> {
         Command::Config(a) => config_cmd::run(&a, cfg),
         Command::Replay(a) => replay_cmd::run(&a, cfg),
         Command::Diff(a) => diff_cmd::run(&a, cfg),
+        Command::Listen(a) => listen_cmd::run(&a, cfg),
     }
 }
 

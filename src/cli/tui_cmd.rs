@@ -34,6 +34,7 @@ pub fn run(cli: &Cli, cfg: &Config) -> Result<i32> {
         mouse: cli.mouse,
         label,
         follow: cli.follow,
+        listen: cli.listen.then(crate::listen::ListenConfig::default),
         judge_provider: cfg.judge.provider_config(),
         author: cfg.author.clone(),
     })

@@ -30,6 +30,8 @@ pub struct TuiOptions {
     pub label: String,
     /// Keep tailing the imported files as they grow (`trawl --follow FILE`).
     pub follow: bool,
+    /// Receive OTLP traces into the store while open (`trawl --listen`).
+    pub listen: Option<crate::listen::ListenConfig>,
     /// The judge `J` runs, and the author of labels (both from the resolved config).
     pub judge_provider: crate::judge::ProviderConfig,
     pub author: String,
@@ -84,6 +86,14 @@ pub fn run(mut opts: TuiOptions) -> anyhow::Result<i32> {
     let pulling = opts.remote.is_some();
     if let Some(r) = opts.remote.take() {
         spawn_pull(opts.store_path.clone(), r, action_tx.clone());
+    }
+    if let Some(config) = opts.listen.clone() {
+        spawn_listen(
+            opts.store_path.clone(),
+            config,
+            stop.clone(),
+            action_tx.clone(),
+        );
     }
     let mut app = App::new(opts.theme, crate::timefilter::now(), opts.label.clone());
     app.judge_provider = opts.judge_provider.clone();
@@ -408,6 +418,34 @@ fn spawn_follow(path: PathBuf, file: PathBuf, stop: Arc<AtomicBool>, tx: Sender<
                     None => (format!("stopped following {}", file.display()), true),
                 },
                 Err(e) => (format!("follow {}: {e}", file.display()), false),
+            };
+        tracing::info!("{message}");
+        let _ = tx.send(Action::ImportDone { message, ok });
+    });
+}
+
+/// Receives OTLP traces until the app quits; new spans refresh the list like a followed file,
+/// with the receiver's address, rate and rejected counts in the status line.
+fn spawn_listen(
+    path: PathBuf,
+    config: crate::listen::ListenConfig,
+    stop: Arc<AtomicBool>,
+    tx: Sender<Action>,
+) {
+    std::thread::spawn(move || {
+        let progress = tx.clone();
+        let mut on_update = move |s: &crate::listen::live::LiveStatus| {
+            let _ = progress.send(Action::ImportProgress(ImportStatus {
+                file: s.summary(),
+                spans: s.spans,
+                following: true,
+                ..ImportStatus::default()
+            }));
+        };
+        let (message, ok) =
+            match crate::listen::live::run_until(&path, config, &stop, &mut on_update) {
+                Ok(m) => (m, true),
+                Err(e) => (format!("listen: {e}"), false),
             };
         tracing::info!("{message}");
         let _ = tx.send(Action::ImportDone { message, ok });

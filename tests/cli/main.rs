@@ -22,6 +22,8 @@ mod commands;
 mod export;
 // `trawl label` and `trawl agreement` through the binary.
 mod label;
+// `trawl listen` through the binary: JSON lines, signals, kill -9, usage errors.
+mod listen;
 // Relative days against the store's data; search scoped to questions, answers, passages.
 mod find;
 // `trawl::metrics`: buckets, percentiles, changes, checks.

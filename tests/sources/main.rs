@@ -16,6 +16,9 @@ mod conformance;
 mod follow;
 // Import edge cases through the library: huge lines, split traces, duplicates, roll-ups.
 mod import_edge;
+// `trawl listen`: the SDK exporter (HTTP protobuf, HTTP JSON, gRPC) against an import of the
+// same spans; raw requests for the protocol's error paths.
+mod listen;
 // The OTLP/JSON adapter on the fixtures: counts, ground truth, usage, messages, documents.
 mod otlp;
 // OTLP/JSON encoding variants and malformed input.

@@ -47,6 +47,8 @@ impl std::fmt::Display for SpanProblem {
 pub struct LineSpans {
     pub spans: Vec<Span>,
     pub problems: Vec<SpanProblem>,
+    /// Spans the line held, read or not (`spans_seen - spans.len()` were left out).
+    pub spans_seen: usize,
 }
 
 /// Parses one OTLP/JSON line, strictly: any problem (a bad span or a bad attribute) fails the
@@ -136,6 +138,7 @@ pub fn read_line(line: &[u8]) -> Result<LineSpans, String> {
             }
         }
     }
+    out.spans_seen = index;
     Ok(out)
 }
 

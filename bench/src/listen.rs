@@ -1,0 +1,296 @@
+//! `trawl listen` under sustained load: the release `trawl` binary (a sibling of this one)
+//! receives OTLP/HTTP protobuf requests of 512 realistic LLM spans (the SDK's batch size) from
+//! keep-alive connections for a fixed time. Reports spans/s committed, 429s, request latency,
+//! and the receiver's resident memory over time (flat memory is the goal) and at its peak.
+//!
+//!   cargo build --release -p trawl -p trawl-bench
+//!   target/release/trawl-bench listen [SECONDS] [CONNECTIONS] [PAYLOAD_WORDS]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message;
+
+use crate::dump::{Rng, trace_spans};
+
+/// Traces per request: 85 six-span traces, 510 spans (the SDK batches up to 512).
+const TRACES_PER_REQUEST: u64 = 85;
+/// Distinct request templates (distinct text); trace ids are fresh in every request.
+const TEMPLATES: u64 = 8;
+
+pub fn run(seconds: Option<&str>, connections: Option<&str>, words: Option<&str>) -> i32 {
+    let seconds: u64 = seconds.and_then(|s| s.parse().ok()).unwrap_or(20);
+    let connections: usize = connections.and_then(|s| s.parse().ok()).unwrap_or(4);
+    let words: usize = words.and_then(|s| s.parse().ok()).unwrap_or(60);
+    let Some(trawl) = sibling_binary("trawl") else {
+        eprintln!(
+            "no trawl binary next to this one: cargo build --release -p trawl -p trawl-bench"
+        );
+        return 2;
+    };
+    let templates = templates(words);
+    let bytes_per_span =
+        templates[0].encode_to_vec().len() as f64 / (TRACES_PER_REQUEST * 6) as f64;
+    let tmp = std::env::temp_dir().join(format!("trawl-bench-listen-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    if let Err(e) = std::fs::create_dir_all(&tmp) {
+        eprintln!("{}: {e}", tmp.display());
+        return 1;
+    }
+    let db = tmp.join("listen.db");
+    let (mut child, addr) = match start(&trawl, &db) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("cannot start {}: {e}", trawl.display());
+            return 1;
+        }
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let counts = Arc::new(Counts::default());
+    let next_trace = Arc::new(AtomicU64::new(1));
+    let templates = Arc::new(templates);
+    let t0 = Instant::now();
+    let clients: Vec<_> = (0..connections)
+        .map(|c| {
+            let (stop, counts, next_trace, templates, addr) = (
+                stop.clone(),
+                counts.clone(),
+                next_trace.clone(),
+                templates.clone(),
+                addr.clone(),
+            );
+            std::thread::spawn(move || client(c, &addr, &templates, &next_trace, &counts, &stop))
+        })
+        .collect();
+    let mut samples = Vec::new();
+    let mut last = (Instant::now(), 0u64);
+    while t0.elapsed() < Duration::from_secs(seconds) {
+        std::thread::sleep(Duration::from_secs(1));
+        let spans = counts.spans.load(Ordering::Relaxed);
+        let now = Instant::now();
+        let rate = (spans - last.1) as f64 / now.duration_since(last.0).as_secs_f64();
+        last = (now, spans);
+        samples.push((
+            t0.elapsed().as_secs(),
+            rate,
+            proc_kb(child.id(), "VmRSS") / 1024.0,
+        ));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        let _ = c.join();
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let peak = proc_kb(child.id(), "VmHWM") / 1024.0;
+    let t_stop = Instant::now();
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let exit = child.wait().map(|s| s.code()).unwrap_or(None);
+    let stop_secs = t_stop.elapsed().as_secs_f64();
+    let spans = counts.spans.load(Ordering::Relaxed);
+    let stored = rusqlite::Connection::open(&db)
+        .and_then(|c| c.query_row("SELECT count(*) FROM spans", [], |r| r.get::<_, i64>(0)))
+        .unwrap_or(-1);
+    let mut lat = counts
+        .latencies_ms
+        .lock()
+        .map(|l| l.clone())
+        .unwrap_or_default();
+    lat.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    println!("per second: (t, spans/s, receiver RSS MB)");
+    for (t, rate, rss) in &samples {
+        println!("  {t:>3}s {rate:>9.0} {rss:>7.0}");
+    }
+    println!(
+        "trawl listen, HTTP protobuf, {connections} connections, {} spans/request, {bytes_per_span:.0} B/span: \
+         {spans} spans in {secs:.1}s = {:.0} spans/s committed; {} requests, {} answered 429; \
+         latency p50 {:.0} ms p99 {:.0} ms; receiver peak RSS {peak:.0} MB; SIGTERM to exit {stop_secs:.2}s (code {exit:?}); store holds {stored} spans",
+        TRACES_PER_REQUEST * 6,
+        spans as f64 / secs,
+        counts.requests.load(Ordering::Relaxed),
+        counts.busy.load(Ordering::Relaxed),
+        pct(0.5),
+        pct(0.99),
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+    i32::from(stored != spans as i64 || exit != Some(0))
+}
+
+#[derive(Default)]
+struct Counts {
+    spans: AtomicU64,
+    requests: AtomicU64,
+    busy: AtomicU64,
+    latencies_ms: std::sync::Mutex<Vec<f64>>,
+}
+
+fn sibling_binary(name: &str) -> Option<PathBuf> {
+    let p = std::env::current_exe().ok()?.parent()?.join(name);
+    p.exists().then_some(p)
+}
+
+/// Starts `trawl listen` on a free port; returns it and its HTTP address.
+fn start(trawl: &Path, db: &Path) -> std::io::Result<(Child, String)> {
+    let mut child = Command::new(trawl)
+        .args([
+            "listen",
+            "--http",
+            "127.0.0.1:0",
+            "--grpc",
+            "off",
+            "--store",
+        ])
+        .arg(db)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut line = String::new();
+    if let Some(err) = child.stderr.take() {
+        BufReader::new(err).read_line(&mut line)?;
+    }
+    let addr = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://"))
+        .and_then(|w| w.strip_suffix("/v1/traces"))
+        .map(str::to_string)
+        .ok_or_else(|| std::io::Error::other(format!("unexpected startup line {line:?}")))?;
+    Ok((child, addr))
+}
+
+/// Requests of realistic support-bot traces (the `gen` dumps' shape), as the SDK sends them.
+fn templates(words: usize) -> Vec<ExportTraceServiceRequest> {
+    let mut rng = Rng(42);
+    (0..TEMPLATES)
+        .map(|i| {
+            let spans: Vec<serde_json::Value> = (0..TRACES_PER_REQUEST)
+                .flat_map(|t| trace_spans(&mut rng, i * TRACES_PER_REQUEST + t, words))
+                .collect();
+            let line = serde_json::json!({"resourceSpans": [{
+                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "support-bot"}}]},
+                "scopeSpans": [{"scope": {"name": "openinference.instrumentation.openai"}, "spans": spans}],
+            }]});
+            serde_json::from_value(line).expect("the generated request is valid OTLP/JSON")
+        })
+        .collect()
+}
+
+/// One keep-alive connection sending requests until stopped; every trace id is new.
+fn client(
+    n: usize,
+    addr: &str,
+    templates: &[ExportTraceServiceRequest],
+    next_trace: &AtomicU64,
+    counts: &Counts,
+    stop: &AtomicBool,
+) {
+    let mut stream: Option<BufReader<TcpStream>> = None;
+    let mut k = n;
+    while !stop.load(Ordering::Relaxed) {
+        let mut req = templates[k % templates.len()].clone();
+        k += 1;
+        let first = next_trace.fetch_add(TRACES_PER_REQUEST, Ordering::Relaxed);
+        let mut spans = 0u64;
+        for rs in &mut req.resource_spans {
+            for ss in &mut rs.scope_spans {
+                for (i, s) in ss.spans.iter_mut().enumerate() {
+                    let id = (0xbe_u128 << 120) | u128::from(first + i as u64 / 6);
+                    s.trace_id = id.to_be_bytes().to_vec();
+                    spans += 1;
+                }
+            }
+        }
+        let body = req.encode_to_vec();
+        let t = Instant::now();
+        let status = match stream.as_mut().map(|s| post(s, addr, &body)) {
+            Some(Ok(code)) => code,
+            _ => {
+                stream = TcpStream::connect(addr).ok().map(BufReader::new);
+                match stream.as_mut().map(|s| post(s, addr, &body)) {
+                    Some(Ok(code)) => code,
+                    _ => {
+                        std::thread::sleep(Duration::from_millis(50));
+                        continue;
+                    }
+                }
+            }
+        };
+        counts.requests.fetch_add(1, Ordering::Relaxed);
+        match status {
+            200 => {
+                counts.spans.fetch_add(spans, Ordering::Relaxed);
+                if let Ok(mut l) = counts.latencies_ms.lock() {
+                    l.push(t.elapsed().as_secs_f64() * 1e3);
+                }
+            }
+            429 => {
+                counts.busy.fetch_add(1, Ordering::Relaxed);
+                // The exporter backs off; these trace ids are simply not sent again.
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            other => {
+                eprintln!("unexpected status {other}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+/// One HTTP/1.1 keep-alive POST; returns the status code.
+fn post(s: &mut BufReader<TcpStream>, addr: &str, body: &[u8]) -> std::io::Result<u16> {
+    let head = format!(
+        "POST /v1/traces HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-protobuf\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let w = s.get_mut();
+    w.write_all(head.as_bytes())?;
+    w.write_all(body)?;
+    let mut line = String::new();
+    s.read_line(&mut line)?;
+    let code: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        s.read_line(&mut line)?;
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut sink = vec![0; length];
+    s.read_exact(&mut sink)?;
+    Ok(code)
+}
+
+/// A `/proc/PID/status` figure in kB (VmRSS, VmHWM).
+fn proc_kb(pid: u32, key: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse().ok())
+        .unwrap_or(0.0)
+}

@@ -1,0 +1,162 @@
+//! Request bodies to spans: content type and encoding, then protobuf or OTLP/JSON, then the
+//! OTLP/JSON file adapter ([`crate::ingest::otlp::read_line`]).
+//!
+//! A protobuf request is decoded with the published OTLP definitions (`opentelemetry-proto`,
+//! prost) and written out as OTLP/JSON (hex ids, camelCase: the crate's serde mapping), which the
+//! file adapter then reads exactly as it reads a line of a Collector `file` exporter dump. That
+//! costs a serialisation, but it makes a span received live and the same span read from a dump
+//! identical in the store by construction: one reader, one set of semantic-convention rules.
+
+use std::collections::HashSet;
+use std::io::Read;
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message;
+
+use crate::ingest::otlp;
+use crate::model::Span;
+
+/// How a request body is encoded, from its `Content-Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Protobuf,
+    Json,
+}
+
+impl Encoding {
+    /// `None` for a content type OTLP/HTTP does not define (answered with 415).
+    pub fn from_content_type(value: &str) -> Option<Encoding> {
+        let mime = value.split(';').next().unwrap_or("").trim();
+        if mime.eq_ignore_ascii_case("application/x-protobuf")
+            || mime.eq_ignore_ascii_case("application/protobuf")
+        {
+            Some(Encoding::Protobuf)
+        } else if mime.eq_ignore_ascii_case("application/json") {
+            Some(Encoding::Json)
+        } else {
+            None
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Encoding::Protobuf => "application/x-protobuf",
+            Encoding::Json => "application/json",
+        }
+    }
+
+    /// The protocol name reported per request (`--json`'s `protocol`).
+    pub fn protocol(self) -> &'static str {
+        match self {
+            Encoding::Protobuf => "http/protobuf",
+            Encoding::Json => "http/json",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The body (after decompression) is larger than the configured limit (413).
+    #[error("request body larger than the {limit}-byte limit")]
+    TooLarge { limit: usize },
+    /// Not a decodable OTLP traces request (400).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What one request yielded: the spans to store, how many were left out, and why.
+#[derive(Debug, Default)]
+pub struct Received {
+    pub spans: Vec<Span>,
+    /// Spans in the request that could not be read (the OTLP `rejected_spans`).
+    pub rejected: u64,
+    /// Distinct trace ids among `spans`.
+    pub traces: u64,
+    /// What was left out or repaired, for `partial_success.error_message`; empty when nothing.
+    pub message: String,
+}
+
+/// Inflates a gzip body, refusing to produce more than `limit` bytes (a small compressed body
+/// must not expand into gigabytes).
+pub fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
+    let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
+    let decoder = flate2::read::MultiGzDecoder::new(body);
+    decoder
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| DecodeError::Invalid(format!("invalid gzip body: {e}")))?;
+    if out.len() > limit {
+        return Err(DecodeError::TooLarge { limit });
+    }
+    Ok(out)
+}
+
+/// Decodes an uncompressed body.
+pub fn decode_body(body: &[u8], encoding: Encoding) -> Result<Received, DecodeError> {
+    match encoding {
+        Encoding::Protobuf => {
+            let request = ExportTraceServiceRequest::decode(body).map_err(|e| {
+                DecodeError::Invalid(format!("not an OTLP ExportTraceServiceRequest: {e}"))
+            })?;
+            from_request(&request)
+        }
+        Encoding::Json => from_json(body),
+    }
+}
+
+/// Reads a decoded protobuf request (HTTP protobuf and gRPC) through the OTLP/JSON adapter.
+pub fn from_request(request: &ExportTraceServiceRequest) -> Result<Received, DecodeError> {
+    if request.resource_spans.is_empty() {
+        return Ok(Received::default());
+    }
+    let json = serde_json::to_vec(request)
+        .map_err(|e| DecodeError::Invalid(format!("request cannot be read as OTLP: {e}")))?;
+    from_json(&json)
+}
+
+/// Reads an OTLP/JSON request body, the encoding of one line of a Collector `file` dump.
+pub fn from_json(body: &[u8]) -> Result<Received, DecodeError> {
+    let read = match otlp::read_line(body) {
+        Ok(read) => read,
+        // `{}` is a valid, empty request (every field of a proto3 message is optional).
+        Err(_) if is_empty_object(body) => return Ok(Received::default()),
+        Err(reason) => return Err(DecodeError::Invalid(reason)),
+    };
+    let rejected = read.spans_seen.saturating_sub(read.spans.len()) as u64;
+    let traces = read
+        .spans
+        .iter()
+        .map(|s| s.trace_id.as_str())
+        .collect::<HashSet<_>>()
+        .len() as u64;
+    Ok(Received {
+        rejected,
+        traces,
+        message: summarize(&read.problems),
+        spans: read.spans,
+    })
+}
+
+fn is_empty_object(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body)
+        .is_ok_and(|m| m.is_empty())
+}
+
+/// The first few problems on one line, and how many more there were.
+fn summarize(problems: &[otlp::SpanProblem]) -> String {
+    const SHOWN: usize = 3;
+    let mut text = problems
+        .iter()
+        .take(SHOWN)
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    if problems.len() > SHOWN {
+        text.push_str(&format!("; and {} more", problems.len() - SHOWN));
+    }
+    text
+}
+
+#[cfg(test)]
+#[path = "decode_tests.rs"]
+mod tests;

@@ -1,0 +1,125 @@
+use super::*;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span as ProtoSpan};
+
+fn kv(key: &str, value: any_value::Value) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..KeyValue::default()
+    }
+}
+
+fn span(trace: u8, id: u8, name: &str) -> ProtoSpan {
+    ProtoSpan {
+        trace_id: vec![trace; 16],
+        span_id: vec![id; 8],
+        name: name.into(),
+        kind: 3,
+        start_time_unix_nano: 1_700_000_000_000_000_000,
+        end_time_unix_nano: 1_700_000_001_000_000_000,
+        attributes: vec![
+            kv(
+                "gen_ai.request.model",
+                any_value::Value::StringValue("gpt-4o".into()),
+            ),
+            kv("gen_ai.usage.input_tokens", any_value::Value::IntValue(12)),
+        ],
+        ..ProtoSpan::default()
+    }
+}
+
+fn request(spans: Vec<ProtoSpan>) -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![kv(
+                    "service.name",
+                    any_value::Value::StringValue("bot".into()),
+                )],
+                ..Resource::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..ScopeSpans::default()
+            }],
+            ..ResourceSpans::default()
+        }],
+    }
+}
+
+#[test]
+fn content_types_select_the_encoding() {
+    assert_eq!(
+        Encoding::from_content_type("application/x-protobuf"),
+        Some(Encoding::Protobuf)
+    );
+    assert_eq!(
+        Encoding::from_content_type("Application/JSON; charset=utf-8"),
+        Some(Encoding::Json)
+    );
+    assert_eq!(Encoding::from_content_type("text/plain"), None);
+    assert_eq!(Encoding::from_content_type(""), None);
+}
+
+#[test]
+fn a_protobuf_span_reads_like_the_same_span_in_otlp_json() {
+    let req = request(vec![span(0xab, 0x01, "chat gpt-4o")]);
+    let live = decode_body(&req.encode_to_vec(), Encoding::Protobuf).unwrap();
+    assert_eq!(live.spans.len(), 1);
+    assert_eq!(live.rejected, 0);
+    assert_eq!(live.traces, 1);
+    let s = &live.spans[0];
+    assert_eq!(s.trace_id, "ab".repeat(16));
+    assert_eq!(s.span_id, "01".repeat(8));
+    assert_eq!(s.parent_id, None);
+    assert_eq!(s.service_name.as_deref(), Some("bot"));
+    assert_eq!(s.start_ns, 1_700_000_000_000_000_000);
+    assert_eq!(s.attributes["gen_ai.usage.input_tokens"], 12);
+    let dump = format!(
+        r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"bot"}}}}]}},"scopeSpans":[{{"spans":[{{"traceId":"{t}","spanId":"0101010101010101","name":"chat gpt-4o","kind":3,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000001000000000","attributes":[{{"key":"gen_ai.request.model","value":{{"stringValue":"gpt-4o"}}}},{{"key":"gen_ai.usage.input_tokens","value":{{"intValue":"12"}}}}]}}]}}]}}]}}"#,
+        t = "ab".repeat(16)
+    );
+    let from_file = otlp::parse_line(dump.as_bytes()).unwrap();
+    assert_eq!(format!("{:?}", live.spans), format!("{from_file:?}"));
+}
+
+#[test]
+fn a_span_without_ids_is_rejected_and_the_rest_kept() {
+    let mut bad = span(0xab, 0x02, "bad");
+    bad.trace_id.clear();
+    let req = request(vec![span(0xab, 0x01, "good"), bad]);
+    let got = decode_body(&req.encode_to_vec(), Encoding::Protobuf).unwrap();
+    assert_eq!(got.spans.len(), 1);
+    assert_eq!(got.rejected, 1);
+    assert!(got.message.contains("no traceId"), "{}", got.message);
+}
+
+#[test]
+fn empty_requests_are_fine_and_garbage_is_invalid() {
+    assert_eq!(decode_body(b"", Encoding::Protobuf).unwrap().spans.len(), 0);
+    assert_eq!(decode_body(b"{}", Encoding::Json).unwrap().spans.len(), 0);
+    assert!(matches!(
+        decode_body(b"\xff\xff\xff", Encoding::Protobuf),
+        Err(DecodeError::Invalid(_))
+    ));
+    assert!(matches!(
+        decode_body(b"[1,2]", Encoding::Json),
+        Err(DecodeError::Invalid(_))
+    ));
+}
+
+#[test]
+fn gzip_bodies_inflate_within_the_limit() {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(&[b'a'; 1000]).unwrap();
+    let gz = enc.finish().unwrap();
+    assert_eq!(gunzip(&gz, 1000).unwrap().len(), 1000);
+    assert_eq!(gunzip(&gz, 999), Err(DecodeError::TooLarge { limit: 999 }));
+    assert!(matches!(
+        gunzip(b"not gzip", 1000),
+        Err(DecodeError::Invalid(_))
+    ));
+}

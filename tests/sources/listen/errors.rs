@@ -1,0 +1,288 @@
+//! Raw OTLP/HTTP requests for the error paths: 400, 401, 413, 415, partial success, gzip and
+//! backpressure (429 with Retry-After, gRPC `UNAVAILABLE`).
+
+use std::io::Write as _;
+
+use opentelemetry_otlp::{WithExportConfig, WithTonicConfig as _};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_sdk::trace::SpanExporter as _;
+use prost::Message;
+use trawl::listen::{Counters, ListenConfig, Listener};
+use trawl::store::Store;
+
+use super::{dump_line, llm_traces, start};
+
+const PROTOBUF: &str = "application/x-protobuf";
+const JSON: &str = "application/json";
+
+fn url(listener: &Listener) -> String {
+    format!("http://{}/v1/traces", listener.http_addr.unwrap())
+}
+
+/// The protobuf request the SDK would send for `traces` LLM traces.
+fn protobuf_request(traces: u64) -> ExportTraceServiceRequest {
+    let line = dump_line(&llm_traces(traces));
+    serde_json::from_str(&line).unwrap()
+}
+
+async fn post(
+    listener: &Listener,
+    content_type: &str,
+    body: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut req = reqwest::Client::new()
+        .post(url(listener))
+        .header("content-type", content_type)
+        .body(body);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+fn spans_in(path: &std::path::Path) -> i64 {
+    Store::open(path).unwrap().totals().unwrap().1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_bodies_types_and_sizes_are_refused_with_the_right_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("live.db");
+    let config = ListenConfig {
+        body_limit: 64 * 1024,
+        ..ListenConfig::default()
+    };
+    let listener = start(&db, config).await;
+    let good = protobuf_request(1).encode_to_vec();
+
+    let r = post(&listener, "text/plain", good.clone(), &[]).await;
+    assert_eq!(r.status(), 415);
+    let r = post(
+        &listener,
+        PROTOBUF,
+        good.clone(),
+        &[("content-encoding", "br")],
+    )
+    .await;
+    assert_eq!(r.status(), 415);
+
+    let r = post(&listener, PROTOBUF, vec![0xff; 40], &[]).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["content-type"], PROTOBUF);
+    let status = tonic_types::Status::decode(r.bytes().await.unwrap()).unwrap();
+    assert_eq!(status.code, tonic::Code::InvalidArgument as i32);
+    assert!(
+        status.message.contains("ExportTraceServiceRequest"),
+        "{}",
+        status.message
+    );
+
+    let r = post(&listener, JSON, b"{\"resourceSpans\": [".to_vec(), &[]).await;
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("invalid JSON"),
+        "{body}"
+    );
+
+    let r = post(&listener, PROTOBUF, vec![b' '; 65 * 1024], &[]).await;
+    assert_eq!(r.status(), 413);
+    // Small on the wire, too big once inflated.
+    let bomb = gzip(&vec![b' '; 1 << 20]);
+    assert!(bomb.len() < 64 * 1024);
+    let r = post(&listener, JSON, bomb, &[("content-encoding", "gzip")]).await;
+    assert_eq!(r.status(), 413);
+    let r = post(
+        &listener,
+        PROTOBUF,
+        b"not gzip".to_vec(),
+        &[("content-encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+
+    let r = reqwest::Client::new()
+        .get(url(&listener))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    let other = url(&listener).replace("/v1/traces", "/v1/logs");
+    let r = reqwest::Client::new().post(other).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+
+    // None of that stored anything; a good gzip request still works.
+    assert_eq!(spans_in(&db), 0);
+    let r = post(
+        &listener,
+        PROTOBUF,
+        gzip(&good),
+        &[("content-encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(spans_in(&db), 4);
+    assert_eq!(Counters::get(&listener.counters.failed), 9);
+    listener.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_spans_are_reported_as_partial_success_and_the_rest_stored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("live.db");
+    let listener = start(&db, ListenConfig::default()).await;
+    let mut req = protobuf_request(2);
+    let spans = &mut req.resource_spans[0].scope_spans[0].spans;
+    spans[1].trace_id.clear();
+    spans[6].span_id.clear();
+    let r = post(&listener, PROTOBUF, req.encode_to_vec(), &[]).await;
+    assert_eq!(r.status(), 200);
+    let answer = ExportTraceServiceResponse::decode(r.bytes().await.unwrap()).unwrap();
+    let partial = answer.partial_success.expect("partial_success is set");
+    assert_eq!(partial.rejected_spans, 2);
+    assert!(
+        partial.error_message.contains("no traceId"),
+        "{}",
+        partial.error_message
+    );
+    assert!(
+        partial.error_message.contains("no spanId"),
+        "{}",
+        partial.error_message
+    );
+    assert_eq!(spans_in(&db), 6);
+
+    // The same in OTLP/JSON, answered in JSON; a clean request gets an empty `{}`.
+    let mut line: serde_json::Value = serde_json::from_str(&dump_line(&llm_traces(1))).unwrap();
+    line["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"] = "".into();
+    let r = post(&listener, JSON, line.to_string().into_bytes(), &[]).await;
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        body["partialSuccess"]["rejectedSpans"].as_i64(),
+        Some(1),
+        "{body}"
+    );
+    let r = post(&listener, JSON, dump_line(&llm_traces(3)).into_bytes(), &[]).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "{}");
+    assert_eq!(Counters::get(&listener.counters.rejected_spans), 3);
+    listener.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_is_required_when_configured() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("live.db");
+    let config = ListenConfig {
+        token: Some("s3cret".into()),
+        ..ListenConfig::default()
+    };
+    let listener = start(&db, config).await;
+    let body = protobuf_request(1).encode_to_vec();
+    let r = post(&listener, PROTOBUF, body.clone(), &[]).await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+    let r = post(
+        &listener,
+        PROTOBUF,
+        body.clone(),
+        &[("authorization", "Bearer wrong")],
+    )
+    .await;
+    assert_eq!(r.status(), 401);
+    let r = post(
+        &listener,
+        PROTOBUF,
+        body.clone(),
+        &[("authorization", "s3cret")],
+    )
+    .await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(spans_in(&db), 0);
+    let r = post(
+        &listener,
+        PROTOBUF,
+        body,
+        &[("authorization", "Bearer s3cret")],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(spans_in(&db), 4);
+    listener.shutdown().await.unwrap();
+}
+
+/// With the store locked by another writer, the first request waits for its commit holding the
+/// whole (one-span) queue; the second is refused at once with 429 and Retry-After, and gRPC
+/// with UNAVAILABLE. Once the lock goes, the waiting request commits and succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_answers_429_with_retry_after_and_grpc_unavailable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("live.db");
+    let config = ListenConfig {
+        queue_spans: 1,
+        ..ListenConfig::default()
+    };
+    let listener = start(&db, config).await;
+    let lock = rusqlite::Connection::open(&db).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+    let body = protobuf_request(1).encode_to_vec();
+    let mut first = tokio::spawn({
+        let url = url(&listener);
+        let body = body.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("content-type", PROTOBUF)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    });
+    let mut second = tokio::spawn({
+        let url = url(&listener);
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("content-type", PROTOBUF)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    });
+    // Whichever request the receiver took first holds the queue: the other one returns now.
+    let (refused, waiting) = tokio::select! {
+        r = &mut first => (r.unwrap(), second),
+        r = &mut second => (r.unwrap(), first),
+    };
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    assert_eq!(Counters::get(&listener.counters.refused), 1);
+
+    let grpc = opentelemetry_otlp::SpanExporter::builder()
+        .with_tonic()
+        .with_endpoint(format!("http://{}", listener.grpc_addr.unwrap()))
+        .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let err = grpc.export(llm_traces(1)).await.unwrap_err();
+    assert!(format!("{err:?}").contains("Unavailable"), "{err:?}");
+
+    lock.execute_batch("COMMIT").unwrap();
+    let waited = waiting.await.unwrap();
+    assert_eq!(waited.status(), 200);
+    assert_eq!(spans_in(&db), 4);
+    listener.shutdown().await.unwrap();
+}
