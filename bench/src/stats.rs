@@ -37,7 +37,7 @@ pub fn run(db: &Path) -> i32 {
 }
 
 const TRACES: i64 = 200_000;
-const SPANS_PER_TRACE: i64 = 5;
+pub const SPANS_PER_TRACE: i64 = 5;
 /// 2026-10-01T00:00:00Z
 const T0: i64 = 1_790_812_800_000_000_000;
 const DAYS: i64 = 30;
@@ -56,7 +56,7 @@ pub fn synthetic(db: Option<&Path>) -> i32 {
         return 1;
     }
     let t = Instant::now();
-    if let Err(e) = populate(&path) {
+    if let Err(e) = populate(&path, TRACES) {
         eprintln!("{}: {e}", path.display());
         return 1;
     }
@@ -98,7 +98,23 @@ pub fn synthetic(db: Option<&Path>) -> i32 {
     0
 }
 
-fn populate(path: &Path) -> rusqlite::Result<()> {
+/// `trawl stats --by day` over the whole store, in UTC; returns the number of buckets.
+pub fn by_day(store: &Store) -> Result<usize, String> {
+    compute_stats(store, &TraceFilter::default(), Bucket::Day, None, utc())
+        .map(|b| b.len())
+        .map_err(|e| e.to_string())
+}
+
+/// Writes a fresh synthetic store of `traces` traces (five spans each, over 30 days) at `path`.
+pub fn write_synthetic(path: &Path, traces: i64) -> Result<(), String> {
+    let _ = std::fs::remove_file(path);
+    Store::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    populate(path, traces).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn populate(path: &Path, traces: i64) -> rusqlite::Result<()> {
+    #[allow(non_snake_case)]
+    let TRACES = traces;
     let c = rusqlite::Connection::open(path)?;
     c.execute_batch("BEGIN")?;
     c.execute(
