@@ -203,7 +203,7 @@ fn grow_row(o: &Opts) -> Result<(), String> {
     let mb = o.mb_or(1260);
     let per = (mb / o.slices as u64).max(1);
     let files: Vec<PathBuf> = (0..o.slices as u64)
-        .map(|i| dump_path(o, Shape::Small, per, 100 + i))
+        .map(|i| dump_path(o, Shape::Small, per, 512, 100 + i))
         .collect::<Result<_, _>>()?;
     let typed = measure::repeat(o.runs, &["typed", s(&files[0])])?;
     let db = fresh_db(o, "grow");
