@@ -62,6 +62,8 @@ pub struct TraceFilter {
     pub verdicts: Vec<(String, Verdict)>,
     /// Restrict to these ids (full ids or unique prefixes are resolved by the caller).
     pub trace_ids: Vec<String>,
+    /// Include replays (`trawl replay`'s traces); hidden by default, shown when ids are named.
+    pub replays: bool,
 }
 
 /// Where a term was typed.

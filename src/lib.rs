@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod display;
 pub mod export;
 pub mod filter;
@@ -16,6 +17,7 @@ pub mod metrics;
 pub mod model;
 pub mod paths;
 pub mod pricing;
+pub mod replay;
 pub mod sanitize;
 mod sqlite_file;
 pub mod store;

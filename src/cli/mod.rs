@@ -8,10 +8,12 @@ pub mod out;
 mod agreement_cmd;
 mod check_cmd;
 mod config_cmd;
+mod diff_cmd;
 mod export_cmd;
 mod import_cmd;
 mod judge_cmd;
 mod label_cmd;
+mod replay_cmd;
 mod show_cmd;
 mod stats_cmd;
 pub mod traces_cmd;
@@ -108,6 +110,12 @@ pub enum Command {
 
     /// Show the settings in effect and where each came from (flag, environment, config file).
     Config(config_cmd::ConfigArgs),
+
+    /// Re-send recorded LLM calls (new model, prompt or parameters), judge before/after.
+    Replay(replay_cmd::ReplayArgs),
+
+    /// Structural diff of two traces: spans, tokens, cost, answer and documents.
+    Diff(diff_cmd::DiffArgs),
 }
 
 /// Filters shared by every command that selects traces. Each flag is one term of the filter
@@ -238,6 +246,7 @@ pub fn overrides(cli: &Cli, matches: &ArgMatches) -> Overrides {
         match &cli.command {
             Some(Command::Judge(a)) if name == "judge" => judge_cmd::overrides(a, sub, &mut o),
             Some(Command::Label(a)) => o.author = a.author.clone(),
+            Some(Command::Replay(a)) => replay_cmd::overrides(a, &mut o),
             _ => {}
         }
     }
@@ -257,6 +266,8 @@ pub fn run(cmd: Command, cfg: &Config) -> Result<i32> {
         Command::Agreement(a) => agreement_cmd::run(&a, cfg),
         Command::Export(a) => export_cmd::run(&a, cfg),
         Command::Config(a) => config_cmd::run(&a, cfg),
+        Command::Replay(a) => replay_cmd::run(&a, cfg),
+        Command::Diff(a) => diff_cmd::run(&a, cfg),
     }
 }
 

@@ -37,6 +37,8 @@ pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
     let mut spans = store.trace_spans(&id)?;
     mark_aggregates(&mut spans);
     let scores = store.scores_for_trace(&id)?;
+    let replays = store.replays_of(&id)?;
+    let replay_of = store.replay_link(&id)?;
     if args.json {
         let mut obj = super::traces_cmd::trace_json(
             &summary,
@@ -52,6 +54,14 @@ pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
             .collect();
         obj["spans"] = Value::Array(ordered);
         obj["all_scores"] = serde_json::to_value(&scores)?;
+        // Replays (`trawl replay`): only present when there are any, so older output is unchanged.
+        if !replays.is_empty() {
+            obj["replays"] = serde_json::to_value(&replays)?;
+        }
+        if let Some(link) = &replay_of {
+            obj["replay_of"] =
+                json!({"trace_id": link.replay_of_trace, "span_id": link.replay_of_span});
+        }
         outln!("{}", serde_json::to_string_pretty(&obj)?);
         return Ok(0);
     }
@@ -130,6 +140,28 @@ pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
                     .as_deref()
                     .map(|e| format!(": {}", fit_width(&clean_line(e), 100)))
                     .unwrap_or_default()
+            ))
+        );
+    }
+    if let Some(link) = &replay_of {
+        outln!(
+            "{}",
+            line(format!(
+                "replay of trace {} span {}",
+                clean_line(&link.replay_of_trace),
+                clean_line(&link.replay_of_span)
+            ))
+        );
+    }
+    for r in &replays {
+        outln!(
+            "{}",
+            line(format!(
+                "replay {}  {}  model {}  span {}",
+                clean_line(&r.trace_id),
+                timefilter::rfc3339(r.created_at_ns),
+                clean_line(r.model.as_deref().unwrap_or("-")),
+                clean_line(&r.replay_of_span)
             ))
         );
     }

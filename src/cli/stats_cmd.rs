@@ -69,10 +69,14 @@ pub struct StatsArgs {
     /// Every column, whatever the terminal's width (piped output is never cut).
     #[arg(long)]
     pub wide: bool,
+    /// Include replays (`trawl replay`'s traces), hidden by default.
+    #[arg(long)]
+    pub replays: bool,
 }
 
 pub fn run(args: &StatsArgs, cfg: &Config) -> Result<i32> {
-    let filter = args.filter.to_filter(timefilter::now())?;
+    let mut filter = args.filter.to_filter(timefilter::now())?;
+    filter.replays = args.replays;
     let by = Bucket::parse(&args.by).unwrap_or(Bucket::Day);
     let group = args.group_by.as_deref().and_then(GroupBy::parse);
     let Some(tz) = metrics::parse_tz(&args.tz) else {

@@ -43,11 +43,15 @@ pub struct TracesArgs {
     /// Every column at full width, whatever the terminal's width (piped output is never cut).
     #[arg(long)]
     pub wide: bool,
+    /// Include replays (`trawl replay`'s traces), hidden by default.
+    #[arg(long)]
+    pub replays: bool,
 }
 
 pub fn run(args: &TracesArgs, cfg: &Config) -> Result<i32> {
     let now = timefilter::now();
-    let filter = args.filter.to_filter(now)?;
+    let mut filter = args.filter.to_filter(now)?;
+    filter.replays = args.replays;
     let Some(sort) = SortKey::parse(&args.sort) else {
         bail!("--sort {}: unknown column", args.sort);
     };

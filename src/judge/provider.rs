@@ -235,37 +235,75 @@ impl Client {
         }
     }
 
+    /// Posts `body` (already in this provider's wire format) and returns the answer's text
+    /// with its status: the key, headers, body cap and transport errors of every call.
+    async fn send(&self, body: &Value) -> Result<(u16, String, Option<Duration>), CallError> {
+        let mut req = self.http.post(self.cfg.endpoint()).json(body);
+        match (self.cfg.kind, &self.key) {
+            (ProviderKind::OpenAi, Some(k)) => req = req.bearer_auth(k),
+            (ProviderKind::Anthropic, Some(k)) => req = req.header("x-api-key", k),
+            _ => {}
+        }
+        if self.cfg.kind == ProviderKind::Anthropic {
+            req = req.header("anthropic-version", "2023-06-01");
+        }
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => return Err(transport_error(&e)),
+        };
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        // Only errors of `send()` are transport errors; a failure while reading the body
+        // is a dropped connection (retryable), whatever reqwest calls it.
+        let text = read_body_capped(resp, self.cfg.max_response_bytes).await?;
+        Ok((status, text, retry_after))
+    }
+
+    /// One attempt with a caller-built body (`trawl replay` re-sends recorded requests): the
+    /// same key handling, body cap, error classification and key redaction as a verdict call.
+    /// Returns the answer body as JSON.
+    pub async fn post_json(&self, body: &Value) -> Result<Value, CallError> {
+        let r = &self.redactor;
+        let redact_err = |e: CallError| match e {
+            CallError::Retryable {
+                reason,
+                retry_after,
+            } => CallError::Retryable {
+                reason: r.redact(&reason),
+                retry_after,
+            },
+            CallError::Pause(m) => CallError::Pause(r.redact(&m)),
+            CallError::Fatal(m) => CallError::Fatal(r.redact(&m)),
+        };
+        let (status, text, retry_after) = self.send(body).await.map_err(redact_err)?;
+        if !(200..300).contains(&status) {
+            let lower = text.to_ascii_lowercase();
+            let msg = error_message(&text);
+            return Err(redact_err(classify(
+                status,
+                &lower,
+                msg,
+                retry_after,
+                &self.cfg,
+            )));
+        }
+        let text = r.redact(&text);
+        serde_json::from_str(&text)
+            .map_err(|e| CallError::Fatal(format!("the server sent a body that is not JSON ({e})")))
+    }
+
     async fn call_unredacted(&self, prompt: &Prompt, sample: u32) -> Result<Reply, CallError> {
         loop {
             let mode = self.mode.load(Ordering::Relaxed);
-            let (body, url) = match self.cfg.kind {
-                ProviderKind::OpenAi => {
-                    (self.openai_body(prompt, sample, mode), self.cfg.endpoint())
-                }
-                ProviderKind::Anthropic => (self.anthropic_body(prompt), self.cfg.endpoint()),
+            let body = match self.cfg.kind {
+                ProviderKind::OpenAi => self.openai_body(prompt, sample, mode),
+                ProviderKind::Anthropic => self.anthropic_body(prompt),
             };
-            let mut req = self.http.post(&url).json(&body);
-            match (self.cfg.kind, &self.key) {
-                (ProviderKind::OpenAi, Some(k)) => req = req.bearer_auth(k),
-                (ProviderKind::Anthropic, Some(k)) => req = req.header("x-api-key", k),
-                _ => {}
-            }
-            if self.cfg.kind == ProviderKind::Anthropic {
-                req = req.header("anthropic-version", "2023-06-01");
-            }
-            let resp = match req.send().await {
-                Ok(r) => r,
-                Err(e) => return Err(transport_error(&e)),
-            };
-            let status = resp.status().as_u16();
-            let retry_after = resp
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_retry_after);
-            // Only errors of `send()` are transport errors; a failure while reading the body
-            // is a dropped connection (retryable), whatever reqwest calls it.
-            let text = read_body_capped(resp, self.cfg.max_response_bytes).await?;
+            let (status, text, retry_after) = self.send(&body).await?;
             if (200..300).contains(&status) {
                 return self.read_success(&text, mode);
             }

@@ -15,10 +15,14 @@ pub mod buckets;
 pub mod check;
 pub mod percentile;
 pub mod stats;
+pub mod trends;
 
 pub use buckets::{Bucket, GroupBy, NO_GROUP, parse_tz};
 pub use check::{
     CheckExpr, CheckResult, CheckWindow, Metric, Op, ParseError, Series, evaluate, parse_expr,
 };
 pub use percentile::{nearest_rank, percentile_of};
-pub use stats::{BucketStats, Change, RuleChange, RuleStats, compute_stats};
+pub use stats::{
+    BucketStats, Change, RuleChange, RuleStats, compute_stats, empty_bucket, with_empty_buckets,
+};
+pub use trends::{RuleTrend, rule_trends};

@@ -248,3 +248,109 @@ pub fn compute_stats(
     }
     Ok(out)
 }
+
+/// A bucket with no traces, for drawing a linear time axis.
+pub fn empty_bucket(
+    start_ns: i64,
+    group: Option<String>,
+    by: Bucket,
+    tz: FixedOffset,
+) -> BucketStats {
+    BucketStats {
+        start_ns,
+        end_ns: start_ns.saturating_add(by.len_ns()),
+        bucket: by.label_of(start_ns, tz),
+        group,
+        traces: 0,
+        error_rate: 0.0,
+        latency_p50_ms: None,
+        latency_p95_ms: None,
+        latency_p99_ms: None,
+        llm_latency_p95_ms: None,
+        ttft_p50_ms: None,
+        input_tokens: 0,
+        output_tokens: 0,
+        cost_usd: 0.0,
+        cost_per_trace_usd: None,
+        unknown_cost_traces: 0,
+        judge_cost_usd: Some(0.0),
+        judge_cost_known_usd: 0.0,
+        judge_unknown_cost_verdicts: 0,
+        rules: BTreeMap::new(),
+        change: None,
+    }
+}
+
+/// Most buckets [`with_empty_buckets`] fills in per group; a longer span stays sparse (an
+/// hourly view of years of data is not worth a million empty columns).
+pub const MAX_FILLED_BUCKETS: i64 = 20_000;
+
+/// `stats` (as [`compute_stats`] returns them: oldest first, only buckets with traces) with
+/// every missing bucket between each group's first and last one added as an empty bucket, so
+/// the buckets of a group are consecutive: a linear time axis. `trawl stats` keeps the sparse
+/// form; the TUI chart uses this.
+pub fn with_empty_buckets(
+    stats: Vec<BucketStats>,
+    by: Bucket,
+    tz: FixedOffset,
+) -> Vec<BucketStats> {
+    let len = by.len_ns();
+    let mut by_group: BTreeMap<Option<String>, Vec<BucketStats>> = BTreeMap::new();
+    for s in stats {
+        by_group.entry(s.group.clone()).or_default().push(s);
+    }
+    let mut out = Vec::new();
+    for (group, mut series) in by_group {
+        series.sort_by_key(|s| s.start_ns);
+        let (Some(first), Some(last)) = (series.first(), series.last()) else {
+            continue;
+        };
+        let span = (last.start_ns - first.start_ns) / len;
+        if span > MAX_FILLED_BUCKETS {
+            out.extend(series);
+            continue;
+        }
+        let mut at = first.start_ns;
+        for s in series {
+            while at < s.start_ns {
+                out.push(empty_bucket(at, group.clone(), by, tz));
+                at += len;
+            }
+            at = s.start_ns + len;
+            out.push(s);
+        }
+    }
+    out.sort_by(|a, b| (a.start_ns, &a.group).cmp(&(b.start_ns, &b.group)));
+    out
+}
+
+#[cfg(test)]
+mod fill_tests {
+    use super::*;
+
+    #[test]
+    fn missing_buckets_become_empty_ones_per_group() {
+        let utc = FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!());
+        let day = Bucket::Day.len_ns();
+        let with = |start: i64, g: &str, traces: i64| BucketStats {
+            traces,
+            ..empty_bucket(start, Some(g.to_string()), Bucket::Day, utc)
+        };
+        let stats = vec![with(0, "a", 2), with(0, "b", 1), with(3 * day, "a", 4)];
+        let out = with_empty_buckets(stats, Bucket::Day, utc);
+        let a: Vec<(i64, i64)> = out
+            .iter()
+            .filter(|s| s.group.as_deref() == Some("a"))
+            .map(|s| (s.start_ns / day, s.traces))
+            .collect();
+        assert_eq!(a, vec![(0, 2), (1, 0), (2, 0), (3, 4)]);
+        // Group b has one bucket: nothing to fill.
+        assert_eq!(
+            out.iter()
+                .filter(|s| s.group.as_deref() == Some("b"))
+                .count(),
+            1
+        );
+        assert_eq!(out[1].bucket, "1970-01-01");
+    }
+}

@@ -8,6 +8,7 @@
 //! - [`model_name`]: the spellings of one model name (prefixes, dates, Bedrock ids), shared by
 //!   pricing and the store's `--model` index.
 
+pub mod evidence;
 mod kind;
 pub mod model_name;
 pub mod rollup;

@@ -103,6 +103,9 @@ pub(super) fn where_clause(filter: &TraceFilter) -> (String, Vec<SqlValue>) {
             .collect();
         w.push(format!("t.trace_id IN ({})", marks.join(",")));
     }
+    if hides_replays(filter) {
+        w.push("t.trace_id NOT IN (SELECT trace_id FROM replays)".into());
+    }
     if w.is_empty() {
         (String::new(), p)
     } else {
@@ -115,6 +118,12 @@ pub(super) fn fts_query_in(fields: &[TextField], text: &str) -> Option<String> {
     let q = fts_query(text)?;
     let cols: Vec<&str> = fields.iter().map(|f| f.column()).collect();
     Some(format!("{{{}}} : ({q})", cols.join(" ")))
+}
+
+/// Replays (`trawl replay`) are left out of trace lists and statistics unless the filter asks
+/// for them or names traces by id.
+pub(super) fn hides_replays(filter: &TraceFilter) -> bool {
+    !filter.replays && filter.trace_ids.is_empty()
 }
 
 /// Turns user text into an FTS5 query: every word must appear (each quoted, so punctuation in
@@ -167,6 +176,25 @@ mod tests {
             fts_query_in(&[TextField::Answer], "refund").as_deref(),
             Some("{answer} : (\"refund\")")
         );
+    }
+
+    #[test]
+    fn replays_are_hidden_unless_asked_for_or_named() {
+        let hide = "t.trace_id NOT IN (SELECT trace_id FROM replays)";
+        assert_eq!(
+            where_clause(&TraceFilter::default()).0,
+            format!("WHERE {hide}")
+        );
+        let with = TraceFilter {
+            replays: true,
+            ..Default::default()
+        };
+        assert_eq!(where_clause(&with).0, "");
+        let named = TraceFilter {
+            trace_ids: vec!["a".into()],
+            ..Default::default()
+        };
+        assert!(!where_clause(&named).0.contains("replays"));
     }
 
     #[test]

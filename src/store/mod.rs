@@ -8,6 +8,7 @@ mod codec;
 mod filter_sql;
 mod open;
 pub mod query;
+mod replays;
 mod rollup;
 mod schema;
 pub mod scores;
@@ -21,6 +22,7 @@ pub mod write;
 pub use codec::decode_span;
 pub use open::{Access, Writable};
 pub use query::{SortKey, TraceFilter};
+pub use replays::{REPLAY_SOURCE, ReplayLink};
 pub use triage::FlaggedTrace;
 pub use write::{PreparedSpan, SourceOutcome, SourceRecord, SpanWriter, WriteStats};
 

@@ -134,6 +134,20 @@ const MIGRATIONS: &[&str] = &[
     CREATE VIRTUAL TABLE span_fields_fts USING fts5(question, answer, docs, system, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
     INSERT OR REPLACE INTO trawl_meta(key, value) VALUES ('rebuild_text_index', '1');
     "#,
+    // 3: replays (`trawl replay`): which trace re-sent which recorded LLM call, and how.
+    // `IF NOT EXISTS`: a store whose version was set back (as tests do) still holds the table.
+    r#"
+    CREATE TABLE IF NOT EXISTS replays (
+        trace_id TEXT PRIMARY KEY,
+        replay_of_trace TEXT NOT NULL,
+        replay_of_span TEXT NOT NULL,
+        created_at_ns INTEGER NOT NULL,
+        provider TEXT,
+        model TEXT,
+        overrides TEXT NOT NULL DEFAULT '{}'
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS replays_of ON replays(replay_of_trace, created_at_ns);
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

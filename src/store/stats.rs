@@ -237,7 +237,8 @@ impl Store {
         // joins.
         let (bk_s, spans_from) = match group {
             None => {
-                let restrict = if filter.is_empty() {
+                // Replays are hidden by the filter's WHERE, so a store holding some restricts.
+                let restrict = if filter.is_empty() && !self.has_replays()? {
                     String::new()
                 } else {
                     format!("AND s.trace_id IN (SELECT t.trace_id FROM traces t {w})")
@@ -422,6 +423,40 @@ fn judge_figures(
         }
     }
     Ok(())
+}
+
+impl Store {
+    /// Judge verdicts of the traces matching `filter` per (bucket start ns, rule): (FALSE,
+    /// TRUE or FALSE) over the latest judge verdict of each (trace, rule), bucketed by the
+    /// trace's start. The read side of the trace list's FALSE-rate sparklines: one small
+    /// aggregate, far cheaper than [`Store::bucket_figures`].
+    pub fn verdict_counts(
+        &self,
+        filter: &TraceFilter,
+        buckets: Buckets,
+    ) -> Result<BTreeMap<(i64, String), (i64, i64)>> {
+        let (w, params) = where_clause(filter);
+        let w = plausible_where(&w, "t.start_ns");
+        let bk = buckets.sql("t.start_ns");
+        // As in `judge_figures`: the bare `verdict` comes from the row holding max(id).
+        let sql = format!(
+            "SELECT {bk} AS bk, x.name, total(x.verdict = 'false'), total(x.verdict IN ('true', 'false'))
+             FROM (SELECT trace_id, name, verdict, max(id) AS id
+                   FROM scores WHERE source = 'judge' GROUP BY trace_id, name) x
+             JOIN traces t ON t.trace_id = x.trace_id {w}
+             GROUP BY 1, 2"
+        );
+        let mut st = self.conn.prepare(&sql)?;
+        let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
+        let mut out = BTreeMap::new();
+        while let Some(r) = rows.next()? {
+            let key: (i64, String) = (r.get(0)?, r.get(1)?);
+            let f = r.get::<_, f64>(2)? as i64;
+            let n = r.get::<_, f64>(3)? as i64;
+            out.insert(key, (f, n));
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]

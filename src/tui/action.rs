@@ -53,6 +53,8 @@ pub enum Cmd {
     Rerun,
     /// Cancel the background judge run.
     JudgeCancel,
+    /// Open the judge set-up form (provider, base URL, model, key variable).
+    JudgeSettings,
     /// Continue / confirm in a popup.
     Confirm,
     /// Pick (toggle or focus) the n-th item, 1-based.
@@ -71,6 +73,8 @@ pub enum Cmd {
     Metrics,
     CycleBucket,
     CycleGroup,
+    /// Open the evidence pane: a response beside the passages in its prompt.
+    Evidence,
 }
 
 impl Cmd {
@@ -105,6 +109,7 @@ impl Cmd {
         Cmd::ToggleMark,
         Cmd::CycleSort,
         Cmd::FlipSort,
+        Cmd::JudgeSettings,
         Cmd::Copy,
         Cmd::Session,
         Cmd::ToggleFold,
@@ -137,6 +142,7 @@ impl Cmd {
         Cmd::Metrics,
         Cmd::CycleBucket,
         Cmd::CycleGroup,
+        Cmd::Evidence,
     ];
 }
 
@@ -242,6 +248,10 @@ pub enum Action {
         req: u64,
         rules: Vec<RuleAgreement>,
     },
+    RuleTrendsLoaded {
+        req: u64,
+        trends: Vec<crate::metrics::RuleTrend>,
+    },
 }
 
 /// A judge request ready to run (compared by what it judges, for effect equality in tests).
@@ -318,6 +328,8 @@ pub struct TriageContent {
     pub question: Option<String>,
     pub answer: Option<String>,
     pub documents: Vec<DocView>,
+    /// The answer's passages, staged and deduplicated (what triage shows).
+    pub evidence: crate::model::evidence::Evidence,
     pub scores: Vec<Score>,
 }
 
@@ -426,5 +438,10 @@ pub enum Effect {
     },
     LoadAgreement {
         req: u64,
+    },
+    /// The FALSE rate per rule over the last days, for the trace list's sparklines.
+    LoadRuleTrends {
+        req: u64,
+        filter: TraceFilter,
     },
 }

@@ -56,6 +56,13 @@ pub struct App {
     pub judge_provider: ProviderConfig,
     /// Author of human labels.
     pub author: String,
+    /// Whether an environment variable is set (the judge's key variable); tests replace it.
+    pub env_is_set: fn(&str) -> bool,
+    /// FALSE rate per rule over the last days (the list's sparklines) and the filter they
+    /// were computed for (`None`: to be reloaded).
+    pub rule_trends: Vec<crate::metrics::RuleTrend>,
+    trends_for: Option<crate::store::TraceFilter>,
+    trends_req: u64,
     /// Headless mode: what `y` would have copied.
     pub copied: Vec<String>,
     next_req: u64,
@@ -94,7 +101,11 @@ impl App {
             // The runtime sets both from the resolved config (`TuiOptions`).
             judge_provider: ProviderConfig::new(crate::judge::ProviderKind::OpenAi),
             author: "unknown".into(),
+            env_is_set: super::panes::judge_setup::env_is_set,
             copied: Vec::new(),
+            rule_trends: Vec::new(),
+            trends_for: None,
+            trends_req: 0,
             next_req: 0,
             resolve_req: 0,
             sync_store: None,
@@ -208,6 +219,10 @@ impl App {
             Action::InputChar(c) => {
                 if let Some(i) = &mut self.input {
                     i.text.push(c);
+                } else if let Some(p) = self.panes.popup.as_deref_mut()
+                    && p.info().mode.takes_text()
+                {
+                    p.type_char(c);
                 }
                 Vec::new()
             }
@@ -247,6 +262,17 @@ impl App {
                 self.refresh_list()
             }
             Action::Judge { run, event } => self.judge_event(run, event),
+            page @ Action::PageLoaded { .. } => {
+                let mut out = self.deliver(page);
+                out.extend(self.load_trends_if_stale());
+                out
+            }
+            Action::RuleTrendsLoaded { req, trends } => {
+                if req == self.trends_req {
+                    self.rule_trends = trends;
+                }
+                Vec::new()
+            }
             Action::ScoresLoaded { trace_id, scores } => {
                 self.notify(&Notice::Scores {
                     trace_id: &trace_id,
@@ -479,11 +505,14 @@ impl App {
                     self.panes.push(Box::new(SpanPane::new(focus, self.size)));
                     Vec::new()
                 }
+                Intent::OpenEvidence(focus) => self.open_evidence(focus),
                 Intent::Prompt(kind, text) => {
                     self.input = Some(Input { kind, text });
                     Vec::new()
                 }
                 Intent::Judge(plan) => self.open_judge(plan),
+                Intent::SetJudge(provider, plan) => self.set_judge(provider, plan),
+                Intent::EditJudge(plan) => self.edit_judge(plan),
                 Intent::StartJudge(job, estimate) => self.start_run(job, estimate),
                 Intent::ShowTraces { filter, what } => {
                     self.panes.close_all();
@@ -510,6 +539,20 @@ impl App {
 
     fn error(&mut self, text: impl Into<String>) {
         cx!(self).error(text);
+    }
+
+    /// Reloads the sparklines when the list's filter changed or verdicts came in.
+    fn load_trends_if_stale(&mut self) -> Vec<Effect> {
+        if self.trends_for.as_ref() == Some(&self.list.filter) {
+            return Vec::new();
+        }
+        let filter = self.list.filter.clone();
+        self.trends_for = Some(filter.clone());
+        self.trends_req = self.req();
+        vec![Effect::LoadRuleTrends {
+            req: self.trends_req,
+            filter,
+        }]
     }
 
     fn new_help(&self) -> HelpPane {

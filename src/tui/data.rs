@@ -168,6 +168,23 @@ pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
             Ok(rules) => Action::AgreementLoaded { req: *req, rules },
             Err(e) => failed(*req, e),
         }),
+        Effect::LoadRuleTrends { req, filter } => {
+            let utc = chrono::FixedOffset::east_opt(0);
+            let result = match utc {
+                Some(tz) => crate::metrics::rule_trends(
+                    store,
+                    filter,
+                    crate::metrics::Bucket::Day,
+                    crate::tui::widgets::sparkline::DAYS,
+                    tz,
+                ),
+                None => Ok(Vec::new()),
+            };
+            Some(match result {
+                Ok(trends) => Action::RuleTrendsLoaded { req: *req, trends },
+                Err(e) => failed(*req, e),
+            })
+        }
     }
 }
 
@@ -244,8 +261,11 @@ fn triage_content(
             })
             .collect();
     }
+    let evidence =
+        crate::model::evidence::Evidence::of_trace(&spans, input.final_answer.as_deref());
     Ok(TriageContent {
         trace_id: trace_id.to_string(),
+        evidence,
         summary,
         question: input.last_user_message,
         answer: input.final_answer,

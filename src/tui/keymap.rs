@@ -44,8 +44,12 @@ pub fn resolve(mode: Mode, ev: &KeyEvent) -> Option<Action> {
         return Some(Action::Cmd(c));
     }
     match key.code {
-        KeyCode::Char(c) if mode == Mode::Input && !key.mods.contains(KeyModifiers::CONTROL) => {
+        KeyCode::Char(c) if mode.takes_text() && !key.mods.contains(KeyModifiers::CONTROL) => {
             Some(Action::InputChar(c))
+        }
+        // A form without the global keys still quits on Ctrl-C.
+        KeyCode::Char('c') if mode.takes_text() && key.mods.contains(KeyModifiers::CONTROL) => {
+            Some(Action::Cmd(super::action::Cmd::Quit))
         }
         _ => None,
     }

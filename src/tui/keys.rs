@@ -17,12 +17,23 @@ pub enum Mode {
     Span,
     Session,
     Triage,
+    /// A response beside its staged passages.
+    Evidence,
     Metrics,
     Agreement,
     /// The judge popup (rule picker, estimate confirmation).
     Judge,
+    /// The judge set-up form (typed characters edit its fields).
+    JudgeSetup,
     Help,
     Input,
+}
+
+impl Mode {
+    /// Typed characters are text here (the input line, the judge set-up form).
+    pub fn takes_text(self) -> bool {
+        matches!(self, Mode::Input | Mode::JudgeSetup)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -13,6 +13,7 @@ const APP_SIDE: &[&str] = &[
 /// Every pane file, by name.
 const PANES: &[(&str, &str)] = &[
     ("agreement", include_str!("panes/agreement.rs")),
+    ("evidence", include_str!("panes/evidence.rs")),
     ("help", include_str!("panes/help.rs")),
     ("judge", include_str!("panes/judge.rs")),
     ("list", include_str!("panes/list.rs")),
@@ -25,7 +26,10 @@ const PANES: &[(&str, &str)] = &[
 
 /// Files a pane is split into (`panes/<pane>/<part>.rs`): they may name their own pane's items
 /// through `super::`, and otherwise follow the pane rules.
-const PANE_PARTS: &[(&str, &str)] = &[("triage/draw", include_str!("panes/triage/draw.rs"))];
+const PANE_PARTS: &[(&str, &str)] = &[
+    ("trace/header", include_str!("panes/trace/header.rs")),
+    ("triage/draw", include_str!("panes/triage/draw.rs")),
+];
 
 /// The modules panes build on, directly under `tui/`.
 const SHARED: &[(&str, &str)] = &[
@@ -43,6 +47,7 @@ const SHARED: &[(&str, &str)] = &[
 /// The shared drawing pieces, under `tui/widgets/`.
 const WIDGETS: &[(&str, &str)] = &[
     ("chrome", include_str!("widgets/chrome.rs")),
+    ("evidence", include_str!("widgets/evidence.rs")),
     ("lines", include_str!("widgets/lines.rs")),
     ("scroll", include_str!("widgets/scroll.rs")),
     ("text", include_str!("widgets/text.rs")),

@@ -62,6 +62,16 @@ pub struct SpanFocus {
     pub unfold: bool,
 }
 
+/// What the evidence pane is opened for: a trace (loaded by the pane unless `data` is given)
+/// and the response in it, an LLM span (`None`: the trace's final answer).
+#[derive(Debug, Clone)]
+pub struct EvidenceFocus {
+    pub trace_id: String,
+    pub data: Option<Arc<TraceData>>,
+    pub scores: Vec<Score>,
+    pub span_id: Option<String>,
+}
+
 /// What a closing pane gives the pane that comes back into view.
 pub enum Handoff {
     /// The span detail returns its tree position, tab and folding to the trace view.
@@ -76,10 +86,16 @@ pub enum Intent {
     OpenTrace(String),
     OpenSession(String),
     OpenSpan(SpanFocus),
+    /// Open the evidence pane for a response.
+    OpenEvidence(EvidenceFocus),
     /// Open the input line with this text.
     Prompt(InputKind, String),
     /// Open the judge popup.
     Judge(JudgePlan),
+    /// Open the judge set-up form, then run the plan.
+    EditJudge(JudgePlan),
+    /// Judge with this configuration from now on (the set-up form), then run the plan.
+    SetJudge(crate::judge::ProviderConfig, JudgePlan),
     /// Start the confirmed judge run in the background.
     StartJudge(JudgeJob, Estimate),
     /// Show the trace list with this filter (then say `what` it shows).
@@ -149,6 +165,9 @@ pub trait Pane: Any {
     fn submit(&mut self, _kind: InputKind, _text: &str, _cx: &mut Ctx) -> Vec<Effect> {
         Vec::new()
     }
+
+    /// A typed character, for a popup whose mode takes text (`Mode::takes_text`).
+    fn type_char(&mut self, _c: char) {}
 
     /// Pure: no SQL, no file I/O, no JSON parsing.
     fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme);

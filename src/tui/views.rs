@@ -33,6 +33,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
         &app.source_label,
         &app.crumbs(),
         &app.list.filter_text,
+        if app.view() == super::keys::Mode::List {
+            &app.rule_trends
+        } else {
+            &[]
+        },
     );
     let top = app.top();
     top.draw(frame, body, th);
@@ -46,8 +51,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         status: app.status.as_ref(),
         position: top.position(),
     };
-    chrome::status(frame, status, th, &bar);
-    chrome::footer(frame, footer, th, keymap::footer(app.mode()));
+    chrome::bottom(frame, status, footer, th, &bar, keymap::footer(app.mode()));
     if let Some(h) = app.help() {
         use super::pane::Pane;
         h.draw(frame, body, th);

@@ -15,5 +15,8 @@ mod cli_limits;
 // Issue 15 regressions: the client against a misbehaving server (retry waits, body caps,
 // budgets, keys never stored or sent over plain HTTP, dropped connections, redirects).
 mod limits;
+// `trawl replay` and `trawl diff` against scripted servers: exact requests, refusals,
+// before/after verdicts, replays kept out of stats.
+mod replay;
 // The runner: wire formats, retries, pauses, cache, concurrency, sampling, budgets, events.
 mod runner;

@@ -15,5 +15,12 @@ mod find;
 mod tmux;
 // The judge popup, triage queue, metrics and agreement panes.
 mod triage;
-// Snapshots of every view at 80x24 and 160x48 (tests/tui/snapshots/).
+// The evidence pane from the trace view and triage; staged passages on every RAG fixture.
+mod evidence;
+// The trace view with thousands of spans at 80 columns.
+mod trace_view;
+// Issue 11's acceptance in tmux: last Tuesday's wrong answer and its evidence at 80x24.
+mod wrong_answer;
+// Snapshots of every view at 80x24, 100x30 and 160x48 (tests/tui/snapshots/), and checks
+// over all of them.
 mod views;

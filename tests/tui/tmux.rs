@@ -1,6 +1,7 @@
 //! End to end: the real binary in tmux. Opens the fixture, filters, enters a trace, opens an
 //! LLM span, goes back and quits, then checks the shell got its screen back; and follows a
-//! growing file while a background judge run puts a badge on a row.
+//! growing file while a background judge run puts a badge on a row; judge without a key through
+//! the set-up form at 80x24.
 
 use std::time::Duration;
 use testkit::TestServer;
@@ -162,5 +163,45 @@ fn last_tuesday_two_weeks_later_and_the_refund_answer_at_80x24() {
     tmux.keys(&["Enter"]);
     tmux.wait_for("traces › trace");
     tmux.keys(&["q", "q", "q"]);
+    tmux.wait_for("TRAWL_EXITED");
+}
+
+/// At 80x24 with no API key anywhere: `J` opens the judge set-up form instead of failing;
+/// pointing its base URL at a local server (which needs no key) leads on to the rule picker,
+/// and the run puts a badge on the row. The footer keeps `? help` throughout.
+#[test]
+fn judging_without_a_key_goes_through_the_set_up_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let store = home.join("store.db");
+    let server = TestServer::instant().unwrap();
+    let tmux = Tmux::start(
+        "setup",
+        Trawl::new(home)
+            .now("2026-11-16T12:00:00Z")
+            .arg("--store")
+            .arg(&store)
+            .arg(fixture(SUPPORT_BOT)),
+        80,
+        24,
+    );
+    let screen = tmux.wait_for("/40");
+    assert!(screen.contains("? help"), "{screen}");
+    tmux.keys(&["Space", "J"]);
+    tmux.wait_for("Judge set-up");
+    tmux.wait_for("OPENAI_API_KEY is not set");
+    // The base URL field has the focus: replace it.
+    let backspaces = vec!["BSpace"; 40];
+    tmux.keys(&backspaces);
+    tmux.keys(&["-l", &server.base_url()]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("[ ] 1 answered");
+    tmux.keys(&["1", "Enter"]);
+    tmux.wait_for("Judge: confirm");
+    tmux.wait_for(&server.base_url());
+    tmux.keys(&["y"]);
+    tmux.wait_for("answered✓");
+    assert!(server.request_count() >= 1);
+    tmux.keys(&["q"]);
     tmux.wait_for("TRAWL_EXITED");
 }

@@ -10,7 +10,7 @@ use super::value::parse_json_text;
 
 /// A nested lookup that also accepts dotted keys kept flat at any level
 /// (`{"message.role": …}` as well as `{"message": {"role": …}}`).
-pub(super) fn get<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
+pub fn get<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
     let obj = v.as_object()?;
     if let Some(x) = obj.get(path) {
         return Some(x);
@@ -21,7 +21,7 @@ pub(super) fn get<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
 
 /// Items of a list written flattened (`prefix.N.rest`, sparse indices, sorted by index), as an
 /// array value, as an object keyed by index, or as a JSON string of an array.
-pub(super) fn list(attrs: &Map<String, Value>, prefix: &str) -> Vec<Value> {
+pub fn list(attrs: &Map<String, Value>, prefix: &str) -> Vec<Value> {
     let mut items: BTreeMap<u64, Value> = BTreeMap::new();
     let plen = prefix.len();
     for (k, v) in attrs {
@@ -52,7 +52,7 @@ pub(super) fn list(attrs: &Map<String, Value>, prefix: &str) -> Vec<Value> {
     attrs.get(prefix).map(as_list).unwrap_or_default()
 }
 
-pub(super) fn as_list(v: &Value) -> Vec<Value> {
+pub fn as_list(v: &Value) -> Vec<Value> {
     match v {
         Value::Array(a) => a.clone(),
         Value::Object(o) if !o.is_empty() && o.keys().all(|k| k.parse::<u64>().is_ok()) => {

@@ -3,8 +3,9 @@
 use super::App;
 use crate::tui::action::Effect;
 use crate::tui::keys::Mode;
-use crate::tui::pane::Ctx;
+use crate::tui::pane::{Ctx, EvidenceFocus};
 use crate::tui::panes::agreement::AgreementPane;
+use crate::tui::panes::evidence::EvidencePane;
 use crate::tui::panes::metrics::MetricsPane;
 use crate::tui::panes::session::SessionPane;
 use crate::tui::panes::trace::TracePane;
@@ -48,6 +49,13 @@ impl App {
         let (pane, effect) = TriagePane::open(self.author.clone(), filter, &mut cx!(self));
         self.panes.push(Box::new(pane));
         vec![effect]
+    }
+
+    /// The evidence pane over the pane that asked (it loads the trace when not handed one).
+    pub(super) fn open_evidence(&mut self, focus: EvidenceFocus) -> Vec<Effect> {
+        let (pane, effects) = EvidencePane::open(focus, &mut cx!(self));
+        self.panes.replace_or_push(Mode::Evidence, Box::new(pane));
+        effects
     }
 
     pub(super) fn open_metrics(&mut self) -> Vec<Effect> {

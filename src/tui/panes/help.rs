@@ -26,11 +26,26 @@ static KEYS: &[Binding] = &[
     key(Key::plain(K::Esc), Cmd::Back, "close help"),
 ];
 
-const NOTES: [&str; 3] = [
-    "Filter syntax: on:tuesday since:7d until:2026-11-10 user:U session:S model:M tag:T name:N status:error verdict:RULE=false \"phrase\" words",
-    "Judge (J): TRAWL_JUDGE_PROVIDER (openai|anthropic), TRAWL_JUDGE_MODEL, TRAWL_JUDGE_BASE_URL, TRAWL_JUDGE_API_KEY_ENV; unset ones default as in trawl judge",
-    "Commands: :triage :metrics :agreement :judge",
-];
+/// The notes under the key tables: the filter syntax, every judge setting (from the settings
+/// table, so a new `TRAWL_JUDGE_*` variable shows up here by itself) and the commands.
+fn notes() -> Vec<String> {
+    let mut out = vec![
+        // Built from the filter's own key table, so new keys show up here by themselves.
+        crate::filter::syntax_line(),
+        String::new(),
+        "Judge (J) settings: environment variable (config.toml key) — what it is; unset ones default as in trawl judge. With no API key J opens a set-up form."
+            .to_string(),
+    ];
+    out.extend(
+        crate::config::SETTINGS
+            .iter()
+            .filter(|s| s.key.starts_with("judge."))
+            .map(|s| format!("  {} ({}) — {}", s.env, s.key, s.help)),
+    );
+    out.push(String::new());
+    out.push("Commands: :triage :metrics :agreement :judge".to_string());
+    out
+}
 
 /// A help section: its title and `(keys, what they do)` rows.
 pub type Section = (&'static str, Vec<(String, &'static str)>);
@@ -38,7 +53,10 @@ pub type Section = (&'static str, Vec<(String, &'static str)>);
 #[derive(Debug, Clone)]
 pub struct HelpPane {
     sections: Vec<Section>,
+    notes: Vec<String>,
     view: ScrollList,
+    /// Screen rows of the whole text at the current width (for "rows 1–20 of 140").
+    total_rows: usize,
 }
 
 /// One line of the overlay, before styling.
@@ -53,7 +71,9 @@ impl HelpPane {
     pub fn new(sections: Vec<Section>, size: (u16, u16)) -> HelpPane {
         let mut p = HelpPane {
             sections,
+            notes: notes(),
             view: ScrollList::document(),
+            total_rows: 0,
         };
         p.measure(size);
         p
@@ -68,7 +88,7 @@ impl HelpPane {
             }
             out.push(Row::Blank);
         }
-        out.extend(NOTES.iter().map(|n| Row::Note(n)));
+        out.extend(self.notes.iter().map(|n| Row::Note(n)));
         out
     }
 
@@ -83,6 +103,7 @@ impl HelpPane {
                 Row::Blank => 1,
             })
             .collect();
+        self.total_rows = heights.iter().sum();
         self.view.set_rows(heights);
         self.view.set_viewport(usize::from(inner.height));
     }
@@ -141,10 +162,27 @@ impl Pane for HelpPane {
                 Row::Note(n) => Line::from(Span::styled(n.to_string(), th.dim())),
             })
             .collect();
+        // Where the view is, so it is plain that there is more below (or above).
+        let shown = usize::from(inner(rect).height);
+        let first = self.view.offset() + 1;
+        let last = (self.view.offset() + shown).min(self.total_rows);
+        let title = if self.total_rows > shown {
+            let long = format!(
+                " Keys · rows {first}–{last} of {} · j/k G scroll · q closes ",
+                self.total_rows
+            );
+            if long.chars().count() + 2 <= usize::from(rect.width) {
+                long
+            } else {
+                format!(" Keys {first}–{last}/{} ", self.total_rows)
+            }
+        } else {
+            " Keys · q or ? closes ".to_string()
+        };
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(th.border())
-            .title(" Keys (j/k scroll, q or ? closes) ");
+            .title(title);
         frame.render_widget(
             Paragraph::new(visible)
                 .block(block)

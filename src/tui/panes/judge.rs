@@ -8,7 +8,7 @@ use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
 use crate::tui::pane::{Ctx, Intent, JudgePlan, Pane, PaneInfo, Receipt};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::scroll::{Motion, ScrollList};
-use crate::tui::widgets::text::{cell, fit, thousands};
+use crate::tui::widgets::text::{cell, thousands};
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -38,6 +38,7 @@ static KEYS: &[Binding] = &[
     hint(Key::plain(K::Enter), Cmd::Confirm, "continue / run"),
     key(Key::ch('y'), Cmd::Confirm, "continue / run"),
     hint(Key::ch(' '), Cmd::ToggleMark, "toggle rule"),
+    hint(Key::ch('s'), Cmd::JudgeSettings, "judge settings"),
 ];
 
 // One popup at a time: boxing the confirm stage would buy nothing.
@@ -65,6 +66,9 @@ pub struct JudgePane {
     pub force: bool,
     /// The judge model that will run.
     pub provider: ProviderConfig,
+    /// The host the API key would go to over plain http (not this machine): confirming the
+    /// estimate then also allows that, as `trawl judge` asks before it.
+    pub insecure_host: Option<String>,
     req: u64,
 }
 
@@ -92,6 +96,7 @@ impl JudgePane {
             what: plan.what,
             force: plan.force,
             provider,
+            insecure_host: None,
             req,
         };
         (pane, effect)
@@ -112,6 +117,16 @@ impl Pane for JudgePane {
         if c == Cmd::Back {
             cx.back();
             cx.info("judge cancelled");
+            return Vec::new();
+        }
+        if c == Cmd::JudgeSettings {
+            // Back to the same plan (rules chosen so far are picked again) after the form.
+            cx.ask(Intent::EditJudge(JudgePlan {
+                target: self.target.clone(),
+                what: self.what.clone(),
+                force: self.force,
+                rules: None,
+            }));
             return Vec::new();
         }
         match &mut self.stage {
@@ -156,7 +171,10 @@ impl Pane for JudgePane {
                 }
             }
             JudgeStage::Confirm { job, estimate } if c == Cmd::Confirm => {
-                cx.ask(Intent::StartJudge(job.clone(), estimate.clone()));
+                let mut job = job.clone();
+                // The warning was on screen: confirming sends the key over http.
+                job.0.provider.allow_plain_http_key |= self.insecure_host.is_some();
+                cx.ask(Intent::StartJudge(job, estimate.clone()));
             }
             _ => {}
         }
@@ -183,7 +201,10 @@ impl Pane for JudgePane {
             }
             Action::JudgeEstimated { req, result } if req == self.req => {
                 match result {
-                    Ok((job, estimate)) => self.stage = JudgeStage::Confirm { job, estimate },
+                    Ok((job, estimate)) => {
+                        self.insecure_host = job.0.provider.insecure_key_host();
+                        self.stage = JudgeStage::Confirm { job, estimate };
+                    }
                     Err(e) => self.close_with_error(format!("judge: {e}"), cx),
                 }
                 Receipt::Taken(Vec::new())
@@ -225,10 +246,9 @@ fn draw(p: &JudgePane, frame: &mut Frame, area: Rect, th: &Theme) {
         ))),
         JudgeStage::Pick { rules, cursor } => {
             lines.push(Line::from(Span::styled(
-                "Space or 1–9 toggles · Enter continues · Esc cancels",
+                "Space or 1–9 toggles · Enter continues · s judge settings · Esc cancels",
                 th.dim(),
             )));
-            let w = usize::from(area.width.saturating_sub(4).min(80).saturating_sub(2));
             for (i, r) in rules.iter().enumerate() {
                 let mark = if r.on { "[x]" } else { "[ ]" };
                 let num = if i < 9 {
@@ -244,7 +264,8 @@ fn draw(p: &JudgePane, frame: &mut Frame, area: Rect, th: &Theme) {
                     cell(&r.target),
                     cell(r.title.as_deref().unwrap_or(""))
                 );
-                let mut line = Line::from(fit(&text, w));
+                // A long title wraps inside the box rather than being cut.
+                let mut line = Line::from(text);
                 if here {
                     line = line.style(th.selected());
                 }
@@ -279,6 +300,16 @@ fn draw(p: &JudgePane, frame: &mut Frame, area: Rect, th: &Theme) {
                 cell(&e.model),
                 cell(&job.0.provider.base_url)
             )));
+            if let Some(host) = &p.insecure_host {
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        "⚠ the API key in ${} would go over plain http to {}: anyone on the way can read it. y sends it anyway.",
+                        cell(&job.0.provider.api_key_env),
+                        cell(host)
+                    ),
+                    th.error(),
+                )));
+            }
             lines.push(Line::from(""));
             lines.push(Line::from(vec![
                 Span::styled("y", th.key()),
@@ -293,7 +324,10 @@ fn draw(p: &JudgePane, frame: &mut Frame, area: Rect, th: &Theme) {
         }
     }
     let w = area.width.saturating_sub(4).min(80);
-    let h = (lines.len() as u16 + 2).min(area.height);
+    let rows = Paragraph::new(lines.clone())
+        .wrap(Wrap { trim: false })
+        .line_count(w.saturating_sub(2).max(1));
+    let h = u16::try_from(rows + 2).unwrap_or(u16::MAX).min(area.height);
     let rect = Rect {
         x: area.x + (area.width.saturating_sub(w)) / 2,
         y: area.y + (area.height.saturating_sub(h)) / 3,

@@ -7,16 +7,15 @@ use crate::tui::action::{Action, Cmd, Effect};
 use crate::tui::keys::{Binding, Key, Layers, Mode, hint, key};
 use crate::tui::pane::{Ctx, Intent, Pane, PaneInfo, Receipt};
 use crate::tui::theme::Theme;
-use crate::tui::widgets::chrome::line_area;
 use crate::tui::widgets::scroll::{Motion, ScrollList};
-use crate::tui::widgets::text::{cell, fit, thousands};
+use crate::tui::widgets::text::{cell, thousands};
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Bar, BarChart, BarGroup, Paragraph};
 use std::any::Any;
 use std::collections::BTreeSet;
+
+mod draw;
 
 pub static INFO: PaneInfo = PaneInfo {
     mode: Mode::Metrics,
@@ -78,7 +77,12 @@ impl MetricKind {
         }
     }
 
+    /// The value in `b`; `None` when the bucket has nothing to measure (no traces, no judged
+    /// traces for a rule, no latencies).
     pub fn value(&self, b: &BucketStats) -> Option<f64> {
+        if b.traces == 0 {
+            return None;
+        }
         match self {
             MetricKind::Traces => Some(b.traces as f64),
             MetricKind::ErrorRate => Some(b.error_rate),
@@ -87,6 +91,39 @@ impl MetricKind {
             MetricKind::Cost => Some(b.cost_usd),
             MetricKind::Tokens => Some((b.input_tokens + b.output_tokens) as f64),
             MetricKind::FalseRate(r) => b.rules.get(r).and_then(|s| s.false_rate),
+        }
+    }
+
+    /// The change from `prev` to `cur`: a difference for rates, a relative change otherwise.
+    pub fn change(&self, cur: &BucketStats, prev: &BucketStats) -> Option<f64> {
+        let (c, p) = (self.value(cur), self.value(prev));
+        if self.is_rate() {
+            crate::metrics::stats::difference(c, p)
+        } else {
+            crate::metrics::stats::relative(c, p)
+        }
+    }
+
+    /// `+12%` or, for rates, `+1.5pp`.
+    pub fn format_change(&self, d: f64) -> String {
+        if self.is_rate() {
+            format!("{:+.1}pp", d * 100.0)
+        } else {
+            format!("{:+.0}%", d * 100.0)
+        }
+    }
+
+    /// Rates are compared in percentage points, the rest relatively.
+    pub fn is_rate(&self) -> bool {
+        matches!(self, MetricKind::ErrorRate | MetricKind::FalseRate(_))
+    }
+
+    /// How many measurements stand behind the value in `b`: traces, or judged traces for a
+    /// rule.
+    pub fn n(&self, b: &BucketStats) -> i64 {
+        match self {
+            MetricKind::FalseRate(r) => b.rules.get(r).map(|s| s.n).unwrap_or(0),
+            _ => b.traces,
         }
     }
 
@@ -103,6 +140,11 @@ impl MetricKind {
             MetricKind::Cost => crate::display::cost_value(v),
         }
     }
+}
+
+/// Buckets follow UTC in the TUI (as `trawl stats` does by default).
+fn utc() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!("0 is a valid offset"))
 }
 
 /// The choices that survive closing the view.
@@ -230,7 +272,8 @@ impl MetricsPane {
             self.groups.push(None);
         }
         self.group = 0;
-        self.stats = stats;
+        // Empty buckets fill the gaps: the chart's time axis is linear.
+        self.stats = crate::metrics::with_empty_buckets(stats, self.bucket, utc());
         self.select_last();
     }
 
@@ -318,7 +361,7 @@ impl Pane for MetricsPane {
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, th: &Theme) {
-        draw(self, frame, area, th);
+        draw::draw(self, frame, area, th);
     }
 
     fn position(&self) -> String {
@@ -336,195 +379,4 @@ impl Pane for MetricsPane {
     fn as_any(&self) -> &dyn Any {
         self
     }
-}
-
-// ── drawing ─────────────────────────────────────────────────────────────────────────────
-
-const BAR_W: u16 = 7;
-const GAP: u16 = 1;
-
-/// A short bucket label for under a bar: `11-10`, `09h`, `w11-09`.
-fn short_label(m: &MetricsPane, b: &BucketStats) -> String {
-    let t = crate::timefilter::short_time(b.start_ns);
-    match m.bucket {
-        Bucket::Hour => t.get(11..13).map(|h| format!("{h}h")).unwrap_or(t),
-        Bucket::Day => t.get(5..10).unwrap_or(&t).to_string(),
-        Bucket::Week => t.get(5..10).map(|d| format!("w{d}")).unwrap_or(t),
-    }
-}
-
-/// Bar heights are integers: scale each metric to keep its precision.
-fn scaled(kind: &MetricKind, v: f64) -> u64 {
-    let k = match kind {
-        MetricKind::ErrorRate | MetricKind::FalseRate(_) => 10_000.0,
-        MetricKind::Cost => 1_000_000.0,
-        _ => 1.0,
-    };
-    (v * k).max(0.0).round() as u64
-}
-
-fn draw(m: &MetricsPane, frame: &mut Frame, area: Rect, th: &Theme) {
-    let width = usize::from(area.width);
-    let kind = m.metric_kind();
-    let names: Vec<String> = m.metrics.iter().map(|k| k.label()).collect();
-    let group = m.group_by.map(|g| g.label()).unwrap_or("none");
-    let head = Line::from(vec![
-        Span::styled(format!("‹{}›", kind.label()), th.selected()),
-        Span::raw(format!(
-            " {}/{} (Tab) · by {} (b) · group by {} (g)",
-            m.metric + 1,
-            names.len().max(1),
-            m.bucket.label(),
-            group
-        )),
-    ]);
-    frame.render_widget(Paragraph::new(head), line_area(area, 0));
-    let scope = if m.filter_text.is_empty() {
-        "all traces".to_string()
-    } else {
-        format!("filter: {}", cell(&m.filter_text))
-    };
-    let group_line = match (m.group_by, m.groups.get(m.group).cloned().flatten()) {
-        (Some(g), Some(v)) => format!(
-            "{} ‹{}› {}/{} (j/k) · {scope}",
-            g.label(),
-            cell(&v),
-            m.group + 1,
-            m.groups.len()
-        ),
-        _ => scope,
-    };
-    frame.render_widget(
-        Paragraph::new(Span::styled(fit(&group_line, width), th.dim())),
-        line_area(area, 1),
-    );
-    if m.loading {
-        frame.render_widget(
-            Paragraph::new(Span::styled("computing…", th.dim())),
-            line_area(area, 2),
-        );
-        return;
-    }
-    let series = m.series();
-    if series.is_empty() {
-        frame.render_widget(
-            Paragraph::new(Span::styled("no traces in this range", th.dim())),
-            line_area(area, 2),
-        );
-        return;
-    }
-    let details_h: u16 = 3;
-    let chart = Rect {
-        x: area.x,
-        y: area.y + 2,
-        width: area.width,
-        height: area.height.saturating_sub(2 + details_h),
-    };
-    let fit_n = usize::from((area.width / (BAR_W + GAP)).max(1));
-    let sel = m.selected().min(series.len() - 1);
-    let start = if series.len() <= fit_n {
-        0
-    } else {
-        sel.saturating_sub(fit_n - 1)
-            .min(series.len() - fit_n)
-            .max(sel.saturating_sub(fit_n / 2).min(series.len() - fit_n))
-    };
-    let bars: Vec<Bar> = series
-        .iter()
-        .enumerate()
-        .skip(start)
-        .take(fit_n)
-        .map(|(i, b)| {
-            let v = kind.value(b);
-            let text = kind.format(v);
-            let label = if i == sel {
-                format!("▸{}", short_label(m, b))
-            } else {
-                short_label(m, b)
-            };
-            let bar = Bar::default()
-                .value(v.map(|v| scaled(&kind, v)).unwrap_or(0))
-                .text_value(fit(&text, usize::from(BAR_W)))
-                .label(Line::from(label));
-            if i == sel {
-                bar.style(th.selected()).value_style(th.selected())
-            } else {
-                bar.style(th.llm_bar()).value_style(th.dim())
-            }
-        })
-        .collect();
-    if chart.height > 2 {
-        frame.render_widget(
-            BarChart::default()
-                .data(BarGroup::default().bars(&bars))
-                .bar_width(BAR_W)
-                .bar_gap(GAP),
-            chart,
-        );
-    }
-    let Some(b) = series.get(sel) else { return };
-    figures(frame, m, b, area, th);
-}
-
-/// The selected bucket's figures (with the change against the previous bucket) and rules.
-fn figures(frame: &mut Frame, m: &MetricsPane, b: &BucketStats, area: Rect, th: &Theme) {
-    let width = usize::from(area.width);
-    let y = area.height.saturating_sub(3);
-    let change = |k: &MetricKind| -> String {
-        let Some(c) = &b.change else {
-            return String::new();
-        };
-        let d = match k {
-            MetricKind::Traces => c.traces,
-            MetricKind::ErrorRate => c.error_rate,
-            MetricKind::LatencyP50 => c.latency_p50_ms,
-            MetricKind::LatencyP95 => c.latency_p95_ms,
-            MetricKind::Cost => c.cost_usd,
-            MetricKind::Tokens => c.input_tokens,
-            MetricKind::FalseRate(r) => c.rules.get(r).and_then(|x| x.false_rate),
-        };
-        d.map(|d| format!(" ({}{:.0}%)", if d >= 0.0 { "+" } else { "" }, d * 100.0))
-            .unwrap_or_default()
-    };
-    let fig = |k: MetricKind| format!("{} {}{}", k.label(), k.format(k.value(b)), change(&k));
-    let l1 = format!(
-        "{} {} · {} · {} · {} · {} · {} · {}",
-        m.bucket.label(),
-        cell(&b.bucket),
-        fig(MetricKind::Traces),
-        fig(MetricKind::ErrorRate),
-        fig(MetricKind::LatencyP50),
-        fig(MetricKind::LatencyP95),
-        fig(MetricKind::Cost),
-        fig(MetricKind::Tokens),
-    );
-    let rules: Vec<String> = b
-        .rules
-        .iter()
-        .map(|(r, s)| {
-            format!(
-                "{} FALSE {} (n {})",
-                cell(r),
-                MetricKind::FalseRate(r.clone()).format(s.false_rate),
-                s.n
-            )
-        })
-        .collect();
-    let l2 = if rules.is_empty() {
-        "no judge verdicts in this bucket".to_string()
-    } else {
-        rules.join(" · ")
-    };
-    frame.render_widget(
-        Paragraph::new(Span::styled(fit(&l1, width), th.title())),
-        line_area(area, y),
-    );
-    frame.render_widget(Paragraph::new(fit(&l2, width)), line_area(area, y + 1));
-    frame.render_widget(
-        Paragraph::new(Span::styled(
-            fit("←/→ bucket · Enter opens its traces in the list", width),
-            th.dim(),
-        )),
-        line_area(area, y + 2),
-    );
 }

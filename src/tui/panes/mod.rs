@@ -6,8 +6,10 @@
 //! it below and list its `INFO` in `PANES` so its keys reach the key lookup and the help.
 
 pub mod agreement;
+pub mod evidence;
 pub mod help;
 pub mod judge;
+pub mod judge_setup;
 pub mod list;
 pub mod metrics;
 pub mod session;
@@ -24,7 +26,9 @@ pub static PANES: &[&PaneInfo] = &[
     &span::INFO,
     &session::INFO,
     &triage::INFO,
+    &evidence::INFO,
     &metrics::INFO,
     &agreement::INFO,
     &judge::INFO,
+    &judge_setup::INFO,
 ];

@@ -1,19 +1,22 @@
-//! Trace detail: a header with totals and verdicts, then the span tree beside a waterfall (or
-//! a duration and cost column below 100 columns). Only the visible rows are drawn.
+//! Trace detail: a header with totals, the question and the answer, and verdicts; then the
+//! span tree beside a waterfall (below 100 columns a compact bar column after the duration
+//! and cost). Only the visible rows are drawn.
 
 use crate::display;
 use crate::model::{Score, Trace};
-use crate::model::{Span as ModelSpan, SpanKind, Verdict};
+use crate::model::{Span as ModelSpan, SpanKind};
 use crate::tui::action::{Action, Cmd, Effect};
 use crate::tui::detail::Tab;
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
-use crate::tui::pane::{Ctx, Handoff, Intent, Notice, Pane, PaneInfo, Receipt, SpanFocus};
+use crate::tui::pane::{
+    Ctx, EvidenceFocus, Handoff, Intent, Notice, Pane, PaneInfo, Receipt, SpanFocus,
+};
 use crate::tui::spantree::{Jump, TraceData, TreeCursor};
 use crate::tui::status::InputKind;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::chrome::{body_area, line_area};
 use crate::tui::widgets::scroll::Motion;
-use crate::tui::widgets::text::{cell, fit, rfit, thousands, trace_title, verdict_glyph};
+use crate::tui::widgets::text::{cell, fit, rfit};
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -21,6 +24,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use std::any::Any;
 use std::sync::Arc;
+
+mod header;
+use header::{header, qa_rows};
 
 pub static INFO: PaneInfo = PaneInfo {
     mode: Mode::Trace,
@@ -44,6 +50,7 @@ static KEYS: &[Binding] = &[
     key(Key::ch('l'), Cmd::Expand, "expand"),
     key(Key::plain(K::Right), Cmd::Expand, "expand"),
     hint(Key::plain(K::Enter), Cmd::Open, "span detail"),
+    hint(Key::ch('a'), Cmd::Evidence, "answer & evidence"),
     hint(Key::ch('m'), Cmd::NextLlm, "next LLM call"),
     key(Key::ch('M'), Cmd::PrevLlm, "previous LLM call"),
     hint(Key::ch('e'), Cmd::NextError, "next error"),
@@ -64,10 +71,14 @@ static KEYS: &[Binding] = &[
     key(Key::ch('X'), Cmd::JudgeCancel, "cancel judge run"),
 ];
 
-/// Rows above the tree: two header lines, the verdicts line and the column header.
-const HEADER_ROWS: u16 = 4;
-/// Below this width the waterfall gives way to a duration column.
+/// Rows above the tree besides the question and answer: title, totals, verdicts and the
+/// column header.
+const FIXED_HEADER_ROWS: u16 = 4;
+/// From this width the waterfall is a wide timeline beside the tree; below it, a compact bar
+/// column after the duration and cost.
 pub const WATERFALL_MIN_WIDTH: u16 = 100;
+/// Narrower than this, the compact bar column is left out (the span names need the room).
+const COMPACT_BAR_MIN_WIDTH: u16 = 60;
 const DUR: usize = 8;
 const COST: usize = 9;
 const MAX_INDENT: usize = 16;
@@ -84,6 +95,9 @@ pub struct TracePane {
     /// The span detail's last tab and folding, reused when it opens again.
     tab: Tab,
     unfold: bool,
+    /// What the user asked and what the trace answered (the judge's reading of the trace).
+    pub question: Option<String>,
+    pub answer: Option<String>,
 }
 
 impl TracePane {
@@ -99,6 +113,8 @@ impl TracePane {
             search: None,
             tab: Tab::default(),
             unfold: false,
+            question: None,
+            answer: None,
         }
     }
 
@@ -134,9 +150,12 @@ impl TracePane {
         size: (u16, u16),
     ) {
         self.loading = false;
+        let input = crate::judge::input::trace_input(&self.trace_id, &spans);
+        self.question = input.last_user_message;
+        self.answer = input.final_answer;
         self.data = Arc::new(TraceData::new(self.trace_id.clone(), summary, spans));
         self.scores = scores;
-        self.tree = TreeCursor::new(&self.data, tree_rows(size));
+        self.tree = TreeCursor::new(&self.data, tree_rows(self, size));
     }
 
     fn open_span(&mut self, tab: Tab, cx: &mut Ctx) {
@@ -153,6 +172,23 @@ impl TracePane {
         }));
     }
 
+    /// The evidence of the selected LLM call, else of the trace's final answer.
+    fn open_evidence(&mut self, cx: &mut Ctx) {
+        if self.loading {
+            return;
+        }
+        let span_id = self
+            .selected_span()
+            .filter(|s| s.kind == SpanKind::Llm)
+            .map(|s| s.span_id.clone());
+        cx.ask(Intent::OpenEvidence(EvidenceFocus {
+            trace_id: self.trace_id.clone(),
+            data: Some(self.data.clone()),
+            scores: self.scores.clone(),
+            span_id,
+        }));
+    }
+
     fn search_step(&mut self, forward: bool, inclusive: bool, cx: &mut Ctx) {
         let Some(q) = self.search.clone() else {
             cx.info("no search: press / first");
@@ -164,9 +200,16 @@ impl TracePane {
     }
 }
 
+/// Rows above the span tree in the body `area`.
+fn header_rows(t: &TracePane, area: Rect) -> u16 {
+    let [q, a] = qa_rows(t, area);
+    (FIXED_HEADER_ROWS + q + a).min(area.height)
+}
+
 /// Rows of the span tree at this terminal size.
-fn tree_rows(size: (u16, u16)) -> usize {
-    usize::from(body_area(size).height.saturating_sub(HEADER_ROWS))
+fn tree_rows(t: &TracePane, size: (u16, u16)) -> usize {
+    let body = body_area(size);
+    usize::from(body.height.saturating_sub(header_rows(t, body)))
 }
 
 impl Pane for TracePane {
@@ -194,6 +237,7 @@ impl Pane for TracePane {
             Cmd::Open => self.open_span(self.tab, cx),
             Cmd::Verdicts => self.open_span(Tab::Verdicts, cx),
             Cmd::Rerun => cx.ask_rerun(&self.trace_id, &self.scores),
+            Cmd::Evidence => self.open_evidence(cx),
             _ => {}
         }
         Vec::new()
@@ -228,7 +272,7 @@ impl Pane for TracePane {
     }
 
     fn resize(&mut self, cx: &mut Ctx) -> Vec<Effect> {
-        self.tree.list.set_viewport(tree_rows(cx.size));
+        self.tree.list.set_viewport(tree_rows(self, cx.size));
         Vec::new()
     }
 
@@ -288,32 +332,25 @@ fn draw(t: &TracePane, frame: &mut Frame, area: Rect, th: &Theme) {
         );
         return;
     }
+    let head_rows = header_rows(t, area);
     header(frame, t, area, th);
-    let wide = area.width >= WATERFALL_MIN_WIDTH;
-    let width = usize::from(area.width);
-    let tree_w = if wide {
-        (width * 45 / 100).max(30)
-    } else {
-        width.saturating_sub(DUR + COST + 2)
-    };
-    let head = if wide {
-        format!("{} {} timeline", fit("span", tree_w), rfit("dur", DUR))
-    } else {
-        format!(
-            "{} {} {}",
-            fit("span", tree_w),
-            rfit("dur", DUR),
-            rfit("cost", COST)
-        )
-    };
+    let cols = Columns::at(area.width);
+    let mut head = format!("{} {}", fit("span", cols.tree), rfit("dur", DUR));
+    if cols.cost {
+        head.push_str(&format!(" {}", rfit("cost", COST)));
+    }
+    if cols.bar > 0 {
+        head.push_str(&format!(" {}", fit("timeline", cols.bar)));
+    }
     frame.render_widget(
         Paragraph::new(Span::styled(head, th.header())),
-        line_area(area, HEADER_ROWS - 1),
+        line_area(area, head_rows.saturating_sub(1)),
     );
-    let bar_w = width.saturating_sub(tree_w + DUR + 2);
-    let rows = area.height.saturating_sub(HEADER_ROWS);
+    let rows = area.height.saturating_sub(head_rows);
     let data = &t.data;
     let first = t.tree.list.offset();
+    // Deep trees keep their names readable: the indent takes at most a third of the column.
+    let max_indent = MAX_INDENT.min(cols.tree / 6);
     for r in 0..rows {
         let vi = first + usize::from(r);
         let Some(&pos) = t.tree.visible.get(vi) else {
@@ -322,7 +359,7 @@ fn draw(t: &TracePane, frame: &mut Frame, area: Rect, th: &Theme) {
         let (Some(node), Some(s)) = (data.tree.nodes.get(pos), data.span_at(pos)) else {
             continue;
         };
-        let indent = "  ".repeat(node.depth.min(MAX_INDENT));
+        let indent = "  ".repeat(node.depth.min(max_indent));
         let glyph = if node.children.is_empty() {
             "  "
         } else if t.tree.collapsed.contains(&pos) {
@@ -348,18 +385,10 @@ fn draw(t: &TracePane, frame: &mut Frame, area: Rect, th: &Theme) {
             .unwrap_or_else(|| "?".into());
         let name_style = if s.is_error() { th.error() } else { th.base() };
         let mut spans = vec![
-            Span::styled(fit(&label, tree_w), name_style),
+            Span::styled(fit(&label, cols.tree), name_style),
             Span::raw(format!(" {}", rfit(&dur, DUR))),
         ];
-        if wide {
-            let style = if s.kind == SpanKind::Llm {
-                th.llm_bar()
-            } else {
-                th.bar()
-            };
-            spans.push(Span::raw(" "));
-            spans.push(Span::styled(bar(data, s, bar_w), style));
-        } else {
+        if cols.cost {
             let c = s.cost.as_ref().and_then(|c| c.total);
             let c = if s.cost.is_some() {
                 display::cost(c)
@@ -368,11 +397,54 @@ fn draw(t: &TracePane, frame: &mut Frame, area: Rect, th: &Theme) {
             };
             spans.push(Span::raw(format!(" {}", rfit(&c, COST))));
         }
+        if cols.bar > 0 {
+            let style = if s.kind == SpanKind::Llm {
+                th.llm_bar()
+            } else {
+                th.bar()
+            };
+            spans.push(Span::raw(" "));
+            spans.push(Span::styled(bar(data, s, cols.bar), style));
+        }
         let mut line = Line::from(spans);
         if vi == t.tree.list.selected() {
             line = line.style(th.selected());
         }
-        frame.render_widget(Paragraph::new(line), line_area(area, HEADER_ROWS + r));
+        frame.render_widget(Paragraph::new(line), line_area(area, head_rows + r));
+    }
+}
+
+/// Column widths of the span table at a width: wide, the tree (45%), duration and a long
+/// timeline; narrower, the tree, duration, cost and a compact timeline; very narrow, no
+/// timeline.
+struct Columns {
+    tree: usize,
+    cost: bool,
+    bar: usize,
+}
+
+impl Columns {
+    fn at(width: u16) -> Columns {
+        let w = usize::from(width);
+        if width >= WATERFALL_MIN_WIDTH {
+            let tree = (w * 45 / 100).max(30);
+            return Columns {
+                tree,
+                cost: false,
+                bar: w.saturating_sub(tree + DUR + 2),
+            };
+        }
+        let bar = if width >= COMPACT_BAR_MIN_WIDTH {
+            (w / 6).clamp(8, 16)
+        } else {
+            0
+        };
+        let gaps = 2 + usize::from(bar > 0);
+        Columns {
+            tree: w.saturating_sub(DUR + COST + bar + gaps),
+            cost: true,
+            bar,
+        }
     }
 }
 
@@ -394,72 +466,4 @@ pub fn bar(t: &TraceData, s: &ModelSpan, w: usize) -> String {
     ));
     out.extend(std::iter::repeat_n(' ', w - start - len));
     out
-}
-
-fn header(frame: &mut Frame, t: &TracePane, area: Rect, th: &Theme) {
-    let (name, line2) = match &t.data.summary {
-        Some(s) => (
-            trace_title(s).to_string(),
-            format!(
-                "{} · {} · {} spans · in {} (cached {}) · out {} (reasoning {}) · {}",
-                crate::timefilter::short_time(s.start_ns),
-                display::duration_ns(s.duration_ns),
-                s.span_count,
-                thousands(s.input_tokens),
-                thousands(s.cache_read_tokens),
-                thousands(s.output_tokens),
-                thousands(s.reasoning_tokens),
-                display::trace_cost(s.cost_usd, s.cost_known_usd, s.unknown_cost_spans)
-            ),
-        ),
-        None => ("(trace)".to_string(), String::new()),
-    };
-    let err = t.data.summary.as_ref().is_some_and(|s| s.error);
-    let l1 = Line::from(vec![
-        Span::styled(if err { "✗ " } else { "" }, th.error()),
-        Span::styled(cell(&name), th.title()),
-        Span::styled(format!("  {}", cell(&t.trace_id)), th.dim()),
-    ]);
-    frame.render_widget(Paragraph::new(l1), line_area(area, 0));
-    frame.render_widget(Paragraph::new(cell(&line2)), line_area(area, 1));
-    frame.render_widget(Paragraph::new(verdicts(&t.scores, th)), line_area(area, 2));
-}
-
-/// Latest verdict per rule (any source) with its label text and explanation.
-fn verdicts<'a>(scores: &[Score], th: &Theme) -> Line<'a> {
-    if scores.is_empty() {
-        return Line::from(Span::styled("no verdicts yet (trawl judge)", th.dim()));
-    }
-    let mut seen: Vec<&str> = Vec::new();
-    let mut spans = Vec::new();
-    for s in scores {
-        if seen.contains(&s.name.as_str()) {
-            continue;
-        }
-        seen.push(&s.name);
-        let style = match s.verdict {
-            Some(Verdict::True) => th.ok(),
-            Some(Verdict::False | Verdict::Error) => th.error(),
-            Some(Verdict::Na) => th.dim(),
-            None => th.base(),
-        };
-        let g = s.verdict.map(verdict_glyph).unwrap_or("");
-        let value = s.value.map(|v| format!("={v:.2}")).unwrap_or_default();
-        let label = s
-            .label
-            .as_deref()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| format!(" ({})", cell(l)))
-            .unwrap_or_default();
-        spans.push(Span::styled(
-            format!("{}{g}{value}{label}", cell(&s.name)),
-            style,
-        ));
-        if let Some(e) = &s.explanation {
-            spans.push(Span::raw(format!(" {}  ", cell(e))));
-        } else {
-            spans.push(Span::raw("  "));
-        }
-    }
-    Line::from(spans)
 }

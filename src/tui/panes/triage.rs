@@ -1,12 +1,12 @@
-//! The triage queue: one flagged response at a time with its question, answer, documents, the
-//! judge's verdicts and the human labels; t / f / n label the focused rule.
+//! The triage queue: one flagged response at a time with its question, answer, the passages
+//! behind it (staged retrieved → reranked → in prompt), the judge's verdicts and the human
+//! labels; t / f / n label the focused rule, `a` opens the evidence pane.
 
 use crate::filter::TraceFilter;
 use crate::model::{ScoreSource, Verdict};
 use crate::tui::action::{Action, Cmd, Effect, NewLabel, RuleVerdicts, TriageContent, TriageItem};
-use crate::tui::detail;
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
-use crate::tui::pane::{Ctx, Intent, Notice, Pane, PaneInfo, Receipt};
+use crate::tui::pane::{Ctx, EvidenceFocus, Intent, Notice, Pane, PaneInfo, Receipt};
 use crate::tui::status::InputKind;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::chrome::body_area;
@@ -40,6 +40,7 @@ static KEYS: &[Binding] = &[
     key(Key::plain(K::Left), Cmd::Prev, "previous"),
     hint(Key::ch('u'), Cmd::Undo, "undo last label"),
     key(Key::ch('o'), Cmd::Open, "open the trace"),
+    hint(Key::ch('a'), Cmd::Evidence, "answer & evidence"),
     hint(Key::ch('A'), Cmd::Agreement, "agreement pane"),
     key(Key::ch('X'), Cmd::JudgeCancel, "cancel judge run"),
 ];
@@ -247,6 +248,22 @@ impl Pane for TriagePane {
                 }
                 Vec::new()
             }
+            Cmd::Evidence => {
+                match self.current().map(|i| i.trace_id.clone()) {
+                    Some(trace_id) => cx.ask(Intent::OpenEvidence(EvidenceFocus {
+                        trace_id,
+                        data: None,
+                        scores: self
+                            .content
+                            .as_ref()
+                            .map(|c| c.scores.clone())
+                            .unwrap_or_default(),
+                        span_id: None,
+                    })),
+                    None => cx.info("no response to show"),
+                }
+                Vec::new()
+            }
             Cmd::Next | Cmd::Prev => self.step(c == Cmd::Next, cx),
             Cmd::Pick(n) => {
                 let i = usize::from(n).saturating_sub(1);
@@ -291,7 +308,7 @@ impl Pane for TriagePane {
                     .position(|r| flagged.contains(&r.rule) && r.human.is_none())
                     .or_else(|| self.rules.iter().position(|r| flagged.contains(&r.rule)))
                     .unwrap_or(0);
-                self.lines = detail::response(&content);
+                self.lines = draw::response(&content);
                 self.view.reset();
                 self.content = Some(content);
                 Vec::new()

@@ -1,13 +1,15 @@
 //! Drawing the triage queue: header, rule list with the focused rule's explanation, the
-//! pending note, then the question, answer and documents.
+//! pending note, then the question, answer and staged passages.
 
 use super::TriagePane;
 use crate::display;
 use crate::model::Score;
 use crate::model::Verdict;
+use crate::tui::action::TriageContent;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::chrome::line_area;
-use crate::tui::widgets::lines::{self};
+use crate::tui::widgets::evidence::{self as ev, MarkedLine};
+use crate::tui::widgets::lines::{self, DetailLine, LineKind as L};
 use crate::tui::widgets::text::{cell, fit, short_id, trace_title, verdict_glyph, verdict_word};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -220,4 +222,21 @@ pub(super) fn rules(frame: &mut Frame, t: &TriagePane, area: Rect, th: &Theme) -
         row += rect.height;
     }
     row
+}
+
+/// A triaged response as reading text: its question, answer and the passages behind it,
+/// staged and deduplicated, those in the prompt first.
+pub(super) fn response(c: &TriageContent) -> Vec<DetailLine> {
+    let mut out = vec![MarkedLine::new(L::Heading, "── question ──")];
+    match &c.question {
+        Some(q) => ev::text(&mut out, L::Body, q, &[]),
+        None => out.push(MarkedLine::new(L::Dim, "  (no user message found)")),
+    }
+    out.push(MarkedLine::new(L::Heading, "── answer ──"));
+    match &c.answer {
+        Some(a) => ev::text(&mut out, L::Body, a, &[]),
+        None => out.push(MarkedLine::new(L::Dim, "  (no answer found)")),
+    }
+    ev::passages(&mut out, &c.evidence);
+    out.iter().map(MarkedLine::plain).collect()
 }
