@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod model;
 pub mod paths;
 pub mod pricing;
+pub mod remote;
 pub mod replay;
 pub mod sanitize;
 mod sqlite_file;

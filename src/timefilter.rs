@@ -317,7 +317,18 @@ pub fn rfc3339(ns: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// `2026-11-10 09:44:41` for tables.
+/// `Sat 2026-11-14 22:41` for the `traces` table: the weekday, because people remember "last Tuesday";
+/// minutes are enough to tell traces apart on a screen (`--json` has the exact instant).
+pub fn table_time(ns: i64) -> String {
+    if let Some(label) = crate::display::implausible_time_label(ns) {
+        return format!("{label:<20}");
+    }
+    Utc.timestamp_nanos(ns)
+        .format("%a %Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// `2026-11-10 09:44:41` for headers and detail lines.
 pub fn short_time(ns: i64) -> String {
     if let Some(label) = crate::display::implausible_time_label(ns) {
         return format!("{label:<19}");
@@ -334,6 +345,13 @@ mod tests {
     fn friday() -> DateTime<Utc> {
         // 2026-11-27 is a Friday.
         Utc.with_ymd_and_hms(2026, 11, 27, 15, 30, 0).unwrap()
+    }
+
+    #[test]
+    fn the_traces_table_names_the_weekday() {
+        let ns = friday().timestamp_nanos_opt().unwrap();
+        assert_eq!(table_time(ns), "Fri 2026-11-27 15:30");
+        assert_eq!(table_time(ns).len(), 20);
     }
 
     #[test]

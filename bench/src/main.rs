@@ -7,6 +7,7 @@
 //!   cargo run --release -p trawl-bench -- import bench-data/big.otlp.jsonl
 //!   cargo run --release -p trawl-bench -- parse  bench-data/big.otlp.jsonl
 //!   cargo run --release -p trawl-bench -- all bench-data          # everything, one table
+//!   cargo run --release -p trawl-bench -- clickhouse              # pull and stats --source on 1M spans
 //!
 //! The parse limit of the table is `typed.rs`: borrowed typed structs, not `Value`. `parse` is
 //! the older `serde_json::Value` figure, kept for comparison. `import` is the real pipeline into a fresh store.
@@ -20,6 +21,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod child;
+mod clickhouse;
 mod dump;
 mod judge;
 mod measure;
@@ -32,7 +34,7 @@ mod typed;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-const USAGE: &str = "usage: trawl-bench row NAME [--mb N] [--spans N] [--runs N] [--dir DIR] [--slices N] | rows [--quick] [options] | gen DIR | parse FILE | prepare FILE | import FILE | all DIR | store DUMP DB | tui [DB] | stats DB | synth-stats [DB] | judge\nrows: import-llm import-small import-grow store-size first-frame stats show single-line";
+const USAGE: &str = "usage: trawl-bench row NAME [--mb N] [--spans N] [--runs N] [--dir DIR] [--slices N] | rows [--quick] [options] | gen DIR | parse FILE | prepare FILE | import FILE | all DIR | store DUMP DB | tui [DB] | stats DB | synth-stats [DB] | judge | clickhouse\nrows: import-llm import-small import-grow store-size first-frame stats show single-line";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -52,6 +54,15 @@ fn main() {
         (Some("stats"), Some(db), _) => stats::run(db),
         (Some("synth-stats"), db, _) => stats::synthetic(db),
         (Some("judge"), _, _) => judge::run(),
+        (Some("clickhouse"), _, _) => clickhouse::run(),
+        (Some("ch-pull"), _, _) => match (args.get(2), args.get(3)) {
+            (Some(url), Some(n)) => clickhouse::pull_phase(url, n),
+            _ => 2,
+        },
+        (Some("ch-stats"), _, _) => match args.get(2) {
+            Some(url) => clickhouse::stats_phase(url),
+            _ => 2,
+        },
         (Some("all"), dir, _) => all(dir.unwrap_or(Path::new("bench-data"))),
         _ => {
             eprintln!("{USAGE}");

@@ -3,8 +3,9 @@
 
 use super::FilterArgs;
 use crate::config::Config;
-use crate::metrics::{self, CheckResult, CheckWindow};
+use crate::metrics::{self, CheckResult, CheckWindow, Metric};
 use crate::sanitize::{clean_line, truncate_chars};
+use crate::store::stats::Buckets;
 use crate::timefilter;
 use anyhow::Result;
 use clap::Args;
@@ -29,6 +30,9 @@ for rates. Plain checks use the filters as given (all traces when there is no ti
 Prints each check with its value, threshold and PASS or FAIL. Exit status: 0 when every check
 holds, 1 when any is breached or has no data (an empty window is not a pass; --allow-empty
 accepts it), 2 for usage errors (a bad expression is shown with a caret under the error).
+--source clickhouse://USER@HOST:8123/DB?table=otel_traces evaluates the checks inside ClickHouse
+(one query per window) over the OpenTelemetry exporter's table; fail_rate(RULE) and judge_cost
+need the judge verdicts of the local store and are refused there (exit 2).
 --json prints an array of {expr, metric, value, op, threshold, ok, n}; value and threshold are
 in ms, fractions, USD or counts.";
 
@@ -42,6 +46,12 @@ pub struct CheckArgs {
     pub allow_empty: bool,
     #[arg(long)]
     pub json: bool,
+    /// Evaluate in ClickHouse instead of the store: clickhouse://USER@HOST:8123/DB?table=otel_traces.
+    #[arg(long, value_name = "URL")]
+    pub source: Option<String>,
+    /// Environment variable holding the ClickHouse password (default TRAWL_CLICKHOUSE_PASSWORD).
+    #[arg(long, value_name = "VAR", requires = "source")]
+    pub password_env: Option<String>,
     /// Checks, e.g. 'p95(latency) <= 2s' (quote each one).
     #[arg(value_name = "EXPR", required = true)]
     pub exprs: Vec<String>,
@@ -76,12 +86,39 @@ pub fn run(args: &CheckArgs, cfg: &Config) -> Result<i32> {
             return Ok(2);
         }
     };
-    let store = super::open_existing_store(cfg)?;
     let window = CheckWindow {
         filter,
         now_ns: timefilter::to_ns(now),
     };
-    let mut results = metrics::evaluate(&store, &window, &exprs)?;
+    let mut results = match &args.source {
+        Some(url) => {
+            let local_only: Vec<&str> = exprs
+                .iter()
+                .filter(|e| matches!(e.metric, Metric::FailRate(_) | Metric::JudgeCost))
+                .map(|e| e.text.as_str())
+                .collect();
+            if !local_only.is_empty() {
+                errln!(
+                    "trawl check: {} need{} judge verdicts, which live in the local store, not in ClickHouse:\n\
+                     pull the slice (trawl import {}), judge it, and check it without --source",
+                    local_only.join(", "),
+                    if local_only.len() == 1 { "s" } else { "" },
+                    clean_line(&crate::remote::url::redact(url))
+                );
+                return Ok(2);
+            }
+            let client = super::remote_src::connect(url, args.password_env.as_deref())?;
+            metrics::evaluate_with(&window, &exprs, &mut |f, wanted| {
+                crate::remote::figures::bucket_figures(&client, f, Buckets::Whole, None, wanted)
+                    .map(|mut m| m.remove(&(0, String::new())))
+                    .map_err(super::remote_src::store_error)
+            })?
+        }
+        None => {
+            let store = super::open_existing_store(cfg)?;
+            metrics::evaluate(&store, &window, &exprs)?
+        }
+    };
     if args.allow_empty {
         for r in &mut results {
             if r.value.is_none() {

@@ -11,6 +11,14 @@ use std::path::PathBuf;
 const EXAMPLES: &str = "Examples:
   trawl import traces.jsonl more/*.jsonl
   trawl import --store team.db --strict export.jsonl
+  trawl import 'clickhouse://reader@ch:8123/otel?table=otel_traces' --since 2026-11-10 --until 2026-11-11
+  trawl import 'clickhouses://reader@ch:8443/langfuse?schema=langfuse' --since 7d
+
+A clickhouse:// (or TLS clickhouses://) source pulls whole traces whose root starts in the window
+from the OpenTelemetry exporter's table (or Langfuse v3's tables); the filter flags become SQL
+run in ClickHouse. The password comes from TRAWL_CLICKHOUSE_PASSWORD (or --password-env VAR);
+one in the URL works but is warned about, and is never logged or stored. Pulling again is safe:
+a span already in the store is kept once, so an interrupted pull resumes by running it again.
 
 Prints traces and spans imported, duplicates skipped, and each bad line as file:line: reason.
 Exit status: 0 when everything valid was imported (bad lines are skipped and reported),
@@ -34,6 +42,15 @@ pub struct ImportArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Which traces to pull from a clickhouse:// source (files are imported whole).
+    #[command(flatten)]
+    pub filter: super::FilterArgs,
+    /// Pull at most N traces (the oldest first) from a clickhouse:// source.
+    #[arg(long, value_name = "N")]
+    pub limit_traces: Option<u64>,
+    /// Environment variable holding the ClickHouse password (default TRAWL_CLICKHOUSE_PASSWORD).
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
 }
 
 pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
@@ -44,6 +61,18 @@ pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
             None => bail!("--format {f}: unknown format (known: {FORMAT_FLAGS})"),
         },
     };
+    let remote = args
+        .sources
+        .iter()
+        .any(|p| p.to_str().is_some_and(crate::remote::is_clickhouse_url));
+    if remote {
+        return pull(args, cfg);
+    }
+    if !args.filter.terms().is_empty() || args.limit_traces.is_some() {
+        bail!(
+            "the filter flags and --limit-traces select what to pull from a clickhouse:// source; files are imported whole"
+        );
+    }
     let mut store = super::open_store(cfg)?;
     if args.follow {
         return follow(args, format, &mut store);
@@ -108,6 +137,49 @@ pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
     if ok_lines == 0 {
         if !args.json {
             errln!("trawl: nothing could be imported");
+        }
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+/// `trawl import clickhouse://…`: pulls one slice from ClickHouse into the store.
+fn pull(args: &ImportArgs, cfg: &Config) -> Result<i32> {
+    let [source] = args.sources.as_slice() else {
+        bail!("a clickhouse:// source is pulled on its own; import files in another run");
+    };
+    if args.follow || args.strict || args.format.is_some() {
+        bail!("--follow, --strict and --format apply to files, not to a clickhouse:// source");
+    }
+    let url = source.to_str().unwrap_or_default();
+    let filter = args.filter.to_filter(crate::timefilter::now())?;
+    let client = super::remote_src::connect(url, args.password_env.as_deref())?;
+    let mut store = super::open_store(cfg)?;
+    let display = client.source().display();
+    let opts = crate::remote::PullOptions {
+        filter,
+        limit_traces: args.limit_traces,
+    };
+    let mut progress = super::remote_src::progress(&display);
+    let result = crate::remote::pull(&mut store, &client, &opts, &mut progress);
+    super::remote_src::end_progress();
+    let report = result?;
+    if args.json {
+        let out = serde_json::json!({
+            "store": cfg.store.display().to_string(),
+            "traces_imported": report.traces_new,
+            "spans_imported": report.spans_new,
+            "duplicates_skipped": report.duplicates,
+            "bad_lines": report.bad_lines_total,
+            "files": [&report],
+        });
+        outln!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print_report(&report)?;
+    }
+    if report.lines == 0 {
+        if !args.json {
+            errln!("trawl: nothing matched in {display}");
         }
         return Ok(1);
     }

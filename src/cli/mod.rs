@@ -13,6 +13,7 @@ mod export_cmd;
 mod import_cmd;
 mod judge_cmd;
 mod label_cmd;
+mod remote_src;
 mod replay_cmd;
 mod show_cmd;
 mod stats_cmd;
@@ -70,6 +71,14 @@ pub struct Cli {
     /// Log level for the log file (error, warn, info, debug, trace).
     #[arg(long, env = "TRAWL_LOG", default_value = "info", global = true)]
     pub log_level: String,
+
+    /// What to pull when SOURCES is a clickhouse:// URL (`trawl 'clickhouse://…' --since tuesday`).
+    #[command(flatten, next_help_heading = "Pulling from ClickHouse")]
+    pub pull: FilterArgs,
+
+    /// Environment variable holding the ClickHouse password (default TRAWL_CLICKHOUSE_PASSWORD).
+    #[arg(long, value_name = "VAR", help_heading = "Pulling from ClickHouse")]
+    pub password_env: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -39,6 +39,11 @@ has no traces): relative for amounts (+12%), a difference in percentage points f
 (-0.8pp). In --json the `change` object has the same keys, as fractions (0.12 = +12%,
 -0.008 = -0.8pp), and is null for a bucket without a previous one.
 
+--source clickhouse://USER@HOST:8123/DB?table=otel_traces computes the same figures inside
+ClickHouse (one query, a few rows back per bucket) from the OpenTelemetry exporter's table, with
+the password from TRAWL_CLICKHOUSE_PASSWORD (or --password-env VAR). Judge figures need local
+verdicts and are empty there; LLM calls count in their trace's bucket.
+
 --json prints {\"buckets\": [...]}; each has bucket, group (when grouped), traces, error_rate,
 latency_p50_ms, latency_p95_ms, latency_p99_ms, llm_latency_p95_ms, ttft_p50_ms, input_tokens,
 output_tokens, cost_usd, cost_per_trace_usd, unknown_cost_traces, judge_cost_usd (null when a
@@ -69,6 +74,12 @@ pub struct StatsArgs {
     /// Every column, whatever the terminal's width (piped output is never cut).
     #[arg(long)]
     pub wide: bool,
+    /// Compute in ClickHouse instead of the store: clickhouse://USER@HOST:8123/DB?table=otel_traces.
+    #[arg(long, value_name = "URL")]
+    pub source: Option<String>,
+    /// Environment variable holding the ClickHouse password (default TRAWL_CLICKHOUSE_PASSWORD).
+    #[arg(long, value_name = "VAR", requires = "source")]
+    pub password_env: Option<String>,
     /// Include replays (`trawl replay`'s traces), hidden by default.
     #[arg(long)]
     pub replays: bool,
@@ -86,9 +97,24 @@ pub fn run(args: &StatsArgs, cfg: &Config) -> Result<i32> {
         );
         return Ok(2);
     };
-    let store = super::open_existing_store(cfg)?;
-    let buckets = metrics::compute_stats(&store, &filter, by, group, tz)?;
-    let excluded = store.implausible_traces(&filter)?;
+    let (buckets, excluded) = match &args.source {
+        Some(url) => {
+            let client = super::remote_src::connect(url, args.password_env.as_deref())?;
+            let raw = crate::remote::figures::bucket_figures(
+                &client,
+                &filter,
+                by.store_buckets(tz),
+                group,
+                &metrics::stats_wanted(),
+            )?;
+            (metrics::stats_from_raw(&raw, by, group, tz), 0)
+        }
+        None => {
+            let store = super::open_existing_store(cfg)?;
+            let buckets = metrics::compute_stats(&store, &filter, by, group, tz)?;
+            (buckets, store.implausible_traces(&filter)?)
+        }
+    };
     if excluded > 0 {
         eprintln!(
             "warning: {excluded} trace(s) with timestamps outside 1970–2200 left out of time buckets"

@@ -113,7 +113,7 @@ pub fn run(args: &TracesArgs, cfg: &Config) -> Result<i32> {
             status.push_str(&badges.join(" "));
         }
         table.row(vec![
-            timefilter::short_time(t.start_ns),
+            timefilter::table_time(t.start_ns),
             display_id(&t.trace_id, 8),
             clean_line(title(t)),
             clean_line(t.user_id.as_deref().unwrap_or("-")),

@@ -16,15 +16,20 @@ pub fn run(cli: &Cli, cfg: &Config) -> Result<i32> {
         ThemeName::Light => Theme::light(),
         ThemeName::Dark => Theme::dark(),
     };
+    let remote = remote_pull(cli)?;
     for s in &cli.sources {
-        if !s.exists() {
+        if remote.is_none() && !s.exists() {
             bail!("{}: no such file", s.display());
         }
     }
-    let (store_path, imports, label) = choose_store(cli, cfg)?;
+    let (store_path, imports, label) = match &remote {
+        Some(r) => remote_store(cli, r),
+        None => choose_store(cli, cfg)?,
+    };
     crate::tui::run(TuiOptions {
         store_path,
         imports,
+        remote,
         theme,
         mouse: cli.mouse,
         label,
@@ -32,6 +37,52 @@ pub fn run(cli: &Cli, cfg: &Config) -> Result<i32> {
         judge_provider: cfg.judge.provider_config(),
         author: cfg.author.clone(),
     })
+}
+
+/// `trawl 'clickhouse://…' --since …`: the slice to pull in the background, if that is what
+/// SOURCES names.
+fn remote_pull(cli: &Cli) -> Result<Option<crate::tui::RemotePull>> {
+    let urls: Vec<&str> = cli
+        .sources
+        .iter()
+        .filter_map(|p| p.to_str())
+        .filter(|s| crate::remote::is_clickhouse_url(s))
+        .collect();
+    let [url] = urls.as_slice() else {
+        if urls.len() > 1 {
+            bail!("open one clickhouse:// source at a time");
+        }
+        if !cli.pull.terms().is_empty() {
+            bail!(
+                "the filter flags select what to pull from a clickhouse:// source; files open whole"
+            );
+        }
+        return Ok(None);
+    };
+    if cli.sources.len() > 1 {
+        bail!("a clickhouse:// source opens on its own, without files");
+    }
+    let filter = cli.pull.to_filter(crate::timefilter::now())?;
+    let client = super::remote_src::connect(url, cli.password_env.as_deref())?;
+    Ok(Some(crate::tui::RemotePull {
+        client,
+        opts: crate::remote::PullOptions {
+            filter,
+            limit_traces: None,
+        },
+    }))
+}
+
+/// One cache store per remote source (its display form, never the password): pulling a slice
+/// again adds only what is new.
+fn remote_store(cli: &Cli, r: &crate::tui::RemotePull) -> (PathBuf, Vec<PathBuf>, String) {
+    let label = r.client.source().display();
+    if let Some(s) = &cli.store.store {
+        return (s.clone(), Vec::new(), label);
+    }
+    let digest = Sha256::digest(label.as_bytes());
+    let path = crate::paths::cache_dir().join(format!("{}.db", hex::encode(&digest[..8])));
+    (path, Vec::new(), label)
 }
 
 fn choose_store(cli: &Cli, cfg: &Config) -> Result<(PathBuf, Vec<PathBuf>, String)> {

@@ -15,6 +15,8 @@ mod tests;
 
 pub use current::{is_current, mtime_ns};
 pub use follow::follow_file;
+// The ClickHouse pull (`crate::remote`) reads rows as OTLP and finishes spans the same way.
+pub use pipeline::finish_otlp_span;
 
 use crate::ingest::{Format, IngestReport, detect::SUPPORTED, detect_format};
 use crate::store::{SourceOutcome, SourceRecord, Store, StoreError};

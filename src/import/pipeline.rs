@@ -354,7 +354,7 @@ fn parse_raw_chunk(book: &PriceBook, lines: Vec<RawLine>) -> Vec<Chunk> {
 }
 
 /// Tool-native post-passes and pricing for a span read from OTLP.
-pub(super) fn finish_otlp_span(book: &PriceBook, s: &mut Span) {
+pub fn finish_otlp_span(book: &PriceBook, s: &mut Span) {
     // A cheap string test; only Langfuse SDK spans pay for the post-pass.
     if langfuse::is_langfuse_otel(s) {
         langfuse::apply_otel(s);

@@ -19,10 +19,12 @@ pub mod trends;
 
 pub use buckets::{Bucket, GroupBy, NO_GROUP, parse_tz};
 pub use check::{
-    CheckExpr, CheckResult, CheckWindow, Metric, Op, ParseError, Series, evaluate, parse_expr,
+    CheckExpr, CheckResult, CheckWindow, Metric, Op, ParseError, Series, WindowFigures, evaluate,
+    evaluate_with, parse_expr,
 };
 pub use percentile::{nearest_rank, percentile_of};
 pub use stats::{
-    BucketStats, Change, RuleChange, RuleStats, compute_stats, empty_bucket, with_empty_buckets,
+    BucketStats, Change, RuleChange, RuleStats, compute_stats, empty_bucket, stats_from_raw,
+    stats_wanted, with_empty_buckets,
 };
 pub use trends::{RuleTrend, rule_trends};

@@ -223,12 +223,27 @@ pub fn compute_stats(
     group: Option<GroupBy>,
     tz: FixedOffset,
 ) -> Result<Vec<BucketStats>> {
-    let wanted = Wanted {
+    let wanted = stats_wanted();
+    let raw = compute_raw(store, filter, Bucketing::Every(by, tz), group, &wanted)?;
+    Ok(stats_from_raw(&raw, by, group, tz))
+}
+
+/// The percentiles `trawl stats` shows.
+pub fn stats_wanted() -> Wanted {
+    Wanted {
         latency: vec![50, 95, 99],
         llm: vec![95],
         ttft: vec![50],
-    };
-    let raw = compute_raw(store, filter, Bucketing::Every(by, tz), group, &wanted)?;
+    }
+}
+
+/// [`compute_stats`] from figures computed elsewhere (a remote source computes them itself).
+pub fn stats_from_raw(
+    raw: &BTreeMap<(i64, String), Raw>,
+    by: Bucket,
+    group: Option<GroupBy>,
+    tz: FixedOffset,
+) -> Vec<BucketStats> {
     let stats: BTreeMap<(i64, String), BucketStats> = raw
         .iter()
         .map(|((bk, g), r)| {
@@ -246,7 +261,7 @@ pub fn compute_stats(
         }
         out.push(s);
     }
-    Ok(out)
+    out
 }
 
 /// A bucket with no traces, for drawing a linear time axis.

@@ -18,6 +18,7 @@ pub mod report;
 pub mod request;
 pub mod run;
 pub mod select;
+pub mod single;
 pub mod wire;
 
 pub use outcome::Outcome;

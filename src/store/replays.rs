@@ -75,6 +75,11 @@ impl Store {
         )
     }
 
+    /// Every replay, newest first (the TUI's `:replays`).
+    pub fn all_replays(&self) -> Result<Vec<ReplayLink>> {
+        self.replay_links("WHERE ?1 = ?1 ORDER BY created_at_ns DESC, trace_id", "")
+    }
+
     /// What a replay trace replayed; `None` for a trace that is not a replay.
     pub fn replay_link(&self, trace_id: &str) -> Result<Option<ReplayLink>> {
         Ok(self

@@ -1,6 +1,7 @@
 //! Everything that can happen to the app (`Action`) and everything the app asks the outside world
 //! to do (`Effect`). User commands are a small `Copy` enum so the keymap can be a static table.
 
+use super::compare::{CompareAction, CompareEffect};
 use crate::judge::{Estimate, JudgeEvent, JudgeRequest, ProviderConfig};
 use crate::metrics::agreement::RuleAgreement;
 use crate::metrics::{Bucket, BucketStats, GroupBy};
@@ -75,6 +76,12 @@ pub enum Cmd {
     CycleGroup,
     /// Open the evidence pane: a response beside the passages in its prompt.
     Evidence,
+    /// Diff the two marked traces.
+    Diff,
+    /// Open the replay form for the selected LLM call.
+    Replay,
+    /// Edit the selected text in `$EDITOR`.
+    Edit,
 }
 
 impl Cmd {
@@ -143,6 +150,9 @@ impl Cmd {
         Cmd::CycleBucket,
         Cmd::CycleGroup,
         Cmd::Evidence,
+        Cmd::Diff,
+        Cmd::Replay,
+        Cmd::Edit,
     ];
 }
 
@@ -248,6 +258,8 @@ pub enum Action {
         req: u64,
         rules: Vec<RuleAgreement>,
     },
+    /// Trace diffs and replays (`tui::compare`).
+    Compare(CompareAction),
     RuleTrendsLoaded {
         req: u64,
         trends: Vec<crate::metrics::RuleTrend>,
@@ -439,6 +451,8 @@ pub enum Effect {
     LoadAgreement {
         req: u64,
     },
+    /// Trace diffs and replays (`tui::compare`).
+    Compare(CompareEffect),
     /// The FALSE rate per rule over the last days, for the trace list's sparklines.
     LoadRuleTrends {
         req: u64,

@@ -48,6 +48,8 @@ pub struct App {
     pub status: Option<Status>,
     pub import: Option<ImportStatus>,
     pub judge_run: Option<JudgeRun>,
+    /// The background replay run (its id), if one is going.
+    pub replay_run: Option<u64>,
     pub size: (u16, u16),
     pub quit: bool,
     /// Shown in the title bar (store or file names).
@@ -80,6 +82,7 @@ macro_rules! cx {
 }
 
 // After `cx!`, so the submodules can use it.
+mod comparing;
 mod judging;
 mod opening;
 
@@ -95,6 +98,7 @@ impl App {
             status: None,
             import: None,
             judge_run: None,
+            replay_run: None,
             size,
             quit: false,
             source_label,
@@ -124,10 +128,11 @@ impl App {
     /// Applies an action and, in headless mode, runs the resulting effects to completion.
     pub fn dispatch(&mut self, action: Action) -> Vec<Effect> {
         let effects = self.update(action);
-        let Some(store) = self.sync_store.take() else {
+        let Some(mut store) = self.sync_store.take() else {
             return effects;
         };
-        let copied = super::headless::run_to_completion(&store, effects, &mut |a| self.update(a));
+        let copied =
+            super::headless::run_to_completion(&mut store, effects, &mut |a| self.update(a));
         self.copied.extend(copied);
         self.sync_store = Some(store);
         Vec::new()
@@ -262,6 +267,7 @@ impl App {
                 self.refresh_list()
             }
             Action::Judge { run, event } => self.judge_event(run, event),
+            Action::Compare(a) => self.compare_result(a),
             page @ Action::PageLoaded { .. } => {
                 let mut out = self.deliver(page);
                 out.extend(self.load_trends_if_stale());
@@ -386,6 +392,7 @@ impl App {
             Command::Triage => return self.open_triage(),
             Command::Metrics => return self.open_metrics(),
             Command::Agreement => return self.open_agreement(),
+            Command::Replays => return self.open_replays(),
             Command::Judge => {
                 self.panes.close_all();
                 return self.start_judge();
@@ -514,6 +521,10 @@ impl App {
                 Intent::SetJudge(provider, plan) => self.set_judge(provider, plan),
                 Intent::EditJudge(plan) => self.edit_judge(plan),
                 Intent::StartJudge(job, estimate) => self.start_run(job, estimate),
+                Intent::OpenDiff(a, b) => self.open_diff(a, b),
+                Intent::OpenReplay(id) => self.open_replay_view(id),
+                Intent::ReplayForm(trace_id, span_id) => self.open_replay_form(trace_id, span_id),
+                Intent::StartReplay(prepared) => self.start_replay(prepared),
                 Intent::ShowTraces { filter, what } => {
                     self.panes.close_all();
                     let out = self.with_list(|l, cx| l.apply_filter(&filter, cx));

@@ -20,6 +20,8 @@ pub enum Command {
     Metrics,
     Agreement,
     Judge,
+    /// Every stored replay.
+    Replays,
     /// An empty line.
     Nothing,
 }
@@ -54,6 +56,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "metrics" => Command::Metrics,
         "agreement" => Command::Agreement,
         "judge" => Command::Judge,
+        "replays" => Command::Replays,
         "" => Command::Nothing,
         other => {
             return Err(format!(

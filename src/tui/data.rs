@@ -168,6 +168,7 @@ pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
             Ok(rules) => Action::AgreementLoaded { req: *req, rules },
             Err(e) => failed(*req, e),
         }),
+        Effect::Compare(c) => super::compare_data::execute(store, c),
         Effect::LoadRuleTrends { req, filter } => {
             let utc = chrono::FixedOffset::east_opt(0);
             let result = match utc {

@@ -3,14 +3,15 @@
 //! the order the runtime's worker would deliver them.
 
 use super::action::{Action, Effect};
-use crate::judge::JudgeEvent;
+use super::compare::{CompareAction, CompareEffect};
+use crate::judge::{JudgeEvent, RetryPolicy};
 use crate::store::Store;
 use std::collections::VecDeque;
 
 /// Runs `effects` (and every effect their results lead to) to completion; returns what `y`
 /// would have copied.
 pub fn run_to_completion(
-    store: &Store,
+    store: &mut Store,
     effects: Vec<Effect>,
     update: &mut dyn FnMut(Action) -> Vec<Effect>,
 ) -> Vec<String> {
@@ -34,6 +35,17 @@ pub fn run_to_completion(
                     queue.extend(update(Action::Judge { run: *run, event }));
                 }
             }
+            Effect::Compare(CompareEffect::Run { run, prepared }) => {
+                let retry = replay_retry();
+                let result = crate::replay::single::send_and_store(store, prepared, &retry);
+                let ran = CompareAction::Ran { run: *run, result };
+                queue.extend(update(Action::Compare(ran)));
+            }
+            Effect::Compare(CompareEffect::Edit { req, text }) => {
+                let result = super::compare_data::edit_in_editor(text);
+                let edited = CompareAction::Edited { req: *req, result };
+                queue.extend(update(Action::Compare(edited)));
+            }
             _ => {
                 if let Some(a) = super::data::execute(store, &e) {
                     queue.extend(update(a));
@@ -42,4 +54,12 @@ pub fn run_to_completion(
         }
     }
     copied
+}
+
+/// Headless replays retry quickly (tests answer from a local server).
+fn replay_retry() -> RetryPolicy {
+    RetryPolicy {
+        base: std::time::Duration::from_millis(5),
+        ..RetryPolicy::default()
+    }
 }

@@ -21,6 +21,14 @@ pub enum Mode {
     Evidence,
     Metrics,
     Agreement,
+    /// Two traces diffed.
+    TraceDiff,
+    /// The replays list (`:replays`).
+    Replays,
+    /// A replay beside its original.
+    ReplayView,
+    /// The replay form of an LLM call.
+    ReplayForm,
     /// The judge popup (rule picker, estimate confirmation).
     Judge,
     /// The judge set-up form (typed characters edit its fields).

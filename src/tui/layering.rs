@@ -18,9 +18,13 @@ const PANES: &[(&str, &str)] = &[
     ("judge", include_str!("panes/judge.rs")),
     ("list", include_str!("panes/list.rs")),
     ("metrics", include_str!("panes/metrics.rs")),
+    ("replay_form", include_str!("panes/replay_form.rs")),
+    ("replay_view", include_str!("panes/replay_view.rs")),
+    ("replays", include_str!("panes/replays.rs")),
     ("session", include_str!("panes/session.rs")),
     ("span", include_str!("panes/span.rs")),
     ("trace", include_str!("panes/trace.rs")),
+    ("trace_diff", include_str!("panes/trace_diff.rs")),
     ("triage", include_str!("panes/triage.rs")),
 ];
 
@@ -35,6 +39,7 @@ const PANE_PARTS: &[(&str, &str)] = &[
 const SHARED: &[(&str, &str)] = &[
     ("action", include_str!("action.rs")),
     ("commandline", include_str!("commandline.rs")),
+    ("compare", include_str!("compare.rs")),
     ("detail", include_str!("detail.rs")),
     ("judge_run", include_str!("judge_run.rs")),
     ("keys", include_str!("keys.rs")),

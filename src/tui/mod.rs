@@ -10,6 +10,8 @@
 pub mod action;
 pub mod app;
 pub mod commandline;
+pub mod compare;
+mod compare_data;
 mod data;
 pub mod detail;
 mod headless;
@@ -33,5 +35,5 @@ pub mod widgets;
 
 pub use action::{Action, Cmd, Effect};
 pub use app::{App, View};
-pub use runtime::{TuiOptions, run};
+pub use runtime::{RemotePull, TuiOptions, run};
 pub use theme::Theme;

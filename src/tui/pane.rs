@@ -98,6 +98,14 @@ pub enum Intent {
     SetJudge(crate::judge::ProviderConfig, JudgePlan),
     /// Start the confirmed judge run in the background.
     StartJudge(JudgeJob, Estimate),
+    /// The structural diff of two traces.
+    OpenDiff(String, String),
+    /// A replay (by its trace id) beside its original.
+    OpenReplay(String),
+    /// The replay form for an LLM call (trace id, span id).
+    ReplayForm(String, String),
+    /// Send the confirmed replay in the background.
+    StartReplay(Box<crate::replay::single::Prepared>),
     /// Show the trace list with this filter (then say `what` it shows).
     ShowTraces {
         filter: String,
@@ -291,6 +299,14 @@ impl<'a> Ctx<'a> {
         match JudgePlan::rerun(trace_id, scores) {
             Some(plan) => self.ask(Intent::Judge(plan)),
             None => self.error("this trace has no verdicts to re-run (J in the trace list judges)"),
+        }
+    }
+
+    /// Asks for the replay form of `span` when it is an LLM call (or says why not).
+    pub fn ask_replay(&mut self, span: Option<&crate::model::Span>) {
+        match span.filter(|s| s.kind == crate::model::SpanKind::Llm) {
+            Some(s) => self.ask(Intent::ReplayForm(s.trace_id.clone(), s.span_id.clone())),
+            None => self.error("r replays an LLM call: select one first (m jumps to the next)"),
         }
     }
 

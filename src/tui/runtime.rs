@@ -4,6 +4,7 @@
 
 use super::action::{Action, Cmd, Effect, ImportStatus};
 use super::app::App;
+use super::compare::{CompareAction, CompareEffect};
 use super::keymap;
 use super::terminal::{self, TerminalGuard};
 use super::theme::Theme;
@@ -32,6 +33,14 @@ pub struct TuiOptions {
     /// The judge `J` runs, and the author of labels (both from the resolved config).
     pub judge_provider: crate::judge::ProviderConfig,
     pub author: String,
+    /// A slice to pull from ClickHouse into the store in the background.
+    pub remote: Option<RemotePull>,
+}
+
+/// `trawl 'clickhouse://…' --since …`: where to pull from and what.
+pub struct RemotePull {
+    pub client: crate::remote::Client,
+    pub opts: crate::remote::PullOptions,
 }
 
 /// Where effects go: queries to the worker, judge runs to their own threads.
@@ -40,9 +49,12 @@ struct Outbox {
     actions: Sender<Action>,
     store_path: PathBuf,
     judges: HashMap<u64, JudgeHandle>,
+    mouse: bool,
+    /// The terminal was handed to an editor: redraw everything.
+    redraw: bool,
 }
 
-pub fn run(opts: TuiOptions) -> anyhow::Result<i32> {
+pub fn run(mut opts: TuiOptions) -> anyhow::Result<i32> {
     // Create the schema before any reader opens the file; an existing read-only store is
     // browsed (the note says why judging and labelling are refused).
     let (store, access) = open_for_browsing(&opts.store_path)?;
@@ -69,6 +81,10 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<i32> {
             );
         }
     }
+    let pulling = opts.remote.is_some();
+    if let Some(r) = opts.remote.take() {
+        spawn_pull(opts.store_path.clone(), r, action_tx.clone());
+    }
     let mut app = App::new(opts.theme, crate::timefilter::now(), opts.label.clone());
     app.judge_provider = opts.judge_provider.clone();
     app.author = opts.author.clone();
@@ -78,7 +94,7 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<i32> {
             error: false,
         });
     }
-    if !opts.imports.is_empty() {
+    if !opts.imports.is_empty() || pulling {
         app.set_import(Some(ImportStatus::default()));
     }
     let mut out = Outbox {
@@ -86,6 +102,8 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<i32> {
         actions: action_tx,
         store_path: opts.store_path.clone(),
         judges: HashMap::new(),
+        mouse: opts.mouse,
+        redraw: false,
     };
     let guard = TerminalGuard::enter(opts.mouse)?;
     let result = event_loop(&mut app, &action_rx, &mut out);
@@ -114,6 +132,11 @@ fn event_loop(
     run_effects(app.update(Action::Init), effects);
     let mut dirty = true;
     while !app.quit {
+        if effects.redraw {
+            effects.redraw = false;
+            term.clear()?;
+            dirty = true;
+        }
         if dirty {
             let _ = crossterm::execute!(
                 std::io::stdout(),
@@ -182,6 +205,30 @@ fn run_effects(list: Vec<Effect>, out: &mut Outbox) {
                     }
                 });
                 out.judges.insert(run, handle);
+            }
+            Effect::Compare(CompareEffect::Run { run, prepared }) => {
+                let (actions, path) = (out.actions.clone(), out.store_path.clone());
+                std::thread::spawn(move || {
+                    let result = Store::open(&path)
+                        .map_err(|e| e.to_string())
+                        .and_then(|mut s| {
+                            let retry = crate::judge::RetryPolicy::default();
+                            crate::replay::single::send_and_store(&mut s, &prepared, &retry)
+                        });
+                    let _ = actions.send(Action::Compare(CompareAction::Ran { run, result }));
+                });
+            }
+            Effect::Compare(CompareEffect::Edit { req, text }) => {
+                // The editor gets the terminal; the TUI takes it back after.
+                terminal::restore(out.mouse);
+                let result = super::compare_data::edit_in_editor(&text);
+                if let Err(e) = terminal::resume(out.mouse) {
+                    tracing::warn!("cannot take the terminal back: {e}");
+                }
+                out.redraw = true;
+                let _ = out
+                    .actions
+                    .send(Action::Compare(CompareAction::Edited { req, result }));
             }
             Effect::CancelJudge { run } => {
                 if let Some(h) = out.judges.get(&run) {
@@ -263,6 +310,38 @@ fn spawn_import(path: PathBuf, files: Vec<PathBuf>, tx: Sender<Action>) {
         } else {
             (problems.join("; "), false)
         };
+        tracing::info!("{message}");
+        let _ = tx.send(Action::ImportDone { message, ok });
+    });
+}
+
+/// Pulls a ClickHouse slice into the store; the list refreshes as pages commit, like a file
+/// being imported.
+fn spawn_pull(path: PathBuf, pull: RemotePull, tx: Sender<Action>) {
+    std::thread::spawn(move || {
+        let Some(mut store) = open_or_report(&path, "pull", &tx) else {
+            return;
+        };
+        let name = pull.client.source().display();
+        let progress_tx = tx.clone();
+        let mut on_progress = |p: &crate::remote::PullProgress| {
+            let _ = progress_tx.send(Action::ImportProgress(ImportStatus {
+                file: name.clone(),
+                spans: p.spans,
+                ..Default::default()
+            }));
+        };
+        let (message, ok) =
+            match crate::remote::pull(&mut store, &pull.client, &pull.opts, &mut on_progress) {
+                Ok(r) => (
+                    format!(
+                        "pull done: {} traces, {} new spans",
+                        r.traces_touched, r.spans_new
+                    ),
+                    true,
+                ),
+                Err(e) => (format!("pull {name}: {e}"), false),
+            };
         tracing::info!("{message}");
         let _ = tx.send(Action::ImportDone { message, ok });
     });

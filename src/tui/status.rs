@@ -14,6 +14,8 @@ pub enum InputKind {
     Search,
     Command,
     Note,
+    /// A field of a form (the replay form's model, base URL, parameters).
+    Field,
 }
 
 impl InputKind {
@@ -23,6 +25,7 @@ impl InputKind {
             InputKind::Search => "/",
             InputKind::Command => ":",
             InputKind::Note => "note> ",
+            InputKind::Field => "value> ",
         }
     }
 }

@@ -27,6 +27,17 @@ impl TerminalGuard {
     }
 }
 
+/// Takes the terminal back after handing it to another program (`$EDITOR`).
+pub fn resume(mouse: bool) -> std::io::Result<()> {
+    enable_raw_mode()?;
+    let mut out = std::io::stdout();
+    execute!(out, EnterAlternateScreen, cursor::Hide)?;
+    if mouse {
+        execute!(out, EnableMouseCapture)?;
+    }
+    Ok(())
+}
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore(self.mouse);

@@ -28,5 +28,7 @@ mod find;
 mod metrics;
 // The output layer: hostile text escaped, closed pipes quiet, tables fit $COLUMNS.
 mod output;
+// `stats --source` / `check --source` computed in ClickHouse (chDB) against the local store.
+mod remote_figures;
 // Module graph (no cycles, SQL only in the store), test layout, fixture index.
 mod repo;

@@ -13,7 +13,8 @@ use crate::module_graph::{Crate, Tok, cycles, read_crate};
 // import.rs, metrics/ and tui/data.rs. All of that was fixed in the same issue, so any cycle or
 // query outside the store now is new.
 
-/// Adapters that read *other* programs' SQLite databases (Phoenix, `llm` logs) may use SQL.
+/// Adapters that read *other* programs' databases (Phoenix and `llm` SQLite files, ClickHouse
+/// over HTTP) may use SQL.
 const FOREIGN_DATABASE_ADAPTERS: &[&str] = &[
     "src/ingest/detect.rs",
     "src/ingest/llm_logs/mod.rs",
@@ -22,6 +23,13 @@ const FOREIGN_DATABASE_ADAPTERS: &[&str] = &[
     "src/ingest/phoenix.rs",
     // Opening SQLite files (URIs, "has this table") for the store and the foreign adapters alike.
     "src/sqlite_file.rs",
+    // ClickHouse SQL sent over HTTP to other programs' tables (the OpenTelemetry exporter's,
+    // Langfuse's): remote SQL, never the store's SQLite (issue 14).
+    "src/remote/client.rs",
+    "src/remote/figures.rs",
+    "src/remote/langfuse.rs",
+    "src/remote/otel_sql.rs",
+    "src/remote/pull.rs",
 ];
 
 fn root() -> &'static Path {

@@ -7,6 +7,8 @@ mod util;
 
 // Non-OTLP sources and content-based format detection.
 mod adapters;
+// Pulling slices from ClickHouse (chDB behind tests/clickhouse/chdb_http.py).
+mod clickhouse;
 // The support bot under OpenLLMetry, the Langfuse SDK and Phoenix read as a person reads it,
 // against the ground truth; Phoenix annotations as scores.
 mod conformance;

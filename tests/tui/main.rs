@@ -21,6 +21,8 @@ mod evidence;
 mod trace_view;
 // Issue 11's acceptance in tmux: last Tuesday's wrong answer and its evidence at 80x24.
 mod wrong_answer;
+// Issue 12: `D` trace diff, the replay form against a scripted server, `:replays`.
+mod replay_view;
 // Snapshots of every view at 80x24, 100x30 and 160x48 (tests/tui/snapshots/), and checks
 // over all of them.
 mod views;

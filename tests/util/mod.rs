@@ -5,6 +5,7 @@
 //! Not every crate uses every helper.
 #![allow(dead_code)]
 
+pub mod clickhouse;
 pub mod tmux;
 
 use std::collections::BTreeMap;

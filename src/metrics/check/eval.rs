@@ -121,16 +121,31 @@ pub fn evaluate(
     window: &CheckWindow,
     exprs: &[CheckExpr],
 ) -> Result<Vec<CheckResult>> {
+    evaluate_with(window, exprs, &mut |filter, wanted| {
+        whole(store, filter, wanted)
+    })
+}
+
+/// The figures of one window (all matching traces in one bucket), from wherever they are
+/// computed: the store, or a remote source.
+pub type WindowFigures<'a> = dyn FnMut(&TraceFilter, &Wanted) -> Result<Option<Raw>> + 'a;
+
+/// [`evaluate`] with the figures of each window computed by `figures`.
+pub fn evaluate_with(
+    window: &CheckWindow,
+    exprs: &[CheckExpr],
+    figures: &mut WindowFigures<'_>,
+) -> Result<Vec<CheckResult>> {
     let wanted = wanted_for(exprs);
     let plain = if exprs.iter().any(|e| !e.change) {
-        whole(store, &window.filter, &wanted)?
+        figures(&window.filter, &wanted)?
     } else {
         None
     };
     let (cur, prev) = if exprs.iter().any(|e| e.change) {
         let ((a, b), (pa, pb)) = window.change_windows();
-        let cur = whole(store, &window.filter.in_window(a, b), &wanted)?;
-        let prev = whole(store, &window.filter.in_window(pa, pb), &wanted)?;
+        let cur = figures(&window.filter.in_window(a, b), &wanted)?;
+        let prev = figures(&window.filter.in_window(pa, pb), &wanted)?;
         (cur, prev)
     } else {
         (None, None)

@@ -20,7 +20,9 @@ mod parse;
 #[cfg(test)]
 mod tests;
 
-pub use eval::{CheckResult, CheckWindow, DEFAULT_WINDOW_NS, evaluate};
+pub use eval::{
+    CheckResult, CheckWindow, DEFAULT_WINDOW_NS, WindowFigures, evaluate, evaluate_with,
+};
 pub use parse::parse_expr;
 
 use std::fmt;

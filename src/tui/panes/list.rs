@@ -42,6 +42,7 @@ static KEYS: &[Binding] = &[
     key(Key::ch('n'), Cmd::SearchNext, "next match"),
     key(Key::ch('N'), Cmd::SearchPrev, "previous match"),
     key(Key::ch(' '), Cmd::ToggleMark, "mark row"),
+    key(Key::ch('D'), Cmd::Diff, "diff the two marked traces"),
     hint(Key::ch('s'), Cmd::CycleSort, "sort column"),
     key(Key::ch('S'), Cmd::FlipSort, "sort direction"),
     key(Key::ch('y'), Cmd::Copy, "copy trace id (marked ids)"),
@@ -336,6 +337,16 @@ impl Pane for ListPane {
                 }
                 cx.info(format!("{} marked", self.marks.len()));
                 return self.maybe_fetch(cx);
+            }
+            Cmd::Diff => {
+                let marks: Vec<String> = self.marks.iter().cloned().collect();
+                match marks.as_slice() {
+                    [a, b] => cx.ask(Intent::OpenDiff(a.clone(), b.clone())),
+                    _ => cx.error(format!(
+                        "D diffs two marked traces; {} marked (Space marks)",
+                        marks.len()
+                    )),
+                }
             }
             Cmd::CycleSort => {
                 let i = SortKey::ALL

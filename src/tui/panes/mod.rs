@@ -12,9 +12,13 @@ pub mod judge;
 pub mod judge_setup;
 pub mod list;
 pub mod metrics;
+pub mod replay_form;
+pub mod replay_view;
+pub mod replays;
 pub mod session;
 pub mod span;
 pub mod trace;
+pub mod trace_diff;
 pub mod triage;
 
 use super::pane::PaneInfo;
@@ -29,6 +33,10 @@ pub static PANES: &[&PaneInfo] = &[
     &evidence::INFO,
     &metrics::INFO,
     &agreement::INFO,
+    &trace_diff::INFO,
+    &replays::INFO,
+    &replay_view::INFO,
+    &replay_form::INFO,
     &judge::INFO,
     &judge_setup::INFO,
 ];

@@ -55,6 +55,7 @@ static KEYS: &[Binding] = &[
     ),
     hint(Key::ch('y'), Cmd::Copy, "copy span as JSON"),
     key(Key::ch('R'), Cmd::Rerun, "re-run this trace's verdicts"),
+    key(Key::ch('r'), Cmd::Replay, "replay this LLM call"),
     key(Key::ch('X'), Cmd::JudgeCancel, "cancel judge run"),
 ];
 
@@ -222,6 +223,7 @@ impl Pane for SpanPane {
                 self.rebuild(false);
             }
             Cmd::Rerun => cx.ask_rerun(&self.data.trace_id, &self.scores),
+            Cmd::Replay => cx.ask_replay(self.selected_span()),
             Cmd::Search => cx.ask(Intent::Prompt(InputKind::Search, String::new())),
             Cmd::SearchNext => self.search_step(true, false, cx),
             Cmd::SearchPrev => self.search_step(false, false, cx),

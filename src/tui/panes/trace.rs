@@ -6,6 +6,7 @@ use crate::display;
 use crate::model::{Score, Trace};
 use crate::model::{Span as ModelSpan, SpanKind};
 use crate::tui::action::{Action, Cmd, Effect};
+use crate::tui::compare::{CompareAction, CompareEffect, ReplayRow};
 use crate::tui::detail::Tab;
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
 use crate::tui::pane::{
@@ -68,6 +69,7 @@ static KEYS: &[Binding] = &[
         "verdicts (explanation, model, cost)",
     ),
     key(Key::ch('R'), Cmd::Rerun, "re-run this trace's verdicts"),
+    key(Key::ch('r'), Cmd::Replay, "replay the selected LLM call"),
     key(Key::ch('X'), Cmd::JudgeCancel, "cancel judge run"),
 ];
 
@@ -98,6 +100,9 @@ pub struct TracePane {
     /// What the user asked and what the trace answered (the judge's reading of the trace).
     pub question: Option<String>,
     pub answer: Option<String>,
+    /// This trace's replays, newest first (the header's badge).
+    pub replays: Vec<ReplayRow>,
+    replays_req: u64,
 }
 
 impl TracePane {
@@ -115,6 +120,8 @@ impl TracePane {
             unfold: false,
             question: None,
             answer: None,
+            replays: Vec::new(),
+            replays_req: 0,
         }
     }
 
@@ -238,6 +245,7 @@ impl Pane for TracePane {
             Cmd::Verdicts => self.open_span(Tab::Verdicts, cx),
             Cmd::Rerun => cx.ask_rerun(&self.trace_id, &self.scores),
             Cmd::Evidence => self.open_evidence(cx),
+            Cmd::Replay if !self.loading => cx.ask_replay(self.selected_span()),
             _ => {}
         }
         Vec::new()
@@ -255,6 +263,14 @@ impl Pane for TracePane {
                 if self.data.spans.is_empty() {
                     cx.error(format!("trace {} has no spans (yet)", cell(&self.trace_id)));
                 }
+                self.replays_req = cx.req();
+                Receipt::Taken(vec![Effect::Compare(CompareEffect::List {
+                    req: self.replays_req,
+                    of: Some(self.trace_id.clone()),
+                })])
+            }
+            Action::Compare(CompareAction::List { req, result }) if req == self.replays_req => {
+                self.replays = result.unwrap_or_default();
                 Receipt::Taken(Vec::new())
             }
             other => Receipt::Pass(other),

@@ -29,6 +29,23 @@ pub(super) fn qa_rows(t: &TracePane, area: Rect) -> [u16; 2] {
     })
 }
 
+/// "  ↻ 2 replays · newest: fixed" when the trace was replayed (`:replays` lists them).
+fn replays_badge(t: &TracePane) -> String {
+    match t.replays.first() {
+        None => String::new(),
+        Some(newest) => format!(
+            "  ↻ {} {} · newest: {}",
+            t.replays.len(),
+            if t.replays.len() == 1 {
+                "replay"
+            } else {
+                "replays"
+            },
+            newest.outcome.label()
+        ),
+    }
+}
+
 pub(super) fn header(frame: &mut Frame, t: &TracePane, area: Rect, th: &Theme) {
     let width = usize::from(area.width);
     // The question has its own line below: the title names the trace (its root span).
@@ -40,6 +57,7 @@ pub(super) fn header(frame: &mut Frame, t: &TracePane, area: Rect, th: &Theme) {
     let l1 = Line::from(vec![
         Span::styled(if err { "✗ " } else { "" }, th.error()),
         Span::styled(cell(&name), th.title()),
+        Span::styled(replays_badge(t), th.accent()),
         Span::styled(format!("  {}", cell(&t.trace_id)), th.dim()),
     ]);
     frame.render_widget(Paragraph::new(l1), line_area(area, 0));
@@ -156,12 +174,13 @@ fn totals(s: &Trace, width: usize) -> String {
         thousands(s.cache_read_tokens),
         thousands(s.reasoning_tokens),
     );
-    let n = s.span_count;
+    let n = match s.span_count {
+        1 => "1 span".to_string(),
+        n => format!("{n} spans"),
+    };
     let variants = [
-        format!(
-            "{time} · {dur} · {n} spans · in {i} (cached {c}) · out {o} (reasoning {r}) · {cost}"
-        ),
-        format!("{time} · {dur} · {n} spans · in {i} · out {o} · {cost}"),
+        format!("{time} · {dur} · {n} · in {i} (cached {c}) · out {o} (reasoning {r}) · {cost}"),
+        format!("{time} · {dur} · {n} · in {i} · out {o} · {cost}"),
         format!("{time} · {dur} · in {i} · out {o} · {cost}"),
         format!("{dur} · in {i} · out {o} · {cost}"),
         format!("{dur} · {i}→{o} tok · {cost}"),
@@ -182,7 +201,38 @@ fn verdicts<'a>(scores: &[Score], width: usize, th: &Theme) -> Line<'a> {
     }
     let mut short = verdict_spans(scores, false, th);
     short.push_span(Span::styled("· v explains", th.dim()));
-    short
+    if short.width() <= width {
+        return short;
+    }
+    whole_verdicts(verdict_spans(scores, false, th), width, th)
+}
+
+/// As many whole verdicts as fit, then how many more there are: a rule name is never cut.
+/// `line` alternates a verdict span and its separator.
+fn whole_verdicts<'a>(line: Line<'a>, width: usize, th: &Theme) -> Line<'a> {
+    let items: Vec<_> = line.spans.chunks(2).map(|c| c.to_vec()).collect();
+    let total = items.len();
+    let mut out: Vec<Span<'a>> = Vec::new();
+    let mut used = 0;
+    for (shown, item) in items.into_iter().enumerate() {
+        let w: usize = item.iter().map(|s| s.width()).sum();
+        let more = format!("+{} more · v", total - shown - 1);
+        let reserve = if shown + 1 < total {
+            crate::sanitize::width(&more)
+        } else {
+            0
+        };
+        if used + w + reserve > width {
+            out.push(Span::styled(
+                format!("+{} more · v", total - shown),
+                th.dim(),
+            ));
+            return Line::from(out);
+        }
+        used += w;
+        out.extend(item);
+    }
+    Line::from(out)
 }
 
 fn verdict_spans<'a>(scores: &[Score], explain: bool, th: &Theme) -> Line<'a> {
@@ -244,6 +294,34 @@ mod tests {
         );
         assert_eq!(clipped(Some("short"), 40, 2), ["short", ""]);
         assert_eq!(clipped(None, 40, 1), [""]);
+    }
+
+    #[test]
+    fn verdicts_that_do_not_fit_are_dropped_whole_and_counted() {
+        let th = Theme::mono();
+        let line = Line::from(vec![
+            Span::raw("session_quality✗=0.00"),
+            Span::raw("  "),
+            Span::raw("escalation_policy✗=0.00"),
+            Span::raw("  "),
+            Span::raw("correctness✓"),
+            Span::raw("  "),
+        ]);
+        let text = |l: Line| {
+            l.spans
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect::<String>()
+        };
+        assert_eq!(
+            text(whole_verdicts(line.clone(), 60, &th)),
+            "session_quality✗=0.00  escalation_policy✗=0.00  +1 more · v"
+        );
+        assert_eq!(
+            text(whole_verdicts(line.clone(), 35, &th)),
+            "session_quality✗=0.00  +2 more · v"
+        );
+        assert_eq!(text(whole_verdicts(line, 10, &th)), "+3 more · v");
     }
 
     #[test]
