@@ -227,75 +227,189 @@ pub(crate) fn trace_spans(rng: &mut Rng, t: u64, payload_words: usize) -> Vec<se
     spans
 }
 
-/// Writes `traces` traces as OTLP/JSON lines of up to 512 spans (the SDK's batch size), in
-/// batches that split traces across lines the way a BatchSpanProcessor does.
-fn write_dump(
-    path: &Path,
-    traces: u64,
-    payload_words: usize,
-    seed: u64,
-) -> std::io::Result<(u64, u64)> {
-    let mut rng = Rng(seed);
-    let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
-    let mut pending: Vec<serde_json::Value> = Vec::new();
-    let mut spans = 0;
-    let flush = |pending: &mut Vec<serde_json::Value>,
-                 out: &mut BufWriter<std::fs::File>|
-     -> std::io::Result<()> {
-        if pending.is_empty() {
-            return Ok(());
-        }
-        // Children first, like the SDK (they end before their parent).
-        pending.reverse();
-        let line = json!({"resourceSpans": [{
-            "resource": {"attributes": [kv("service.name", json!("bench-support-bot"))]},
-            "scopeSpans": [{"scope": {"name": "openinference.instrumentation.openai", "version": "0.1.66"}, "spans": pending}]
-        }]});
-        serde_json::to_writer(&mut *out, &line)?;
-        out.write_all(b"\n")?;
-        pending.clear();
-        Ok(())
-    };
-    for t in 0..traces {
-        for s in trace_spans(&mut rng, t, payload_words) {
-            pending.push(s);
-            spans += 1;
-            if pending.len() >= 512 {
-                flush(&mut pending, &mut out)?;
-            }
+/// The shapes of span the benchmarks import.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Support-bot traces with realistic payloads (~4.6 KB per span).
+    Llm,
+    /// The same traces with three-word payloads (~1.2 KB per span).
+    Small,
+}
+
+impl Shape {
+    fn payload_words(self) -> usize {
+        match self {
+            Shape::Llm => 250,
+            Shape::Small => 3,
         }
     }
-    flush(&mut pending, &mut out)?;
+}
+
+/// What a dump holds and how it is cut into lines.
+pub struct DumpSpec {
+    pub shape: Shape,
+    /// Stop after the trace that takes the file past this many bytes.
+    pub max_bytes: u64,
+    /// Spans per line (512 is an SDK's batch; `usize::MAX` writes one single line).
+    pub spans_per_line: usize,
+    pub seed: u64,
+    /// Traces are numbered from here (slices of a growing import use disjoint ranges).
+    pub first_trace: u64,
+}
+
+/// Counts what goes through, so a dump can stop at a size.
+struct Counting<W: Write> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+const LINE_HEAD: &str = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"bench-support-bot"}}]},"scopeSpans":[{"scope":{"name":"openinference.instrumentation.openai","version":"0.1.66"},"spans":["#;
+const LINE_TAIL: &str = "]}]}]}\n";
+
+/// Writes `spec` as OTLP/JSON lines, streaming (a single 200 MB line never sits in memory as
+/// JSON values). Within a trace children come first, like an SDK's (they end first).
+/// Returns (traces, spans, bytes).
+pub fn write_dump(path: &Path, spec: &DumpSpec) -> std::io::Result<(u64, u64, u64)> {
+    let mut rng = Rng(spec.seed);
+    let mut out = Counting {
+        inner: BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?),
+        bytes: 0,
+    };
+    let (mut traces, mut spans, mut in_line) = (0u64, 0u64, 0usize);
+    let mut t = spec.first_trace;
+    while out.bytes < spec.max_bytes {
+        let mut batch = trace_spans(&mut rng, t, spec.shape.payload_words());
+        batch.reverse();
+        for s in batch {
+            if in_line == 0 {
+                out.write_all(LINE_HEAD.as_bytes())?;
+            } else {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut out, &s)?;
+            spans += 1;
+            in_line += 1;
+            if in_line >= spec.spans_per_line {
+                out.write_all(LINE_TAIL.as_bytes())?;
+                in_line = 0;
+            }
+        }
+        traces += 1;
+        t += 1;
+    }
+    if in_line > 0 {
+        out.write_all(LINE_TAIL.as_bytes())?;
+    }
     out.flush()?;
-    Ok((traces, spans))
+    Ok((traces, spans, out.bytes))
+}
+
+pub const BIG_TRACE_ID: &str = "b16b16b16b16b16b16b16b16b16b16b1";
+
+/// One trace of `n` spans (a root, chains of ten, LLM calls under them) as OTLP/JSON lines of
+/// 512 spans: the input of the big-trace `show` benchmark (trace id [`BIG_TRACE_ID`]).
+pub fn write_big_trace(path: &Path, n: usize) -> std::io::Result<()> {
+    let trace_id = BIG_TRACE_ID;
+    let base: u64 = 1_790_000_000_000_000_000;
+    let mut rng = Rng(5);
+    let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let mut chain = String::from("0000000000000000");
+    for i in 0..n {
+        if i % 512 == 0 {
+            if i > 0 {
+                out.write_all(LINE_TAIL.as_bytes())?;
+            }
+            out.write_all(LINE_HEAD.as_bytes())?;
+        } else {
+            out.write_all(b",")?;
+        }
+        let id = format!("{i:016x}");
+        let (kind, parent) = match i {
+            0 => ("AGENT", None),
+            i if i % 10 == 1 => {
+                chain = id.clone();
+                ("CHAIN", Some("0000000000000000".to_string()))
+            }
+            _ => ("LLM", Some(chain.clone())),
+        };
+        let start = base + i as u64 * 1_000_000;
+        let end = if i == 0 {
+            base + n as u64 * 1_000_000 + 5_000_000
+        } else {
+            start + 3_000_000
+        };
+        let mut attrs = vec![kv("openinference.span.kind", json!(kind))];
+        if kind == "LLM" {
+            attrs.push(kv("llm.model_name", json!("gpt-4o-mini")));
+            attrs.push(kv("llm.token_count.prompt", json!(1200)));
+            attrs.push(kv("llm.token_count.completion", json!(80)));
+            attrs.push(kv("input.value", json!(words(&mut rng, 12))));
+            attrs.push(kv("output.value", json!(words(&mut rng, 30))));
+        }
+        let mut s = json!({
+            "traceId": trace_id, "spanId": id, "name": format!("{kind} step {i}"), "kind": 1,
+            "startTimeUnixNano": start.to_string(), "endTimeUnixNano": end.to_string(),
+            "attributes": attrs, "status": {}
+        });
+        if let Some(p) = parent {
+            s["parentSpanId"] = json!(p);
+        }
+        serde_json::to_writer(&mut out, &s)?;
+    }
+    out.write_all(LINE_TAIL.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Writes the dump at `path` unless it is already there (dumps are deterministic).
+pub fn ensure(path: &Path, spec: &DumpSpec) -> std::io::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let t0 = Instant::now();
+    // Written aside and renamed, so an interrupted run never leaves a short dump behind.
+    let tmp = path.with_extension("partial");
+    let (t, s, bytes) = write_dump(&tmp, spec)?;
+    std::fs::rename(&tmp, path)?;
+    eprintln!(
+        "generated {}: {t} traces, {s} spans, {:.0} MB in {:.1}s",
+        path.display(),
+        bytes as f64 / 1e6,
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 pub fn generate(dir: &Path) -> i32 {
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        eprintln!("{}: {e}", dir.display());
-        return 1;
-    }
     // ~1 GB with realistic payloads (~200k spans), and ~1M small spans.
-    for (name, traces, words, seed) in [
-        ("big.otlp.jsonl", 33_400u64, 250usize, 7u64),
-        ("small.otlp.jsonl", 166_700, 3, 11),
+    for (name, shape, mb, seed) in [
+        ("big.otlp.jsonl", Shape::Llm, 920u64, 7u64),
+        ("small.otlp.jsonl", Shape::Small, 1180, 11),
     ] {
-        let p = dir.join(name);
-        let t0 = Instant::now();
-        match write_dump(&p, traces, words, seed) {
-            Ok((t, s)) => {
-                let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
-                println!(
-                    "{}: {t} traces, {s} spans, {:.0} MB in {:.1}s",
-                    p.display(),
-                    size as f64 / 1e6,
-                    t0.elapsed().as_secs_f64()
-                );
-            }
-            Err(e) => {
-                eprintln!("{}: {e}", p.display());
-                return 1;
-            }
+        let spec = DumpSpec {
+            shape,
+            max_bytes: mb * 1_000_000,
+            spans_per_line: 512,
+            seed,
+            first_trace: 0,
+        };
+        if let Err(e) = ensure(&dir.join(name), &spec) {
+            eprintln!("{}: {e}", dir.display());
+            return 1;
         }
     }
     0

@@ -1,6 +1,8 @@
 //! Benchmarks for trawl, as a binary so it can report wall time, throughput and peak memory.
 //! A workspace member with `publish = false`: `cargo install --path .` never ships it.
 //!
+//!   cargo run --release -p trawl-bench -- rows [--quick]          # the issue-17 speed table
+//!   cargo run --release -p trawl-bench -- row import-llm --mb 300 # one row of it (see rows.rs)
 //!   cargo run --release -p trawl-bench -- gen bench-data          # write the two dumps
 //!   cargo run --release -p trawl-bench -- import bench-data/big.otlp.jsonl
 //!   cargo run --release -p trawl-bench -- parse  bench-data/big.otlp.jsonl
@@ -8,8 +10,8 @@
 //!   cargo run --release -p trawl-bench -- clickhouse              # pull and stats --source on 1M spans
 //!   cargo run --release -p trawl-bench -- listen 20               # trawl listen, sustained load
 //!
-//! `parse` is the ceiling: the same file read line by line and parsed by serde_json into a
-//! `serde_json::Value`, nothing else. `import` is the real pipeline into a fresh store.
+//! The parse limit of the table is `typed.rs`: borrowed typed structs, not `Value`. `parse` is
+//! the older `serde_json::Value` figure, kept for comparison. `import` is the real pipeline into a fresh store.
 //! Each phase runs in its own process so peak RSS (VmHWM) is the phase's own.
 //!
 //! Everything here goes through trawl's public library API only.
@@ -19,21 +21,30 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod child;
 mod clickhouse;
 mod dump;
 mod judge;
 mod listen;
+mod measure;
 mod pipeline;
+mod rows;
 mod stats;
 mod tui;
+mod typed;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-const USAGE: &str = "usage: trawl-bench gen DIR | parse FILE | prepare FILE | import FILE | all DIR | store DUMP DB | tui [DB] | stats DB | synth-stats [DB] | judge | clickhouse | listen [SECONDS] [CONNECTIONS] [PAYLOAD_WORDS]";
+const USAGE: &str = "usage: trawl-bench row NAME [--mb N] [--spans N] [--runs N] [--dir DIR] [--slices N] | rows [--quick] [options] | gen DIR | parse FILE | prepare FILE | import FILE | all DIR | store DUMP DB | tui [DB] | stats DB | synth-stats [DB] | judge | clickhouse | listen [SECONDS] [CONNECTIONS] [PAYLOAD_WORDS]\nrows: import-llm import-small import-grow store-size first-frame stats show single-line";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("child") => std::process::exit(child::run(&args[2..])),
+        Some("row") | Some("rows") => std::process::exit(run_rows(&args)),
+        _ => {}
+    }
     let arg = |i: usize| args.get(i).map(Path::new);
     let code = match (args.get(1).map(String::as_str), arg(2), arg(3)) {
         (Some("gen"), dir, _) => dump::generate(dir.unwrap_or(Path::new("bench-data"))),
@@ -66,6 +77,40 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// `row NAME [options]` or `rows [options]`: the issue-17 table, row by row.
+fn run_rows(args: &[String]) -> i32 {
+    let all = args.get(1).map(String::as_str) == Some("rows");
+    let (name, rest) = if all {
+        (None, &args[2..])
+    } else {
+        match args.get(2) {
+            Some(n) => (Some(n.as_str()), &args[3..]),
+            None => {
+                eprintln!("{USAGE}");
+                return 2;
+            }
+        }
+    };
+    let opts = match rows::Opts::parse(rest) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}\n{USAGE}");
+            return 2;
+        }
+    };
+    let r = match name {
+        Some(n) => rows::run(n, &opts, true),
+        None => rows::run_all(&opts),
+    };
+    match r {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{e}");
+            1
+        }
+    }
 }
 
 /// Peak resident set size of this process so far (VmHWM), in MB.

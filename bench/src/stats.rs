@@ -37,7 +37,7 @@ pub fn run(db: &Path) -> i32 {
 }
 
 const TRACES: i64 = 200_000;
-const SPANS_PER_TRACE: i64 = 5;
+pub const SPANS_PER_TRACE: i64 = 5;
 /// 2026-10-01T00:00:00Z
 const T0: i64 = 1_790_812_800_000_000_000;
 const DAYS: i64 = 30;
@@ -56,7 +56,7 @@ pub fn synthetic(db: Option<&Path>) -> i32 {
         return 1;
     }
     let t = Instant::now();
-    if let Err(e) = populate(&path) {
+    if let Err(e) = populate(&path, TRACES) {
         eprintln!("{}: {e}", path.display());
         return 1;
     }
@@ -98,17 +98,31 @@ pub fn synthetic(db: Option<&Path>) -> i32 {
     0
 }
 
-fn populate(path: &Path) -> rusqlite::Result<()> {
+/// `trawl stats --by day` over the whole store, in UTC; returns the number of buckets.
+pub fn by_day(store: &Store) -> Result<usize, String> {
+    compute_stats(store, &TraceFilter::default(), Bucket::Day, None, utc())
+        .map(|b| b.len())
+        .map_err(|e| e.to_string())
+}
+
+/// Writes a fresh synthetic store of `traces` traces (five spans each, over 30 days) at `path`.
+pub fn write_synthetic(path: &Path, traces: i64) -> Result<(), String> {
+    let _ = std::fs::remove_file(path);
+    Store::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    populate(path, traces).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn populate(path: &Path, traces: i64) -> rusqlite::Result<()> {
     let c = rusqlite::Connection::open(path)?;
     c.execute_batch("BEGIN")?;
     c.execute(
         &format!(
-            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {TRACES})
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {traces})
              INSERT INTO traces(trace_id, start_ns, end_ns, duration_ns, name, user_id, service, models, tags,
                span_count, error_count, llm_calls, input_tokens, output_tokens, total_tokens, cache_read_tokens,
                reasoning_tokens, cost_usd, cost_known_usd, unknown_cost_spans, status, missing_parents)
-             SELECT printf('%032x', i), {T0} + i * ({DAYS} * 86400000000000 / {TRACES}),
-                    {T0} + i * ({DAYS} * 86400000000000 / {TRACES}) + (abs(random()) % 5000000000),
+             SELECT printf('%032x', i), {T0} + i * ({DAYS} * 86400000000000 / {traces}),
+                    {T0} + i * ({DAYS} * 86400000000000 / {traces}) + (abs(random()) % 5000000000),
                     abs(random()) % 5000000000, 'feature-' || (i % 7), 'user-' || (i % 500), 'bot',
                     '[\"gpt-4o\"]', '[\"t' || (i % 5) || '\"]', {SPANS_PER_TRACE}, 0, 2, 100, 50, 150, 0, 0,
                     CASE WHEN i % 50 = 0 THEN NULL ELSE 0.001 END, 0.001, CASE WHEN i % 50 = 0 THEN 1 ELSE 0 END,
@@ -123,12 +137,12 @@ fn populate(path: &Path) -> rusqlite::Result<()> {
              INSERT INTO spans(trace_id, span_id, name, kind, start_ns, end_ns, status, model, ttft_ns, hash)
              SELECT printf('%032x', i / {SPANS_PER_TRACE}), printf('%016x', i), 'span',
                     CASE WHEN i % {SPANS_PER_TRACE} IN (1, 3) THEN 'llm' ELSE 'chain' END,
-                    {T0} + (i / {SPANS_PER_TRACE}) * ({DAYS} * 86400000000000 / {TRACES}),
-                    {T0} + (i / {SPANS_PER_TRACE}) * ({DAYS} * 86400000000000 / {TRACES}) + (abs(random()) % 3000000000),
+                    {T0} + (i / {SPANS_PER_TRACE}) * ({DAYS} * 86400000000000 / {traces}),
+                    {T0} + (i / {SPANS_PER_TRACE}) * ({DAYS} * 86400000000000 / {traces}) + (abs(random()) % 3000000000),
                     'ok', 'gpt-4o',
                     CASE WHEN i % {SPANS_PER_TRACE} = 1 THEN abs(random()) % 900000000 END, 0
              FROM n",
-            TRACES * SPANS_PER_TRACE
+            traces * SPANS_PER_TRACE
         ),
         [],
     )?;

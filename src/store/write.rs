@@ -15,6 +15,10 @@ use std::hash::{Hash, Hasher};
 /// watching the import sees progress often.
 pub const BATCH_SPANS: usize = 5000;
 
+/// The first batch of an import commits at this many spans, without waiting: a fresh file's
+/// first screenful of traces then shows in tens of milliseconds instead of after a full batch.
+pub const FIRST_BATCH_SPANS: usize = 500;
+
 /// What is known about a source before its import starts.
 #[derive(Debug, Clone, Default)]
 pub struct SourceRecord {
@@ -55,6 +59,8 @@ pub struct SpanWriter<'a> {
     pub stats: WriteStats,
     batch_spans: usize,
     last_commit: std::time::Instant,
+    /// Whether a batch was committed yet (the first one is committed early).
+    committed_once: bool,
     /// Copies committed WAL frames into the database on its own thread while we write.
     checkpointer: Option<Checkpointer>,
     autocheckpoint: i64,
@@ -92,6 +98,7 @@ impl<'a> SpanWriter<'a> {
             stats: WriteStats::default(),
             batch_spans: BATCH_SPANS,
             last_commit: std::time::Instant::now(),
+            committed_once: false,
             checkpointer,
             autocheckpoint,
         })
@@ -208,8 +215,13 @@ impl<'a> SpanWriter<'a> {
     /// Whether the open batch is big enough to commit.
     /// Commits cost a rewrite of every index page the batch touched, so a bulk import commits
     /// at most about once a second (readers still see progress that often), or when a batch
-    /// grows very large.
+    /// grows very large. The first batch is the exception: it commits at
+    /// [`FIRST_BATCH_SPANS`], so the first traces show at once.
     pub fn batch_full(&self) -> bool {
+        // `usize::MAX` means one transaction for everything (`--strict`): no early commit.
+        if !self.committed_once && self.batch_spans != usize::MAX {
+            return self.pending >= FIRST_BATCH_SPANS.min(self.batch_spans);
+        }
         self.pending >= self.batch_spans.saturating_mul(10)
             || (self.pending >= self.batch_spans
                 && self.last_commit.elapsed() >= std::time::Duration::from_secs(1))
@@ -228,6 +240,7 @@ impl<'a> SpanWriter<'a> {
         self.store.conn.execute_batch("COMMIT")?;
         self.in_tx = false;
         self.pending = 0;
+        self.committed_once = true;
         self.last_commit = std::time::Instant::now();
         Ok(touched)
     }
