@@ -4,7 +4,7 @@
 
 use super::request::RecordedRequest;
 use super::wire::{Answer, Overrides};
-use crate::model::{Cost, Message, Provenance, RawValue, Span, SpanKind, StatusCode, ToolCall};
+use crate::model::{Cost, Message, Provenance, RawValue, Span, SpanKind, StatusCode};
 use serde_json::{Map, Value, json};
 
 /// Attribute keys a replay's spans carry.
@@ -171,27 +171,7 @@ fn message_of(v: &Value) -> Message {
         content,
         name: s("name"),
         tool_call_id: s("tool_call_id"),
-        tool_calls: v
-            .get("tool_calls")
-            .and_then(Value::as_array)
-            .map(|calls| {
-                calls
-                    .iter()
-                    .map(|c| ToolCall {
-                        id: c.get("id").and_then(Value::as_str).map(str::to_string),
-                        name: c
-                            .pointer("/function/name")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .into(),
-                        arguments: c
-                            .pointer("/function/arguments")
-                            .and_then(Value::as_str)
-                            .map(str::to_string),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        tool_calls: super::wire::openai_tool_calls(v.get("tool_calls")),
         ..Message::default()
     }
 }

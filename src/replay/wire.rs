@@ -282,27 +282,7 @@ pub fn read_answer(kind: ProviderKind, v: &Value) -> Answer {
     match kind {
         ProviderKind::OpenAi => {
             let msg = v.pointer("/choices/0/message");
-            let tool_calls = msg
-                .and_then(|m| m.get("tool_calls"))
-                .and_then(Value::as_array)
-                .map(|calls| {
-                    calls
-                        .iter()
-                        .map(|c| ToolCall {
-                            id: c.get("id").and_then(Value::as_str).map(str::to_string),
-                            name: c
-                                .pointer("/function/name")
-                                .and_then(Value::as_str)
-                                .unwrap_or_default()
-                                .to_string(),
-                            arguments: c
-                                .pointer("/function/arguments")
-                                .and_then(Value::as_str)
-                                .map(str::to_string),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let tool_calls = openai_tool_calls(msg.and_then(|m| m.get("tool_calls")));
             Answer {
                 text: msg
                     .and_then(|m| m.get("content"))
@@ -379,3 +359,25 @@ pub fn read_answer(kind: ProviderKind, v: &Value) -> Answer {
 #[cfg(test)]
 #[path = "wire_tests.rs"]
 mod tests;
+
+/// The `tool_calls` array of an OpenAI chat message (a response's or a recorded request's).
+pub(crate) fn openai_tool_calls(calls: Option<&Value>) -> Vec<ToolCall> {
+    let Some(calls) = calls.and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    calls
+        .iter()
+        .map(|c| ToolCall {
+            id: c.get("id").and_then(Value::as_str).map(str::to_string),
+            name: c
+                .pointer("/function/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            arguments: c
+                .pointer("/function/arguments")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        })
+        .collect()
+}
