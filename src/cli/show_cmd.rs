@@ -16,6 +16,9 @@ const EXAMPLES: &str = "Examples:
   trawl show 447afa24e1e7c76486d91e88ee5db67d
   trawl show 447afa24 --json | jq '.spans[] | select(.kind == \"llm\")'";
 
+/// The page cache `show` reads with (KiB): enough for the B-tree's inner pages.
+const ONE_PASS_CACHE_KIB: i64 = 4096;
+
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES)]
 pub struct ShowArgs {
@@ -35,9 +38,11 @@ pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
         bail!("no trace '{id}'");
     };
     // The tree is built over the span rows alone; a payload is read only where it is shown.
+    // Every page is read once: a big page cache would only hold the trace a second time.
+    store.limit_page_cache(ONE_PASS_CACHE_KIB)?;
     let mut skeleton = store.trace_skeleton(&id)?;
-    let aggregate = mark_skeleton_aggregates(&mut skeleton);
     let tree = SpanTree::build(&skeleton);
+    let aggregate = mark_skeleton_aggregates(&mut skeleton, &tree);
     let scores = store.scores_for_trace(&id)?;
     let replays = store.replays_of(&id)?;
     let replay_of = store.replay_link(&id)?;

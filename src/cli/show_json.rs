@@ -118,61 +118,277 @@ impl Serialize for StreamedSpans<'_> {
             if let Some(u) = span.usage.as_mut() {
                 u.aggregate = src.aggregate.get(n.index).copied().unwrap_or(false);
             }
-            seq.serialize_element(&span_json(&span, n.depth))?;
+            seq.serialize_element(&SpanJson::new(&span, n.depth))?;
         }
         seq.end()
     }
 }
 
-/// The documented per-span JSON object.
-pub fn span_json(s: &Span, depth: usize) -> Value {
-    let u = s.usage.as_ref();
-    let msgs = |m: &[crate::model::Message]| -> Vec<Value> {
-        m.iter()
-            .map(|m| {
-                let mut o = json!({"role": m.role, "content": m.content});
-                if !m.tool_calls.is_empty() {
-                    o["tool_calls"] = serde_json::to_value(&m.tool_calls).unwrap_or(Value::Null);
-                }
-                if let Some(id) = &m.tool_call_id {
-                    o["tool_call_id"] = json!(id);
-                }
-                o
-            })
-            .collect()
+/// The documented per-span JSON object, serialised straight from the span (no `Value` tree
+/// per span). Fields are in the order `serde_json` prints an object's keys (sorted), so the
+/// bytes are those of the `Value` the document was first built from (pinned by a test).
+#[derive(Serialize)]
+struct SpanJson<'a> {
+    cache_read_tokens: Option<i64>,
+    cache_write_tokens: Option<i64>,
+    cost_price_key: Option<&'a str>,
+    cost_source: &'static str,
+    cost_usd: Option<f64>,
+    depth: usize,
+    documents: Vec<DocumentJson<'a>>,
+    duration_ms: Option<f64>,
+    events: Value,
+    input_messages: Vec<MessageJson<'a>>,
+    input_tokens: Option<i64>,
+    kind: &'static str,
+    model: Option<&'a str>,
+    name: &'a str,
+    output_messages: Vec<MessageJson<'a>>,
+    output_tokens: Option<i64>,
+    parent_id: Option<&'a str>,
+    provider: Option<&'a str>,
+    reasoning_tokens: Option<i64>,
+    request_model: Option<&'a str>,
+    session_id: Option<&'a str>,
+    span_id: &'a str,
+    start: String,
+    status: &'static str,
+    status_message: Option<&'a str>,
+    tool: Value,
+    total_tokens: Option<i64>,
+    usage_aggregate: Option<bool>,
+    user_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct MessageJson<'a> {
+    content: &'a str,
+    role: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_call_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_calls: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct DocumentJson<'a> {
+    content: Option<&'a str>,
+    id: Option<&'a str>,
+    score: Option<f64>,
+}
+
+impl<'a> SpanJson<'a> {
+    fn new(s: &'a Span, depth: usize) -> SpanJson<'a> {
+        let u = s.usage.as_ref();
+        let msgs = |m: &'a [crate::model::Message]| -> Vec<MessageJson<'a>> {
+            m.iter()
+                .map(|m| MessageJson {
+                    content: &m.content,
+                    role: &m.role,
+                    tool_call_id: m.tool_call_id.as_deref(),
+                    tool_calls: (!m.tool_calls.is_empty())
+                        .then(|| serde_json::to_value(&m.tool_calls).unwrap_or(Value::Null)),
+                })
+                .collect()
+        };
+        SpanJson {
+            cache_read_tokens: u.and_then(|u| u.cache_read),
+            cache_write_tokens: u.and_then(|u| u.cache_write),
+            cost_price_key: s.cost.as_ref().and_then(|c| match &c.source {
+                crate::model::CostSource::Computed { price_key } => Some(price_key.as_str()),
+                _ => None,
+            }),
+            cost_source: s
+                .cost
+                .as_ref()
+                .map(|c| c.source.as_str())
+                .unwrap_or("unknown"),
+            cost_usd: s.cost.as_ref().and_then(|c| c.total),
+            depth,
+            documents: s
+                .documents
+                .iter()
+                .map(|d| DocumentJson {
+                    content: d.content.as_deref(),
+                    id: d.id.as_deref(),
+                    score: d.score,
+                })
+                .collect(),
+            duration_ms: s.duration_ns().map(|d| d as f64 / 1e6),
+            // Through `Value`, as before: nested objects print with sorted keys.
+            events: serde_json::to_value(&s.events).unwrap_or(Value::Null),
+            input_messages: msgs(&s.input_messages),
+            input_tokens: u.and_then(|u| u.input),
+            kind: s.kind.as_str(),
+            model: s.model.as_deref(),
+            name: &s.name,
+            output_messages: msgs(&s.output_messages),
+            output_tokens: u.and_then(|u| u.output),
+            parent_id: s.parent_id.as_deref(),
+            provider: s.provider.as_deref(),
+            reasoning_tokens: u.and_then(|u| u.reasoning),
+            request_model: s.request_model.as_deref(),
+            session_id: s.session_id.as_deref(),
+            span_id: &s.span_id,
+            start: timefilter::rfc3339(s.start_ns),
+            status: s.status.as_str(),
+            status_message: s.status_message.as_deref(),
+            tool: serde_json::to_value(&s.tool).unwrap_or(Value::Null),
+            total_tokens: u.and_then(|u| u.total_or_sum()),
+            usage_aggregate: u.map(|u| u.aggregate),
+            user_id: s.user_id.as_deref(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        Cost, CostSource, Document, Message, SpanEvent, SpanKind, StatusCode, ToolCall, ToolInfo,
+        Usage,
     };
-    json!({
-        "span_id": s.span_id,
-        "parent_id": s.parent_id,
-        "depth": depth,
-        "name": s.name,
-        "kind": s.kind.as_str(),
-        "start": timefilter::rfc3339(s.start_ns),
-        "duration_ms": s.duration_ns().map(|d| d as f64 / 1e6),
-        "status": s.status.as_str(),
-        "status_message": s.status_message,
-        "model": s.model,
-        "request_model": s.request_model,
-        "provider": s.provider,
-        "input_tokens": u.and_then(|u| u.input),
-        "output_tokens": u.and_then(|u| u.output),
-        "total_tokens": u.and_then(|u| u.total_or_sum()),
-        "cache_read_tokens": u.and_then(|u| u.cache_read),
-        "cache_write_tokens": u.and_then(|u| u.cache_write),
-        "reasoning_tokens": u.and_then(|u| u.reasoning),
-        "usage_aggregate": u.map(|u| u.aggregate),
-        "cost_usd": s.cost.as_ref().and_then(|c| c.total),
-        "cost_source": s.cost.as_ref().map(|c| c.source.as_str()).unwrap_or("unknown"),
-        "cost_price_key": s.cost.as_ref().and_then(|c| match &c.source {
-            crate::model::CostSource::Computed { price_key } => Some(price_key.clone()),
-            _ => None,
-        }),
-        "input_messages": msgs(&s.input_messages),
-        "output_messages": msgs(&s.output_messages),
-        "documents": s.documents.iter().map(|d| json!({"id": d.id, "score": d.score, "content": d.content})).collect::<Vec<_>>(),
-        "tool": s.tool,
-        "events": s.events,
-        "session_id": s.session_id,
-        "user_id": s.user_id,
-    })
+
+    /// The per-span object as `show --json` built it before it streamed: the reference.
+    fn span_json(s: &Span, depth: usize) -> Value {
+        let u = s.usage.as_ref();
+        let msgs = |m: &[crate::model::Message]| -> Vec<Value> {
+            m.iter()
+                .map(|m| {
+                    let mut o = json!({"role": m.role, "content": m.content});
+                    if !m.tool_calls.is_empty() {
+                        o["tool_calls"] =
+                            serde_json::to_value(&m.tool_calls).unwrap_or(Value::Null);
+                    }
+                    if let Some(id) = &m.tool_call_id {
+                        o["tool_call_id"] = json!(id);
+                    }
+                    o
+                })
+                .collect()
+        };
+        json!({
+            "span_id": s.span_id,
+            "parent_id": s.parent_id,
+            "depth": depth,
+            "name": s.name,
+            "kind": s.kind.as_str(),
+            "start": timefilter::rfc3339(s.start_ns),
+            "duration_ms": s.duration_ns().map(|d| d as f64 / 1e6),
+            "status": s.status.as_str(),
+            "status_message": s.status_message,
+            "model": s.model,
+            "request_model": s.request_model,
+            "provider": s.provider,
+            "input_tokens": u.and_then(|u| u.input),
+            "output_tokens": u.and_then(|u| u.output),
+            "total_tokens": u.and_then(|u| u.total_or_sum()),
+            "cache_read_tokens": u.and_then(|u| u.cache_read),
+            "cache_write_tokens": u.and_then(|u| u.cache_write),
+            "reasoning_tokens": u.and_then(|u| u.reasoning),
+            "usage_aggregate": u.map(|u| u.aggregate),
+            "cost_usd": s.cost.as_ref().and_then(|c| c.total),
+            "cost_source": s.cost.as_ref().map(|c| c.source.as_str()).unwrap_or("unknown"),
+            "cost_price_key": s.cost.as_ref().and_then(|c| match &c.source {
+                crate::model::CostSource::Computed { price_key } => Some(price_key.clone()),
+                _ => None,
+            }),
+            "input_messages": msgs(&s.input_messages),
+            "output_messages": msgs(&s.output_messages),
+            "documents": s.documents.iter().map(|d| json!({"id": d.id, "score": d.score, "content": d.content})).collect::<Vec<_>>(),
+            "tool": s.tool,
+            "events": s.events,
+            "session_id": s.session_id,
+            "user_id": s.user_id,
+        })
+    }
+
+    fn rich_span() -> Span {
+        let call = ToolCall {
+            id: Some("call_1".into()),
+            name: "lookup".into(),
+            arguments: Some("{\"q\": \"refund\"}".into()),
+            ..Default::default()
+        };
+        Span {
+            trace_id: "t".into(),
+            span_id: "s1".into(),
+            parent_id: Some("root".into()),
+            name: "ChatOpenAI \u{1b}[31m".into(),
+            kind: SpanKind::Llm,
+            start_ns: 1_700_000_000_123_456_789,
+            end_ns: Some(1_700_000_001_000_000_000),
+            status: StatusCode::Error,
+            status_message: Some("rate limited".into()),
+            model: Some("gpt-4o-mini".into()),
+            request_model: Some("gpt-4o".into()),
+            provider: Some("openai".into()),
+            usage: Some(Usage {
+                input: Some(1200),
+                output: Some(80),
+                cache_read: Some(100),
+                reasoning: Some(7),
+                aggregate: true,
+                ..Usage::default()
+            }),
+            cost: Some(Cost {
+                total: Some(0.000_23),
+                source: CostSource::Computed {
+                    price_key: "openai/gpt-4o-mini".into(),
+                },
+                ..Default::default()
+            }),
+            input_messages: vec![
+                Message {
+                    role: "user".into(),
+                    content: "What is the refund window? \"30 days\"".into(),
+                    ..Default::default()
+                },
+                Message {
+                    role: "tool".into(),
+                    content: "14 days".into(),
+                    tool_call_id: Some("call_1".into()),
+                    ..Default::default()
+                },
+            ],
+            output_messages: vec![Message {
+                role: "assistant".into(),
+                content: String::new(),
+                tool_calls: vec![call],
+                ..Default::default()
+            }],
+            documents: vec![Document {
+                id: Some("doc-1".into()),
+                score: Some(0.25),
+                content: Some("Refunds within 14 days.".into()),
+                metadata: None,
+            }],
+            tool: Some(ToolInfo {
+                name: Some("lookup".into()),
+                ..Default::default()
+            }),
+            events: vec![SpanEvent {
+                name: "exception".into(),
+                ..Default::default()
+            }],
+            session_id: Some("sess".into()),
+            user_id: Some("u1".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_span_prints_the_bytes_of_the_value_it_was_built_as() {
+        let full = rich_span();
+        let bare = Span {
+            span_id: "s2".into(),
+            name: "bare".into(),
+            ..Default::default()
+        };
+        for (span, depth) in [(&full, 3), (&bare, 0)] {
+            let want = serde_json::to_string_pretty(&span_json(span, depth)).unwrap();
+            let got = serde_json::to_string_pretty(&SpanJson::new(span, depth)).unwrap();
+            assert_eq!(got, want);
+        }
+    }
 }

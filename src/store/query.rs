@@ -266,22 +266,30 @@ impl Store {
         Ok(rows.next().transpose()?)
     }
 
-    /// Every span of a trace, in start order.
+    /// Every span of a trace, in start order (ties by row id). The order comes from the span
+    /// rows; payloads are then read one by one in that order, so SQLite's sorter never holds
+    /// a copy of every compressed payload (it did, for a 100,000-span trace, beside the
+    /// decoded spans).
     pub fn trace_spans(&self, trace_id: &str) -> Result<Vec<Span>> {
         let mut st = self
             .conn
-            .prepare_cached("SELECT d.data FROM spans s JOIN span_data d ON d.id = s.id WHERE s.trace_id = ?1 ORDER BY s.start_ns, s.id")?;
-        let rows = st.query_map([trace_id], |r| r.get::<_, Vec<u8>>(0))?;
-        let mut out = Vec::new();
-        for r in rows {
-            let data = r?;
-            match super::decode_span(&data) {
-                Ok(s) => out.push(s),
-                Err(e) => {
+            .prepare_cached("SELECT id, start_ns FROM spans WHERE trace_id = ?1")?;
+        let mut order = st
+            .query_map([trace_id], |r| {
+                Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(0)?))
+            })?
+            .collect::<rusqlite::Result<Vec<(i64, i64)>>>()?;
+        order.sort_unstable();
+        let mut out = Vec::with_capacity(order.len());
+        for (_, row_id) in order {
+            match self.span_payload_raw(row_id)? {
+                Some(Ok(s)) => out.push(s),
+                Some(Err(e)) => {
                     return Err(StoreError::Other(format!(
                         "trace {trace_id}: a stored span could not be read ({e}); re-import the source"
                     )));
                 }
+                None => {}
             }
         }
         Ok(out)
@@ -307,6 +315,18 @@ impl Store {
     /// The full span stored under `row_id` (a [`SpanSkeleton::row_id`]); `None` when it is
     /// gone (the trace was re-imported since the skeleton was read).
     pub fn span_payload(&self, row_id: i64) -> Result<Option<Span>> {
+        match self.span_payload_raw(row_id)? {
+            Some(Ok(s)) => Ok(Some(s)),
+            Some(Err(e)) => Err(StoreError::Other(format!(
+                "span row {row_id}: the stored span could not be read ({e}); re-import the source"
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// The payload under `row_id`, decoded straight from SQLite's buffer; the inner error
+    /// says why it could not be decoded.
+    fn span_payload_raw(&self, row_id: i64) -> Result<Option<std::result::Result<Span, String>>> {
         let mut st = self
             .conn
             .prepare_cached("SELECT data FROM span_data WHERE id = ?1")?;
@@ -315,11 +335,14 @@ impl Store {
             return Ok(None);
         };
         let data = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
-        super::decode_span(data).map(Some).map_err(|e| {
-            StoreError::Other(format!(
-                "span row {row_id}: the stored span could not be read ({e}); re-import the source"
-            ))
-        })
+        Ok(Some(super::decode_span(data)))
+    }
+
+    /// Caps this connection's page cache at `kib` KiB. A command that reads a big trace once
+    /// keeps no page twice, and the default cache would hold tens of megabytes of it.
+    pub fn limit_page_cache(&self, kib: i64) -> Result<()> {
+        self.conn.pragma_update(None, "cache_size", -kib.max(1))?;
+        Ok(())
     }
 
     /// The traces of one session, oldest first.
