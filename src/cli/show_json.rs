@@ -2,12 +2,15 @@
 //! serialised and dropped in tree order, so a 100,000-span trace never sits in memory whole;
 //! the bytes are those of the whole document pretty-printed at once.
 
-use crate::model::{Score, Span, SpanSkeleton, SpanTree, Trace};
+use crate::model::{
+    Cost, Document, Message, Score, SpanEvent, SpanKind, SpanSkeleton, SpanTree, StatusCode,
+    ToolInfo, Trace, Usage,
+};
 use crate::store::{ReplayLink, Store};
 use crate::timefilter;
 use anyhow::Result;
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value, json};
 use std::cell::RefCell;
 use std::io::Write;
@@ -52,7 +55,7 @@ pub fn write(out: impl Write, doc: &TraceDoc<'_>, spans: &SpanSource<'_>) -> Res
         anyhow::bail!("the trace document is not an object");
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-    let streamed = Document {
+    let streamed = ShowDocument {
         fields: &fields,
         spans: StreamedSpans {
             source: spans,
@@ -70,12 +73,12 @@ pub fn write(out: impl Write, doc: &TraceDoc<'_>, spans: &SpanSource<'_>) -> Res
     Ok(())
 }
 
-struct Document<'a> {
+struct ShowDocument<'a> {
     fields: &'a Map<String, Value>,
     spans: StreamedSpans<'a>,
 }
 
-impl Serialize for Document<'_> {
+impl Serialize for ShowDocument<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         let mut map = ser.serialize_map(Some(self.fields.len()))?;
         for (k, v) in self.fields {
@@ -103,7 +106,7 @@ impl Serialize for StreamedSpans<'_> {
             let Some(skel) = src.skeleton.get(n.index) else {
                 continue;
             };
-            let span = match src.store.span_payload(skel.row_id) {
+            let span = match src.store.span_payload_fields::<StoredSpan>(skel.row_id) {
                 Ok(Some(span)) => span,
                 // Gone since the skeleton was read (a concurrent re-import): left out, as a
                 // read of the whole trace at that moment would have.
@@ -121,6 +124,53 @@ impl Serialize for StreamedSpans<'_> {
             seq.serialize_element(&SpanJson::new(&span, n.depth))?;
         }
         seq.end()
+    }
+}
+
+/// The fields of a stored span the document prints; the payload's others (attributes,
+/// resource, raw input and output) are skipped as it is read.
+#[derive(Deserialize)]
+struct StoredSpan {
+    span_id: String,
+    #[serde(default)]
+    parent_id: Option<String>,
+    name: String,
+    kind: SpanKind,
+    start_ns: i64,
+    #[serde(default)]
+    end_ns: Option<i64>,
+    status: StatusCode,
+    #[serde(default)]
+    status_message: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    request_model: Option<String>,
+    #[serde(default)]
+    provider: Option<String>,
+    #[serde(default)]
+    usage: Option<Usage>,
+    #[serde(default)]
+    cost: Option<Cost>,
+    #[serde(default)]
+    input_messages: Vec<Message>,
+    #[serde(default)]
+    output_messages: Vec<Message>,
+    #[serde(default)]
+    documents: Vec<Document>,
+    #[serde(default)]
+    tool: Option<ToolInfo>,
+    #[serde(default)]
+    session_id: Option<String>,
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    events: Vec<SpanEvent>,
+}
+
+impl StoredSpan {
+    fn duration_ns(&self) -> Option<i64> {
+        self.end_ns.map(|e| e.saturating_sub(self.start_ns).max(0))
     }
 }
 
@@ -178,9 +228,9 @@ struct DocumentJson<'a> {
 }
 
 impl<'a> SpanJson<'a> {
-    fn new(s: &'a Span, depth: usize) -> SpanJson<'a> {
+    fn new(s: &'a StoredSpan, depth: usize) -> SpanJson<'a> {
         let u = s.usage.as_ref();
-        let msgs = |m: &'a [crate::model::Message]| -> Vec<MessageJson<'a>> {
+        let msgs = |m: &'a [Message]| -> Vec<MessageJson<'a>> {
             m.iter()
                 .map(|m| MessageJson {
                     content: &m.content,
@@ -244,10 +294,7 @@ impl<'a> SpanJson<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{
-        Cost, CostSource, Document, Message, SpanEvent, SpanKind, StatusCode, ToolCall, ToolInfo,
-        Usage,
-    };
+    use crate::model::{CostSource, Span, ToolCall};
 
     /// The per-span object as `show --json` built it before it streamed: the reference.
     fn span_json(s: &Span, depth: usize) -> Value {
@@ -387,7 +434,11 @@ mod tests {
         };
         for (span, depth) in [(&full, 3), (&bare, 0)] {
             let want = serde_json::to_string_pretty(&span_json(span, depth)).unwrap();
-            let got = serde_json::to_string_pretty(&SpanJson::new(span, depth)).unwrap();
+            // Through the stored form, as `show --json` reads it.
+            let mut stored = span.clone();
+            let data = crate::store::encode_span(&mut stored).unwrap();
+            let back: StoredSpan = crate::store::decode_fields(&data).unwrap();
+            let got = serde_json::to_string_pretty(&SpanJson::new(&back, depth)).unwrap();
             assert_eq!(got, want);
         }
     }

@@ -324,6 +324,27 @@ impl Store {
         }
     }
 
+    /// Some fields of the span under `row_id` (see [`super::decode_fields`]): cheaper
+    /// than [`Store::span_payload`] when a reader needs no attributes.
+    pub fn span_payload_fields<T: serde::de::DeserializeOwned>(
+        &self,
+        row_id: i64,
+    ) -> Result<Option<T>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT data FROM span_data WHERE id = ?1")?;
+        let mut rows = st.query([row_id])?;
+        let Some(row) = rows.next()? else {
+            return Ok(None);
+        };
+        let data = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+        super::decode_fields(data).map(Some).map_err(|e| {
+            StoreError::Other(format!(
+                "span row {row_id}: the stored span could not be read ({e}); re-import the source"
+            ))
+        })
+    }
+
     /// The payload under `row_id`, decoded straight from SQLite's buffer; the inner error
     /// says why it could not be decoded.
     fn span_payload_raw(&self, row_id: i64) -> Result<Option<std::result::Result<Span, String>>> {
