@@ -355,7 +355,6 @@ mod tests {
             id: Some("call_1".into()),
             name: "lookup".into(),
             arguments: Some("{\"q\": \"refund\"}".into()),
-            ..Default::default()
         };
         Span {
             trace_id: "t".into(),
