@@ -23,15 +23,16 @@ use super::decode::{Received, summarize};
 use crate::ingest::otlp::{self, SpanContext, SpanFields, SpanProblem};
 use crate::model::SpanEvent;
 
-/// Reads every span of a decoded request; a span that cannot be read costs only itself.
-pub fn from_request(request: &ExportTraceServiceRequest) -> Received {
+/// Reads every span of a decoded request; a span that cannot be read costs only itself. Takes
+/// the request by value: its strings move into the spans instead of being copied.
+pub fn from_request(request: ExportTraceServiceRequest) -> Received {
     let mut spans = Vec::new();
     let mut problems = Vec::new();
     let mut index = 0usize;
-    for rs in &request.resource_spans {
+    for rs in request.resource_spans {
         let mut notes = Vec::new();
-        let resource = match &rs.resource {
-            Some(r) => attributes(&r.attributes, &mut notes),
+        let resource = match rs.resource {
+            Some(r) => attributes(r.attributes, &mut notes),
             None => Map::new(),
         };
         problems.extend(notes.into_iter().map(|reason| SpanProblem {
@@ -39,7 +40,7 @@ pub fn from_request(request: &ExportTraceServiceRequest) -> Received {
             reason: format!("resource {reason}"),
         }));
         let service_name = resource.get("service.name").and_then(Value::as_str);
-        for ss in &rs.scope_spans {
+        for ss in rs.scope_spans {
             let (scope_name, scope_version) = match &ss.scope {
                 Some(s) => (Some(s.name.as_str()), Some(s.version.as_str())),
                 None => (None, None),
@@ -50,7 +51,7 @@ pub fn from_request(request: &ExportTraceServiceRequest) -> Received {
                 scope_name,
                 scope_version,
             };
-            for raw in &ss.spans {
+            for raw in ss.spans {
                 let mut notes = Vec::new();
                 let fields = span_fields(raw, &mut notes);
                 match otlp::build_span(fields, &context) {
@@ -83,20 +84,20 @@ pub fn from_request(request: &ExportTraceServiceRequest) -> Received {
     }
 }
 
-fn span_fields(raw: &ProtoSpan, notes: &mut Vec<String>) -> SpanFields {
+fn span_fields(raw: ProtoSpan, notes: &mut Vec<String>) -> SpanFields {
     let events = raw
         .events
-        .iter()
+        .into_iter()
         .map(|e| {
             let mut event_notes = Vec::new();
-            let attributes = attributes(&e.attributes, &mut event_notes);
+            let attributes = attributes(e.attributes, &mut event_notes);
             notes.extend(
                 event_notes
                     .into_iter()
                     .map(|n| format!("event {:?}: {n}", e.name)),
             );
             SpanEvent {
-                name: e.name.clone(),
+                name: e.name,
                 time_ns: clamp_u64(e.time_unix_nano),
                 attributes,
             }
@@ -106,16 +107,13 @@ fn span_fields(raw: &ProtoSpan, notes: &mut Vec<String>) -> SpanFields {
         trace_id: id(&raw.trace_id),
         span_id: id(&raw.span_id),
         parent_id: id(&raw.parent_span_id),
-        name: Some(raw.name.clone()),
+        name: Some(raw.name),
         otel_kind: u8::try_from(raw.kind).ok(),
         start_ns: Some(clamp_u64(raw.start_time_unix_nano)),
         end_ns: Some(clamp_u64(raw.end_time_unix_nano)),
-        attributes: attributes(&raw.attributes, notes),
+        attributes: attributes(raw.attributes, notes),
         events,
-        status: raw
-            .status
-            .as_ref()
-            .map(|s| (i64::from(s.code), Some(s.message.clone()))),
+        status: raw.status.map(|s| (i64::from(s.code), Some(s.message))),
     }
 }
 
@@ -130,31 +128,30 @@ fn clamp_u64(v: u64) -> i64 {
 }
 
 /// An attribute list as a map of plain JSON values (the last of duplicate keys wins).
-fn attributes(list: &[KeyValue], notes: &mut Vec<String>) -> Map<String, Value> {
+fn attributes(list: Vec<KeyValue>, notes: &mut Vec<String>) -> Map<String, Value> {
     let mut out = Map::new();
     for kv in list {
         let value = kv
             .value
-            .as_ref()
             .map_or(Value::Null, |v| any_value(v, &kv.key, notes));
-        out.insert(kv.key.clone(), value);
+        out.insert(kv.key, value);
     }
     out
 }
 
 /// An `AnyValue` as the plain JSON value the reader makes of its OTLP/JSON form. `key` names
 /// the top-level attribute in a warning.
-fn any_value(v: &AnyValue, key: &str, notes: &mut Vec<String>) -> Value {
+fn any_value(v: AnyValue, key: &str, notes: &mut Vec<String>) -> Value {
     use any_value::Value as V;
-    match &v.value {
+    match v.value {
         None => Value::Null,
-        Some(V::StringValue(s)) => Value::String(s.clone()),
-        Some(V::BoolValue(b)) => Value::Bool(*b),
-        Some(V::IntValue(i)) => Value::from(*i),
-        Some(V::DoubleValue(f)) => match Number::from_f64(*f) {
+        Some(V::StringValue(s)) => Value::String(s),
+        Some(V::BoolValue(b)) => Value::Bool(b),
+        Some(V::IntValue(i)) => Value::from(i),
+        Some(V::DoubleValue(f)) => match Number::from_f64(f) {
             Some(n) => Value::Number(n),
             None => {
-                let text = non_finite(*f);
+                let text = non_finite(f);
                 notes.push(format!(
                     "attribute {key:?}: a {text} double, kept as the string {text:?}"
                 ));
@@ -163,23 +160,20 @@ fn any_value(v: &AnyValue, key: &str, notes: &mut Vec<String>) -> Value {
         },
         Some(V::ArrayValue(a)) => Value::Array(
             a.values
-                .iter()
+                .into_iter()
                 .map(|item| any_value(item, key, notes))
                 .collect(),
         ),
         Some(V::KvlistValue(list)) => {
             let mut out = Map::new();
-            for kv in &list.values {
-                let value = kv
-                    .value
-                    .as_ref()
-                    .map_or(Value::Null, |v| any_value(v, key, notes));
-                out.insert(kv.key.clone(), value);
+            for kv in list.values {
+                let value = kv.value.map_or(Value::Null, |v| any_value(v, key, notes));
+                out.insert(kv.key, value);
             }
             Value::Object(out)
         }
         Some(V::BytesValue(b)) => {
-            Value::String(base64::engine::general_purpose::STANDARD.encode(b))
+            Value::String(base64::engine::general_purpose::STANDARD.encode(&b))
         }
         // A string-table reference (profiles only): the JSON route drops it too.
         Some(V::StringValueStrindex(_)) => Value::Null,

@@ -92,7 +92,7 @@ fn request(resource: Option<Resource>, scopes: Vec<ScopeSpans>) -> ExportTraceSe
 
 /// The direct conversion and the former JSON route give the same spans, counts and message.
 fn assert_same_as_json_route(req: &ExportTraceServiceRequest) {
-    let direct = from_request(req);
+    let direct = from_request(req.clone());
     let json = from_request_via_json(req).expect("the JSON route reads it");
     assert_eq!(format!("{:?}", direct.spans), format!("{:?}", json.spans));
     assert_eq!(direct.rejected, json.rejected);
@@ -137,7 +137,7 @@ fn every_value_kind_converts_as_the_json_route_reads_it() {
             },
         ],
     );
-    let direct = from_request(&req);
+    let direct = from_request(req.clone());
     assert_eq!(direct.spans.len(), 3);
     assert_eq!(direct.rejected, 1);
     assert_same_as_json_route(&req);
@@ -164,7 +164,7 @@ fn the_fixture_dumps_convert_as_the_json_route_reads_them() {
             };
             assert_same_as_json_route(&req);
             requests += 1;
-            spans += from_request(&req).spans.len();
+            spans += from_request(req).spans.len();
         }
     }
     assert!(
@@ -186,7 +186,7 @@ fn a_non_finite_double_costs_only_itself_and_is_reported() {
             kvlist(vec![kv("min", V::DoubleValue(f64::NEG_INFINITY))]),
         ),
     ];
-    let got = from_request(&request(
+    let got = from_request(request(
         None,
         vec![ScopeSpans {
             spans: vec![span, rich_span()],
@@ -219,7 +219,7 @@ fn empty_and_all_zero_ids_cost_only_their_span() {
     no_trace.trace_id.clear();
     let mut zero_span = rich_span();
     zero_span.span_id = vec![0; 8];
-    let got = from_request(&request(
+    let got = from_request(request(
         None,
         vec![ScopeSpans {
             spans: vec![no_trace, rich_span(), zero_span],
@@ -255,7 +255,7 @@ fn huge_arrays_and_deep_kvlists_are_kept_whole() {
     let bytes = prost::Message::encode_to_vec(&req);
     let decoded = <ExportTraceServiceRequest as prost::Message>::decode(bytes.as_slice())
         .expect("prost decodes 30 kvlist levels");
-    let got = from_request(&decoded);
+    let got = from_request(decoded);
     assert_eq!(got.spans.len(), 1);
     let attrs = &got.spans[0].attributes;
     assert_eq!(attrs["big"].as_array().map(Vec::len), Some(100_000));

@@ -98,14 +98,14 @@ pub fn decode_body(body: &[u8], encoding: Encoding) -> Result<Received, DecodeEr
             let request = ExportTraceServiceRequest::decode(body).map_err(|e| {
                 DecodeError::Invalid(format!("not an OTLP ExportTraceServiceRequest: {e}"))
             })?;
-            from_request(&request)
+            from_request(request)
         }
         Encoding::Json => from_json(body),
     }
 }
 
 /// Reads a decoded protobuf request (HTTP protobuf and gRPC).
-pub fn from_request(request: &ExportTraceServiceRequest) -> Result<Received, DecodeError> {
+pub fn from_request(request: ExportTraceServiceRequest) -> Result<Received, DecodeError> {
     Ok(super::convert::from_request(request))
 }
 

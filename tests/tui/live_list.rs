@@ -128,3 +128,53 @@ fn at_the_top_new_traces_appear_there_without_a_marker() {
         "{shown}"
     );
 }
+
+#[test]
+fn spans_join_the_open_trace_and_the_selected_span_stays_selected() {
+    let (fx, s) = store();
+    let mut app = App::new_for_test(s, now());
+    key(&mut app, KeyCode::Enter);
+    let trace = app.trace().expect("a trace is open");
+    let trace_id = trace.trace_id.clone();
+    let before = trace.data.spans.len();
+    assert!(before >= 3, "{before} spans");
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('j'));
+    let chosen = app
+        .trace()
+        .unwrap()
+        .selected_span()
+        .unwrap()
+        .span_id
+        .clone();
+    let root = app.trace().unwrap().data.spans[0].clone();
+
+    // A late child of the root arrives for the open trace.
+    let mut store = trawl::store::Store::open(&fx.path).unwrap();
+    let mut w = store
+        .begin_import(&SourceRecord {
+            path: "late".into(),
+            format: "otlp-listen".into(),
+            ..SourceRecord::default()
+        })
+        .unwrap();
+    w.write(&Span {
+        trace_id: trace_id.clone(),
+        span_id: "late-span".into(),
+        parent_id: Some(root.span_id.clone()),
+        name: "late tool call".into(),
+        kind: SpanKind::Tool,
+        start_ns: root.start_ns + 1,
+        end_ns: Some(root.start_ns + 2),
+        ..Span::default()
+    })
+    .unwrap();
+    w.finish(&SourceOutcome::default()).unwrap();
+    drop(store);
+
+    tick(&mut app);
+    let trace = app.trace().expect("the trace is still open");
+    assert_eq!(trace.data.spans.len(), before + 1);
+    assert!(trace.data.spans.iter().any(|s| s.span_id == "late-span"));
+    assert_eq!(trace.selected_span().unwrap().span_id, chosen);
+}
