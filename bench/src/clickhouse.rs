@@ -2,11 +2,15 @@
 //! table (the exporter's DDL), served by `tests/clickhouse/chdb_http.py` (the real engine from
 //! the `chdb-core` wheel behind ClickHouse's HTTP interface) on 127.0.0.1.
 //!
-//!   cargo run --release -p trawl-bench -- clickhouse
+//!   cargo build --profile perf -p trawl -p trawl-bench
+//!   target/perf/trawl-bench clickhouse [PHASE]     # PHASE: a label part (`10k`, `stats`), or `serve`
 //!
 //! The table is written in SQL inside the engine (100k traces of 10 spans over 10 days, two LLM
 //! calls per trace), then each measured phase runs in its own process so its peak RSS is its
-//! own: a 1k-trace and a 10k-trace pull (RSS flat in the slice size) and `stats --by day`.
+//! own: 1k, 10k, 30k and 100k-trace pulls, each printing its RSS and SQLite's own memory at
+//! every quarter of the slice (the RSS levels off once SQLite's page cache reaches its 64 MB
+//! `cache_size`), and `stats --by day`. `serve` fills the table and waits, for profiling a
+//! phase by hand (`perf record … trawl-bench ch-pull URL 10000`).
 //! The Python is `TRAWL_CHDB_PYTHON` or `~/.cache/trawl/chdb-venv/bin/python` (`.ci/run`
 //! installs it).
 
