@@ -286,7 +286,7 @@ fn below_candidates_sql() -> String {
 /// The long-context thresholds of the price table (tiers apply when a call's input is above
 /// one), highest first.
 fn tier_thresholds() -> Vec<i64> {
-    let mut t: Vec<i64> = PriceBook::embedded()
+    let mut t: Vec<i64> = PriceBook::active()
         .iter()
         .flat_map(|(_, p)| p.tiers.iter().map(|t| t.above))
         .collect();
@@ -425,7 +425,7 @@ pub fn bucket_figures(
     };
     let conds = conditions(filter)?;
     let sql = figures_sql(&table, filter, &conds, buckets, group, wanted);
-    let book = PriceBook::embedded();
+    let book = PriceBook::active();
     let mut out = BTreeMap::new();
     for row in client.rows(&sql)? {
         let key = (

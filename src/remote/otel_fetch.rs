@@ -67,7 +67,7 @@ fn fetch_pages(
     slice: &Slice<'_>,
     tx: &SyncSender<Message>,
 ) -> Result<(), RemoteError> {
-    let book = PriceBook::embedded();
+    let book = PriceBook::active();
     let mut after: PageKey = None;
     let limit = slice.opts.limit_traces.unwrap_or(u64::MAX);
     let mut traces = 0u64;
