@@ -93,7 +93,10 @@ pub fn run(only: Option<&str>) -> i32 {
             ("pull 1k traces", vec!["ch-pull", &url, "1000"]),
             ("pull 10k traces (one day)", vec!["ch-pull", &url, "10000"]),
             ("pull 30k traces (3 days)", vec!["ch-pull", &url, "30000"]),
-            ("pull 100k traces (10 days)", vec!["ch-pull", &url, "100000"]),
+            (
+                "pull 100k traces (10 days)",
+                vec!["ch-pull", &url, "100000"],
+            ),
             ("stats --by day --source", vec!["ch-stats", &url]),
         ] {
             if only.is_some_and(|o| !what.contains(o)) {
@@ -184,7 +187,11 @@ pub fn pull_phase(url: &str, traces: &str) -> i32 {
         let opts = PullOptions {
             filter: TraceFilter {
                 since_ns: Some(if limit <= 10_000 { T0 + 5 * DAY } else { T0 }),
-                until_ns: Some(if limit <= 10_000 { T0 + 6 * DAY } else { T0 + 10 * DAY }),
+                until_ns: Some(if limit <= 10_000 {
+                    T0 + 6 * DAY
+                } else {
+                    T0 + 10 * DAY
+                }),
                 ..Default::default()
             },
             limit_traces: Some(limit),

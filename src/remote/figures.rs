@@ -520,7 +520,12 @@ fn add_cost(book: &PriceBook, c: &[Value], f: &mut BucketFigures) {
                 let mut price = m.price.clone();
                 let tier = price.tiers.iter().find(|t| t.above <= band).cloned();
                 price.tiers = tier
-                    .map(|t| vec![crate::pricing::Tier { above: i64::MIN, ..t }])
+                    .map(|t| {
+                        vec![crate::pricing::Tier {
+                            above: i64::MIN,
+                            ..t
+                        }]
+                    })
                     .unwrap_or_default();
                 price.cost(&usage)
             });

@@ -40,7 +40,9 @@ pub(super) enum Row {
 pub(super) enum Message {
     Rows(Vec<Row>),
     /// All rows of a page of `traces` trace ids were sent.
-    PageDone { traces: u64 },
+    PageDone {
+        traces: u64,
+    },
     /// The fetch failed; nothing follows.
     Failed(RemoteError),
 }
