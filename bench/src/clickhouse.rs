@@ -2,11 +2,15 @@
 //! table (the exporter's DDL), served by `tests/clickhouse/chdb_http.py` (the real engine from
 //! the `chdb-core` wheel behind ClickHouse's HTTP interface) on 127.0.0.1.
 //!
-//!   cargo run --release -p trawl-bench -- clickhouse
+//!   cargo build --profile perf -p trawl -p trawl-bench
+//!   target/perf/trawl-bench clickhouse [PHASE]     # PHASE: a label part (`10k`, `stats`), or `serve`
 //!
 //! The table is written in SQL inside the engine (100k traces of 10 spans over 10 days, two LLM
 //! calls per trace), then each measured phase runs in its own process so its peak RSS is its
-//! own: a 1k-trace and a 10k-trace pull (RSS flat in the slice size) and `stats --by day`.
+//! own: 1k, 10k, 30k and 100k-trace pulls, each printing its RSS and SQLite's own memory at
+//! every quarter of the slice (the RSS levels off once SQLite's page cache reaches its 64 MB
+//! `cache_size`), and `stats --by day`. `serve` fills the table and waits, for profiling a
+//! phase by hand (`perf record … trawl-bench ch-pull URL 10000`).
 //! The Python is `TRAWL_CHDB_PYTHON` or `~/.cache/trawl/chdb-venv/bin/python` (`.ci/run`
 //! installs it).
 
@@ -40,8 +44,9 @@ fn client(url: &str) -> Result<Client, String> {
     Client::new(&u).map_err(|e| e.to_string())
 }
 
-/// Starts the front, fills the table, runs each phase in a child process.
-pub fn run() -> i32 {
+/// Starts the front, fills the table, runs each phase in a child process (only the phases
+/// whose label contains `only`, when given: `clickhouse 10k`).
+pub fn run(only: Option<&str>) -> i32 {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/clickhouse/chdb_http.py");
     let mut child = match Command::new(python())
         .arg(&script)
@@ -77,12 +82,26 @@ pub fn run() -> i32 {
             rows[0]["n"],
             t.elapsed().as_secs_f64()
         );
+        if only == Some("serve") {
+            // For profiling a phase by hand: `trawl-bench ch-pull URL N` under perf.
+            println!("serving {url} until stdin closes");
+            let _ = std::io::stdin().read_line(&mut String::new());
+            return Ok(());
+        }
         let me = std::env::current_exe().map_err(|e| e.to_string())?;
         for (what, args) in [
             ("pull 1k traces", vec!["ch-pull", &url, "1000"]),
             ("pull 10k traces (one day)", vec!["ch-pull", &url, "10000"]),
+            ("pull 30k traces (3 days)", vec!["ch-pull", &url, "30000"]),
+            (
+                "pull 100k traces (10 days)",
+                vec!["ch-pull", &url, "100000"],
+            ),
             ("stats --by day --source", vec!["ch-stats", &url]),
         ] {
+            if only.is_some_and(|o| !what.contains(o)) {
+                continue;
+            }
             let out = Command::new(&me)
                 .args(&args)
                 .output()
@@ -135,7 +154,26 @@ fn fill_sql() -> String {
     )
 }
 
-/// Child: pulls the first `traces` traces of day 5 into a fresh store.
+/// Current resident set size of this process (VmRSS), in MB.
+fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Bytes SQLite holds right now (page caches of both connections, statements), in MB: the
+/// part of the RSS that is a fixed cap (`cache_size`), not a function of the slice.
+fn sqlite_mb() -> f64 {
+    // SAFETY: sqlite3_memory_used only reads SQLite's global counter.
+    (unsafe { rusqlite::ffi::sqlite3_memory_used() }) as f64 / (1 << 20) as f64
+}
+
+/// Child: pulls the first `traces` traces of day 5 (of the whole table beyond one day's 10k)
+/// into a fresh store. Prints the RSS at each quarter of the slice, to show where it levels off.
 pub fn pull_phase(url: &str, traces: &str) -> i32 {
     let Ok(limit) = traces.parse::<u64>() else {
         return 2;
@@ -148,21 +186,33 @@ pub fn pull_phase(url: &str, traces: &str) -> i32 {
         let mut store = Store::open(&db).map_err(|e| e.to_string())?;
         let opts = PullOptions {
             filter: TraceFilter {
-                since_ns: Some(T0 + 5 * DAY),
-                until_ns: Some(T0 + 6 * DAY),
+                since_ns: Some(if limit <= 10_000 { T0 + 5 * DAY } else { T0 }),
+                until_ns: Some(if limit <= 10_000 {
+                    T0 + 6 * DAY
+                } else {
+                    T0 + 10 * DAY
+                }),
                 ..Default::default()
             },
             limit_traces: Some(limit),
         };
         let t = Instant::now();
-        let r = pull(&mut store, &c, &opts, &mut |_| {}).map_err(|e| e.to_string())?;
+        let mut quarters: Vec<String> = Vec::new();
+        let r = pull(&mut store, &c, &opts, &mut |p| {
+            if p.traces * 4 >= limit * (quarters.len() as u64 + 1) {
+                quarters.push(format!("{:.0}/{:.0}", rss_mb(), sqlite_mb()));
+            }
+        })
+        .map_err(|e| e.to_string())?;
         let secs = t.elapsed().as_secs_f64();
         println!(
-            "{} traces, {} spans in {secs:.2}s ({:.0} spans/s)  peak RSS {:.0} MB",
+            "{} traces, {} spans in {secs:.2}s ({:.0} spans/s)  peak RSS {:.0} MB  \
+             (RSS/SQLite MB at each quarter: {})",
             r.traces_new,
             r.spans_new,
             r.spans_new as f64 / secs,
-            peak_rss_mb()
+            peak_rss_mb(),
+            quarters.join(" ")
         );
         Ok((r.traces_new, r.spans_new))
     })();

@@ -56,7 +56,7 @@ fn main() {
         (Some("stats"), Some(db), _) => stats::run(db),
         (Some("synth-stats"), db, _) => stats::synthetic(db),
         (Some("judge"), _, _) => judge::run(),
-        (Some("clickhouse"), _, _) => clickhouse::run(),
+        (Some("clickhouse"), only, _) => clickhouse::run(only.and_then(|p| p.to_str())),
         (Some("ch-pull"), _, _) => match (args.get(2), args.get(3)) {
             (Some(url), Some(n)) => clickhouse::pull_phase(url, n),
             _ => 2,

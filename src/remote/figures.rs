@@ -9,12 +9,15 @@
 //!   last span ends, failed when a root span (empty `ParentSpanId`) failed; it is in the window
 //!   when a root span starts in it;
 //! - usage counts once: an LLM or embedding span with usage is counted unless another such span
-//!   is its child (the store looks at all descendants; here the direct children, which is the
-//!   same for every instrumentation that nests LLM calls directly);
+//!   is below it, at any depth (the store's rule);
 //! - cost: ClickHouse has no price table, so the query returns, per bucket and group and per
-//!   set of models a trace used, the summed usage of each (model, request model, provider);
-//!   the embedded price table prices those sums here (pricing is linear in tokens; long-context
-//!   tier prices, which depend on one call's size, are not applied to sums).
+//!   set of models a trace used, the summed usage of each (model, request model, provider,
+//!   long-context band); the embedded price table prices those sums here. Pricing is linear in
+//!   tokens within a tier, and each call's tier depends on its own input, so summing per band
+//!   (the highest tier threshold of the table the call's input is above) prices every call at
+//!   its own tier;
+//! - LLM call latencies and TTFTs are bucketed by the call's own start when ungrouped, with the
+//!   trace when grouped (the store's rule), and only in buckets that have traces.
 //!
 //! Percentiles are exact nearest-rank, as in the store: the p-th percentile of n values is the
 //! value at rank ceil(p·n/100). No ClickHouse quantile function has that definition:
@@ -264,6 +267,48 @@ fn percentiles_sql(name: &str, ps: &[u32]) -> String {
     )
 }
 
+/// The spans of a trace with a candidate (an LLM or embedding span with usage) somewhere below
+/// them, as SQL over the trace's `cands`, `t_ids` and `t_pids`: the candidates' parents, then
+/// their parents, and so on, one level per step of the fold. A candidate in this set is an
+/// aggregate and is not counted, as in [`crate::model::rollup::counted`] (a parent cycle ends
+/// the climb at a span already marked).
+fn below_candidates_sql() -> String {
+    "arrayFold((acc, step) -> if(empty(acc.2), acc, \
+        (arrayConcat(acc.1, acc.2), \
+         arrayFilter(p -> p != '' AND NOT has(acc.1, p) AND NOT has(acc.2, p), \
+                     arrayDistinct(arrayMap(x -> t_pids[indexOf(t_ids, x)], acc.2))))), \
+      range(length(t_ids)), \
+      (CAST([], 'Array(String)'), \
+       CAST(arrayDistinct(arrayFilter(p -> p != '', arrayMap(c -> c.2, cands))), 'Array(String)'))).1"
+        .to_string()
+}
+
+/// The long-context thresholds of the price table (tiers apply when a call's input is above
+/// one), highest first.
+fn tier_thresholds() -> Vec<i64> {
+    let mut t: Vec<i64> = PriceBook::active()
+        .iter()
+        .flat_map(|(_, p)| p.tiers.iter().map(|t| t.above))
+        .collect();
+    t.sort_unstable_by(|a, b| b.cmp(a));
+    t.dedup();
+    t
+}
+
+/// A call's tier band as SQL: the highest threshold its input `tokens` is above, else 0. Usage
+/// is summed per band, so a sum is priced at the tier each of its calls was priced at alone.
+fn tier_band_sql(tokens: &str) -> String {
+    let arms: Vec<String> = tier_thresholds()
+        .iter()
+        .map(|t| format!("{tokens} > {t}, {t}"))
+        .collect();
+    if arms.is_empty() {
+        "0".into()
+    } else {
+        format!("multiIf({}, 0)", arms.join(", "))
+    }
+}
+
 /// The one query of a figures request.
 pub(crate) fn figures_sql(
     table: &str,
@@ -278,7 +323,23 @@ pub(crate) fn figures_sql(
     let mut having = vec!["countIf(s_root) > 0".to_string()];
     having.extend(conds.having.iter().cloned());
     let (array_join, grp) = group_sql(group);
-    let bk = bucket_sql(buckets, "t_start");
+    let tbk = bucket_sql(buckets, "t_start");
+    // Each trace row becomes emissions (bucket, is the trace, LLM call durations, TTFTs): the
+    // trace itself in its bucket, and, ungrouped, each LLM call in the bucket of its own start
+    // (as the store does; grouped, calls stay with their trace, as there too).
+    let no_values = "CAST([], 'Array(Int64)')";
+    let emissions = match group {
+        None => format!(
+            "arrayConcat([(toInt64({tbk}), toUInt8(1), {no_values}, {no_values})], \
+             arrayMap(c -> (toInt64({call_bk}), toUInt8(0), [c.2], {no_values}), t_llm), \
+             arrayMap(c -> (toInt64({call_bk}), toUInt8(0), {no_values}, [c.2]), t_ttft))",
+            call_bk = bucket_sql(buckets, "c.1"),
+        ),
+        Some(_) => format!(
+            "[(toInt64({tbk}), toUInt8(1), arrayMap(c -> c.2, t_llm), arrayMap(c -> c.2, t_ttft))]"
+        ),
+    };
+    let tier_band = tier_band_sql("ifNull(s_in, ifNull(s_cr, 0) + ifNull(s_cw, 0))");
     format!(
         "SELECT bk, grp, traces, errors, input_tokens, output_tokens, costs, \
                 {lat}, {llm}, {ttft} \
@@ -289,16 +350,17 @@ pub(crate) fn figures_sql(
                  arraySort(arrayFlatten(groupArray(llms))) AS llm, \
                  arraySort(arrayFlatten(groupArray(ttfts))) AS ttft \
           FROM ( \
-           SELECT bk, grp, sig, unpriceable, count() AS n, sum(t_failed) AS errs, \
+           SELECT bk, grp, sig, unpriceable, sum(is_t) AS n, sum(e_failed) AS errs, \
                   sum(in_tok) AS itok, sum(out_tok) AS otok, sum(rep_cost) AS rep, \
-                  groupArray(t_dur) AS durs, groupArrayArray(t_llm) AS llms, \
-                  groupArrayArray(t_ttft) AS ttfts, \
+                  groupArrayIf(t_dur, is_t = 1) AS durs, groupArrayArray(e_llm) AS llms, \
+                  groupArrayArray(e_ttft) AS ttfts, \
                   sumMap(arrayMap(c -> c.3, priced), arrayMap(c -> c.11, priced), \
                          arrayMap(c -> ifNull(c.5, 0), priced), arrayMap(c -> ifNull(c.6, 0), priced), \
                          arrayMap(c -> ifNull(c.7, 0), priced), arrayMap(c -> c.12, priced)) AS usage \
            FROM ( \
-            SELECT {bk} AS bk, {grp} AS grp, t_dur, t_failed, t_llm, t_ttft, \
-                   arrayFilter(c -> NOT has(cand_parents, c.1), cands) AS counted, \
+            SELECT e.1 AS bk, e.2 AS is_t, e.3 AS e_llm, e.4 AS e_ttft, {grp} AS grp, t_dur, \
+                   t_failed * is_t AS e_failed, \
+                   arrayFilter(c -> is_t = 1 AND NOT has(below, c.1), cands) AS counted, \
                    arraySum(arrayMap(c -> ifNull(c.4, 0), counted)) AS in_tok, \
                    arraySum(arrayMap(c -> ifNull(c.5, 0), counted)) AS out_tok, \
                    arraySum(arrayMap(c -> ifNull(c.9, 0), counted)) AS rep_cost, \
@@ -306,29 +368,33 @@ pub(crate) fn figures_sql(
                    arraySort(arrayDistinct(arrayMap(c -> c.3, priced))) AS sig, \
                    arrayExists(c -> NOT c.10, priced) AS unpriceable \
             FROM ( \
-             SELECT TraceId, min(s_start) AS t_start, max(s_start + s_dur) - min(s_start) AS t_dur, \
-                    toUInt64(countIf(s_root AND s_failed) > 0) AS t_failed, \
-                    argMinIf(SpanName, s_start, s_root) AS t_name, \
-                    argMinIf(s_user, s_start, s_user != '') AS t_user, \
-                    argMinIf(ServiceName, s_start, ServiceName != '') AS t_service, \
-                    groupUniqArrayIf(lower(if(s_model != '', s_model, s_req_model)), \
-                                     s_kind = 'llm' AND (s_model != '' OR s_req_model != '')) AS t_models, \
-                    groupUniqArrayArray(s_tags) AS t_tags, \
-                    groupArrayIf(s_dur, s_kind = 'llm') AS t_llm, \
-                    groupArrayIf(assumeNotNull(s_ttft), s_kind = 'llm' AND s_ttft IS NOT NULL) AS t_ttft, \
-                    groupArrayIf((SpanId, ParentSpanId, \
-                                  concat(s_model, '\\t', s_req_model, '\\t', s_provider), \
-                                  s_in, s_out, s_cr, s_cw, s_rs, s_rep, \
-                                  s_in IS NOT NULL OR s_out IS NOT NULL OR s_cr IS NOT NULL OR s_cw IS NOT NULL, \
-                                  ifNull(s_in, ifNull(s_cr, 0) + ifNull(s_cw, 0)), \
-                                  least(ifNull(s_rs, 0), ifNull(s_out, 0))), s_cand) AS cands, \
-                    groupUniqArrayIf(ParentSpanId, s_cand) AS cand_parents \
-             FROM (SELECT {cols} FROM {table} {where_}) \
-             GROUP BY TraceId HAVING {having} \
-            ) {array_join} \
+             SELECT *, {below} AS below \
+             FROM ( \
+              SELECT TraceId, min(s_start) AS t_start, max(s_start + s_dur) - min(s_start) AS t_dur, \
+                     toUInt64(countIf(s_root AND s_failed) > 0) AS t_failed, \
+                     argMinIf(SpanName, s_start, s_root) AS t_name, \
+                     argMinIf(s_user, s_start, s_user != '') AS t_user, \
+                     argMinIf(ServiceName, s_start, ServiceName != '') AS t_service, \
+                     groupUniqArrayIf(lower(if(s_model != '', s_model, s_req_model)), \
+                                      s_kind = 'llm' AND (s_model != '' OR s_req_model != '')) AS t_models, \
+                     groupUniqArrayArray(s_tags) AS t_tags, \
+                     groupArrayIf((s_start, s_dur), s_kind = 'llm') AS t_llm, \
+                     groupArrayIf((s_start, assumeNotNull(s_ttft)), s_kind = 'llm' AND s_ttft IS NOT NULL) AS t_ttft, \
+                     groupArrayIf((SpanId, ParentSpanId, \
+                                   concat(s_model, '\\t', s_req_model, '\\t', s_provider, '\\t', toString({tier_band})), \
+                                   s_in, s_out, s_cr, s_cw, s_rs, s_rep, \
+                                   s_in IS NOT NULL OR s_out IS NOT NULL OR s_cr IS NOT NULL OR s_cw IS NOT NULL, \
+                                   ifNull(s_in, ifNull(s_cr, 0) + ifNull(s_cw, 0)), \
+                                   least(ifNull(s_rs, 0), ifNull(s_out, 0))), s_cand) AS cands, \
+                     groupArray(SpanId) AS t_ids, groupArray(ParentSpanId) AS t_pids \
+              FROM (SELECT {cols} FROM {table} {where_}) \
+              GROUP BY TraceId HAVING {having} \
+             ) \
+            ) {array_join} ARRAY JOIN {emissions} AS e \
            ) GROUP BY bk, grp, sig, unpriceable \
-          ) GROUP BY bk, grp \
+          ) GROUP BY bk, grp HAVING traces > 0 \
          ) ORDER BY bk, grp",
+        below = below_candidates_sql(),
         lat = percentiles_sql("lat", &wanted.latency),
         llm = percentiles_sql("llm", &wanted.llm),
         ttft = percentiles_sql("ttft", &wanted.ttft),
@@ -434,6 +500,7 @@ fn add_cost(book: &PriceBook, c: &[Value], f: &mut BucketFigures) {
             parts.next().unwrap_or_default(),
             parts.next().filter(|p| !p.is_empty()),
         );
+        let band: i64 = parts.next().and_then(|b| b.parse().ok()).unwrap_or(0);
         let get = |v: &Vec<Value>| v.get(i).and_then(as_i64).unwrap_or(0);
         let usage = Usage {
             input: Some(get(&input)),
@@ -448,9 +515,18 @@ fn add_cost(book: &PriceBook, c: &[Value], f: &mut BucketFigures) {
             .filter(|m| !m.is_empty())
             .find_map(|m| book.lookup(m, provider))
             .and_then(|m| {
-                // Base rates only: a tier applies to one call's size, not to a sum.
+                // The tier of the band's calls, whatever the size of their sum: a call just
+                // above a threshold is priced at that tier, and the band ends below the next.
                 let mut price = m.price.clone();
-                price.tiers.clear();
+                let tier = price.tiers.iter().find(|t| t.above <= band).cloned();
+                price.tiers = tier
+                    .map(|t| {
+                        vec![crate::pricing::Tier {
+                            above: i64::MIN,
+                            ..t
+                        }]
+                    })
+                    .unwrap_or_default();
                 price.cost(&usage)
             });
         match cost {

@@ -16,6 +16,7 @@
 pub mod client;
 pub mod figures;
 pub mod langfuse;
+mod otel_fetch;
 pub mod otel_rows;
 pub(crate) mod otel_sql;
 pub mod pull;

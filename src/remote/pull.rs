@@ -1,22 +1,23 @@
-//! Pulling a slice of `otel_traces` into the store: trace ids a page at a time (keyset paging
-//! on (start, id), so every page is one cheap query and nothing is held but the page), then the
-//! spans of that page, streamed row by row through the OTLP reader and the store's writer.
+//! Pulling a slice of `otel_traces` into the store. Two threads: the fetcher
+//! ([`super::otel_fetch`]) pages through trace ids, streams their spans from the HTTP body and
+//! prepares them; this thread writes them and commits a page at a time. The two meet at a
+//! bounded channel, so ClickHouse's time, parsing and SQLite's writes overlap.
 //!
 //! Idempotent and resumable: the writer keeps a span once however often it is pulled, so an
 //! interrupted pull is resumed by running it again (committed pages are kept; the rest is
-//! fetched). Memory is one page of ids plus one row at a time, whatever the slice's size.
+//! fetched). Memory is one page of ids plus the rows in the channel, whatever the slice's
+//! size; the rest of the process's memory is the store's page cache, a fixed cap.
 
-use super::client::{Client, as_i64};
-use super::otel_rows::span_row_to_otlp;
-use super::otel_sql::{PageKey, conditions, id_page, spans_of};
+use super::client::Client;
+use super::otel_fetch::{CHANNEL_CHUNKS, Message, Row, Slice, fetch};
+use super::otel_sql::conditions;
 use super::{RemoteError, url::Schema};
 use crate::filter::TraceFilter;
-use crate::ingest::{IngestReport, otlp};
-use crate::pricing::PriceBook;
-use crate::store::{PreparedSpan, SourceOutcome, SourceRecord, Store};
+use crate::ingest::IngestReport;
+use crate::store::{SourceOutcome, SourceRecord, SpanWriter, Store};
+use std::sync::mpsc::Receiver;
 
-/// Traces per page of ids (and per span query).
-pub const PAGE_TRACES: u64 = 500;
+pub use super::otel_fetch::PAGE_TRACES;
 
 /// What to pull.
 #[derive(Debug, Clone, Default)]
@@ -72,69 +73,22 @@ fn pull_otel(
         size: None,
         mtime_ns: None,
     };
-    let book = PriceBook::active();
     let mut writer = store.begin_import(&source)?;
-    let mut progress = PullProgress::default();
-    let mut after: PageKey = None;
-    let limit = opts.limit_traces.unwrap_or(u64::MAX);
-    while progress.traces < limit {
-        let want = PAGE_TRACES.min(limit - progress.traces);
-        let sql = id_page(
-            table,
-            ts_table.as_deref(),
-            &opts.filter,
-            &conds,
-            &after,
-            want,
-        );
-        let mut ids = Vec::new();
-        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        for row in client.rows(&sql)? {
-            let id = row
-                .get("id")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string();
-            let start = row.get("start_ns").and_then(as_i64).unwrap_or(0);
-            let end = row.get("end_ns").and_then(as_i64).unwrap_or(start);
-            lo = lo.min(start);
-            hi = hi.max(end);
-            after = Some((start, id.clone()));
-            ids.push(id);
-        }
-        if ids.is_empty() {
-            break;
-        }
-        let page = ids.len() as u64;
-        client.for_each_row(&spans_of(table, &ids, lo, hi), |row| {
-            report.lines += 1;
-            progress.spans += 1;
-            match otlp::read_line(&span_row_to_otlp(&row)) {
-                Ok(read) => {
-                    report.lines_ok += 1;
-                    for p in read.problems {
-                        report.span_problem(report.lines, p.span.map(|n| n as u64), p.reason);
-                    }
-                    for mut span in read.spans {
-                        crate::import::finish_otlp_span(book, &mut span);
-                        writer.write_prepared(&PreparedSpan::new(span)?)?;
-                    }
-                }
-                Err(reason) => report.bad(report.lines, reason),
-            }
-            if writer.batch_full() {
-                writer.commit_batch()?;
-            }
-            Ok(())
-        })?;
-        writer.commit_batch()?;
-        progress.traces += page;
-        progress.spans_new = writer.stats.spans_new;
-        on_progress(&progress);
-        if page < want {
-            break;
-        }
-    }
+    let slice = Slice {
+        table,
+        ts_table: ts_table.as_deref(),
+        opts,
+        conds: &conds,
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel(CHANNEL_CHUNKS);
+    std::thread::scope(|scope| -> Result<(), RemoteError> {
+        std::thread::Builder::new()
+            .name("trawl-ch-fetch".into())
+            .spawn_scoped(scope, move || fetch(client, &slice, &tx))
+            .map_err(|e| RemoteError::Io(format!("cannot start the fetch thread: {e}")))?;
+        // Returning drops `rx`, which stops the fetcher at its next send.
+        write_rows(&mut writer, &mut report, &rx, on_progress)
+    })?;
     let stats = writer.finish(&SourceOutcome {
         lines: report.lines,
         lines_ok: report.lines_ok,
@@ -146,4 +100,49 @@ fn pull_otel(
     report.traces_touched = stats.traces_touched;
     report.traces_new = stats.traces_new;
     Ok(report)
+}
+
+/// The writer's side: stores what the fetcher sends, commits after each page of traces (so a
+/// viewer sees whole traces arrive) and reports progress then.
+fn write_rows(
+    writer: &mut SpanWriter<'_>,
+    report: &mut IngestReport,
+    rx: &Receiver<Message>,
+    on_progress: &mut dyn FnMut(&PullProgress),
+) -> Result<(), RemoteError> {
+    let mut progress = PullProgress::default();
+    // The loop ends when the fetcher is done and hangs up.
+    for msg in rx {
+        match msg {
+            Message::Rows(rows) => {
+                for row in rows {
+                    report.lines += 1;
+                    progress.spans += 1;
+                    match row {
+                        Row::Read { spans, problems } => {
+                            report.lines_ok += 1;
+                            for (span, reason) in problems {
+                                report.span_problem(report.lines, span, reason);
+                            }
+                            for span in &spans {
+                                writer.write_prepared(span)?;
+                            }
+                        }
+                        Row::Bad(reason) => report.bad(report.lines, reason),
+                    }
+                    if writer.batch_full() {
+                        writer.commit_batch()?;
+                    }
+                }
+            }
+            Message::PageDone { traces } => {
+                writer.commit_batch()?;
+                progress.traces += traces;
+                progress.spans_new = writer.stats.spans_new;
+                on_progress(&progress);
+            }
+            Message::Failed(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

@@ -25,6 +25,8 @@ mod wrong_answer;
 mod replay_view;
 // Issue 13: traces arriving while the list is open; the "N new" marker.
 mod live_list;
+// Issue 14: `trawl 'clickhouse://…' --since …` pulls in the background into the open list.
+mod remote;
 // Snapshots of every view at 80x24, 100x30 and 160x48 (tests/tui/snapshots/), and checks
 // over all of them.
 mod views;

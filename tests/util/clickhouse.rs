@@ -37,6 +37,9 @@ pub const DATABASES: &[(&str, &[&str], bool)] = &[
         false,
     ),
     ("lf", &["langfuse_support_bot_dev.otlp.jsonl"], false),
+    // Where remote figures once differed from the store's: nested LLM calls, long-context
+    // prices, an LLM call in the bucket after its trace's.
+    ("edge", &["remote_edge_cases.synthetic.otlp.jsonl"], false),
 ];
 
 /// Langfuse v3's tables, in database `langfuse`.
