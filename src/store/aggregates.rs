@@ -20,7 +20,9 @@
 //! `stats_dirty`: the roll-up of every committed batch (the old and the new range of each trace
 //! it touched, so a span rewritten by a later import is covered), and triggers on judge scores
 //! and on replays. Dirty cells are recomputed from the spans by [`refresh`] at the end of an
-//! import, or by a writable reader; until then a read computes them from the spans itself.
+//! import ([`Store::refresh_stats_cells`] for other writers), or by a writable reader when
+//! they are few; until then a read computes the few from the spans itself, and the span path
+//! answers when many are dirty.
 
 use super::stats::{Buckets, GroupBy};
 use super::stats_scan::{Partial, Partials, Range, SeriesWanted, Sum, scan};
@@ -35,6 +37,11 @@ pub(super) const CELL_NS: i64 = 15 * 60 * 1_000_000_000;
 
 /// More dirty ranges than this are not computed one by one on read: the span path is faster.
 const MAX_LIVE_RANGES: usize = 32;
+
+/// A reader recomputes at most this many dirty cells (four days) before answering. More is
+/// what an import still running leaves (it recomputes them itself when it ends): a reader
+/// that took it on would hold the write lock for seconds, and the TUI reads while importing.
+const MAX_REFRESH_ON_READ: i64 = 4 * 96;
 
 /// Every grouping the cells are kept for.
 const DIMS: [Option<GroupBy>; 6] = [
@@ -162,14 +169,17 @@ fn from_cells(
         return Ok(None);
     }
     let mut dirty = load_dirty(conn)?;
-    if !dirty.is_empty() && writable {
+    let dirty_cells: i64 = dirty.iter().map(|(a, b)| (b - a) / CELL_NS).sum();
+    if !dirty.is_empty() && writable && dirty_cells <= MAX_REFRESH_ON_READ {
         // Recompute now if nobody else is writing; a busy store is read as it is.
         match refresh_without_waiting(conn) {
             Ok(_) => dirty.clear(),
             Err(e) => tracing::debug!("statistics cells not refreshed: {e}"),
         }
     }
-    if dirty.len() > MAX_LIVE_RANGES {
+    if dirty.len() > MAX_LIVE_RANGES
+        || dirty.iter().map(|(a, b)| (b - a) / CELL_NS).sum::<i64>() > MAX_REFRESH_ON_READ
+    {
         return Ok(None);
     }
     let in_dirty = |cell: i64| {
@@ -187,8 +197,9 @@ fn from_cells(
     let dim = dim_key(group);
     {
         let mut st = conn.prepare_cached(
-            "SELECT cell_ns, grp, traces, errors, input_tokens, output_tokens, cost_known, cost_full_n,
-                    cost_full_sum, unknown_cost_traces, judge_cost, judge_cost_unknown, latency, llm, ttft
+            "SELECT cell_ns, grp, traces, errors, input_tokens, output_tokens, cost_known, cost_known_err,
+                    cost_full_n, cost_full_sum, cost_full_sum_err, unknown_cost_traces, judge_cost_unknown,
+                    latency, llm, ttft
              FROM stats_cells WHERE dim = ?1",
         )?;
         let mut rows = st.query([dim])?;
@@ -209,21 +220,20 @@ fn from_cells(
                 errors: r.get(3)?,
                 input_tokens: r.get(4)?,
                 output_tokens: r.get(5)?,
-                cost_known: Sum::of(r.get(6)?),
-                cost_full_n: r.get(7)?,
-                cost_full_sum: Sum::of(r.get(8)?),
-                unknown_cost_traces: r.get(9)?,
-                judge_cost: Sum::of(r.get(10)?),
-                judge_cost_unknown: r.get(11)?,
-                latency: values(12, series.latency)?,
-                llm: values(13, series.llm)?,
-                ttft: values(14, series.ttft)?,
-                rules: Default::default(),
+                cost_known: Sum::from_parts(r.get(6)?, r.get(7)?),
+                cost_full_n: r.get(8)?,
+                cost_full_sum: Sum::from_parts(r.get(9)?, r.get(10)?),
+                unknown_cost_traces: r.get(11)?,
+                judge_cost_unknown: r.get(12)?,
+                latency: values(13, series.latency)?,
+                llm: values(14, series.llm)?,
+                ttft: values(15, series.ttft)?,
+                ..Default::default()
             };
             add(cell, r.get(1)?, p);
         }
         let mut st = conn.prepare_cached(
-            "SELECT cell_ns, grp, rule, false_n, n FROM stats_rule_cells WHERE dim = ?1",
+            "SELECT cell_ns, grp, rule, false_n, n, cost, cost_err FROM stats_rule_cells WHERE dim = ?1",
         )?;
         let mut rows = st.query([dim])?;
         while let Some(r) = rows.next()? {
@@ -232,7 +242,10 @@ fn from_cells(
                 continue;
             }
             let mut p = Partial::default();
-            p.rules.insert(r.get(2)?, (r.get(3)?, r.get(4)?));
+            let rule: String = r.get(2)?;
+            p.rule_costs
+                .insert(rule.clone(), Sum::from_parts(r.get(5)?, r.get(6)?));
+            p.rules.insert(rule, (r.get(3)?, r.get(4)?));
             add(cell, r.get(1)?, p);
         }
     }
@@ -355,8 +368,9 @@ fn refresh_in(conn: &Connection) -> Result<usize> {
 fn store_cell(conn: &Connection, dim: &str, cell: i64, grp: &str, p: &Partial) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO stats_cells(dim, cell_ns, grp, traces, errors, input_tokens, output_tokens, cost_known,
-           cost_full_n, cost_full_sum, unknown_cost_traces, judge_cost, judge_cost_unknown, latency, llm, ttft)
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
+           cost_known_err, cost_full_n, cost_full_sum, cost_full_sum_err, unknown_cost_traces,
+           judge_cost_unknown, latency, llm, ttft)
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
     )?
     .execute(rusqlite::params![
         dim,
@@ -366,21 +380,24 @@ fn store_cell(conn: &Connection, dim: &str, cell: i64, grp: &str, p: &Partial) -
         p.errors,
         p.input_tokens,
         p.output_tokens,
-        p.cost_known.value(),
+        p.cost_known.parts().0,
+        p.cost_known.parts().1,
         p.cost_full_n,
-        p.cost_full_sum.value(),
+        p.cost_full_sum.parts().0,
+        p.cost_full_sum.parts().1,
         p.unknown_cost_traces,
-        p.judge_cost.value(),
         p.judge_cost_unknown,
         encode(&p.latency),
         encode(&p.llm),
         encode(&p.ttft)
     ])?;
     for (rule, (f, n)) in &p.rules {
+        let (cost, err) = p.rule_costs.get(rule).copied().unwrap_or_default().parts();
         conn.prepare_cached(
-            "INSERT INTO stats_rule_cells(dim, cell_ns, grp, rule, false_n, n) VALUES (?1,?2,?3,?4,?5,?6)",
+            "INSERT INTO stats_rule_cells(dim, cell_ns, grp, rule, false_n, n, cost, cost_err)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
         )?
-        .execute(rusqlite::params![dim, cell, grp, rule, f, n])?;
+        .execute(rusqlite::params![dim, cell, grp, rule, f, n, cost, err])?;
     }
     Ok(())
 }
@@ -401,6 +418,12 @@ fn decode(bytes: &[u8]) -> Vec<i64> {
 }
 
 impl Store {
+    /// Recomputes the statistics cells that writes since the last import made stale (judge
+    /// verdicts, replays, a live receiver's commits); returns how many cells it wrote.
+    pub fn refresh_stats_cells(&self) -> Result<usize> {
+        refresh(&self.conn)
+    }
+
     /// Recomputes every statistics cell from the spans: for stores written around trawl (the
     /// synthetic benchmark store) and tests. Imports keep the cells current themselves.
     pub fn rebuild_stats_cells(&self) -> Result<usize> {

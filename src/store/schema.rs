@@ -160,11 +160,13 @@ const MIGRATIONS: &[&str] = &[
         errors INTEGER NOT NULL,
         input_tokens INTEGER NOT NULL,
         output_tokens INTEGER NOT NULL,
+        -- Float sums as the sum and its rounding error, so cells add up exactly.
         cost_known REAL NOT NULL,
+        cost_known_err REAL NOT NULL,
         cost_full_n INTEGER NOT NULL,
         cost_full_sum REAL NOT NULL,
+        cost_full_sum_err REAL NOT NULL,
         unknown_cost_traces INTEGER NOT NULL,
-        judge_cost REAL NOT NULL,
         judge_cost_unknown INTEGER NOT NULL,
         latency BLOB,
         llm BLOB,
@@ -178,6 +180,8 @@ const MIGRATIONS: &[&str] = &[
         rule TEXT NOT NULL,
         false_n INTEGER NOT NULL,
         n INTEGER NOT NULL,
+        cost REAL NOT NULL,
+        cost_err REAL NOT NULL,
         PRIMARY KEY (dim, cell_ns, grp, rule)
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS stats_dirty (from_ns INTEGER NOT NULL, to_ns INTEGER NOT NULL);

@@ -228,7 +228,8 @@ fn figures(p: Partial, wanted: &WantedPercentiles) -> BucketFigures {
         cost_full_n: p.cost_full_n,
         cost_full_sum: p.cost_full_sum.value(),
         unknown_cost_traces: p.unknown_cost_traces,
-        judge_cost: p.judge_cost.value(),
+        // Added rule by rule in rule order, as the span path's rows come.
+        judge_cost: p.rule_costs.values().fold(0.0, |sum, c| sum + c.value()),
         judge_cost_unknown: p.judge_cost_unknown,
         latency: ranked(p.latency, &wanted.latency),
         llm: ranked(p.llm, &wanted.llm),

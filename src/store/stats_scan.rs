@@ -53,6 +53,21 @@ impl Sum {
     pub fn value(self) -> f64 {
         self.hi + self.lo
     }
+
+    /// The sum and its rounding error, to store and add up exactly later.
+    pub fn parts(self) -> (f64, f64) {
+        (self.hi, self.lo)
+    }
+
+    pub fn from_parts(hi: f64, lo: f64) -> Sum {
+        Sum { hi, lo }
+    }
+
+    /// Adds another sum with its error, so per-cell sums add up to the one-pass figure.
+    pub fn merge(&mut self, o: Sum) {
+        self.add(o.hi);
+        self.add(o.lo);
+    }
 }
 
 /// Everything one (bucket, group) adds up to before its percentiles are picked: sums, every
@@ -67,7 +82,8 @@ pub(super) struct Partial {
     pub cost_full_n: i64,
     pub cost_full_sum: Sum,
     pub unknown_cost_traces: i64,
-    pub judge_cost: Sum,
+    /// What judging cost, per rule: the bucket's judge cost adds these up in rule order.
+    pub rule_costs: BTreeMap<String, Sum>,
     pub judge_cost_unknown: i64,
     /// Trace durations, LLM call durations, times to first token (unsorted).
     pub latency: Vec<i64>,
@@ -84,11 +100,13 @@ impl Partial {
         self.errors += o.errors;
         self.input_tokens += o.input_tokens;
         self.output_tokens += o.output_tokens;
-        self.cost_known.add(o.cost_known.value());
+        self.cost_known.merge(o.cost_known);
         self.cost_full_n += o.cost_full_n;
-        self.cost_full_sum.add(o.cost_full_sum.value());
+        self.cost_full_sum.merge(o.cost_full_sum);
         self.unknown_cost_traces += o.unknown_cost_traces;
-        self.judge_cost.add(o.judge_cost.value());
+        for (rule, cost) in o.rule_costs {
+            self.rule_costs.entry(rule).or_default().merge(cost);
+        }
         self.judge_cost_unknown += o.judge_cost_unknown;
         self.latency.extend(o.latency);
         self.llm.extend(o.llm);
@@ -170,6 +188,9 @@ pub(super) fn scan(
     if out.is_empty() && range.is_none() {
         return Ok(out);
     }
+    if range.is_some() {
+        exact_cost_sums(conn, &bk, &grp, &from, &params, &mut out)?;
+    }
     // LLM calls: without a grouping, bucket each call by its own start and read only the
     // covering index on spans (kind, start, end, ttft, trace); a filter restricts the calls
     // to the matching traces with a subquery. A grouping needs the trace's columns, so it
@@ -238,8 +259,48 @@ pub(super) fn scan(
             }
         }
     }
-    judge_partials(conn, &bk, &grp, join, &w, &params, &mut out)?;
+    judge_partials(
+        conn,
+        &bk,
+        &grp,
+        join,
+        &w,
+        &params,
+        range.is_some(),
+        &mut out,
+    )?;
     Ok(out)
+}
+
+/// The cost sums of each partial again, from every trace's cost, with their rounding error:
+/// a cell's sum rounded to one float would make the cells of a bucket add up to a figure one
+/// unit in the last place off the span path's single `total()`.
+fn exact_cost_sums(
+    conn: &Connection,
+    bk: &str,
+    grp: &str,
+    from: &str,
+    params: &[SqlValue],
+    out: &mut Partials,
+) -> Result<()> {
+    let mut sums: HashMap<(i64, String), (Sum, Sum)> = HashMap::new();
+    let sql = format!("SELECT {bk}, {grp}, t.cost_known_usd, t.cost_usd {from}");
+    let mut st = conn.prepare(&sql)?;
+    let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
+    while let Some(r) = rows.next()? {
+        let e = sums.entry((r.get(0)?, r.get(1)?)).or_default();
+        e.0.add(r.get::<_, Option<f64>>(2)?.unwrap_or(0.0));
+        if let Some(c) = r.get::<_, Option<f64>>(3)? {
+            e.1.add(c);
+        }
+    }
+    for (key, (known, full)) in sums {
+        if let Some(p) = out.get_mut(&key) {
+            p.cost_known = known;
+            p.cost_full_sum = full;
+        }
+    }
+    Ok(())
 }
 
 /// Reads `source`, a query with columns `bk` (integer), `grp` (text) and `v` (integer), and
@@ -281,6 +342,7 @@ fn values_by_partition(
 /// Per judge rule: the FALSE rate from the latest judge verdict of each (trace, rule), and what
 /// judging cost. Every judge call counts towards the cost, superseded verdicts too: they were
 /// paid for.
+#[allow(clippy::too_many_arguments)]
 fn judge_partials(
     conn: &Connection,
     bk: &str,
@@ -288,6 +350,7 @@ fn judge_partials(
     join: &str,
     w: &str,
     params: &[SqlValue],
+    exact: bool,
     out: &mut Partials,
 ) -> Result<()> {
     // SQLite takes the bare column `verdict` from the row holding max(id): the latest verdict
@@ -312,10 +375,32 @@ fn judge_partials(
         let unpriced = r.get::<_, f64>(6)? as i64;
         // Judged traces are among the filter's traces, so their partial exists.
         if let Some(p) = out.get_mut(&key) {
-            p.judge_cost.add(cost);
+            p.rule_costs.insert(name.clone(), Sum::of(cost));
             p.judge_cost_unknown += unpriced;
             // A rule with only NA / error verdicts stays listed with n = 0.
             p.rules.insert(name, (f, n));
+        }
+    }
+    if exact {
+        // Per rule again with the rounding error, for the same reason as `exact_cost_sums`.
+        let sql = format!(
+            "SELECT {bk} AS bk, {grp} AS grp, x.name, x.cost
+             FROM (SELECT trace_id, name, total(cost_usd) AS cost
+                   FROM scores WHERE source = 'judge' GROUP BY trace_id, name) x
+             JOIN traces t ON t.trace_id = x.trace_id {join} {w}"
+        );
+        let mut sums: HashMap<(i64, String, String), Sum> = HashMap::new();
+        let mut st = conn.prepare(&sql)?;
+        let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
+        while let Some(r) = rows.next()? {
+            sums.entry((r.get(0)?, r.get(1)?, r.get(2)?))
+                .or_default()
+                .add(r.get(3)?);
+        }
+        for ((bk, grp, rule), sum) in sums {
+            if let Some(p) = out.get_mut(&(bk, grp)) {
+                p.rule_costs.insert(rule, sum);
+            }
         }
     }
     Ok(())
