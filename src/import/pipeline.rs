@@ -186,7 +186,7 @@ fn spawn_otlp_pipeline(
             std::thread::Builder::new()
                 .name(format!("trawl-parse-{i}"))
                 .spawn(move || {
-                    let book = PriceBook::embedded();
+                    let book = PriceBook::active();
                     loop {
                         // Hold the lock only to take the next chunk.
                         let next = match rx.lock() {
