@@ -119,7 +119,10 @@ impl Partial {
     }
 }
 
-pub(super) type Partials = BTreeMap<(i64, String), Partial>;
+/// (bucket start ns, group).
+pub(super) type PartitionKey = (i64, String);
+
+pub(super) type Partials = BTreeMap<PartitionKey, Partial>;
 
 /// `[from, to)` in UTC ns: traces starting there and, for the ungrouped LLM series, calls
 /// starting there.
@@ -311,7 +314,7 @@ fn values_by_partition(
     conn: &Connection,
     source: &str,
     params: &[SqlValue],
-) -> rusqlite::Result<Vec<((i64, String), Vec<i64>)>> {
+) -> rusqlite::Result<Vec<(PartitionKey, Vec<i64>)>> {
     // Group → bucket → values; looked up by the row's borrowed group text, so rows of a known
     // partition allocate nothing.
     let mut partitions: HashMap<String, HashMap<i64, Vec<i64>>> = HashMap::new();
