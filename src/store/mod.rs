@@ -21,7 +21,7 @@ mod transaction;
 mod triage;
 pub mod write;
 
-pub use codec::decode_span;
+pub use codec::{decode_fields, decode_span, encode_span};
 pub use open::{Access, Writable};
 pub use query::{SortKey, TraceFilter};
 pub use replays::{REPLAY_SOURCE, ReplayLink};
