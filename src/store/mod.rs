@@ -4,6 +4,7 @@
 //! This is the only module that speaks SQL to trawl's own store: the connection is private,
 //! and every question other modules ask is a method named after what it answers.
 
+mod aggregates;
 mod codec;
 mod filter_sql;
 mod open;
@@ -14,6 +15,7 @@ mod schema;
 pub mod scores;
 mod sources;
 pub mod stats;
+mod stats_scan;
 pub mod text_index;
 mod transaction;
 mod triage;

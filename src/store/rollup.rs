@@ -2,9 +2,10 @@
 //! model and tag indexes in step with the spans the writer stores.
 
 use super::Result;
+use super::aggregates::DirtyRanges;
 use crate::model::rollup::RollupSpan;
 use crate::model::{SpanKind, Trace, model_name};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use std::collections::HashMap;
 
 /// A span rewritten within one batch appears twice; the store kept the last copy, so do we.
@@ -75,15 +76,23 @@ pub(super) fn refresh_with(
     batch: &mut HashMap<String, Vec<RollupSpan>>,
 ) -> Result<u64> {
     let mut new = 0;
+    // The statistics cells of the old and the new time range of every trace change.
+    let mut dirty = DirtyRanges::default();
     for t in trace_ids {
-        let existed: bool = conn
-            .prepare_cached("SELECT 1 FROM traces WHERE trace_id = ?1")?
-            .exists([t])?;
+        let before: Option<(i64, i64)> = conn
+            .prepare_cached("SELECT start_ns, end_ns FROM traces WHERE trace_id = ?1")?
+            .query_row([t], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let existed = before.is_some();
         let spans = match batch.remove(t) {
             Some(spans) if !existed => last_copy_per_span(spans),
             _ => load(conn, t)?,
         };
         let r = Trace::roll_up(t, &spans);
+        if let Some((start, end)) = before {
+            dirty.mark(start, end);
+        }
+        dirty.mark(r.start_ns, r.end_ns);
         if !existed {
             new += 1;
         }
@@ -139,5 +148,6 @@ pub(super) fn refresh_with(
                 .execute([t, tag])?;
         }
     }
+    dirty.flush(conn)?;
     Ok(new)
 }

@@ -148,6 +148,56 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS replays_of ON replays(replay_of_trace, created_at_ns);
     "#,
+    // 4: statistics cells (see `aggregates`): per 15-minute UTC cell and grouping, the sums and
+    // latency values `trawl stats` reads instead of the spans; `stats_dirty` lists the time
+    // ranges to recompute (inclusive). Built for the stored traces after the migration (see `migrate_from`).
+    r#"
+    CREATE TABLE IF NOT EXISTS stats_cells (
+        dim TEXT NOT NULL,
+        cell_ns INTEGER NOT NULL,
+        grp TEXT NOT NULL,
+        traces INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        -- Float sums as the sum and its rounding error, so cells add up exactly.
+        cost_known REAL NOT NULL,
+        cost_known_err REAL NOT NULL,
+        cost_full_n INTEGER NOT NULL,
+        cost_full_sum REAL NOT NULL,
+        cost_full_sum_err REAL NOT NULL,
+        unknown_cost_traces INTEGER NOT NULL,
+        judge_cost_unknown INTEGER NOT NULL,
+        latency BLOB,
+        llm BLOB,
+        ttft BLOB,
+        PRIMARY KEY (dim, cell_ns, grp)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS stats_rule_cells (
+        dim TEXT NOT NULL,
+        cell_ns INTEGER NOT NULL,
+        grp TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        false_n INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        cost REAL NOT NULL,
+        cost_err REAL NOT NULL,
+        PRIMARY KEY (dim, cell_ns, grp, rule)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS stats_dirty (from_ns INTEGER NOT NULL, to_ns INTEGER NOT NULL);
+    -- Judge verdicts and replays change the figures of their trace's cells.
+    CREATE TRIGGER IF NOT EXISTS stats_dirty_score_new AFTER INSERT ON scores WHEN new.source = 'judge'
+    BEGIN INSERT INTO stats_dirty SELECT start_ns, start_ns FROM traces WHERE trace_id = new.trace_id; END;
+    CREATE TRIGGER IF NOT EXISTS stats_dirty_score_gone AFTER DELETE ON scores WHEN old.source = 'judge'
+    BEGIN INSERT INTO stats_dirty SELECT start_ns, start_ns FROM traces WHERE trace_id = old.trace_id; END;
+    CREATE TRIGGER IF NOT EXISTS stats_dirty_score_changed AFTER UPDATE ON scores
+    BEGIN INSERT INTO stats_dirty SELECT start_ns, start_ns FROM traces WHERE trace_id IN (old.trace_id, new.trace_id); END;
+    CREATE TRIGGER IF NOT EXISTS stats_dirty_replay_new AFTER INSERT ON replays
+    BEGIN INSERT INTO stats_dirty SELECT start_ns, end_ns FROM traces WHERE trace_id = new.trace_id; END;
+    CREATE TRIGGER IF NOT EXISTS stats_dirty_replay_gone AFTER DELETE ON replays
+    BEGIN INSERT INTO stats_dirty SELECT start_ns, end_ns FROM traces WHERE trace_id = old.trace_id; END;
+    INSERT INTO stats_dirty SELECT min(start_ns), max(end_ns) FROM traces HAVING count(*) > 0;
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -202,6 +252,11 @@ pub fn migrate_from(c: &Connection, v: i64) -> Result<()> {
             "DELETE FROM trawl_meta WHERE key = 'rebuild_text_index'",
             [],
         )?;
+    }
+    // Statistics cells of the ranges a migration or an interrupted writer left dirty.
+    let n = super::aggregates::refresh(c)?;
+    if n > 0 {
+        tracing::info!("computed {n} statistics cells");
     }
     Ok(())
 }

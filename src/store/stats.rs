@@ -1,20 +1,19 @@
 //! Figures per time bucket (and group) for `trawl stats`, the TUI metrics view and
-//! `trawl check`, aggregated inside SQLite: one pass for counts and sums, one query per
-//! latency series for the percentiles, one for judge verdicts and judge cost.
+//! `trawl check`. They are read from the aggregate cells kept at import
+//! ([`super::aggregates`]) when those can answer exactly, else from the spans
+//! ([`super::stats_scan`]); both give the same [`Partial`]s per bucket, turned into figures here.
 //!
 //! Percentiles are exact nearest-rank ones: the p-th percentile of n sorted values is the value
-//! at rank ceil(p/100 · n) (1-based, [`nearest_rank`]). Each latency series streams its
-//! (bucket, group, value) rows once — from the covering index for LLM calls — and picks the
-//! wanted ranks per partition with a linear selection in Rust ([`ranked`]): 8 bytes per value
-//! of memory, no sort.
+//! at rank ceil(p/100 · n) (1-based, [`nearest_rank`]), picked per partition with a linear
+//! selection in Rust ([`ranked`]): 8 bytes per value of memory, no sort.
 //!
 //! What the figures mean (rates, changes, labels) is the metrics module's business.
 
+use super::aggregates;
 use super::filter_sql::where_clause;
+use super::stats_scan::{Partial, Partials, SeriesWanted, scan};
 use super::{Result, Store, TraceFilter};
-use rusqlite::Connection;
-use rusqlite::types::Value as SqlValue;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// How traces are put in time buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +28,7 @@ pub enum Buckets {
 impl Buckets {
     /// The bucket start of `{col}` as SQL, with a floor modulo (SQLite's `%` truncates toward
     /// zero, so negative times need the second `+ len) % len`).
-    fn sql(self, col: &str) -> String {
+    pub(super) fn sql(self, col: &str) -> String {
         match self {
             Buckets::Every { len_ns, shift_ns } => {
                 format!("({col} - ((({col} + {shift_ns}) % {len_ns}) + {len_ns}) % {len_ns})")
@@ -87,7 +86,7 @@ impl GroupBy {
     }
 
     /// (join clause, group expression) over `traces t`.
-    fn sql(self) -> (&'static str, String) {
+    pub(super) fn sql(self) -> (&'static str, String) {
         match self {
             // Not `trace_models`: it holds both the dated and the undated name of each model
             // (so `--model gpt-4o` matches snapshots) and would count a trace twice.
@@ -174,9 +173,6 @@ impl BucketFigures {
     }
 }
 
-/// A percentile query: its source rows, the wanted percentiles, and where the result goes.
-type Series<'a> = (String, &'a Vec<u32>, fn(&mut BucketFigures) -> &mut Ranked);
-
 impl Store {
     /// The figures of the traces matching `filter`, per (bucket start ns, group); the group is
     /// "" when ungrouped. Buckets without traces are absent.
@@ -187,112 +183,85 @@ impl Store {
         group: Option<GroupBy>,
         wanted: &WantedPercentiles,
     ) -> Result<BTreeMap<(i64, String), BucketFigures>> {
-        let conn = &self.conn;
-        let (w, params) = where_clause(filter);
-        // Traces and calls outside 1970–2200 are left out (see `implausible_traces`): their
-        // bucket arithmetic would overflow SQLite's integers into REALs.
-        let w = plausible_where(&w, "t.start_ns");
-        let bk = buckets.sql("t.start_ns");
-        let (join, grp) = match group {
-            Some(g) => g.sql(),
-            None => ("", "''".to_string()),
+        let series = SeriesWanted {
+            latency: !wanted.latency.is_empty(),
+            llm: !wanted.llm.is_empty(),
+            ttft: !wanted.ttft.is_empty(),
         };
-        // Each query reads `traces t` with the filter itself rather than sharing a materialised
-        // CTE: the filter is cheap, while an unindexed CTE made every join to spans and scores
-        // slower than a primary-key lookup into traces.
-        let from = format!("FROM traces t {join} {w}");
-        let mut out: BTreeMap<(i64, String), BucketFigures> = BTreeMap::new();
+        let has_replays = self.has_replays()?;
+        let partials = match aggregates::answer(self, filter, buckets, group, series, has_replays)?
         {
-            let sql = format!(
-                "SELECT {bk} AS bk, {grp} AS grp, count(*), total(t.status = 'error'), total(t.input_tokens),
-                        total(t.output_tokens), total(t.cost_known_usd), count(t.cost_usd), total(t.cost_usd),
-                        total(t.cost_usd IS NULL)
-                 {from} GROUP BY 1, 2"
-            );
-            let mut st = conn.prepare(&sql)?;
-            let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
-            while let Some(r) = rows.next()? {
-                let key: (i64, String) = (r.get(0)?, r.get(1)?);
-                let figures = BucketFigures {
-                    traces: r.get(2)?,
-                    errors: r.get::<_, f64>(3)? as i64,
-                    input_tokens: r.get::<_, f64>(4)? as i64,
-                    output_tokens: r.get::<_, f64>(5)? as i64,
-                    cost_known: r.get(6)?,
-                    cost_full_n: r.get(7)?,
-                    cost_full_sum: r.get(8)?,
-                    unknown_cost_traces: r.get::<_, f64>(9)? as i64,
-                    ..Default::default()
-                };
-                out.insert(key, figures);
-            }
-        }
-        if out.is_empty() {
-            return Ok(out);
-        }
-        // LLM calls: without a grouping, bucket each call by its own start and read only the
-        // covering index on spans (kind, start, end, ttft, trace); a filter restricts the calls
-        // to the matching traces with a subquery. A grouping needs the trace's columns, so it
-        // joins.
-        let (bk_s, spans_from) = match group {
-            None => {
-                // Replays are hidden by the filter's WHERE, so a store holding some restricts.
-                let restrict = if filter.is_empty() && !self.has_replays()? {
-                    String::new()
-                } else {
-                    format!("AND s.trace_id IN (SELECT t.trace_id FROM traces t {w})")
-                };
-                (
-                    buckets.sql("s.start_ns"),
-                    format!(
-                        "FROM spans s WHERE s.kind = 'llm' AND {} {restrict}",
-                        plausible_call("s")
-                    ),
-                )
-            }
-            Some(_) => (
-                bk.clone(),
-                format!(
-                    "FROM spans s JOIN traces t ON t.trace_id = s.trace_id {join} {w} AND s.kind = 'llm' AND {}",
-                    plausible_call("s")
-                ),
-            ),
+            Some(p) => p,
+            None => scan(
+                &self.conn,
+                filter,
+                buckets,
+                group,
+                series,
+                None,
+                has_replays,
+            )?,
         };
-        let series: [Series<'_>; 3] = [
-            (
-                format!("SELECT {bk} AS bk, {grp} AS grp, t.duration_ns AS v {from}"),
-                &wanted.latency,
-                |f| &mut f.latency,
-            ),
-            (
-                format!(
-                    "SELECT {bk_s} AS bk, {grp} AS grp, s.end_ns - s.start_ns AS v {spans_from} AND s.end_ns IS NOT NULL"
-                ),
-                &wanted.llm,
-                |f| &mut f.llm,
-            ),
-            (
-                format!(
-                    "SELECT {bk_s} AS bk, {grp} AS grp, s.ttft_ns AS v {spans_from} AND s.ttft_ns IS NOT NULL"
-                ),
-                &wanted.ttft,
-                |f| &mut f.ttft,
-            ),
-        ];
-        for (source, ps, field) in series {
-            for (key, r) in ranked(conn, &source, &params, ps)? {
-                if let Some(figures) = out.get_mut(&key) {
-                    *field(figures) = r;
-                }
-            }
-        }
-        judge_figures(conn, &bk, &grp, join, &w, &params, &mut out)?;
-        Ok(out)
+        Ok(figures_of(partials, wanted))
     }
 }
 
+/// The figures of each bucket holding traces.
+pub(super) fn figures_of(
+    partials: Partials,
+    wanted: &WantedPercentiles,
+) -> BTreeMap<(i64, String), BucketFigures> {
+    partials
+        .into_iter()
+        .filter(|(_, p)| p.traces > 0)
+        .map(|(key, p)| (key, figures(p, wanted)))
+        .collect()
+}
+
+fn figures(p: Partial, wanted: &WantedPercentiles) -> BucketFigures {
+    BucketFigures {
+        traces: p.traces,
+        errors: p.errors,
+        input_tokens: p.input_tokens,
+        output_tokens: p.output_tokens,
+        cost_known: p.cost_known.value(),
+        cost_full_n: p.cost_full_n,
+        cost_full_sum: p.cost_full_sum.value(),
+        unknown_cost_traces: p.unknown_cost_traces,
+        // Added rule by rule in rule order, as the span path's rows come.
+        judge_cost: p.rule_costs.values().fold(0.0, |sum, c| sum + c.value()),
+        judge_cost_unknown: p.judge_cost_unknown,
+        latency: ranked(p.latency, &wanted.latency),
+        llm: ranked(p.llm, &wanted.llm),
+        ttft: ranked(p.ttft, &wanted.ttft),
+        rules: p.rules,
+    }
+}
+
+/// The percentiles `ps` of `values`; empty (n = 0) when no percentile is wanted or there is
+/// no value.
+pub(super) fn ranked(mut values: Vec<i64>, ps: &[u32]) -> Ranked {
+    if ps.is_empty() || values.is_empty() {
+        return Ranked::default();
+    }
+    let n = values.len() as i64;
+    let mut r = Ranked {
+        n,
+        values: BTreeMap::new(),
+    };
+    for &p in ps {
+        let rank = nearest_rank(p, n);
+        if rank >= 1 {
+            let i = (rank - 1) as usize;
+            let (_, v, _) = values.select_nth_unstable(i);
+            r.values.insert(p, *v);
+        }
+    }
+    r
+}
+
 /// `col` within 1970–2200 as SQL (literal bounds: constants, not input).
-fn plausible(col: &str) -> String {
+pub(super) fn plausible(col: &str) -> String {
     format!(
         "{col} BETWEEN {} AND {}",
         crate::display::PLAUSIBLE_MIN_NS,
@@ -301,7 +270,7 @@ fn plausible(col: &str) -> String {
 }
 
 /// The filter's WHERE clause `w` (maybe empty) with `col` restricted to plausible times.
-fn plausible_where(w: &str, col: &str) -> String {
+pub(super) fn plausible_where(w: &str, col: &str) -> String {
     if w.is_empty() {
         format!("WHERE {}", plausible(col))
     } else {
@@ -311,7 +280,7 @@ fn plausible_where(w: &str, col: &str) -> String {
 
 /// An LLM call of spans `s` whose start and end (when known) are plausible, so that its
 /// duration cannot overflow.
-fn plausible_call(s: &str) -> String {
+pub(super) fn plausible_call(s: &str) -> String {
     format!(
         "{} AND ({s}.end_ns IS NULL OR {})",
         plausible(&format!("{s}.start_ns")),
@@ -335,104 +304,6 @@ impl Store {
             .conn
             .query_row(&sql, rusqlite::params_from_iter(params), |r| r.get(0))?)
     }
-}
-
-/// Reads `source`, a query with columns `bk` (integer), `grp` (text) and `v` (integer), and
-/// returns the percentiles `ps` per (bk, grp).
-///
-/// The values of each partition are collected (8 bytes each) and the wanted ranks picked with
-/// `select_nth_unstable`, linear per partition: a window query (`ROW_NUMBER() OVER (PARTITION
-/// BY bk, grp ORDER BY v)`) sorted every row in SQLite's sorter first, which dominated
-/// `trawl stats` on big stores.
-fn ranked(
-    conn: &Connection,
-    source: &str,
-    params: &[SqlValue],
-    ps: &[u32],
-) -> rusqlite::Result<HashMap<(i64, String), Ranked>> {
-    let mut out: HashMap<(i64, String), Ranked> = HashMap::new();
-    if ps.is_empty() {
-        return Ok(out);
-    }
-    // Group → bucket → values; looked up by the row's borrowed group text, so rows of a known
-    // partition allocate nothing.
-    let mut partitions: HashMap<String, HashMap<i64, Vec<i64>>> = HashMap::new();
-    let mut st = conn.prepare(&format!("SELECT bk, grp, v FROM ({source})"))?;
-    let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
-    while let Some(r) = rows.next()? {
-        let bk: i64 = r.get(0)?;
-        let v: i64 = r.get(2)?;
-        let grp = r.get_ref(1)?;
-        let grp = grp.as_str().map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(1, grp.data_type(), Box::new(e))
-        })?;
-        let by_bucket = match partitions.get_mut(grp) {
-            Some(b) => b,
-            None => partitions.entry(grp.to_string()).or_default(),
-        };
-        by_bucket.entry(bk).or_default().push(v);
-    }
-    for (grp, by_bucket) in partitions {
-        for (bk, mut values) in by_bucket {
-            let n = values.len() as i64;
-            let mut r = Ranked {
-                n,
-                values: BTreeMap::new(),
-            };
-            for &p in ps {
-                let rank = nearest_rank(p, n);
-                if rank >= 1 {
-                    let i = (rank - 1) as usize;
-                    let (_, v, _) = values.select_nth_unstable(i);
-                    r.values.insert(p, *v);
-                }
-            }
-            out.insert((bk, grp.clone()), r);
-        }
-    }
-    Ok(out)
-}
-
-/// Per judge rule: the FALSE rate from the latest judge verdict of each (trace, rule), and what
-/// judging cost. Every judge call counts towards the cost, superseded verdicts too: they were
-/// paid for.
-fn judge_figures(
-    conn: &Connection,
-    bk: &str,
-    grp: &str,
-    join: &str,
-    w: &str,
-    params: &[SqlValue],
-    out: &mut BTreeMap<(i64, String), BucketFigures>,
-) -> Result<()> {
-    // SQLite takes the bare column `verdict` from the row holding max(id): the latest verdict
-    // of each (trace, rule), in the same pass that sums the cost of every call.
-    let sql = format!(
-        "SELECT {bk} AS bk, {grp} AS grp, x.name, total(x.verdict = 'false'),
-                total(x.verdict IN ('true', 'false')), total(x.cost), total(x.unpriced)
-         FROM (SELECT trace_id, name, verdict, max(id) AS id, total(cost_usd) AS cost,
-                      total(cost_usd IS NULL) AS unpriced
-               FROM scores WHERE source = 'judge' GROUP BY trace_id, name) x
-         JOIN traces t ON t.trace_id = x.trace_id {join} {w}
-         GROUP BY 1, 2, 3"
-    );
-    let mut st = conn.prepare(&sql)?;
-    let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
-    while let Some(r) = rows.next()? {
-        let key: (i64, String) = (r.get(0)?, r.get(1)?);
-        let name: String = r.get(2)?;
-        let f = r.get::<_, f64>(3)? as i64;
-        let n = r.get::<_, f64>(4)? as i64;
-        let cost: f64 = r.get(5)?;
-        let unpriced = r.get::<_, f64>(6)? as i64;
-        if let Some(figures) = out.get_mut(&key) {
-            figures.judge_cost += cost;
-            figures.judge_cost_unknown += unpriced;
-            // A rule with only NA / error verdicts stays listed with n = 0.
-            figures.rules.insert(name, (f, n));
-        }
-    }
-    Ok(())
 }
 
 impl Store {
@@ -472,6 +343,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::Connection;
 
     #[test]
     fn nearest_rank_edges() {

@@ -268,6 +268,7 @@ impl<'a> SpanWriter<'a> {
                 outcome.errors_json
             ],
         )?;
+        super::aggregates::refresh_after_import(&self.store.conn);
         Ok(self.stats.clone())
     }
 
