@@ -5,6 +5,7 @@
 //! and every question other modules ask is a method named after what it answers.
 
 mod codec;
+mod dictionary;
 mod filter_sql;
 mod open;
 pub mod query;
@@ -19,7 +20,8 @@ mod transaction;
 mod triage;
 pub mod write;
 
-pub use codec::decode_span;
+pub use codec::{SpanEncoder, decode_span, span_json};
+pub use dictionary::Dictionary;
 pub use open::{Access, Writable};
 pub use query::{SortKey, TraceFilter};
 pub use replays::{REPLAY_SOURCE, ReplayLink};

@@ -148,6 +148,15 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS replays_of ON replays(replay_of_trace, created_at_ns);
     "#,
+    // 5 (payload dictionaries): zstd dictionaries trained on a store's first big import; a
+    // payload names its dictionary by id (a hash of the bytes). Older payloads stay LZ4.
+    r#"
+    CREATE TABLE IF NOT EXISTS payload_dicts (
+        id INTEGER PRIMARY KEY,
+        dict BLOB NOT NULL,
+        created_at_ns INTEGER NOT NULL
+    );
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -9,7 +9,6 @@ use crate::model::Span;
 use crate::model::rollup::RollupSpan;
 use crate::sanitize::truncate_chars;
 use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
 
 /// Spans per transaction: large enough to amortise commits, small enough that a reader
 /// watching the import sees progress often.
@@ -120,6 +119,34 @@ impl<'a> SpanWriter<'a> {
     }
 
     pub fn write_prepared(&mut self, p: &PreparedSpan) -> Result<()> {
+        if self.store_row(p)? {
+            self.note_rollup(p.key.trace_id.clone(), p.rollup.clone());
+        }
+        Ok(())
+    }
+
+    /// [`Self::write_prepared`] for a span the caller no longer needs: its roll-up columns
+    /// move into the batch instead of being copied.
+    pub fn write_owned(&mut self, p: PreparedSpan) -> Result<()> {
+        if self.store_row(&p)? {
+            self.note_rollup(p.key.trace_id, p.rollup);
+        }
+        Ok(())
+    }
+
+    fn note_rollup(&mut self, trace_id: String, rollup: RollupSpan) {
+        match self.batch_rollup.get_mut(&trace_id) {
+            Some(v) => v.push(rollup),
+            None => {
+                self.touched.insert(trace_id.clone());
+                self.batch_rollup.insert(trace_id, vec![rollup]);
+            }
+        }
+    }
+
+    /// Inserts or updates the span's rows; true when the span is new or changed (its trace's
+    /// roll-up needs refreshing).
+    fn store_row(&mut self, p: &PreparedSpan) -> Result<bool> {
         if !self.in_tx {
             self.store.conn.execute_batch("BEGIN IMMEDIATE")?;
             self.in_tx = true;
@@ -195,16 +222,9 @@ impl<'a> SpanWriter<'a> {
             conn.prepare_cached("INSERT OR REPLACE INTO span_data(id, data) VALUES (?1, ?2)")?
                 .execute(rusqlite::params![id, p.data])?;
             super::text_index::insert(conn, id, &p.text)?;
-            if !self.touched.contains(&k.trace_id) {
-                self.touched.insert(k.trace_id.clone());
-            }
-            self.batch_rollup
-                .entry(k.trace_id.clone())
-                .or_default()
-                .push(p.rollup.clone());
         }
         self.pending += 1;
-        Ok(())
+        Ok(rowid.is_some())
     }
 
     /// Spans written since the last commit.
@@ -349,9 +369,22 @@ pub struct PreparedSpan {
 }
 
 impl PreparedSpan {
+    /// Prepares a span with its payload compressed without a dictionary.
     pub fn new(mut span: Span) -> Result<PreparedSpan> {
-        let data = super::codec::encode_span(&mut span).map_err(super::StoreError::Other)?;
-        let hash = content_hash(&data);
+        let encoded = super::codec::encode_span(&mut span).map_err(super::StoreError::Other)?;
+        Self::with_payload(span, encoded)
+    }
+
+    /// Prepares a span with its payload compressed by `encoder` (the store's dictionary).
+    pub fn encoded(mut span: Span, encoder: &mut super::SpanEncoder) -> Result<PreparedSpan> {
+        let encoded = encoder
+            .encode_span(&mut span)
+            .map_err(super::StoreError::Other)?;
+        Self::with_payload(span, encoded)
+    }
+
+    fn with_payload(span: Span, encoded: super::codec::Encoded) -> Result<PreparedSpan> {
+        let super::codec::Encoded { data, hash } = encoded;
         let text = SpanText::of(&span);
         let row = SpanRow::from_span(&span);
         let mut roll = RollupSpan::from_span(&span);
@@ -477,14 +510,6 @@ fn preview_out(s: &Span) -> Option<String> {
     } else {
         s.output_text().or_else(from_messages)
     }
-}
-
-fn content_hash(data: &[u8]) -> i64 {
-    // DefaultHasher::new() uses fixed keys, so the value is stable across runs of one build;
-    // a change of hash function between builds only causes one harmless rewrite.
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    data.hash(&mut h);
-    h.finish() as i64
 }
 
 pub fn now_ns() -> i64 {
