@@ -14,7 +14,7 @@ const MIN_FILE_BYTES: u64 = 8 << 20;
 /// JSON sampled for training: enough for the shapes of a source's spans, quick to train on.
 const SAMPLE_BYTES: usize = 2 << 20;
 /// Lines longer than this are not sampled (one huge line is no sample of the rest).
-const SAMPLE_LINE_MAX: usize = 1 << 20;
+const SAMPLE_LINE_MAX: usize = 16 << 20;
 
 /// The dictionary for this import, training (and saving) one when the store has none.
 /// Failures only cost compression ratio: they are logged and the import goes on without.

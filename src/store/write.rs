@@ -18,6 +18,9 @@ pub const BATCH_SPANS: usize = 5000;
 /// first screenful of traces then shows in tens of milliseconds instead of after a full batch.
 pub const FIRST_BATCH_SPANS: usize = 500;
 
+/// A batch stays open at least this many times as long as the last commit took.
+const COMMIT_COST_RATIO: u32 = 8;
+
 /// What is known about a source before its import starts.
 #[derive(Debug, Clone, Default)]
 pub struct SourceRecord {
@@ -58,6 +61,8 @@ pub struct SpanWriter<'a> {
     pub stats: WriteStats,
     batch_spans: usize,
     last_commit: std::time::Instant,
+    /// How long the last commit took (roll-ups and COMMIT), see [`Self::commit_every`].
+    last_commit_cost: std::time::Duration,
     /// Whether a batch was committed yet (the first one is committed early).
     committed_once: bool,
     /// Copies committed WAL frames into the database on its own thread while we write.
@@ -97,6 +102,7 @@ impl<'a> SpanWriter<'a> {
             stats: WriteStats::default(),
             batch_spans: BATCH_SPANS,
             last_commit: std::time::Instant::now(),
+            last_commit_cost: std::time::Duration::ZERO,
             committed_once: false,
             checkpointer,
             autocheckpoint,
@@ -234,8 +240,8 @@ impl<'a> SpanWriter<'a> {
 
     /// Whether the open batch is big enough to commit.
     /// Commits cost a rewrite of every index page the batch touched, so a bulk import commits
-    /// at most about once a second (readers still see progress that often), or when a batch
-    /// grows very large. The first batch is the exception: it commits at
+    /// at most about once a second (readers still see progress that often; less often once
+    /// commits get slow, see [`Self::commit_every`]), or when a batch grows very large. The first batch is the exception: it commits at
     /// [`FIRST_BATCH_SPANS`], so the first traces show at once.
     pub fn batch_full(&self) -> bool {
         // `usize::MAX` means one transaction for everything (`--strict`): no early commit.
@@ -243,8 +249,16 @@ impl<'a> SpanWriter<'a> {
             return self.pending >= FIRST_BATCH_SPANS.min(self.batch_spans);
         }
         self.pending >= self.batch_spans.saturating_mul(10)
-            || (self.pending >= self.batch_spans
-                && self.last_commit.elapsed() >= std::time::Duration::from_secs(1))
+            || (self.pending >= self.batch_spans && self.last_commit.elapsed() >= self.commit_every())
+    }
+
+    /// How long a batch stays open: a second, or longer when commits get expensive. A commit
+    /// rewrites every index page the batch touched, and trace ids are random, so in a big
+    /// store that is most pages of the `(trace_id, span_id)` and `traces` indexes whatever the
+    /// batch size: waiting [`COMMIT_COST_RATIO`] times the last commit keeps that cost a fixed
+    /// share of the import instead of one that grows with the store.
+    fn commit_every(&self) -> std::time::Duration {
+        (self.last_commit_cost * COMMIT_COST_RATIO).max(std::time::Duration::from_secs(1))
     }
 
     /// Commits the open batch and refreshes the roll-ups of the traces it touched.
@@ -253,6 +267,7 @@ impl<'a> SpanWriter<'a> {
         if !self.in_tx {
             return Ok(Vec::new());
         }
+        let started = std::time::Instant::now();
         let touched: Vec<String> = self.touched.drain().collect();
         let new = rollup::refresh_with(&self.store.conn, &touched, &mut self.batch_rollup)?;
         self.batch_rollup.clear();
@@ -262,6 +277,7 @@ impl<'a> SpanWriter<'a> {
         self.pending = 0;
         self.committed_once = true;
         self.last_commit = std::time::Instant::now();
+        self.last_commit_cost = started.elapsed();
         Ok(touched)
     }
 
@@ -511,6 +527,7 @@ fn preview_out(s: &Span) -> Option<String> {
         s.output_text().or_else(from_messages)
     }
 }
+
 
 pub fn now_ns() -> i64 {
     chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
