@@ -27,6 +27,13 @@ fn main() {
         }
     };
     tracing::debug!(?config, "configuration");
+    // The user's price file applies to every cost this process computes.
+    if let Some(path) = &config.prices
+        && let Err(e) = trawl::pricing::PriceBook::install_user_overrides(path)
+    {
+        report_error(&format!("prices ({}): {e}", path.display()));
+        std::process::exit(USAGE);
+    }
     let code = match cli.command {
         Some(cmd) => run(cmd, &config),
         None => trawl::cli::run_tui(&cli, &config),

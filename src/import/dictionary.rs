@@ -45,7 +45,7 @@ fn sample_payloads(path: &Path) -> Vec<Vec<u8>> {
     let Ok(file) = std::fs::File::open(path) else {
         return Vec::new();
     };
-    let book = PriceBook::embedded();
+    let book = PriceBook::active();
     let mut reader = LineReader::with_limit(file, SAMPLE_LINE_MAX);
     let (mut samples, mut bytes) = (Vec::new(), 0usize);
     while bytes < SAMPLE_BYTES {

@@ -72,7 +72,7 @@ pub(super) fn import_whole(
         return Ok(report);
     }
     let source = source_record(path, &report.format, Some(meta));
-    let book = PriceBook::embedded();
+    let book = PriceBook::active();
     let total = imported.spans.len() as u64;
     let mut writer = store.begin_import(&source)?;
     for (i, mut span) in imported.spans.into_iter().enumerate() {

@@ -151,7 +151,7 @@ pub fn follow_file(
         return Ok(report);
     }
     let source = source_record(path, &report.format, None);
-    let book = PriceBook::embedded();
+    let book = PriceBook::active();
     let mut tail = Tail::new(path);
     let mut writer = store.begin_import(&source)?;
     writer.set_batch_size(1000);

@@ -189,7 +189,7 @@ fn spawn_otlp_pipeline(
             std::thread::Builder::new()
                 .name(format!("trawl-parse-{i}"))
                 .spawn(move || {
-                    let book = PriceBook::embedded();
+                    let book = PriceBook::active();
                     // One compressor per thread, the store's dictionary loaded once.
                     let mut encoder = SpanEncoder::new(dict.as_ref())
                         .map_err(|e| tracing::warn!("span compressor: {e}"))

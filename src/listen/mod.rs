@@ -292,7 +292,7 @@ impl Listener {
             body_limit: config.body_limit,
             counters: counters.clone(),
             on_request: config.on_request,
-            book: PriceBook::embedded(),
+            book: PriceBook::active(),
         });
         let mut servers = Vec::new();
         if let Some(l) = http {

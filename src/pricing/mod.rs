@@ -58,7 +58,9 @@
 //! A user can price private models or correct a price with a file in the config directory
 //! (`prices.json` or `prices.toml`), in the same shape as the embedded table: one entry per
 //! model key with the LiteLLM field names. Load it with [`user_overrides`] and lay it over the
-//! embedded book with [`PriceBook::merge`] (or do both with [`PriceBook::with_overrides`]):
+//! embedded book with [`PriceBook::merge`] (or do both with [`PriceBook::with_overrides`]). The
+//! binary installs the configured file at start-up ([`PriceBook::install_user_overrides`]) and
+//! every cost is computed with [`PriceBook::active`]:
 //!
 //! ```toml
 //! ["my-finetune-xyz"]

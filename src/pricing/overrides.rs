@@ -78,3 +78,26 @@ fn overrides_from_value(root: Value, base: &PriceBook) -> Result<PriceBook, Pric
     }
     Ok(book)
 }
+
+/// The book every cost is computed with once [`PriceBook::install_user_overrides`] ran.
+static ACTIVE: std::sync::OnceLock<PriceBook> = std::sync::OnceLock::new();
+
+impl PriceBook {
+    /// The prices in force for this process: the embedded table with the user's override file
+    /// laid over it when the configuration names one (installed at start-up), else the
+    /// embedded table. Imports, the receiver, the remote pull, replay and the judge's cost
+    /// estimates all price with this book, so a private model priced in `prices.toml` gets a
+    /// cost everywhere.
+    pub fn active() -> &'static PriceBook {
+        ACTIVE.get().unwrap_or_else(|| PriceBook::embedded())
+    }
+
+    /// Lays the user's override file over the embedded table for the rest of the process.
+    /// Called once at start-up; a second call keeps the first book (the process prices with one
+    /// book throughout, so an import never mixes two).
+    pub fn install_user_overrides(path: &Path) -> Result<(), PricingError> {
+        let book = PriceBook::embedded().with_overrides(path)?;
+        let _ = ACTIVE.set(book);
+        Ok(())
+    }
+}

@@ -359,7 +359,7 @@ pub fn bucket_figures(
     };
     let conds = conditions(filter)?;
     let sql = figures_sql(&table, filter, &conds, buckets, group, wanted);
-    let book = PriceBook::embedded();
+    let book = PriceBook::active();
     let mut out = BTreeMap::new();
     for row in client.rows(&sql)? {
         let key = (

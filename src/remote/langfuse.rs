@@ -213,7 +213,7 @@ pub fn pull(
         size: None,
         mtime_ns: None,
     };
-    let book = PriceBook::embedded();
+    let book = PriceBook::active();
     let mut progress = PullProgress::default();
     let mut after: PageKey = None;
     let limit = opts.limit_traces.unwrap_or(u64::MAX);

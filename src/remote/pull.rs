@@ -72,7 +72,7 @@ fn pull_otel(
         size: None,
         mtime_ns: None,
     };
-    let book = PriceBook::embedded();
+    let book = PriceBook::active();
     let mut writer = store.begin_import(&source)?;
     let mut progress = PullProgress::default();
     let mut after: PageKey = None;

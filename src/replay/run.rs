@@ -109,7 +109,7 @@ async fn send_with_retry(
 /// The cost of a replayed answer from the price table (provenance: computed, with its key),
 /// unknown when the model has no price.
 pub fn answer_cost(cfg: &ProviderConfig, model: Option<&str>, usage: &Usage) -> Cost {
-    let book = PriceBook::embedded();
+    let book = PriceBook::active();
     let provider = Some(cfg.kind.as_str());
     let by_answer = model.map(|m| book.compute(m, provider, usage));
     match by_answer {
@@ -146,7 +146,7 @@ pub fn estimate_one(
         output: Some(output),
         ..Usage::default()
     };
-    let cost = PriceBook::embedded()
+    let cost = PriceBook::active()
         .compute(model, Some(cfg.kind.as_str()), &usage)
         .total;
     Estimate {

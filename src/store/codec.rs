@@ -202,9 +202,7 @@ fn decompress_zstd(data: &[u8]) -> Result<Vec<u8>, String> {
             .map_err(|e| format!("zstd: {e}"))?;
             d.insert(id, dec);
         }
-        let dec = d
-            .get_mut(&id)
-            .ok_or_else(|| "no decoder".to_string())?;
+        let dec = d.get_mut(&id).ok_or_else(|| "no decoder".to_string())?;
         let json = dec
             .decompress(frame, len)
             .map_err(|e| format!("zstd: {e}"))?;
@@ -414,7 +412,11 @@ mod tests {
             assert_eq!(&enc[1..9], &dict.id.to_le_bytes(), "names its dictionary");
             assert_eq!(decode_span(&enc).unwrap(), original);
             a += enc.len();
-            b += without.encode_span(&mut original.clone()).unwrap().data.len();
+            b += without
+                .encode_span(&mut original.clone())
+                .unwrap()
+                .data
+                .len();
         }
         assert!(a * 2 < b, "dictionary {a} B vs none {b} B");
         // A payload naming a dictionary nobody has is an error, not a panic.

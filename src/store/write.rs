@@ -249,7 +249,8 @@ impl<'a> SpanWriter<'a> {
             return self.pending >= FIRST_BATCH_SPANS.min(self.batch_spans);
         }
         self.pending >= self.batch_spans.saturating_mul(10)
-            || (self.pending >= self.batch_spans && self.last_commit.elapsed() >= self.commit_every())
+            || (self.pending >= self.batch_spans
+                && self.last_commit.elapsed() >= self.commit_every())
     }
 
     /// How long a batch stays open: a second, or longer when commits get expensive. A commit
@@ -527,7 +528,6 @@ fn preview_out(s: &Span) -> Option<String> {
         s.output_text().or_else(from_messages)
     }
 }
-
 
 pub fn now_ns() -> i64 {
     chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)

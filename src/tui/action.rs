@@ -324,14 +324,6 @@ impl TriageItem {
     }
 }
 
-/// A retrieved document as the triage view shows it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct DocView {
-    pub id: Option<String>,
-    pub score: Option<f64>,
-    pub content: String,
-}
-
 /// Everything the triage screen shows for one trace (extracted on the worker thread).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TriageContent {
@@ -339,7 +331,6 @@ pub struct TriageContent {
     pub summary: Option<Trace>,
     pub question: Option<String>,
     pub answer: Option<String>,
-    pub documents: Vec<DocView>,
     /// The answer's passages, staged and deduplicated (what triage shows).
     pub evidence: crate::model::evidence::Evidence,
     pub scores: Vec<Score>,

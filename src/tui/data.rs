@@ -2,15 +2,11 @@
 //! headless tests); never called from draw code.
 
 use super::action::{
-    Action, Badges, DocView, Effect, JudgeJob, JudgeTarget, NewLabel, RuleChoice, TriageContent,
-    TriageItem,
+    Action, Badges, Effect, JudgeJob, JudgeTarget, NewLabel, RuleChoice, TriageContent, TriageItem,
 };
 use crate::judge::{self, JudgeRequest};
 use crate::model::{Score, ScoreSource};
 use crate::store::{Store, TraceFilter};
-
-/// Longest document text kept for the triage screen.
-const DOC_CHARS: usize = 4000;
 
 /// The action an effect results in; `None` for effects that are not queries.
 pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
@@ -238,30 +234,6 @@ fn triage_content(
     let spans = store.trace_spans(trace_id)?;
     let scores = store.scores_for_trace(trace_id)?;
     let input = judge::input::trace_input(trace_id, &spans);
-    let mut documents: Vec<DocView> = Vec::new();
-    for s in &spans {
-        for d in &s.documents {
-            documents.push(DocView {
-                id: d.id.clone(),
-                score: d.score,
-                content: crate::sanitize::truncate_chars(
-                    d.content.as_deref().unwrap_or(""),
-                    DOC_CHARS,
-                ),
-            });
-        }
-    }
-    if documents.is_empty() {
-        documents = input
-            .documents
-            .iter()
-            .map(|d| DocView {
-                id: d.id.clone(),
-                score: None,
-                content: crate::sanitize::truncate_chars(&d.content, DOC_CHARS),
-            })
-            .collect();
-    }
     let evidence =
         crate::model::evidence::Evidence::of_trace(&spans, input.final_answer.as_deref());
     Ok(TriageContent {
@@ -270,7 +242,6 @@ fn triage_content(
         summary,
         question: input.last_user_message,
         answer: input.final_answer,
-        documents,
         scores,
     })
 }

@@ -2,7 +2,6 @@
 //! drawing is only layout (no JSON work per frame): the span detail's tabs and a triaged
 //! response.
 
-use super::action::TriageContent;
 use super::spantree::TraceData;
 use super::widgets::lines::{DetailLine, LineKind, push_text};
 use super::widgets::text::{cell, fit, thousands, verdict_glyph, verdict_word};
@@ -94,36 +93,6 @@ pub fn build(c: &TabContent) -> Vec<DetailLine> {
     }
     if out.is_empty() {
         out.push(DetailLine::new(L::Dim, "(nothing here for this span)"));
-    }
-    out
-}
-
-/// A triaged response: its question, answer and retrieved documents.
-pub fn response(c: &TriageContent) -> Vec<DetailLine> {
-    let mut out = vec![DetailLine::new(L::Heading, "── question ──")];
-    match &c.question {
-        Some(q) => push_text(&mut out, L::Body, q),
-        None => out.push(DetailLine::new(L::Dim, "  (no user message found)")),
-    }
-    out.push(DetailLine::new(L::Heading, "── answer ──"));
-    match &c.answer {
-        Some(a) => push_text(&mut out, L::Body, a),
-        None => out.push(DetailLine::new(L::Dim, "  (no answer found)")),
-    }
-    out.push(DetailLine::new(
-        L::Heading,
-        format!("── retrieved documents ({}) ──", c.documents.len()),
-    ));
-    for (i, d) in c.documents.iter().enumerate() {
-        let score = d
-            .score
-            .map(|v| format!(" · score {v:.3}"))
-            .unwrap_or_default();
-        out.push(DetailLine::new(
-            L::Role,
-            format!("#{} {}{score}", i + 1, cell(d.id.as_deref().unwrap_or("?"))),
-        ));
-        push_text(&mut out, L::Dim, &d.content);
     }
     out
 }

@@ -227,3 +227,65 @@ fn filter_flags_service_and_status_err() {
     );
     assert!(Path::new(&db).exists());
 }
+
+/// One OTLP/JSON line: a GenAI chat span on a model no public price table knows.
+fn private_model_line(model: &str) -> String {
+    serde_json::json!({"resourceSpans": [{"resource": {"attributes": [
+        {"key": "service.name", "value": {"stringValue": "private-bot"}}]},
+      "scopeSpans": [{"scope": {"name": "test"}, "spans": [{
+        "traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174",
+        "name": format!("chat {model}"), "kind": 3,
+        "startTimeUnixNano": "1793000000000000000", "endTimeUnixNano": "1793000001000000000",
+        "attributes": [
+          {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+          {"key": "gen_ai.request.model", "value": {"stringValue": model}},
+          {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "1000"}},
+          {"key": "gen_ai.usage.output_tokens", "value": {"intValue": "500"}}],
+        "status": {}}]}]}]})
+    .to_string()
+}
+
+#[test]
+fn the_configured_price_file_prices_imported_spans() {
+    let sb = Sandbox::new();
+    let dump = sb.home().join("private.otlp.jsonl");
+    std::fs::write(&dump, private_model_line("acme-private-7b") + "\n").unwrap();
+    let dump = dump.to_string_lossy().into_owned();
+    let store = |name: &str| sb.home().join(name).to_string_lossy().into_owned();
+    let (bare_db, priced_db) = (store("bare.db"), store("priced.db"));
+    let import = |db: &str| {
+        let o = sb.run(&[], &["--store", db, "import", &dump]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    };
+
+    // Without a price file the model is unknown: no cost rather than a guess.
+    import(&bare_db);
+    let t = sb.json(&[], &["--store", &bare_db, "traces", "--json"]);
+    assert!(t[0]["cost_usd"].is_null(), "{t}");
+
+    // `prices = "my-prices.toml"` beside config.toml prices it: 1000 × 2e-6 + 500 × 8e-6.
+    let cfg = sb.write_config("prices = \"my-prices.toml\"\n");
+    std::fs::write(
+        cfg.with_file_name("my-prices.toml"),
+        "[\"acme-private-7b\"]\ninput_cost_per_token = 2e-6\noutput_cost_per_token = 8e-6\n",
+    )
+    .unwrap();
+    import(&priced_db);
+    let t = sb.json(&[], &["--store", &priced_db, "traces", "--json"]);
+    let cost = t[0]["cost_usd"].as_f64().unwrap_or_else(|| panic!("{t}"));
+    assert!((cost - 0.006).abs() < 1e-12, "{cost}");
+    // Re-importing the same dump into the store imported without prices re-prices it.
+    import(&bare_db);
+    let t = sb.json(&[], &["--store", &bare_db, "traces", "--json"]);
+    assert_eq!(t[0]["cost_usd"].as_f64(), Some(cost), "{t}");
+
+    // A broken price file is a usage error naming the file, not a silently unpriced import.
+    std::fs::write(
+        cfg.with_file_name("my-prices.toml"),
+        "[\"x\"]\ninput_cost_per_token = \"a\"\n",
+    )
+    .unwrap();
+    let o = sb.run(&[], &["--store", &priced_db, "traces"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("my-prices.toml"), "{}", text(&o));
+}

@@ -171,7 +171,7 @@ fn triage_labels_undo_and_progress_survive_restarts() {
     assert_eq!(t.items[2].flagged, vec!["answered", "grounded"]);
     let c = t.content.as_ref().unwrap();
     assert!(c.question.is_some() && c.answer.is_some());
-    assert!(!c.documents.is_empty());
+    assert!(!c.evidence.passages.is_empty(), "triage shows the passages");
     // Focus starts on the flagged rule (grounded, rule 2 of answered/grounded).
     assert_eq!(t.focused_rule().unwrap().rule, "grounded");
 

@@ -163,7 +163,7 @@ pub(super) fn price(
     response_model: Option<&str>,
     usage: &Usage,
 ) -> Option<f64> {
-    let book = PriceBook::embedded();
+    let book = PriceBook::active();
     let provider = Some(p.kind.as_str());
     response_model
         .and_then(|m| book.compute(m, provider, usage).total)
