@@ -165,3 +165,61 @@ impl super::Store {
         Ok(Some(d))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Span;
+
+    fn sample(i: usize) -> Vec<u8> {
+        let mut span = Span {
+            trace_id: format!("{i:032x}"),
+            span_id: format!("{i:016x}"),
+            name: format!("retrieve step {}", i % 7),
+            model: Some("gpt-4o-mini".into()),
+            ..Span::default()
+        };
+        let mut json = Vec::new();
+        super::super::codec::span_json(&mut span, &mut json).unwrap_or_else(|e| panic!("{e}"));
+        json
+    }
+
+    #[test]
+    fn a_store_keeps_its_dictionary_and_payloads_decode_after_reopening() {
+        let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let db = d.path().join("t.db");
+        let too_few: Vec<Vec<u8>> = (0..10).map(sample).collect();
+        let samples: Vec<Vec<u8>> = (0..1000).map(sample).collect();
+        let payload;
+        let id;
+        {
+            let store = super::super::Store::open(&db).unwrap_or_else(|e| panic!("{e}"));
+            assert!(store.payload_dictionary().ok().flatten().is_none());
+            assert!(
+                store
+                    .train_payload_dictionary(&too_few)
+                    .ok()
+                    .flatten()
+                    .is_none()
+            );
+            let dict = store
+                .train_payload_dictionary(&samples)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| panic!("a dictionary from 1000 samples"));
+            id = dict.id;
+            let mut enc =
+                super::super::SpanEncoder::new(Some(&dict)).unwrap_or_else(|e| panic!("{e}"));
+            payload = enc.encode(&sample(5000)).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let store = super::super::Store::open(&db).unwrap_or_else(|e| panic!("{e}"));
+        let again = store.payload_dictionary().ok().flatten();
+        assert_eq!(
+            again.map(|d| d.id),
+            Some(id),
+            "the store's dictionary, reloaded"
+        );
+        let span = super::super::decode_span(&payload).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(span.span_id, format!("{:016x}", 5000));
+    }
+}
