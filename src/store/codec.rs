@@ -190,19 +190,20 @@ fn decompress_zstd(data: &[u8]) -> Result<Vec<u8>, String> {
     let frame = &data[ZSTD_HEADER..];
     DECODERS.with(|d| {
         let mut d = d.borrow_mut();
-        if !d.contains_key(&id) {
-            let dec = if id == 0 {
-                zstd::bulk::Decompressor::new()
-            } else {
-                let dict = dictionary::lookup(id).ok_or_else(|| {
-                    format!("payload needs dictionary {id:016x}, which the store does not hold")
-                })?;
-                zstd::bulk::Decompressor::with_dictionary(&dict.bytes)
-            }
-            .map_err(|e| format!("zstd: {e}"))?;
-            d.insert(id, dec);
-        }
-        let dec = d.get_mut(&id).ok_or_else(|| "no decoder".to_string())?;
+        let dec = match d.entry(id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                if id == 0 {
+                    zstd::bulk::Decompressor::new()
+                } else {
+                    let dict = dictionary::lookup(id).ok_or_else(|| {
+                        format!("payload needs dictionary {id:016x}, which the store does not hold")
+                    })?;
+                    zstd::bulk::Decompressor::with_dictionary(&dict.bytes)
+                }
+                .map_err(|e| format!("zstd: {e}"))?,
+            ),
+        };
         let json = dec
             .decompress(frame, len)
             .map_err(|e| format!("zstd: {e}"))?;

@@ -168,7 +168,6 @@ impl super::Store {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::model::Span;
 
     fn sample(i: usize) -> Vec<u8> {
