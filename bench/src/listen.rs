@@ -5,6 +5,12 @@
 //!
 //!   cargo build --release -p trawl -p trawl-bench
 //!   target/release/trawl-bench listen [SECONDS] [CONNECTIONS] [PAYLOAD_WORDS]
+//!
+//! `TRAWL_BENCH_TUI=1` measures `trawl --listen` instead: the TUI open in a tmux session,
+//! receiving on its default 127.0.0.1:4318 and refreshing its list as spans arrive.
+//!
+//! Also reports the receiver's CPU time per 1,000 spans by thread (the writer, the WAL
+//! checkpointer, everything else), which a busy machine disturbs far less than spans/s.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -44,7 +50,13 @@ pub fn run(seconds: Option<&str>, connections: Option<&str>, words: Option<&str>
         return 1;
     }
     let db = tmp.join("listen.db");
-    let (mut child, addr) = match start(&trawl, &db) {
+    let with_tui = std::env::var_os("TRAWL_BENCH_TUI").is_some_and(|v| v == "1");
+    let started = if with_tui {
+        start_tui(&trawl, &db, &tmp)
+    } else {
+        start(&trawl, &db)
+    };
+    let (mut child, addr) = match started {
         Ok(x) => x,
         Err(e) => {
             eprintln!("cannot start {}: {e}", trawl.display());
@@ -88,12 +100,9 @@ pub fn run(seconds: Option<&str>, connections: Option<&str>, words: Option<&str>
     }
     let secs = t0.elapsed().as_secs_f64();
     let peak = proc_kb(child.id(), "VmHWM") / 1024.0;
+    let cpu = thread_cpu(child.id());
     let t_stop = Instant::now();
-    // SAFETY: kill(2) on our own child.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
-    let exit = child.wait().map(|s| s.code()).unwrap_or(None);
+    let exit = child.stop();
     let stop_secs = t_stop.elapsed().as_secs_f64();
     let spans = counts.spans.load(Ordering::Relaxed);
     let stored = rusqlite::Connection::open(&db)
@@ -114,16 +123,42 @@ pub fn run(seconds: Option<&str>, connections: Option<&str>, words: Option<&str>
     for (t, rate, rss) in &samples {
         println!("  {t:>3}s {rate:>9.0} {rss:>7.0}");
     }
+    let rss_at = [10, 30, 60, 120]
+        .iter()
+        .filter_map(|&at| {
+            let (_, _, rss) = samples.iter().find(|(t, _, _)| *t == at)?;
+            Some(format!("{at}s {rss:.0} MB"))
+        })
+        .collect::<Vec<_>>();
+    if !rss_at.is_empty() {
+        println!("receiver RSS at {}", rss_at.join(", "));
+    }
+    // CPU per span is steadier than spans/s on a shared machine: it does not count the time
+    // the receiver waited for a core.
+    let per_k = |ms: f64| ms / (counts.spans.load(Ordering::Relaxed).max(1) as f64 / 1000.0);
     println!(
-        "trawl listen, HTTP protobuf, {connections} connections, {} spans/request, {bytes_per_span:.0} B/span: \
+        "receiver CPU per 1,000 spans: writer thread {:.1} ms, checkpointer {:.1} ms, \
+         decoding and the rest {:.1} ms",
+        per_k(cpu.writer_ms),
+        per_k(cpu.checkpoint_ms),
+        per_k(cpu.other_ms),
+    );
+    println!(
+        "{}, HTTP protobuf, {connections} connections, {} spans/request, {bytes_per_span:.0} B/span: \
          {spans} spans in {secs:.1}s = {:.0} spans/s committed; {} requests, {} answered 429; \
-         latency p50 {:.0} ms p99 {:.0} ms; receiver peak RSS {peak:.0} MB; SIGTERM to exit {stop_secs:.2}s (code {exit:?}); store holds {stored} spans",
+         latency p50 {:.0} ms p99 {:.0} ms; receiver peak RSS {peak:.0} MB; {} to exit {stop_secs:.2}s (code {exit:?}); store holds {stored} spans",
+        if with_tui {
+            "trawl --listen (TUI open in tmux)"
+        } else {
+            "trawl listen"
+        },
         TRACES_PER_REQUEST * 6,
         spans as f64 / secs,
         counts.requests.load(Ordering::Relaxed),
         counts.busy.load(Ordering::Relaxed),
         pct(0.5),
         pct(0.99),
+        if with_tui { "q" } else { "SIGTERM" },
     );
     let _ = std::fs::remove_dir_all(&tmp);
     i32::from(stored != spans as i64 || exit != Some(0))
@@ -142,8 +177,145 @@ fn sibling_binary(name: &str) -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
+/// The receiver under test: `trawl listen` as a child, or the TUI receiving in tmux.
+enum Receiver {
+    Child(Child),
+    Tmux {
+        session: String,
+        pid: u32,
+        exit_file: PathBuf,
+    },
+}
+
+impl Receiver {
+    fn id(&self) -> u32 {
+        match self {
+            Receiver::Child(c) => c.id(),
+            Receiver::Tmux { pid, .. } => *pid,
+        }
+    }
+
+    /// SIGTERM for `trawl listen`, `q` for the TUI; waits for the exit and returns its code.
+    fn stop(&mut self) -> Option<i32> {
+        match self {
+            Receiver::Child(c) => {
+                // SAFETY: kill(2) on our own child.
+                unsafe {
+                    libc::kill(c.id() as i32, libc::SIGTERM);
+                }
+                c.wait().map(|s| s.code()).unwrap_or(None)
+            }
+            Receiver::Tmux {
+                session,
+                pid,
+                exit_file,
+            } => {
+                let _ = Command::new("tmux")
+                    .args(["send-keys", "-t", session, "q"])
+                    .status();
+                let t = Instant::now();
+                while Path::new(&format!("/proc/{pid}")).exists()
+                    && t.elapsed() < Duration::from_secs(60)
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                // The pane's shell writes the code just after trawl exits.
+                let code = (0..100).find_map(|_| {
+                    let code = std::fs::read_to_string(&*exit_file)
+                        .ok()
+                        .and_then(|text| text.trim().parse().ok());
+                    if code.is_none() {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    code
+                });
+                let _ = Command::new("tmux")
+                    .args(["kill-session", "-t", session])
+                    .status();
+                code
+            }
+        }
+    }
+}
+
+/// Starts `trawl --listen` (the TUI, receiving on its default 127.0.0.1:4318) in a detached
+/// 120x40 tmux session; returns it and the HTTP address once that accepts connections.
+fn start_tui(trawl: &Path, db: &Path, tmp: &Path) -> std::io::Result<(Receiver, String)> {
+    let addr = "127.0.0.1:4318".to_string();
+    if TcpStream::connect(&addr).is_ok() {
+        return Err(std::io::Error::other(format!(
+            "{addr} is taken; trawl --listen needs it"
+        )));
+    }
+    let session = format!("trawl-bench-listen-{}", std::process::id());
+    let exit_file = tmp.join("exit-code");
+    let script = format!(
+        "'{}' --listen --store '{}'; echo $? > '{}'",
+        trawl.display(),
+        db.display(),
+        exit_file.display()
+    );
+    let status = Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "120",
+            "-y",
+            "40",
+            &script,
+        ])
+        .env("TERM", "xterm-256color")
+        .status()?;
+    if !status.success() {
+        return Err(std::io::Error::other("tmux new-session failed"));
+    }
+    let t = Instant::now();
+    while TcpStream::connect(&addr).is_err() {
+        if t.elapsed() > Duration::from_secs(20) {
+            let _ = Command::new("tmux")
+                .args(["kill-session", "-t", &session])
+                .status();
+            return Err(std::io::Error::other(
+                "trawl --listen did not start listening",
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid =
+        tui_pid(&session).ok_or_else(|| std::io::Error::other("no trawl in the tmux pane"))?;
+    Ok((
+        Receiver::Tmux {
+            session,
+            pid,
+            exit_file,
+        },
+        addr,
+    ))
+}
+
+/// The `trawl` process in the session's pane (the pane runs a shell around it).
+fn tui_pid(session: &str) -> Option<u32> {
+    let out = Command::new("tmux")
+        .args(["list-panes", "-t", session, "-F", "#{pane_pid}"])
+        .output()
+        .ok()?;
+    let shell: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+    let comm = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    if comm(shell).trim() == "trawl" {
+        return Some(shell);
+    }
+    std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+        .ok()?
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .find(|&p| comm(p).trim() == "trawl")
+}
+
 /// Starts `trawl listen` on a free port; returns it and its HTTP address.
-fn start(trawl: &Path, db: &Path) -> std::io::Result<(Child, String)> {
+fn start(trawl: &Path, db: &Path) -> std::io::Result<(Receiver, String)> {
     let mut child = Command::new(trawl)
         .args([
             "listen",
@@ -168,7 +340,7 @@ fn start(trawl: &Path, db: &Path) -> std::io::Result<(Child, String)> {
         .and_then(|w| w.strip_suffix("/v1/traces"))
         .map(str::to_string)
         .ok_or_else(|| std::io::Error::other(format!("unexpected startup line {line:?}")))?;
-    Ok((child, addr))
+    Ok((Receiver::Child(child), addr))
 }
 
 /// Requests of realistic support-bot traces (the `gen` dumps' shape), as the SDK sends them.
@@ -282,6 +454,50 @@ fn post(s: &mut BufReader<TcpStream>, addr: &str, body: &[u8]) -> std::io::Resul
     let mut sink = vec![0; length];
     s.read_exact(&mut sink)?;
     Ok(code)
+}
+
+/// CPU time the receiver's threads used so far, split by role (from `/proc/PID/task/*/stat`).
+#[derive(Default)]
+struct ThreadCpu {
+    writer_ms: f64,
+    checkpoint_ms: f64,
+    other_ms: f64,
+}
+
+fn thread_cpu(pid: u32) -> ThreadCpu {
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let mut cpu = ThreadCpu::default();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return cpu;
+    };
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ...`: the name may hold spaces, the fields after it do not.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        // utime and stime are fields 14 and 15 of stat; 11 and 12 after `state`.
+        let used = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        let ms = (used(11) + used(12)) / ticks * 1000.0;
+        if comm.starts_with("trawl-listen-wr") {
+            cpu.writer_ms += ms;
+        } else if comm.starts_with("trawl-checkpoin") {
+            cpu.checkpoint_ms += ms;
+        } else {
+            cpu.other_ms += ms;
+        }
+    }
+    cpu
 }
 
 /// A `/proc/PID/status` figure in kB (VmRSS, VmHWM).

@@ -17,6 +17,7 @@ mod listen_cmd;
 mod remote_src;
 mod replay_cmd;
 mod show_cmd;
+mod show_json;
 mod stats_cmd;
 pub mod traces_cmd;
 mod tui_cmd;

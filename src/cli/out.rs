@@ -143,21 +143,43 @@ enum Row {
 pub struct Table {
     columns: Vec<Column>,
     rows: Vec<Row>,
+    /// Per column, the widest cell seen so far (the header included).
+    natural: Vec<usize>,
 }
 
 const GAP: usize = 2;
 
 impl Table {
     pub fn new(columns: Vec<Column>) -> Self {
+        let natural = columns.iter().map(|c| width_of(&c.header)).collect();
         Table {
             columns,
             rows: Vec::new(),
+            natural,
         }
     }
 
     /// One row; missing cells are empty.
     pub fn row(&mut self, cells: Vec<String>) {
+        self.measure(&cells);
         self.rows.push(Row::Cells(cells));
+    }
+
+    /// Widens the columns to fit a row without keeping it. A table too long to hold (a
+    /// 100,000-span trace) measures every row first, then writes each through [`Table::stream`].
+    pub fn measure(&mut self, cells: &[String]) {
+        for (w, cell) in self.natural.iter_mut().zip(cells) {
+            *w = (*w).max(width_of(cell));
+        }
+    }
+
+    /// Lays the measured table out to `width`, for writing rows one at a time.
+    pub fn stream(&self, width: Option<usize>) -> TableStream<'_> {
+        TableStream {
+            table: self,
+            widths: self.layout(width),
+            width,
+        }
     }
 
     pub fn note(&mut self, line: String) {
@@ -166,31 +188,12 @@ impl Table {
 
     /// The lines to print, none wider than `width` (when given), trailing spaces trimmed.
     pub fn render(&self, width: Option<usize>) -> Vec<String> {
-        let widths = self.layout(width);
-        let line = |cells: &[String]| -> String {
-            let mut s = String::new();
-            let mut first = true;
-            for (i, col) in self.columns.iter().enumerate() {
-                let Some(w) = widths[i] else { continue };
-                if !first {
-                    s.push_str(&" ".repeat(GAP));
-                }
-                first = false;
-                let cell = cells.get(i).map(String::as_str).unwrap_or("");
-                s.push_str(&match col.align {
-                    Align::Left => fit(cell, w),
-                    Align::Right => rfit(cell, w),
-                });
-            }
-            // A last safety net: a lone column wider than the terminal is cut too.
-            cut(s.trim_end(), width)
-        };
-        let headers: Vec<String> = self.columns.iter().map(|c| c.header.clone()).collect();
-        let mut out = vec![line(&headers)];
+        let stream = self.stream(width);
+        let mut out = vec![stream.header()];
         for row in &self.rows {
             out.push(match row {
-                Row::Cells(cells) => line(cells),
-                Row::Note(text) => cut(text, width),
+                Row::Cells(cells) => stream.line(cells),
+                Row::Note(text) => stream.note(text),
             });
         }
         out
@@ -198,19 +201,7 @@ impl Table {
 
     /// Per column: its width, or `None` when dropped.
     fn layout(&self, width: Option<usize>) -> Vec<Option<usize>> {
-        let natural: Vec<usize> = (0..self.columns.len())
-            .map(|i| {
-                self.rows
-                    .iter()
-                    .filter_map(|r| match r {
-                        Row::Cells(c) => c.get(i).map(|s| width_of(s)),
-                        Row::Note(_) => None,
-                    })
-                    .chain(std::iter::once(width_of(&self.columns[i].header)))
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
+        let natural = &self.natural;
         let mut widths: Vec<Option<usize>> = natural.iter().map(|w| Some(*w)).collect();
         let Some(limit) = width else {
             return widths;
@@ -263,6 +254,50 @@ impl Table {
             }
         }
         widths
+    }
+}
+
+/// A laid-out [`Table`]: formats rows one at a time with the widths measured before.
+pub struct TableStream<'a> {
+    table: &'a Table,
+    widths: Vec<Option<usize>>,
+    width: Option<usize>,
+}
+
+impl TableStream<'_> {
+    pub fn header(&self) -> String {
+        let headers: Vec<String> = self
+            .table
+            .columns
+            .iter()
+            .map(|c| c.header.clone())
+            .collect();
+        self.line(&headers)
+    }
+
+    /// One row's line; missing cells are empty.
+    pub fn line(&self, cells: &[String]) -> String {
+        let mut s = String::new();
+        let mut first = true;
+        for (i, col) in self.table.columns.iter().enumerate() {
+            let Some(w) = self.widths[i] else { continue };
+            if !first {
+                s.push_str(&" ".repeat(GAP));
+            }
+            first = false;
+            let cell = cells.get(i).map(String::as_str).unwrap_or("");
+            s.push_str(&match col.align {
+                Align::Left => fit(cell, w),
+                Align::Right => rfit(cell, w),
+            });
+        }
+        // A last safety net: a lone column wider than the terminal is cut too.
+        cut(s.trim_end(), self.width)
+    }
+
+    /// A full-width note under a row.
+    pub fn note(&self, text: &str) -> String {
+        cut(text, self.width)
     }
 }
 

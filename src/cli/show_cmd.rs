@@ -2,19 +2,22 @@
 
 use super::out::{Column, Table, cut, output_width};
 use super::resolve_trace;
+use super::show_json;
 use crate::config::Config;
 use crate::display;
-use crate::model::mark_aggregates;
-use crate::model::{Span, SpanTree};
+use crate::model::{SpanSkeleton, SpanTree, TreeNode, mark_skeleton_aggregates};
 use crate::sanitize::{clean_line, fit_width};
 use crate::timefilter;
 use anyhow::{Result, bail};
 use clap::Args;
-use serde_json::{Value, json};
+use std::io::Write as _;
 
 const EXAMPLES: &str = "Examples:
   trawl show 447afa24e1e7c76486d91e88ee5db67d
   trawl show 447afa24 --json | jq '.spans[] | select(.kind == \"llm\")'";
+
+/// The page cache `show` reads with (KiB): enough for the B-tree's inner pages.
+const ONE_PASS_CACHE_KIB: i64 = 4096;
 
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES)]
@@ -34,35 +37,29 @@ pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
     let Some(summary) = store.trace_summary(&id)? else {
         bail!("no trace '{id}'");
     };
-    let mut spans = store.trace_spans(&id)?;
-    mark_aggregates(&mut spans);
+    // The tree is built over the span rows alone; a payload is read only where it is shown.
+    // Every page is read once: a big page cache would only hold the trace a second time.
+    store.limit_page_cache(ONE_PASS_CACHE_KIB)?;
+    let mut skeleton = store.trace_skeleton(&id)?;
+    let tree = SpanTree::build(&skeleton);
+    let aggregate = mark_skeleton_aggregates(&mut skeleton, &tree);
     let scores = store.scores_for_trace(&id)?;
     let replays = store.replays_of(&id)?;
     let replay_of = store.replay_link(&id)?;
     if args.json {
-        let mut obj = super::traces_cmd::trace_json(
-            &summary,
-            scores
-                .iter()
-                .filter(|s| s.source == crate::model::ScoreSource::Judge),
-        );
-        let tree = SpanTree::build(&spans);
-        let ordered: Vec<Value> = tree
-            .nodes
-            .iter()
-            .map(|n| span_json(&spans[n.index], n.depth))
-            .collect();
-        obj["spans"] = Value::Array(ordered);
-        obj["all_scores"] = serde_json::to_value(&scores)?;
-        // Replays (`trawl replay`): only present when there are any, so older output is unchanged.
-        if !replays.is_empty() {
-            obj["replays"] = serde_json::to_value(&replays)?;
-        }
-        if let Some(link) = &replay_of {
-            obj["replay_of"] =
-                json!({"trace_id": link.replay_of_trace, "span_id": link.replay_of_span});
-        }
-        outln!("{}", serde_json::to_string_pretty(&obj)?);
+        let doc = show_json::TraceDoc {
+            summary: &summary,
+            scores: &scores,
+            replays: &replays,
+            replay_of: replay_of.as_ref(),
+        };
+        let spans = show_json::SpanSource {
+            store: &store,
+            skeleton: &skeleton,
+            aggregate: &aggregate,
+            tree: &tree,
+        };
+        show_json::write(std::io::stdout().lock(), &doc, &spans)?;
         return Ok(0);
     }
     let width = output_width(args.wide);
@@ -175,106 +172,70 @@ pub fn run(args: &ShowArgs, cfg: &Config) -> Result<i32> {
         Column::right("TOKENS in/out", 9, 3),
         Column::right("COST", 6, 4),
     ]);
-    let tree = SpanTree::build(&spans);
+    // Two passes over the skeleton: the first measures the columns, the second writes each
+    // line as it is made, so no row is kept.
     for n in &tree.nodes {
-        let s = &spans[n.index];
-        let indent = "  ".repeat(n.depth.min(12));
-        let mark = if s.is_error() { "✗ " } else { "" };
-        let orphan = if n.missing_parent {
-            " (missing parent)"
-        } else {
-            ""
-        };
-        let name = format!("{indent}{mark}{}{orphan}", clean_line(&s.name));
-        let toks = s
-            .usage
-            .as_ref()
-            .map(|u| {
-                format!(
-                    "{}{}/{}",
-                    if u.aggregate { "Σ" } else { "" },
-                    u.input.map(display::tokens).unwrap_or("-".into()),
-                    u.output.map(display::tokens).unwrap_or("-".into())
-                )
-            })
-            .unwrap_or_default();
-        let cost = match &s.cost {
-            Some(c) => display::cost(c.total),
-            None => String::new(),
-        };
-        table.row(vec![
-            name,
-            s.kind.short().to_string(),
-            format!("+{}", display::duration_ns(s.start_ns - summary.start_ns)),
-            s.duration_ns()
-                .map(display::duration_ns)
-                .unwrap_or("-".into()),
-            clean_line(s.model.as_deref().unwrap_or("")),
-            toks,
-            cost,
-        ]);
-        if let Some(msg) = &s.status_message
-            && s.is_error()
-        {
-            // Error text can be a whole stack trace: its first 200 columns say enough here.
-            table.note(format!("{indent}    {}", fit_width(&clean_line(msg), 200)));
+        if let Some(s) = skeleton.get(n.index) {
+            table.measure(&span_cells(s, n, summary.start_ns));
         }
     }
-    for l in table.render(width) {
-        outln!("{l}");
+    let stream = table.stream(width);
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    writeln!(out, "{}", stream.header())?;
+    for n in &tree.nodes {
+        let Some(s) = skeleton.get(n.index) else {
+            continue;
+        };
+        writeln!(out, "{}", stream.line(&span_cells(s, n, summary.start_ns)))?;
+        if s.is_error()
+            && let Some(msg) = store.span_payload(s.row_id)?.and_then(|p| p.status_message)
+        {
+            // Error text can be a whole stack trace: its first 200 columns say enough here.
+            let indent = "  ".repeat(n.depth.min(12));
+            let note = format!("{indent}    {}", fit_width(&clean_line(&msg), 200));
+            writeln!(out, "{}", stream.note(&note))?;
+        }
     }
+    out.flush()?;
     Ok(0)
 }
 
-/// The documented per-span JSON object.
-pub fn span_json(s: &Span, depth: usize) -> Value {
-    let u = s.usage.as_ref();
-    let msgs = |m: &[crate::model::Message]| -> Vec<Value> {
-        m.iter()
-            .map(|m| {
-                let mut o = json!({"role": m.role, "content": m.content});
-                if !m.tool_calls.is_empty() {
-                    o["tool_calls"] = serde_json::to_value(&m.tool_calls).unwrap_or(Value::Null);
-                }
-                if let Some(id) = &m.tool_call_id {
-                    o["tool_call_id"] = json!(id);
-                }
-                o
-            })
-            .collect()
+/// One span's row of the tree table.
+fn span_cells(s: &SpanSkeleton, n: &TreeNode, trace_start_ns: i64) -> Vec<String> {
+    let indent = "  ".repeat(n.depth.min(12));
+    let mark = if s.is_error() { "✗ " } else { "" };
+    let orphan = if n.missing_parent {
+        " (missing parent)"
+    } else {
+        ""
     };
-    json!({
-        "span_id": s.span_id,
-        "parent_id": s.parent_id,
-        "depth": depth,
-        "name": s.name,
-        "kind": s.kind.as_str(),
-        "start": timefilter::rfc3339(s.start_ns),
-        "duration_ms": s.duration_ns().map(|d| d as f64 / 1e6),
-        "status": s.status.as_str(),
-        "status_message": s.status_message,
-        "model": s.model,
-        "request_model": s.request_model,
-        "provider": s.provider,
-        "input_tokens": u.and_then(|u| u.input),
-        "output_tokens": u.and_then(|u| u.output),
-        "total_tokens": u.and_then(|u| u.total_or_sum()),
-        "cache_read_tokens": u.and_then(|u| u.cache_read),
-        "cache_write_tokens": u.and_then(|u| u.cache_write),
-        "reasoning_tokens": u.and_then(|u| u.reasoning),
-        "usage_aggregate": u.map(|u| u.aggregate),
-        "cost_usd": s.cost.as_ref().and_then(|c| c.total),
-        "cost_source": s.cost.as_ref().map(|c| c.source.as_str()).unwrap_or("unknown"),
-        "cost_price_key": s.cost.as_ref().and_then(|c| match &c.source {
-            crate::model::CostSource::Computed { price_key } => Some(price_key.clone()),
-            _ => None,
-        }),
-        "input_messages": msgs(&s.input_messages),
-        "output_messages": msgs(&s.output_messages),
-        "documents": s.documents.iter().map(|d| json!({"id": d.id, "score": d.score, "content": d.content})).collect::<Vec<_>>(),
-        "tool": s.tool,
-        "events": s.events,
-        "session_id": s.session_id,
-        "user_id": s.user_id,
-    })
+    let name = format!("{indent}{mark}{}{orphan}", clean_line(&s.name));
+    let toks = s
+        .usage
+        .as_ref()
+        .map(|u| {
+            format!(
+                "{}{}/{}",
+                if u.aggregate { "Σ" } else { "" },
+                u.input.map(display::tokens).unwrap_or("-".into()),
+                u.output.map(display::tokens).unwrap_or("-".into())
+            )
+        })
+        .unwrap_or_default();
+    let cost = if s.has_cost {
+        display::cost(s.cost_usd)
+    } else {
+        String::new()
+    };
+    vec![
+        name,
+        s.kind.short().to_string(),
+        format!("+{}", display::duration_ns(s.start_ns - trace_start_ns)),
+        s.duration_ns()
+            .map(display::duration_ns)
+            .unwrap_or("-".into()),
+        clean_line(s.model.as_deref().unwrap_or("")),
+        toks,
+        cost,
+    ]
 }

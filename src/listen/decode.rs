@@ -1,11 +1,11 @@
-//! Request bodies to spans: content type and encoding, then protobuf or OTLP/JSON, then the
-//! OTLP/JSON file adapter ([`crate::ingest::otlp::read_line`]).
+//! Request bodies to spans: content type and encoding, then protobuf or OTLP/JSON.
 //!
-//! A protobuf request is decoded with the published OTLP definitions (`opentelemetry-proto`,
-//! prost) and written out as OTLP/JSON (hex ids, camelCase: the crate's serde mapping), which the
-//! file adapter then reads exactly as it reads a line of a Collector `file` exporter dump. That
-//! costs a serialisation, but it makes a span received live and the same span read from a dump
-//! identical in the store by construction: one reader, one set of semantic-convention rules.
+//! An OTLP/JSON body is read by the file adapter ([`crate::ingest::otlp::read_line`]) exactly as
+//! a line of a Collector `file` exporter dump. A protobuf request is decoded with the published
+//! OTLP definitions (`opentelemetry-proto`, prost) and converted straight to spans by
+//! [`super::convert`], which maps each value as the reader maps its JSON form and builds the
+//! span with the reader's own code: a span received live and the same span read from a dump are
+//! identical in the store, without the cost of writing and re-reading JSON.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -98,14 +98,23 @@ pub fn decode_body(body: &[u8], encoding: Encoding) -> Result<Received, DecodeEr
             let request = ExportTraceServiceRequest::decode(body).map_err(|e| {
                 DecodeError::Invalid(format!("not an OTLP ExportTraceServiceRequest: {e}"))
             })?;
-            from_request(&request)
+            from_request(request)
         }
         Encoding::Json => from_json(body),
     }
 }
 
-/// Reads a decoded protobuf request (HTTP protobuf and gRPC) through the OTLP/JSON adapter.
-pub fn from_request(request: &ExportTraceServiceRequest) -> Result<Received, DecodeError> {
+/// Reads a decoded protobuf request (HTTP protobuf and gRPC).
+pub fn from_request(request: ExportTraceServiceRequest) -> Result<Received, DecodeError> {
+    Ok(super::convert::from_request(request))
+}
+
+/// The former route for protobuf: written out as OTLP/JSON and read back by the file adapter.
+/// Kept for the tests, as the reference the direct conversion must equal.
+#[cfg(test)]
+pub(crate) fn from_request_via_json(
+    request: &ExportTraceServiceRequest,
+) -> Result<Received, DecodeError> {
     if request.resource_spans.is_empty() {
         return Ok(Received::default());
     }
@@ -143,7 +152,7 @@ fn is_empty_object(body: &[u8]) -> bool {
 }
 
 /// The first few problems on one line, and how many more there were.
-fn summarize(problems: &[otlp::SpanProblem]) -> String {
+pub(crate) fn summarize(problems: &[otlp::SpanProblem]) -> String {
     const SHOWN: usize = 3;
     let mut text = problems
         .iter()

@@ -68,14 +68,13 @@ impl TraceService for GrpcReceiver {
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, Status> {
         let request = request.into_inner();
-        let received = match decode::from_request(&request) {
+        let received = match decode::from_request(request) {
             Ok(r) => r,
             Err(e) => {
                 self.shared.count_failure();
                 return Err(Status::invalid_argument(e.to_string()));
             }
         };
-        drop(request);
         match self.shared.accept(received, "grpc").await {
             Ok(accepted) => Ok(tonic::Response::new(ExportTraceServiceResponse {
                 partial_success: accepted.partial_success(),

@@ -1,7 +1,7 @@
 //! `trawl listen`: an OTLP receiver, so applications can send spans straight to trawl.
 //!
-//! - `decode`: request bodies (protobuf, OTLP/JSON, gzip) to spans, through the same OTLP/JSON
-//!   adapter that reads trace dumps;
+//! - `decode`: request bodies (protobuf, OTLP/JSON, gzip) to spans; OTLP/JSON through the adapter
+//!   that reads trace dumps, protobuf through `convert`, which builds spans with the same reader;
 //! - `queue`: the single writer thread and its span-bounded queue (backpressure, group commit,
 //!   a response only after the commit);
 //! - `http`: OTLP/HTTP `POST /v1/traces`; `grpc`: OTLP/gRPC `TraceService/Export`;
@@ -11,6 +11,7 @@
 //! The library never prints: each accepted request is reported through [`ListenConfig::on_request`]
 //! and running totals are kept in [`Counters`], for the command line and the TUI to show.
 
+mod convert;
 pub mod decode;
 mod grpc;
 mod http;

@@ -21,28 +21,61 @@ pub struct SpanTree {
     pub nodes: Vec<TreeNode>,
 }
 
+/// What a tree needs of a span: its id, its parent's id and its start. Implemented by full
+/// spans and by [`super::SpanSkeleton`]s (a big trace's tree is built without payloads).
+pub trait TreeKey {
+    fn tree_span_id(&self) -> &str;
+    fn tree_parent_id(&self) -> Option<&str>;
+    fn tree_start_ns(&self) -> i64;
+}
+
+impl TreeKey for Span {
+    fn tree_span_id(&self) -> &str {
+        &self.span_id
+    }
+    fn tree_parent_id(&self) -> Option<&str> {
+        self.parent_id.as_deref()
+    }
+    fn tree_start_ns(&self) -> i64 {
+        self.start_ns
+    }
+}
+
+impl TreeKey for super::SpanSkeleton {
+    fn tree_span_id(&self) -> &str {
+        &self.span_id
+    }
+    fn tree_parent_id(&self) -> Option<&str> {
+        self.parent_id.as_deref()
+    }
+    fn tree_start_ns(&self) -> i64 {
+        self.start_ns
+    }
+}
+
 impl SpanTree {
     /// O(n log n) for any shape (the sorts; the walks are linear), without recursion: a
     /// 100,000-deep parent chain is as cheap as a flat trace.
-    pub fn build(spans: &[Span]) -> SpanTree {
+    pub fn build<S: TreeKey>(spans: &[S]) -> SpanTree {
         let n = spans.len();
         let by_id: HashMap<&str, usize> = spans
             .iter()
             .enumerate()
-            .map(|(i, s)| (s.span_id.as_str(), i))
+            .map(|(i, s)| (s.tree_span_id(), i))
             .collect();
         let mut parent: Vec<Option<usize>> = vec![None; n];
         let mut missing = vec![false; n];
         for (i, s) in spans.iter().enumerate() {
-            match s.parent_id.as_deref().and_then(|p| by_id.get(p)) {
+            match s.tree_parent_id().and_then(|p| by_id.get(p)) {
                 Some(&p) => parent[i] = Some(p),
-                None => missing[i] = s.parent_id.is_some(),
+                None => missing[i] = s.tree_parent_id().is_some(),
             }
         }
+        drop(by_id);
         let order = |a: &usize, b: &usize| {
             spans[*a]
-                .start_ns
-                .cmp(&spans[*b].start_ns)
+                .tree_start_ns()
+                .cmp(&spans[*b].tree_start_ns())
                 .then_with(|| a.cmp(b))
         };
         let mut by_start: Vec<usize> = (0..n).collect();

@@ -214,6 +214,24 @@ fn decompress_zstd(data: &[u8]) -> Result<Vec<u8>, String> {
     })
 }
 
+/// Reads a payload into a type that takes some of a span's fields (the rest are skipped
+/// unbuilt, which is most of the cost for a big attribute map). References need no restoring:
+/// they point from attributes to parsed fields, never the other way.
+pub fn decode_fields<T: serde::de::DeserializeOwned>(data: &[u8]) -> Result<T, String> {
+    match data.first() {
+        Some(&ZSTD) => {
+            let json = decompress_zstd(data)?;
+            serde_json::from_slice(&json).map_err(|e| e.to_string())
+        }
+        Some(&LZ4) => {
+            let json =
+                lz4_flex::decompress_size_prepended(&data[1..]).map_err(|e| e.to_string())?;
+            serde_json::from_slice(&json).map_err(|e| e.to_string())
+        }
+        _ => serde_json::from_slice(data).map_err(|e| e.to_string()),
+    }
+}
+
 /// Long texts held in parsed fields, with a path naming where each lives.
 fn shared_fields<'a>(span: &'a Span) -> Vec<(String, &'a str)> {
     let mut out: Vec<(String, &'a str)> = Vec::new();

@@ -20,7 +20,7 @@ mod transaction;
 mod triage;
 pub mod write;
 
-pub use codec::{SpanEncoder, decode_span, span_json};
+pub use codec::{SpanEncoder, decode_fields, decode_span, encode_span, span_json};
 pub use dictionary::Dictionary;
 pub use open::{Access, Writable};
 pub use query::{SortKey, TraceFilter};

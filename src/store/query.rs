@@ -5,7 +5,7 @@ use super::{Result, Store, StoreError};
 // `TraceFilter` is the filter language's (`crate::filter`); its SQL is in `filter_sql`.
 // Re-exported while callers move to `crate::filter::TraceFilter`.
 pub use crate::filter::TraceFilter;
-use crate::model::{Span, Trace};
+use crate::model::{Span, SpanKind, SpanSkeleton, StatusCode, Trace, Usage};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -107,6 +107,49 @@ fn trace_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Trace> {
         missing_parents: r.get(22)?,
         input_preview: r.get(23)?,
         output_preview: r.get(24)?,
+    })
+}
+
+fn skeleton_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SpanSkeleton> {
+    let kind = r.get_ref(4)?.as_str()?;
+    let status = r.get_ref(7)?.as_str()?;
+    let tokens: [Option<i64>; 6] = [
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+        r.get(12)?,
+        r.get(13)?,
+        r.get(14)?,
+    ];
+    let [input, output, total, cache_read, cache_write, reasoning] = tokens;
+    // Every adapter stores usage only when it has a count, so a row without any count is a
+    // span without usage.
+    let usage = tokens.iter().any(Option::is_some).then(|| Usage {
+        input,
+        output,
+        total,
+        cache_read,
+        cache_write,
+        reasoning,
+        ..Usage::default()
+    });
+    Ok(SpanSkeleton {
+        row_id: r.get(0)?,
+        span_id: r.get(1)?,
+        parent_id: r.get(2)?,
+        name: r.get(3)?,
+        kind: SpanKind::parse(kind).unwrap_or(SpanKind::Unknown),
+        start_ns: r.get(5)?,
+        end_ns: r.get(6)?,
+        status: match status {
+            "error" => StatusCode::Error,
+            "ok" => StatusCode::Ok,
+            _ => StatusCode::Unset,
+        },
+        model: r.get(8)?,
+        usage,
+        has_cost: r.get_ref(16)?.as_str_or_null()?.is_some(),
+        cost_usd: r.get(15)?,
     })
 }
 
@@ -223,25 +266,104 @@ impl Store {
         Ok(rows.next().transpose()?)
     }
 
-    /// Every span of a trace, in start order.
+    /// Every span of a trace, in start order (ties by row id). The order comes from the span
+    /// rows; payloads are then read one by one in that order, so SQLite's sorter never holds
+    /// a copy of every compressed payload (it did, for a 100,000-span trace, beside the
+    /// decoded spans).
     pub fn trace_spans(&self, trace_id: &str) -> Result<Vec<Span>> {
         let mut st = self
             .conn
-            .prepare_cached("SELECT d.data FROM spans s JOIN span_data d ON d.id = s.id WHERE s.trace_id = ?1 ORDER BY s.start_ns, s.id")?;
-        let rows = st.query_map([trace_id], |r| r.get::<_, Vec<u8>>(0))?;
-        let mut out = Vec::new();
-        for r in rows {
-            let data = r?;
-            match super::decode_span(&data) {
-                Ok(s) => out.push(s),
-                Err(e) => {
+            .prepare_cached("SELECT id, start_ns FROM spans WHERE trace_id = ?1")?;
+        let mut order = st
+            .query_map([trace_id], |r| {
+                Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(0)?))
+            })?
+            .collect::<rusqlite::Result<Vec<(i64, i64)>>>()?;
+        order.sort_unstable();
+        let mut out = Vec::with_capacity(order.len());
+        for (_, row_id) in order {
+            match self.span_payload_raw(row_id)? {
+                Some(Ok(s)) => out.push(s),
+                Some(Err(e)) => {
                     return Err(StoreError::Other(format!(
                         "trace {trace_id}: a stored span could not be read ({e}); re-import the source"
                     )));
                 }
+                None => {}
             }
         }
         Ok(out)
+    }
+
+    /// Every span of a trace without its payload (what a tree line shows), in start order
+    /// (ties by row id, as [`Store::trace_spans`] orders them). One read of the span rows;
+    /// nothing is decompressed, so a 100,000-span trace costs a few megabytes.
+    pub fn trace_skeleton(&self, trace_id: &str) -> Result<Vec<SpanSkeleton>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, span_id, parent_id, name, kind, start_ns, end_ns, status, model,
+                    input_tokens, output_tokens, total_tokens, cache_read_tokens, cache_write_tokens,
+                    reasoning_tokens, cost_usd, cost_source
+             FROM spans WHERE trace_id = ?1",
+        )?;
+        let rows = st.query_map([trace_id], skeleton_from_row)?;
+        let mut out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        // Sorted here rather than by SQLite, whose sorter would copy every row once more.
+        out.sort_unstable_by_key(|s| (s.start_ns, s.row_id));
+        Ok(out)
+    }
+
+    /// The full span stored under `row_id` (a [`SpanSkeleton::row_id`]); `None` when it is
+    /// gone (the trace was re-imported since the skeleton was read).
+    pub fn span_payload(&self, row_id: i64) -> Result<Option<Span>> {
+        match self.span_payload_raw(row_id)? {
+            Some(Ok(s)) => Ok(Some(s)),
+            Some(Err(e)) => Err(StoreError::Other(format!(
+                "span row {row_id}: the stored span could not be read ({e}); re-import the source"
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// Some fields of the span under `row_id` (see [`super::decode_fields`]): cheaper
+    /// than [`Store::span_payload`] when a reader needs no attributes.
+    pub fn span_payload_fields<T: serde::de::DeserializeOwned>(
+        &self,
+        row_id: i64,
+    ) -> Result<Option<T>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT data FROM span_data WHERE id = ?1")?;
+        let mut rows = st.query([row_id])?;
+        let Some(row) = rows.next()? else {
+            return Ok(None);
+        };
+        let data = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+        super::decode_fields(data).map(Some).map_err(|e| {
+            StoreError::Other(format!(
+                "span row {row_id}: the stored span could not be read ({e}); re-import the source"
+            ))
+        })
+    }
+
+    /// The payload under `row_id`, decoded straight from SQLite's buffer; the inner error
+    /// says why it could not be decoded.
+    fn span_payload_raw(&self, row_id: i64) -> Result<Option<std::result::Result<Span, String>>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT data FROM span_data WHERE id = ?1")?;
+        let mut rows = st.query([row_id])?;
+        let Some(row) = rows.next()? else {
+            return Ok(None);
+        };
+        let data = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+        Ok(Some(super::decode_span(data)))
+    }
+
+    /// Caps this connection's page cache at `kib` KiB. A command that reads a big trace once
+    /// keeps no page twice, and the default cache would hold tens of megabytes of it.
+    pub fn limit_page_cache(&self, kib: i64) -> Result<()> {
+        self.conn.pragma_update(None, "cache_size", -kib.max(1))?;
+        Ok(())
     }
 
     /// The traces of one session, oldest first.

@@ -1,4 +1,5 @@
-//! Trace id resolution (issue 15 case 15): as typed first, lowercase only for hex.
+//! Trace id resolution (issue 15 case 15): as typed first, lowercase only for hex; and trace
+//! skeletons, which must say what the full spans say.
 
 use crate::import::{ImportOptions, import_file};
 use crate::store::Store;
@@ -47,4 +48,114 @@ fn ids_resolve_as_typed_then_hex_in_lowercase() {
 fn a_full_id_wins_over_a_longer_one_it_prefixes() {
     let (_d, store) = store_with(&["TRACE", "TRACE_LONGER"]);
     assert_eq!(resolve(&store, "TRACE").as_deref(), Some("TRACE"));
+}
+
+/// Every trace of the adapters' fixtures: the skeleton (span rows, no payload) says what the
+/// full spans say, in the same order, and its row ids lead back to those spans.
+#[test]
+fn a_trace_skeleton_matches_its_full_spans() {
+    use crate::model::{SpanTree, mark_aggregates, mark_skeleton_aggregates};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let dir_tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut store = Store::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+    for f in [
+        "openinference_support_bot_40.otlp.jsonl",
+        "openllmetry_support_bot_dev.otlp.jsonl",
+        "langsmith_runs.synthetic.json",
+        "langfuse_trace.synthetic.json",
+        "genai_current.synthetic.otlp.jsonl",
+    ] {
+        import_file(&mut store, &dir.join(f), ImportOptions::default())
+            .unwrap_or_else(|e| panic!("{f}: {e}"));
+    }
+    // An agent-level LLM span whose usage sums its child's: an aggregate.
+    let nested = dir_tmp.path().join("nested.jsonl");
+    let llm = |id: &str, parent: &str, start: u64| {
+        format!(
+            "{{\"traceId\":\"aggr\",\"spanId\":\"{id}\",\"parentSpanId\":\"{parent}\",\"name\":\"{id}\",\"kind\":1,\"startTimeUnixNano\":\"{start}\",\"endTimeUnixNano\":\"1790000009000000000\",\"attributes\":[{{\"key\":\"openinference.span.kind\",\"value\":{{\"stringValue\":\"LLM\"}}}},{{\"key\":\"llm.token_count.prompt\",\"value\":{{\"intValue\":\"7\"}}}}],\"status\":{{}}}}"
+        )
+    };
+    let text = format!(
+        "{{\"resourceSpans\":[{{\"resource\":{{\"attributes\":[]}},\"scopeSpans\":[{{\"scope\":{{\"name\":\"t\"}},\"spans\":[{},{}]}}]}}]}}\n",
+        llm("outer", "", 1_790_000_000_000_000_000),
+        llm("inner", "outer", 1_790_000_001_000_000_000)
+    );
+    std::fs::write(&nested, text).unwrap_or_else(|e| panic!("{e}"));
+    import_file(&mut store, &nested, ImportOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let ids = store
+        .trace_ids(&Default::default(), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(ids.len() > 40, "{} traces", ids.len());
+    let (mut errors, mut aggregates, mut costs) = (0, 0, 0);
+    for id in &ids {
+        let mut full = store.trace_spans(id).unwrap_or_else(|e| panic!("{e}"));
+        let mut skel = store.trace_skeleton(id).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(skel.len(), full.len(), "{id}");
+        mark_aggregates(&mut full);
+        let tree = SpanTree::build(&skel);
+        mark_skeleton_aggregates(&mut skel, &tree);
+        for (k, s) in skel.iter().zip(&full) {
+            assert_eq!(k.span_id, s.span_id, "{id}: order");
+            assert_eq!(
+                (
+                    &k.parent_id,
+                    &k.name,
+                    k.kind,
+                    k.start_ns,
+                    k.end_ns,
+                    k.status,
+                    &k.model
+                ),
+                (
+                    &s.parent_id,
+                    &s.name,
+                    s.kind,
+                    s.start_ns,
+                    s.end_ns,
+                    s.status,
+                    &s.model
+                ),
+                "{id}/{}",
+                s.span_id
+            );
+            let tokens = |u: &crate::model::Usage| {
+                (
+                    u.input,
+                    u.output,
+                    u.total_or_sum(),
+                    u.cache_read,
+                    u.reasoning,
+                    u.aggregate,
+                )
+            };
+            assert_eq!(
+                k.usage.as_ref().map(tokens),
+                s.usage.as_ref().map(tokens),
+                "{id}/{}",
+                s.span_id
+            );
+            assert_eq!(k.has_cost, s.cost.is_some(), "{id}/{}", s.span_id);
+            // The row keeps the cost as computed; the payload's JSON can read it back one unit
+            // in the last place off (serde_json's fast float parsing), never more.
+            let payload_cost = s.cost.as_ref().and_then(|c| c.total);
+            assert_eq!(k.cost_usd.is_some(), payload_cost.is_some());
+            if let (Some(a), Some(b)) = (k.cost_usd, payload_cost) {
+                assert!((a - b).abs() <= 1e-12 * a.abs().max(b.abs()), "{a} vs {b}");
+            }
+            let payload = store
+                .span_payload(k.row_id)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(payload.map(|p| p.span_id), Some(s.span_id.clone()));
+            errors += usize::from(s.is_error());
+            costs += usize::from(s.cost.is_some());
+            aggregates += usize::from(s.usage.as_ref().is_some_and(|u| u.aggregate));
+        }
+        assert_eq!(SpanTree::build(&skel).nodes, SpanTree::build(&full).nodes);
+    }
+    // The fixtures exercise what a tree line shows.
+    assert!(
+        errors > 0 && costs > 0 && aggregates > 0,
+        "{errors} {costs} {aggregates}"
+    );
+    assert_eq!(store.span_payload(i64::MAX).ok().flatten(), None);
 }

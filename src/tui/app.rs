@@ -255,7 +255,9 @@ impl App {
             }
             Action::ImportProgress(p) => {
                 self.set_import(Some(p));
-                self.refresh_list()
+                let mut out = self.refresh_list();
+                out.extend(self.with(Slot::Stack, |pane, cx| pane.stored_more(cx)));
+                out
             }
             Action::ImportDone { message, ok } => {
                 self.set_import(None);

@@ -165,6 +165,11 @@ pub trait Pane: Any {
     fn notice(&mut self, _notice: &Notice) {}
 
     /// The terminal changed size (`cx.size`); lists re-measure their viewports.
+    /// New spans were stored (a live receiver or a followed file): panes showing stored data
+    /// that may have grown re-read it.
+    fn stored_more(&mut self, _cx: &mut Ctx) -> Vec<Effect> {
+        Vec::new()
+    }
     fn resize(&mut self, _cx: &mut Ctx) -> Vec<Effect> {
         Vec::new()
     }

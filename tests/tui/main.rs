@@ -23,6 +23,8 @@ mod trace_view;
 mod wrong_answer;
 // Issue 12: `D` trace diff, the replay form against a scripted server, `:replays`.
 mod replay_view;
+// Issue 13: traces arriving while the list is open; the "N new" marker.
+mod live_list;
 // Snapshots of every view at 80x24, 100x30 and 160x48 (tests/tui/snapshots/), and checks
 // over all of them.
 mod views;

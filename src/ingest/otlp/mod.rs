@@ -143,32 +143,33 @@ pub fn read_line(line: &[u8]) -> Result<LineSpans, String> {
 }
 
 /// What a span inherits from its resource and scope.
-struct SpanContext<'a> {
-    resource: &'a Map<String, Value>,
-    service_name: Option<&'a str>,
-    scope_name: Option<&'a str>,
-    scope_version: Option<&'a str>,
+pub(crate) struct SpanContext<'a> {
+    pub(crate) resource: &'a Map<String, Value>,
+    pub(crate) service_name: Option<&'a str>,
+    pub(crate) scope_name: Option<&'a str>,
+    pub(crate) scope_version: Option<&'a str>,
+}
+
+/// One span's fields as read from its encoding (OTLP/JSON here, protobuf in `trawl listen`),
+/// before the reader's rules turn them into a [`Span`]: both encodings end in [`build_span`], so
+/// a span received live and the same span read from a dump are built by the same code.
+pub(crate) struct SpanFields {
+    pub(crate) trace_id: Option<String>,
+    pub(crate) span_id: Option<String>,
+    pub(crate) parent_id: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) otel_kind: Option<u8>,
+    pub(crate) start_ns: Option<i64>,
+    pub(crate) end_ns: Option<i64>,
+    pub(crate) attributes: Map<String, Value>,
+    pub(crate) events: Vec<SpanEvent>,
+    /// The status code and message, when the span has a status.
+    pub(crate) status: Option<(i64, Option<String>)>,
 }
 
 /// A read span and the attributes it had to leave out; `Err` when the span itself is unusable.
 fn convert_span(raw: RawSpan, ctx: &SpanContext) -> Result<(Span, Vec<String>), String> {
-    let name = raw.name.unwrap_or_default();
-    let Some(trace_id) = raw.trace_id.0 else {
-        return Err(format!("span {name:?} has no traceId"));
-    };
-    let Some(span_id) = raw.span_id.0 else {
-        return Err(format!("span {name:?} in trace {trace_id} has no spanId"));
-    };
     let mut problems = raw.attributes.problems;
-    let (status, status_message) = match raw.status {
-        Some(s) => (
-            StatusCode::from_i64(s.code.0),
-            s.message.filter(|m| !m.is_empty()),
-        ),
-        None => (StatusCode::Unset, None),
-    };
-    let start_ns = raw.start.0.unwrap_or(0);
-    let end_ns = raw.end.0.filter(|&e| e > 0);
     let events = raw
         .events
         .0
@@ -188,17 +189,49 @@ fn convert_span(raw: RawSpan, ctx: &SpanContext) -> Result<(Span, Vec<String>), 
             }
         })
         .collect();
+    let fields = SpanFields {
+        trace_id: raw.trace_id.0,
+        span_id: raw.span_id.0,
+        parent_id: raw.parent_span_id.0,
+        name: raw.name,
+        otel_kind: raw.kind.0,
+        start_ns: raw.start.0,
+        end_ns: raw.end.0,
+        attributes: raw.attributes.values,
+        events,
+        status: raw.status.map(|s| (s.code.0, s.message)),
+    };
+    build_span(fields, ctx).map(|span| (span, problems))
+}
+
+/// The reader's rules for one span: ids required, status and times normalised, then the
+/// semantic conventions applied. `Err` when the span is unusable (no trace or span id).
+pub(crate) fn build_span(f: SpanFields, ctx: &SpanContext) -> Result<Span, String> {
+    let name = f.name.unwrap_or_default();
+    let Some(trace_id) = f.trace_id else {
+        return Err(format!("span {name:?} has no traceId"));
+    };
+    let Some(span_id) = f.span_id else {
+        return Err(format!("span {name:?} in trace {trace_id} has no spanId"));
+    };
+    let (status, status_message) = match f.status {
+        Some((code, message)) => (
+            StatusCode::from_i64(code),
+            message.filter(|m| !m.is_empty()),
+        ),
+        None => (StatusCode::Unset, None),
+    };
     let mut span = Span {
         trace_id,
         span_id,
-        parent_id: raw.parent_span_id.0,
+        parent_id: f.parent_id,
         name,
-        otel_kind: raw.kind.0,
-        start_ns,
-        end_ns,
+        otel_kind: f.otel_kind,
+        start_ns: f.start_ns.unwrap_or(0),
+        end_ns: f.end_ns.filter(|&e| e > 0),
         status,
         status_message,
-        events,
+        events: f.events,
         resource: ctx.resource.clone(),
         scope_name: ctx.scope_name.map(str::to_string),
         scope_version: ctx.scope_version.map(str::to_string),
@@ -206,11 +239,11 @@ fn convert_span(raw: RawSpan, ctx: &SpanContext) -> Result<(Span, Vec<String>), 
         source_format: SOURCE_FORMAT.to_string(),
         ..Span::default()
     };
-    let attrs = raw.attributes.values;
+    let attrs = f.attributes;
     semconv::apply_attributes(&mut span, &attrs);
     span.attributes = attrs;
     semconv::apply_events(&mut span);
-    Ok((span, problems))
+    Ok(span)
 }
 
 /// Turns a serde error into a reason a user can act on; only runs on the failure path.

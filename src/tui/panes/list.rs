@@ -82,6 +82,9 @@ pub struct ListPane {
     pub loaded: bool,
     /// An import is running (the getting-started page waits for it).
     pub importing: bool,
+    /// Traces that arrived above the selection while the user was away from the top (live
+    /// updates): shown as "N new"; `g`/Home jumps to them and clears it.
+    pub new_above: usize,
     req: u64,
     in_flight: bool,
     pending_offset: Option<usize>,
@@ -136,6 +139,7 @@ impl ListPane {
                 self.filter_text = text.trim().to_string();
                 self.alternative = None;
                 self.cursor.reset();
+                self.new_above = 0;
                 self.rows.clear();
                 self.offset = 0;
                 self.loaded = false;
@@ -154,6 +158,7 @@ impl ListPane {
         self.sort = key;
         self.desc = desc;
         self.cursor.reset();
+        self.new_above = 0;
         cx.info(format!(
             "sorted by {} {}",
             key.label(),
@@ -200,6 +205,23 @@ impl ListPane {
             offset,
             limit: PAGE,
         }]
+    }
+
+    /// After a reload, finds the trace that was selected (`id`, at `old_selected` when the list
+    /// had `old_total` rows) and moves the cursor and view down by the rows inserted above it.
+    /// Off the loaded page, newest-first order puts every new trace above it.
+    fn keep_selection(&mut self, id: &str, old_selected: usize, old_total: usize) {
+        let now_at = match self.rows.iter().position(|r| r.trace_id == id) {
+            Some(k) => self.offset + k,
+            None if self.sort == SortKey::Start && self.desc => {
+                old_selected + self.total.saturating_sub(old_total)
+            }
+            None => return,
+        };
+        if let Some(n) = now_at.checked_sub(old_selected).filter(|&n| n > 0) {
+            self.cursor.shift_down(n);
+            self.new_above += n;
+        }
     }
 
     /// Fetches a page around the cursor when the view nears the edge of the loaded window.
@@ -304,6 +326,8 @@ impl Pane for ListPane {
     fn update(&mut self, c: Cmd, cx: &mut Ctx) -> Vec<Effect> {
         if let Some(m) = Motion::of(c) {
             self.cursor.apply(m);
+            // The new rows are above the cursor: reaching them reads them.
+            self.new_above = self.new_above.min(self.selected());
             return self.maybe_fetch(cx);
         }
         match c {
@@ -391,6 +415,12 @@ impl Pane for ListPane {
         }
         self.in_flight = false;
         self.pending_offset = None;
+        // Away from the top, the selected trace stays selected and in place while rows arrive
+        // above it; at the top, the newest rows simply appear there.
+        let anchor = (self.loaded && self.selected() > 0)
+            .then(|| self.selected_row().map(|r| r.trace_id.clone()))
+            .flatten();
+        let (old_selected, old_total) = (self.selected(), self.total);
         self.loaded = true;
         self.offset = offset;
         self.total = total;
@@ -398,6 +428,9 @@ impl Pane for ListPane {
         self.badges = badges.into_iter().collect();
         self.range = range;
         self.cursor.set_len(total);
+        if let Some(id) = anchor {
+            self.keep_selection(&id, old_selected, old_total);
+        }
         if offset == 0 {
             self.offer_alternative(cx);
         }

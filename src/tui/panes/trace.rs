@@ -251,6 +251,18 @@ impl Pane for TracePane {
         Vec::new()
     }
 
+    /// Spans that arrived for this trace join it; the selected span stays selected.
+    fn stored_more(&mut self, cx: &mut Ctx) -> Vec<Effect> {
+        if self.loading {
+            return Vec::new();
+        }
+        self.req = cx.req();
+        vec![Effect::LoadTrace {
+            req: self.req,
+            trace_id: self.trace_id.clone(),
+        }]
+    }
+
     fn receive(&mut self, action: Action, cx: &mut Ctx) -> Receipt {
         match action {
             Action::TraceLoaded {
@@ -259,7 +271,20 @@ impl Pane for TracePane {
                 spans,
                 scores,
             } if req == self.req => {
+                let reload = !self.loading && !self.data.spans.is_empty();
+                let selected = self.selected_span().map(|s| s.span_id.clone());
+                if reload && spans.len() == self.data.spans.len() {
+                    // Nothing new: keep the tree (folds, scroll) as it is.
+                    self.scores = scores;
+                    return Receipt::Taken(Vec::new());
+                }
                 self.fill(summary, spans, scores, cx.size);
+                if let Some(id) = selected.filter(|_| reload)
+                    && let Some(pos) = (0..self.data.tree.nodes.len())
+                        .find(|&p| self.data.span_at(p).is_some_and(|s| s.span_id == id))
+                {
+                    self.tree.reveal(&self.data, pos);
+                }
                 if self.data.spans.is_empty() {
                     cx.error(format!("trace {} has no spans (yet)", cell(&self.trace_id)));
                 }

@@ -139,6 +139,15 @@ impl ScrollList {
         self.keep_visible();
     }
 
+    /// Moves the cursor and the view down together by `n` items (rows inserted above them), so
+    /// what the user looks at stays where it is on screen.
+    pub fn shift_down(&mut self, n: usize) {
+        let row = self.start_of(self.selected).saturating_sub(self.offset);
+        self.selected = (self.selected + n).min(self.last());
+        self.offset = self.start_of(self.selected).saturating_sub(row);
+        self.keep_visible();
+    }
+
     pub fn apply(&mut self, m: Motion) {
         let half = (self.rows() / 2).max(1);
         if self.document {

@@ -112,6 +112,9 @@ pub(super) fn draw(l: &ListPane, frame: &mut Frame, area: Rect, th: &Theme) {
         Paragraph::new(Span::styled(head, th.header())),
         line_area(area, 0),
     );
+    if l.new_above > 0 {
+        new_marker(l.new_above, frame, line_area(area, 0), th);
+    }
 
     let body_rows = area.height.saturating_sub(1);
     for r in 0..body_rows {
@@ -154,6 +157,21 @@ pub(super) fn draw(l: &ListPane, frame: &mut Frame, area: Rect, th: &Theme) {
         let line = row_line(l, th, &cols, row, i == l.selected());
         frame.render_widget(Paragraph::new(line), rect);
     }
+}
+
+/// "▲ N new · g" at the right of the header: traces arrived above while the user was scrolled.
+fn new_marker(n: usize, frame: &mut Frame, header: Rect, th: &Theme) {
+    let text = format!(" ▲ {n} new · g ");
+    let width = u16::try_from(text.chars().count()).unwrap_or(u16::MAX);
+    if width >= header.width {
+        return;
+    }
+    let rect = Rect {
+        x: header.x + header.width - width,
+        width,
+        ..header
+    };
+    frame.render_widget(Paragraph::new(Span::styled(text, th.accent())), rect);
 }
 
 fn row_line<'a>(l: &ListPane, th: &Theme, cols: &Cols, r: &Trace, selected: bool) -> Line<'a> {
