@@ -435,7 +435,7 @@ mod tests {
             let want = serde_json::to_string_pretty(&span_json(span, depth)).unwrap();
             // Through the stored form, as `show --json` reads it.
             let mut stored = span.clone();
-            let data = crate::store::encode_span(&mut stored).unwrap();
+            let data = crate::store::encode_span(&mut stored).unwrap().data;
             let back: StoredSpan = crate::store::decode_fields(&data).unwrap();
             let got = serde_json::to_string_pretty(&SpanJson::new(&back, depth)).unwrap();
             assert_eq!(got, want);

@@ -9,7 +9,7 @@ use crate::ingest::lines::{Line, LineReader};
 use crate::ingest::{IngestReport, langfuse, otlp};
 use crate::model::Span;
 use crate::pricing::{self, PriceBook};
-use crate::store::{PreparedSpan, Store, StoreError};
+use crate::store::{Dictionary, PreparedSpan, SpanEncoder, Store, StoreError};
 use std::path::Path;
 use std::sync::mpsc;
 
@@ -46,7 +46,8 @@ pub(super) fn import_lines(
     let (tx, rx) = mpsc::sync_channel::<Parsed>(4);
     let (progress_tx, progress_rx) = mpsc::channel::<u64>();
     let strict = opts.strict;
-    let workers = spawn_otlp_pipeline(file, tx, progress_tx).map_err(|e| {
+    let dict = super::dictionary::for_import(store, path, meta.len());
+    let workers = spawn_otlp_pipeline(file, tx, progress_tx, dict).map_err(|e| {
         ImportError::Store(StoreError::Other(format!(
             "cannot start import threads: {e}"
         )))
@@ -73,8 +74,8 @@ pub(super) fn import_lines(
                 match chunk {
                     Chunk::Spans(spans, lines) => {
                         report.lines_ok += lines;
-                        for s in &spans {
-                            if let Err(e) = writer.write_prepared(s) {
+                        for s in spans {
+                            if let Err(e) = writer.write_owned(s) {
                                 write_error = Some(e);
                                 break 'chunks;
                             }
@@ -166,6 +167,7 @@ fn spawn_otlp_pipeline(
     file: std::fs::File,
     tx: mpsc::SyncSender<Parsed>,
     progress: mpsc::Sender<u64>,
+    dict: Option<std::sync::Arc<Dictionary>>,
 ) -> std::io::Result<Vec<std::thread::JoinHandle<u64>>> {
     let parsers = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -182,11 +184,16 @@ fn spawn_otlp_pipeline(
     for i in 0..parsers {
         let rx = raw_rx.clone();
         let tx = tx.clone();
+        let dict = dict.clone();
         handles.push(
             std::thread::Builder::new()
                 .name(format!("trawl-parse-{i}"))
                 .spawn(move || {
                     let book = PriceBook::active();
+                    // One compressor per thread, the store's dictionary loaded once.
+                    let mut encoder = SpanEncoder::new(dict.as_ref())
+                        .map_err(|e| tracing::warn!("span compressor: {e}"))
+                        .ok();
                     loop {
                         // Hold the lock only to take the next chunk.
                         let next = match rx.lock() {
@@ -196,7 +203,7 @@ fn spawn_otlp_pipeline(
                         let Ok(chunk) = next else { break };
                         let parsed = Parsed {
                             seq: chunk.seq,
-                            items: parse_raw_chunk(book, chunk.lines),
+                            items: parse_raw_chunk(book, encoder.as_mut(), chunk.lines),
                         };
                         if tx.send(parsed).is_err() {
                             break;
@@ -274,7 +281,11 @@ fn read_raw_lines(
 }
 
 /// Parses one chunk of lines: spans are priced and prepared for the writer here, off its thread.
-fn parse_raw_chunk(book: &PriceBook, lines: Vec<RawLine>) -> Vec<Chunk> {
+fn parse_raw_chunk(
+    book: &PriceBook,
+    mut encoder: Option<&mut SpanEncoder>,
+    lines: Vec<RawLine>,
+) -> Vec<Chunk> {
     let mut out = Vec::new();
     let mut batch: Vec<PreparedSpan> = Vec::new();
     let mut batch_lines = 0u64;
@@ -308,7 +319,11 @@ fn parse_raw_chunk(book: &PriceBook, lines: Vec<RawLine>) -> Vec<Chunk> {
                             }
                             for mut s in read.spans {
                                 finish_otlp_span(book, &mut s);
-                                match PreparedSpan::new(s) {
+                                let prepared = match encoder.as_deref_mut() {
+                                    Some(enc) => PreparedSpan::encoded(s, enc),
+                                    None => PreparedSpan::new(s),
+                                };
+                                match prepared {
                                     Ok(p) => batch.push(p),
                                     Err(e) => problems.push(otlp::SpanProblem {
                                         span: None,

@@ -6,6 +6,7 @@
 
 mod aggregates;
 mod codec;
+mod dictionary;
 mod filter_sql;
 mod open;
 pub mod query;
@@ -21,7 +22,8 @@ mod transaction;
 mod triage;
 pub mod write;
 
-pub use codec::{decode_fields, decode_span, encode_span};
+pub use codec::{SpanEncoder, decode_fields, decode_span, encode_span, span_json};
+pub use dictionary::Dictionary;
 pub use open::{Access, Writable};
 pub use query::{SortKey, TraceFilter};
 pub use replays::{REPLAY_SOURCE, ReplayLink};

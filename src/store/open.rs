@@ -228,6 +228,7 @@ impl Store {
             access: Access::ReadWrite,
         };
         store.init_writable(&shown)?;
+        super::dictionary::load_store(&store.conn, Some(path))?;
         Ok(store)
     }
 
@@ -296,6 +297,7 @@ impl Store {
                 ),
             });
         }
+        super::dictionary::load_store(&conn, Some(path)).map_err(|e| reclassify(&shown, e))?;
         Ok(Store {
             conn,
             path: Some(path.to_path_buf()),

@@ -198,6 +198,15 @@ const MIGRATIONS: &[&str] = &[
     BEGIN INSERT INTO stats_dirty SELECT start_ns, end_ns FROM traces WHERE trace_id = old.trace_id; END;
     INSERT INTO stats_dirty SELECT min(start_ns), max(end_ns) FROM traces HAVING count(*) > 0;
     "#,
+    // 5 (payload dictionaries): zstd dictionaries trained on a store's first big import; a
+    // payload names its dictionary by id (a hash of the bytes). Older payloads stay LZ4.
+    r#"
+    CREATE TABLE IF NOT EXISTS payload_dicts (
+        id INTEGER PRIMARY KEY,
+        dict BLOB NOT NULL,
+        created_at_ns INTEGER NOT NULL
+    );
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -9,7 +9,6 @@ use crate::model::Span;
 use crate::model::rollup::RollupSpan;
 use crate::sanitize::truncate_chars;
 use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
 
 /// Spans per transaction: large enough to amortise commits, small enough that a reader
 /// watching the import sees progress often.
@@ -18,6 +17,9 @@ pub const BATCH_SPANS: usize = 5000;
 /// The first batch of an import commits at this many spans, without waiting: a fresh file's
 /// first screenful of traces then shows in tens of milliseconds instead of after a full batch.
 pub const FIRST_BATCH_SPANS: usize = 500;
+
+/// A batch stays open at least this many times as long as the last commit took.
+const COMMIT_COST_RATIO: u32 = 8;
 
 /// What is known about a source before its import starts.
 #[derive(Debug, Clone, Default)]
@@ -59,6 +61,8 @@ pub struct SpanWriter<'a> {
     pub stats: WriteStats,
     batch_spans: usize,
     last_commit: std::time::Instant,
+    /// How long the last commit took (roll-ups and COMMIT), see [`Self::commit_every`].
+    last_commit_cost: std::time::Duration,
     /// Whether a batch was committed yet (the first one is committed early).
     committed_once: bool,
     /// Copies committed WAL frames into the database on its own thread while we write.
@@ -98,6 +102,7 @@ impl<'a> SpanWriter<'a> {
             stats: WriteStats::default(),
             batch_spans: BATCH_SPANS,
             last_commit: std::time::Instant::now(),
+            last_commit_cost: std::time::Duration::ZERO,
             committed_once: false,
             checkpointer,
             autocheckpoint,
@@ -120,6 +125,34 @@ impl<'a> SpanWriter<'a> {
     }
 
     pub fn write_prepared(&mut self, p: &PreparedSpan) -> Result<()> {
+        if self.store_row(p)? {
+            self.note_rollup(p.key.trace_id.clone(), p.rollup.clone());
+        }
+        Ok(())
+    }
+
+    /// [`Self::write_prepared`] for a span the caller no longer needs: its roll-up columns
+    /// move into the batch instead of being copied.
+    pub fn write_owned(&mut self, p: PreparedSpan) -> Result<()> {
+        if self.store_row(&p)? {
+            self.note_rollup(p.key.trace_id, p.rollup);
+        }
+        Ok(())
+    }
+
+    fn note_rollup(&mut self, trace_id: String, rollup: RollupSpan) {
+        match self.batch_rollup.get_mut(&trace_id) {
+            Some(v) => v.push(rollup),
+            None => {
+                self.touched.insert(trace_id.clone());
+                self.batch_rollup.insert(trace_id, vec![rollup]);
+            }
+        }
+    }
+
+    /// Inserts or updates the span's rows; true when the span is new or changed (its trace's
+    /// roll-up needs refreshing).
+    fn store_row(&mut self, p: &PreparedSpan) -> Result<bool> {
         if !self.in_tx {
             self.store.conn.execute_batch("BEGIN IMMEDIATE")?;
             self.in_tx = true;
@@ -195,16 +228,9 @@ impl<'a> SpanWriter<'a> {
             conn.prepare_cached("INSERT OR REPLACE INTO span_data(id, data) VALUES (?1, ?2)")?
                 .execute(rusqlite::params![id, p.data])?;
             super::text_index::insert(conn, id, &p.text)?;
-            if !self.touched.contains(&k.trace_id) {
-                self.touched.insert(k.trace_id.clone());
-            }
-            self.batch_rollup
-                .entry(k.trace_id.clone())
-                .or_default()
-                .push(p.rollup.clone());
         }
         self.pending += 1;
-        Ok(())
+        Ok(rowid.is_some())
     }
 
     /// Spans written since the last commit.
@@ -214,8 +240,8 @@ impl<'a> SpanWriter<'a> {
 
     /// Whether the open batch is big enough to commit.
     /// Commits cost a rewrite of every index page the batch touched, so a bulk import commits
-    /// at most about once a second (readers still see progress that often), or when a batch
-    /// grows very large. The first batch is the exception: it commits at
+    /// at most about once a second (readers still see progress that often; less often once
+    /// commits get slow, see [`Self::commit_every`]), or when a batch grows very large. The first batch is the exception: it commits at
     /// [`FIRST_BATCH_SPANS`], so the first traces show at once.
     pub fn batch_full(&self) -> bool {
         // `usize::MAX` means one transaction for everything (`--strict`): no early commit.
@@ -224,7 +250,16 @@ impl<'a> SpanWriter<'a> {
         }
         self.pending >= self.batch_spans.saturating_mul(10)
             || (self.pending >= self.batch_spans
-                && self.last_commit.elapsed() >= std::time::Duration::from_secs(1))
+                && self.last_commit.elapsed() >= self.commit_every())
+    }
+
+    /// How long a batch stays open: a second, or longer when commits get expensive. A commit
+    /// rewrites every index page the batch touched, and trace ids are random, so in a big
+    /// store that is most pages of the `(trace_id, span_id)` and `traces` indexes whatever the
+    /// batch size: waiting [`COMMIT_COST_RATIO`] times the last commit keeps that cost a fixed
+    /// share of the import instead of one that grows with the store.
+    fn commit_every(&self) -> std::time::Duration {
+        (self.last_commit_cost * COMMIT_COST_RATIO).max(std::time::Duration::from_secs(1))
     }
 
     /// Commits the open batch and refreshes the roll-ups of the traces it touched.
@@ -233,6 +268,7 @@ impl<'a> SpanWriter<'a> {
         if !self.in_tx {
             return Ok(Vec::new());
         }
+        let started = std::time::Instant::now();
         let touched: Vec<String> = self.touched.drain().collect();
         let new = rollup::refresh_with(&self.store.conn, &touched, &mut self.batch_rollup)?;
         self.batch_rollup.clear();
@@ -242,6 +278,7 @@ impl<'a> SpanWriter<'a> {
         self.pending = 0;
         self.committed_once = true;
         self.last_commit = std::time::Instant::now();
+        self.last_commit_cost = started.elapsed();
         Ok(touched)
     }
 
@@ -350,9 +387,22 @@ pub struct PreparedSpan {
 }
 
 impl PreparedSpan {
+    /// Prepares a span with its payload compressed without a dictionary.
     pub fn new(mut span: Span) -> Result<PreparedSpan> {
-        let data = super::codec::encode_span(&mut span).map_err(super::StoreError::Other)?;
-        let hash = content_hash(&data);
+        let encoded = super::codec::encode_span(&mut span).map_err(super::StoreError::Other)?;
+        Self::with_payload(span, encoded)
+    }
+
+    /// Prepares a span with its payload compressed by `encoder` (the store's dictionary).
+    pub fn encoded(mut span: Span, encoder: &mut super::SpanEncoder) -> Result<PreparedSpan> {
+        let encoded = encoder
+            .encode_span(&mut span)
+            .map_err(super::StoreError::Other)?;
+        Self::with_payload(span, encoded)
+    }
+
+    fn with_payload(span: Span, encoded: super::codec::Encoded) -> Result<PreparedSpan> {
+        let super::codec::Encoded { data, hash } = encoded;
         let text = SpanText::of(&span);
         let row = SpanRow::from_span(&span);
         let mut roll = RollupSpan::from_span(&span);
@@ -478,14 +528,6 @@ fn preview_out(s: &Span) -> Option<String> {
     } else {
         s.output_text().or_else(from_messages)
     }
-}
-
-fn content_hash(data: &[u8]) -> i64 {
-    // DefaultHasher::new() uses fixed keys, so the value is stable across runs of one build;
-    // a change of hash function between builds only causes one harmless rewrite.
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    data.hash(&mut h);
-    h.finish() as i64
 }
 
 pub fn now_ns() -> i64 {
