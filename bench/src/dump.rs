@@ -81,7 +81,10 @@ fn kv(key: &str, v: serde_json::Value) -> serde_json::Value {
 /// prompt builder, LLM call. `payload_words` scales documents and prompts.
 pub(crate) fn trace_spans(rng: &mut Rng, t: u64, payload_words: usize) -> Vec<serde_json::Value> {
     let trace_id = format!("{:016x}{:016x}", rng.next(), t);
-    let base: u64 = 1_790_000_000_000_000_000 + t * 60_000_000_000;
+    // One trace a minute from the dump's first trace; `t` also carries the dump's seed in its
+    // high part (ids stay distinct between dumps), which the clock must not see: seed × 10⁹
+    // minutes would overflow and put spans past the year 2262.
+    let base: u64 = 1_790_000_000_000_000_000 + (t % 1_000_000_000) * 60_000_000_000;
     let root = format!("{:016x}", rng.next());
     let question = words(rng, 12);
     let answer = words(rng, 40);
