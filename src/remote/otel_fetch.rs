@@ -16,6 +16,7 @@ use super::{PullOptions, RemoteError};
 use crate::ingest::otlp;
 use crate::pricing::PriceBook;
 use crate::store::PreparedSpan;
+use crate::store::text_index::SearchMatcher;
 use std::sync::mpsc::SyncSender;
 
 /// Traces per page of ids (and per span query).
@@ -70,6 +71,11 @@ fn fetch_pages(
     tx: &SyncSender<Message>,
 ) -> Result<(), RemoteError> {
     let book = PriceBook::active();
+    // ClickHouse can only pre-select candidates for a text search (any attribute containing the
+    // words); the store's own index decides, page by page, so the pull keeps exactly the traces
+    // the local search finds.
+    let matcher =
+        SearchMatcher::new(&slice.opts.filter).map_err(|e| RemoteError::Io(e.to_string()))?;
     let mut after: PageKey = None;
     let limit = slice.opts.limit_traces.unwrap_or(u64::MAX);
     let mut traces = 0u64;
@@ -102,6 +108,28 @@ fn fetch_pages(
             break;
         }
         let page = ids.len() as u64;
+        if let Some(m) = &matcher {
+            let rows = client
+                .rows(&spans_of(slice.table, &ids, lo, hi))?
+                .iter()
+                .map(|row| prepare(book, row))
+                .collect::<Result<Vec<Row>, RemoteError>>()?;
+            let (rows, matched) = keep_matching(m, rows)?;
+            for chunk in chunked(rows) {
+                if tx.send(Message::Rows(chunk)).is_err() {
+                    return Ok(());
+                }
+            }
+            if tx.send(Message::PageDone { traces: matched }).is_err() {
+                return Ok(());
+            }
+            // `--limit-traces` counts traces kept, not candidates.
+            traces += matched;
+            if page < want {
+                break;
+            }
+            continue;
+        }
         let mut chunk = Vec::with_capacity(CHUNK_ROWS);
         let mut hung_up = false;
         let streamed = client.for_each_row(&spans_of(slice.table, &ids, lo, hi), |row| {
@@ -131,6 +159,41 @@ fn fetch_pages(
         }
     }
     Ok(())
+}
+
+/// The rows of a page's traces that the search matches, and how many traces that is. Rows the
+/// reader refused stay (their problems are reported whatever the search).
+fn keep_matching(m: &SearchMatcher, rows: Vec<Row>) -> Result<(Vec<Row>, u64), RemoteError> {
+    let texts = rows.iter().flat_map(|r| match r {
+        Row::Read { spans, .. } => spans.iter().map(PreparedSpan::search_text).collect(),
+        Row::Bad(_) => Vec::new(),
+    });
+    let keep = m
+        .matching_traces(texts)
+        .map_err(|e| RemoteError::Io(e.to_string()))?;
+    let rows = rows
+        .into_iter()
+        .filter_map(|r| match r {
+            Row::Read { spans, problems } => {
+                let spans: Vec<PreparedSpan> = spans
+                    .into_iter()
+                    .filter(|s| keep.contains(s.search_text().0))
+                    .collect();
+                (!spans.is_empty() || !problems.is_empty()).then_some(Row::Read { spans, problems })
+            }
+            bad => Some(bad),
+        })
+        .collect();
+    Ok((rows, keep.len() as u64))
+}
+
+fn chunked(rows: Vec<Row>) -> Vec<Vec<Row>> {
+    let mut out = Vec::new();
+    let mut it = rows.into_iter().peekable();
+    while it.peek().is_some() {
+        out.push(it.by_ref().take(CHUNK_ROWS).collect());
+    }
+    out
 }
 
 /// One `otel_traces` row → its spans, read like a dump line and prepared for the store. A row

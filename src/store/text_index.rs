@@ -192,6 +192,75 @@ pub fn rebuild(conn: &Connection) -> Result<usize> {
     Ok(n)
 }
 
+/// Decides which traces a free-text search matches before they are stored, with the store's
+/// own index definition and query (an in-memory copy of the index), so a pull filtered by
+/// `--search` keeps exactly the traces `trawl traces --search` would list after a full pull.
+/// A remote database can only pre-select candidates (it has no question/answer fields).
+pub struct SearchMatcher {
+    conn: Connection,
+    /// One FTS query per text condition of the filter; a trace must meet each (with any span).
+    queries: Vec<String>,
+}
+
+impl SearchMatcher {
+    /// `None` when the filter has no text condition with a searchable word.
+    pub fn new(filter: &super::TraceFilter) -> Result<Option<SearchMatcher>> {
+        use crate::filter::TextField;
+        let bare = filter
+            .search
+            .as_deref()
+            .map(|q| (&[TextField::Question, TextField::Answer][..], q));
+        let scoped = filter
+            .scoped
+            .iter()
+            .map(|(f, q)| (std::slice::from_ref(f), q.as_str()));
+        let queries: Vec<String> = bare
+            .into_iter()
+            .chain(scoped)
+            .filter_map(|(fields, q)| super::filter_sql::fts_query_in(fields, q))
+            .collect();
+        if queries.is_empty() {
+            return Ok(None);
+        }
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch(&format!(
+            "CREATE VIRTUAL TABLE {TABLE} USING fts5(question, answer, docs, system, tokenize='unicode61 remove_diacritics 2');"
+        ))?;
+        Ok(Some(SearchMatcher { conn, queries }))
+    }
+
+    /// The trace ids among `spans` (trace id, indexed text) that meet every text condition.
+    pub fn matching_traces<'a>(
+        &self,
+        spans: impl IntoIterator<Item = (&'a str, &'a SpanText)>,
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut traces: Vec<&str> = Vec::new();
+        for (trace, text) in spans {
+            traces.push(trace);
+            insert(&self.conn, traces.len() as i64, text)?;
+        }
+        let mut found: Option<std::collections::HashSet<String>> = None;
+        for q in &self.queries {
+            let mut hits = std::collections::HashSet::new();
+            let mut st = self
+                .conn
+                .prepare_cached(&format!("SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH ?1"))?;
+            let rows = st.query_map([q], |r| r.get::<_, i64>(0))?;
+            for rowid in rows {
+                if let Some(t) = traces.get((rowid? - 1) as usize) {
+                    hits.insert((*t).to_string());
+                }
+            }
+            found = Some(match found {
+                None => hits,
+                Some(prev) => prev.intersection(&hits).cloned().collect(),
+            });
+        }
+        self.conn.execute_batch(&format!("DELETE FROM {TABLE};"))?;
+        Ok(found.unwrap_or_default())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -387,6 +387,11 @@ pub struct PreparedSpan {
 }
 
 impl PreparedSpan {
+    /// The span's trace and the text the search index gets (see [`super::text_index`]).
+    pub fn search_text(&self) -> (&str, &SpanText) {
+        (&self.key.trace_id, &self.text)
+    }
+
     /// Prepares a span with its payload compressed without a dictionary.
     pub fn new(mut span: Span) -> Result<PreparedSpan> {
         let encoded = super::codec::encode_span(&mut span).map_err(super::StoreError::Other)?;
