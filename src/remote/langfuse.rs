@@ -20,6 +20,7 @@ use super::pull::{PAGE_TRACES, PullOptions, PullProgress};
 use crate::filter::TraceFilter;
 use crate::ingest::{IngestReport, langfuse};
 use crate::pricing::PriceBook;
+use crate::store::text_index::SearchMatcher;
 use crate::store::{PreparedSpan, SourceOutcome, SourceRecord, Store};
 use serde_json::{Map, Value, json};
 
@@ -53,11 +54,18 @@ fn trace_conditions(f: &TraceFilter) -> Result<Vec<String>, RemoteError> {
     if let Some(n) = &f.name {
         w.push(format!("name = {}", quote(n)));
     }
+    // Candidates only: every word somewhere in the trace's or an observation's input or output.
+    // The store's own index then keeps exactly the traces the local search finds (see `pull`).
     if let Some(text) = &f.search {
-        w.push(format!(
-            "(positionCaseInsensitiveUTF8(ifNull(input, ''), {q}) > 0 OR positionCaseInsensitiveUTF8(ifNull(output, ''), {q}) > 0)",
-            q = quote(text.trim_matches('"'))
-        ));
+        for word in super::otel_sql::search_words(text) {
+            let has = format!(
+                "positionCaseInsensitiveUTF8(concat(ifNull(input, ''), ' ', ifNull(output, '')), {}) > 0",
+                quote(&word)
+            );
+            w.push(format!(
+                "({has} OR id IN (SELECT trace_id FROM observations FINAL WHERE is_deleted = 0 AND {has}))"
+            ));
+        }
     }
     if let Some(m) = &f.model {
         w.push(format!(
@@ -207,6 +215,7 @@ pub fn pull(
         }
     }
     let conds = trace_conditions(&opts.filter)?;
+    let matcher = SearchMatcher::new(&opts.filter).map_err(|e| RemoteError::Io(e.to_string()))?;
     let source = SourceRecord {
         path: display.clone(),
         format: report.format.clone(),
@@ -294,17 +303,31 @@ pub fn pull(
         for (n, reason) in imported.bad {
             report.bad(n, reason);
         }
+        let mut spans = Vec::with_capacity(imported.spans.len());
         for mut span in imported.spans {
             crate::pricing::apply(book, &mut span);
-            writer.write_prepared(&PreparedSpan::new(span)?)?;
+            spans.push(PreparedSpan::new(span)?);
+        }
+        let page = ids.len() as u64;
+        let mut kept = page;
+        let mut scores = imported.scores;
+        if let Some(m) = &matcher {
+            let keep = m
+                .matching_traces(spans.iter().map(PreparedSpan::search_text))
+                .map_err(|e| RemoteError::Io(e.to_string()))?;
+            spans.retain(|s| keep.contains(s.search_text().0));
+            scores.retain(|s| keep.contains(&s.trace_id));
+            kept = keep.len() as u64;
+        }
+        for p in &spans {
+            writer.write_prepared(p)?;
             if writer.batch_full() {
                 writer.commit_batch()?;
             }
         }
-        all_scores.extend(imported.scores);
+        all_scores.extend(scores);
         writer.commit_batch()?;
-        let page = ids.len() as u64;
-        progress.traces += page;
+        progress.traces += kept;
         progress.spans_new = writer.stats.spans_new;
         on_progress(&progress);
         if page < want {

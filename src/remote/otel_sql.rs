@@ -161,7 +161,7 @@ pub(crate) fn conditions(f: &TraceFilter) -> Result<TraceConditions, RemoteError
 }
 
 /// The words and "quoted phrases" of a search, each of which must occur.
-fn search_words(text: &str) -> Vec<String> {
+pub(super) fn search_words(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = text.trim();
     while !rest.is_empty() {

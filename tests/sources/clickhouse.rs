@@ -300,4 +300,13 @@ fn a_langfuse_pull_equals_the_trace_download_newest_versions_only() {
     let b2 = ok(trawl(pulled.path()).args(["show", id, "--json"]));
     let b2: serde_json::Value = serde_json::from_str(&b2).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(a, b2);
+    // A search pulls what the local search finds: "2001" is the answer; "brief" is only in the
+    // system prompt, which a bare search does not look at, though ClickHouse sees it.
+    for (search, n) in [("2001", 1), ("brief", 0)] {
+        let want = ids(downloaded.path(), &["--search", search]);
+        assert_eq!(want.len(), n, "local {search}");
+        let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        ok(trawl(home.path()).args(["import", &front.langfuse_url(), "--search", search]));
+        assert_eq!(ids(home.path(), &[]), want, "pull --search {search}");
+    }
 }
