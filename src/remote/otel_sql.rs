@@ -142,7 +142,7 @@ pub(crate) fn conditions(f: &TraceFilter) -> Result<TraceConditions, RemoteError
         having.push(if e { failed } else { format!("NOT {failed}") });
     }
     // Free text looks at every attribute value, which covers prompts and responses and a little
-    // more: a remote search may pull a few more traces than the local one finds, never fewer.
+    // more: candidates only; the fetch keeps the traces the store's own index matches.
     if let Some(text) = &f.search {
         for word in search_words(text) {
             having.push(format!(
