@@ -62,23 +62,13 @@ pub(super) fn where_clause(filter: &TraceFilter) -> (String, Vec<SqlValue>) {
             &mut p,
         );
     }
-    let bare = filter
-        .search
-        .as_deref()
-        .map(|q| (&[TextField::Question, TextField::Answer][..], q));
-    let scoped = filter
-        .scoped
-        .iter()
-        .map(|(f, q)| (std::slice::from_ref(f), q.as_str()));
-    for (fields, q) in bare.into_iter().chain(scoped) {
-        if let Some(m) = fts_query_in(fields, q) {
-            push(
-                "t.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.id IN (SELECT rowid FROM span_fields_fts WHERE span_fields_fts MATCH ?))",
-                vec![m.into()],
-                &mut w,
-                &mut p,
-            );
-        }
+    for m in text_queries(filter) {
+        push(
+            "t.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.id IN (SELECT rowid FROM span_fields_fts WHERE span_fields_fts MATCH ?))",
+            vec![m.into()],
+            &mut w,
+            &mut p,
+        );
     }
     for (rule, v) in &filter.verdicts {
         push(
@@ -111,6 +101,23 @@ pub(super) fn where_clause(filter: &TraceFilter) -> (String, Vec<SqlValue>) {
     } else {
         (format!("WHERE {}", w.join(" AND ")), p)
     }
+}
+
+/// One FTS query per text condition of `filter` (a bare search looks in questions and answers;
+/// `q:`, `a:`, `doc:`, `sys:` in their field); a trace must meet each, with any of its spans.
+pub(super) fn text_queries(filter: &TraceFilter) -> Vec<String> {
+    let bare = filter
+        .search
+        .as_deref()
+        .map(|q| (&[TextField::Question, TextField::Answer][..], q));
+    let scoped = filter
+        .scoped
+        .iter()
+        .map(|(f, q)| (std::slice::from_ref(f), q.as_str()));
+    bare.into_iter()
+        .chain(scoped)
+        .filter_map(|(fields, q)| fts_query_in(fields, q))
+        .collect()
 }
 
 /// [`fts_query`] restricted to the index columns of `fields` (`{question answer} : (…)`).

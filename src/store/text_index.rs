@@ -205,20 +205,7 @@ pub struct SearchMatcher {
 impl SearchMatcher {
     /// `None` when the filter has no text condition with a searchable word.
     pub fn new(filter: &super::TraceFilter) -> Result<Option<SearchMatcher>> {
-        use crate::filter::TextField;
-        let bare = filter
-            .search
-            .as_deref()
-            .map(|q| (&[TextField::Question, TextField::Answer][..], q));
-        let scoped = filter
-            .scoped
-            .iter()
-            .map(|(f, q)| (std::slice::from_ref(f), q.as_str()));
-        let queries: Vec<String> = bare
-            .into_iter()
-            .chain(scoped)
-            .filter_map(|(fields, q)| super::filter_sql::fts_query_in(fields, q))
-            .collect();
+        let queries = super::filter_sql::text_queries(filter);
         if queries.is_empty() {
             return Ok(None);
         }
