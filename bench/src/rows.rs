@@ -10,6 +10,7 @@
 //!   trawl-bench row first-frame  [--mb 1200]
 //!   trawl-bench row stats        [--spans 1000000]
 //!   trawl-bench row show         [--spans 100000]
+//!   trawl-bench row tui-open     [--spans 100000]
 //!   trawl-bench row single-line  [--mb 200]
 //!   trawl-bench rows             every row (sizes as above unless given; `--quick` = 30 MB inputs)
 //!
@@ -27,6 +28,7 @@ pub const ROWS: &[&str] = &[
     "first-frame",
     "stats",
     "show",
+    "tui-open",
     "single-line",
 ];
 
@@ -95,6 +97,7 @@ pub fn run(name: &str, o: &Opts, header: bool) -> Result<(), String> {
         "first-frame" => first_frame_row(o),
         "stats" => stats_row(o),
         "show" => show_row(o),
+        "tui-open" => tui_open_row(o),
         "single-line" => single_line_row(o),
         other => Err(format!("no row {other} (rows: {})", ROWS.join(", "))),
     }
@@ -344,13 +347,11 @@ fn stats_row(o: &Opts) -> Result<(), String> {
     Ok(())
 }
 
-fn show_row(o: &Opts) -> Result<(), String> {
-    let spans = o.spans_or(100_000);
+/// The store holding one trace of `spans` spans (trace id [`dump::BIG_TRACE_ID`]), made once.
+fn big_trace_store(o: &Opts, spans: u64) -> Result<PathBuf, String> {
     let file = o.dir.join(format!("trace-{spans}.otlp.jsonl"));
     let db = o.dir.join(format!("trace-{spans}.db"));
     std::fs::create_dir_all(&o.dir).map_err(|e| e.to_string())?;
-    // Deterministic: written again only to learn the trace id when the file is missing.
-    let trace = dump::BIG_TRACE_ID.to_string();
     if !file.exists() {
         dump::write_big_trace(&file, spans as usize).map_err(|e| e.to_string())?;
         remove_store(&db);
@@ -358,6 +359,13 @@ fn show_row(o: &Opts) -> Result<(), String> {
     if !db.exists() {
         measure::child(&["import", s(&file), s(&db)])?;
     }
+    Ok(db)
+}
+
+fn show_row(o: &Opts) -> Result<(), String> {
+    let spans = o.spans_or(100_000);
+    let db = big_trace_store(o, spans)?;
+    let trace = dump::BIG_TRACE_ID.to_string();
     for (work, json) in [
         ("`show` of a big trace", false),
         ("`show --json` of a big trace", true),
@@ -380,6 +388,30 @@ fn show_row(o: &Opts) -> Result<(), String> {
         }
         .print();
     }
+    Ok(())
+}
+
+/// The TUI opening a big trace (headless, 160x48): time to the trace's first frame, then to
+/// the selected span's detail, and the process's peak RSS.
+fn tui_open_row(o: &Opts) -> Result<(), String> {
+    let spans = o.spans_or(100_000);
+    let db = big_trace_store(o, spans)?;
+    let samples = measure::repeat(o.runs, &["tui-open", s(&db)])?;
+    Row {
+        work: "TUI opening a big trace",
+        input: format!("{spans} spans in one trace"),
+        runs: o.runs,
+        ms: Some(median_of(&samples, "ms")),
+        mb_s: None,
+        typed_mb_s: None,
+        rss_mb: Some(median_rss(&samples)),
+        result: format!(
+            "span detail {:.0} ms after",
+            median_of(&samples, "detail_ms")
+        ),
+        goal: "< 500 ms, < 150 MB",
+    }
+    .print();
     Ok(())
 }
 

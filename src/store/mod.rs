@@ -19,6 +19,7 @@ pub mod stats;
 mod stats_scan;
 pub mod text_index;
 mod transaction;
+mod trace_view;
 mod triage;
 pub mod write;
 
