@@ -136,7 +136,13 @@ pub fn open_first_trace(db: &Path) -> Result<(), String> {
     let drawn = |term: &mut Terminal<TestBackend>, app: &App| -> Result<String, String> {
         term.draw(|f| trawl::tui::views::draw(f, app))
             .map_err(|e| e.to_string())?;
-        Ok(term.backend().buffer().content().iter().map(|c| c.symbol()).collect())
+        Ok(term
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect())
     };
     let screen = drawn(&mut term, &app)?;
     let ms = t0.elapsed().as_secs_f64() * 1e3;

@@ -18,8 +18,8 @@ mod sources;
 pub mod stats;
 mod stats_scan;
 pub mod text_index;
-mod transaction;
 mod trace_view;
+mod transaction;
 mod triage;
 pub mod write;
 

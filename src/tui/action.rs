@@ -196,7 +196,7 @@ pub enum Action {
     },
     /// A trace opened in the trace view ([`Effect::OpenTrace`]): a big one's spans carry only
     /// what a tree line shows, `rows` holding each span's store row (empty when every span is
-    /// whole; see [`crate::tui::spantree::TraceData::lean`]).
+    /// whole: the trace data's `rows`).
     TraceOpened {
         req: u64,
         summary: Option<Trace>,

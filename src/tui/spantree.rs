@@ -55,7 +55,12 @@ impl TraceData {
 
     /// A trace opened on its skeleton: `spans` hold what a tree line shows and `rows[i]` is
     /// the store row of `spans[i]` (see [`TraceData::rows`]).
-    pub fn lean(trace_id: String, summary: Option<Trace>, spans: Vec<Span>, rows: Vec<i64>) -> Self {
+    pub fn lean(
+        trace_id: String,
+        summary: Option<Trace>,
+        spans: Vec<Span>,
+        rows: Vec<i64>,
+    ) -> Self {
         let mut data = TraceData::new(trace_id, summary, spans);
         if rows.len() == data.spans.len() {
             data.rows = rows;
@@ -118,12 +123,18 @@ impl TraceData {
 /// A small, bounded cache of whole spans by store row, oldest dropped first; shared (the
 /// trace view and the span detail hold the same one).
 #[derive(Debug, Clone, Default)]
-pub struct PayloadCache(Arc<Mutex<VecDeque<(i64, Arc<Span>)>>>);
+pub struct PayloadCache(Arc<Mutex<CachedSpans>>);
+
+/// Whole spans by store row, oldest first.
+type CachedSpans = VecDeque<(i64, Arc<Span>)>;
 
 impl PayloadCache {
     pub fn get(&self, row: i64) -> Option<Arc<Span>> {
         let cache = self.0.lock().ok()?;
-        cache.iter().find(|(r, _)| *r == row).map(|(_, s)| s.clone())
+        cache
+            .iter()
+            .find(|(r, _)| *r == row)
+            .map(|(_, s)| s.clone())
     }
 
     fn put(&self, row: i64, span: Span) {

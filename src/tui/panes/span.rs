@@ -288,7 +288,9 @@ impl Pane for SpanPane {
                         self.data.keep_payloads(whole);
                         self.rebuild(true);
                         if self.current.is_none() {
-                            cx.error("the span is gone from the store (its trace was imported again)");
+                            cx.error(
+                                "the span is gone from the store (its trace was imported again)",
+                            );
                         }
                     }
                     Err(e) => cx.error(e),

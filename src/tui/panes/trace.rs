@@ -168,12 +168,7 @@ impl TracePane {
         let input = crate::judge::input::trace_input(&self.trace_id, &spans);
         self.question = input.last_user_message;
         self.answer = input.final_answer;
-        self.data = Arc::new(TraceData::lean(
-            self.trace_id.clone(),
-            summary,
-            spans,
-            rows,
-        ));
+        self.data = Arc::new(TraceData::lean(self.trace_id.clone(), summary, spans, rows));
         self.scores = scores;
         self.tree = TreeCursor::new(&self.data, tree_rows(self, size));
     }
