@@ -48,6 +48,25 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Runs `read` with this connection's page cache capped at `kib` KiB, then gives the cache
+    /// its size back: a one-off read of a big trace keeps no page twice (the default cache
+    /// would fill with the trace's rows), and a long-lived connection keeps its cache size.
+    pub fn with_page_cache<T>(
+        &self,
+        kib: i64,
+        read: impl FnOnce(&Store) -> Result<T>,
+    ) -> Result<T> {
+        let before: i64 = self
+            .conn
+            .pragma_query_value(None, "cache_size", |r| r.get(0))?;
+        self.limit_page_cache(kib)?;
+        let out = read(self);
+        self.conn.pragma_update(None, "cache_size", before)?;
+        out
+    }
+}
+
 /// `SELECT … WHERE id IN (?, …)` with `n` parameters (the same text for the same `n`, so
 /// full batches share one cached statement).
 fn batch_sql(n: usize) -> String {
@@ -99,5 +118,20 @@ mod tests {
             .span_payload_batch(&rows[..3], |_| Err::<(), _>("bad".to_string()))
             .unwrap_err();
         assert!(err.to_string().contains("span row"), "{err}");
+    }
+
+    #[test]
+    fn a_read_through_a_small_page_cache_gives_the_cache_its_size_back() {
+        let store = Store::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        let size = |s: &Store| -> i64 {
+            s.conn
+                .pragma_query_value(None, "cache_size", |r| r.get(0))
+                .unwrap()
+        };
+        let before = size(&store);
+        let inside = store.with_page_cache(64, |s| Ok(size(s))).unwrap();
+        assert_eq!(inside, -64);
+        assert_eq!(size(&store), before);
+        assert_ne!(before, -64);
     }
 }

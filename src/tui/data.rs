@@ -67,7 +67,17 @@ pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
         Effect::OpenTrace { req, trace_id } => {
             let result = (|| {
                 let summary = store.trace_summary(trace_id)?;
-                let (spans, rows) = open_spans(store, trace_id, whole_trace_max())?;
+                let max = whole_trace_max();
+                // A big trace's rows are read once: through a small page cache, so the
+                // connection's cache does not fill with them.
+                let big = summary
+                    .as_ref()
+                    .is_some_and(|s| s.span_count as u64 > max as u64);
+                let (spans, rows) = if big {
+                    store.with_page_cache(BIG_TRACE_CACHE_KIB, |s| open_spans(s, trace_id, max))?
+                } else {
+                    open_spans(store, trace_id, max)?
+                };
                 let scores = store.scores_for_trace(trace_id)?;
                 Ok::<_, crate::store::StoreError>((summary, spans, rows, scores))
             })();
@@ -213,6 +223,9 @@ pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
 /// Traces of up to this many spans open whole; bigger ones on their skeleton, with payloads
 /// read as they are shown (a 100,000-span trace would otherwise cost a gigabyte).
 pub const WHOLE_TRACE_MAX_SPANS: usize = 5_000;
+
+/// The page cache (KiB) a big trace's spans are read through: the B-tree's inner pages.
+const BIG_TRACE_CACHE_KIB: i64 = 4096;
 
 #[cfg(test)]
 thread_local! {
