@@ -244,10 +244,17 @@ fn read_raw_lines(
                 last_unterminated,
             })) => {
                 count = number;
-                bytes += b.len();
+                let len = b.len();
+                bytes += len;
+                // A big line changes hands instead of being copied (see `take_line`).
+                let b = if len >= CHUNK_BYTES {
+                    reader.take_line()
+                } else {
+                    b.to_vec()
+                };
                 lines.push(RawLine::Data {
                     number,
-                    bytes: b.to_vec(),
+                    bytes: b,
                     last_unterminated,
                 });
             }
@@ -312,24 +319,27 @@ fn parse_raw_chunk(
                 if bytes.iter().all(u8::is_ascii_whitespace) {
                     None
                 } else {
-                    match otlp::read_line(&bytes) {
+                    // Each span is priced and encoded as soon as it is read, so a huge line
+                    // holds its compact prepared spans, never all of its parsed ones at once.
+                    let read = otlp::read_line_each(&bytes, |_, mut s| {
+                        finish_otlp_span(book, &mut s);
+                        let prepared = match encoder.as_deref_mut() {
+                            Some(enc) => PreparedSpan::encoded(s, enc),
+                            None => PreparedSpan::new(s),
+                        };
+                        match prepared {
+                            Ok(p) => batch.push(p),
+                            Err(e) => problems.push(otlp::SpanProblem {
+                                span: None,
+                                reason: format!("span could not be stored: {e}"),
+                            }),
+                        }
+                    });
+                    drop(bytes);
+                    match read {
                         Ok(read) => {
-                            if read.problems.is_empty() || !read.spans.is_empty() {
+                            if read.problems.is_empty() || read.spans_read > 0 {
                                 batch_lines += 1;
-                            }
-                            for mut s in read.spans {
-                                finish_otlp_span(book, &mut s);
-                                let prepared = match encoder.as_deref_mut() {
-                                    Some(enc) => PreparedSpan::encoded(s, enc),
-                                    None => PreparedSpan::new(s),
-                                };
-                                match prepared {
-                                    Ok(p) => batch.push(p),
-                                    Err(e) => problems.push(otlp::SpanProblem {
-                                        span: None,
-                                        reason: format!("span could not be stored: {e}"),
-                                    }),
-                                }
                             }
                             problems.extend(read.problems);
                             None
