@@ -3,6 +3,7 @@
 //! the wire body and the estimate, send with the judge's client, store the replay linked to
 //! its original — for a single span, split at the confirmation so the estimate is shown first.
 
+pub use super::record::Outgoing;
 use super::record::{self, ReplayCall};
 use super::request::{RecordedRequest, from_span};
 use super::run::{self, Estimate};
@@ -193,19 +194,6 @@ pub fn wire_call(
     }
 }
 
-/// A call as it went out: what its stored replay is built from.
-pub struct Outgoing<'a> {
-    /// The original trace's id and spans, and the call replayed.
-    pub trace_id: &'a str,
-    pub spans: &'a [Span],
-    pub span: &'a Span,
-    /// The request as sent (overrides applied) and its wire body.
-    pub sent: &'a RecordedRequest,
-    pub body: &'a Value,
-    pub overrides: &'a Overrides,
-    pub target: &'a ProviderConfig,
-}
-
 /// The answered call as a replay trace of its own (a new trace id) and its link to the
 /// original, ready for [`Store::record_replays`].
 pub fn stored_replay(
@@ -220,12 +208,7 @@ pub fn stored_replay(
     );
     let trace_id = record::new_trace_id();
     let call = ReplayCall {
-        original_trace: out.spans,
-        original_span: out.span,
-        sent: out.sent,
-        body: out.body,
-        overrides: out.overrides,
-        provider: kind.as_str(),
+        out,
         answer: &answered.answer,
         cost,
         start_ns: answered.start_ns,
