@@ -207,7 +207,8 @@ const MIGRATIONS: &[&str] = &[
         created_at_ns INTEGER NOT NULL
     );
     "#,
-    // 6: reserved for task A's migration (statistics cells); placeholder removed on merge.
+    // 6: intentionally empty. It was reserved for a statistics-cell change that turned out not
+    // to need one; stores already count 7 migrations, so the slot stays.
     "",
     // 7 (store size): the LLM-call latency indexes hold only LLM calls (one span in six in a
     // typical RAG trace) instead of every span. `stats`/`check` and the statistics cells read
