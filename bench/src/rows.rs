@@ -285,8 +285,43 @@ fn store_size_row(o: &Opts) -> Result<(), String> {
         "    bytes per span by table/index (dbstat): {}",
         listed.join(", ")
     );
+    let columns = span_column_bytes(&db).map_err(|e| e.to_string())?;
+    let listed: Vec<String> = columns
+        .iter()
+        .map(|(name, bytes)| format!("{name} {bytes:.0}"))
+        .collect();
+    println!(
+        "    bytes per span of the spans row's text columns: {}",
+        listed.join(", ")
+    );
     remove_store(&db);
     Ok(())
+}
+
+/// Average stored bytes per span of the `spans` row's text columns, by purpose: where the
+/// row's bytes go (the integers and the record header make up the rest).
+fn span_column_bytes(db: &Path) -> rusqlite::Result<Vec<(&'static str, f64)>> {
+    let c = rusqlite::Connection::open(db)?;
+    let groups: [(&str, &str); 6] = [
+        ("ids", "trace_id, span_id, parent_id"),
+        ("name/kind/status", "name, kind, status, cost_source"),
+        ("previews", "preview_in, preview_out"),
+        ("session/user/service", "session_id, user_id, service"),
+        ("model/provider", "model, provider"),
+        ("tags", "tags"),
+    ];
+    let mut out = Vec::new();
+    for (name, cols) in groups {
+        let sum = cols
+            .split(", ")
+            .map(|col| format!("ifnull(length(CAST({col} AS BLOB)), 0)"))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let avg: Option<f64> =
+            c.query_row(&format!("SELECT avg({sum}) FROM spans"), [], |r| r.get(0))?;
+        out.push((name, avg.unwrap_or(0.0)));
+    }
+    Ok(out)
 }
 
 /// Bytes per table or index, largest first (FTS shadow tables listed on their own).
