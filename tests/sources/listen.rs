@@ -279,6 +279,12 @@ async fn sdk_round_trip(protocol: Protocol) {
 
     let stats = listener.shutdown().await.unwrap();
     assert_eq!((stats.spans_new, stats.duplicates), (24, 4));
+    // Stopping leaves the statistics cells current: nothing waits to be recomputed.
+    let dirty: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM stats_dirty", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(dirty, 0, "{protocol:?}");
     let live = contents(&db);
     assert_eq!(live.len(), 6 + 24);
     assert_eq!(live, imported(tmp.path(), &spans), "{protocol:?}");
