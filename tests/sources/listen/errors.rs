@@ -239,6 +239,92 @@ async fn invalid_utf8_and_deep_nesting_cost_a_value_not_the_request() {
     listener.shutdown().await.unwrap();
 }
 
+/// A gRPC codec that sends a request message as raw bytes (possibly not valid protobuf
+/// strings, which no SDK can produce) and reads the response with prost.
+struct RawExport;
+
+impl tonic::codec::Codec for RawExport {
+    type Encode = bytes::Bytes;
+    type Decode = ExportTraceServiceResponse;
+    type Encoder = RawExport;
+    type Decoder = RawExport;
+    fn encoder(&mut self) -> RawExport {
+        RawExport
+    }
+    fn decoder(&mut self) -> RawExport {
+        RawExport
+    }
+}
+
+impl tonic::codec::Encoder for RawExport {
+    type Item = bytes::Bytes;
+    type Error = tonic::Status;
+    fn encode(
+        &mut self,
+        item: bytes::Bytes,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        bytes::BufMut::put_slice(dst, &item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for RawExport {
+    type Item = ExportTraceServiceResponse;
+    type Error = tonic::Status;
+    fn decode(
+        &mut self,
+        src: &mut tonic::codec::DecodeBuf<'_>,
+    ) -> Result<Option<ExportTraceServiceResponse>, tonic::Status> {
+        ExportTraceServiceResponse::decode(src)
+            .map(Some)
+            .map_err(|e| tonic::Status::internal(e.to_string()))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_repairs_invalid_utf8_like_http_and_refuses_garbage() {
+    let (_tmp, db, listener) = receiver(ListenConfig::default()).await;
+    let mut req = protobuf_request(1);
+    req.resource_spans[0].scope_spans[0].spans[0].name = "QQbroken".into();
+    let mut body = req.encode_to_vec();
+    let at = body.windows(8).position(|w| w == b"QQbroken").unwrap();
+    body[at] = 0xff;
+    let channel =
+        tonic::transport::Channel::from_shared(format!("http://{}", listener.grpc_addr.unwrap()))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+    let mut client = tonic::client::Grpc::new(channel);
+    let path = http::uri::PathAndQuery::from_static(
+        "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    );
+    client.ready().await.unwrap();
+    let answer = client
+        .unary(tonic::Request::new(body.into()), path.clone(), RawExport)
+        .await
+        .unwrap()
+        .into_inner();
+    let partial = answer.partial_success.expect("partial_success is set");
+    assert_eq!(partial.rejected_spans, 0);
+    assert!(
+        partial.error_message.contains("invalid UTF-8"),
+        "{}",
+        partial.error_message
+    );
+    assert_eq!(spans_in(&db), 4);
+
+    client.ready().await.unwrap();
+    let err = client
+        .unary(tonic::Request::new(vec![0xff; 40].into()), path, RawExport)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err:?}");
+    assert_eq!(spans_in(&db), 4);
+    listener.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_is_required_when_configured() {
     let config = ListenConfig {
