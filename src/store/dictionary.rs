@@ -27,6 +27,11 @@ pub struct Dictionary {
 }
 
 impl Dictionary {
+    /// [`train`]: a dictionary from sample payloads, not saved anywhere yet (any thread).
+    pub fn train(samples: &[Vec<u8>]) -> Option<Arc<Dictionary>> {
+        train(samples)
+    }
+
     pub fn new(bytes: Vec<u8>) -> Arc<Dictionary> {
         Arc::new(Dictionary {
             id: id_of(&bytes),
