@@ -58,9 +58,9 @@ fn trace_conditions(f: &TraceFilter) -> Result<Vec<String>, RemoteError> {
     // The store's own index then keeps exactly the traces the local search finds (see `pull`).
     if let Some(text) = &f.search {
         for word in super::otel_sql::search_words(text) {
-            let has = format!(
-                "positionCaseInsensitiveUTF8(concat(ifNull(input, ''), ' ', ifNull(output, '')), {}) > 0",
-                quote(&word)
+            let has = super::otel_sql::contains_folded(
+                "concat(ifNull(input, ''), ' ', ifNull(output, ''))",
+                &quote(&word),
             );
             w.push(format!(
                 "({has} OR id IN (SELECT trace_id FROM observations FINAL WHERE is_deleted = 0 AND {has}))"

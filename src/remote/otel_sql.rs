@@ -146,8 +146,8 @@ pub(crate) fn conditions(f: &TraceFilter) -> Result<TraceConditions, RemoteError
     if let Some(text) = &f.search {
         for word in search_words(text) {
             having.push(format!(
-                "max(arrayExists(v -> positionCaseInsensitiveUTF8(v, {}) > 0, mapValues(SpanAttributes)))",
-                quote(&word)
+                "max(arrayExists(v -> {}, mapValues(SpanAttributes)))",
+                contains_folded("v", &quote(&word))
             ));
         }
     }
@@ -158,6 +158,23 @@ pub(crate) fn conditions(f: &TraceFilter) -> Result<TraceConditions, RemoteError
         ));
     }
     Ok(TraceConditions { row, having })
+}
+
+/// `haystack` contains `needle` (SQL expressions) ignoring case and, like the store's index
+/// (`unicode61 remove_diacritics`), diacritics: "cafe" finds "café" and "café" finds "cafe".
+/// The plain comparison answers first; only text with a non-ASCII byte on either side pays for
+/// the decomposition, and most prompts and answers are ASCII.
+pub(super) fn contains_folded(haystack: &str, needle: &str) -> String {
+    let fold = |e: &str| format!("replaceRegexpAll(normalizeUTF8NFD({e}), '\\\\p{{Mn}}', '')");
+    let non_ascii = |e: &str| format!("match({e}, '[^\\\\x00-\\\\x7F]')");
+    format!(
+        "(positionCaseInsensitiveUTF8({haystack}, {needle}) > 0 OR \
+         ((({}) OR ({})) AND positionCaseInsensitiveUTF8({}, {}) > 0))",
+        non_ascii(haystack),
+        non_ascii(needle),
+        fold(haystack),
+        fold(needle)
+    )
 }
 
 /// The words and "quoted phrases" of a search, each of which must occur.

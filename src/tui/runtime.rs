@@ -343,13 +343,17 @@ fn spawn_pull(path: PathBuf, pull: RemotePull, tx: Sender<Action>) {
         };
         let (message, ok) =
             match crate::remote::pull(&mut store, &pull.client, &pull.opts, &mut on_progress) {
-                Ok(r) => (
-                    format!(
-                        "pull done: {} traces, {} new spans",
-                        r.traces_touched, r.spans_new
-                    ),
-                    true,
-                ),
+                // New work first; on a re-pull the spans already stored say why nothing is new.
+                Ok(r) => {
+                    let mut message = format!(
+                        "pull done: {} new traces, {} new spans",
+                        r.traces_new, r.spans_new
+                    );
+                    if r.duplicates > 0 {
+                        message.push_str(&format!(", {} already stored", r.duplicates));
+                    }
+                    (message, true)
+                }
                 Err(e) => (format!("pull {name}: {e}"), false),
             };
         tracing::info!("{message}");

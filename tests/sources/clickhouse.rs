@@ -152,6 +152,32 @@ fn filters_pull_the_traces_the_local_filters_select() {
 }
 
 #[test]
+fn a_pull_search_folds_case_and_diacritics_like_the_local_index() {
+    let Some(front) = clickhouse::front() else {
+        return;
+    };
+    let local = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    ok(trawl(local.path()).args([
+        "import",
+        &fixture_arg("remote_edge_cases.synthetic.otlp.jsonl"),
+    ]));
+    // "cafe" is the café trace and the CAFE one, never the cafeteria; "café" the same two.
+    let cafe: BTreeSet<String> = [
+        "000000000000000000000000000000e6",
+        "000000000000000000000000000000e8",
+    ]
+    .map(String::from)
+    .into();
+    for search in ["cafe", "café", "CAFÉ"] {
+        let want = ids(local.path(), &["--search", search]);
+        assert_eq!(want, cafe, "local search {search}");
+        let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        ok(trawl(home.path()).args(["import", &front.url("edge"), "--search", search]));
+        assert_eq!(ids(home.path(), &[]), want, "pull --search {search}");
+    }
+}
+
+#[test]
 fn pulls_are_idempotent_limited_and_report_json() {
     let Some(front) = clickhouse::front() else {
         return;

@@ -32,7 +32,7 @@ fn a_remote_slice_opens_in_the_list_and_its_traces_open() {
     };
 
     let tmux = open("remote");
-    let screen = tmux.wait_for("pull done: 21 traces");
+    let screen = tmux.wait_for("pull done: 21 new traces");
     assert!(screen.contains("question / name"), "{screen}");
     let screen = tmux.wait_for("/21");
     // The password never reaches the screen.
@@ -58,6 +58,8 @@ fn a_remote_slice_opens_in_the_list_and_its_traces_open() {
     let tmux = open("remote-again");
     let screen = tmux.wait_for(", 0 new spans");
     assert!(screen.contains("/21"), "{screen}");
+    assert!(screen.contains("pull done: 0 new traces"), "{screen}");
+    assert!(screen.contains("already stored"), "{screen}");
     tmux.keys(&["q"]);
     tmux.wait_for("TRAWL_EXITED");
     drop(tmux);
