@@ -6,7 +6,8 @@
 //! traces on screen by a quarter of a second). Until it is ready the parsers compress without
 //! a dictionary (the payload's codec tag says so); the writer saves the dictionary with the
 //! store and only then hands it to the parsers, so no payload names a dictionary its store
-//! lacks.
+//! lacks. The writer waits for it once the first batch is committed: not waiting left a fifth
+//! of a 100 MB file without the dictionary on a busy machine (0.87× the input instead of 0.82×).
 
 use crate::ingest::lines::{Line, LineReader};
 use crate::ingest::otlp;

@@ -103,6 +103,10 @@ pub(super) fn import_lines(
             dict.poll(&writer, false);
             if writer.batch_full() {
                 let touched = writer.commit_batch()?;
+                // The first traces are on screen: now wait for the dictionary, so the rest
+                // of the file is compressed with it (the store size stays that of training
+                // first).
+                dict.poll(&writer, true);
                 if let Some(cb) = opts.on_progress.as_mut() {
                     cb(&Progress {
                         file: display.clone(),

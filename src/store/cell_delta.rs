@@ -19,12 +19,19 @@ use crate::display::{PLAUSIBLE_MAX_NS, PLAUSIBLE_MIN_NS};
 use crate::model::rollup::RollupSpan;
 use crate::model::{SpanKind, Trace};
 use rusqlite::{Connection, OptionalExtension};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-/// A batch whose new traces spread over more ungrouped cells than this (four days) is not
-/// added cell by cell: each touched cell's values are read and rewritten, so a file in random
-/// time order would rewrite every cell at every batch. Its range is recomputed instead.
-const MAX_CELLS_PER_BATCH: usize = 4 * 96;
+/// Adding a batch reads and rewrites each cell it touches. When the values already in those
+/// cells outnumber the batch's own by more than this (a file in random time order, late in a
+/// big import, touches every cell at every batch), its ranges are marked for recomputation
+/// instead: the delta work stays proportional to the batch, the import linear in its size.
+const MAX_REWRITE_RATIO: usize = 32;
+/// Below this many values already stored, a batch is always added.
+const REWRITE_FLOOR: usize = 1 << 16;
+
+fn worth_adding(stored_values: usize, added_values: usize) -> bool {
+    stored_values <= REWRITE_FLOOR.max(added_values.saturating_mul(MAX_REWRITE_RATIO))
+}
 
 fn plausible(ns: i64) -> bool {
     (PLAUSIBLE_MIN_NS..=PLAUSIBLE_MAX_NS).contains(&ns)
@@ -34,10 +41,8 @@ fn plausible(ns: i64) -> bool {
 #[derive(Debug, Default)]
 pub(super) struct CellDelta {
     cells: HashMap<(&'static str, i64, String), Partial>,
-    /// The time ranges of the traces added, to mark dirty instead when the batch is too spread.
+    /// The time ranges of the traces added, to mark dirty instead when adding costs too much.
     ranges: Vec<(i64, i64)>,
-    /// Ungrouped cells touched.
-    spread: HashSet<i64>,
 }
 
 impl CellDelta {
@@ -67,7 +72,6 @@ impl CellDelta {
     pub fn add(&mut self, r: &Trace, spans: &[RollupSpan]) {
         self.ranges.push((r.start_ns, r.end_ns));
         let cell = cell_floor(r.start_ns);
-        self.spread.insert(cell);
         // LLM calls as the span path takes them: plausible start and end.
         let calls: Vec<&RollupSpan> = spans
             .iter()
@@ -115,7 +119,6 @@ impl CellDelta {
         // Ungrouped, each call counts in the cell of its own start.
         for s in calls {
             let call_cell = cell_floor(s.start_ns);
-            self.spread.insert(call_cell);
             let p = Partial {
                 llm: s.end_ns.map(|e| vec![e - s.start_ns]).unwrap_or_default(),
                 ttft: s.ttft_ns.map(|t| vec![t]).unwrap_or_default(),
@@ -131,29 +134,38 @@ impl CellDelta {
 
     /// Writes the batch's contribution into the cells, in the batch's transaction, after its
     /// dirty ranges are flushed. Cells already dirty are left to their recomputation, which
-    /// reads these traces from the spans; a batch too spread marks its ranges dirty instead.
+    /// reads these traces from the spans; a batch whose cells hold far more than it adds marks
+    /// its ranges dirty instead (see [`MAX_REWRITE_RATIO`]).
     pub fn apply(self, conn: &Connection) -> Result<()> {
         if self.cells.is_empty() {
             return Ok(());
-        }
-        if self.spread.len() > MAX_CELLS_PER_BATCH {
-            let mut dirty = DirtyRanges::default();
-            for (a, b) in self.ranges {
-                dirty.mark(a, b);
-            }
-            return dirty.flush(conn);
         }
         let dirty = aggregates::load_dirty(conn)?;
         let in_dirty = |cell: i64| {
             let i = dirty.partition_point(|&(_, b)| b <= cell);
             dirty.get(i).is_some_and(|&(a, _)| a <= cell)
         };
+        let values = |p: &Partial| p.latency.len() + p.llm.len() + p.ttft.len();
+        let added: usize = self.cells.values().map(values).sum();
+        let mut merged = Vec::with_capacity(self.cells.len());
+        let mut stored = 0;
         for ((dim, cell, grp), delta) in self.cells {
             if in_dirty(cell) {
                 continue;
             }
             let mut p = aggregates::load_cell(conn, dim, cell, &grp)?.unwrap_or_default();
+            stored += values(&p);
+            if !worth_adding(stored, added) {
+                let mut dirty = DirtyRanges::default();
+                for (a, b) in self.ranges {
+                    dirty.mark(a, b);
+                }
+                return dirty.flush(conn);
+            }
             p.absorb(delta);
+            merged.push((dim, cell, grp, p));
+        }
+        for (dim, cell, grp, p) in merged {
             aggregates::store_cell(conn, dim, cell, &grp, &p)?;
         }
         Ok(())
@@ -202,6 +214,13 @@ mod tests {
         assert_eq!(groups_of(&r, Some(GroupBy::Tag)), ["a", "b"]);
         assert_eq!(groups_of(&r, Some(GroupBy::Name)), [NO_GROUP]);
         assert_eq!(groups_of(&r, None), [""]);
+    }
+
+    #[test]
+    fn a_batch_is_added_unless_its_cells_hold_far_more_than_it_adds() {
+        assert!(worth_adding(REWRITE_FLOOR, 1));
+        assert!(worth_adding(10 * REWRITE_FLOOR, REWRITE_FLOOR));
+        assert!(!worth_adding(40 * REWRITE_FLOOR, REWRITE_FLOOR));
     }
 }
 

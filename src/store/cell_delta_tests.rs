@@ -122,7 +122,7 @@ fn a_slice_extending_earlier_traces_recomputes_their_cells() {
 }
 
 #[test]
-fn a_batch_spread_over_many_days_is_recomputed_alike() {
+fn slices_spread_over_a_month_add_alike() {
     let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let mut store = Store::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
     import_text(
@@ -138,5 +138,5 @@ fn a_batch_spread_over_many_days_is_recomputed_alike() {
         &generated_over(200, 32, 30),
     );
     assert_eq!(dirty_rows(&store), 0);
-    assert_everywhere(&store, false, "spread");
+    assert_everywhere(&store, false, "a month");
 }
