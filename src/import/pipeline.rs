@@ -47,6 +47,9 @@ pub(super) fn import_lines(
     let (progress_tx, progress_rx) = mpsc::channel::<u64>();
     let strict = opts.strict;
     let mut dict = super::dictionary::ImportDictionary::for_import(store, path, meta.len());
+    // Not trained in the background after all (see `dictionary`): the parsers run megabytes
+    // ahead of the writer, and those payloads missed the dictionary.
+    dict.wait(store);
     let workers = spawn_otlp_pipeline(file, tx, progress_tx, dict.slot()).map_err(|e| {
         ImportError::Store(StoreError::Other(format!(
             "cannot start import threads: {e}"
@@ -103,10 +106,6 @@ pub(super) fn import_lines(
             dict.poll(&writer, false);
             if writer.batch_full() {
                 let touched = writer.commit_batch()?;
-                // The first traces are on screen: now wait for the dictionary, so the rest
-                // of the file is compressed with it (the store size stays that of training
-                // first).
-                dict.poll(&writer, true);
                 if let Some(cb) = opts.on_progress.as_mut() {
                     cb(&Progress {
                         file: display.clone(),

@@ -159,6 +159,12 @@ impl super::Store {
         current(&self.conn)
     }
 
+    /// Saves a dictionary trained elsewhere with the store (committed at once).
+    pub fn save_payload_dictionary(&self, d: &Arc<Dictionary>) -> Result<()> {
+        self.ensure_writable()?;
+        save(&self.conn, d)
+    }
+
     /// Trains a dictionary from sample payloads and saves it with the store; `None` when the
     /// samples are too few to be worth one.
     pub fn train_payload_dictionary(&self, samples: &[Vec<u8>]) -> Result<Option<Arc<Dictionary>>> {
