@@ -17,6 +17,7 @@ pub fn run(args: &[String]) -> i32 {
             first_frame(Path::new(file), Path::new(db))
         }
         (Some("stats"), Some(db), _, _) => stats(Path::new(db)),
+        (Some("tui-open"), Some(db), _, _) => crate::tui::open_first_trace(Path::new(db)),
         (Some("show"), Some(db), Some(trace), json) => show(db, trace, json == Some("json")),
         _ => Err(format!("unknown child phase {args:?}")),
     };

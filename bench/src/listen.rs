@@ -9,6 +9,10 @@
 //! `TRAWL_BENCH_TUI=1` measures `trawl --listen` instead: the TUI open in a tmux session,
 //! receiving on its default 127.0.0.1:4318 and refreshing its list as spans arrive.
 //!
+//! `TRAWL_BENCH_RANDOM_IDS=1` sends random-looking trace ids (a hash of the counter), as real
+//! SDKs do, instead of consecutive ones: every new trace then lands on a random page of each
+//! index keyed by trace id, which consecutive ids hide.
+//!
 //! Also reports the receiver's CPU time per 1,000 spans by thread (the writer, the WAL
 //! checkpointer, everything else), which a busy machine disturbs far less than spans/s.
 
@@ -370,6 +374,7 @@ fn client(
     stop: &AtomicBool,
 ) {
     let mut stream: Option<BufReader<TcpStream>> = None;
+    let random_ids = std::env::var_os("TRAWL_BENCH_RANDOM_IDS").is_some_and(|v| v == "1");
     let mut k = n;
     while !stop.load(Ordering::Relaxed) {
         let mut req = templates[k % templates.len()].clone();
@@ -379,7 +384,12 @@ fn client(
         for rs in &mut req.resource_spans {
             for ss in &mut rs.scope_spans {
                 for (i, s) in ss.spans.iter_mut().enumerate() {
-                    let id = (0xbe_u128 << 120) | u128::from(first + i as u64 / 6);
+                    let n = first + i as u64 / 6;
+                    let id = if random_ids {
+                        (u128::from(mix(n)) << 64) | u128::from(mix(!n))
+                    } else {
+                        (0xbe_u128 << 120) | u128::from(n)
+                    };
                     s.trace_id = id.to_be_bytes().to_vec();
                     spans += 1;
                 }
@@ -509,4 +519,12 @@ fn proc_kb(pid: u32, key: &str) -> f64 {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse().ok())
         .unwrap_or(0.0)
+}
+
+/// splitmix64's finaliser: distinct counters give distinct, evenly spread ids.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }

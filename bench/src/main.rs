@@ -36,7 +36,7 @@ mod typed;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-const USAGE: &str = "usage: trawl-bench row NAME [--mb N] [--spans N] [--runs N] [--dir DIR] [--slices N] | rows [--quick] [options] | gen DIR | parse FILE | prepare FILE | import FILE | all DIR | store DUMP DB | tui [DB] | stats DB | synth-stats [DB] | judge | clickhouse | listen [SECONDS] [CONNECTIONS] [PAYLOAD_WORDS]\nrows: import-llm import-small import-grow store-size first-frame stats show single-line";
+const USAGE: &str = "usage: trawl-bench row NAME [--mb N] [--spans N] [--runs N] [--dir DIR] [--slices N] | rows [--quick] [options] | gen DIR | parse FILE | prepare FILE | import FILE | all DIR | store DUMP DB | tui [DB] | stats DB | synth-stats [DB] | judge | clickhouse | listen [SECONDS] [CONNECTIONS] [PAYLOAD_WORDS]\nrows: import-llm import-small import-grow store-size first-frame stats show tui-open single-line";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -2,7 +2,7 @@
 //! from `wait4`), taking medians, and printing table rows in the columns.
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::BufRead;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -35,9 +35,19 @@ pub fn child(args: &[&str]) -> Result<Sample, String> {
         .stdin(Stdio::null())
         .spawn()
         .map_err(|e| e.to_string())?;
+    // Only the result line is kept: a child's other output (`show --json` prints 84 MB) held
+    // here would stay resident in this process and count as the next child's peak RSS (a
+    // spawned child starts with its parent's resident pages in its high-water mark).
     let mut out = String::new();
-    if let Some(mut stdout) = proc.stdout.take() {
-        let _ = stdout.read_to_string(&mut out);
+    if let Some(stdout) = proc.stdout.take() {
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut line = Vec::new();
+        while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            if line.starts_with(b"RESULT ") {
+                out = String::from_utf8_lossy(&line).into_owned();
+            }
+            line.clear();
+        }
     }
     let (ok, rss_kb) = wait_with_rusage(proc.id() as libc::pid_t)?;
     let line = out

@@ -10,6 +10,7 @@
 //!   trawl-bench row first-frame  [--mb 1200]
 //!   trawl-bench row stats        [--spans 1000000]
 //!   trawl-bench row show         [--spans 100000]
+//!   trawl-bench row tui-open     [--spans 100000]
 //!   trawl-bench row single-line  [--mb 200]
 //!   trawl-bench rows             every row (sizes as above unless given; `--quick` = 30 MB inputs)
 //!
@@ -27,6 +28,7 @@ pub const ROWS: &[&str] = &[
     "first-frame",
     "stats",
     "show",
+    "tui-open",
     "single-line",
 ];
 
@@ -95,6 +97,7 @@ pub fn run(name: &str, o: &Opts, header: bool) -> Result<(), String> {
         "first-frame" => first_frame_row(o),
         "stats" => stats_row(o),
         "show" => show_row(o),
+        "tui-open" => tui_open_row(o),
         "single-line" => single_line_row(o),
         other => Err(format!("no row {other} (rows: {})", ROWS.join(", "))),
     }
@@ -285,8 +288,43 @@ fn store_size_row(o: &Opts) -> Result<(), String> {
         "    bytes per span by table/index (dbstat): {}",
         listed.join(", ")
     );
+    let columns = span_column_bytes(&db).map_err(|e| e.to_string())?;
+    let listed: Vec<String> = columns
+        .iter()
+        .map(|(name, bytes)| format!("{name} {bytes:.0}"))
+        .collect();
+    println!(
+        "    bytes per span of the spans row's text columns: {}",
+        listed.join(", ")
+    );
     remove_store(&db);
     Ok(())
+}
+
+/// Average stored bytes per span of the `spans` row's text columns, by purpose: where the
+/// row's bytes go (the integers and the record header make up the rest).
+fn span_column_bytes(db: &Path) -> rusqlite::Result<Vec<(&'static str, f64)>> {
+    let c = rusqlite::Connection::open(db)?;
+    let groups: [(&str, &str); 6] = [
+        ("ids", "trace_id, span_id, parent_id"),
+        ("name/kind/status", "name, kind, status, cost_source"),
+        ("previews", "preview_in, preview_out"),
+        ("session/user/service", "session_id, user_id, service"),
+        ("model/provider", "model, provider"),
+        ("tags", "tags"),
+    ];
+    let mut out = Vec::new();
+    for (name, cols) in groups {
+        let sum = cols
+            .split(", ")
+            .map(|col| format!("ifnull(length(CAST({col} AS BLOB)), 0)"))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let avg: Option<f64> =
+            c.query_row(&format!("SELECT avg({sum}) FROM spans"), [], |r| r.get(0))?;
+        out.push((name, avg.unwrap_or(0.0)));
+    }
+    Ok(out)
 }
 
 /// Bytes per table or index, largest first (FTS shadow tables listed on their own).
@@ -305,17 +343,14 @@ fn first_frame_row(o: &Opts) -> Result<(), String> {
     let db = o.dir.join("first-frame.db");
     let samples = measure::repeat(o.runs, &["first-frame", s(&file), s(&db)])?;
     remove_store(&db);
-    Row {
-        work: "first page of traces listed, fresh dump",
-        input: format!("{:.0} MB", file_mb(&file)),
-        runs: o.runs,
-        ms: Some(median_of(&samples, "ms")),
-        mb_s: None,
-        typed_mb_s: None,
-        rss_mb: Some(median_rss(&samples)),
-        result: String::new(),
-        goal: "< 300 ms",
-    }
+    let input = format!("{:.0} MB", file_mb(&file));
+    timed_row(
+        "first page of traces listed, fresh dump",
+        input,
+        o,
+        &samples,
+        "< 300 ms",
+    )
     .print();
     Ok(())
 }
@@ -329,28 +364,20 @@ fn stats_row(o: &Opts) -> Result<(), String> {
         crate::stats::write_synthetic(&db, traces)?;
     }
     let samples = measure::repeat(o.runs, &["stats", s(&db)])?;
+    let input = format!("{spans} spans, {traces} traces, 30 days (synthetic store)");
     Row {
-        work: "`trawl stats --by day`",
-        input: format!("{spans} spans, {traces} traces, 30 days (synthetic store)"),
-        runs: o.runs,
-        ms: Some(median_of(&samples, "ms")),
-        mb_s: None,
-        typed_mb_s: None,
-        rss_mb: Some(median_rss(&samples)),
         result: format!("{:.0} buckets", median_of(&samples, "buckets")),
-        goal: "< 300 ms",
+        ..timed_row("`trawl stats --by day`", input, o, &samples, "< 300 ms")
     }
     .print();
     Ok(())
 }
 
-fn show_row(o: &Opts) -> Result<(), String> {
-    let spans = o.spans_or(100_000);
+/// The store holding one trace of `spans` spans (trace id [`dump::BIG_TRACE_ID`]), made once.
+fn big_trace_store(o: &Opts, spans: u64) -> Result<PathBuf, String> {
     let file = o.dir.join(format!("trace-{spans}.otlp.jsonl"));
     let db = o.dir.join(format!("trace-{spans}.db"));
     std::fs::create_dir_all(&o.dir).map_err(|e| e.to_string())?;
-    // Deterministic: written again only to learn the trace id when the file is missing.
-    let trace = dump::BIG_TRACE_ID.to_string();
     if !file.exists() {
         dump::write_big_trace(&file, spans as usize).map_err(|e| e.to_string())?;
         remove_store(&db);
@@ -358,6 +385,13 @@ fn show_row(o: &Opts) -> Result<(), String> {
     if !db.exists() {
         measure::child(&["import", s(&file), s(&db)])?;
     }
+    Ok(db)
+}
+
+fn show_row(o: &Opts) -> Result<(), String> {
+    let spans = o.spans_or(100_000);
+    let db = big_trace_store(o, spans)?;
+    let trace = dump::BIG_TRACE_ID.to_string();
     for (work, json) in [
         ("`show` of a big trace", false),
         ("`show --json` of a big trace", true),
@@ -367,20 +401,56 @@ fn show_row(o: &Opts) -> Result<(), String> {
             args.push("json");
         }
         let samples = measure::repeat(o.runs, &args)?;
-        Row {
-            work,
-            input: format!("{spans} spans in one trace"),
-            runs: o.runs,
-            ms: Some(median_of(&samples, "ms")),
-            mb_s: None,
-            typed_mb_s: None,
-            rss_mb: Some(median_rss(&samples)),
-            result: String::new(),
-            goal: "< 500 ms, < 150 MB",
-        }
-        .print();
+        let input = format!("{spans} spans in one trace");
+        timed_row(work, input, o, &samples, "< 500 ms, < 150 MB").print();
     }
     Ok(())
+}
+
+/// The TUI opening a big trace (headless, 160x48): time to the trace's first frame, then to
+/// the selected span's detail, and the process's peak RSS.
+fn tui_open_row(o: &Opts) -> Result<(), String> {
+    let spans = o.spans_or(100_000);
+    let db = big_trace_store(o, spans)?;
+    let samples = measure::repeat(o.runs, &["tui-open", s(&db)])?;
+    let input = format!("{spans} spans in one trace");
+    Row {
+        result: format!(
+            "span detail {:.0} ms after",
+            median_of(&samples, "detail_ms")
+        ),
+        ..timed_row(
+            "TUI opening a big trace",
+            input,
+            o,
+            &samples,
+            "< 500 ms, < 150 MB",
+        )
+    }
+    .print();
+    Ok(())
+}
+
+/// A row of a command timed on its own (no throughput, no typed parse): its median time and
+/// peak RSS over the runs.
+fn timed_row<'a>(
+    work: &'a str,
+    input: String,
+    o: &Opts,
+    samples: &[Sample],
+    goal: &'a str,
+) -> Row<'a> {
+    Row {
+        work,
+        input,
+        runs: o.runs,
+        ms: Some(median_of(samples, "ms")),
+        mb_s: None,
+        typed_mb_s: None,
+        rss_mb: Some(median_rss(samples)),
+        result: String::new(),
+        goal,
+    }
 }
 
 fn single_line_row(o: &Opts) -> Result<(), String> {

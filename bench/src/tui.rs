@@ -122,6 +122,45 @@ fn list_scroll(store_path: &Path, steps: usize) -> Option<Duration> {
     Some(start.elapsed() / n as u32)
 }
 
+/// Child phase `tui-open DB`: the headless TUI on `db` (160x48) opens the list's first trace
+/// and draws it, then opens the selected span's detail and draws that. Prints the time from
+/// the start to the trace's first frame (`ms`, store opening and the list page included) and
+/// to the detail's frame after it (`detail_ms`).
+pub fn open_first_trace(db: &Path) -> Result<(), String> {
+    let t0 = Instant::now();
+    let store = Store::open(db).map_err(|e| e.to_string())?;
+    let mut app = App::new_for_test(store, trawl::timefilter::now());
+    app.dispatch(Action::Resize(160, 48));
+    app.dispatch(Action::Cmd(Cmd::Open));
+    let mut term = Terminal::new(TestBackend::new(160, 48)).map_err(|e| e.to_string())?;
+    let drawn = |term: &mut Terminal<TestBackend>, app: &App| -> Result<String, String> {
+        term.draw(|f| trawl::tui::views::draw(f, app))
+            .map_err(|e| e.to_string())?;
+        Ok(term
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect())
+    };
+    let screen = drawn(&mut term, &app)?;
+    let ms = t0.elapsed().as_secs_f64() * 1e3;
+    // The trace view's column header, so a failed open is not timed as a fast one.
+    if !screen.contains("timeline") {
+        return Err("the trace view did not open".into());
+    }
+    let t1 = Instant::now();
+    app.dispatch(Action::Cmd(Cmd::Open));
+    let screen = drawn(&mut term, &app)?;
+    let detail_ms = t1.elapsed().as_secs_f64() * 1e3;
+    if !screen.contains("(Tab switches)") {
+        return Err("the span detail did not open".into());
+    }
+    crate::measure::emit(&[("ms", ms), ("detail_ms", detail_ms)]);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +177,6 @@ mod tests {
         assert!(rep.fatal.is_none(), "{:?}", rep.fatal);
         drop(store);
         assert!(list_scroll(&db, 50).unwrap() > Duration::ZERO);
+        open_first_trace(&db).unwrap();
     }
 }

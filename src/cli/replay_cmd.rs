@@ -8,9 +8,8 @@ use crate::judge::{
     self, JudgeEvent, JudgeRequest, ProviderConfig, ProviderKind, RetryPolicy, StopSignal,
 };
 use crate::model::{Span, Verdict};
-use crate::replay::record::{self, ReplayCall};
 use crate::replay::report::{self, Item, Side};
-use crate::replay::{Outcome, Overrides, RecordedRequest, outcome, run, select, wire};
+use crate::replay::{Outcome, Overrides, RecordedRequest, outcome, run, select, single};
 use crate::sanitize::clean_line;
 use crate::store::{ReplayLink, Store};
 use anyhow::Result;
@@ -195,14 +194,7 @@ pub fn run(args: &ReplayArgs, cfg: &Config) -> Result<i32> {
     let recorded_kind = planned
         .iter()
         .find_map(|p| p.request.as_ref().ok())
-        .and_then(|r| r.provider.as_deref().or(r.model.as_deref()))
-        .map(|p| {
-            if p.to_ascii_lowercase().contains("anthropic") || p.starts_with("claude") {
-                ProviderKind::Anthropic
-            } else {
-                ProviderKind::OpenAi
-            }
-        })
+        .map(single::recorded_kind)
         .unwrap_or(ProviderKind::OpenAi);
     let kind = args
         .provider
@@ -233,12 +225,9 @@ pub fn run(args: &ReplayArgs, cfg: &Config) -> Result<i32> {
     let mut est = run::Estimate::zero();
     for (i, p) in planned.iter().enumerate() {
         if let Ok(req) = &p.request {
-            let sent = wire::apply(req, &ov);
-            let model = sent.model.clone().unwrap_or_else(|| target.model.clone());
-            let body = wire::body(&sent, kind, &target.model);
-            let recorded_out = p.span.usage.as_ref().and_then(|u| u.output);
-            est.add(&run::estimate_one(&target, &model, &body, recorded_out));
-            sends.push((i, sent, body));
+            let call = single::wire_call(req, &p.span, &ov, &target);
+            est.add(&call.estimate);
+            sends.push((i, call.sent, call.body));
         }
     }
     errln!(
@@ -308,30 +297,18 @@ pub fn run(args: &ReplayArgs, cfg: &Config) -> Result<i32> {
         match (&p.request, sent_by_plan.remove(&i)) {
             (Err(why), _) => item.error = Some(format!("refused: {why}")),
             (Ok(_), Some((sent, body, Ok(s)))) => {
-                let cost = run::answer_cost(&target, s.answer.model.as_deref(), &s.answer.usage);
-                let trace_id = record::new_trace_id();
-                let call = ReplayCall {
-                    original_trace: &p.spans,
-                    original_span: &p.span,
+                let outgoing = single::Outgoing {
+                    trace_id: &p.trace_id,
+                    spans: &p.spans,
+                    span: &p.span,
                     sent: &sent,
                     body: &body,
                     overrides: &ov,
-                    provider: kind.as_str(),
-                    answer: &s.answer,
-                    cost,
-                    start_ns: s.start_ns,
-                    end_ns: s.end_ns,
+                    target: &target,
                 };
-                let spans = record::replay_spans(&trace_id, &call);
-                let link = ReplayLink {
-                    trace_id: trace_id.clone(),
-                    replay_of_trace: p.trace_id.clone(),
-                    replay_of_span: p.span.span_id.clone(),
-                    created_at_ns: s.start_ns,
-                    provider: Some(kind.as_str().into()),
-                    model: sent.model.clone(),
-                    overrides: serde_json::to_value(&ov)?,
-                };
+                let (spans, link) =
+                    single::stored_replay(&outgoing, &s).map_err(anyhow::Error::msg)?;
+                let trace_id = link.trace_id.clone();
                 let llm = spans.iter().find(|x| x.kind == crate::model::SpanKind::Llm);
                 item.replay = llm.map(|l| Side::of_span(l, Some(s.answer.text.clone())));
                 item.replay_trace_id = Some(trace_id);

@@ -15,6 +15,9 @@ use serde_json::{Map, Value, json};
 use std::cell::RefCell;
 use std::io::Write;
 
+/// Spans read from the store per query.
+const BATCH: usize = 256;
+
 /// What the document says about the trace, beside its spans.
 pub struct TraceDoc<'a> {
     pub summary: &'a Trace,
@@ -102,26 +105,37 @@ impl Serialize for StreamedSpans<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         let src = self.source;
         let mut seq = ser.serialize_seq(Some(src.tree.nodes.len()))?;
-        for n in &src.tree.nodes {
-            let Some(skel) = src.skeleton.get(n.index) else {
-                continue;
-            };
-            let span = match src.store.span_payload_fields::<StoredSpan>(skel.row_id) {
-                Ok(Some(span)) => span,
-                // Gone since the skeleton was read (a concurrent re-import): left out, as a
-                // read of the whole trace at that moment would have.
-                Ok(None) => continue,
+        let mut row_ids: Vec<i64> = Vec::with_capacity(BATCH);
+        // A batch of spans is read in one query and written before the next is read.
+        for nodes in src.tree.nodes.chunks(BATCH) {
+            row_ids.clear();
+            row_ids.extend(
+                nodes
+                    .iter()
+                    .map(|n| src.skeleton.get(n.index).map_or(-1, |s| s.row_id)),
+            );
+            let batch = match src
+                .store
+                .span_payload_batch(&row_ids, crate::store::decode_fields::<StoredSpan>)
+            {
+                Ok(batch) => batch,
                 Err(e) => {
                     let msg = e.to_string();
                     *self.error.borrow_mut() = Some(e);
                     return Err(S::Error::custom(msg));
                 }
             };
-            let mut span = span;
-            if let Some(u) = span.usage.as_mut() {
-                u.aggregate = src.aggregate.get(n.index).copied().unwrap_or(false);
+            for (n, span) in nodes.iter().zip(batch) {
+                // Gone since the skeleton was read (a concurrent re-import): left out, as a
+                // read of the whole trace at that moment would have.
+                let Some(mut span) = span else {
+                    continue;
+                };
+                if let Some(u) = span.usage.as_mut() {
+                    u.aggregate = src.aggregate.get(n.index).copied().unwrap_or(false);
+                }
+                seq.serialize_element(&SpanJson::new(&span, n.depth))?;
             }
-            seq.serialize_element(&SpanJson::new(&span, n.depth))?;
         }
         seq.end()
     }

@@ -66,13 +66,20 @@ pub(super) fn import_lines(
     let mut write_error: Option<StoreError> = None;
     // Chunks come back from the parsers in any order; apply them in file order so that "the
     // last copy of a duplicated span wins" and bad lines are reported in order.
+    // A chunk may come in parts (a huge line's spans, see `PART_SPANS`): its parts are written
+    // as they come, and a batch is committed only once every part of a chunk is in.
     let mut pending: std::collections::BTreeMap<u64, Vec<Chunk>> =
         std::collections::BTreeMap::new();
+    let mut complete = std::collections::BTreeSet::new();
     let mut next_seq = 0u64;
     'chunks: for parsed in rx.iter() {
-        pending.insert(parsed.seq, parsed.items);
-        while let Some(items) = pending.remove(&next_seq) {
-            next_seq += 1;
+        pending.entry(parsed.seq).or_default().extend(parsed.items);
+        if parsed.last {
+            complete.insert(parsed.seq);
+        }
+        loop {
+            let items = pending.remove(&next_seq).unwrap_or_default();
+            let done = complete.remove(&next_seq);
             for chunk in items {
                 match chunk {
                     Chunk::Spans(spans, lines) => {
@@ -100,6 +107,10 @@ pub(super) fn import_lines(
                     }
                 }
             }
+            if !done {
+                break;
+            }
+            next_seq += 1;
             while let Ok(b) = progress_rx.try_recv() {
                 bytes_read = b;
             }
@@ -160,7 +171,13 @@ enum RawLine {
 struct Parsed {
     seq: u64,
     items: Vec<Chunk>,
+    /// Whether this is the chunk's last part.
+    last: bool,
 }
+
+/// Prepared spans a parser holds before handing them to the writer as a part of their chunk:
+/// a huge line then costs the line and a few parts in flight, not all of its spans.
+const PART_SPANS: usize = 1024;
 
 /// Bytes of raw lines per chunk handed to a parser.
 const CHUNK_BYTES: usize = 1 << 20;
@@ -214,11 +231,13 @@ fn spawn_otlp_pipeline(
                             Err(_) => break,
                         };
                         let Ok(chunk) = next else { break };
-                        let parsed = Parsed {
-                            seq: chunk.seq,
-                            items: parse_raw_chunk(book, encoder.as_mut(), chunk.lines),
-                        };
-                        if tx.send(parsed).is_err() {
+                        let seq = chunk.seq;
+                        let send = |items, last| tx.send(Parsed { seq, items, last }).is_ok();
+                        let items =
+                            parse_raw_chunk(book, encoder.as_mut(), chunk.lines, &mut |part| {
+                                send(part, false);
+                            });
+                        if !send(items, true) {
                             break;
                         }
                     }
@@ -257,10 +276,17 @@ fn read_raw_lines(
                 last_unterminated,
             })) => {
                 count = number;
-                bytes += b.len();
+                let len = b.len();
+                bytes += len;
+                // A big line changes hands instead of being copied (see `take_line`).
+                let b = if len >= CHUNK_BYTES {
+                    reader.take_line()
+                } else {
+                    b.to_vec()
+                };
                 lines.push(RawLine::Data {
                     number,
-                    bytes: b.to_vec(),
+                    bytes: b,
                     last_unterminated,
                 });
             }
@@ -298,6 +324,7 @@ fn parse_raw_chunk(
     book: &PriceBook,
     mut encoder: Option<&mut SpanEncoder>,
     lines: Vec<RawLine>,
+    send_part: &mut dyn FnMut(Vec<Chunk>),
 ) -> Vec<Chunk> {
     let mut out = Vec::new();
     let mut batch: Vec<PreparedSpan> = Vec::new();
@@ -325,24 +352,32 @@ fn parse_raw_chunk(
                 if bytes.iter().all(u8::is_ascii_whitespace) {
                     None
                 } else {
-                    match otlp::read_line(&bytes) {
+                    // Each span is priced and encoded as soon as it is read, so a huge line
+                    // holds its compact prepared spans, never all of its parsed ones at once.
+                    let read = otlp::read_line_each(&bytes, |_, mut s| {
+                        finish_otlp_span(book, &mut s);
+                        let prepared = match encoder.as_deref_mut() {
+                            Some(enc) => PreparedSpan::encoded(s, enc),
+                            None => PreparedSpan::new(s),
+                        };
+                        match prepared {
+                            Ok(p) => batch.push(p),
+                            Err(e) => problems.push(otlp::SpanProblem {
+                                span: None,
+                                reason: format!("span could not be stored: {e}"),
+                            }),
+                        }
+                        if batch.len() >= PART_SPANS {
+                            let lines = std::mem::take(&mut batch_lines);
+                            out.push(Chunk::Spans(std::mem::take(&mut batch), lines));
+                            send_part(std::mem::take(&mut out));
+                        }
+                    });
+                    drop(bytes);
+                    match read {
                         Ok(read) => {
-                            if read.problems.is_empty() || !read.spans.is_empty() {
+                            if read.problems.is_empty() || read.spans_read > 0 {
                                 batch_lines += 1;
-                            }
-                            for mut s in read.spans {
-                                finish_otlp_span(book, &mut s);
-                                let prepared = match encoder.as_deref_mut() {
-                                    Some(enc) => PreparedSpan::encoded(s, enc),
-                                    None => PreparedSpan::new(s),
-                                };
-                                match prepared {
-                                    Ok(p) => batch.push(p),
-                                    Err(e) => problems.push(otlp::SpanProblem {
-                                        span: None,
-                                        reason: format!("span could not be stored: {e}"),
-                                    }),
-                                }
                             }
                             problems.extend(read.problems);
                             None
@@ -389,3 +424,7 @@ pub fn finish_otlp_span(book: &PriceBook, s: &mut Span) {
     }
     pricing::apply(book, s);
 }
+
+#[cfg(test)]
+#[path = "parts_tests.rs"]
+mod parts_tests;

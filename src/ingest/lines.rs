@@ -107,6 +107,13 @@ impl<R: Read> LineReader<R> {
             last_unterminated: !terminated,
         }))
     }
+
+    /// Moves out the bytes of the line [`Self::next_line`] last returned; the next line starts
+    /// in a fresh buffer. Hands a huge line on without copying it (a copy would double the
+    /// memory the line costs while it is parsed).
+    pub fn take_line(&mut self) -> Vec<u8> {
+        std::mem::replace(&mut self.buf, Vec::with_capacity(1 << 16))
+    }
 }
 
 #[cfg(test)]
@@ -151,6 +158,24 @@ mod tests {
         assert_eq!(collect(b"\xEF\xBB\xBF", 100), vec!["1:!"]);
         assert_eq!(strip_bom(b"\xEF\xBB\xBF{}"), b"{}");
         assert_eq!(strip_bom(b"{}"), b"{}");
+    }
+
+    #[test]
+    fn hands_a_line_over_and_reads_on() {
+        let mut r = LineReader::with_limit(&b"\xEF\xBB\xBFfirst\r\nsecond\n"[..], 100);
+        assert!(matches!(
+            r.next_line().unwrap(),
+            Some(Line::Data { number: 1, .. })
+        ));
+        assert_eq!(r.take_line(), b"first");
+        match r.next_line().unwrap() {
+            Some(Line::Data { number, bytes, .. }) => {
+                assert_eq!((number, bytes), (2, &b"second"[..]))
+            }
+            _ => panic!("expected line 2"),
+        }
+        assert_eq!(r.take_line(), b"second");
+        assert!(r.next_line().unwrap().is_none());
     }
 
     #[test]

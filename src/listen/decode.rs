@@ -94,12 +94,10 @@ pub fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
 /// Decodes an uncompressed body.
 pub fn decode_body(body: &[u8], encoding: Encoding) -> Result<Received, DecodeError> {
     match encoding {
-        Encoding::Protobuf => {
-            let request = ExportTraceServiceRequest::decode(body).map_err(|e| {
-                DecodeError::Invalid(format!("not an OTLP ExportTraceServiceRequest: {e}"))
-            })?;
-            from_request(request)
-        }
+        Encoding::Protobuf => match ExportTraceServiceRequest::decode(body) {
+            Ok(request) => from_request(request),
+            Err(refused) => from_refused_protobuf(body, &refused),
+        },
         Encoding::Json => from_json(body),
     }
 }
@@ -107,6 +105,31 @@ pub fn decode_body(body: &[u8], encoding: Encoding) -> Result<Received, DecodeEr
 /// Reads a decoded protobuf request (HTTP protobuf and gRPC).
 pub fn from_request(request: ExportTraceServiceRequest) -> Result<Received, DecodeError> {
     Ok(super::convert::from_request(request))
+}
+
+/// A body prost refused: read again with bytes for strings and nesting counted by hand
+/// ([`super::lossy`]), so invalid UTF-8 or a value nested too deep costs that value (repaired
+/// and reported), not the request. Still 400 when it is not an OTLP request either way.
+pub fn from_refused_protobuf(
+    body: &[u8],
+    refused: &prost::DecodeError,
+) -> Result<Received, DecodeError> {
+    let Some((request, repairs)) = super::lossy::decode(body) else {
+        return Err(DecodeError::Invalid(format!(
+            "not an OTLP ExportTraceServiceRequest: {refused}"
+        )));
+    };
+    let mut received = from_request(request)?;
+    received.rejected += repairs.rejected;
+    let repaired = repairs.describe();
+    if !repaired.is_empty() {
+        received.message = if received.message.is_empty() {
+            repaired
+        } else {
+            format!("{repaired}; {}", received.message)
+        };
+    }
+    Ok(received)
 }
 
 /// The former route for protobuf: written out as OTLP/JSON and read back by the file adapter.

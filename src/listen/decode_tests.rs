@@ -1,5 +1,5 @@
 use super::*;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span as ProtoSpan};
 
@@ -122,4 +122,112 @@ fn gzip_bodies_inflate_within_the_limit() {
         gunzip(b"not gzip", 1000),
         Err(DecodeError::Invalid(_))
     ));
+}
+
+/// Replaces the first occurrence of `marker` in an encoded body with bytes that are not UTF-8
+/// (same length, so every length prefix stays right).
+fn corrupt(body: &mut [u8], marker: &[u8]) {
+    let at = body
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .expect("marker in the body");
+    body[at] = 0xff;
+    body[at + 1] = 0xfe;
+}
+
+#[test]
+fn invalid_utf8_costs_the_bad_bytes_not_the_request() {
+    let mut good = span(0xab, 0x02, "ZZtool call");
+    good.attributes.push(kv(
+        "input.value",
+        any_value::Value::StringValue("YYhello".into()),
+    ));
+    let req = request(vec![span(0xab, 0x01, "chat"), good]);
+    let mut body = req.encode_to_vec();
+    corrupt(&mut body, b"ZZtool");
+    corrupt(&mut body, b"YYhello");
+    assert!(ExportTraceServiceRequest::decode(body.as_slice()).is_err());
+    let got = decode_body(&body, Encoding::Protobuf).unwrap();
+    assert_eq!(got.spans.len(), 2);
+    assert_eq!(got.rejected, 0);
+    assert_eq!(got.spans[1].name, "\u{fffd}\u{fffd}tool call");
+    assert_eq!(
+        got.spans[1].attributes["input.value"],
+        "\u{fffd}\u{fffd}hello"
+    );
+    assert!(
+        got.message.contains("2 strings with invalid UTF-8"),
+        "{}",
+        got.message
+    );
+    // Everything else reads as prost would have read it.
+    let clean = decode_body(&req.encode_to_vec(), Encoding::Protobuf).unwrap();
+    assert_eq!(
+        format!("{:?}", got.spans[0]),
+        format!("{:?}", clean.spans[0])
+    );
+}
+
+/// An array nested `levels` deep around a string.
+fn nested(levels: usize) -> any_value::Value {
+    let mut value = any_value::Value::StringValue("bottom".into());
+    for _ in 0..levels {
+        value = any_value::Value::ArrayValue(ArrayValue {
+            values: vec![AnyValue { value: Some(value) }],
+        });
+    }
+    value
+}
+
+#[test]
+fn a_value_nested_beyond_prosts_limit_becomes_a_marker_string() {
+    let mut deep = span(0xab, 0x02, "deep");
+    deep.attributes.push(kv("deep", nested(60)));
+    deep.attributes.push(kv("shallow", nested(2)));
+    let req = request(vec![span(0xab, 0x01, "chat"), deep]);
+    let body = req.encode_to_vec();
+    assert!(ExportTraceServiceRequest::decode(body.as_slice()).is_err());
+    let got = decode_body(&body, Encoding::Protobuf).unwrap();
+    assert_eq!(got.spans.len(), 2);
+    assert_eq!(got.rejected, 0);
+    assert_eq!(
+        got.spans[1].attributes["shallow"],
+        serde_json::json!([["bottom"]])
+    );
+    // A span's attribute values are at prost depth 5: arrays at 6, 8, … 100 fit (48 of them);
+    // the item inside the last one, at 101, is beyond the limit.
+    let mut value = &got.spans[1].attributes["deep"];
+    let mut kept = 0;
+    while let Some(items) = value.as_array() {
+        value = &items[0];
+        kept += 1;
+    }
+    assert_eq!(kept, 48);
+    assert_eq!(value, super::super::lossy::TOO_DEEP);
+    assert!(got.message.contains("nested deeper"), "{}", got.message);
+}
+
+#[test]
+fn an_unreadable_nested_value_costs_its_span() {
+    let mut bad = span(0xab, 0x02, "bad");
+    bad.attributes
+        .push(kv("blob", any_value::Value::StringValue("QQQQ".into())));
+    let req = request(vec![span(0xab, 0x01, "good"), bad]);
+    let mut body = req.encode_to_vec();
+    // Turn the string value (tag 1, length 4) into a truncated array: not a valid AnyValue.
+    let at = body.windows(4).position(|w| w == b"QQQQ").unwrap();
+    body[at - 2] = 0x2a; // field 5, length-delimited
+    body[at - 1] = 0x04;
+    body[at] = 0x0a; // an item claiming 100 bytes
+    body[at + 1] = 100;
+    assert!(ExportTraceServiceRequest::decode(body.as_slice()).is_err());
+    let got = decode_body(&body, Encoding::Protobuf).unwrap();
+    assert_eq!(got.spans.len(), 1);
+    assert_eq!(got.spans[0].name, "good");
+    assert_eq!(got.rejected, 1);
+    assert!(
+        got.message.contains("unreadable attribute"),
+        "{}",
+        got.message
+    );
 }

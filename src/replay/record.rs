@@ -4,6 +4,7 @@
 
 use super::request::RecordedRequest;
 use super::wire::{Answer, Overrides};
+use crate::judge::ProviderConfig;
 use crate::model::{Cost, Message, Provenance, RawValue, Span, SpanKind, StatusCode};
 use serde_json::{Map, Value, json};
 
@@ -13,17 +14,25 @@ pub const ATTR_OF_SPAN: &str = "trawl.replay.of_span_id";
 pub const ATTR_OVERRIDES: &str = "trawl.replay.overrides";
 pub const ATTR_COPIED_FROM: &str = "trawl.replay.copied_from";
 
-/// Everything known about one finished replay call.
+/// A call as it went out: what its replay trace is built from.
 #[derive(Debug, Clone)]
-pub struct ReplayCall<'a> {
-    pub original_trace: &'a [Span],
-    pub original_span: &'a Span,
+pub struct Outgoing<'a> {
+    /// The original trace's id and spans, and the call replayed.
+    pub trace_id: &'a str,
+    pub spans: &'a [Span],
+    pub span: &'a Span,
     /// The request as sent (overrides applied).
     pub sent: &'a RecordedRequest,
     /// The body as sent on the wire.
     pub body: &'a Value,
     pub overrides: &'a Overrides,
-    pub provider: &'a str,
+    pub target: &'a ProviderConfig,
+}
+
+/// Everything known about one finished replay call.
+#[derive(Debug, Clone)]
+pub struct ReplayCall<'a> {
+    pub out: &'a Outgoing<'a>,
     pub answer: &'a Answer,
     pub cost: Cost,
     pub start_ns: i64,
@@ -41,14 +50,15 @@ fn new_span_id() -> String {
 /// The spans of the replay trace `trace_id`, root first.
 pub fn replay_spans(trace_id: &str, c: &ReplayCall<'_>) -> Vec<Span> {
     let orig_root = c
-        .original_trace
+        .out
+        .spans
         .iter()
         .find(|s| s.parent_id.is_none())
-        .unwrap_or(c.original_span);
+        .unwrap_or(c.out.span);
     let root_id = new_span_id();
     let link = |attrs: &mut Map<String, Value>| {
-        attrs.insert(ATTR_OF_TRACE.into(), json!(c.original_span.trace_id));
-        attrs.insert(ATTR_OF_SPAN.into(), json!(c.original_span.span_id));
+        attrs.insert(ATTR_OF_TRACE.into(), json!(c.out.span.trace_id));
+        attrs.insert(ATTR_OF_SPAN.into(), json!(c.out.span.span_id));
     };
     let mut root_attrs = Map::new();
     link(&mut root_attrs);
@@ -67,7 +77,7 @@ pub fn replay_spans(trace_id: &str, c: &ReplayCall<'_>) -> Vec<Span> {
         end_ns: Some(c.end_ns),
         status: StatusCode::Ok,
         input: orig_root.input.clone().or_else(|| {
-            c.original_span.last_user_message().map(|q| RawValue {
+            c.out.span.last_user_message().map(|q| RawValue {
                 value: q.to_string(),
                 mime: Some("text/plain".into()),
             })
@@ -86,27 +96,27 @@ pub fn replay_spans(trace_id: &str, c: &ReplayCall<'_>) -> Vec<Span> {
     link(&mut attrs);
     attrs.insert(
         ATTR_OVERRIDES.into(),
-        json!(serde_json::to_string(c.overrides).unwrap_or_default()),
+        json!(serde_json::to_string(c.out.overrides).unwrap_or_default()),
     );
     let mut usage = c.answer.usage.clone();
     usage.provenance = Provenance::Reported;
-    let params = Value::Object(c.sent.params.clone());
+    let params = Value::Object(c.out.sent.params.clone());
     let llm = Span {
         trace_id: trace_id.into(),
         span_id: new_span_id(),
         parent_id: Some(root_id.clone()),
-        name: c.original_span.name.clone(),
+        name: c.out.span.name.clone(),
         kind: SpanKind::Llm,
         start_ns: c.start_ns,
         end_ns: Some(c.end_ns),
         status: StatusCode::Ok,
-        model: c.answer.model.clone().or_else(|| c.sent.model.clone()),
-        request_model: c.sent.model.clone(),
-        provider: Some(c.provider.into()),
+        model: c.answer.model.clone().or_else(|| c.out.sent.model.clone()),
+        request_model: c.out.sent.model.clone(),
+        provider: Some(c.out.target.kind.as_str().into()),
         invocation_params: Some(params),
         usage: (!usage.is_empty()).then_some(usage),
         cost: Some(c.cost.clone()),
-        input_messages: c.sent.messages.iter().map(message_of).collect(),
+        input_messages: c.out.sent.messages.iter().map(message_of).collect(),
         output_messages: vec![Message {
             role: "assistant".into(),
             content: c.answer.text.clone(),
@@ -115,7 +125,7 @@ pub fn replay_spans(trace_id: &str, c: &ReplayCall<'_>) -> Vec<Span> {
             ..Message::default()
         }],
         input: Some(RawValue {
-            value: c.body.to_string(),
+            value: c.out.body.to_string(),
             mime: Some("application/json".into()),
         }),
         output: Some(RawValue {
@@ -131,11 +141,11 @@ pub fn replay_spans(trace_id: &str, c: &ReplayCall<'_>) -> Vec<Span> {
     let mut out = vec![root, llm];
     // The documents and tool results the original call could have seen, so a judge compares
     // like with like.
-    for s in c.original_trace.iter().filter(|s| {
+    for s in c.out.spans.iter().filter(|s| {
         matches!(
             s.kind,
             SpanKind::Retriever | SpanKind::Reranker | SpanKind::Tool
-        ) && s.start_ns <= c.original_span.start_ns
+        ) && s.start_ns <= c.out.span.start_ns
     }) {
         let mut copy = s.clone();
         copy.trace_id = trace_id.into();

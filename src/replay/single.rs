@@ -3,6 +3,7 @@
 //! the wire body and the estimate, send with the judge's client, store the replay linked to
 //! its original — for a single span, split at the confirmation so the estimate is shown first.
 
+pub use super::record::Outgoing;
 use super::record::{self, ReplayCall};
 use super::request::{RecordedRequest, from_span};
 use super::run::{self, Estimate};
@@ -111,11 +112,12 @@ pub fn prepare(
         target.base_url = u.trim().trim_end_matches('/').to_string();
     }
     target.timeout = Duration::from_secs(60);
-    let sent = wire::apply(&req, &overrides);
-    let model = sent.model.clone().unwrap_or_else(|| target.model.clone());
-    let body = wire::body(&sent, kind, &target.model);
-    let recorded_out = span.usage.as_ref().and_then(|u| u.output);
-    let estimate = run::estimate_one(&target, &model, &body, recorded_out);
+    let WireCall {
+        sent,
+        body,
+        model,
+        estimate,
+    } = wire_call(&req, &span, &overrides, &target);
     Ok(Prepared {
         trace_id: trace_id.to_string(),
         recorded_system: system_text(&req),
@@ -144,35 +146,85 @@ pub fn send_and_store(
         Some(Err(e)) => return Err(format!("replay failed: {e}")),
         None => return Err("replay failed: nothing was sent".into()),
     };
-    let kind = p.target.kind;
-    let cost = run::answer_cost(&p.target, sent.answer.model.as_deref(), &sent.answer.usage);
-    let trace_id = record::new_trace_id();
-    let call = ReplayCall {
-        original_trace: &p.spans,
-        original_span: &p.span,
+    let outgoing = Outgoing {
+        trace_id: &p.trace_id,
+        spans: &p.spans,
+        span: &p.span,
         sent: &p.sent,
         body: &p.body,
         overrides: &p.overrides,
-        provider: kind.as_str(),
-        answer: &sent.answer,
-        cost,
-        start_ns: sent.start_ns,
-        end_ns: sent.end_ns,
+        target: &p.target,
     };
-    let spans = record::replay_spans(&trace_id, &call);
-    let link = ReplayLink {
-        trace_id: trace_id.clone(),
-        replay_of_trace: p.trace_id.clone(),
-        replay_of_span: p.span.span_id.clone(),
-        created_at_ns: sent.start_ns,
-        provider: Some(kind.as_str().into()),
-        model: p.sent.model.clone(),
-        overrides: serde_json::to_value(&p.overrides).map_err(|e| e.to_string())?,
-    };
+    let (spans, link) = stored_replay(&outgoing, &sent)?;
+    let trace_id = link.trace_id.clone();
     store
         .record_replays(&[(spans, link)])
         .map_err(|e| e.to_string())?;
     Ok(trace_id)
+}
+
+/// A recorded request made ready for the wire: overrides applied, body built, cost estimated.
+pub struct WireCall {
+    /// The request with the overrides applied.
+    pub sent: RecordedRequest,
+    pub body: Value,
+    /// The model the call goes to.
+    pub model: String,
+    pub estimate: Estimate,
+}
+
+/// The request `req` recorded by `span`, with `overrides`, as it will go to `target`: the same
+/// for a replay from the TUI and each item of `trawl replay`.
+pub fn wire_call(
+    req: &RecordedRequest,
+    span: &Span,
+    overrides: &Overrides,
+    target: &ProviderConfig,
+) -> WireCall {
+    let sent = wire::apply(req, overrides);
+    let model = sent.model.clone().unwrap_or_else(|| target.model.clone());
+    let body = wire::body(&sent, target.kind, &target.model);
+    let recorded_out = span.usage.as_ref().and_then(|u| u.output);
+    let estimate = run::estimate_one(target, &model, &body, recorded_out);
+    WireCall {
+        sent,
+        body,
+        model,
+        estimate,
+    }
+}
+
+/// The answered call as a replay trace of its own (a new trace id) and its link to the
+/// original, ready for [`Store::record_replays`].
+pub fn stored_replay(
+    out: &Outgoing,
+    answered: &run::Sent,
+) -> Result<(Vec<Span>, ReplayLink), String> {
+    let kind = out.target.kind;
+    let cost = run::answer_cost(
+        out.target,
+        answered.answer.model.as_deref(),
+        &answered.answer.usage,
+    );
+    let trace_id = record::new_trace_id();
+    let call = ReplayCall {
+        out,
+        answer: &answered.answer,
+        cost,
+        start_ns: answered.start_ns,
+        end_ns: answered.end_ns,
+    };
+    let spans = record::replay_spans(&trace_id, &call);
+    let link = ReplayLink {
+        trace_id,
+        replay_of_trace: out.trace_id.to_string(),
+        replay_of_span: out.span.span_id.clone(),
+        created_at_ns: answered.start_ns,
+        provider: Some(kind.as_str().into()),
+        model: out.sent.model.clone(),
+        overrides: serde_json::to_value(out.overrides).map_err(|e| e.to_string())?,
+    };
+    Ok((spans, link))
 }
 
 /// The recorded answer of the call a replay re-sent, for the side-by-side view.

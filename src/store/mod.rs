@@ -19,6 +19,7 @@ mod sources;
 pub mod stats;
 mod stats_scan;
 pub mod text_index;
+mod trace_view;
 mod transaction;
 mod triage;
 pub mod write;

@@ -197,3 +197,97 @@ fn a_missing_store_is_not_created_for_browsing() {
     assert!(Store::open_for_reading(&path).is_err());
     assert!(!path.exists());
 }
+
+/// Migration 7: a store from before it loses the all-spans latency index for the two LLM-only
+/// ones, the statistics queries read those as covering indexes, and the figures (filtered and
+/// grouped, so read from the spans) stay the same.
+#[test]
+fn migration_7_indexes_only_llm_calls_with_the_same_figures() {
+    use crate::store::stats::{Buckets, GroupBy, WantedPercentiles};
+    let (_d, path) = bot_store();
+    let wanted = WantedPercentiles {
+        latency: vec![50, 99],
+        llm: vec![50, 95],
+        ttft: vec![50],
+    };
+    let filtered = TraceFilter {
+        since_ns: Some(1),
+        ..TraceFilter::default()
+    };
+    let figures = |store: &Store| {
+        let mut out = String::new();
+        for group in [None, Some(GroupBy::Model), Some(GroupBy::User)] {
+            let f = store
+                .bucket_figures(&filtered, Buckets::Whole, group, &wanted)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(!f.is_empty());
+            out.push_str(&format!("{f:?}\n"));
+        }
+        out
+    };
+    let before = {
+        let store = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        store
+            .conn
+            .execute_batch(
+                "DROP INDEX spans_llm_start; DROP INDEX spans_llm_trace;
+                 CREATE INDEX spans_kind_start ON spans(kind, start_ns, end_ns, ttft_ns, trace_id);
+                 PRAGMA user_version = 6;",
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        figures(&store)
+    };
+    let store = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(user_version(&path), SCHEMA_VERSION);
+    let indexes: Vec<String> = store
+        .conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' ORDER BY name")
+        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        indexes,
+        [
+            "spans_llm_start",
+            "spans_llm_trace",
+            "sqlite_autoindex_spans_1"
+        ]
+    );
+    assert_eq!(figures(&store), before);
+    let plan = |sql: &str| -> String {
+        store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .and_then(|mut st| {
+                st.query_map([], |r| r.get::<_, String>(3))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .unwrap_or_else(|e| panic!("{e}"))
+            .join("; ")
+    };
+    // By start (the cells of a time range), by trace (a filter), and joined from the traces
+    // of a time range (a grouping).
+    let by_start = plan(
+        "SELECT s.start_ns, s.end_ns, s.ttft_ns, s.trace_id FROM spans s
+         WHERE s.kind = 'llm' AND s.start_ns >= 0 AND s.start_ns < 10",
+    );
+    assert!(
+        by_start.contains("COVERING INDEX spans_llm_start"),
+        "{by_start}"
+    );
+    let by_trace = plan(
+        "SELECT s.start_ns, s.end_ns, s.ttft_ns FROM spans s
+         WHERE s.kind = 'llm' AND s.start_ns > 0 AND s.trace_id IN (SELECT t.trace_id FROM traces t WHERE t.user_id = 'u')",
+    );
+    assert!(
+        by_trace.contains("COVERING INDEX spans_llm_trace"),
+        "{by_trace}"
+    );
+    let joined = plan(
+        "SELECT t.start_ns, s.end_ns - s.start_ns FROM spans s JOIN traces t ON t.trace_id = s.trace_id
+         WHERE t.start_ns >= 0 AND t.start_ns < 10 AND s.kind = 'llm' AND s.start_ns > 0",
+    );
+    assert!(
+        joined.contains("COVERING INDEX spans_llm_trace"),
+        "{joined}"
+    );
+}

@@ -194,6 +194,21 @@ pub enum Action {
         spans: Vec<Span>,
         scores: Vec<Score>,
     },
+    /// A trace opened in the trace view ([`Effect::OpenTrace`]): a big one's spans carry only
+    /// what a tree line shows, `rows` holding each span's store row (empty when every span is
+    /// whole: the trace data's `rows`).
+    TraceOpened {
+        req: u64,
+        summary: Option<Trace>,
+        spans: Vec<Span>,
+        rows: Vec<i64>,
+        scores: Vec<Score>,
+    },
+    /// Whole spans of a big trace, by store row ([`Effect::LoadPayloads`]).
+    PayloadsLoaded {
+        req: u64,
+        result: Result<Vec<(i64, Span)>, String>,
+    },
     SessionLoaded {
         req: u64,
         session_id: String,
@@ -383,6 +398,16 @@ pub enum Effect {
     LoadTrace {
         req: u64,
         trace_id: String,
+    },
+    /// A trace for the trace view: whole when small, else its skeleton (payloads on demand).
+    OpenTrace {
+        req: u64,
+        trace_id: String,
+    },
+    /// The whole spans stored under these rows (a big trace's payloads on demand).
+    LoadPayloads {
+        req: u64,
+        rows: Vec<i64>,
     },
     LoadSession {
         req: u64,

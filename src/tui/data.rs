@@ -5,7 +5,7 @@ use super::action::{
     Action, Badges, Effect, JudgeJob, JudgeTarget, NewLabel, RuleChoice, TriageContent, TriageItem,
 };
 use crate::judge::{self, JudgeRequest};
-use crate::model::{Score, ScoreSource};
+use crate::model::{Cost, Score, ScoreSource, Span, SpanKind, SpanSkeleton};
 use crate::store::{Store, TraceFilter};
 
 /// The action an effect results in; `None` for effects that are not queries.
@@ -64,6 +64,41 @@ pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
                 Err(e) => failed(*req, e),
             })
         }
+        Effect::OpenTrace { req, trace_id } => {
+            let result = (|| {
+                let summary = store.trace_summary(trace_id)?;
+                let max = whole_trace_max();
+                // A big trace's rows are read once: through a small page cache, so the
+                // connection's cache does not fill with them.
+                let big = summary
+                    .as_ref()
+                    .is_some_and(|s| s.span_count as u64 > max as u64);
+                let (spans, rows) = if big {
+                    store.with_page_cache(BIG_TRACE_CACHE_KIB, |s| open_spans(s, trace_id, max))?
+                } else {
+                    open_spans(store, trace_id, max)?
+                };
+                let scores = store.scores_for_trace(trace_id)?;
+                Ok::<_, crate::store::StoreError>((summary, spans, rows, scores))
+            })();
+            Some(match result {
+                Ok((summary, spans, rows, scores)) => Action::TraceOpened {
+                    req: *req,
+                    summary,
+                    spans,
+                    rows,
+                    scores,
+                },
+                Err(e) => failed(*req, e),
+            })
+        }
+        Effect::LoadPayloads { req, rows } => Some(Action::PayloadsLoaded {
+            req: *req,
+            result: whole_spans(store, rows).map_err(|e| {
+                tracing::warn!("query failed: {e}");
+                e.to_string()
+            }),
+        }),
         Effect::LoadSession { req, session_id } => Some(match store.session_traces(session_id) {
             Ok(traces) => Action::SessionLoaded {
                 req: *req,
@@ -183,6 +218,113 @@ pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
             })
         }
     }
+}
+
+/// Traces of up to this many spans open whole; bigger ones on their skeleton, with payloads
+/// read as they are shown (a 100,000-span trace would otherwise cost a gigabyte).
+pub const WHOLE_TRACE_MAX_SPANS: usize = 5_000;
+
+/// The page cache (KiB) a big trace's spans are read through: the B-tree's inner pages.
+const BIG_TRACE_CACHE_KIB: i64 = 4096;
+
+#[cfg(test)]
+thread_local! {
+    /// [`WHOLE_TRACE_MAX_SPANS`] as this test thread sees it (headless apps run their effects
+    /// on the test's thread), so small fixtures can open on their skeleton.
+    pub static WHOLE_MAX_FOR_TEST: std::cell::Cell<usize> =
+        const { std::cell::Cell::new(WHOLE_TRACE_MAX_SPANS) };
+}
+
+#[cfg(not(test))]
+fn whole_trace_max() -> usize {
+    WHOLE_TRACE_MAX_SPANS
+}
+
+#[cfg(test)]
+fn whole_trace_max() -> usize {
+    WHOLE_MAX_FOR_TEST.with(std::cell::Cell::get)
+}
+
+/// A trace's spans for the trace view, in start order: whole when there are at most
+/// `whole_max` (and no rows), else built from the skeleton with each span's store row (see
+/// [`crate::tui::spantree::TraceData::rows`]). The spans the trace view's header reads (the
+/// root, the first and the last LLM call: `judge::input::trace_input`) and the retrievers and
+/// rerankers (the Documents tab looks for theirs) are whole either way. What a lean trace
+/// does not know: which LLM calls asked for tools (the tool jump stops at tool spans only).
+pub fn open_spans(
+    store: &Store,
+    trace_id: &str,
+    whole_max: usize,
+) -> Result<(Vec<Span>, Vec<i64>), crate::store::StoreError> {
+    let skeleton = store.trace_skeleton(trace_id)?;
+    if skeleton.len() <= whole_max {
+        return Ok((store.trace_spans(trace_id)?, Vec::new()));
+    }
+    let rows: Vec<i64> = skeleton.iter().map(|s| s.row_id).collect();
+    let mut spans: Vec<Span> = skeleton
+        .into_iter()
+        .map(|s| skeleton_span(trace_id, s))
+        .collect();
+    let root = spans
+        .iter()
+        .position(|s| s.parent_id.is_none())
+        .or((!spans.is_empty()).then_some(0));
+    let first_llm = spans.iter().position(|s| s.kind == SpanKind::Llm);
+    let last_llm = spans.iter().rposition(|s| s.kind == SpanKind::Llm);
+    // An LLM call's Documents tab names the retriever (and reranker) it read, found by the
+    // documents they hold: those spans are read whole too (a trace has few of them).
+    let passages = spans
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s.kind, SpanKind::Retriever | SpanKind::Reranker))
+        .map(|(i, _)| i);
+    let mut read: Vec<usize> = [root, first_llm, last_llm]
+        .into_iter()
+        .flatten()
+        .chain(passages)
+        .collect();
+    read.sort_unstable();
+    read.dedup();
+    let ids: Vec<i64> = read.iter().filter_map(|&i| rows.get(i).copied()).collect();
+    let whole = store.span_payload_batch(&ids, crate::store::decode_span)?;
+    for (i, span) in read.into_iter().zip(whole) {
+        if let (Some(slot), Some(span)) = (spans.get_mut(i), span) {
+            *slot = span;
+        }
+    }
+    Ok((spans, rows))
+}
+
+/// A span as far as its skeleton tells: what a tree line, the waterfall and the cost shares
+/// read; no messages, documents or attributes.
+fn skeleton_span(trace_id: &str, s: SpanSkeleton) -> Span {
+    Span {
+        trace_id: trace_id.to_string(),
+        span_id: s.span_id,
+        parent_id: s.parent_id,
+        name: s.name,
+        kind: s.kind,
+        start_ns: s.start_ns,
+        end_ns: s.end_ns,
+        status: s.status,
+        model: s.model,
+        usage: s.usage,
+        cost: s.has_cost.then(|| Cost {
+            total: s.cost_usd,
+            ..Cost::default()
+        }),
+        ..Span::default()
+    }
+}
+
+/// The whole spans stored under `rows`, with their rows (rows gone since are left out).
+fn whole_spans(store: &Store, rows: &[i64]) -> Result<Vec<(i64, Span)>, crate::store::StoreError> {
+    let whole = store.span_payload_batch(rows, crate::store::decode_span)?;
+    Ok(rows
+        .iter()
+        .zip(whole)
+        .filter_map(|(row, span)| Some((*row, span?)))
+        .collect())
 }
 
 fn plan_judge(

@@ -4,7 +4,12 @@
 use super::widgets::scroll::{ScrollList, find_cyclic};
 use crate::model::Trace;
 use crate::model::{Span, SpanKind, SpanTree};
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+
+/// Whole spans of a big trace kept decoded at once: the detail's span and the last few it
+/// showed (a trace view's memory stays proportional to the screen, not to the trace).
+const CACHED_PAYLOADS: usize = 64;
 
 /// A trace's spans as loaded, with its tree and time range (read-only once built).
 #[derive(Debug, Clone, Default)]
@@ -16,6 +21,13 @@ pub struct TraceData {
     /// First start and last end, for the waterfall.
     pub t0: i64,
     pub t1: i64,
+    /// A big trace opened on its skeleton: the store row of each span (by index of `spans`),
+    /// whose spans then hold only what a tree line shows (names, kinds, times, status, model,
+    /// tokens, cost); whole spans come on demand into `payloads`. Empty when every span is
+    /// whole.
+    pub rows: Vec<i64>,
+    /// Whole spans of a lean trace, shared by the views of it (the trace and its detail).
+    pub payloads: PayloadCache,
 }
 
 impl TraceData {
@@ -36,6 +48,58 @@ impl TraceData {
             tree,
             t0,
             t1,
+            rows: Vec::new(),
+            payloads: PayloadCache::default(),
+        }
+    }
+
+    /// A trace opened on its skeleton: `spans` hold what a tree line shows and `rows[i]` is
+    /// the store row of `spans[i]` (see [`TraceData::rows`]).
+    pub fn lean(
+        trace_id: String,
+        summary: Option<Trace>,
+        spans: Vec<Span>,
+        rows: Vec<i64>,
+    ) -> Self {
+        let mut data = TraceData::new(trace_id, summary, spans);
+        if rows.len() == data.spans.len() {
+            data.rows = rows;
+        }
+        data
+    }
+
+    /// Whether spans are read whole on demand (see [`TraceData::rows`]).
+    pub fn is_lean(&self) -> bool {
+        !self.rows.is_empty()
+    }
+
+    /// The store row of the span at tree node `pos` (lean traces only).
+    pub fn row_at(&self, pos: usize) -> Option<i64> {
+        let n = self.tree.nodes.get(pos)?;
+        self.rows.get(n.index).copied()
+    }
+
+    /// The whole span at tree node `pos` of a lean trace, when it has been read.
+    pub fn whole_span_at(&self, pos: usize) -> Option<Arc<Span>> {
+        self.payloads.get(self.row_at(pos)?)
+    }
+
+    /// Keeps whole spans read for this trace; each takes the aggregate mark its row has here
+    /// (the mark is the whole trace's to make, not the payload's).
+    pub fn keep_payloads(&self, whole: Vec<(i64, Span)>) {
+        for (row, mut span) in whole {
+            let Some(i) = self.rows.iter().position(|r| *r == row) else {
+                continue;
+            };
+            let aggregate = self
+                .spans
+                .get(i)
+                .and_then(|s| s.usage.as_ref())
+                .is_some_and(|u| u.aggregate);
+            if let Some(u) = span.usage.as_mut() {
+                u.aggregate = aggregate;
+            }
+            self.payloads.put(row, span);
         }
     }
 
@@ -53,6 +117,45 @@ impl TraceData {
             .as_ref()
             .and_then(|s| s.session_id.clone())
             .or_else(|| self.spans.iter().find_map(|s| s.session_id.clone()))
+    }
+}
+
+/// A small, bounded cache of whole spans by store row, oldest dropped first; shared (the
+/// trace view and the span detail hold the same one).
+#[derive(Debug, Clone, Default)]
+pub struct PayloadCache(Arc<Mutex<CachedSpans>>);
+
+/// Whole spans by store row, oldest first.
+type CachedSpans = VecDeque<(i64, Arc<Span>)>;
+
+impl PayloadCache {
+    pub fn get(&self, row: i64) -> Option<Arc<Span>> {
+        let cache = self.0.lock().ok()?;
+        cache
+            .iter()
+            .find(|(r, _)| *r == row)
+            .map(|(_, s)| s.clone())
+    }
+
+    fn put(&self, row: i64, span: Span) {
+        let Ok(mut cache) = self.0.lock() else {
+            return;
+        };
+        if cache.iter().any(|(r, _)| *r == row) {
+            return;
+        }
+        cache.push_back((row, Arc::new(span)));
+        while cache.len() > CACHED_PAYLOADS {
+            cache.pop_front();
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.lock().map_or(0, |c| c.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

@@ -279,6 +279,12 @@ async fn sdk_round_trip(protocol: Protocol) {
 
     let stats = listener.shutdown().await.unwrap();
     assert_eq!((stats.spans_new, stats.duplicates), (24, 4));
+    // Stopping leaves the statistics cells current: nothing waits to be recomputed.
+    let dirty: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM stats_dirty", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(dirty, 0, "{protocol:?}");
     let live = contents(&db);
     assert_eq!(live.len(), 6 + 24);
     assert_eq!(live, imported(tmp.path(), &spans), "{protocol:?}");
@@ -323,6 +329,39 @@ async fn the_llm_view_of_a_received_trace_is_complete() {
         "{:?}",
         t.models
     );
+}
+
+/// Once requests stop coming, the writer brings the statistics cells up to date without
+/// waiting for shutdown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_receiver_refreshes_the_statistics_cells() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("live.db");
+    let listener = start(&db, ListenConfig::default()).await;
+    let mut exporter = exporter(Protocol::HttpBinary, &listener);
+    exporter.set_resource(&resource());
+    exporter.export(llm_traces(3)).await.unwrap();
+    let dirty = || -> i64 {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT count(*) FROM stats_dirty", [], |r| r.get(0))
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while dirty() > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        dirty(),
+        0,
+        "the cells are still stale while the receiver idles"
+    );
+    let cells: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM stats_cells", [], |r| r.get(0))
+        .unwrap();
+    assert!(cells > 0);
+    listener.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

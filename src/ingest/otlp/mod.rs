@@ -66,7 +66,34 @@ pub fn parse_line(line: &[u8]) -> Result<Vec<Span>, String> {
 /// unusable (not JSON, not a traces object); a span that cannot be read costs only itself and
 /// an attribute that cannot be read costs only itself, each described in `problems`.
 pub fn read_line(line: &[u8]) -> Result<LineSpans, String> {
-    let mut out = LineSpans::default();
+    let mut spans = Vec::new();
+    let read = read_line_each(line, |_, span| spans.push(span))?;
+    Ok(LineSpans {
+        spans,
+        problems: read.problems,
+        spans_seen: read.spans_seen,
+    })
+}
+
+/// What [`read_line_each`] reports once every span of the line went to its callback.
+#[derive(Debug, Default)]
+pub struct LineOutcome {
+    pub problems: Vec<SpanProblem>,
+    /// Spans the line held, read or not.
+    pub spans_seen: usize,
+    /// Spans handed to the callback.
+    pub spans_read: usize,
+}
+
+/// [`read_line`] without collecting: each span goes to `on_span` (with its 0-based position
+/// in the line) as soon as it is built, so a caller that stores or encodes spans one by one
+/// holds the line and one span at a time, not every span of a huge line at once. The callback
+/// only runs once the line is known to be a traces object: an `Err` line yields no span.
+pub fn read_line_each(
+    line: &[u8],
+    mut on_span: impl FnMut(usize, Span),
+) -> Result<LineOutcome, String> {
+    let mut out = LineOutcome::default();
     // Invalid UTF-8 would fail the whole document (raw span text must be a str); such a line is
     // read again with the bad bytes replaced, on the failure path only.
     let repaired: String;
@@ -127,7 +154,8 @@ pub fn read_line(line: &[u8]) -> Result<LineSpans, String> {
                                 span: Some(index),
                                 reason,
                             }));
-                        out.spans.push(span);
+                        out.spans_read += 1;
+                        on_span(index, span);
                     }
                     Err(reason) => out.problems.push(SpanProblem {
                         span: Some(index),

@@ -7,12 +7,13 @@ use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
 use crate::tui::pane::{Ctx, Intent, Pane, PaneInfo, Receipt};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::chrome::{body_area, line_area};
+use crate::tui::widgets::notice;
 use crate::tui::widgets::scroll::{Motion, ScrollList};
 use crate::tui::widgets::text::{cell, fit, rfit, short_id, verdict_word};
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 use std::any::Any;
 
@@ -145,10 +146,7 @@ impl Pane for AgreementPane {
 
 fn draw(a: &AgreementPane, frame: &mut Frame, area: Rect, th: &Theme) {
     if a.loading {
-        frame.render_widget(
-            Paragraph::new(Span::styled("computing agreement…", th.dim())),
-            area,
-        );
+        notice::draw(frame, area, "computing agreement…", th.dim());
         return;
     }
     let head = format!(
@@ -244,11 +242,7 @@ fn draw(a: &AgreementPane, frame: &mut Frame, area: Rect, th: &Theme) {
             verdict_word(d.human),
             cell(&why)
         );
-        let mut line = Line::from(fit(&text, usize::from(area.width)));
-        if i == selected {
-            line = line.style(th.selected());
-        }
-        frame.render_widget(Paragraph::new(line), line_area(area, row));
+        notice::list_row(frame, area, th, row, &text, i == selected);
         row += 1;
     }
 }

@@ -7,13 +7,13 @@ use crate::tui::action::{Action, Cmd, Effect, JudgeJob, JudgeTarget, RuleChoice}
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
 use crate::tui::pane::{Ctx, Intent, JudgePlan, Pane, PaneInfo, Receipt};
 use crate::tui::theme::Theme;
+use crate::tui::widgets::popup;
 use crate::tui::widgets::scroll::{Motion, ScrollList};
 use crate::tui::widgets::text::{cell, thousands};
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use std::any::Any;
 
 pub static INFO: PaneInfo = PaneInfo {
@@ -323,26 +323,5 @@ fn draw(p: &JudgePane, frame: &mut Frame, area: Rect, th: &Theme) {
             ]));
         }
     }
-    let w = area.width.saturating_sub(4).min(80);
-    let rows = Paragraph::new(lines.clone())
-        .wrap(Wrap { trim: false })
-        .line_count(w.saturating_sub(2).max(1));
-    let h = u16::try_from(rows + 2).unwrap_or(u16::MAX).min(area.height);
-    let rect = Rect {
-        x: area.x + (area.width.saturating_sub(w)) / 2,
-        y: area.y + (area.height.saturating_sub(h)) / 3,
-        width: w,
-        height: h,
-    };
-    frame.render_widget(Clear, rect);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(th.border())
-        .title(title);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        rect,
-    );
+    popup::draw(frame, area, th, title, lines, 80);
 }

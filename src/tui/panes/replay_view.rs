@@ -11,6 +11,7 @@ use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
 use crate::tui::pane::{Ctx, Intent, Pane, PaneInfo, Receipt};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::chrome::line_area;
+use crate::tui::widgets::notice;
 use crate::tui::widgets::scroll::{Motion, ScrollList};
 use crate::tui::widgets::text::{cell, short_id, wrapped_rows};
 use crossterm::event::KeyCode as K;
@@ -236,11 +237,7 @@ impl Pane for ReplayViewPane {
 
 fn draw(v: &ReplayViewPane, frame: &mut Frame, area: Rect, th: &Theme) {
     let Some(p) = &v.pair else {
-        let text = match &v.error {
-            Some(e) => Span::styled(cell(e), th.error()),
-            None => Span::styled("loading the replay…", th.dim()),
-        };
-        frame.render_widget(Paragraph::new(text), area);
+        notice::pending(frame, area, th, v.error.as_deref(), "loading the replay…");
         return;
     };
     let head = format!(

@@ -7,12 +7,13 @@ use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
 use crate::tui::pane::{Ctx, Intent, Pane, PaneInfo, Receipt};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::chrome::line_area;
+use crate::tui::widgets::notice;
 use crate::tui::widgets::scroll::{Motion, ScrollList};
 use crate::tui::widgets::text::{cell, fit, short_id};
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 use std::any::Any;
 
@@ -115,20 +116,13 @@ impl Pane for ReplaysPane {
 
     fn draw(&self, frame: &mut Frame, area: Rect, th: &Theme) {
         if self.loading {
-            frame.render_widget(
-                Paragraph::new(Span::styled("loading replays…", th.dim())),
-                area,
-            );
+            notice::draw(frame, area, "loading replays…", th.dim());
             return;
         }
         if self.rows.is_empty() {
-            frame.render_widget(
-                Paragraph::new(Span::styled(
-                    "no replays yet (r on an LLM call replays it; trawl replay on the command line)",
-                    th.dim(),
-                )),
-                area,
-            );
+            let empty =
+                "no replays yet (r on an LLM call replays it; trawl replay on the command line)";
+            notice::draw(frame, area, empty, th.dim());
             return;
         }
         let head = format!(
@@ -156,12 +150,8 @@ impl Pane for ReplaysPane {
                 fit(&cell(l.model.as_deref().unwrap_or("(as recorded)")), 24),
                 r.outcome.label()
             );
-            let mut line = Line::from(fit(&text, usize::from(area.width)));
-            if i == selected {
-                line = line.style(th.selected());
-            }
             let row = 1 + u16::try_from(n).unwrap_or(u16::MAX - 1);
-            frame.render_widget(Paragraph::new(line), line_area(area, row));
+            notice::list_row(frame, area, th, row, &text, i == selected);
         }
     }
 

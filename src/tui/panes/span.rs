@@ -6,10 +6,10 @@ use crate::display;
 use crate::model::Score;
 use crate::model::Span as ModelSpan;
 use crate::model::SpanKind;
-use crate::tui::action::{Cmd, Effect};
+use crate::tui::action::{Action, Cmd, Effect};
 use crate::tui::detail::{self, Tab, TabContent};
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
-use crate::tui::pane::{Ctx, Handoff, Intent, Notice, Pane, PaneInfo, SpanFocus};
+use crate::tui::pane::{Ctx, Handoff, Intent, Notice, Pane, PaneInfo, Receipt, SpanFocus};
 use crate::tui::spantree::{Jump, TraceData, TreeCursor};
 use crate::tui::status::InputKind;
 use crate::tui::theme::Theme;
@@ -76,6 +76,10 @@ pub struct SpanPane {
     pub search: Option<Search>,
     view: ScrollList,
     width: u16,
+    /// A big trace's span under the cursor, whole (read on demand; `None` while it is read).
+    current: Option<Arc<ModelSpan>>,
+    /// The payload read under way: (request, store row).
+    reading: Option<(u64, i64)>,
 }
 
 impl SpanPane {
@@ -96,25 +100,65 @@ impl SpanPane {
             search: None,
             view: ScrollList::document(),
             width: 0,
+            current: None,
+            reading: None,
         };
         p.measure(size);
         p.rebuild(true);
         p
     }
 
+    /// The span under the cursor, whole (`None` while a big trace's span is being read).
     pub fn selected_span(&self) -> Option<&ModelSpan> {
+        if self.data.is_lean() {
+            return self.current.as_deref();
+        }
         self.tree.selected_span(&self.data)
+    }
+
+    /// The span under the cursor as far as the header needs it (a tree line's fields).
+    fn header_span(&self) -> Option<&ModelSpan> {
+        self.current
+            .as_deref()
+            .or_else(|| self.tree.selected_span(&self.data))
+    }
+
+    /// The read of the span under the cursor, when a big trace's span is not whole yet.
+    fn fetch(&mut self, cx: &mut Ctx) -> Vec<Effect> {
+        if self.current.is_some() || !self.data.is_lean() {
+            return Vec::new();
+        }
+        let Some(row) = self.tree.selected_pos().and_then(|p| self.data.row_at(p)) else {
+            return Vec::new();
+        };
+        if self.reading.is_some_and(|(_, r)| r == row) {
+            return Vec::new();
+        }
+        let req = cx.req();
+        self.reading = Some((req, row));
+        vec![Effect::LoadPayloads {
+            req,
+            rows: vec![row],
+        }]
     }
 
     /// Rebuilds the current tab's lines (from the top when `reset`).
     fn rebuild(&mut self, reset: bool) {
-        self.detail = detail::build(&TabContent {
-            data: &self.data,
-            scores: &self.scores,
-            span: self.tree.selected_span(&self.data),
-            tab: self.tab,
-            unfold: self.unfold,
-        });
+        self.current = self
+            .tree
+            .selected_pos()
+            .and_then(|p| self.data.whole_span_at(p));
+        self.detail = if self.data.is_lean() && self.current.is_none() {
+            vec![DetailLine::new(lines::LineKind::Dim, "reading the span…")]
+        } else {
+            detail::build(&TabContent {
+                data: &self.data,
+                scores: &self.scores,
+                span: self.selected_span(),
+                tab: self.tab,
+                unfold: self.unfold,
+            })
+        };
         if reset {
             self.view.reset();
         }
@@ -201,7 +245,7 @@ impl Pane for SpanPane {
         if let Some((kind, forward)) = Jump::of(c) {
             cx.outcome(self.tree.jump(&self.data, kind, forward));
             self.show_span();
-            return Vec::new();
+            return self.fetch(cx);
         }
         match c {
             Cmd::Back => cx.back(),
@@ -230,7 +274,31 @@ impl Pane for SpanPane {
             Cmd::Open => self.go_to_retriever(cx),
             _ => {}
         }
-        Vec::new()
+        self.fetch(cx)
+    }
+
+    fn receive(&mut self, action: Action, cx: &mut Ctx) -> Receipt {
+        match action {
+            Action::PayloadsLoaded { req, result }
+                if self.reading.is_some_and(|(r, _)| r == req) =>
+            {
+                self.reading = None;
+                match result {
+                    Ok(whole) => {
+                        self.data.keep_payloads(whole);
+                        self.rebuild(true);
+                        if self.current.is_none() {
+                            cx.error(
+                                "the span is gone from the store (its trace was imported again)",
+                            );
+                        }
+                    }
+                    Err(e) => cx.error(e),
+                }
+                Receipt::Taken(Vec::new())
+            }
+            other => Receipt::Pass(other),
+        }
     }
 
     fn submit(&mut self, kind: InputKind, text: &str, cx: &mut Ctx) -> Vec<Effect> {
@@ -261,7 +329,7 @@ impl Pane for SpanPane {
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, th: &Theme) {
-        let Some(s) = self.selected_span() else {
+        let Some(s) = self.header_span() else {
             return;
         };
         let mut l1 = vec![

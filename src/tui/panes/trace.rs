@@ -27,6 +27,8 @@ use std::any::Any;
 use std::sync::Arc;
 
 mod header;
+#[cfg(test)]
+mod lean_tests;
 use header::{header, qa_rows};
 
 pub static INFO: PaneInfo = PaneInfo {
@@ -103,6 +105,9 @@ pub struct TracePane {
     /// This trace's replays, newest first (the header's badge).
     pub replays: Vec<ReplayRow>,
     replays_req: u64,
+    /// A big trace's span detail waits for its span's payload (request, tab to open on).
+    payload_req: u64,
+    pending_tab: Option<Tab>,
 }
 
 impl TracePane {
@@ -122,6 +127,8 @@ impl TracePane {
             answer: None,
             replays: Vec::new(),
             replays_req: 0,
+            payload_req: 0,
+            pending_tab: None,
         }
     }
 
@@ -136,7 +143,7 @@ impl TracePane {
             .map(|s| s.trace_id.clone())
             .unwrap_or_default();
         let mut t = TracePane::loading(id, 0);
-        t.fill(summary, spans, Vec::new(), size);
+        t.fill(summary, spans, Vec::new(), Vec::new(), size);
         t
     }
 
@@ -153,6 +160,7 @@ impl TracePane {
         &mut self,
         summary: Option<Trace>,
         spans: Vec<ModelSpan>,
+        rows: Vec<i64>,
         scores: Vec<Score>,
         size: (u16, u16),
     ) {
@@ -160,14 +168,27 @@ impl TracePane {
         let input = crate::judge::input::trace_input(&self.trace_id, &spans);
         self.question = input.last_user_message;
         self.answer = input.final_answer;
-        self.data = Arc::new(TraceData::new(self.trace_id.clone(), summary, spans));
+        self.data = Arc::new(TraceData::lean(self.trace_id.clone(), summary, spans, rows));
         self.scores = scores;
         self.tree = TreeCursor::new(&self.data, tree_rows(self, size));
     }
 
-    fn open_span(&mut self, tab: Tab, cx: &mut Ctx) {
+    /// Opens the span detail; for a big trace, once the span's payload is read (the effect
+    /// that reads it is returned, and the detail opens when it arrives).
+    fn open_span(&mut self, tab: Tab, cx: &mut Ctx) -> Vec<Effect> {
         if self.selected_span().is_none() {
-            return;
+            return Vec::new();
+        }
+        if let Some(pos) = self.tree.selected_pos()
+            && let Some(row) = self.data.row_at(pos)
+            && self.data.whole_span_at(pos).is_none()
+        {
+            self.payload_req = cx.req();
+            self.pending_tab = Some(tab);
+            return vec![Effect::LoadPayloads {
+                req: self.payload_req,
+                rows: vec![row],
+            }];
         }
         self.tab = tab;
         cx.ask(Intent::OpenSpan(SpanFocus {
@@ -177,6 +198,7 @@ impl TracePane {
             tab,
             unfold: self.unfold,
         }));
+        Vec::new()
     }
 
     /// The evidence of the selected LLM call, else of the trace's final answer.
@@ -190,7 +212,8 @@ impl TracePane {
             .map(|s| s.span_id.clone());
         cx.ask(Intent::OpenEvidence(EvidenceFocus {
             trace_id: self.trace_id.clone(),
-            data: Some(self.data.clone()),
+            // A big trace's evidence needs every span whole: the evidence view reads them.
+            data: (!self.data.is_lean()).then(|| self.data.clone()),
             scores: self.scores.clone(),
             span_id,
         }));
@@ -241,8 +264,8 @@ impl Pane for TracePane {
             Cmd::Copy => return cx.copy(self.trace_id.clone(), "trace id"),
             Cmd::Collapse => self.tree.collapse(&self.data),
             Cmd::Expand => self.tree.expand(&self.data),
-            Cmd::Open => self.open_span(self.tab, cx),
-            Cmd::Verdicts => self.open_span(Tab::Verdicts, cx),
+            Cmd::Open => return self.open_span(self.tab, cx),
+            Cmd::Verdicts => return self.open_span(Tab::Verdicts, cx),
             Cmd::Rerun => cx.ask_rerun(&self.trace_id, &self.scores),
             Cmd::Evidence => self.open_evidence(cx),
             Cmd::Replay if !self.loading => cx.ask_replay(self.selected_span()),
@@ -257,7 +280,7 @@ impl Pane for TracePane {
             return Vec::new();
         }
         self.req = cx.req();
-        vec![Effect::LoadTrace {
+        vec![Effect::OpenTrace {
             req: self.req,
             trace_id: self.trace_id.clone(),
         }]
@@ -265,10 +288,11 @@ impl Pane for TracePane {
 
     fn receive(&mut self, action: Action, cx: &mut Ctx) -> Receipt {
         match action {
-            Action::TraceLoaded {
+            Action::TraceOpened {
                 req,
                 summary,
                 spans,
+                rows,
                 scores,
             } if req == self.req => {
                 let reload = !self.loading && !self.data.spans.is_empty();
@@ -278,7 +302,7 @@ impl Pane for TracePane {
                     self.scores = scores;
                     return Receipt::Taken(Vec::new());
                 }
-                self.fill(summary, spans, scores, cx.size);
+                self.fill(summary, spans, rows, scores, cx.size);
                 if let Some(id) = selected.filter(|_| reload)
                     && let Some(pos) = (0..self.data.tree.nodes.len())
                         .find(|&p| self.data.span_at(p).is_some_and(|s| s.span_id == id))
@@ -293,6 +317,29 @@ impl Pane for TracePane {
                     req: self.replays_req,
                     of: Some(self.trace_id.clone()),
                 })])
+            }
+            Action::PayloadsLoaded { req, result } if req == self.payload_req => {
+                let tab = self.pending_tab.take();
+                match result {
+                    Ok(whole) => self.data.keep_payloads(whole),
+                    Err(e) => {
+                        cx.error(e);
+                        return Receipt::Taken(Vec::new());
+                    }
+                }
+                let read = self
+                    .tree
+                    .selected_pos()
+                    .and_then(|p| self.data.whole_span_at(p))
+                    .is_some();
+                match tab {
+                    Some(tab) if read => Receipt::Taken(self.open_span(tab, cx)),
+                    Some(_) => {
+                        cx.error("the span is gone from the store (its trace was imported again)");
+                        Receipt::Taken(Vec::new())
+                    }
+                    None => Receipt::Taken(Vec::new()),
+                }
             }
             Action::Compare(CompareAction::List { req, result }) if req == self.replays_req => {
                 self.replays = result.unwrap_or_default();

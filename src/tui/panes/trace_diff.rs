@@ -9,12 +9,11 @@ use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
 use crate::tui::pane::{Ctx, Intent, Pane, PaneInfo, Receipt};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::lines::{self, DetailLine, LineKind};
+use crate::tui::widgets::notice;
 use crate::tui::widgets::scroll::{Motion, ScrollList};
 use crossterm::event::KeyCode as K;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::Span;
-use ratatui::widgets::Paragraph;
 use std::any::Any;
 
 pub static INFO: PaneInfo = PaneInfo {
@@ -132,11 +131,7 @@ impl Pane for TraceDiffPane {
 
     fn draw(&self, frame: &mut Frame, area: Rect, th: &Theme) {
         if self.diff.is_none() {
-            let text = match &self.error {
-                Some(e) => Span::styled(crate::tui::widgets::text::cell(e), th.error()),
-                None => Span::styled("diffing…", th.dim()),
-            };
-            frame.render_widget(Paragraph::new(text), area);
+            notice::pending(frame, area, th, self.error.as_deref(), "diffing…");
             return;
         }
         lines::draw(frame, area, th, &self.lines, &self.view);

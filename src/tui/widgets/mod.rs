@@ -5,6 +5,8 @@ pub mod barchart;
 pub mod chrome;
 pub mod evidence;
 pub mod lines;
+pub mod notice;
+pub mod popup;
 pub mod scroll;
 pub mod search;
 pub mod sparkline;

@@ -49,19 +49,25 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
+/// A receiver on a fresh store: the directory (keep it alive), the store's path, the receiver.
+async fn receiver(config: ListenConfig) -> (tempfile::TempDir, std::path::PathBuf, Listener) {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("live.db");
+    let listener = start(&db, config).await;
+    (tmp, db, listener)
+}
+
 fn spans_in(path: &std::path::Path) -> i64 {
     Store::open(path).unwrap().totals().unwrap().1
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bodies_types_and_sizes_are_refused_with_the_right_status() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("live.db");
     let config = ListenConfig {
         body_limit: 64 * 1024,
         ..ListenConfig::default()
     };
-    let listener = start(&db, config).await;
+    let (_tmp, db, listener) = receiver(config).await;
     let good = protobuf_request(1).encode_to_vec();
 
     let r = post(&listener, "text/plain", good.clone(), &[]).await;
@@ -137,9 +143,7 @@ async fn bad_bodies_types_and_sizes_are_refused_with_the_right_status() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_spans_are_reported_as_partial_success_and_the_rest_stored() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("live.db");
-    let listener = start(&db, ListenConfig::default()).await;
+    let (_tmp, db, listener) = receiver(ListenConfig::default()).await;
     let mut req = protobuf_request(2);
     let spans = &mut req.resource_spans[0].scope_spans[0].spans;
     spans[1].trace_id.clear();
@@ -179,15 +183,155 @@ async fn bad_spans_are_reported_as_partial_success_and_the_rest_stored() {
     listener.shutdown().await.unwrap();
 }
 
+/// Invalid UTF-8 in a string field and a value nested beyond prost's recursion limit, which
+/// prost refuses for the whole request, cost only the bad bytes and the too-deep value: every
+/// span is stored and `partial_success` says what was repaired.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_utf8_and_deep_nesting_cost_a_value_not_the_request() {
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValue, any_value};
+    let (_tmp, db, listener) = receiver(ListenConfig::default()).await;
+    let mut req = protobuf_request(2);
+    let spans = &mut req.resource_spans[0].scope_spans[0].spans;
+    spans[0].name = "QQbroken name".into();
+    let mut deep = any_value::Value::StringValue("bottom".into());
+    for _ in 0..80 {
+        deep = any_value::Value::ArrayValue(ArrayValue {
+            values: vec![AnyValue { value: Some(deep) }],
+        });
+    }
+    spans[3].attributes.push(KeyValue {
+        key: "deep".into(),
+        value: Some(AnyValue { value: Some(deep) }),
+        ..KeyValue::default()
+    });
+    let mut body = req.encode_to_vec();
+    let at = body.windows(7).position(|w| w == b"QQbroke").unwrap();
+    body[at] = 0xc3; // a lead byte followed by an ASCII byte: invalid UTF-8
+    assert!(ExportTraceServiceRequest::decode(body.as_slice()).is_err());
+
+    let r = post(&listener, PROTOBUF, body, &[]).await;
+    assert_eq!(r.status(), 200);
+    let answer = ExportTraceServiceResponse::decode(r.bytes().await.unwrap()).unwrap();
+    let partial = answer.partial_success.expect("partial_success is set");
+    assert_eq!(partial.rejected_spans, 0);
+    assert!(
+        partial
+            .error_message
+            .contains("1 strings with invalid UTF-8"),
+        "{}",
+        partial.error_message
+    );
+    assert!(
+        partial.error_message.contains("1 values nested deeper"),
+        "{}",
+        partial.error_message
+    );
+    assert_eq!(spans_in(&db), 8);
+    let names: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM spans WHERE name = ?1",
+            ["\u{fffd}Qbroken name"],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(names, 1);
+    listener.shutdown().await.unwrap();
+}
+
+/// A gRPC codec that sends a request message as raw bytes (possibly not valid protobuf
+/// strings, which no SDK can produce) and reads the response with prost.
+struct RawExport;
+
+impl tonic::codec::Codec for RawExport {
+    type Encode = bytes::Bytes;
+    type Decode = ExportTraceServiceResponse;
+    type Encoder = RawExport;
+    type Decoder = RawExport;
+    fn encoder(&mut self) -> RawExport {
+        RawExport
+    }
+    fn decoder(&mut self) -> RawExport {
+        RawExport
+    }
+}
+
+impl tonic::codec::Encoder for RawExport {
+    type Item = bytes::Bytes;
+    type Error = tonic::Status;
+    fn encode(
+        &mut self,
+        item: bytes::Bytes,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        bytes::BufMut::put_slice(dst, &item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for RawExport {
+    type Item = ExportTraceServiceResponse;
+    type Error = tonic::Status;
+    fn decode(
+        &mut self,
+        src: &mut tonic::codec::DecodeBuf<'_>,
+    ) -> Result<Option<ExportTraceServiceResponse>, tonic::Status> {
+        ExportTraceServiceResponse::decode(src)
+            .map(Some)
+            .map_err(|e| tonic::Status::internal(e.to_string()))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_repairs_invalid_utf8_like_http_and_refuses_garbage() {
+    let (_tmp, db, listener) = receiver(ListenConfig::default()).await;
+    let mut req = protobuf_request(1);
+    req.resource_spans[0].scope_spans[0].spans[0].name = "QQbroken".into();
+    let mut body = req.encode_to_vec();
+    let at = body.windows(8).position(|w| w == b"QQbroken").unwrap();
+    body[at] = 0xff;
+    let channel =
+        tonic::transport::Channel::from_shared(format!("http://{}", listener.grpc_addr.unwrap()))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+    let mut client = tonic::client::Grpc::new(channel);
+    let path = http::uri::PathAndQuery::from_static(
+        "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    );
+    client.ready().await.unwrap();
+    let answer = client
+        .unary(tonic::Request::new(body.into()), path.clone(), RawExport)
+        .await
+        .unwrap()
+        .into_inner();
+    let partial = answer.partial_success.expect("partial_success is set");
+    assert_eq!(partial.rejected_spans, 0);
+    assert!(
+        partial.error_message.contains("invalid UTF-8"),
+        "{}",
+        partial.error_message
+    );
+    assert_eq!(spans_in(&db), 4);
+
+    client.ready().await.unwrap();
+    let err = client
+        .unary(tonic::Request::new(vec![0xff; 40].into()), path, RawExport)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err:?}");
+    assert_eq!(spans_in(&db), 4);
+    listener.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_is_required_when_configured() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("live.db");
     let config = ListenConfig {
         token: Some("s3cret".into()),
         ..ListenConfig::default()
     };
-    let listener = start(&db, config).await;
+    let (_tmp, db, listener) = receiver(config).await;
     let body = protobuf_request(1).encode_to_vec();
     let r = post(&listener, PROTOBUF, body.clone(), &[]).await;
     assert_eq!(r.status(), 401);
@@ -226,13 +370,11 @@ async fn a_token_is_required_when_configured() {
 /// with UNAVAILABLE. Once the lock goes, the waiting request commits and succeeds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_queue_answers_429_with_retry_after_and_grpc_unavailable() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("live.db");
     let config = ListenConfig {
         queue_spans: 1,
         ..ListenConfig::default()
     };
-    let listener = start(&db, config).await;
+    let (_tmp, db, listener) = receiver(config).await;
     let lock = rusqlite::Connection::open(&db).unwrap();
     lock.execute_batch("BEGIN IMMEDIATE").unwrap();
 

@@ -1,0 +1,137 @@
+//! Reads for showing one big trace a piece at a time: the payloads of a batch of spans in one
+//! query (by the row ids of [`Store::trace_skeleton`]), so a reader that walks 100,000 spans
+//! asks SQLite a few hundred times rather than once per span.
+
+use super::{Result, Store, StoreError};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// Row ids asked in one query: well under SQLite's bound-parameter limit (32,766), and few
+/// enough that a batch of decoded spans stays small.
+pub const PAYLOAD_BATCH: usize = 256;
+
+impl Store {
+    /// The spans stored under `row_ids` (at most [`PAYLOAD_BATCH`] are read per query),
+    /// each decoded by `decode` straight from SQLite's buffer, in the order of `row_ids`;
+    /// `None` where a row is gone (the trace was re-imported since the skeleton was read).
+    /// A payload that cannot be decoded is an error naming its row. The ids are distinct.
+    pub fn span_payload_batch<T>(
+        &self,
+        row_ids: &[i64],
+        decode: impl Fn(&[u8]) -> std::result::Result<T, String>,
+    ) -> Result<Vec<Option<T>>> {
+        let mut out: Vec<Option<T>> = Vec::with_capacity(row_ids.len());
+        out.resize_with(row_ids.len(), || None);
+        let mut slot: HashMap<i64, usize> = HashMap::with_capacity(PAYLOAD_BATCH);
+        for (chunk_no, chunk) in row_ids.chunks(PAYLOAD_BATCH).enumerate() {
+            let base = chunk_no * PAYLOAD_BATCH;
+            slot.clear();
+            for (i, id) in chunk.iter().enumerate() {
+                slot.insert(*id, base + i);
+            }
+            let mut st = self.conn.prepare_cached(&batch_sql(chunk.len()))?;
+            let mut rows = st.query(rusqlite::params_from_iter(chunk.iter()))?;
+            while let Some(row) = rows.next()? {
+                let id: i64 = row.get(0)?;
+                let data = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+                let value = decode(data).map_err(|e| {
+                    StoreError::Other(format!(
+                        "span row {id}: the stored span could not be read ({e}); re-import the source"
+                    ))
+                })?;
+                if let Some(cell) = slot.get(&id).and_then(|&i| out.get_mut(i)) {
+                    *cell = Some(value);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Store {
+    /// Runs `read` with this connection's page cache capped at `kib` KiB, then gives the cache
+    /// its size back: a one-off read of a big trace keeps no page twice (the default cache
+    /// would fill with the trace's rows), and a long-lived connection keeps its cache size.
+    pub fn with_page_cache<T>(
+        &self,
+        kib: i64,
+        read: impl FnOnce(&Store) -> Result<T>,
+    ) -> Result<T> {
+        let before: i64 = self
+            .conn
+            .pragma_query_value(None, "cache_size", |r| r.get(0))?;
+        self.limit_page_cache(kib)?;
+        let out = read(self);
+        self.conn.pragma_update(None, "cache_size", before)?;
+        out
+    }
+}
+
+/// `SELECT … WHERE id IN (?, …)` with `n` parameters (the same text for the same `n`, so
+/// full batches share one cached statement).
+fn batch_sql(n: usize) -> String {
+    let mut sql = String::with_capacity(48 + 2 * n);
+    sql.push_str("SELECT id, data FROM span_data WHERE id IN (");
+    for i in 0..n {
+        let _ = write!(sql, "{}?", if i == 0 { "" } else { "," });
+    }
+    sql.push(')');
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::import::{ImportOptions, import_file};
+    use crate::store::{Store, TraceFilter, decode_span};
+    use std::path::Path;
+
+    #[test]
+    fn a_batch_reads_each_row_as_one_read_of_it_would() {
+        let bot = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/openinference_support_bot_40.otlp.jsonl"
+        );
+        let mut store = Store::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        import_file(&mut store, Path::new(bot), ImportOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut rows: Vec<i64> = Vec::new();
+        for id in store.trace_ids(&TraceFilter::default(), None).unwrap() {
+            rows.extend(store.trace_skeleton(&id).unwrap().iter().map(|s| s.row_id));
+        }
+        // More than one batch, out of row order, and a row that is not there.
+        assert!(rows.len() > super::PAYLOAD_BATCH, "{} rows", rows.len());
+        rows.reverse();
+        rows.insert(7, -5);
+        let batch = store.span_payload_batch(&rows, decode_span).unwrap();
+        assert_eq!(batch.len(), rows.len());
+        for (row, got) in rows.iter().zip(&batch) {
+            let want = store.span_payload(*row).unwrap();
+            assert_eq!(
+                got.as_ref().map(|s| serde_json::to_string(s).unwrap()),
+                want.map(|s| serde_json::to_string(&s).unwrap()),
+                "row {row}"
+            );
+        }
+        assert!(batch[7].is_none());
+        // A payload that does not decode is an error naming its row.
+        let err = store
+            .span_payload_batch(&rows[..3], |_| Err::<(), _>("bad".to_string()))
+            .unwrap_err();
+        assert!(err.to_string().contains("span row"), "{err}");
+    }
+
+    #[test]
+    fn a_read_through_a_small_page_cache_gives_the_cache_its_size_back() {
+        let store = Store::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        let size = |s: &Store| -> i64 {
+            s.conn
+                .pragma_query_value(None, "cache_size", |r| r.get(0))
+                .unwrap()
+        };
+        let before = size(&store);
+        let inside = store.with_page_cache(64, |s| Ok(size(s))).unwrap();
+        assert_eq!(inside, -64);
+        assert_eq!(size(&store), before);
+        assert_ne!(before, -64);
+    }
+}
