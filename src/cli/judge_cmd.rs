@@ -297,6 +297,11 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
         }
         Err(e) => return Err(e).context("judge run failed"),
     };
+    // The verdicts marked their traces' statistics cells stale: recompute them now rather
+    // than in the next `trawl stats` (or from the spans when many are stale).
+    if let Err(e) = db.refresh_stats_cells() {
+        tracing::warn!("statistics cells not refreshed after judging: {e}");
+    }
     if refused_non_tty {
         errln!(
             "trawl judge: not starting: the estimate is $1 or more (or unknown) and stdin is not a terminal; pass --yes to run"

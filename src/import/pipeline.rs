@@ -46,8 +46,11 @@ pub(super) fn import_lines(
     let (tx, rx) = mpsc::sync_channel::<Parsed>(4);
     let (progress_tx, progress_rx) = mpsc::channel::<u64>();
     let strict = opts.strict;
-    let dict = super::dictionary::for_import(store, path, meta.len());
-    let workers = spawn_otlp_pipeline(file, tx, progress_tx, dict).map_err(|e| {
+    let mut dict = super::dictionary::ImportDictionary::for_import(store, path, meta.len());
+    // Not trained in the background after all (see `dictionary`): the parsers run megabytes
+    // ahead of the writer, and those payloads missed the dictionary.
+    dict.wait(store);
+    let workers = spawn_otlp_pipeline(file, tx, progress_tx, dict.slot()).map_err(|e| {
         ImportError::Store(StoreError::Other(format!(
             "cannot start import threads: {e}"
         )))
@@ -111,6 +114,7 @@ pub(super) fn import_lines(
             while let Ok(b) = progress_rx.try_recv() {
                 bytes_read = b;
             }
+            dict.poll(&writer, false);
             if writer.batch_full() {
                 let touched = writer.commit_batch()?;
                 if let Some(cb) = opts.on_progress.as_mut() {
@@ -139,6 +143,7 @@ pub(super) fn import_lines(
         writer.rollback()?;
         return Err(ImportError::Strict(msg));
     }
+    dict.poll(&writer, true);
     let stats = writer.finish(&source_outcome(&report))?;
     finish_report(&mut report, &stats, &mut opts, display);
     Ok(report)
@@ -184,7 +189,7 @@ fn spawn_otlp_pipeline(
     file: std::fs::File,
     tx: mpsc::SyncSender<Parsed>,
     progress: mpsc::Sender<u64>,
-    dict: Option<std::sync::Arc<Dictionary>>,
+    dict: super::dictionary::ReadySlot,
 ) -> std::io::Result<Vec<std::thread::JoinHandle<u64>>> {
     let parsers = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -207,11 +212,19 @@ fn spawn_otlp_pipeline(
                 .name(format!("trawl-parse-{i}"))
                 .spawn(move || {
                     let book = PriceBook::active();
-                    // One compressor per thread, the store's dictionary loaded once.
-                    let mut encoder = SpanEncoder::new(dict.as_ref())
-                        .map_err(|e| tracing::warn!("span compressor: {e}"))
-                        .ok();
+                    // One compressor per thread, the dictionary loaded once it is ready.
+                    let encoder_for = |d: Option<&std::sync::Arc<Dictionary>>| {
+                        SpanEncoder::new(d)
+                            .map_err(|e| tracing::warn!("span compressor: {e}"))
+                            .ok()
+                    };
+                    let mut with_dict = dict.get().is_some();
+                    let mut encoder = encoder_for(dict.get());
                     loop {
+                        if !with_dict && let Some(d) = dict.get() {
+                            encoder = encoder_for(Some(d));
+                            with_dict = true;
+                        }
                         // Hold the lock only to take the next chunk.
                         let next = match rx.lock() {
                             Ok(r) => r.recv(),

@@ -33,6 +33,8 @@ pub struct RollupSpan {
     pub tags: Vec<String>,
     pub preview_in: Option<String>,
     pub preview_out: Option<String>,
+    /// Time to first token (LLM calls), for the statistics cells of a new trace.
+    pub ttft_ns: Option<i64>,
 }
 
 impl RollupSpan {
@@ -65,6 +67,7 @@ impl RollupSpan {
             tags: s.tags.clone(),
             preview_in: None,
             preview_out: None,
+            ttft_ns: s.ttft_ns,
         }
     }
 }

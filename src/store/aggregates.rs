@@ -47,7 +47,7 @@ const MAX_REFRESH_ON_READ: i64 = 4 * 96;
 /// user cells would be as many rows as traces (a fifth of the store's cells on the benchmark
 /// store, and a sixth of the work at the end of every import) and no faster to read than the
 /// traces themselves; `--group-by user` reads the spans.
-const DIMS: [Option<GroupBy>; 5] = [
+pub(super) const DIMS: [Option<GroupBy>; 5] = [
     None,
     Some(GroupBy::Model),
     Some(GroupBy::Tag),
@@ -55,11 +55,11 @@ const DIMS: [Option<GroupBy>; 5] = [
     Some(GroupBy::Service),
 ];
 
-fn dim_key(g: Option<GroupBy>) -> &'static str {
+pub(super) fn dim_key(g: Option<GroupBy>) -> &'static str {
     g.map_or("", GroupBy::label)
 }
 
-fn cell_floor(ns: i64) -> i64 {
+pub(super) fn cell_floor(ns: i64) -> i64 {
     ns - ns.rem_euclid(CELL_NS)
 }
 
@@ -107,7 +107,7 @@ impl DirtyRanges {
 }
 
 /// The dirty cells as sorted, merged, plausible cell ranges.
-fn load_dirty(conn: &Connection) -> Result<Vec<Range>> {
+pub(super) fn load_dirty(conn: &Connection) -> Result<Vec<Range>> {
     let mut st = conn.prepare_cached("SELECT from_ns, to_ns FROM stats_dirty")?;
     let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
     let mut out = Vec::new();
@@ -198,40 +198,16 @@ fn from_cells(
     };
     let dim = dim_key(group);
     {
-        let mut st = conn.prepare_cached(
-            "SELECT cell_ns, grp, traces, errors, input_tokens, output_tokens, cost_known, cost_known_err,
-                    cost_full_n, cost_full_sum, cost_full_sum_err, unknown_cost_traces, judge_cost_unknown,
-                    latency, llm, ttft
-             FROM stats_cells WHERE dim = ?1",
-        )?;
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT cell_ns, grp, {CELL_COLUMNS} FROM stats_cells WHERE dim = ?1"
+        ))?;
         let mut rows = st.query([dim])?;
         while let Some(r) = rows.next()? {
             let cell: i64 = r.get(0)?;
             if in_dirty(cell) {
                 continue;
             }
-            let values = |i: usize, wanted: bool| -> rusqlite::Result<Vec<i64>> {
-                Ok(if wanted {
-                    decode(r.get_ref(i)?.as_blob_or_null()?.unwrap_or_default())
-                } else {
-                    Vec::new()
-                })
-            };
-            let p = Partial {
-                traces: r.get(2)?,
-                errors: r.get(3)?,
-                input_tokens: r.get(4)?,
-                output_tokens: r.get(5)?,
-                cost_known: Sum::from_parts(r.get(6)?, r.get(7)?),
-                cost_full_n: r.get(8)?,
-                cost_full_sum: Sum::from_parts(r.get(9)?, r.get(10)?),
-                unknown_cost_traces: r.get(11)?,
-                judge_cost_unknown: r.get(12)?,
-                latency: values(13, series.latency)?,
-                llm: values(14, series.llm)?,
-                ttft: values(15, series.ttft)?,
-                ..Default::default()
-            };
+            let p = cell_from_row(r, series)?;
             add(cell, r.get(1)?, p);
         }
         let mut st = conn.prepare_cached(
@@ -275,6 +251,53 @@ fn from_cells(
         })
         .collect();
     Ok(Some(out))
+}
+
+const CELL_COLUMNS: &str = "traces, errors, input_tokens, output_tokens, cost_known, cost_known_err,
+    cost_full_n, cost_full_sum, cost_full_sum_err, unknown_cost_traces, judge_cost_unknown, latency, llm, ttft";
+
+/// The cell in `r`, whose columns from the third on are [`CELL_COLUMNS`]; the latency series
+/// not in `series` are left empty.
+fn cell_from_row(r: &rusqlite::Row<'_>, series: SeriesWanted) -> rusqlite::Result<Partial> {
+    let values = |i: usize, wanted: bool| -> rusqlite::Result<Vec<i64>> {
+        Ok(if wanted {
+            decode(r.get_ref(i)?.as_blob_or_null()?.unwrap_or_default())
+        } else {
+            Vec::new()
+        })
+    };
+    Ok(Partial {
+        traces: r.get(2)?,
+        errors: r.get(3)?,
+        input_tokens: r.get(4)?,
+        output_tokens: r.get(5)?,
+        cost_known: Sum::from_parts(r.get(6)?, r.get(7)?),
+        cost_full_n: r.get(8)?,
+        cost_full_sum: Sum::from_parts(r.get(9)?, r.get(10)?),
+        unknown_cost_traces: r.get(11)?,
+        judge_cost_unknown: r.get(12)?,
+        latency: values(13, series.latency)?,
+        llm: values(14, series.llm)?,
+        ttft: values(15, series.ttft)?,
+        ..Default::default()
+    })
+}
+
+/// One stored cell (without its judge rules), every series included.
+pub(super) fn load_cell(
+    conn: &Connection,
+    dim: &str,
+    cell: i64,
+    grp: &str,
+) -> Result<Option<Partial>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT cell_ns, grp, {CELL_COLUMNS} FROM stats_cells WHERE dim = ?1 AND cell_ns = ?2 AND grp = ?3"
+    ))?;
+    let mut rows = st.query(rusqlite::params![dim, cell, grp])?;
+    Ok(match rows.next()? {
+        Some(r) => Some(cell_from_row(r, SeriesWanted::ALL)?),
+        None => None,
+    })
 }
 
 /// Per bucket: the sums so far and the chunks of each latency series.
@@ -367,9 +390,15 @@ fn refresh_in(conn: &Connection) -> Result<usize> {
     Ok(written)
 }
 
-fn store_cell(conn: &Connection, dim: &str, cell: i64, grp: &str, p: &Partial) -> Result<()> {
+pub(super) fn store_cell(
+    conn: &Connection,
+    dim: &str,
+    cell: i64,
+    grp: &str,
+    p: &Partial,
+) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO stats_cells(dim, cell_ns, grp, traces, errors, input_tokens, output_tokens, cost_known,
+        "INSERT OR REPLACE INTO stats_cells(dim, cell_ns, grp, traces, errors, input_tokens, output_tokens, cost_known,
            cost_known_err, cost_full_n, cost_full_sum, cost_full_sum_err, unknown_cost_traces,
            judge_cost_unknown, latency, llm, ttft)
          VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
@@ -439,7 +468,7 @@ impl Store {
 
 #[cfg(test)]
 #[path = "aggregates_tests.rs"]
-mod equality_tests;
+pub(super) mod equality_tests;
 
 #[cfg(test)]
 mod tests {

@@ -13,7 +13,7 @@ use std::path::Path;
 
 /// 2026-03-20T00:00:00Z
 const T0: i64 = 1_773_964_800_000_000_000;
-const MIN: i64 = 60_000_000_000;
+pub(in crate::store) const MIN: i64 = 60_000_000_000;
 
 fn wanted() -> WantedPercentiles {
     WantedPercentiles {
@@ -69,12 +69,17 @@ fn span_line(
 /// (model, tokens, sometimes a time to first token) starting up to two hours after the root,
 /// so some calls fall in the next day.
 fn generated(traces: u64, seed: u64) -> String {
+    generated_over(traces, seed, 10)
+}
+
+/// [`generated`] over `days` days from [`T0`].
+pub(in crate::store) fn generated_over(traces: u64, seed: u64, days: u64) -> String {
     let mut rng = Lcg(seed);
     let mut out = String::new();
     for t in 0..traces {
         let trace = format!("{:032x}", seed * 1_000_000 + t);
         let root = format!("{:016x}", t * 16 + 1);
-        let start = T0 + (rng.next(10 * 24 * 60) as i64) * MIN + rng.next(MIN as u64) as i64;
+        let start = T0 + (rng.next(days * 24 * 60) as i64) * MIN + rng.next(MIN as u64) as i64;
         let mut end = start + rng.next(5_000) as i64 * 1_000_000;
         let mut root_attrs = vec![attr("openinference.span.kind", &text("CHAIN"))];
         if rng.next(4) > 0 {
@@ -139,7 +144,7 @@ fn generated(traces: u64, seed: u64) -> String {
     out
 }
 
-fn import_text(store: &mut Store, dir: &Path, name: &str, text: &str) {
+pub(in crate::store) fn import_text(store: &mut Store, dir: &Path, name: &str, text: &str) {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
     let r = import_file(store, &path, ImportOptions::default()).unwrap_or_else(|e| panic!("{e}"));
@@ -170,7 +175,11 @@ fn groupings() -> Vec<Option<GroupBy>> {
         .collect()
 }
 
-fn reference(store: &Store, b: Buckets, g: Option<GroupBy>) -> Map<(i64, String), BucketFigures> {
+pub(in crate::store) fn reference(
+    store: &Store,
+    b: Buckets,
+    g: Option<GroupBy>,
+) -> Map<(i64, String), BucketFigures> {
     let has = store.has_replays().unwrap_or_else(|e| panic!("{e}"));
     let p = scan(
         &store.conn,
@@ -185,7 +194,7 @@ fn reference(store: &Store, b: Buckets, g: Option<GroupBy>) -> Map<(i64, String)
     figures_of(p, &wanted())
 }
 
-fn cells(
+pub(in crate::store) fn cells(
     store: &Store,
     writable: bool,
     b: Buckets,
@@ -248,7 +257,7 @@ fn assert_same(
 }
 
 /// Cells == span path for every bucketing and grouping.
-fn assert_everywhere(store: &Store, writable: bool, what: &str) {
+pub(in crate::store) fn assert_everywhere(store: &Store, writable: bool, what: &str) {
     for b in bucketings() {
         for g in groupings() {
             let want = reference(store, b, g);
@@ -258,7 +267,7 @@ fn assert_everywhere(store: &Store, writable: bool, what: &str) {
     }
 }
 
-fn dirty_rows(store: &Store) -> i64 {
+pub(in crate::store) fn dirty_rows(store: &Store) -> i64 {
     store
         .conn
         .query_row("SELECT count(*) FROM stats_dirty", [], |r| r.get(0))

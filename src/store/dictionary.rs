@@ -27,6 +27,11 @@ pub struct Dictionary {
 }
 
 impl Dictionary {
+    /// [`train`]: a dictionary from sample payloads, not saved anywhere yet (any thread).
+    pub fn train(samples: &[Vec<u8>]) -> Option<Arc<Dictionary>> {
+        train(samples)
+    }
+
     pub fn new(bytes: Vec<u8>) -> Arc<Dictionary> {
         Arc::new(Dictionary {
             id: id_of(&bytes),
@@ -152,6 +157,12 @@ impl super::Store {
     /// The dictionary new payloads are compressed with, if the store has one.
     pub fn payload_dictionary(&self) -> Result<Option<Arc<Dictionary>>> {
         current(&self.conn)
+    }
+
+    /// Saves a dictionary trained elsewhere with the store (committed at once).
+    pub fn save_payload_dictionary(&self, d: &Arc<Dictionary>) -> Result<()> {
+        self.ensure_writable()?;
+        save(&self.conn, d)
     }
 
     /// Trains a dictionary from sample payloads and saves it with the store; `None` when the

@@ -5,6 +5,7 @@
 //! and every question other modules ask is a method named after what it answers.
 
 mod aggregates;
+mod cell_delta;
 mod codec;
 mod dictionary;
 mod filter_sql;

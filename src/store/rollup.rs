@@ -3,6 +3,7 @@
 
 use super::Result;
 use super::aggregates::DirtyRanges;
+use super::cell_delta::CellDelta;
 use crate::model::rollup::RollupSpan;
 use crate::model::{SpanKind, Trace, model_name};
 use rusqlite::{Connection, OptionalExtension};
@@ -25,7 +26,7 @@ fn load(conn: &Connection, trace_id: &str) -> Result<Vec<RollupSpan>> {
     let mut st = conn.prepare_cached(
         "SELECT span_id, parent_id, name, kind, start_ns, end_ns, status, model, session_id, user_id, service,
                 input_tokens, output_tokens, total_tokens, cache_read_tokens, reasoning_tokens, cost_usd,
-                cost_source, tags, preview_in, preview_out
+                cost_source, tags, preview_in, preview_out, ttft_ns
          FROM spans WHERE trace_id = ?1",
     )?;
     let rows = st.query_map([trace_id], |r| {
@@ -57,6 +58,7 @@ fn load(conn: &Connection, trace_id: &str) -> Result<Vec<RollupSpan>> {
                 .unwrap_or_default(),
             preview_in: r.get(19)?,
             preview_out: r.get(20)?,
+            ttft_ns: r.get(21)?,
         })
     })?;
     let mut out = Vec::new();
@@ -78,6 +80,8 @@ pub(super) fn refresh_with(
     let mut new = 0;
     // The statistics cells of the old and the new time range of every trace change.
     let mut dirty = DirtyRanges::default();
+    // Traces new to the store add to the cells directly (see `cell_delta`).
+    let mut delta = CellDelta::default();
     for t in trace_ids {
         let before: Option<(i64, i64)> = conn
             .prepare_cached("SELECT start_ns, end_ns FROM traces WHERE trace_id = ?1")?
@@ -91,8 +95,12 @@ pub(super) fn refresh_with(
         let r = Trace::roll_up(t, &spans);
         if let Some((start, end)) = before {
             dirty.mark(start, end);
+            dirty.mark(r.start_ns, r.end_ns);
+        } else if CellDelta::accepts(conn, t, r.start_ns)? {
+            delta.add(&r, &spans);
+        } else {
+            dirty.mark(r.start_ns, r.end_ns);
         }
-        dirty.mark(r.start_ns, r.end_ns);
         if !existed {
             new += 1;
         }
@@ -149,5 +157,6 @@ pub(super) fn refresh_with(
         }
     }
     dirty.flush(conn)?;
+    delta.apply(conn)?;
     Ok(new)
 }

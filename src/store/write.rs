@@ -233,6 +233,12 @@ impl<'a> SpanWriter<'a> {
         Ok(rowid.is_some())
     }
 
+    /// Saves a payload dictionary trained during the import, in the open batch if any: payloads
+    /// naming it are written after it, so they commit with it or later.
+    pub fn save_payload_dictionary(&self, d: &std::sync::Arc<super::Dictionary>) -> Result<()> {
+        super::dictionary::save(&self.store.conn, d)
+    }
+
     /// Spans written since the last commit.
     pub fn pending(&self) -> usize {
         self.pending

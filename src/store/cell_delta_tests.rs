@@ -1,0 +1,142 @@
+//! New traces add to the statistics cells without recomputing them, with the same figures as
+//! the span path: imports in slices that overlap in time, a slice that extends traces of an
+//! earlier one, and a re-import.
+
+use super::super::Store;
+use super::super::aggregates::equality_tests::{
+    MIN, assert_everywhere, cells, dirty_rows, generated_over, import_text, reference,
+};
+use super::super::stats::Buckets;
+
+/// The first trace id of [`generated_over`]'s `seed` (ids are `seed · 10⁶ + n` in hex).
+fn first_id(seed: u64) -> String {
+    format!("{:032x}", seed * 1_000_000)
+}
+
+fn whole_input_tokens(store: &Store, from_cells: bool) -> i64 {
+    let figures = if from_cells {
+        cells(store, false, Buckets::Whole, None)
+    } else {
+        reference(store, Buckets::Whole, None)
+    };
+    figures.values().map(|f| f.input_tokens).sum()
+}
+
+fn shift_tokens(store: &Store, below: &str, by: i64) -> usize {
+    store
+        .conn
+        .execute(
+            "UPDATE traces SET input_tokens = input_tokens + ?1 WHERE trace_id < ?2",
+            rusqlite::params![by, below],
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn slices_overlapping_in_time_add_to_the_cells() {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut store = Store::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+    import_text(
+        &mut store,
+        d.path(),
+        "s1.jsonl",
+        &generated_over(150, 11, 2),
+    );
+    assert_everywhere(&store, false, "slice 1");
+    // Change slice 1's roll-ups behind the cells' back: if the next import recomputed the
+    // cells of its range (the same two days), they would pick the change up.
+    let tampered = shift_tokens(&store, &first_id(12), 1000);
+    assert_eq!(tampered, 150);
+    import_text(
+        &mut store,
+        d.path(),
+        "s2.jsonl",
+        &generated_over(150, 12, 2),
+    );
+    assert_eq!(dirty_rows(&store), 0);
+    assert_eq!(
+        whole_input_tokens(&store, true) + 1000 * 150,
+        whole_input_tokens(&store, false),
+        "slice 2 added to the cells without recomputing slice 1's"
+    );
+    shift_tokens(&store, &first_id(12), -1000);
+    assert_everywhere(&store, false, "slice 2");
+    import_text(
+        &mut store,
+        d.path(),
+        "s3.jsonl",
+        &generated_over(150, 13, 2),
+    );
+    assert_eq!(dirty_rows(&store), 0);
+    assert_everywhere(&store, false, "slice 3");
+    // A re-import changes nothing.
+    let before = format!("{:?}", reference(&store, Buckets::Whole, None));
+    import_text(
+        &mut store,
+        d.path(),
+        "s2-again.jsonl",
+        &generated_over(150, 12, 2),
+    );
+    assert_eq!(
+        before,
+        format!("{:?}", reference(&store, Buckets::Whole, None))
+    );
+    assert_everywhere(&store, false, "re-import");
+}
+
+#[test]
+fn a_slice_extending_earlier_traces_recomputes_their_cells() {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut store = Store::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+    let first = generated_over(150, 21, 2);
+    import_text(&mut store, d.path(), "s1.jsonl", &first);
+    // Slice 2: every LLM call of slice 1 again under a new span id, 7 minutes longer (their
+    // traces gain calls and may end later), beside traces new to the store.
+    let mut extension = String::new();
+    for line in first.lines() {
+        let mut v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}"));
+        let span = &mut v["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+        if span.get("parentSpanId").is_none() {
+            continue;
+        }
+        let id = span["spanId"]
+            .as_str()
+            .unwrap_or_default()
+            .replace('0', "f");
+        let end: i64 = span["endTimeUnixNano"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("{span}"));
+        span["spanId"] = id.into();
+        span["endTimeUnixNano"] = (end + 7 * MIN).to_string().into();
+        extension.push_str(&v.to_string());
+        extension.push('\n');
+    }
+    assert!(extension.lines().count() > 50);
+    let before = whole_input_tokens(&store, false);
+    extension.push_str(&generated_over(150, 22, 2));
+    import_text(&mut store, d.path(), "s2.jsonl", &extension);
+    assert!(whole_input_tokens(&store, false) > before);
+    assert_eq!(dirty_rows(&store), 0);
+    assert_everywhere(&store, false, "extended");
+}
+
+#[test]
+fn slices_spread_over_a_month_add_alike() {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut store = Store::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+    import_text(
+        &mut store,
+        d.path(),
+        "s1.jsonl",
+        &generated_over(200, 31, 30),
+    );
+    import_text(
+        &mut store,
+        d.path(),
+        "s2.jsonl",
+        &generated_over(200, 32, 30),
+    );
+    assert_eq!(dirty_rows(&store), 0);
+    assert_everywhere(&store, false, "a month");
+}
