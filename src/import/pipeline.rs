@@ -46,10 +46,9 @@ pub(super) fn import_lines(
     let (tx, rx) = mpsc::sync_channel::<Parsed>(4);
     let (progress_tx, progress_rx) = mpsc::channel::<u64>();
     let strict = opts.strict;
+    // Trained beside the import; the reader holds back all but the first megabytes until it
+    // is ready (see `dictionary`).
     let mut dict = super::dictionary::ImportDictionary::for_import(store, path, meta.len());
-    // Not trained in the background after all (see `dictionary`): the parsers run megabytes
-    // ahead of the writer, and those payloads missed the dictionary.
-    dict.wait(store);
     let workers = spawn_otlp_pipeline(file, tx, progress_tx, dict.slot()).map_err(|e| {
         ImportError::Store(StoreError::Other(format!(
             "cannot start import threads: {e}"
@@ -114,8 +113,11 @@ pub(super) fn import_lines(
             while let Ok(b) = progress_rx.try_recv() {
                 bytes_read = b;
             }
-            dict.poll(&writer, false);
             if writer.batch_full() {
+                if let Err(e) = dict.save_if_trained(&writer, false) {
+                    write_error = Some(e);
+                    break 'chunks;
+                }
                 let touched = writer.commit_batch()?;
                 if let Some(cb) = opts.on_progress.as_mut() {
                     cb(&Progress {
@@ -143,7 +145,7 @@ pub(super) fn import_lines(
         writer.rollback()?;
         return Err(ImportError::Strict(msg));
     }
-    dict.poll(&writer, true);
+    dict.save_if_trained(&writer, true)?;
     let stats = writer.finish(&source_outcome(&report))?;
     finish_report(&mut report, &stats, &mut opts, display);
     Ok(report)
@@ -189,7 +191,7 @@ fn spawn_otlp_pipeline(
     file: std::fs::File,
     tx: mpsc::SyncSender<Parsed>,
     progress: mpsc::Sender<u64>,
-    dict: super::dictionary::ReadySlot,
+    dict: super::dictionary::TrainedSlot,
 ) -> std::io::Result<Vec<std::thread::JoinHandle<u64>>> {
     let parsers = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -198,10 +200,15 @@ fn spawn_otlp_pipeline(
     let (raw_tx, raw_rx) = mpsc::sync_channel::<RawChunk>(parsers * 2);
     let raw_rx = std::sync::Arc::new(std::sync::Mutex::new(raw_rx));
     let mut handles = Vec::new();
+    let hold = dict.clone();
     handles.push(
         std::thread::Builder::new()
             .name("trawl-read".into())
-            .spawn(move || read_raw_lines(file, raw_tx, progress))?,
+            .spawn(move || {
+                read_raw_lines(file, raw_tx, progress, || {
+                    super::dictionary::wait_trained(&hold)
+                })
+            })?,
     );
     for i in 0..parsers {
         let rx = raw_rx.clone();
@@ -218,19 +225,22 @@ fn spawn_otlp_pipeline(
                             .map_err(|e| tracing::warn!("span compressor: {e}"))
                             .ok()
                     };
-                    let mut with_dict = dict.get().is_some();
-                    let mut encoder = encoder_for(dict.get());
+                    let current = super::dictionary::current;
+                    let mut with_dict = current(&dict).is_some();
+                    let mut encoder = encoder_for(current(&dict));
                     loop {
-                        if !with_dict && let Some(d) = dict.get() {
-                            encoder = encoder_for(Some(d));
-                            with_dict = true;
-                        }
                         // Hold the lock only to take the next chunk.
                         let next = match rx.lock() {
                             Ok(r) => r.recv(),
                             Err(_) => break,
                         };
                         let Ok(chunk) = next else { break };
+                        // Looked at after the chunk arrived: the reader released it once the
+                        // dictionary was trained, and this chunk should use it.
+                        if !with_dict && let Some(d) = current(&dict) {
+                            encoder = encoder_for(Some(d));
+                            with_dict = true;
+                        }
                         let seq = chunk.seq;
                         let send = |items, last| tx.send(Parsed { seq, items, last }).is_ok();
                         let items =
@@ -249,17 +259,29 @@ fn spawn_otlp_pipeline(
 }
 
 /// The reader thread: cuts the file into chunks of whole lines. Returns the number of lines.
+/// `hold` is called once the file's first [`HOLD_AFTER_BYTES`] are handed out (it waits for
+/// the payload dictionary).
+///
+/// [`HOLD_AFTER_BYTES`]: super::dictionary::HOLD_AFTER_BYTES
 fn read_raw_lines(
     file: std::fs::File,
     tx: mpsc::SyncSender<RawChunk>,
     progress: mpsc::Sender<u64>,
+    mut hold: impl FnMut(),
 ) -> u64 {
+    let mut handed_out = 0usize;
+    let mut held = false;
     let mut reader = LineReader::new(file);
     let mut seq = 0u64;
     let mut lines = Vec::new();
     let mut bytes = 0usize;
     let mut count = 0;
-    let send = |lines: &mut Vec<RawLine>, bytes: &mut usize, seq: &mut u64| -> bool {
+    let mut send = |lines: &mut Vec<RawLine>, bytes: &mut usize, seq: &mut u64| -> bool {
+        if !held && handed_out >= super::dictionary::HOLD_AFTER_BYTES {
+            held = true;
+            hold();
+        }
+        handed_out += *bytes;
         let chunk = RawChunk {
             seq: *seq,
             lines: std::mem::take(lines),
