@@ -281,6 +281,17 @@ impl<'a> SpanWriter<'a> {
         self.stats.traces_new += new;
         self.store.conn.execute_batch("COMMIT")?;
         self.in_tx = false;
+        if let Some(c) = &self.checkpointer
+            && c.restart_wanted
+                .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            // Between transactions: the log starts over (see `Checkpointer`). A failure (a
+            // reader kept an old snapshot past the busy timeout) only postpones it.
+            let _ = self
+                .store
+                .conn
+                .query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+        }
         self.pending = 0;
         self.committed_once = true;
         self.last_commit = std::time::Instant::now();
@@ -341,10 +352,23 @@ impl Drop for SpanWriter<'_> {
 
 /// A second connection that checkpoints the WAL every few hundred milliseconds, so the
 /// importing thread never stops to copy pages itself (PASSIVE checkpoints never block it).
+///
+/// PASSIVE alone never lets the WAL start over: the writer commits again before a checkpoint
+/// catches up, so the log only grows (`trawl listen` left a 4.9 GB WAL beside a 1 GB store
+/// after 24 s, and every commit then paid the file system for fresh blocks: a fifth of the
+/// writer's time, growing with the store). Once the log passes [`RESTART_WAL_BYTES`], the
+/// checkpointer asks the writer, which runs a RESTART checkpoint right after its next commit:
+/// it copies the few frames PASSIVE has not, and the next transaction writes from the start of
+/// the log again. The checkpointer cannot do it itself: the writer holds its lock almost all the
+/// time, and SQLite's busy waiting would rarely catch the gap between two transactions.
 struct Checkpointer {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    restart_wanted: std::sync::Arc<std::sync::atomic::AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,
 }
+
+/// The WAL size past which the checkpointer makes the log start over (see [`Checkpointer`]).
+const RESTART_WAL_BYTES: i64 = 64 << 20;
 
 impl Checkpointer {
     fn start(path: &std::path::Path) -> Option<Checkpointer> {
@@ -352,21 +376,34 @@ impl Checkpointer {
         conn.busy_timeout(std::time::Duration::from_secs(5)).ok()?;
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = stop.clone();
+        let restart_wanted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let want_restart = restart_wanted.clone();
         let handle = std::thread::Builder::new()
             .name("trawl-checkpoint".into())
             .spawn(move || {
-                let checkpoint = || {
-                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                let page_size: i64 = conn
+                    .query_row("PRAGMA page_size", [], |r| r.get(0))
+                    .unwrap_or(4096);
+                let restart_frames = RESTART_WAL_BYTES / page_size.max(512);
+                // (busy, frames in the log, frames checkpointed)
+                let checkpoint = |mode: &str| {
+                    conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+                        r.get::<_, i64>(1)
+                    })
+                    .ok()
                 };
                 while !flag.load(std::sync::atomic::Ordering::Relaxed) {
                     std::thread::sleep(std::time::Duration::from_millis(250));
-                    checkpoint();
+                    if checkpoint("PASSIVE").is_some_and(|frames| frames > restart_frames) {
+                        want_restart.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
                 }
-                checkpoint();
+                checkpoint("PASSIVE");
             })
             .ok()?;
         Some(Checkpointer {
             stop,
+            restart_wanted,
             handle: Some(handle),
         })
     }
