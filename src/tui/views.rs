@@ -57,3 +57,25 @@ pub fn draw(frame: &mut Frame, app: &App) {
         h.draw(frame, body, th);
     }
 }
+
+/// The screen `app` draws at `width`×`height`, one string per row (for tests and benchmarks:
+/// every screen test reads the same rows). Draws on ratatui's `TestBackend`, never a terminal.
+#[doc(hidden)]
+pub fn screen_rows(app: &App, width: u16, height: u16) -> Vec<String> {
+    use ratatui::{Terminal, backend::TestBackend};
+    let mut term = match Terminal::new(TestBackend::new(width, height)) {
+        Ok(t) => t,
+        Err(e) => match e {},
+    };
+    if term.draw(|f| draw(f, app)).is_err() {
+        return Vec::new();
+    }
+    let buf = term.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}

@@ -3,8 +3,6 @@
 //! about the response, and `model::evidence` on the other RAG fixtures (OpenLLMetry's and
 //! Langfuse's rerankers list documents by id only).
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use trawl::import::{ImportOptions, import_file};
 use trawl::model::evidence::{Evidence, PromptSource};
 use trawl::model::{Score, ScoreSource, SpanKind, Verdict};
@@ -16,17 +14,8 @@ use crate::drive::{cmd, now, type_text};
 use crate::util::{fixture, fixture_store};
 
 fn screen(app: &App, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| trawl::tui::views::draw(f, app)).unwrap();
-    let buf = term.backend().buffer();
-    let mut s = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            s.push_str(buf[(x, y)].symbol());
-        }
-        s.push('\n');
-    }
-    s
+    let rows = trawl::tui::views::screen_rows(app, w, h);
+    rows.iter().map(|r| format!("{r}\n")).collect()
 }
 
 fn open(app: &mut App, id: &str) {

@@ -2,8 +2,6 @@
 //! the newest appear there; scrolled away, the selected trace stays selected and in place and
 //! the header counts the traces that arrived above it, until `g` jumps to them.
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use trawl::model::{Span, SpanKind};
 use trawl::store::{SourceOutcome, SourceRecord};
 use trawl::tui::action::ImportStatus;
@@ -48,17 +46,7 @@ fn tick(app: &mut App) {
 }
 
 fn screen(app: &App) -> String {
-    let mut term = Terminal::new(TestBackend::new(100, 20)).unwrap();
-    term.draw(|f| trawl::tui::views::draw(f, app)).unwrap();
-    let buf = term.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    trawl::tui::views::screen_rows(app, 100, 20).join("\n")
 }
 
 /// The screen row showing `text`.

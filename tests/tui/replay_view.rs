@@ -4,8 +4,6 @@
 //! why it cannot be replayed instead of a form.
 
 use crossterm::event::KeyCode;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use serde_json::json;
 use testkit::{Response, TestServer};
 use trawl::model::Span;
@@ -19,17 +17,8 @@ use crate::util::{FixtureStore, fixture_store};
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 fn screen(app: &App, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| trawl::tui::views::draw(f, app)).unwrap();
-    let buf = term.backend().buffer();
-    let mut s = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            s.push_str(buf[(x, y)].symbol());
-        }
-        s.push('\n');
-    }
-    s
+    let rows = trawl::tui::views::screen_rows(app, w, h);
+    rows.iter().map(|r| format!("{r}\n")).collect()
 }
 
 fn app_at(fx: &FixtureStore, w: u16, h: u16) -> App {

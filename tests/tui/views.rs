@@ -273,17 +273,7 @@ fn long_errors_wrap_instead_of_being_cut() {
 
 /// The screen as text, one line per row.
 fn screen(app: &App, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| trawl::tui::views::draw(f, app)).unwrap();
-    let buf = term.backend().buffer();
-    (0..h)
-        .map(|y| {
-            (0..w)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    trawl::tui::views::screen_rows(app, w, h).join("\n")
 }
 
 /// Every snapshot of the TUI (tests/tui/snapshots), as (file name, screen rows).

@@ -7,8 +7,6 @@ use crate::tui::action::{Action, Cmd};
 use crate::tui::app::App;
 use crate::tui::data::WHOLE_MAX_FOR_TEST;
 use chrono::TimeZone;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::path::Path;
 
 const BOT: &str = concat!(
@@ -32,18 +30,7 @@ fn app(lean: bool) -> App {
 }
 
 fn screen(app: &App) -> String {
-    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap_or_else(|e| panic!("{e}"));
-    term.draw(|f| crate::tui::views::draw(f, app))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let buf = term.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    crate::tui::views::screen_rows(app, 120, 40).join("\n")
 }
 
 /// Both apps take `cmd` (each running its effects with its own threshold) and show the same.
