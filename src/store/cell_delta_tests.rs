@@ -8,6 +8,31 @@ use super::super::aggregates::equality_tests::{
 };
 use super::super::stats::Buckets;
 
+/// A store in memory and the folder its slices are written to before they are imported.
+struct Slices {
+    dir: tempfile::TempDir,
+    store: Store,
+}
+
+impl Slices {
+    fn new() -> Slices {
+        Slices {
+            dir: tempfile::tempdir().unwrap_or_else(|e| panic!("{e}")),
+            store: Store::open_in_memory().unwrap_or_else(|e| panic!("{e}")),
+        }
+    }
+
+    /// Imports `text` as the file `name`.
+    fn import(&mut self, name: &str, text: &str) {
+        import_text(&mut self.store, self.dir.path(), name, text);
+    }
+
+    /// Imports [`generated_over`]`(traces, seed, days)` as the file `name`.
+    fn generated(&mut self, name: &str, traces: u64, seed: u64, days: u64) {
+        self.import(name, &generated_over(traces, seed, days));
+    }
+}
+
 /// The first trace id of [`generated_over`]'s `seed` (ids are `seed · 10⁶ + n` in hex).
 fn first_id(seed: u64) -> String {
     format!("{:032x}", seed * 1_000_000)
@@ -34,62 +59,40 @@ fn shift_tokens(store: &Store, below: &str, by: i64) -> usize {
 
 #[test]
 fn slices_overlapping_in_time_add_to_the_cells() {
-    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let mut store = Store::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
-    import_text(
-        &mut store,
-        d.path(),
-        "s1.jsonl",
-        &generated_over(150, 11, 2),
-    );
-    assert_everywhere(&store, false, "slice 1");
+    let mut slices = Slices::new();
+    slices.generated("s1.jsonl", 150, 11, 2);
+    assert_everywhere(&slices.store, false, "slice 1");
     // Change slice 1's roll-ups behind the cells' back: if the next import recomputed the
     // cells of its range (the same two days), they would pick the change up.
-    let tampered = shift_tokens(&store, &first_id(12), 1000);
+    let tampered = shift_tokens(&slices.store, &first_id(12), 1000);
     assert_eq!(tampered, 150);
-    import_text(
-        &mut store,
-        d.path(),
-        "s2.jsonl",
-        &generated_over(150, 12, 2),
-    );
-    assert_eq!(dirty_rows(&store), 0);
+    slices.generated("s2.jsonl", 150, 12, 2);
+    assert_eq!(dirty_rows(&slices.store), 0);
     assert_eq!(
-        whole_input_tokens(&store, true) + 1000 * 150,
-        whole_input_tokens(&store, false),
+        whole_input_tokens(&slices.store, true) + 1000 * 150,
+        whole_input_tokens(&slices.store, false),
         "slice 2 added to the cells without recomputing slice 1's"
     );
-    shift_tokens(&store, &first_id(12), -1000);
-    assert_everywhere(&store, false, "slice 2");
-    import_text(
-        &mut store,
-        d.path(),
-        "s3.jsonl",
-        &generated_over(150, 13, 2),
-    );
-    assert_eq!(dirty_rows(&store), 0);
-    assert_everywhere(&store, false, "slice 3");
+    shift_tokens(&slices.store, &first_id(12), -1000);
+    assert_everywhere(&slices.store, false, "slice 2");
+    slices.generated("s3.jsonl", 150, 13, 2);
+    assert_eq!(dirty_rows(&slices.store), 0);
+    assert_everywhere(&slices.store, false, "slice 3");
     // A re-import changes nothing.
-    let before = format!("{:?}", reference(&store, Buckets::Whole, None));
-    import_text(
-        &mut store,
-        d.path(),
-        "s2-again.jsonl",
-        &generated_over(150, 12, 2),
-    );
+    let before = format!("{:?}", reference(&slices.store, Buckets::Whole, None));
+    slices.generated("s2-again.jsonl", 150, 12, 2);
     assert_eq!(
         before,
-        format!("{:?}", reference(&store, Buckets::Whole, None))
+        format!("{:?}", reference(&slices.store, Buckets::Whole, None))
     );
-    assert_everywhere(&store, false, "re-import");
+    assert_everywhere(&slices.store, false, "re-import");
 }
 
 #[test]
 fn a_slice_extending_earlier_traces_recomputes_their_cells() {
-    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let mut store = Store::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+    let mut slices = Slices::new();
     let first = generated_over(150, 21, 2);
-    import_text(&mut store, d.path(), "s1.jsonl", &first);
+    slices.import("s1.jsonl", &first);
     // Slice 2: every LLM call of slice 1 again under a new span id, 7 minutes longer (their
     // traces gain calls and may end later), beside traces new to the store.
     let mut extension = String::new();
@@ -113,30 +116,19 @@ fn a_slice_extending_earlier_traces_recomputes_their_cells() {
         extension.push('\n');
     }
     assert!(extension.lines().count() > 50);
-    let before = whole_input_tokens(&store, false);
+    let before = whole_input_tokens(&slices.store, false);
     extension.push_str(&generated_over(150, 22, 2));
-    import_text(&mut store, d.path(), "s2.jsonl", &extension);
-    assert!(whole_input_tokens(&store, false) > before);
-    assert_eq!(dirty_rows(&store), 0);
-    assert_everywhere(&store, false, "extended");
+    slices.import("s2.jsonl", &extension);
+    assert!(whole_input_tokens(&slices.store, false) > before);
+    assert_eq!(dirty_rows(&slices.store), 0);
+    assert_everywhere(&slices.store, false, "extended");
 }
 
 #[test]
 fn slices_spread_over_a_month_add_alike() {
-    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let mut store = Store::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
-    import_text(
-        &mut store,
-        d.path(),
-        "s1.jsonl",
-        &generated_over(200, 31, 30),
-    );
-    import_text(
-        &mut store,
-        d.path(),
-        "s2.jsonl",
-        &generated_over(200, 32, 30),
-    );
-    assert_eq!(dirty_rows(&store), 0);
-    assert_everywhere(&store, false, "a month");
+    let mut slices = Slices::new();
+    slices.generated("s1.jsonl", 200, 31, 30);
+    slices.generated("s2.jsonl", 200, 32, 30);
+    assert_eq!(dirty_rows(&slices.store), 0);
+    assert_everywhere(&slices.store, false, "a month");
 }

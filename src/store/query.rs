@@ -330,24 +330,25 @@ impl Store {
         &self,
         row_id: i64,
     ) -> Result<Option<T>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT data FROM span_data WHERE id = ?1")?;
-        let mut rows = st.query([row_id])?;
-        let Some(row) = rows.next()? else {
-            return Ok(None);
-        };
-        let data = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
-        super::decode_fields(data).map(Some).map_err(|e| {
-            StoreError::Other(format!(
-                "span row {row_id}: the stored span could not be read ({e}); re-import the source"
-            ))
-        })
+        match self.with_payload(row_id, super::decode_fields)? {
+            None => Ok(None),
+            Some(fields) => fields.map(Some).map_err(|e| {
+                StoreError::Other(format!(
+                    "span row {row_id}: the stored span could not be read ({e}); re-import the source"
+                ))
+            }),
+        }
     }
 
     /// The payload under `row_id`, decoded straight from SQLite's buffer; the inner error
     /// says why it could not be decoded.
     fn span_payload_raw(&self, row_id: i64) -> Result<Option<std::result::Result<Span, String>>> {
+        self.with_payload(row_id, super::decode_span)
+    }
+
+    /// `decode` applied to the stored payload under `row_id`, read in place from SQLite's
+    /// buffer (no copy); `None` when there is no such row.
+    fn with_payload<T>(&self, row_id: i64, decode: impl FnOnce(&[u8]) -> T) -> Result<Option<T>> {
         let mut st = self
             .conn
             .prepare_cached("SELECT data FROM span_data WHERE id = ?1")?;
@@ -356,7 +357,7 @@ impl Store {
             return Ok(None);
         };
         let data = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
-        Ok(Some(super::decode_span(data)))
+        Ok(Some(decode(data)))
     }
 
     /// Caps this connection's page cache at `kib` KiB. A command that reads a big trace once
