@@ -30,6 +30,7 @@ pub mod terminal;
 #[cfg(test)]
 mod tests;
 pub mod theme;
+mod trace_data;
 pub mod views;
 pub mod widgets;
 
