@@ -17,9 +17,24 @@ use ratatui::backend::CrosstermBackend;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The page cache (KiB) of the TUI's read connection. While a writer commits (an import,
+/// `--listen`), SQLite drops a reader's whole cache at its next read, so a big cache holds
+/// nothing useful: it only grows the process (the store's default is 64 MB) and costs its
+/// truncation at every refresh.
+const READ_CACHE_KIB: i64 = 8 * 1024;
+/// Live progress (an import, a followed file, `--listen`) refreshes the list at most this
+/// often...
+const LIVE_REFRESH_MIN_GAP: Duration = Duration::from_millis(500);
+/// ...and leaves the worker idle at least this many times as long as its last refresh took
+/// (the count of a big store's traces grows with it): the reader then takes at most about a
+/// twentieth of a core from the writer, however big the store.
+const LIVE_REFRESH_IDLE_FACTOR: u32 = 20;
+/// The longest wait between two live refreshes.
+const LIVE_REFRESH_MAX_GAP: Duration = Duration::from_secs(5);
 
 pub struct TuiOptions {
     pub store_path: PathBuf,
@@ -63,7 +78,13 @@ pub fn run(mut opts: TuiOptions) -> anyhow::Result<i32> {
     drop(store);
     let (action_tx, action_rx) = mpsc::channel::<Action>();
     let (effect_tx, effect_rx) = mpsc::channel::<Effect>();
-    let worker = spawn_worker(opts.store_path.clone(), effect_rx, action_tx.clone());
+    let refresh_cost = Arc::new(AtomicU64::new(0));
+    let worker = spawn_worker(
+        opts.store_path.clone(),
+        effect_rx,
+        action_tx.clone(),
+        refresh_cost.clone(),
+    );
     let stop = Arc::new(AtomicBool::new(false));
     if !opts.imports.is_empty() {
         if opts.follow {
@@ -116,7 +137,8 @@ pub fn run(mut opts: TuiOptions) -> anyhow::Result<i32> {
         redraw: false,
     };
     let guard = TerminalGuard::enter(opts.mouse)?;
-    let result = event_loop(&mut app, &action_rx, &mut out);
+    let mut live = LiveThrottle::new(refresh_cost);
+    let result = event_loop(&mut app, &action_rx, &mut out, &mut live);
     drop(guard);
     stop.store(true, Ordering::SeqCst);
     for h in out.judges.values() {
@@ -134,6 +156,7 @@ fn event_loop(
     app: &mut App,
     actions: &Receiver<Action>,
     effects: &mut Outbox,
+    live: &mut LiveThrottle,
 ) -> anyhow::Result<()> {
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     term.clear()?;
@@ -172,11 +195,64 @@ fn event_loop(
             }
         }
         while let Ok(a) = actions.try_recv() {
+            for a in live.hold(a) {
+                run_effects(app.update(a), effects);
+                dirty = true;
+            }
+        }
+        if let Some(a) = live.due(Instant::now()) {
             run_effects(app.update(a), effects);
             dirty = true;
         }
     }
     Ok(())
+}
+
+/// Holds back live progress so that the refreshes it triggers (the list's page and count, an
+/// open trace's new spans) cannot starve the writer: only the latest progress is kept, and it
+/// is delivered once the gap after the last refresh has passed (see
+/// [`LIVE_REFRESH_IDLE_FACTOR`]).
+struct LiveThrottle {
+    held: Option<Action>,
+    next: Instant,
+    /// The worker's last list refresh, in microseconds.
+    refresh_cost: Arc<AtomicU64>,
+}
+
+impl LiveThrottle {
+    fn new(refresh_cost: Arc<AtomicU64>) -> LiveThrottle {
+        LiveThrottle {
+            held: None,
+            next: Instant::now(),
+            refresh_cost,
+        }
+    }
+
+    /// Keeps progress for later; any other action passes (the end of an import first lets
+    /// what is held through, so an open trace gets its last spans).
+    fn hold(&mut self, action: Action) -> Vec<Action> {
+        match action {
+            Action::ImportProgress(_) => {
+                self.held = Some(action);
+                Vec::new()
+            }
+            Action::ImportDone { .. } => self.held.take().into_iter().chain([action]).collect(),
+            other => vec![other],
+        }
+    }
+
+    /// The held progress, when its time has come.
+    fn due(&mut self, now: Instant) -> Option<Action> {
+        if self.held.is_none() || now < self.next {
+            return None;
+        }
+        let cost = Duration::from_micros(self.refresh_cost.load(Ordering::Relaxed));
+        let gap = cost
+            .saturating_mul(LIVE_REFRESH_IDLE_FACTOR)
+            .clamp(LIVE_REFRESH_MIN_GAP, LIVE_REFRESH_MAX_GAP);
+        self.next = now + gap;
+        self.held.take()
+    }
 }
 
 fn to_action(app: &App, ev: Event) -> Option<Action> {
@@ -256,10 +332,16 @@ fn spawn_worker(
     path: PathBuf,
     rx: Receiver<Effect>,
     tx: Sender<Action>,
+    refresh_cost: Arc<AtomicU64>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let store = match open_for_browsing(&path) {
-            Ok((s, _)) => s,
+            Ok((s, _)) => {
+                if let Err(e) = s.limit_page_cache(READ_CACHE_KIB) {
+                    tracing::warn!("cannot bound the read connection's page cache: {e}");
+                }
+                s
+            }
             Err(e) => {
                 let _ = tx.send(Action::RequestFailed {
                     req: 0,
@@ -280,7 +362,14 @@ fn spawn_worker(
                     continue;
                 }
                 // Keep executing after the UI has gone: queued writes (labels) must land.
-                if let Some(a) = super::data::execute(&store, e) {
+                let started = Instant::now();
+                let result = super::data::execute(&store, e);
+                if matches!(e, Effect::FetchPage { .. }) {
+                    let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                    refresh_cost.store(took, Ordering::Relaxed);
+                    tracing::debug!("list page in {took} µs");
+                }
+                if let Some(a) = result {
                     let _ = tx.send(a);
                 }
             }
@@ -454,4 +543,53 @@ fn spawn_listen(
         tracing::info!("{message}");
         let _ = tx.send(Action::ImportDone { message, ok });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(spans: u64) -> Action {
+        Action::ImportProgress(ImportStatus {
+            spans,
+            ..ImportStatus::default()
+        })
+    }
+
+    /// The spans of delivered progress.
+    fn spans(a: Option<Action>) -> Option<u64> {
+        match a {
+            Some(Action::ImportProgress(p)) => Some(p.spans),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn live_progress_is_held_to_the_latest_and_spaced_by_the_refresh_cost() {
+        let cost = Arc::new(AtomicU64::new(0));
+        let mut live = LiveThrottle::new(cost.clone());
+        let t0 = live.next;
+        assert!(live.hold(progress(1)).is_empty());
+        assert!(live.hold(progress(2)).is_empty());
+        assert_eq!(spans(live.due(t0)), Some(2));
+        assert_eq!(spans(live.due(t0)), None, "nothing held");
+        // After a refresh of 100 ms the worker stays idle for 2 s.
+        cost.store(100_000, Ordering::Relaxed);
+        live.hold(progress(3));
+        assert_eq!(spans(live.due(t0 + Duration::from_millis(499))), None);
+        assert_eq!(spans(live.due(t0 + Duration::from_millis(500))), Some(3));
+        live.hold(progress(4));
+        assert_eq!(spans(live.due(t0 + Duration::from_millis(2499))), None);
+        // The end of the import lets the held progress through first; other actions pass.
+        let done = Action::ImportDone {
+            message: "done".into(),
+            ok: true,
+        };
+        let out = live.hold(done);
+        assert!(
+            matches!(out.as_slice(), [Action::ImportProgress(p), Action::ImportDone { .. }] if p.spans == 4),
+            "{out:?}"
+        );
+        assert_eq!(live.hold(Action::Init).len(), 1);
+    }
 }
