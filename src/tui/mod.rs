@@ -20,6 +20,7 @@ pub mod keymap;
 pub mod keys;
 #[cfg(test)]
 mod layering;
+mod live_throttle;
 pub mod pane;
 pub mod panes;
 mod runtime;

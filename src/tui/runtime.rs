@@ -6,6 +6,7 @@ use super::action::{Action, Cmd, Effect, ImportStatus};
 use super::app::App;
 use super::compare::{CompareAction, CompareEffect};
 use super::keymap;
+use super::live_throttle::LiveThrottle;
 use super::terminal::{self, TerminalGuard};
 use super::theme::Theme;
 use crate::import::{ImportOptions, import_file};
@@ -26,15 +27,6 @@ use std::time::{Duration, Instant};
 /// nothing useful: it only grows the process (the store's default is 64 MB) and costs its
 /// truncation at every refresh.
 const READ_CACHE_KIB: i64 = 8 * 1024;
-/// Live progress (an import, a followed file, `--listen`) refreshes the list at most this
-/// often...
-const LIVE_REFRESH_MIN_GAP: Duration = Duration::from_millis(500);
-/// ...and leaves the worker idle at least this many times as long as its last refresh took
-/// (the count of a big store's traces grows with it): the reader then takes at most about a
-/// twentieth of a core from the writer, however big the store.
-const LIVE_REFRESH_IDLE_FACTOR: u32 = 20;
-/// The longest wait between two live refreshes.
-const LIVE_REFRESH_MAX_GAP: Duration = Duration::from_secs(5);
 
 pub struct TuiOptions {
     pub store_path: PathBuf,
@@ -208,53 +200,6 @@ fn event_loop(
     Ok(())
 }
 
-/// Holds back live progress so that the refreshes it triggers (the list's page and count, an
-/// open trace's new spans) cannot starve the writer: only the latest progress is kept, and it
-/// is delivered once the gap after the last refresh has passed (see
-/// [`LIVE_REFRESH_IDLE_FACTOR`]).
-struct LiveThrottle {
-    held: Option<Action>,
-    next: Instant,
-    /// The worker's last list refresh, in microseconds.
-    refresh_cost: Arc<AtomicU64>,
-}
-
-impl LiveThrottle {
-    fn new(refresh_cost: Arc<AtomicU64>) -> LiveThrottle {
-        LiveThrottle {
-            held: None,
-            next: Instant::now(),
-            refresh_cost,
-        }
-    }
-
-    /// Keeps progress for later; any other action passes (the end of an import first lets
-    /// what is held through, so an open trace gets its last spans).
-    fn hold(&mut self, action: Action) -> Vec<Action> {
-        match action {
-            Action::ImportProgress(_) => {
-                self.held = Some(action);
-                Vec::new()
-            }
-            Action::ImportDone { .. } => self.held.take().into_iter().chain([action]).collect(),
-            other => vec![other],
-        }
-    }
-
-    /// The held progress, when its time has come.
-    fn due(&mut self, now: Instant) -> Option<Action> {
-        if self.held.is_none() || now < self.next {
-            return None;
-        }
-        let cost = Duration::from_micros(self.refresh_cost.load(Ordering::Relaxed));
-        let gap = cost
-            .saturating_mul(LIVE_REFRESH_IDLE_FACTOR)
-            .clamp(LIVE_REFRESH_MIN_GAP, LIVE_REFRESH_MAX_GAP);
-        self.next = now + gap;
-        self.held.take()
-    }
-}
-
 fn to_action(app: &App, ev: Event) -> Option<Action> {
     match ev {
         Event::Key(k) if k.kind == KeyEventKind::Press => keymap::resolve(app.mode(), &k),
@@ -357,6 +302,8 @@ fn spawn_worker(
             let last_page = batch
                 .iter()
                 .rposition(|e| matches!(e, Effect::FetchPage { .. }));
+            // What a live refresh costs: the list's page and an open trace read again.
+            let mut refresh = Duration::ZERO;
             for (i, e) in batch.iter().enumerate() {
                 if matches!(e, Effect::FetchPage { .. }) && Some(i) != last_page {
                     continue;
@@ -364,14 +311,19 @@ fn spawn_worker(
                 // Keep executing after the UI has gone: queued writes (labels) must land.
                 let started = Instant::now();
                 let result = super::data::execute(&store, e);
-                if matches!(e, Effect::FetchPage { .. }) {
-                    let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-                    refresh_cost.store(took, Ordering::Relaxed);
-                    tracing::debug!("list page in {took} µs");
+                if matches!(e, Effect::FetchPage { .. })
+                    || matches!(e, Effect::OpenTrace { shown, .. } if *shown > 0)
+                {
+                    refresh += started.elapsed();
                 }
                 if let Some(a) = result {
                     let _ = tx.send(a);
                 }
+            }
+            if !refresh.is_zero() {
+                let took = u64::try_from(refresh.as_micros()).unwrap_or(u64::MAX);
+                refresh_cost.store(took, Ordering::Relaxed);
+                tracing::debug!("refresh in {took} µs");
             }
         }
     })
@@ -543,53 +495,4 @@ fn spawn_listen(
         tracing::info!("{message}");
         let _ = tx.send(Action::ImportDone { message, ok });
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn progress(spans: u64) -> Action {
-        Action::ImportProgress(ImportStatus {
-            spans,
-            ..ImportStatus::default()
-        })
-    }
-
-    /// The spans of delivered progress.
-    fn spans(a: Option<Action>) -> Option<u64> {
-        match a {
-            Some(Action::ImportProgress(p)) => Some(p.spans),
-            _ => None,
-        }
-    }
-
-    #[test]
-    fn live_progress_is_held_to_the_latest_and_spaced_by_the_refresh_cost() {
-        let cost = Arc::new(AtomicU64::new(0));
-        let mut live = LiveThrottle::new(cost.clone());
-        let t0 = live.next;
-        assert!(live.hold(progress(1)).is_empty());
-        assert!(live.hold(progress(2)).is_empty());
-        assert_eq!(spans(live.due(t0)), Some(2));
-        assert_eq!(spans(live.due(t0)), None, "nothing held");
-        // After a refresh of 100 ms the worker stays idle for 2 s.
-        cost.store(100_000, Ordering::Relaxed);
-        live.hold(progress(3));
-        assert_eq!(spans(live.due(t0 + Duration::from_millis(499))), None);
-        assert_eq!(spans(live.due(t0 + Duration::from_millis(500))), Some(3));
-        live.hold(progress(4));
-        assert_eq!(spans(live.due(t0 + Duration::from_millis(2499))), None);
-        // The end of the import lets the held progress through first; other actions pass.
-        let done = Action::ImportDone {
-            message: "done".into(),
-            ok: true,
-        };
-        let out = live.hold(done);
-        assert!(
-            matches!(out.as_slice(), [Action::ImportProgress(p), Action::ImportDone { .. }] if p.spans == 4),
-            "{out:?}"
-        );
-        assert_eq!(live.hold(Action::Init).len(), 1);
-    }
 }
