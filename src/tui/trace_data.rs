@@ -32,7 +32,7 @@ pub enum OpenedSpans {
 
 impl OpenedSpans {
     /// How many spans the trace has (`None` when unchanged).
-    pub fn len(&self) -> Option<usize> {
+    pub fn span_count(&self) -> Option<usize> {
         match self {
             OpenedSpans::Whole(s) => Some(s.len()),
             OpenedSpans::Lean { lines, .. } => Some(lines.len()),

@@ -304,7 +304,7 @@ impl Pane for TracePane {
                     .tree
                     .selected_line(&self.data)
                     .map(|s| s.span_id.clone());
-                let unchanged = spans.len().is_none_or(|n| n == self.data.len());
+                let unchanged = spans.span_count().is_none_or(|n| n == self.data.len());
                 if reload && unchanged {
                     // Nothing new: keep the tree (folds, scroll) as it is.
                     self.scores = scores;
