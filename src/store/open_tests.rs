@@ -302,3 +302,69 @@ fn migration_7_indexes_only_llm_calls_with_the_same_figures() {
         "{joined}"
     );
 }
+
+/// Migration 8 keeps every row: spans under their ids (the text index and payloads use them),
+/// traces with keys in start order, models, tags and scores; a span still leads to its trace.
+#[test]
+fn migration_8_keeps_every_row_under_integer_trace_keys() {
+    let (_d, path) = v7_store();
+    let count = |c: &rusqlite::Connection, sql: &str| -> i64 {
+        c.query_row(sql, [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    };
+    let old = rusqlite::Connection::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    let span_7: String = old
+        .query_row(
+            "SELECT trace_id || '/' || span_id FROM spans WHERE id = 7",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let tables = [
+        "spans",
+        "traces",
+        "scores",
+        "trace_models",
+        "trace_tags",
+        "span_data",
+    ];
+    let before: Vec<i64> = tables
+        .iter()
+        .map(|t| count(&old, &format!("SELECT count(*) FROM {t}")))
+        .collect();
+    drop(old);
+    let store = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    let after: Vec<i64> = tables
+        .iter()
+        .map(|t| count(&store.conn, &format!("SELECT count(*) FROM {t}")))
+        .collect();
+    assert_eq!(after, before);
+    assert_eq!(before[..2], [35, 15]);
+    let span_7_now: String = store
+        .conn
+        .query_row(
+            "SELECT t.trace_id || '/' || s.span_id FROM spans s JOIN traces t ON t.tkey = s.trace_key WHERE s.id = 7",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(span_7_now, span_7);
+    let (trace, span) = span_7.split_once('/').unwrap_or_default();
+    assert_eq!(
+        store.trace_of_span(span).ok().flatten().as_deref(),
+        Some(trace)
+    );
+    // Keys follow start times, so new traces append.
+    let out_of_order = count(
+        &store.conn,
+        "SELECT count(*) FROM traces a JOIN traces b ON b.tkey = a.tkey + 1 WHERE b.start_ns < a.start_ns",
+    );
+    assert_eq!(out_of_order, 0);
+    assert_eq!(
+        count(
+            &store.conn,
+            "SELECT count(*) FROM pragma_table_info('spans') WHERE name LIKE 'preview%' OR name = 'trace_id'"
+        ),
+        0
+    );
+}
