@@ -302,9 +302,14 @@ fn store_size_row(o: &Opts) -> Result<(), String> {
 }
 
 /// Average stored bytes per span of the `spans` row's text columns, by purpose: where the
-/// row's bytes go (the integers and the record header make up the rest).
+/// row's bytes go (the integers and the record header make up the rest). Columns a store's
+/// schema lacks are left out (schema 8 keys traces by integer and stores no previews).
 fn span_column_bytes(db: &Path) -> rusqlite::Result<Vec<(&'static str, f64)>> {
     let c = rusqlite::Connection::open(db)?;
+    let present: std::collections::HashSet<String> = c
+        .prepare("SELECT name FROM pragma_table_info('spans')")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
     let groups: [(&str, &str); 6] = [
         ("ids", "trace_id, span_id, parent_id"),
         ("name/kind/status", "name, kind, status, cost_source"),
@@ -317,9 +322,14 @@ fn span_column_bytes(db: &Path) -> rusqlite::Result<Vec<(&'static str, f64)>> {
     for (name, cols) in groups {
         let sum = cols
             .split(", ")
+            .filter(|col| present.contains(*col))
             .map(|col| format!("ifnull(length(CAST({col} AS BLOB)), 0)"))
             .collect::<Vec<_>>()
             .join(" + ");
+        if sum.is_empty() {
+            out.push((name, 0.0));
+            continue;
+        }
         let avg: Option<f64> =
             c.query_row(&format!("SELECT avg({sum}) FROM spans"), [], |r| r.get(0))?;
         out.push((name, avg.unwrap_or(0.0)));

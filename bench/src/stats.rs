@@ -134,10 +134,10 @@ fn populate(path: &Path, traces: i64) -> rusqlite::Result<()> {
     c.execute(
         &format!(
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {traces})
-             INSERT INTO traces(trace_id, start_ns, end_ns, duration_ns, name, user_id, service, models, tags,
+             INSERT INTO traces(tkey, trace_id, start_ns, end_ns, duration_ns, name, user_id, service, models, tags,
                span_count, error_count, llm_calls, input_tokens, output_tokens, total_tokens, cache_read_tokens,
                reasoning_tokens, cost_usd, cost_known_usd, unknown_cost_spans, status, missing_parents)
-             SELECT printf('%032x', i), {T0} + i * ({DAYS} * 86400000000000 / {traces}),
+             SELECT i + 1, printf('%032x', i), {T0} + i * ({DAYS} * 86400000000000 / {traces}),
                     {T0} + i * ({DAYS} * 86400000000000 / {traces}) + (abs(random()) % 5000000000),
                     abs(random()) % 5000000000, 'feature-' || (i % 7), 'user-' || (i % 500), 'bot',
                     '[\"gpt-4o\"]', '[\"t' || (i % 5) || '\"]', {SPANS_PER_TRACE}, 0, 2, 100, 50, 150, 0, 0,
@@ -150,8 +150,8 @@ fn populate(path: &Path, traces: i64) -> rusqlite::Result<()> {
     c.execute(
         &format!(
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {})
-             INSERT INTO spans(trace_id, span_id, name, kind, start_ns, end_ns, status, model, ttft_ns, hash)
-             SELECT printf('%032x', i / {SPANS_PER_TRACE}), printf('%016x', i), 'span',
+             INSERT INTO spans(trace_key, span_id, name, kind, start_ns, end_ns, status, model, ttft_ns, hash)
+             SELECT i / {SPANS_PER_TRACE} + 1, printf('%016x', i), 'span',
                     CASE WHEN i % {SPANS_PER_TRACE} IN (1, 3) THEN 'llm' ELSE 'chain' END,
                     {T0} + (i / {SPANS_PER_TRACE}) * ({DAYS} * 86400000000000 / {traces}),
                     {T0} + (i / {SPANS_PER_TRACE}) * ({DAYS} * 86400000000000 / {traces}) + (abs(random()) % 3000000000),
@@ -163,8 +163,8 @@ fn populate(path: &Path, traces: i64) -> rusqlite::Result<()> {
         [],
     )?;
     c.execute_batch(
-        "INSERT INTO trace_models(trace_id, model) SELECT trace_id, 'gpt-4o' FROM traces;
-         INSERT INTO trace_tags(trace_id, tag) SELECT trace_id, json_extract(tags, '$[0]') FROM traces;",
+        "INSERT INTO trace_models(tkey, model) SELECT tkey, 'gpt-4o' FROM traces;
+         INSERT INTO trace_tags(tkey, tag) SELECT tkey, json_extract(tags, '$[0]') FROM traces;",
     )?;
     c.execute(
         &format!(

@@ -40,7 +40,7 @@ pub(super) fn where_clause(filter: &TraceFilter) -> (String, Vec<SqlValue>) {
     }
     if let Some(m) = &filter.model {
         push(
-            "t.trace_id IN (SELECT trace_id FROM trace_models WHERE model = ?)",
+            "t.tkey IN (SELECT tkey FROM trace_models WHERE model = ?)",
             vec![m.to_ascii_lowercase().into()],
             &mut w,
             &mut p,
@@ -48,7 +48,7 @@ pub(super) fn where_clause(filter: &TraceFilter) -> (String, Vec<SqlValue>) {
     }
     if let Some(tag) = &filter.tag {
         push(
-            "t.trace_id IN (SELECT trace_id FROM trace_tags WHERE tag = ?)",
+            "t.tkey IN (SELECT tkey FROM trace_tags WHERE tag = ?)",
             vec![tag.clone().into()],
             &mut w,
             &mut p,
@@ -64,7 +64,7 @@ pub(super) fn where_clause(filter: &TraceFilter) -> (String, Vec<SqlValue>) {
     }
     for m in text_queries(filter) {
         push(
-            "t.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.id IN (SELECT rowid FROM span_fields_fts WHERE span_fields_fts MATCH ?))",
+            "t.tkey IN (SELECT s.trace_key FROM spans s WHERE s.id IN (SELECT rowid FROM span_fields_fts WHERE span_fields_fts MATCH ?))",
             vec![m.into()],
             &mut w,
             &mut p,

@@ -6,10 +6,12 @@
 
 mod aggregates;
 mod cell_delta;
+mod checkpointer;
 mod codec;
 mod dictionary;
 mod filter_sql;
 mod open;
+mod previews;
 pub mod query;
 mod replays;
 mod rollup;

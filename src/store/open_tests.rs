@@ -198,13 +198,21 @@ fn a_missing_store_is_not_created_for_browsing() {
     assert!(!path.exists());
 }
 
+/// A copy of the checked-in store written by schema 7 (text trace ids), in a temp dir.
+fn v7_store() -> (tempfile::TempDir, PathBuf) {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = d.path().join("v7.db");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store_v7/store.db");
+    std::fs::copy(&fixture, &path).unwrap_or_else(|e| panic!("{}: {e}", fixture.display()));
+    (d, path)
+}
+
 /// Migration 7: a store from before it loses the all-spans latency index for the two LLM-only
-/// ones, the statistics queries read those as covering indexes, and the figures (filtered and
-/// grouped, so read from the spans) stay the same.
+/// ones, the statistics queries read those as covering indexes (by trace key since migration
+/// 8), and the figures (filtered and grouped, so read from the spans) stay the same.
 #[test]
 fn migration_7_indexes_only_llm_calls_with_the_same_figures() {
     use crate::store::stats::{Buckets, GroupBy, WantedPercentiles};
-    let (_d, path) = bot_store();
     let wanted = WantedPercentiles {
         latency: vec![50, 99],
         llm: vec![50, 95],
@@ -226,17 +234,20 @@ fn migration_7_indexes_only_llm_calls_with_the_same_figures() {
         out
     };
     let before = {
-        let store = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
-        store
-            .conn
-            .execute_batch(
+        let (_d, path) = v7_store();
+        figures(&Store::open(&path).unwrap_or_else(|e| panic!("{e}")))
+    };
+    // The same store as schema 6 had it: one index of every span, by kind.
+    let (_d, path) = v7_store();
+    rusqlite::Connection::open(&path)
+        .and_then(|c| {
+            c.execute_batch(
                 "DROP INDEX spans_llm_start; DROP INDEX spans_llm_trace;
                  CREATE INDEX spans_kind_start ON spans(kind, start_ns, end_ns, ttft_ns, trace_id);
                  PRAGMA user_version = 6;",
             )
-            .unwrap_or_else(|e| panic!("{e}"));
-        figures(&store)
-    };
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
     let store = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(user_version(&path), SCHEMA_VERSION);
     let indexes: Vec<String> = store
@@ -267,7 +278,7 @@ fn migration_7_indexes_only_llm_calls_with_the_same_figures() {
     // By start (the cells of a time range), by trace (a filter), and joined from the traces
     // of a time range (a grouping).
     let by_start = plan(
-        "SELECT s.start_ns, s.end_ns, s.ttft_ns, s.trace_id FROM spans s
+        "SELECT s.start_ns, s.end_ns, s.ttft_ns, s.trace_key FROM spans s
          WHERE s.kind = 'llm' AND s.start_ns >= 0 AND s.start_ns < 10",
     );
     assert!(
@@ -276,18 +287,84 @@ fn migration_7_indexes_only_llm_calls_with_the_same_figures() {
     );
     let by_trace = plan(
         "SELECT s.start_ns, s.end_ns, s.ttft_ns FROM spans s
-         WHERE s.kind = 'llm' AND s.start_ns > 0 AND s.trace_id IN (SELECT t.trace_id FROM traces t WHERE t.user_id = 'u')",
+         WHERE s.kind = 'llm' AND s.start_ns > 0 AND s.trace_key IN (SELECT t.tkey FROM traces t WHERE t.user_id = 'u')",
     );
     assert!(
         by_trace.contains("COVERING INDEX spans_llm_trace"),
         "{by_trace}"
     );
     let joined = plan(
-        "SELECT t.start_ns, s.end_ns - s.start_ns FROM spans s JOIN traces t ON t.trace_id = s.trace_id
+        "SELECT t.start_ns, s.end_ns - s.start_ns FROM spans s JOIN traces t ON t.tkey = s.trace_key
          WHERE t.start_ns >= 0 AND t.start_ns < 10 AND s.kind = 'llm' AND s.start_ns > 0",
     );
     assert!(
         joined.contains("COVERING INDEX spans_llm_trace"),
         "{joined}"
+    );
+}
+
+/// Migration 8 keeps every row: spans under their ids (the text index and payloads use them),
+/// traces with keys in start order, models, tags and scores; a span still leads to its trace.
+#[test]
+fn migration_8_keeps_every_row_under_integer_trace_keys() {
+    let (_d, path) = v7_store();
+    let count = |c: &rusqlite::Connection, sql: &str| -> i64 {
+        c.query_row(sql, [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    };
+    let old = rusqlite::Connection::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    let span_7: String = old
+        .query_row(
+            "SELECT trace_id || '/' || span_id FROM spans WHERE id = 7",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let tables = [
+        "spans",
+        "traces",
+        "scores",
+        "trace_models",
+        "trace_tags",
+        "span_data",
+    ];
+    let before: Vec<i64> = tables
+        .iter()
+        .map(|t| count(&old, &format!("SELECT count(*) FROM {t}")))
+        .collect();
+    drop(old);
+    let store = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    let after: Vec<i64> = tables
+        .iter()
+        .map(|t| count(&store.conn, &format!("SELECT count(*) FROM {t}")))
+        .collect();
+    assert_eq!(after, before);
+    assert_eq!(before[..2], [35, 15]);
+    let span_7_now: String = store
+        .conn
+        .query_row(
+            "SELECT t.trace_id || '/' || s.span_id FROM spans s JOIN traces t ON t.tkey = s.trace_key WHERE s.id = 7",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(span_7_now, span_7);
+    let (trace, span) = span_7.split_once('/').unwrap_or_default();
+    assert_eq!(
+        store.trace_of_span(span).ok().flatten().as_deref(),
+        Some(trace)
+    );
+    // Keys follow start times, so new traces append.
+    let out_of_order = count(
+        &store.conn,
+        "SELECT count(*) FROM traces a JOIN traces b ON b.tkey = a.tkey + 1 WHERE b.start_ns < a.start_ns",
+    );
+    assert_eq!(out_of_order, 0);
+    assert_eq!(
+        count(
+            &store.conn,
+            "SELECT count(*) FROM pragma_table_info('spans') WHERE name LIKE 'preview%' OR name = 'trace_id'"
+        ),
+        0
     );
 }

@@ -72,6 +72,10 @@ impl SortKey {
     }
 }
 
+/// The spans of the trace whose text id is `?1`: its key is looked up once, then the spans are
+/// read as one range of the `(trace_key, span_id)` index.
+const OF_TRACE: &str = "trace_key = (SELECT tkey FROM traces WHERE trace_id = ?1)";
+
 const TRACE_COLS: &str = "t.trace_id, t.start_ns, t.end_ns, t.duration_ns, t.name, t.session_id, t.user_id, t.service,
     t.models, t.tags, t.span_count, t.error_count, t.llm_calls, t.input_tokens, t.output_tokens, t.total_tokens,
     t.cache_read_tokens, t.reasoning_tokens, t.cost_usd, t.cost_known_usd, t.unknown_cost_spans, t.status,
@@ -273,7 +277,7 @@ impl Store {
     pub fn trace_spans(&self, trace_id: &str) -> Result<Vec<Span>> {
         let mut st = self
             .conn
-            .prepare_cached("SELECT id, start_ns FROM spans WHERE trace_id = ?1")?;
+            .prepare_cached(&format!("SELECT id, start_ns FROM spans WHERE {OF_TRACE}"))?;
         let mut order = st
             .query_map([trace_id], |r| {
                 Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(0)?))
@@ -299,12 +303,12 @@ impl Store {
     /// (ties by row id, as [`Store::trace_spans`] orders them). One read of the span rows;
     /// nothing is decompressed, so a 100,000-span trace costs a few megabytes.
     pub fn trace_skeleton(&self, trace_id: &str) -> Result<Vec<SpanSkeleton>> {
-        let mut st = self.conn.prepare_cached(
+        let mut st = self.conn.prepare_cached(&format!(
             "SELECT id, span_id, parent_id, name, kind, start_ns, end_ns, status, model,
                     input_tokens, output_tokens, total_tokens, cache_read_tokens, cache_write_tokens,
                     reasoning_tokens, cost_usd, cost_source
-             FROM spans WHERE trace_id = ?1",
-        )?;
+             FROM spans WHERE {OF_TRACE}"
+        ))?;
         let rows = st.query_map([trace_id], skeleton_from_row)?;
         let mut out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
         // Sorted here rather than by SQLite, whose sorter would copy every row once more.

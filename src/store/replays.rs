@@ -92,7 +92,9 @@ impl Store {
     pub fn trace_of_span(&self, span_id: &str) -> Result<Option<String>> {
         let mut st = self
             .conn
-            .prepare_cached("SELECT trace_id FROM spans WHERE span_id = ?1 LIMIT 2")?;
+            .prepare_cached(
+                "SELECT t.trace_id FROM spans s JOIN traces t ON t.tkey = s.trace_key WHERE s.span_id = ?1 LIMIT 2",
+            )?;
         let ids: Vec<String> = st
             .query_map([span_id.trim()], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;

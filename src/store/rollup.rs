@@ -4,10 +4,21 @@
 use super::Result;
 use super::aggregates::DirtyRanges;
 use super::cell_delta::CellDelta;
+use super::previews;
 use crate::model::rollup::RollupSpan;
 use crate::model::{SpanKind, Trace, model_name};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use std::collections::HashMap;
+
+/// A trace the open batch wrote spans of.
+pub(super) struct BatchTrace {
+    /// Its key (`traces.tkey`, `spans.trace_key`).
+    pub key: i64,
+    /// Its stored time range before the batch; `None` for a trace new to the store.
+    pub before: Option<(i64, i64)>,
+    /// Roll-up columns of the spans the batch wrote, in write order.
+    pub spans: Vec<RollupSpan>,
+}
 
 /// A span rewritten within one batch appears twice; the store kept the last copy, so do we.
 fn last_copy_per_span(spans: Vec<RollupSpan>) -> Vec<RollupSpan> {
@@ -21,15 +32,22 @@ fn last_copy_per_span(spans: Vec<RollupSpan>) -> Vec<RollupSpan> {
     out
 }
 
-/// Loads the roll-up columns of one trace.
-fn load(conn: &Connection, trace_id: &str) -> Result<Vec<RollupSpan>> {
+/// Loads the roll-up columns of one trace. Previews are not stored per span: those of the
+/// spans the batch wrote come from `written` (last copy wins, as in the store), the others'
+/// from their payloads ([`previews::stored`]; only roots and LLM calls have any).
+fn load(conn: &Connection, key: i64, written: &[RollupSpan]) -> Result<Vec<RollupSpan>> {
+    let mut fresh: HashMap<&str, &RollupSpan> = HashMap::new();
+    for s in written {
+        fresh.insert(&s.span_id, s);
+    }
     let mut st = conn.prepare_cached(
         "SELECT span_id, parent_id, name, kind, start_ns, end_ns, status, model, session_id, user_id, service,
                 input_tokens, output_tokens, total_tokens, cache_read_tokens, reasoning_tokens, cost_usd,
-                cost_source, tags, preview_in, preview_out, ttft_ns
-         FROM spans WHERE trace_id = ?1",
+                cost_source, tags, id, ttft_ns
+         FROM spans WHERE trace_key = ?1",
     )?;
-    let rows = st.query_map([trace_id], |r| {
+    let rows = st.query_map([key], |r| {
+        let row_id: i64 = r.get(19)?;
         let kind: String = r.get(3)?;
         let status: String = r.get(6)?;
         let cost_source: Option<String> = r.get(17)?;
@@ -56,42 +74,54 @@ fn load(conn: &Connection, trace_id: &str) -> Result<Vec<RollupSpan>> {
             tags: tags
                 .and_then(|t| serde_json::from_str(&t).ok())
                 .unwrap_or_default(),
-            preview_in: r.get(19)?,
-            preview_out: r.get(20)?,
-            ttft_ns: r.get(21)?,
+            preview_in: None,
+            preview_out: None,
+            ttft_ns: r.get(20)?,
         })
+        .map(|span| (row_id, span))
     })?;
     let mut out = Vec::new();
     for r in rows {
-        out.push(r?);
+        let (row_id, mut span) = r?;
+        if !previews::wanted(span.parent_id.as_deref(), span.kind) {
+            out.push(span);
+            continue;
+        }
+        (span.preview_in, span.preview_out) = match fresh.get(span.span_id.as_str()) {
+            Some(w) => (w.preview_in.clone(), w.preview_out.clone()),
+            None => previews::stored(conn, row_id)?,
+        };
+        out.push(span);
     }
     Ok(out)
 }
 
-/// Recomputes and stores the roll-ups of `trace_ids`; returns how many traces are new.
-/// `batch` holds the spans the current batch wrote, per trace. A trace with no roll-up row yet
-/// has no spans outside the batch (every committed batch writes the rows of its traces), so
-/// its roll-up is computed from memory without reading anything back.
+/// Recomputes and stores the roll-ups of the traces the batch wrote spans of; returns how many
+/// are new. A trace with no roll-up row yet has no spans outside the batch (every committed
+/// batch writes the rows of its traces), so its roll-up is computed from memory without
+/// reading anything back, and its row is inserted under the key the writer gave it.
 pub(super) fn refresh_with(
     conn: &Connection,
-    trace_ids: &[String],
-    batch: &mut HashMap<String, Vec<RollupSpan>>,
+    batch: &mut HashMap<String, BatchTrace>,
 ) -> Result<u64> {
     let mut new = 0;
     // The statistics cells of the old and the new time range of every trace change.
     let mut dirty = DirtyRanges::default();
     // Traces new to the store add to the cells directly (see `cell_delta`).
     let mut delta = CellDelta::default();
-    for t in trace_ids {
-        let before: Option<(i64, i64)> = conn
-            .prepare_cached("SELECT start_ns, end_ns FROM traces WHERE trace_id = ?1")?
-            .query_row([t], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
+    for (t, b) in batch.drain() {
+        if b.spans.is_empty() {
+            // Only duplicates: nothing changed.
+            continue;
+        }
+        let before = b.before;
         let existed = before.is_some();
-        let spans = match batch.remove(t) {
-            Some(spans) if !existed => last_copy_per_span(spans),
-            _ => load(conn, t)?,
+        let spans = if existed {
+            load(conn, b.key, &b.spans)?
+        } else {
+            last_copy_per_span(b.spans)
         };
+        let t = t.as_str();
         let r = Trace::roll_up(t, &spans);
         if let Some((start, end)) = before {
             dirty.mark(start, end);
@@ -104,14 +134,23 @@ pub(super) fn refresh_with(
         if !existed {
             new += 1;
         }
-        conn.prepare_cached(
-            "INSERT OR REPLACE INTO traces(trace_id, start_ns, end_ns, duration_ns, name, session_id, user_id,
+        // An update keeps the trace's key (a replace would delete the row and give a new one).
+        let sql = if existed {
+            "UPDATE traces SET trace_id=?2, start_ns=?3, end_ns=?4, duration_ns=?5, name=?6, session_id=?7,
+               user_id=?8, service=?9, models=?10, tags=?11, span_count=?12, error_count=?13, llm_calls=?14,
+               input_tokens=?15, output_tokens=?16, total_tokens=?17, cache_read_tokens=?18,
+               reasoning_tokens=?19, cost_usd=?20, cost_known_usd=?21, unknown_cost_spans=?22, status=?23,
+               missing_parents=?24, input_preview=?25, output_preview=?26
+             WHERE tkey = ?1"
+        } else {
+            "INSERT INTO traces(tkey, trace_id, start_ns, end_ns, duration_ns, name, session_id, user_id,
                service, models, tags, span_count, error_count, llm_calls, input_tokens, output_tokens,
                total_tokens, cache_read_tokens, reasoning_tokens, cost_usd, cost_known_usd, unknown_cost_spans,
                status, missing_parents, input_preview, output_preview)
-             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)",
-        )?
-        .execute(rusqlite::params![
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26)"
+        };
+        conn.prepare_cached(sql)?.execute(rusqlite::params![
+            b.key,
             t,
             r.start_ns,
             r.end_ns,
@@ -138,25 +177,31 @@ pub(super) fn refresh_with(
             r.input_preview,
             r.output_preview
         ])?;
-        conn.prepare_cached("DELETE FROM trace_models WHERE trace_id = ?1")?
-            .execute([t])?;
-        conn.prepare_cached("DELETE FROM trace_tags WHERE trace_id = ?1")?
-            .execute([t])?;
+        if existed {
+            conn.prepare_cached("DELETE FROM trace_models WHERE tkey = ?1")?
+                .execute([b.key])?;
+            conn.prepare_cached("DELETE FROM trace_tags WHERE tkey = ?1")?
+                .execute([b.key])?;
+        }
         for m in &r.models {
             let full = m.to_ascii_lowercase();
             for name in [model_name::base_model(&full), full.as_str()] {
                 conn.prepare_cached(
-                    "INSERT OR IGNORE INTO trace_models(trace_id, model) VALUES (?1, ?2)",
+                    "INSERT OR IGNORE INTO trace_models(tkey, model) VALUES (?1, ?2)",
                 )?
-                .execute([t.as_str(), name])?;
+                .execute(rusqlite::params![b.key, name])?;
             }
         }
         for tag in &r.tags {
-            conn.prepare_cached("INSERT OR IGNORE INTO trace_tags(trace_id, tag) VALUES (?1, ?2)")?
-                .execute([t, tag])?;
+            conn.prepare_cached("INSERT OR IGNORE INTO trace_tags(tkey, tag) VALUES (?1, ?2)")?
+                .execute(rusqlite::params![b.key, tag])?;
         }
     }
     dirty.flush(conn)?;
     delta.apply(conn)?;
     Ok(new)
 }
+
+#[cfg(test)]
+#[path = "rollup_tests.rs"]
+mod tests;

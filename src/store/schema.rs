@@ -220,9 +220,147 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX IF NOT EXISTS spans_llm_start ON spans(start_ns, end_ns, ttft_ns, trace_id, kind) WHERE kind = 'llm';
     CREATE INDEX IF NOT EXISTS spans_llm_trace ON spans(trace_id, start_ns, end_ns, ttft_ns, kind) WHERE kind = 'llm';
     "#,
+    // 8 (store size, import speed; issues 13 and 17): traces get integer keys (`tkey`, given
+    // in start order, then increasing), and spans, models and tags refer to a trace by its key
+    // instead of its 33-byte text id. Random text ids made every index they led (the spans'
+    // uniqueness, the traces table itself, models, tags, LLM calls by trace) take inserts at
+    // random pages; keys append. Spans keep their `id` (the text index and `span_data` use it)
+    // and lose `preview_in`/`preview_out`: a trace rolled up again computes its previews from
+    // the payloads (`rollup::previews`). Applied only to a store whose spans still hold
+    // `trace_id` (see `migrate_from`), so a test that sets the version back can re-run it.
+    r#"
+    DROP TRIGGER IF EXISTS stats_dirty_score_new;
+    DROP TRIGGER IF EXISTS stats_dirty_score_gone;
+    DROP TRIGGER IF EXISTS stats_dirty_score_changed;
+    DROP TRIGGER IF EXISTS stats_dirty_replay_new;
+    DROP TRIGGER IF EXISTS stats_dirty_replay_gone;
+
+    CREATE TABLE traces_keyed (
+        tkey INTEGER PRIMARY KEY,
+        trace_id TEXT NOT NULL UNIQUE,
+        start_ns INTEGER NOT NULL,
+        end_ns INTEGER NOT NULL,
+        duration_ns INTEGER NOT NULL,
+        name TEXT,
+        session_id TEXT,
+        user_id TEXT,
+        service TEXT,
+        models TEXT NOT NULL DEFAULT '[]',
+        tags TEXT NOT NULL DEFAULT '[]',
+        span_count INTEGER NOT NULL,
+        error_count INTEGER NOT NULL,
+        llm_calls INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        total_tokens INTEGER NOT NULL,
+        cache_read_tokens INTEGER NOT NULL,
+        reasoning_tokens INTEGER NOT NULL,
+        cost_usd REAL,
+        cost_known_usd REAL NOT NULL,
+        unknown_cost_spans INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        missing_parents INTEGER NOT NULL,
+        input_preview TEXT,
+        output_preview TEXT
+    );
+    INSERT INTO traces_keyed(trace_id, start_ns, end_ns, duration_ns, name, session_id, user_id, service,
+        models, tags, span_count, error_count, llm_calls, input_tokens, output_tokens, total_tokens,
+        cache_read_tokens, reasoning_tokens, cost_usd, cost_known_usd, unknown_cost_spans, status,
+        missing_parents, input_preview, output_preview)
+    SELECT trace_id, start_ns, end_ns, duration_ns, name, session_id, user_id, service,
+        models, tags, span_count, error_count, llm_calls, input_tokens, output_tokens, total_tokens,
+        cache_read_tokens, reasoning_tokens, cost_usd, cost_known_usd, unknown_cost_spans, status,
+        missing_parents, input_preview, output_preview
+    FROM traces ORDER BY start_ns, trace_id;
+
+    CREATE TABLE spans_keyed (
+        id INTEGER PRIMARY KEY,
+        trace_key INTEGER NOT NULL,
+        span_id TEXT NOT NULL,
+        parent_id TEXT,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        start_ns INTEGER NOT NULL,
+        end_ns INTEGER,
+        status TEXT NOT NULL,
+        model TEXT,
+        provider TEXT,
+        session_id TEXT,
+        user_id TEXT,
+        service TEXT,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        total_tokens INTEGER,
+        cache_read_tokens INTEGER,
+        cache_write_tokens INTEGER,
+        reasoning_tokens INTEGER,
+        cost_usd REAL,
+        cost_source TEXT,
+        ttft_ns INTEGER,
+        tags TEXT,
+        hash INTEGER NOT NULL,
+        source_id INTEGER,
+        UNIQUE (trace_key, span_id)
+    );
+    INSERT INTO spans_keyed(id, trace_key, span_id, parent_id, name, kind, start_ns, end_ns, status, model,
+        provider, session_id, user_id, service, input_tokens, output_tokens, total_tokens, cache_read_tokens,
+        cache_write_tokens, reasoning_tokens, cost_usd, cost_source, ttft_ns, tags, hash, source_id)
+    SELECT s.id, t.tkey, s.span_id, s.parent_id, s.name, s.kind, s.start_ns, s.end_ns, s.status, s.model,
+        s.provider, s.session_id, s.user_id, s.service, s.input_tokens, s.output_tokens, s.total_tokens,
+        s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens, s.cost_usd, s.cost_source, s.ttft_ns,
+        s.tags, s.hash, s.source_id
+    FROM spans s JOIN traces_keyed t ON t.trace_id = s.trace_id ORDER BY s.id;
+
+    CREATE TABLE trace_models_keyed (tkey INTEGER NOT NULL, model TEXT NOT NULL, PRIMARY KEY (model, tkey)) WITHOUT ROWID;
+    INSERT INTO trace_models_keyed(tkey, model)
+    SELECT t.tkey, m.model FROM trace_models m JOIN traces_keyed t ON t.trace_id = m.trace_id;
+    CREATE TABLE trace_tags_keyed (tkey INTEGER NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (tag, tkey)) WITHOUT ROWID;
+    INSERT INTO trace_tags_keyed(tkey, tag)
+    SELECT t.tkey, g.tag FROM trace_tags g JOIN traces_keyed t ON t.trace_id = g.trace_id;
+
+    DROP TABLE spans;
+    DROP TABLE traces;
+    DROP TABLE trace_models;
+    DROP TABLE trace_tags;
+    ALTER TABLE spans_keyed RENAME TO spans;
+    ALTER TABLE traces_keyed RENAME TO traces;
+    ALTER TABLE trace_models_keyed RENAME TO trace_models;
+    ALTER TABLE trace_tags_keyed RENAME TO trace_tags;
+
+    CREATE INDEX traces_start ON traces(start_ns);
+    CREATE INDEX traces_session ON traces(session_id, start_ns);
+    CREATE INDEX traces_user ON traces(user_id);
+    CREATE INDEX trace_models_trace ON trace_models(tkey);
+    CREATE INDEX trace_tags_trace ON trace_tags(tkey);
+    CREATE INDEX spans_llm_start ON spans(start_ns, end_ns, ttft_ns, trace_key, kind) WHERE kind = 'llm';
+    CREATE INDEX spans_llm_trace ON spans(trace_key, start_ns, end_ns, ttft_ns, kind) WHERE kind = 'llm';
+
+    CREATE TRIGGER stats_dirty_score_new AFTER INSERT ON scores WHEN new.source = 'judge'
+    BEGIN INSERT INTO stats_dirty SELECT start_ns, start_ns FROM traces WHERE trace_id = new.trace_id; END;
+    CREATE TRIGGER stats_dirty_score_gone AFTER DELETE ON scores WHEN old.source = 'judge'
+    BEGIN INSERT INTO stats_dirty SELECT start_ns, start_ns FROM traces WHERE trace_id = old.trace_id; END;
+    CREATE TRIGGER stats_dirty_score_changed AFTER UPDATE ON scores
+    BEGIN INSERT INTO stats_dirty SELECT start_ns, start_ns FROM traces WHERE trace_id IN (old.trace_id, new.trace_id); END;
+    CREATE TRIGGER stats_dirty_replay_new AFTER INSERT ON replays
+    BEGIN INSERT INTO stats_dirty SELECT start_ns, end_ns FROM traces WHERE trace_id = new.trace_id; END;
+    CREATE TRIGGER stats_dirty_replay_gone AFTER DELETE ON replays
+    BEGIN INSERT INTO stats_dirty SELECT start_ns, end_ns FROM traces WHERE trace_id = old.trace_id; END;
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The migration that gives traces integer keys (8): it rebuilds tables, so it runs only on a
+/// store whose spans still name their trace by text.
+const KEYED_TRACES: usize = 8;
+
+fn spans_hold_text_trace_ids(c: &Connection) -> Result<bool> {
+    Ok(c.query_row(
+        "SELECT count(*) FROM pragma_table_info('spans') WHERE name = 'trace_id'",
+        [],
+        |r| r.get::<_, i64>(0),
+    )? > 0)
+}
 
 /// Fails on a database that is neither empty nor ours; `kind` names a foreign one ("an `llm`
 /// logs.db") for the message.
@@ -257,7 +395,9 @@ pub fn check_version(c: &Connection, path: &str, kind: &str) -> Result<i64> {
 /// `open::create_schema`), so `v` is current.
 pub fn migrate_from(c: &Connection, v: i64) -> Result<()> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(v.max(0) as usize) {
-        c.execute_batch(sql)?;
+        if i + 1 != KEYED_TRACES || spans_hold_text_trace_ids(c)? {
+            c.execute_batch(sql)?;
+        }
         c.pragma_update(None, "user_version", (i + 1) as i64)?;
     }
     // Derived data a migration asked for, rebuilt in Rust (it needs the span payloads decoded).

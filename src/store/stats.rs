@@ -95,7 +95,7 @@ impl GroupBy {
                 format!("coalesce(lower(g.value), '{NO_GROUP}')"),
             ),
             GroupBy::Tag => (
-                "LEFT JOIN trace_tags g ON g.trace_id = t.trace_id",
+                "LEFT JOIN trace_tags g ON g.tkey = t.tkey",
                 format!("coalesce(g.tag, '{NO_GROUP}')"),
             ),
             GroupBy::Name => ("", format!("coalesce(t.name, '{NO_GROUP}')")),

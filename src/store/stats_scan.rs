@@ -204,7 +204,7 @@ pub(super) fn scan(
             let restrict = if filter.is_empty() && !has_replays {
                 String::new()
             } else {
-                format!("AND s.trace_id IN (SELECT t.trace_id FROM traces t {w_all})")
+                format!("AND s.trace_key IN (SELECT t.tkey FROM traces t {w_all})")
             };
             (
                 buckets.sql("s.start_ns"),
@@ -218,7 +218,7 @@ pub(super) fn scan(
         Some(_) => (
             bk.clone(),
             format!(
-                "FROM spans s JOIN traces t ON t.trace_id = s.trace_id {join} {w} AND s.kind = 'llm' AND {}",
+                "FROM spans s JOIN traces t ON t.tkey = s.trace_key {join} {w} AND s.kind = 'llm' AND {}",
                 plausible_call("s")
             ),
         ),

@@ -1,14 +1,18 @@
-//! Batched, idempotent span writes. Spans are keyed by (trace_id, span_id): a span seen again is
+//! Batched, idempotent span writes. Spans are keyed by (trace, span_id), the trace by its integer
+//! key (`traces.tkey`, given once per trace in increasing order, see [`SpanWriter::trace_key`]
+//! and schema migration 8): a span seen again is
 //! counted as a duplicate and its stored copy replaced only when its content changed (the last
 //! copy wins). Trace roll-ups are refreshed for every trace a batch touched, when the batch
 //! commits, so readers see whole traces appear while a big import is still running.
 
+use super::checkpointer::Checkpointer;
+use super::rollup::{self, BatchTrace};
 use super::text_index::SpanText;
-use super::{Result, Store, rollup};
+use super::{Result, Store};
 use crate::model::Span;
 use crate::model::rollup::RollupSpan;
-use crate::sanitize::truncate_chars;
-use std::collections::HashSet;
+use rusqlite::OptionalExtension;
+use std::collections::{HashMap, HashSet};
 
 /// Spans per transaction: large enough to amortise commits, small enough that a reader
 /// watching the import sees progress often.
@@ -55,9 +59,13 @@ pub struct SpanWriter<'a> {
     source_id: i64,
     in_tx: bool,
     pending: usize,
-    touched: HashSet<String>,
-    /// Roll-up columns of the spans written in the open batch, per trace.
-    batch_rollup: std::collections::HashMap<String, Vec<RollupSpan>>,
+    /// The traces the open batch met, by id: key, time range before the batch, and the
+    /// roll-up columns of the spans it wrote.
+    batch: HashMap<String, BatchTrace>,
+    /// The key the open batch gives its next new trace (read once per batch, under its lock).
+    next_key: Option<i64>,
+    /// Every trace this import wrote a span of, for [`WriteStats::traces_touched`].
+    touched: KeySet,
     pub stats: WriteStats,
     batch_spans: usize,
     last_commit: std::time::Instant,
@@ -97,8 +105,9 @@ impl<'a> SpanWriter<'a> {
             source_id,
             in_tx: false,
             pending: 0,
-            touched: HashSet::new(),
-            batch_rollup: std::collections::HashMap::new(),
+            batch: HashMap::new(),
+            next_key: None,
+            touched: KeySet::default(),
             stats: WriteStats::default(),
             batch_spans: BATCH_SPANS,
             last_commit: std::time::Instant::now(),
@@ -126,7 +135,7 @@ impl<'a> SpanWriter<'a> {
 
     pub fn write_prepared(&mut self, p: &PreparedSpan) -> Result<()> {
         if self.store_row(p)? {
-            self.note_rollup(p.key.trace_id.clone(), p.rollup.clone());
+            self.note_rollup(&p.key.trace_id, p.rollup.clone());
         }
         Ok(())
     }
@@ -135,19 +144,56 @@ impl<'a> SpanWriter<'a> {
     /// move into the batch instead of being copied.
     pub fn write_owned(&mut self, p: PreparedSpan) -> Result<()> {
         if self.store_row(&p)? {
-            self.note_rollup(p.key.trace_id, p.rollup);
+            self.note_rollup(&p.key.trace_id, p.rollup);
         }
         Ok(())
     }
 
-    fn note_rollup(&mut self, trace_id: String, rollup: RollupSpan) {
-        match self.batch_rollup.get_mut(&trace_id) {
-            Some(v) => v.push(rollup),
-            None => {
-                self.touched.insert(trace_id.clone());
-                self.batch_rollup.insert(trace_id, vec![rollup]);
-            }
+    /// Keeps a written span's roll-up columns with its trace (which [`Self::trace_key`] put
+    /// in the batch before the span was stored).
+    fn note_rollup(&mut self, trace_id: &str, rollup: RollupSpan) {
+        if let Some(t) = self.batch.get_mut(trace_id) {
+            self.touched.insert(t.key);
+            t.spans.push(rollup);
         }
+    }
+
+    /// The key of trace `trace_id`: looked up once per batch, or the next free key for a trace
+    /// the store does not hold yet (its row is written when the batch commits). Called inside
+    /// the batch's transaction, so no other writer takes keys meanwhile.
+    fn trace_key(&mut self, trace_id: &str) -> Result<i64> {
+        if let Some(t) = self.batch.get(trace_id) {
+            return Ok(t.key);
+        }
+        let conn = &self.store.conn;
+        let found: Option<(i64, i64, i64)> = conn
+            .prepare_cached("SELECT tkey, start_ns, end_ns FROM traces WHERE trace_id = ?1")?
+            .query_row([trace_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let (key, before) = match found {
+            Some((key, start, end)) => (key, Some((start, end))),
+            None => {
+                let key = match self.next_key {
+                    Some(k) => k,
+                    None => {
+                        conn.query_row("SELECT coalesce(max(tkey), 0) + 1 FROM traces", [], |r| {
+                            r.get(0)
+                        })?
+                    }
+                };
+                self.next_key = Some(key + 1);
+                (key, None)
+            }
+        };
+        self.batch.insert(
+            trace_id.to_string(),
+            BatchTrace {
+                key,
+                before,
+                spans: Vec::new(),
+            },
+        );
+        Ok(key)
     }
 
     /// Inserts or updates the span's rows; true when the span is new or changed (its trace's
@@ -157,11 +203,12 @@ impl<'a> SpanWriter<'a> {
             self.store.conn.execute_batch("BEGIN IMMEDIATE")?;
             self.in_tx = true;
         }
+        let trace_key = self.trace_key(&p.key.trace_id)?;
         let k = &p.key;
         let row = &p.row;
         let conn = &self.store.conn;
         let params = rusqlite::params![
-            k.trace_id,
+            trace_key,
             k.span_id,
             k.parent_id,
             k.name,
@@ -184,18 +231,16 @@ impl<'a> SpanWriter<'a> {
             row.cost_source,
             k.ttft_ns,
             row.tags,
-            row.preview_in,
-            row.preview_out,
             p.hash,
             self.source_id
         ];
         let inserted = conn
             .prepare_cached(
-                "INSERT OR IGNORE INTO spans(trace_id, span_id, parent_id, name, kind, start_ns, end_ns, status,
+                "INSERT OR IGNORE INTO spans(trace_key, span_id, parent_id, name, kind, start_ns, end_ns, status,
                    model, provider, session_id, user_id, service, input_tokens, output_tokens, total_tokens,
                    cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, cost_source, ttft_ns,
-                   tags, preview_in, preview_out, hash, source_id)
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27)",
+                   tags, hash, source_id)
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)",
             )?
             .execute(params)?
             == 1;
@@ -210,9 +255,8 @@ impl<'a> SpanWriter<'a> {
                 "UPDATE spans SET parent_id=?3, name=?4, kind=?5, start_ns=?6, end_ns=?7, status=?8, model=?9,
                    provider=?10, session_id=?11, user_id=?12, service=?13, input_tokens=?14, output_tokens=?15,
                    total_tokens=?16, cache_read_tokens=?17, cache_write_tokens=?18, reasoning_tokens=?19,
-                   cost_usd=?20, cost_source=?21, ttft_ns=?22, tags=?23, preview_in=?24, preview_out=?25,
-                   hash=?26, source_id=?27
-                 WHERE trace_id=?1 AND span_id=?2 AND hash != ?26
+                   cost_usd=?20, cost_source=?21, ttft_ns=?22, tags=?23, hash=?24, source_id=?25
+                 WHERE trace_key=?1 AND span_id=?2 AND hash != ?24
                  RETURNING id",
             )?;
             let mut rows = upd.query(params)?;
@@ -261,7 +305,8 @@ impl<'a> SpanWriter<'a> {
 
     /// How long a batch stays open: a second, or longer when commits get expensive. A commit
     /// rewrites every index page the batch touched, and trace ids are random, so in a big
-    /// store that is most pages of the `(trace_id, span_id)` and `traces` indexes whatever the
+    /// store that is most pages of the `traces.trace_id` index (the one index still keyed by
+    /// the text id; the others use the trace's integer key, which appends) whatever the
     /// batch size: waiting [`COMMIT_COST_RATIO`] times the last commit keeps that cost a fixed
     /// share of the import instead of one that grows with the store.
     fn commit_every(&self) -> std::time::Duration {
@@ -275,9 +320,15 @@ impl<'a> SpanWriter<'a> {
             return Ok(Vec::new());
         }
         let started = std::time::Instant::now();
-        let touched: Vec<String> = self.touched.drain().collect();
-        let new = rollup::refresh_with(&self.store.conn, &touched, &mut self.batch_rollup)?;
-        self.batch_rollup.clear();
+        let touched: Vec<String> = self
+            .batch
+            .iter()
+            .filter(|(_, t)| !t.spans.is_empty())
+            .map(|(id, _)| id.clone())
+            .collect();
+        let new = rollup::refresh_with(&self.store.conn, &mut self.batch)?;
+        self.batch.clear();
+        self.next_key = None;
         self.stats.traces_new += new;
         self.store.conn.execute_batch("COMMIT")?;
         self.in_tx = false;
@@ -302,12 +353,7 @@ impl<'a> SpanWriter<'a> {
     /// Commits what is left and records the source's counts.
     pub fn finish(mut self, outcome: &SourceOutcome) -> Result<WriteStats> {
         self.commit_batch()?;
-        // Counted in SQL rather than remembered, so memory does not grow with the file.
-        self.stats.traces_touched = self.store.conn.query_row(
-            "SELECT count(DISTINCT trace_id) FROM spans WHERE source_id = ?1",
-            [self.source_id],
-            |r| r.get::<_, i64>(0),
-        )? as u64;
+        self.stats.traces_touched = self.touched.len();
         self.store.conn.execute(
             "UPDATE sources SET lines=?2, lines_ok=?3, lines_bad=?4, spans_new=?5, duplicates=?6, traces=?7,
                complete=1, errors=?8 WHERE id=?1",
@@ -350,74 +396,6 @@ impl Drop for SpanWriter<'_> {
     }
 }
 
-/// A second connection that checkpoints the WAL every few hundred milliseconds, so the
-/// importing thread never stops to copy pages itself (PASSIVE checkpoints never block it).
-///
-/// PASSIVE alone never lets the WAL start over: the writer commits again before a checkpoint
-/// catches up, so the log only grows (`trawl listen` left a 4.9 GB WAL beside a 1 GB store
-/// after 24 s, and every commit then paid the file system for fresh blocks: a fifth of the
-/// writer's time, growing with the store). Once the log passes [`RESTART_WAL_BYTES`], the
-/// checkpointer asks the writer, which runs a RESTART checkpoint right after its next commit:
-/// it copies the few frames PASSIVE has not, and the next transaction writes from the start of
-/// the log again. The checkpointer cannot do it itself: the writer holds its lock almost all the
-/// time, and SQLite's busy waiting would rarely catch the gap between two transactions.
-struct Checkpointer {
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    restart_wanted: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    handle: Option<std::thread::JoinHandle<()>>,
-}
-
-/// The WAL size past which the checkpointer makes the log start over (see [`Checkpointer`]).
-const RESTART_WAL_BYTES: i64 = 64 << 20;
-
-impl Checkpointer {
-    fn start(path: &std::path::Path) -> Option<Checkpointer> {
-        let conn = rusqlite::Connection::open(path).ok()?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).ok()?;
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = stop.clone();
-        let restart_wanted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let want_restart = restart_wanted.clone();
-        let handle = std::thread::Builder::new()
-            .name("trawl-checkpoint".into())
-            .spawn(move || {
-                let page_size: i64 = conn
-                    .query_row("PRAGMA page_size", [], |r| r.get(0))
-                    .unwrap_or(4096);
-                let restart_frames = RESTART_WAL_BYTES / page_size.max(512);
-                // (busy, frames in the log, frames checkpointed)
-                let checkpoint = |mode: &str| {
-                    conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
-                        r.get::<_, i64>(1)
-                    })
-                    .ok()
-                };
-                while !flag.load(std::sync::atomic::Ordering::Relaxed) {
-                    std::thread::sleep(std::time::Duration::from_millis(250));
-                    if checkpoint("PASSIVE").is_some_and(|frames| frames > restart_frames) {
-                        want_restart.store(true, std::sync::atomic::Ordering::Relaxed);
-                    }
-                }
-                checkpoint("PASSIVE");
-            })
-            .ok()?;
-        Some(Checkpointer {
-            stop,
-            restart_wanted,
-            handle: Some(handle),
-        })
-    }
-}
-
-impl Drop for Checkpointer {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
-    }
-}
-
 /// A span with everything the writer needs computed in advance (serialised and compressed
 /// payload, hash, index text), so that work can run on the parser thread, off the writer's.
 pub struct PreparedSpan {
@@ -454,8 +432,7 @@ impl PreparedSpan {
         let text = SpanText::of(&span);
         let row = SpanRow::from_span(&span);
         let mut roll = RollupSpan::from_span(&span);
-        roll.preview_in = row.preview_in.clone();
-        roll.preview_out = row.preview_out.clone();
+        (roll.preview_in, roll.preview_out) = super::previews::of(&span);
         // Only the scalar columns travel to the writer; the span itself (attributes, messages)
         // is freed here, on the thread that allocated it, which is much cheaper for malloc.
         let key = SpanKey {
@@ -482,6 +459,40 @@ impl PreparedSpan {
             text,
             row,
         })
+    }
+}
+
+/// A set of trace keys: one bit per key up to the store's largest (keys are given densely, from
+/// 1), so it takes an eighth of a byte per trace in the store whatever the file holds; a key far
+/// beyond that (a hand-edited store) goes to a small hash set instead.
+#[derive(Default)]
+struct KeySet {
+    bits: Vec<u64>,
+    far: HashSet<i64>,
+    len: u64,
+}
+
+/// Keys below this are kept as bits (at most 32 MB of them).
+const DENSE_KEYS: i64 = 1 << 28;
+
+impl KeySet {
+    fn insert(&mut self, key: i64) {
+        let new = if (0..DENSE_KEYS).contains(&key) {
+            let (word, bit) = ((key / 64) as usize, key % 64);
+            if word >= self.bits.len() {
+                self.bits.resize(word + 1, 0);
+            }
+            let was = self.bits[word] & (1 << bit) != 0;
+            self.bits[word] |= 1 << bit;
+            !was
+        } else {
+            self.far.insert(key)
+        };
+        self.len += u64::from(new);
+    }
+
+    fn len(&self) -> u64 {
+        self.len
     }
 }
 
@@ -514,16 +525,11 @@ struct SpanRow {
     cost: Option<f64>,
     cost_source: Option<&'static str>,
     tags: Option<String>,
-    preview_in: Option<String>,
-    preview_out: Option<String>,
 }
-
-const PREVIEW_CHARS: usize = 240;
 
 impl SpanRow {
     fn from_span(s: &Span) -> SpanRow {
         let u = s.usage.as_ref();
-        let wants_preview = s.parent_id.is_none() || s.kind == crate::model::SpanKind::Llm;
         SpanRow {
             input: u.and_then(|u| u.input),
             output: u.and_then(|u| u.output),
@@ -538,43 +544,7 @@ impl SpanRow {
             } else {
                 serde_json::to_string(&s.tags).ok()
             },
-            // Only roots and LLM calls feed a trace's question/answer preview.
-            preview_in: wants_preview
-                .then(|| preview_in(s))
-                .flatten()
-                .map(|t| truncate_chars(t.trim(), PREVIEW_CHARS)),
-            preview_out: wants_preview
-                .then(|| preview_out(s))
-                .flatten()
-                .map(|t| truncate_chars(t.trim(), PREVIEW_CHARS)),
         }
-    }
-}
-
-/// What the span was asked. An LLM call's own messages come first; any other span (a root
-/// workflow, agent or chain) is read from its raw input, reduced to the user's text.
-fn preview_in(s: &Span) -> Option<String> {
-    let from_messages = || s.last_user_message().map(str::to_string);
-    if s.kind == crate::model::SpanKind::Llm {
-        from_messages().or_else(|| s.input_text())
-    } else {
-        s.input_text().or_else(from_messages)
-    }
-}
-
-/// What the span answered, by the same rule as [`preview_in`].
-fn preview_out(s: &Span) -> Option<String> {
-    let from_messages = || {
-        s.output_messages
-            .iter()
-            .rev()
-            .find(|m| !m.content.is_empty())
-            .map(|m| m.content.clone())
-    };
-    if s.kind == crate::model::SpanKind::Llm {
-        from_messages().or_else(|| s.output_text())
-    } else {
-        s.output_text().or_else(from_messages)
     }
 }
 

@@ -34,3 +34,5 @@ mod output;
 mod remote_figures;
 // Module graph (no cycles, SQL only in the store), test layout, fixture index.
 mod repo;
+// A store written by trawl's schema 7 migrates and answers as before.
+mod store_v7;

@@ -1,0 +1,95 @@
+//! Spans keep no previews of their own: a trace extended by a later import computes its
+//! question/answer preview from the stored payloads, and must show what a one-file import shows.
+
+use crate::import::{ImportOptions, import_file};
+use crate::store::{SortKey, Store, TraceFilter};
+use serde_json::Value;
+
+const BOT: &str = "tests/fixtures/openinference_support_bot_40.otlp.jsonl";
+
+/// The fixture's lines with only the spans `keep` accepts (empty scopes and lines dropped).
+fn filtered(keep: &dyn Fn(&Value) -> bool) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(BOT);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{BOT}: {e}"));
+    let mut out = String::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let mut doc: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}"));
+        let mut kept = 0;
+        for rs in doc["resourceSpans"].as_array_mut().into_iter().flatten() {
+            for ss in rs["scopeSpans"].as_array_mut().into_iter().flatten() {
+                if let Some(spans) = ss["spans"].as_array_mut() {
+                    spans.retain(|s| keep(s));
+                    kept += spans.len();
+                }
+            }
+        }
+        if kept > 0 {
+            out.push_str(&doc.to_string());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn is_root(s: &Value) -> bool {
+    s["parentSpanId"].as_str().is_none_or(str::is_empty)
+}
+
+fn is_llm(s: &Value) -> bool {
+    s["attributes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|a| a["key"] == "openinference.span.kind" && a["value"]["stringValue"] == "LLM")
+}
+
+/// Every trace row, as text, after importing `parts` one after the other.
+fn traces_after(parts: &[String]) -> String {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut store = Store::open(&d.path().join("t.db")).unwrap_or_else(|e| panic!("{e}"));
+    for (i, part) in parts.iter().enumerate() {
+        let src = d.path().join(format!("part{i}.jsonl"));
+        std::fs::write(&src, part).unwrap_or_else(|e| panic!("{e}"));
+        import_file(&mut store, &src, ImportOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let traces = store
+        .list_traces(&TraceFilter::default(), SortKey::Start, true, 1000, 0)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(traces.len(), 40);
+    traces.iter().map(|t| format!("{t:?}\n")).collect()
+}
+
+#[test]
+fn a_root_or_llm_call_arriving_later_gives_the_one_file_previews() {
+    let whole = traces_after(&[filtered(&|_| true)]);
+    assert!(whole.contains("input_preview: Some("), "{whole}");
+    for (what, late) in [
+        ("roots", &is_root as &dyn Fn(&Value) -> bool),
+        ("LLM calls", &is_llm),
+        ("spans that are neither", &|s: &Value| {
+            !is_root(s) && !is_llm(s)
+        }),
+    ] {
+        let split = traces_after(&[filtered(&|s| !late(s)), filtered(late)]);
+        assert_eq!(split, whole, "{what} imported second");
+    }
+}
+
+/// A trace extended by a second import counts once in each import's touched traces, and
+/// importing a file again touches nothing.
+#[test]
+fn touched_traces_count_each_trace_once_per_import() {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut store = Store::open(&d.path().join("t.db")).unwrap_or_else(|e| panic!("{e}"));
+    let mut import = |name: &str, text: String| {
+        let src = d.path().join(name);
+        std::fs::write(&src, text).unwrap_or_else(|e| panic!("{e}"));
+        import_file(&mut store, &src, ImportOptions::default()).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let first = import("a.jsonl", filtered(&|s| !is_llm(s)));
+    let second = import("b.jsonl", filtered(&is_llm));
+    let again = import("b2.jsonl", filtered(&is_llm));
+    assert_eq!((first.traces_new, first.traces_touched), (40, 40));
+    assert_eq!((second.traces_new, second.traces_touched), (0, 40));
+    assert_eq!((again.spans_new, again.traces_touched), (0, 0));
+}
