@@ -194,14 +194,12 @@ pub enum Action {
         spans: Vec<Span>,
         scores: Vec<Score>,
     },
-    /// A trace opened in the trace view ([`Effect::OpenTrace`]): a big one's spans carry only
-    /// what a tree line shows, `rows` holding each span's store row (empty when every span is
-    /// whole: the trace data's `rows`).
+    /// A trace opened in the trace view ([`Effect::OpenTrace`]): whole, a big one's lines
+    /// (payloads on demand), or unchanged since the view read it.
     TraceOpened {
         req: u64,
         summary: Option<Trace>,
-        spans: Vec<Span>,
-        rows: Vec<i64>,
+        spans: crate::tui::trace_data::OpenedSpans,
         scores: Vec<Score>,
     },
     /// Whole spans of a big trace, by store row ([`Effect::LoadPayloads`]).
@@ -400,9 +398,12 @@ pub enum Effect {
         trace_id: String,
     },
     /// A trace for the trace view: whole when small, else its skeleton (payloads on demand).
+    /// `shown` is how many spans the view already shows (0 when none): a trace that still
+    /// has as many is not read again.
     OpenTrace {
         req: u64,
         trace_id: String,
+        shown: usize,
     },
     /// The whole spans stored under these rows (a big trace's payloads on demand).
     LoadPayloads {

@@ -5,8 +5,9 @@ use super::action::{
     Action, Badges, Effect, JudgeJob, JudgeTarget, NewLabel, RuleChoice, TriageContent, TriageItem,
 };
 use crate::judge::{self, JudgeRequest};
-use crate::model::{Cost, Score, ScoreSource, Span, SpanKind, SpanSkeleton};
+use crate::model::{ModelNames, Score, ScoreSource, Span, SpanKind, SpanLine};
 use crate::store::{Store, TraceFilter};
+use crate::tui::trace_data::OpenedSpans;
 
 /// The action an effect results in; `None` for effects that are not queries.
 pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
@@ -64,29 +65,34 @@ pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
                 Err(e) => failed(*req, e),
             })
         }
-        Effect::OpenTrace { req, trace_id } => {
+        Effect::OpenTrace {
+            req,
+            trace_id,
+            shown,
+        } => {
             let result = (|| {
                 let summary = store.trace_summary(trace_id)?;
-                let max = whole_trace_max();
-                // A big trace's rows are read once: through a small page cache, so the
-                // connection's cache does not fill with them.
-                let big = summary
-                    .as_ref()
-                    .is_some_and(|s| s.span_count as u64 > max as u64);
-                let (spans, rows) = if big {
-                    store.with_page_cache(BIG_TRACE_CACHE_KIB, |s| open_spans(s, trace_id, max))?
+                let count = summary.as_ref().map(|s| s.span_count as u64);
+                // A live refresh of a trace that gained no span reads nothing more.
+                let spans = if *shown > 0 && count == Some(*shown as u64) {
+                    OpenedSpans::Unchanged
+                } else if count.is_some_and(|n| n > whole_trace_max() as u64) {
+                    // A big trace's rows are read once: through a small page cache, so the
+                    // connection's cache does not fill with them.
+                    store.with_page_cache(BIG_TRACE_CACHE_KIB, |s| {
+                        open_spans(s, trace_id, whole_trace_max())
+                    })?
                 } else {
-                    open_spans(store, trace_id, max)?
+                    open_spans(store, trace_id, whole_trace_max())?
                 };
                 let scores = store.scores_for_trace(trace_id)?;
-                Ok::<_, crate::store::StoreError>((summary, spans, rows, scores))
+                Ok::<_, crate::store::StoreError>((summary, spans, scores))
             })();
             Some(match result {
-                Ok((summary, spans, rows, scores)) => Action::TraceOpened {
+                Ok((summary, spans, scores)) => Action::TraceOpened {
                     req: *req,
                     summary,
                     spans,
-                    rows,
                     scores,
                 },
                 Err(e) => failed(*req, e),
@@ -246,34 +252,35 @@ fn whole_trace_max() -> usize {
 }
 
 /// A trace's spans for the trace view, in start order: whole when there are at most
-/// `whole_max` (and no rows), else built from the skeleton with each span's store row (see
+/// `whole_max`, else a line and a store row per span (see
 /// [`crate::tui::spantree::TraceData::rows`]). The spans the trace view's header reads (the
 /// root, the first and the last LLM call: `judge::input::trace_input`) and the retrievers and
-/// rerankers (the Documents tab looks for theirs) are whole either way. What a lean trace
-/// does not know: which LLM calls asked for tools (the tool jump stops at tool spans only).
+/// rerankers (the Documents tab looks for theirs) are read whole either way. What a lean trace
+/// does not know: which other LLM calls asked for tools (the tool jump stops at tool spans).
 pub fn open_spans(
     store: &Store,
     trace_id: &str,
     whole_max: usize,
-) -> Result<(Vec<Span>, Vec<i64>), crate::store::StoreError> {
+) -> Result<OpenedSpans, crate::store::StoreError> {
     let skeleton = store.trace_skeleton(trace_id)?;
     if skeleton.len() <= whole_max {
-        return Ok((store.trace_spans(trace_id)?, Vec::new()));
+        return Ok(OpenedSpans::Whole(store.trace_spans(trace_id)?));
     }
     let rows: Vec<i64> = skeleton.iter().map(|s| s.row_id).collect();
-    let mut spans: Vec<Span> = skeleton
+    let mut models = ModelNames::default();
+    let lines: Vec<SpanLine> = skeleton
         .into_iter()
-        .map(|s| skeleton_span(trace_id, s))
+        .map(|s| SpanLine::of_skeleton(s, &mut models))
         .collect();
-    let root = spans
+    let root = lines
         .iter()
         .position(|s| s.parent_id.is_none())
-        .or((!spans.is_empty()).then_some(0));
-    let first_llm = spans.iter().position(|s| s.kind == SpanKind::Llm);
-    let last_llm = spans.iter().rposition(|s| s.kind == SpanKind::Llm);
+        .or((!lines.is_empty()).then_some(0));
+    let first_llm = lines.iter().position(|s| s.kind == SpanKind::Llm);
+    let last_llm = lines.iter().rposition(|s| s.kind == SpanKind::Llm);
     // An LLM call's Documents tab names the retriever (and reranker) it read, found by the
     // documents they hold: those spans are read whole too (a trace has few of them).
-    let passages = spans
+    let passages = lines
         .iter()
         .enumerate()
         .filter(|(_, s)| matches!(s.kind, SpanKind::Retriever | SpanKind::Reranker))
@@ -287,34 +294,17 @@ pub fn open_spans(
     read.dedup();
     let ids: Vec<i64> = read.iter().filter_map(|&i| rows.get(i).copied()).collect();
     let whole = store.span_payload_batch(&ids, crate::store::decode_span)?;
-    for (i, span) in read.into_iter().zip(whole) {
-        if let (Some(slot), Some(span)) = (spans.get_mut(i), span) {
-            *slot = span;
-        }
-    }
-    Ok((spans, rows))
-}
-
-/// A span as far as its skeleton tells: what a tree line, the waterfall and the cost shares
-/// read; no messages, documents or attributes.
-fn skeleton_span(trace_id: &str, s: SpanSkeleton) -> Span {
-    Span {
-        trace_id: trace_id.to_string(),
-        span_id: s.span_id,
-        parent_id: s.parent_id,
-        name: s.name,
-        kind: s.kind,
-        start_ns: s.start_ns,
-        end_ns: s.end_ns,
-        status: s.status,
-        model: s.model,
-        usage: s.usage,
-        cost: s.has_cost.then(|| Cost {
-            total: s.cost_usd,
-            ..Cost::default()
-        }),
-        ..Span::default()
-    }
+    let (kept_at, kept) = read
+        .into_iter()
+        .zip(whole)
+        .filter_map(|(i, span)| Some((i, span?)))
+        .unzip();
+    Ok(OpenedSpans::Lean {
+        lines,
+        rows,
+        kept_at,
+        kept,
+    })
 }
 
 /// The whole spans stored under `rows`, with their rows (rows gone since are left out).

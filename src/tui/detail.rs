@@ -7,7 +7,7 @@ use super::widgets::lines::{DetailLine, LineKind, push_text};
 use super::widgets::text::{cell, fit, thousands, verdict_glyph, verdict_word};
 use crate::display;
 use crate::model::Score;
-use crate::model::{CostSource, Message, Span, SpanKind, Usage, Verdict};
+use crate::model::{CostSource, Message, Span, SpanKind, SpanLine, Usage, Verdict};
 use LineKind as L;
 
 mod documents;
@@ -380,11 +380,11 @@ fn cost(s: &Span, t: &TraceData, out: &mut Vec<DetailLine>) {
 
 /// Each span's share of the known trace cost, largest first, as a bar.
 fn shares(t: &TraceData, out: &mut Vec<DetailLine>) {
-    let costs: Vec<(&Span, f64)> = t
-        .spans
+    let costs: Vec<(&SpanLine, f64)> = t
+        .lines
         .iter()
-        .filter(|s| !s.usage.as_ref().is_some_and(|u| u.aggregate))
-        .filter_map(|s| s.cost.as_ref().and_then(|c| c.total).map(|c| (s, c)))
+        .filter(|s| !s.is_aggregate())
+        .filter_map(|s| s.cost.flatten().map(|c| (s, c)))
         .filter(|(_, c)| *c > 0.0)
         .collect();
     let total: f64 = costs.iter().map(|(_, c)| c).sum();

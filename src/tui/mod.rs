@@ -20,6 +20,7 @@ pub mod keymap;
 pub mod keys;
 #[cfg(test)]
 mod layering;
+mod live_throttle;
 pub mod pane;
 pub mod panes;
 mod runtime;
@@ -30,6 +31,7 @@ pub mod terminal;
 #[cfg(test)]
 mod tests;
 pub mod theme;
+mod trace_data;
 pub mod views;
 pub mod widgets;
 

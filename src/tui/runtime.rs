@@ -6,6 +6,7 @@ use super::action::{Action, Cmd, Effect, ImportStatus};
 use super::app::App;
 use super::compare::{CompareAction, CompareEffect};
 use super::keymap;
+use super::live_throttle::LiveThrottle;
 use super::terminal::{self, TerminalGuard};
 use super::theme::Theme;
 use crate::import::{ImportOptions, import_file};
@@ -17,9 +18,15 @@ use ratatui::backend::CrosstermBackend;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The page cache (KiB) of the TUI's read connection. While a writer commits (an import,
+/// `--listen`), SQLite drops a reader's whole cache at its next read, so a big cache holds
+/// nothing useful: it only grows the process (the store's default is 64 MB) and costs its
+/// truncation at every refresh.
+const READ_CACHE_KIB: i64 = 8 * 1024;
 
 pub struct TuiOptions {
     pub store_path: PathBuf,
@@ -63,7 +70,13 @@ pub fn run(mut opts: TuiOptions) -> anyhow::Result<i32> {
     drop(store);
     let (action_tx, action_rx) = mpsc::channel::<Action>();
     let (effect_tx, effect_rx) = mpsc::channel::<Effect>();
-    let worker = spawn_worker(opts.store_path.clone(), effect_rx, action_tx.clone());
+    let refresh_cost = Arc::new(AtomicU64::new(0));
+    let worker = spawn_worker(
+        opts.store_path.clone(),
+        effect_rx,
+        action_tx.clone(),
+        refresh_cost.clone(),
+    );
     let stop = Arc::new(AtomicBool::new(false));
     if !opts.imports.is_empty() {
         if opts.follow {
@@ -116,7 +129,8 @@ pub fn run(mut opts: TuiOptions) -> anyhow::Result<i32> {
         redraw: false,
     };
     let guard = TerminalGuard::enter(opts.mouse)?;
-    let result = event_loop(&mut app, &action_rx, &mut out);
+    let mut live = LiveThrottle::new(refresh_cost);
+    let result = event_loop(&mut app, &action_rx, &mut out, &mut live);
     drop(guard);
     stop.store(true, Ordering::SeqCst);
     for h in out.judges.values() {
@@ -134,6 +148,7 @@ fn event_loop(
     app: &mut App,
     actions: &Receiver<Action>,
     effects: &mut Outbox,
+    live: &mut LiveThrottle,
 ) -> anyhow::Result<()> {
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     term.clear()?;
@@ -172,6 +187,12 @@ fn event_loop(
             }
         }
         while let Ok(a) = actions.try_recv() {
+            for a in live.hold(a) {
+                run_effects(app.update(a), effects);
+                dirty = true;
+            }
+        }
+        if let Some(a) = live.due(Instant::now()) {
             run_effects(app.update(a), effects);
             dirty = true;
         }
@@ -256,10 +277,16 @@ fn spawn_worker(
     path: PathBuf,
     rx: Receiver<Effect>,
     tx: Sender<Action>,
+    refresh_cost: Arc<AtomicU64>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let store = match open_for_browsing(&path) {
-            Ok((s, _)) => s,
+            Ok((s, _)) => {
+                if let Err(e) = s.limit_page_cache(READ_CACHE_KIB) {
+                    tracing::warn!("cannot bound the read connection's page cache: {e}");
+                }
+                s
+            }
             Err(e) => {
                 let _ = tx.send(Action::RequestFailed {
                     req: 0,
@@ -275,14 +302,28 @@ fn spawn_worker(
             let last_page = batch
                 .iter()
                 .rposition(|e| matches!(e, Effect::FetchPage { .. }));
+            // What a live refresh costs: the list's page and an open trace read again.
+            let mut refresh = Duration::ZERO;
             for (i, e) in batch.iter().enumerate() {
                 if matches!(e, Effect::FetchPage { .. }) && Some(i) != last_page {
                     continue;
                 }
                 // Keep executing after the UI has gone: queued writes (labels) must land.
-                if let Some(a) = super::data::execute(&store, e) {
+                let started = Instant::now();
+                let result = super::data::execute(&store, e);
+                if matches!(e, Effect::FetchPage { .. })
+                    || matches!(e, Effect::OpenTrace { shown, .. } if *shown > 0)
+                {
+                    refresh += started.elapsed();
+                }
+                if let Some(a) = result {
                     let _ = tx.send(a);
                 }
+            }
+            if !refresh.is_zero() {
+                let took = u64::try_from(refresh.as_micros()).unwrap_or(u64::MAX);
+                refresh_cost.store(took, Ordering::Relaxed);
+                tracing::debug!("refresh in {took} µs");
             }
         }
     })

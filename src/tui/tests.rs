@@ -101,7 +101,10 @@ fn a_jump_in_span_detail_moves_the_trace_cursor_too() {
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.view(), Mode::Trace);
     let t = app.trace().unwrap();
-    assert_eq!(t.selected_span().map(|s| s.name.as_str()), Some("call 2"));
+    assert_eq!(
+        t.selected_span().map(|s| s.name.clone()).as_deref(),
+        Some("call 2")
+    );
     assert_eq!(app.top().position(), "span 4/6 ");
 }
 

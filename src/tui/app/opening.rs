@@ -23,7 +23,11 @@ impl App {
         }
         let pane = TracePane::loading(trace_id.clone(), req);
         self.panes.replace_or_push(Mode::Trace, Box::new(pane));
-        vec![Effect::OpenTrace { req, trace_id }]
+        vec![Effect::OpenTrace {
+            req,
+            trace_id,
+            shown: 0,
+        }]
     }
 
     pub(super) fn open_session(&mut self, session_id: String) -> Vec<Effect> {

@@ -95,7 +95,7 @@ pub(super) fn documents(s: &Span, data: &TraceData, out: &mut Vec<DetailLine>) {
                         plural(document_count(r), "document")
                     ),
                 ));
-                let reranked = data.spans.iter().find(|k| {
+                let reranked = data.whole_spans().find(|k| {
                     k.kind == SpanKind::Reranker
                         && k.start_ns >= r.start_ns
                         && k.start_ns <= s.start_ns

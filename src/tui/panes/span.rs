@@ -5,7 +5,7 @@
 use crate::display;
 use crate::model::Score;
 use crate::model::Span as ModelSpan;
-use crate::model::SpanKind;
+use crate::model::{SpanKind, SpanLine};
 use crate::tui::action::{Action, Cmd, Effect};
 use crate::tui::detail::{self, Tab, TabContent};
 use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
@@ -86,7 +86,7 @@ impl SpanPane {
     pub fn new(focus: SpanFocus, size: (u16, u16)) -> SpanPane {
         // Each span opens on its kind's tab rather than the last one used (a retriever's
         // Messages tab is empty); only the verdicts key (`v`) asks for a tab of its own.
-        let tab = match focus.tree.selected_span(&focus.data) {
+        let tab = match focus.tree.selected_line(&focus.data) {
             Some(s) if focus.tab != Tab::Verdicts => Tab::for_kind(s.kind),
             _ => focus.tab,
         };
@@ -116,11 +116,9 @@ impl SpanPane {
         self.tree.selected_span(&self.data)
     }
 
-    /// The span under the cursor as far as the header needs it (a tree line's fields).
-    fn header_span(&self) -> Option<&ModelSpan> {
-        self.current
-            .as_deref()
-            .or_else(|| self.tree.selected_span(&self.data))
+    /// The span under the cursor as far as the header needs it (its tree line).
+    fn header_span(&self) -> Option<&SpanLine> {
+        self.tree.selected_line(&self.data)
     }
 
     /// The read of the span under the cursor, when a big trace's span is not whole yet.
@@ -173,7 +171,7 @@ impl SpanPane {
 
     /// The tab for the span now under the cursor, from the top.
     fn show_span(&mut self) {
-        if let Some(s) = self.tree.selected_span(&self.data) {
+        if let Some(s) = self.tree.selected_line(&self.data) {
             self.tab = Tab::for_kind(s.kind);
         }
         self.rebuild(true);
@@ -342,14 +340,13 @@ impl Pane for SpanPane {
         frame.render_widget(Paragraph::new(Line::from(l1)), line_area(area, 0));
         let tokens = s
             .usage
-            .as_ref()
+            .as_deref()
             .and_then(|u| u.total_or_sum())
             .map(|n| format!(" · {} tokens", display::tokens(n)))
             .unwrap_or_default();
         let cost = s
             .cost
-            .as_ref()
-            .map(|c| format!(" · {}", display::cost(c.total)))
+            .map(|c| format!(" · {}", display::cost(c)))
             .unwrap_or_default();
         let l2 = format!(
             "{}{}{tokens}{cost} · +{} from trace start",

@@ -4,7 +4,7 @@
 
 use crate::display;
 use crate::model::{Score, Trace};
-use crate::model::{Span as ModelSpan, SpanKind};
+use crate::model::{Span as ModelSpan, SpanKind, SpanLine};
 use crate::tui::action::{Action, Cmd, Effect};
 use crate::tui::compare::{CompareAction, CompareEffect, ReplayRow};
 use crate::tui::detail::Tab;
@@ -12,7 +12,7 @@ use crate::tui::keys::{Binding, Key, Layers, Mode, NavLabels, hint, key};
 use crate::tui::pane::{
     Ctx, EvidenceFocus, Handoff, Intent, Notice, Pane, PaneInfo, Receipt, SpanFocus,
 };
-use crate::tui::spantree::{Jump, TraceData, TreeCursor};
+use crate::tui::spantree::{Jump, OpenedSpans, TraceData, TreeCursor};
 use crate::tui::status::InputKind;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::chrome::{body_area, line_area};
@@ -24,6 +24,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use std::any::Any;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 mod header;
@@ -143,7 +144,7 @@ impl TracePane {
             .map(|s| s.trace_id.clone())
             .unwrap_or_default();
         let mut t = TracePane::loading(id, 0);
-        t.fill(summary, spans, Vec::new(), Vec::new(), size);
+        t.fill(summary, OpenedSpans::Whole(spans), Vec::new(), size);
         t
     }
 
@@ -152,23 +153,25 @@ impl TracePane {
         self.req
     }
 
-    pub fn selected_span(&self) -> Option<&ModelSpan> {
-        self.tree.selected_span(&self.data)
+    /// The span under the cursor: whole when the trace data holds it, else as far as its
+    /// tree line tells.
+    pub fn selected_span(&self) -> Option<Cow<'_, ModelSpan>> {
+        self.data.span_or_line(self.tree.selected_pos()?)
     }
 
     fn fill(
         &mut self,
         summary: Option<Trace>,
-        spans: Vec<ModelSpan>,
-        rows: Vec<i64>,
+        spans: OpenedSpans,
         scores: Vec<Score>,
         size: (u16, u16),
     ) {
         self.loading = false;
-        let input = crate::judge::input::trace_input(&self.trace_id, &spans);
+        // A big trace holds whole the spans this reads (root, first and last LLM call).
+        let input = crate::judge::input::trace_input(&self.trace_id, spans.whole());
         self.question = input.last_user_message;
         self.answer = input.final_answer;
-        self.data = Arc::new(TraceData::lean(self.trace_id.clone(), summary, spans, rows));
+        self.data = Arc::new(TraceData::opened(self.trace_id.clone(), summary, spans));
         self.scores = scores;
         self.tree = TreeCursor::new(&self.data, tree_rows(self, size));
     }
@@ -176,7 +179,7 @@ impl TracePane {
     /// Opens the span detail; for a big trace, once the span's payload is read (the effect
     /// that reads it is returned, and the detail opens when it arrives).
     fn open_span(&mut self, tab: Tab, cx: &mut Ctx) -> Vec<Effect> {
-        if self.selected_span().is_none() {
+        if self.tree.selected_line(&self.data).is_none() {
             return Vec::new();
         }
         if let Some(pos) = self.tree.selected_pos()
@@ -207,9 +210,10 @@ impl TracePane {
             return;
         }
         let span_id = self
-            .selected_span()
+            .tree
+            .selected_line(&self.data)
             .filter(|s| s.kind == SpanKind::Llm)
-            .map(|s| s.span_id.clone());
+            .map(|s| s.span_id.to_string());
         cx.ask(Intent::OpenEvidence(EvidenceFocus {
             trace_id: self.trace_id.clone(),
             // A big trace's evidence needs every span whole: the evidence view reads them.
@@ -268,7 +272,7 @@ impl Pane for TracePane {
             Cmd::Verdicts => return self.open_span(Tab::Verdicts, cx),
             Cmd::Rerun => cx.ask_rerun(&self.trace_id, &self.scores),
             Cmd::Evidence => self.open_evidence(cx),
-            Cmd::Replay if !self.loading => cx.ask_replay(self.selected_span()),
+            Cmd::Replay if !self.loading => cx.ask_replay(self.selected_span().as_deref()),
             _ => {}
         }
         Vec::new()
@@ -283,6 +287,7 @@ impl Pane for TracePane {
         vec![Effect::OpenTrace {
             req: self.req,
             trace_id: self.trace_id.clone(),
+            shown: self.data.len(),
         }]
     }
 
@@ -292,24 +297,27 @@ impl Pane for TracePane {
                 req,
                 summary,
                 spans,
-                rows,
                 scores,
             } if req == self.req => {
-                let reload = !self.loading && !self.data.spans.is_empty();
-                let selected = self.selected_span().map(|s| s.span_id.clone());
-                if reload && spans.len() == self.data.spans.len() {
+                let reload = !self.loading && !self.data.is_empty();
+                let selected = self
+                    .tree
+                    .selected_line(&self.data)
+                    .map(|s| s.span_id.clone());
+                let unchanged = spans.span_count().is_none_or(|n| n == self.data.len());
+                if reload && unchanged {
                     // Nothing new: keep the tree (folds, scroll) as it is.
                     self.scores = scores;
                     return Receipt::Taken(Vec::new());
                 }
-                self.fill(summary, spans, rows, scores, cx.size);
+                self.fill(summary, spans, scores, cx.size);
                 if let Some(id) = selected.filter(|_| reload)
                     && let Some(pos) = (0..self.data.tree.nodes.len())
-                        .find(|&p| self.data.span_at(p).is_some_and(|s| s.span_id == id))
+                        .find(|&p| self.data.line_at(p).is_some_and(|s| s.span_id == id))
                 {
                     self.tree.reveal(&self.data, pos);
                 }
-                if self.data.spans.is_empty() {
+                if self.data.is_empty() {
                     cx.error(format!("trace {} has no spans (yet)", cell(&self.trace_id)));
                 }
                 self.replays_req = cx.req();
@@ -444,7 +452,7 @@ fn draw(t: &TracePane, frame: &mut Frame, area: Rect, th: &Theme) {
         let Some(&pos) = t.tree.visible.get(vi) else {
             break;
         };
-        let (Some(node), Some(s)) = (data.tree.nodes.get(pos), data.span_at(pos)) else {
+        let (Some(node), Some(s)) = (data.tree.nodes.get(pos), data.line_at(pos)) else {
             continue;
         };
         let indent = "  ".repeat(node.depth.min(max_indent));
@@ -477,12 +485,7 @@ fn draw(t: &TracePane, frame: &mut Frame, area: Rect, th: &Theme) {
             Span::raw(format!(" {}", rfit(&dur, DUR))),
         ];
         if cols.cost {
-            let c = s.cost.as_ref().and_then(|c| c.total);
-            let c = if s.cost.is_some() {
-                display::cost(c)
-            } else {
-                String::new()
-            };
+            let c = s.cost.map(display::cost).unwrap_or_default();
             spans.push(Span::raw(format!(" {}", rfit(&c, COST))));
         }
         if cols.bar > 0 {
@@ -537,7 +540,7 @@ impl Columns {
 }
 
 /// The span's place on the trace's time axis, `w` cells wide.
-pub fn bar(t: &TraceData, s: &ModelSpan, w: usize) -> String {
+pub fn bar(t: &TraceData, s: &SpanLine, w: usize) -> String {
     if w == 0 {
         return String::new();
     }

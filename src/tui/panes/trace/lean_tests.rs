@@ -57,7 +57,7 @@ fn a_trace_opened_on_its_skeleton_shows_what_it_shows_whole() {
         .trace()
         .map(|t| {
             assert!(t.data.is_lean(), "the trace did not open on its skeleton");
-            t.data.spans.len()
+            t.data.len()
         })
         .unwrap_or(0);
     assert!(spans > 3, "{trace}");
@@ -83,4 +83,60 @@ fn a_trace_opened_on_its_skeleton_shows_what_it_shows_whole() {
     // The evidence view reads the whole trace itself.
     let evidence = both(&mut apps, Cmd::Evidence);
     assert!(!evidence.contains("loading"), "{evidence}");
+    both(&mut apps, Cmd::Back);
+    // Jumps and the span search in the trace view walk the lines.
+    both(&mut apps, Cmd::Top);
+    for cmd in [Cmd::NextTool, Cmd::NextLlm, Cmd::NextError, Cmd::PrevTool] {
+        for _ in 0..3 {
+            both(&mut apps, cmd);
+        }
+    }
+    both(&mut apps, Cmd::Search);
+    for c in "llm".chars() {
+        both_action(&mut apps, Action::InputChar(c));
+    }
+    let found = both(&mut apps, Cmd::InputSubmit);
+    assert!(found.contains("LLM"), "{found}");
+    for _ in 0..3 {
+        both(&mut apps, Cmd::SearchNext);
+    }
+    // Every tab of the root's detail, the Cost tab's shares of the trace cost included.
+    both(&mut apps, Cmd::Top);
+    both(&mut apps, Cmd::Open);
+    let mut tabs = Vec::new();
+    for _ in 0..5 {
+        tabs.push(both(&mut apps, Cmd::NextTab));
+    }
+    assert!(
+        tabs.iter().any(|t| t.contains("share of trace cost")),
+        "{}",
+        tabs.join("\n---\n")
+    );
+}
+
+/// Both apps take `action` and show the same.
+fn both_action(apps: &mut [App; 2], action: Action) {
+    let mut shown = Vec::new();
+    for (app, lean) in apps.iter_mut().zip([false, true]) {
+        WHOLE_MAX_FOR_TEST.with(|m| m.set(if lean { 0 } else { usize::MAX }));
+        app.dispatch(action.clone());
+        shown.push(screen(app));
+    }
+    assert_eq!(shown[0], shown[1], "after {action:?}");
+}
+
+#[test]
+fn a_live_refresh_of_a_big_trace_that_gained_no_span_reads_nothing_again() {
+    let mut apps = [app(false), app(true)];
+    let opened = both(&mut apps, Cmd::Open);
+    both(&mut apps, Cmd::Down);
+    both(&mut apps, Cmd::Collapse);
+    let before = apps[1].trace().map(|t| std::sync::Arc::as_ptr(&t.data));
+    // Spans arrived elsewhere in the store: the open trace is asked again, and keeps its
+    // data, its folds and its cursor.
+    let progress = Action::ImportProgress(crate::tui::action::ImportStatus::default());
+    both_action(&mut apps, progress);
+    let after = apps[1].trace().map(|t| std::sync::Arc::as_ptr(&t.data));
+    assert_eq!(before, after, "the trace was read again");
+    assert_ne!(screen(&apps[1]), opened);
 }
