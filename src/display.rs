@@ -69,6 +69,10 @@ pub fn cost(usd: Option<f64>) -> String {
 pub fn cost_value(v: f64) -> String {
     if v == 0.0 {
         "$0".into()
+    } else if v.abs() < 0.000_005 {
+        // Five decimals would round it to "$0.00000", which reads as free. Two significant
+        // digits in the same width instead (an embedding call costs a few millionths).
+        format!("${v:.1e}")
     } else if v.abs() < 0.01 {
         format!("${v:.5}")
     } else if v.abs() < 100.0 {
@@ -103,6 +107,9 @@ mod tests {
         assert_eq!(tokens(12_345), "12.3k");
         assert_eq!(cost(None), "?");
         assert_eq!(cost(Some(0.00066)), "$0.00066");
+        assert_eq!(cost(Some(0.0000032)), "$3.2e-6");
+        assert_eq!(cost(Some(0.00000002)), "$2.0e-8");
+        assert_eq!(cost(Some(0.000006)), "$0.00001");
         assert_eq!(trace_cost(None, 0.5, 1), "$0.5000+?");
     }
 

@@ -201,6 +201,17 @@ fn event_loop(
 }
 
 fn to_action(app: &App, ev: Event) -> Option<Action> {
+    // While the "terminal too small" notice is all there is to see, a key must not act on
+    // screens the user cannot see: only leaving (`q` goes back, Ctrl-C quits) still works.
+    let (w, h) = app.size;
+    if w < super::views::MIN_WIDTH || h < super::views::MIN_HEIGHT {
+        return match ev {
+            Event::Resize(w, h) => Some(Action::Resize(w, h)),
+            Event::Key(k) if k.kind == KeyEventKind::Press => keymap::resolve(app.mode(), &k)
+                .filter(|a| matches!(a, Action::Cmd(Cmd::Quit | Cmd::Back))),
+            _ => None,
+        };
+    }
     match ev {
         Event::Key(k) if k.kind == KeyEventKind::Press => keymap::resolve(app.mode(), &k),
         Event::Resize(w, h) => Some(Action::Resize(w, h)),
@@ -495,4 +506,37 @@ fn spawn_listen(
         tracing::info!("{message}");
         let _ = tx.send(Action::ImportDone { message, ok });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    fn press(c: char) -> Event {
+        Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+    }
+
+    #[test]
+    fn a_too_small_terminal_takes_only_leaving_and_resizes() {
+        let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 16, 12, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let mut app = App::new(Theme::mono(), now, "test".into());
+        app.update(Action::Resize(40, 10));
+        assert!(to_action(&app, press('j')).is_none());
+        assert!(matches!(
+            to_action(&app, press('q')),
+            Some(Action::Cmd(Cmd::Back))
+        ));
+        assert!(matches!(
+            to_action(&app, Event::Resize(80, 24)),
+            Some(Action::Resize(80, 24))
+        ));
+        app.update(Action::Resize(80, 24));
+        assert!(matches!(
+            to_action(&app, press('j')),
+            Some(Action::Cmd(Cmd::Down))
+        ));
+    }
 }
