@@ -49,8 +49,10 @@ impl SpanText {
         match s.kind {
             SpanKind::Embedding => {}
             SpanKind::Retriever | SpanKind::Reranker => {
+                // The query is the application's, often this turn's question joined with earlier
+                // ones ("… | …"): context for a search, not what the user asked.
                 if let Some(q) = s.input_text() {
-                    push(&mut t.question, &q);
+                    push(&mut t.docs, &q);
                 }
                 if s.documents.is_empty()
                     && let Some(o) = s.output_text()
@@ -113,13 +115,55 @@ fn push_answer(s: &Span, out: &mut String) {
     }
 }
 
-/// The last user message that is a question rather than a block of retrieved context.
+/// This turn's question: the last user message that is a question rather than a block of
+/// retrieved context. A turn ends at an assistant reply that called no tool, so an earlier
+/// turn's question in the chat history is never this one's. When the turn's only user text is
+/// a RAG prompt that ends with its question ("Context: [1] … Question: …"), the question is
+/// what follows the marker.
 fn last_question(s: &Span) -> Option<&str> {
-    s.input_messages
+    let turn_start = s
+        .input_messages
         .iter()
-        .rev()
-        .find(|m| matches!(m.role.as_str(), "user" | "human") && !looks_like_context(&m.content))
+        .rposition(|m| m.role == "assistant" && m.tool_calls.is_empty())
+        .map_or(0, |i| i + 1);
+    let turn = &s.input_messages[turn_start..];
+    let users = || {
+        turn.iter()
+            .rev()
+            .filter(|m| matches!(m.role.as_str(), "user" | "human"))
+    };
+    users()
+        .find(|m| !looks_like_context(&m.content))
         .map(|m| m.content.as_str())
+        .or_else(|| users().find_map(|m| question_after_context(&m.content)))
+}
+
+/// The question a RAG prompt ends with: the text after its last line that starts with a
+/// question marker (`Question:`, `Q:`, `Query:`, `User question:`, …).
+fn question_after_context(text: &str) -> Option<&str> {
+    const MARKERS: [&str; 5] = [
+        "question:",
+        "q:",
+        "query:",
+        "user question:",
+        "customer question:",
+    ];
+    let mut found = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let lead = line.len() - trimmed.len();
+        let lower: String = trimmed.chars().take(24).collect::<String>().to_lowercase();
+        if let Some(m) = MARKERS.iter().find(|m| lower.starts_with(*m)) {
+            // The markers are ASCII, so their length in `trimmed` is the same as lowercased.
+            found = Some(offset + lead + m.len());
+        }
+        offset += line.len();
+    }
+    found
+        .and_then(|at| text.get(at..))
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
 }
 
 /// A user message that carries retrieved passages (`Context:\n[1] …`, `<documents>`) rather
@@ -280,6 +324,64 @@ mod tests {
         assert_eq!(t.answer, "Yes, within 30 days for a refund.");
         assert!(t.docs.contains("Returns within 14 days"), "{t:?}");
         assert!(t.system.contains("support bot"), "{t:?}");
+    }
+
+    #[test]
+    fn an_earlier_turns_question_is_not_this_turns() {
+        // A RAG prompt after a chat history: the passages and this turn's question in one
+        // message, the previous turn's question and answer before it.
+        let span = Span {
+            kind: SpanKind::Llm,
+            input_messages: vec![
+                msg("system", "Answer from the context."),
+                msg("user", "Can I send back the Lumen 400 Headlamp?"),
+                msg(
+                    "assistant",
+                    "Yes, within 14 days; a restocking fee applies.",
+                ),
+                msg(
+                    "user",
+                    "Context:\n[1] (kb-account-01) Price adjustments within 14 days.\n\nCustomer: Raj\nQuestion: The fleece dropped $60. Can I get the difference?",
+                ),
+            ],
+            ..Span::default()
+        };
+        let t = SpanText::of(&span);
+        assert_eq!(
+            t.question,
+            "The fleece dropped $60. Can I get the difference?"
+        );
+        assert!(!t.question.contains("Lumen"), "{t:?}");
+        // A context block without a question marker gives no question rather than an old one.
+        let mut no_marker = span.clone();
+        no_marker.input_messages[3].content = "Context:\n[1] Price adjustments.".into();
+        assert_eq!(SpanText::of(&no_marker).question, "");
+        // A tool call inside the turn does not end it.
+        let tool_loop = Span {
+            kind: SpanKind::Llm,
+            input_messages: vec![
+                msg("user", "What time is it?"),
+                Message {
+                    tool_calls: vec![crate::model::ToolCall::default()],
+                    ..msg("assistant", "")
+                },
+                msg("tool", "12:00"),
+            ],
+            ..Span::default()
+        };
+        assert_eq!(SpanText::of(&tool_loop).question, "What time is it?");
+        // A retriever's query (here joined with the previous turn's question) is context.
+        let retriever = Span {
+            kind: SpanKind::Retriever,
+            input: Some(crate::model::RawValue {
+                value: r#"{"query": "fleece price drop | Lumen 400 return"}"#.into(),
+                mime: None,
+            }),
+            ..Span::default()
+        };
+        let t = SpanText::of(&retriever);
+        assert_eq!(t.question, "");
+        assert!(t.docs.contains("Lumen 400"), "{t:?}");
     }
 
     /// One OpenInference LLM span whose answer promises a refund.
