@@ -8,8 +8,17 @@
 //! deletes either. Chosen over per-row triggers: one statement per commit instead of one per
 //! span. Migration 9 sets the counts from `count(*)` for stores written before it.
 
-use super::Result;
+use super::{Result, Store};
 use rusqlite::Connection;
+
+impl Store {
+    /// Sets the kept counts from the rows: for stores written around trawl (the synthetic
+    /// benchmark store), as [`Store::rebuild_stats_cells`] does for the statistics cells.
+    /// Trawl's own writers keep them exact themselves.
+    pub fn recount_totals(&self) -> Result<()> {
+        recount(&self.conn)
+    }
+}
 
 /// Adds a committed batch's new traces and spans (call inside the batch's transaction).
 pub(super) fn add(conn: &Connection, traces: u64, spans: u64) -> Result<()> {
