@@ -429,13 +429,14 @@ impl Store {
         Ok(first.zip(last))
     }
 
-    /// Does any trace start outside 1970–2200? Two index lookups.
+    /// Does any trace start outside 1970–2200? Two index lookups: as two subqueries, since
+    /// `min` and `max` in one SELECT scan the whole `traces_start` index (every list refresh).
     fn has_implausible_times(&self) -> Result<bool> {
-        let (first, last): (Option<i64>, Option<i64>) =
-            self.conn
-                .query_row("SELECT min(start_ns), max(start_ns) FROM traces", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
+        let (first, last): (Option<i64>, Option<i64>) = self.conn.query_row(
+            "SELECT (SELECT min(start_ns) FROM traces), (SELECT max(start_ns) FROM traces)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(first.is_some_and(|t| !crate::display::plausible_ns(t))
             || last.is_some_and(|t| !crate::display::plausible_ns(t)))
     }
