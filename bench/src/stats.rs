@@ -65,6 +65,10 @@ pub fn synthetic(db: Option<&Path>) -> i32 {
         eprintln!("{}: cannot open", path.display());
         return 1;
     };
+    if let Err(e) = store.recount_totals() {
+        eprintln!("{}: {e}", path.display());
+        return 1;
+    }
     if let Err(e) = store.rebuild_stats_cells() {
         eprintln!("{}: {e}", path.display());
         return 1;

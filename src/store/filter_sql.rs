@@ -94,7 +94,7 @@ pub(super) fn where_clause(filter: &TraceFilter) -> (String, Vec<SqlValue>) {
         w.push(format!("t.trace_id IN ({})", marks.join(",")));
     }
     if hides_replays(filter) {
-        w.push("t.trace_id NOT IN (SELECT trace_id FROM replays)".into());
+        w.push(HIDE_REPLAYS.into());
     }
     if w.is_empty() {
         (String::new(), p)
@@ -125,6 +125,24 @@ pub(super) fn fts_query_in(fields: &[TextField], text: &str) -> Option<String> {
     let q = fts_query(text)?;
     let cols: Vec<&str> = fields.iter().map(|f| f.column()).collect();
     Some(format!("{{{}}} : ({q})", cols.join(" ")))
+}
+
+/// The condition that leaves replays out (see [`hides_replays`]).
+const HIDE_REPLAYS: &str = "t.trace_id NOT IN (SELECT trace_id FROM replays)";
+
+/// `Some(hides_replays)` when the filter selects every trace (but replays, if it hides them),
+/// so a count can read the store's counts (see `counts`) instead of counting rows.
+pub(super) fn selects_all(filter: &TraceFilter) -> Option<bool> {
+    let (w, params) = where_clause(filter);
+    if !params.is_empty() {
+        None
+    } else if w.is_empty() {
+        Some(false)
+    } else if w.strip_prefix("WHERE ") == Some(HIDE_REPLAYS) {
+        Some(true)
+    } else {
+        None
+    }
 }
 
 /// Replays (`trawl replay`) are left out of trace lists and statistics unless the filter asks

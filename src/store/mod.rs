@@ -8,6 +8,7 @@ mod aggregates;
 mod cell_delta;
 mod checkpointer;
 mod codec;
+mod counts;
 mod dictionary;
 mod filter_sql;
 mod open;

@@ -1,6 +1,6 @@
 //! Read queries: the only way the CLI and the TUI see data.
 
-use super::filter_sql::where_clause;
+use super::filter_sql::{selects_all, where_clause};
 use super::{Result, Store, StoreError};
 // `TraceFilter` is the filter language's (`crate::filter`); its SQL is in `filter_sql`.
 // Re-exported while callers move to `crate::filter::TraceFilter`.
@@ -198,6 +198,21 @@ impl Store {
     }
 
     pub fn count_traces(&self, filter: &TraceFilter) -> Result<i64> {
+        if let Some(hides_replays) = selects_all(filter) {
+            // The live list asks at every refresh: read the kept count, not the whole index.
+            let (traces, _) = super::counts::read(&self.conn)?;
+            let replays: i64 = if hides_replays {
+                self.conn
+                    .prepare_cached(
+                        "SELECT count(*) FROM replays r
+                         WHERE EXISTS (SELECT 1 FROM traces t WHERE t.trace_id = r.trace_id)",
+                    )?
+                    .query_row([], |r| r.get(0))?
+            } else {
+                0
+            };
+            return Ok(traces - replays);
+        }
         let (w, params) = where_clause(filter);
         let sql = format!("SELECT count(*) FROM traces t {w}");
         Ok(self
@@ -381,14 +396,20 @@ impl Store {
     }
 
     /// Counts for the status line: traces and spans in the store.
+    /// Read from the counts the writer keeps (see [`super::counts`]), so the cost does not
+    /// grow with the store (the live TUI asks at every refresh).
     pub fn totals(&self) -> Result<(i64, i64)> {
-        let t: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM traces", [], |r| r.get(0))?;
-        let s: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM spans", [], |r| r.get(0))?;
-        Ok((t, s))
+        super::counts::read(&self.conn)
+    }
+
+    /// `totals` counted from the rows themselves (tests compare the two).
+    #[cfg(test)]
+    pub(crate) fn totals_counted(&self) -> Result<(i64, i64)> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM traces), (SELECT count(*) FROM spans)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
     }
 
     /// When the first and the last trace with a plausible start (1970–2200) started (UTC ns);
@@ -408,13 +429,14 @@ impl Store {
         Ok(first.zip(last))
     }
 
-    /// Does any trace start outside 1970–2200? Two index lookups.
+    /// Does any trace start outside 1970–2200? Two index lookups: as two subqueries, since
+    /// `min` and `max` in one SELECT scan the whole `traces_start` index (every list refresh).
     fn has_implausible_times(&self) -> Result<bool> {
-        let (first, last): (Option<i64>, Option<i64>) =
-            self.conn
-                .query_row("SELECT min(start_ns), max(start_ns) FROM traces", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
+        let (first, last): (Option<i64>, Option<i64>) = self.conn.query_row(
+            "SELECT (SELECT min(start_ns) FROM traces), (SELECT max(start_ns) FROM traces)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(first.is_some_and(|t| !crate::display::plausible_ns(t))
             || last.is_some_and(|t| !crate::display::plausible_ns(t)))
     }

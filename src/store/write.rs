@@ -67,6 +67,9 @@ pub struct SpanWriter<'a> {
     /// Every trace this import wrote a span of, for [`WriteStats::traces_touched`].
     touched: KeySet,
     pub stats: WriteStats,
+    /// `stats.spans_new` when the open batch began: the batch's new spans are the difference
+    /// (added to the store's counts at commit, see [`super::counts`]).
+    spans_new_before_batch: u64,
     batch_spans: usize,
     last_commit: std::time::Instant,
     /// How long the last commit took (roll-ups and COMMIT), see [`Self::commit_every`].
@@ -109,6 +112,7 @@ impl<'a> SpanWriter<'a> {
             next_key: None,
             touched: KeySet::default(),
             stats: WriteStats::default(),
+            spans_new_before_batch: 0,
             batch_spans: BATCH_SPANS,
             last_commit: std::time::Instant::now(),
             last_commit_cost: std::time::Duration::ZERO,
@@ -330,6 +334,13 @@ impl<'a> SpanWriter<'a> {
         self.batch.clear();
         self.next_key = None;
         self.stats.traces_new += new;
+        // In the batch's transaction, so the counts commit (or roll back) with the rows.
+        super::counts::add(
+            &self.store.conn,
+            new,
+            self.stats.spans_new - self.spans_new_before_batch,
+        )?;
+        self.spans_new_before_batch = self.stats.spans_new;
         self.store.conn.execute_batch("COMMIT")?;
         self.in_tx = false;
         if let Some(c) = &self.checkpointer
