@@ -152,8 +152,12 @@ fn read_conn(conn: &Connection) -> rusqlite::Result<Imported> {
         semconv::apply_attributes(&mut span, &flat);
         span.attributes = flat;
         semconv::apply_events(&mut span);
-        let tp: Option<i64> = r.get::<_, Option<i64>>(12).unwrap_or(None);
-        let tc: Option<i64> = r.get::<_, Option<i64>>(13).unwrap_or(None);
+        // Phoenix fills its token columns with 0 when the span reported no `llm.token_count.*`
+        // (a failed call): a count the attributes did not carry (semconv read them above) is
+        // unknown, not zero, unless the column says otherwise.
+        let reported = |v: Option<i64>| v.filter(|n| *n != 0);
+        let tp = reported(r.get::<_, Option<i64>>(12).unwrap_or(None));
+        let tc = reported(r.get::<_, Option<i64>>(13).unwrap_or(None));
         if span.usage.is_none() && (tp.is_some() || tc.is_some()) {
             span.usage = Some(Usage {
                 input: tp,

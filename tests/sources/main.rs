@@ -23,5 +23,7 @@ mod listen;
 mod otlp;
 // OTLP/JSON encoding variants and malformed input.
 mod otlp_encoding;
+// llm logs (fragments, tool-call chains) and Phoenix failures read as a person reads them.
+mod read_as_person;
 // Prices and cost computation against the embedded LiteLLM table.
 mod pricing;

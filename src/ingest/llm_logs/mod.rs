@@ -11,7 +11,9 @@ use super::Imported;
 use super::phoenix::{open_read_only, tables};
 use super::semconv::value::as_i64;
 use super::util::parse_time_ns;
-use crate::model::{Message, Provenance, Span, SpanKind, StatusCode, ToolCall, ToolInfo, Usage};
+use crate::model::{
+    Document, Message, Provenance, Span, SpanKind, StatusCode, ToolCall, ToolInfo, Usage,
+};
 use responses::read_responses;
 use rusqlite::Connection;
 use serde_json::Value;
@@ -42,6 +44,10 @@ struct Call {
     output: Vec<Message>,
     /// (call id, name, arguments) of tools the model asked for.
     tool_calls: Vec<ToolCall>,
+    /// The first call of the tool-call chain this call continues (it sends tool results back
+    /// for the same command): its trace is that call's. It stays a root span beside that call:
+    /// under it, the first call would read as an aggregate of its usage (rollup.rs).
+    chain_root: Option<String>,
 }
 
 fn read_conn(conn: &Connection) -> rusqlite::Result<Imported> {
@@ -58,6 +64,7 @@ fn read_conn(conn: &Connection) -> rusqlite::Result<Imported> {
     if tables.contains("responses") {
         read_responses(conn, &tables, &seen, &mut calls, &mut results)?;
     }
+    link_tool_chains(&mut calls);
     out.records = calls.len() as u64;
     for c in calls {
         match call_spans(c, &results) {
@@ -66,6 +73,36 @@ fn read_conn(conn: &Connection) -> rusqlite::Result<Imported> {
         }
     }
     Ok(out)
+}
+
+/// A call whose input ends with tool results (nothing typed after them) answering tool calls an
+/// earlier call asked for is the same command going on: it joins that call's trace. Both `llm`
+/// schemas log each model call of one `prompt()` with tools as its own turn or response.
+fn link_tool_chains(calls: &mut [Call]) {
+    calls.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut asked_by: HashMap<String, usize> = HashMap::new();
+    for i in 0..calls.len() {
+        if calls[i].chain_root.is_none() {
+            let answered = calls[i]
+                .input
+                .iter()
+                .rev()
+                .take_while(|m| m.role == "tool")
+                .find_map(|m| asked_by.get(m.tool_call_id.as_deref()?.trim()).copied());
+            if let Some(j) = answered {
+                let root = calls[j]
+                    .chain_root
+                    .clone()
+                    .unwrap_or_else(|| calls[j].id.clone());
+                calls[i].chain_root = Some(root);
+            }
+        }
+        for tc in &calls[i].tool_calls {
+            if let Some(id) = &tc.id {
+                asked_by.insert(id.trim().to_string(), i);
+            }
+        }
+    }
 }
 
 fn opt_col(cols: &HashSet<String>, prefix: &str, c: &str) -> String {
@@ -149,8 +186,10 @@ fn call_spans(c: Call, results: &HashMap<String, String>) -> Result<Vec<Span>, S
     if let Some(d) = &c.token_details {
         attrs.insert("llm.token_details".into(), Value::String(d.clone()));
     }
+    let trace_id = c.chain_root.clone().unwrap_or_else(|| c.id.clone());
+    let documents = attached_documents(&c.input);
     let span = Span {
-        trace_id: c.id.clone(),
+        trace_id: trace_id.clone(),
         span_id: c.id.clone(),
         name: c.model.clone().unwrap_or_else(|| "llm".into()),
         kind: SpanKind::Llm,
@@ -163,6 +202,7 @@ fn call_spans(c: Call, results: &HashMap<String, String>) -> Result<Vec<Span>, S
         usage,
         input_messages: c.input,
         output_messages: c.output,
+        documents,
         session_id: c.session.clone(),
         attributes: attrs,
         source_format: SOURCE_FORMAT.into(),
@@ -176,7 +216,7 @@ fn call_spans(c: Call, results: &HashMap<String, String>) -> Result<Vec<Span>, S
             .as_deref()
             .and_then(|id| results.get(id.trim()).cloned());
         out.push(Span {
-            trace_id: c.id.clone(),
+            trace_id: trace_id.clone(),
             span_id: format!("{}:tool:{}", c.id, call_id),
             parent_id: Some(c.id.clone()),
             name: tc.name.clone(),
@@ -197,6 +237,35 @@ fn call_spans(c: Call, results: &HashMap<String, String>) -> Result<Vec<Span>, S
         });
     }
     Ok(out)
+}
+
+/// The fragments attached to this call's own prompt (after the last answer in its history), as
+/// the call's documents: the Documents tab and `show --json` list them by source, like passages
+/// a retriever put in a prompt.
+fn attached_documents(input: &[Message]) -> Vec<Document> {
+    let new_from = input
+        .iter()
+        .rposition(|m| m.role == "assistant")
+        .map_or(0, |i| i + 1);
+    input[new_from..]
+        .iter()
+        .filter_map(|m| {
+            let name = m.name.as_deref()?;
+            let source = name.strip_prefix(turns::FRAGMENT_NAME)?.trim();
+            Some(Document {
+                id: Some(
+                    if source.is_empty() {
+                        turns::FRAGMENT_NAME
+                    } else {
+                        source
+                    }
+                    .to_string(),
+                ),
+                content: Some(m.content.clone()),
+                ..Document::default()
+            })
+        })
+        .collect()
 }
 
 /// One call from a row whose session is column 1 and whose model, resolved model, options,
@@ -224,5 +293,6 @@ fn call_from_row(
         input,
         output,
         tool_calls,
+        chain_root: None,
     })
 }

@@ -1,6 +1,6 @@
 //! The legacy `responses` table (with its tool calls and tool results).
 
-use super::turns::fragments;
+use super::turns::{Fragment, fragments};
 use super::{Call, call_from_row, opt_col};
 use crate::ingest::phoenix::columns;
 use crate::model::{Message, ToolCall};
@@ -73,7 +73,7 @@ pub(super) fn read_responses(
         }
     }
     let sql = format!(
-        "SELECT r.id, {conv}, {model}, {resolved}, {opts}, {it}, {ot}, {td}, {dur}, {dt}, {prompt}, {system}, {response} FROM responses r",
+        "SELECT r.id, {conv}, {model}, {resolved}, {opts}, {it}, {ot}, {td}, {dur}, {dt}, {prompt}, {system}, {response} FROM responses r ORDER BY r.id",
         conv = opt_col(&cols, "r", "conversation_id"),
         model = opt_col(&cols, "r", "model"),
         resolved = opt_col(&cols, "r", "resolved_model"),
@@ -87,27 +87,43 @@ pub(super) fn read_responses(
         system = opt_col(&cols, "r", "system"),
         response = opt_col(&cols, "r", "response"),
     );
-    let frag_text = |ids: Option<&Vec<i64>>| -> String {
+    // Fragments are attachments: messages of their own before the typed text (see turns.rs).
+    let frag_messages = |ids: Option<&Vec<i64>>, role: &str| -> Vec<Message> {
         ids.map(|ids| {
             ids.iter()
                 .map(|id| {
                     fragments
                         .get(id)
                         .cloned()
-                        .unwrap_or_else(|| format!("[fragment {id}]"))
+                        .unwrap_or_else(|| Fragment {
+                            content: format!("[fragment {id}]"),
+                            source: None,
+                        })
+                        .into_message(role)
                 })
-                .collect::<Vec<_>>()
-                .join("\n")
+                .collect()
         })
         .unwrap_or_default()
     };
-    let join = |a: String, b: Option<String>| -> String {
-        match (a.is_empty(), b.filter(|b| !b.is_empty())) {
-            (true, Some(b)) => b,
-            (false, Some(b)) => format!("{a}\n{b}"),
-            (_, None) => a,
-        }
+    let typed = |role: &str, text: Option<String>| -> Option<Message> {
+        text.filter(|t| !t.is_empty()).map(|content| Message {
+            role: role.into(),
+            content,
+            ..Message::default()
+        })
     };
+    // Where each tool call was asked for, and the conversation each response ended with, so a
+    // response that only sends tool results back continues the chain it answers (llm 0.27 logs
+    // one response per model call of a `prompt()` with tools; the person typed one command).
+    let mut asked_by: HashMap<String, String> = HashMap::new();
+    for (rid, tcs) in &calls_by_response {
+        for tc in tcs {
+            if let Some(id) = &tc.id {
+                asked_by.insert(id.trim().to_string(), rid.clone());
+            }
+        }
+    }
+    let mut chain_end: HashMap<String, (Vec<Message>, String)> = HashMap::new();
     let mut st = conn.prepare(&sql)?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
@@ -115,26 +131,26 @@ pub(super) fn read_responses(
         if seen.contains(&id) {
             continue;
         }
-        let system = join(frag_text(system_frags.get(&id)), r.get(11)?);
-        let prompt = join(frag_text(prompt_frags.get(&id)), r.get(10)?);
-        let mut input = Vec::new();
-        if !system.is_empty() {
-            input.push(Message {
-                role: "system".into(),
-                content: system,
-                ..Message::default()
-            });
-        }
-        if let Some(rs) = results_by_response.remove(&id) {
-            input.extend(rs);
-        }
-        if !prompt.is_empty() {
-            input.push(Message {
-                role: "user".into(),
-                content: prompt,
-                ..Message::default()
-            });
-        }
+        let mut input = frag_messages(system_frags.get(&id), "system");
+        input.extend(typed("system", r.get(11)?));
+        let results = results_by_response.remove(&id).unwrap_or_default();
+        // The response whose tool calls these results answer, when there is one.
+        let answered = results.iter().find_map(|m| {
+            let call = m.tool_call_id.as_deref()?.trim();
+            asked_by.get(call).filter(|rid| **rid != id).cloned()
+        });
+        let continued = answered.and_then(|rid| chain_end.get(&rid).cloned());
+        let root = match continued {
+            Some((before, root)) => {
+                // The earlier call's system prompt, question and tool calls, then the results.
+                input = before;
+                Some(root)
+            }
+            None => None,
+        };
+        input.extend(results);
+        input.extend(frag_messages(prompt_frags.get(&id), "user"));
+        input.extend(typed("user", r.get(10)?));
         let tool_calls = calls_by_response.remove(&id).unwrap_or_default();
         let response: Option<String> = r.get(12)?;
         let output = vec![Message {
@@ -143,7 +159,15 @@ pub(super) fn read_responses(
             tool_calls: tool_calls.clone(),
             ..Message::default()
         }];
-        calls.push(call_from_row(r, id, 2, input, output, tool_calls)?);
+        let mut conversation = input.clone();
+        conversation.extend(output.iter().cloned());
+        chain_end.insert(
+            id.clone(),
+            (conversation, root.clone().unwrap_or_else(|| id.clone())),
+        );
+        let mut call = call_from_row(r, id, 2, input, output, tool_calls)?;
+        call.chain_root = root;
+        calls.push(call);
     }
     Ok(())
 }

@@ -57,19 +57,29 @@ pub(super) fn read_turns(
             parts.entry(r.get(1)?).or_default().push(p);
         }
     }
-    let resolve = |p: &Part| -> String { part_text(p, &fragments, &part_frags) };
-    let to_message = |hash: &str| -> Option<Message> {
-        let (_, role) = msgs.get(hash)?;
+    // A message's parts; fragments in a text part become messages of their own, before the
+    // typed text (llm's docs: fragments are attached to a prompt, the literal is the prompt).
+    let to_messages = |hash: &str| -> Vec<Message> {
+        let Some((_, role)) = msgs.get(hash) else {
+            return Vec::new();
+        };
         let mut m = Message {
             role: role.clone(),
             ..Message::default()
         };
+        let mut attached: Vec<Message> = Vec::new();
         let mut texts: Vec<String> = Vec::new();
         for p in parts.get(hash).map(Vec::as_slice).unwrap_or(&[]) {
             match p.kind.as_str() {
-                "text" => texts.push(resolve(p)),
+                "text" => {
+                    let t = part_text(p, &fragments, &part_frags);
+                    attached.extend(t.fragments.into_iter().map(|f| f.into_message(role)));
+                    if !t.typed.is_empty() {
+                        texts.push(t.typed);
+                    }
+                }
                 "reasoning" => {
-                    let t = resolve(p);
+                    let t = part_text(p, &fragments, &part_frags).all_text();
                     m.reasoning = Some(if t.is_empty() { "[redacted]".into() } else { t });
                 }
                 "tool_call" => {
@@ -102,7 +112,14 @@ pub(super) fn read_turns(
             }
         }
         m.content = texts.join("\n");
-        Some(m)
+        let only_fragments = !attached.is_empty()
+            && m.content.is_empty()
+            && m.tool_calls.is_empty()
+            && m.reasoning.is_none();
+        if !only_fragments {
+            attached.push(m);
+        }
+        attached
     };
     // Messages from the root down to `hash` (inclusive), stopping at `stop` (exclusive).
     let chain = |hash: Option<&str>, stop: Option<&str>| -> Vec<Message> {
@@ -114,9 +131,8 @@ pub(super) fn read_turns(
                 break;
             }
             guard += 1;
-            if let Some(m) = to_message(&h) {
-                out.push(m);
-            }
+            // Pushed in reverse, like the walk; the whole list is reversed at the end.
+            out.extend(to_messages(&h).into_iter().rev());
             cur = msgs.get(&h).and_then(|(p, _)| p.clone());
         }
         out.reverse();
@@ -161,20 +177,53 @@ pub(super) struct Part {
     payload: Option<Value>,
 }
 
+/// The name of a message that holds a fragment (followed by its source when known).
+pub(super) const FRAGMENT_NAME: &str = "fragment";
+
+/// A stored fragment: its text and where `llm` read it from (a file path, a URL, an alias).
+#[derive(Clone)]
+pub(super) struct Fragment {
+    pub content: String,
+    pub source: Option<String>,
+}
+
+impl Fragment {
+    /// The fragment as a message of `role` of its own, named after its source, so the typed text
+    /// stays the question and the attachment stays readable next to it.
+    pub fn into_message(self, role: &str) -> Message {
+        Message {
+            role: role.to_string(),
+            content: self.content,
+            name: Some(match self.source {
+                Some(s) if !s.is_empty() => format!("{FRAGMENT_NAME} {s}"),
+                _ => FRAGMENT_NAME.into(),
+            }),
+            ..Message::default()
+        }
+    }
+}
+
 pub(super) fn fragments(
     conn: &Connection,
     tables: &HashSet<String>,
-) -> rusqlite::Result<HashMap<i64, String>> {
+) -> rusqlite::Result<HashMap<i64, Fragment>> {
     let mut out = HashMap::new();
     if !tables.contains("fragments") {
         return Ok(out);
     }
-    let mut st = conn.prepare("SELECT id, content FROM fragments")?;
+    let cols = columns(conn, "fragments")?;
+    let source = opt_col(&cols, "f", "source");
+    let mut st = conn.prepare(&format!(
+        "SELECT f.id, f.content, {source} FROM fragments f"
+    ))?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
         out.insert(
             r.get(0)?,
-            r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            Fragment {
+                content: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                source: r.get(2)?,
+            },
         );
     }
     Ok(out)
@@ -198,16 +247,39 @@ pub(super) fn part_fragments(
     Ok(out)
 }
 
+/// A text part split as a person reads it: the fragments it attaches and the text typed
+/// around them.
+pub(super) struct PartText {
+    pub fragments: Vec<Fragment>,
+    pub typed: String,
+}
+
+impl PartText {
+    /// Everything in order, as the model received it.
+    fn all_text(self) -> String {
+        let mut out: Vec<String> = self.fragments.into_iter().map(|f| f.content).collect();
+        out.push(self.typed);
+        out.retain(|t| !t.is_empty());
+        out.join("\n")
+    }
+}
+
 /// A part's text; `{"text_ref":[{"fragment":n},{"literal":"…"}]}` is resolved against the
 /// fragments table (the n-th fragment linked to the part, else fragment id n), with a
-/// placeholder when the fragment is gone.
+/// placeholder when the fragment is gone. Literals are what the user typed (llm's own
+/// `turn_search` indexes only them); fragments are attachments.
 pub(super) fn part_text(
     p: &Part,
-    fragments: &HashMap<i64, String>,
+    fragments: &HashMap<i64, Fragment>,
     links: &HashMap<i64, Vec<i64>>,
-) -> String {
+) -> PartText {
+    let mut out = PartText {
+        fragments: Vec::new(),
+        typed: String::new(),
+    };
     if let Some(t) = p.text.as_ref().filter(|t| !t.is_empty()) {
-        return t.clone();
+        out.typed = t.clone();
+        return out;
     }
     let Some(refs) = p
         .payload
@@ -215,30 +287,36 @@ pub(super) fn part_text(
         .and_then(|pl| pl.get("text_ref"))
         .and_then(Value::as_array)
     else {
-        return p
+        out.typed = p
             .payload
             .as_ref()
             .and_then(|pl| pl.get("text"))
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
+        return out;
     };
-    let mut out = String::new();
     for r in refs {
         if let Some(l) = r.get("literal").and_then(Value::as_str) {
-            out.push_str(l);
+            out.typed.push_str(l);
         } else if let Some(n) = r.get("fragment").and_then(as_i64) {
             let linked = links
                 .get(&p.id)
                 .and_then(|ids| usize::try_from(n - 1).ok().and_then(|i| ids.get(i)));
-            let text = linked
+            let fragment = linked
                 .and_then(|id| fragments.get(id))
-                .or_else(|| fragments.get(&n));
-            match text {
-                Some(t) => out.push_str(t),
-                None => out.push_str(&format!("[fragment {n}]")),
-            }
+                .or_else(|| fragments.get(&n))
+                .cloned()
+                .unwrap_or_else(|| Fragment {
+                    content: format!("[fragment {n}]"),
+                    source: None,
+                });
+            out.fragments.push(fragment);
         }
+    }
+    // The literal after a fragment starts with the separator llm put between them.
+    if !out.fragments.is_empty() {
+        out.typed = out.typed.trim_start_matches('\n').to_string();
     }
     out
 }
