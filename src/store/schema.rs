@@ -359,6 +359,12 @@ const MIGRATIONS: &[&str] = &[
     INSERT OR REPLACE INTO store_counts(id, traces, spans)
     VALUES (1, (SELECT count(*) FROM traces), (SELECT count(*) FROM spans));
     "#,
+    // 10 (search): a span's question is this turn's (not an earlier turn's from the chat
+    // history, nor a retriever's query), see `text_index::last_question`; the index is rebuilt
+    // from the stored spans once.
+    r#"
+    INSERT OR REPLACE INTO trawl_meta(key, value) VALUES ('rebuild_text_index', '1');
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -388,6 +388,32 @@ mod tests {
     const LLM_SPAN: &str = r#"{"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[{"scope":{"name":"t"},"spans":[{"traceId":"0000000000000000000000000000abcd","spanId":"00000000000000aa","name":"chat","kind":1,"startTimeUnixNano":"1790000000000000000","endTimeUnixNano":"1790000001000000000","attributes":[{"key":"openinference.span.kind","value":{"stringValue":"LLM"}},{"key":"llm.input_messages.0.message.role","value":{"stringValue":"system"}},{"key":"llm.input_messages.0.message.content","value":{"stringValue":"Be kind about returns."}},{"key":"llm.input_messages.1.message.role","value":{"stringValue":"user"}},{"key":"llm.input_messages.1.message.content","value":{"stringValue":"My tent leaks."}},{"key":"llm.output_messages.0.message.role","value":{"stringValue":"assistant"}},{"key":"llm.output_messages.0.message.content","value":{"stringValue":"You will get a refund."}}],"status":{}}]}]}]}"#;
 
     #[test]
+    fn a_schema_9_store_is_reindexed_with_this_turns_questions() {
+        use crate::filter::{TextField, TraceFilter};
+        let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (src, db) = (d.path().join("in.jsonl"), d.path().join("t.db"));
+        std::fs::write(&src, format!("{LLM_SPAN}\n")).unwrap_or_else(|e| panic!("{e}"));
+        let question = |text: &str| TraceFilter {
+            scoped: vec![(TextField::Question, text.into())],
+            ..TraceFilter::default()
+        };
+        {
+            let mut store = super::super::Store::open(&db).unwrap_or_else(|e| panic!("{e}"));
+            crate::import::import_file(&mut store, &src, Default::default())
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(store.count_traces(&question("leaks")).ok(), Some(1));
+            // What schema 9 indexed differently: here, a question word the index lacks.
+            store
+                .conn
+                .execute_batch("DELETE FROM span_fields_fts; PRAGMA user_version = 9;")
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(store.count_traces(&question("leaks")).ok(), Some(0));
+        }
+        let store = super::super::Store::open(&db).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(store.count_traces(&question("leaks")).ok(), Some(1));
+    }
+
+    #[test]
     fn a_store_from_before_the_fields_is_reindexed_on_open() {
         use crate::filter::{TextField, TraceFilter};
         let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
