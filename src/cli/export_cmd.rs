@@ -132,9 +132,9 @@ pub fn run(args: &ExportArgs, cfg: &Config) -> Result<i32> {
         outln!("{msg}");
     }
     if !args.eval && foreign > 0 {
-        errln!(
-            "trawl: note: {foreign} span(s) were imported from a non-OTLP format; their OTLP \
-             attributes are what that importer kept, so some parsed fields may not come back"
+        tracing::debug!(
+            foreign,
+            "spans from non-OTLP sources written with OpenInference attributes"
         );
     }
     Ok(0)
