@@ -241,3 +241,78 @@ fn documents(put: &mut impl FnMut(String, Value), prefix: &str, docs: &[Document
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Cost, Usage};
+
+    /// A LangSmith-like LLM span: its raw keys mean nothing to the readers, so it is rewritten,
+    /// and the OpenInference keys read back as the same fields; the raw `gen_ai.usage.*` key
+    /// moves under the prefix instead of being counted next to `llm.token_count.*`.
+    #[test]
+    fn rewritten_span_reads_back_the_same() {
+        let mut raw = Map::new();
+        raw.insert("run_type".into(), json!("llm"));
+        raw.insert("gen_ai.usage.input_tokens".into(), json!(999));
+        let s = Span {
+            trace_id: "t".into(),
+            span_id: "s".into(),
+            name: "ChatOpenAI".into(),
+            kind: SpanKind::Llm,
+            model: Some("gpt-4o-mini".into()),
+            usage: Some(Usage {
+                input: Some(30),
+                output: Some(8),
+                total: Some(38),
+                cache_read: Some(5),
+                reasoning: Some(2),
+                ..Usage::default()
+            }),
+            cost: Some(Cost {
+                total: Some(1.02e-5),
+                source: CostSource::Reported,
+                ..Cost::default()
+            }),
+            input_messages: vec![Message {
+                role: "user".into(),
+                content: "hi".into(),
+                ..Message::default()
+            }],
+            output_messages: vec![Message {
+                role: "assistant".into(),
+                content: "Hello! It is noon.".into(),
+                reasoning: Some("think".into()),
+                ..Message::default()
+            }],
+            attributes: raw,
+            source_format: "langsmith".into(),
+            ..Span::default()
+        };
+        assert!(needs_rewrite(&s));
+        let attrs = attributes(&s);
+        assert!(!attrs.contains_key("gen_ai.usage.input_tokens"));
+        assert_eq!(attrs["trawl.source.gen_ai.usage.input_tokens"], json!(999));
+        let mut back = Span {
+            attributes: attrs.clone(),
+            ..Span::default()
+        };
+        semconv::apply_attributes(&mut back, &attrs);
+        assert_eq!(back.kind, s.kind);
+        assert_eq!(back.model, s.model);
+        let u = back.usage.clone().unwrap_or_default();
+        assert_eq!(
+            (u.input, u.output, u.cache_read, u.reasoning),
+            (Some(30), Some(8), Some(5), Some(2))
+        );
+        assert_eq!(back.cost.as_ref().and_then(|c| c.total), Some(1.02e-5));
+        assert_eq!(back.input_messages, s.input_messages);
+        assert_eq!(back.output_messages, s.output_messages);
+        // Read back, the rewritten attributes need no second rewrite: re-exports are stable.
+        back.source_format = "langsmith".into();
+        back.trace_id = s.trace_id.clone();
+        back.span_id = s.span_id.clone();
+        back.name = s.name.clone();
+        assert!(!needs_rewrite(&back));
+    }
+}
