@@ -234,7 +234,7 @@ mod tests {
             .flatten()
             .unwrap_or_else(|| panic!("the import trained and saved a dictionary"));
         drop(store);
-        // Payloads are `Z`, the dictionary id (u64 LE, 0 = none), ...: count both kinds.
+        // Payloads are `D` and the dictionary id (u64 LE), or `N` (none): count both kinds.
         let conn = rusqlite::Connection::open(&db).unwrap_or_else(|e| panic!("{e}"));
         let mut stmt = conn
             .prepare("SELECT data FROM span_data")
@@ -244,9 +244,14 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"))
             .map(|r| {
                 let data = r.unwrap_or_else(|e| panic!("{e}"));
-                assert_eq!(data.first(), Some(&b'Z'));
-                let id: [u8; 8] = data[1..9].try_into().unwrap_or_else(|e| panic!("{e}"));
-                u64::from_le_bytes(id)
+                match data.first() {
+                    Some(b'N') => 0,
+                    Some(b'D') => {
+                        let id: [u8; 8] = data[1..9].try_into().unwrap_or_else(|e| panic!("{e}"));
+                        u64::from_le_bytes(id)
+                    }
+                    other => panic!("payload tag {other:?}"),
+                }
             })
             .collect();
         assert_eq!(ids.len(), n - 1);

@@ -148,11 +148,19 @@ pub(crate) fn from_request_via_json(
 
 /// Reads an OTLP/JSON request body, the encoding of one line of a Collector `file` dump.
 pub fn from_json(body: &[u8]) -> Result<Received, DecodeError> {
-    let read = match otlp::read_line(body) {
-        Ok(read) => read,
+    // A value nested past serde_json's limit costs its attribute (or, outside the spans'
+    // attributes, the request): on that path only, the body is read again with the too-deep
+    // values cut (`json_depth`), so they cost only their deepest part, as in protobuf.
+    let read_cut = || {
+        let cut = super::json_depth::cut_deep_values(body)?;
+        Some((otlp::read_line(&cut.body).ok()?, cut.values))
+    };
+    let (read, cut_values) = match otlp::read_line(body) {
+        Ok(read) if read.problems.is_empty() => (read, 0),
+        Ok(read) => read_cut().unwrap_or((read, 0)),
         // `{}` is a valid, empty request (every field of a proto3 message is optional).
         Err(_) if is_empty_object(body) => return Ok(Received::default()),
-        Err(reason) => return Err(DecodeError::Invalid(reason)),
+        Err(reason) => read_cut().ok_or(DecodeError::Invalid(reason))?,
     };
     let rejected = read.spans_seen.saturating_sub(read.spans.len()) as u64;
     let traces = read
@@ -161,10 +169,23 @@ pub fn from_json(body: &[u8]) -> Result<Received, DecodeError> {
         .map(|s| s.trace_id.as_str())
         .collect::<HashSet<_>>()
         .len() as u64;
+    let mut message = summarize(&read.problems);
+    if cut_values > 0 {
+        let cut = format!(
+            "{cut_values} values nested deeper than {} JSON levels stored as {:?}",
+            super::json_depth::MAX_DEPTH,
+            super::lossy::TOO_DEEP
+        );
+        message = if message.is_empty() {
+            cut
+        } else {
+            format!("{cut}; {message}")
+        };
+    }
     Ok(Received {
         rejected,
         traces,
-        message: summarize(&read.problems),
+        message,
         spans: read.spans,
     })
 }

@@ -231,3 +231,63 @@ fn an_unreadable_nested_value_costs_its_span() {
         got.message
     );
 }
+
+/// `levels` `arrayValue`s around a string, as OTLP/JSON.
+fn json_nested(levels: usize) -> String {
+    let mut value = "{\"stringValue\":\"bottom\"}".to_string();
+    for _ in 0..levels {
+        value = format!("{{\"arrayValue\":{{\"values\":[{value}]}}}}");
+    }
+    value
+}
+
+#[test]
+fn a_json_value_nested_past_serde_jsons_limit_costs_its_deepest_part() {
+    let deep = json_nested(200);
+    let span = |id: u8, extra: &str| {
+        format!(
+            "{{\"traceId\":\"{:032x}\",\"spanId\":\"{id:016x}\",\"name\":\"s{id}\",\
+             \"startTimeUnixNano\":\"1700000000000000000\",\"attributes\":[{extra}\
+             {{\"key\":\"after\",\"value\":{{\"stringValue\":\"kept\"}}}}]}}",
+            7
+        )
+    };
+    let body = format!(
+        "{{\"resourceSpans\":[{{\"resource\":{{\"attributes\":[{{\"key\":\"service.name\",\
+         \"value\":{{\"stringValue\":\"bot\"}}}},{{\"key\":\"r\",\"value\":{deep}}}]}},\
+         \"scopeSpans\":[{{\"spans\":[{},{}]}}]}}]}}",
+        span(1, ""),
+        span(2, &format!("{{\"key\":\"deep\",\"value\":{deep}}},")),
+    );
+    let got = from_json(body.as_bytes()).unwrap();
+    assert_eq!(got.spans.len(), 2);
+    assert_eq!(got.rejected, 0);
+    assert_eq!(got.spans[1].attributes["after"], "kept");
+    assert_eq!(got.spans[1].service_name.as_deref(), Some("bot"));
+    assert!(
+        got.spans[1].resource["r"].is_array(),
+        "{:?}",
+        got.spans[1].resource
+    );
+    // A span's attribute value opens at JSON depth 10, each array three levels deeper: 39 of
+    // them fit under serde_json's 128; the item inside the last one is beyond the limit.
+    let mut value = &got.spans[1].attributes["deep"];
+    let mut kept = 0;
+    while let Some(items) = value.as_array() {
+        value = &items[0];
+        kept += 1;
+    }
+    assert_eq!(kept, 39);
+    assert_eq!(value, super::super::lossy::TOO_DEEP);
+    assert!(
+        got.message
+            .starts_with("2 values nested deeper than 127 JSON levels"),
+        "{}",
+        got.message
+    );
+    // Within the limit, nothing is cut.
+    let shallow = body.replace(&deep, &json_nested(30));
+    let got = from_json(shallow.as_bytes()).unwrap();
+    assert_eq!(got.message, "");
+    assert!(got.spans[1].attributes["deep"].is_array());
+}

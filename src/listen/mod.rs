@@ -3,7 +3,8 @@
 //! - `decode`: request bodies (protobuf, OTLP/JSON, gzip) to spans; OTLP/JSON through the adapter
 //!   that reads trace dumps, protobuf through `convert`, which builds spans with the same reader;
 //! - `lossy`: a second reading of a protobuf body prost refused (invalid UTF-8, nesting beyond
-//!   its limit), so those cost a repaired value rather than the request;
+//!   its limit), so those cost a repaired value rather than the request; `json_depth` does
+//!   the same for an OTLP/JSON body nested past serde_json's limit;
 //! - `queue`: the single writer thread and its span-bounded queue (backpressure, group commit,
 //!   a response only after the commit);
 //! - `http`: OTLP/HTTP `POST /v1/traces`; `grpc`: OTLP/gRPC `TraceService/Export`;
@@ -17,6 +18,7 @@ mod convert;
 pub mod decode;
 mod grpc;
 mod http;
+mod json_depth;
 pub mod live;
 mod lossy;
 mod queue;

@@ -12,12 +12,25 @@ use super::dictionary::{self, Dictionary};
 use std::sync::Arc;
 
 const LZ4: u8 = b'L';
-/// `Z`, the dictionary id (u64 LE, 0 = none), the JSON's length (u32 LE), a zstd frame.
+/// `Z`, the dictionary id (u64 LE, 0 = none), the JSON's length (u32 LE), a zstd frame
+/// (written until the lean frames below; still read).
 const ZSTD: u8 = b'Z';
 const ZSTD_HEADER: usize = 1 + 8 + 4;
-/// The fastest level: with a dictionary, level 3 kept only 1% more off realistic LLM spans
-/// and cost the parser threads more time than the whole LZ4 step it replaced.
+/// `D`, the dictionary id (u64 LE), the JSON's length (LEB128), a lean zstd frame: no magic
+/// number, dictionary id or content size (the header holds what the frame would repeat; 10 of
+/// the 27 bytes the `Z` framing took per payload).
+const LEAN_DICT: u8 = b'D';
+/// `N`, the JSON's length (LEB128), a lean zstd frame compressed without a dictionary.
+const LEAN_PLAIN: u8 = b'N';
+/// The fastest level, for big payloads: with a dictionary, level 3 kept only 1% more off
+/// realistic LLM spans and cost the parser threads more time than the whole LZ4 step it
+/// replaced.
 const ZSTD_LEVEL: i32 = 1;
+/// Small payloads (most of a store of small spans) are mostly what the dictionary holds, and
+/// there level 3 keeps 10% more than level 1 for a few microseconds a span.
+const SMALL_LEVEL: i32 = 3;
+/// JSON up to this long is compressed at [`SMALL_LEVEL`].
+const SMALL_JSON: usize = 4 << 10;
 /// A stored length above this is corruption, not a span (lines are capped well below).
 const MAX_JSON_BYTES: usize = 1 << 31;
 /// Strings shorter than this are cheaper to keep than to reference.
@@ -44,20 +57,19 @@ fn content_hash(json: &[u8]) -> i64 {
 /// Compresses payloads on one thread, with one dictionary (or none).
 pub struct SpanEncoder {
     dict_id: u64,
+    /// At [`ZSTD_LEVEL`]; `small` at [`SMALL_LEVEL`] (one context each: changing a context's
+    /// level makes zstd digest the dictionary again).
     zstd: zstd::bulk::Compressor<'static>,
+    small: zstd::bulk::Compressor<'static>,
     json: Vec<u8>,
 }
 
 impl SpanEncoder {
     pub fn new(dict: Option<&Arc<Dictionary>>) -> Result<SpanEncoder, String> {
-        let zstd = match dict {
-            Some(d) => zstd::bulk::Compressor::with_dictionary(ZSTD_LEVEL, &d.bytes),
-            None => zstd::bulk::Compressor::new(ZSTD_LEVEL),
-        }
-        .map_err(|e| format!("zstd: {e}"))?;
         Ok(SpanEncoder {
             dict_id: dict.map_or(0, |d| d.id),
-            zstd,
+            zstd: lean_compressor(ZSTD_LEVEL, dict)?,
+            small: lean_compressor(SMALL_LEVEL, dict)?,
             json: Vec::new(),
         })
     }
@@ -77,26 +89,81 @@ impl SpanEncoder {
     }
 
     pub fn encode(&mut self, json: &[u8]) -> Result<Vec<u8>, String> {
-        let len = u32::try_from(json.len()).map_err(|_| "span payload over 4 GB".to_string())?;
-        let mut out = vec![0u8; ZSTD_HEADER + zstd::zstd_safe::compress_bound(json.len())];
-        out[0] = ZSTD;
-        out[1..9].copy_from_slice(&self.dict_id.to_le_bytes());
-        out[9..ZSTD_HEADER].copy_from_slice(&len.to_le_bytes());
+        if json.len() > MAX_JSON_BYTES {
+            return Err("span payload over 2 GB".into());
+        }
+        let mut out = Vec::with_capacity(1 + 8 + 5 + zstd::zstd_safe::compress_bound(json.len()));
+        if self.dict_id == 0 {
+            out.push(LEAN_PLAIN);
+        } else {
+            out.push(LEAN_DICT);
+            out.extend_from_slice(&self.dict_id.to_le_bytes());
+        }
+        write_varint(&mut out, json.len() as u64);
+        let header = out.len();
+        out.resize(out.capacity(), 0);
+        let zstd = if json.len() <= SMALL_JSON {
+            &mut self.small
+        } else {
+            &mut self.zstd
+        };
         // Into the slice after the header: a Vec as the target would be written from its start.
-        let n = self
-            .zstd
-            .compress_to_buffer(json, &mut out[ZSTD_HEADER..])
+        let n = zstd
+            .compress_to_buffer(json, &mut out[header..])
             .map_err(|e| format!("zstd: {e}"))?;
-        out.truncate(ZSTD_HEADER + n);
+        out.truncate(header + n);
         Ok(out)
     }
+}
+
+/// A compressor writing lean frames (see [`LEAN_DICT`]).
+fn lean_compressor(
+    level: i32,
+    dict: Option<&Arc<Dictionary>>,
+) -> Result<zstd::bulk::Compressor<'static>, String> {
+    use zstd::zstd_safe::{CParameter, FrameFormat};
+    let mut zstd = match dict {
+        Some(d) => zstd::bulk::Compressor::with_dictionary(level, &d.bytes),
+        None => zstd::bulk::Compressor::new(level),
+    }
+    .map_err(|e| format!("zstd: {e}"))?;
+    for p in [
+        CParameter::Format(FrameFormat::Magicless),
+        CParameter::DictIdFlag(false),
+        CParameter::ContentSizeFlag(false),
+        CParameter::ChecksumFlag(false),
+    ] {
+        zstd.set_parameter(p).map_err(|e| format!("zstd: {e}"))?;
+    }
+    Ok(zstd)
+}
+
+/// LEB128: seven bits a byte, low first; the high bit says another byte follows.
+fn write_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// The value and the bytes it took; `None` when truncated or longer than a u64.
+fn read_varint(data: &[u8]) -> Option<(u64, usize)> {
+    let mut v = 0u64;
+    for (i, &b) in data.iter().enumerate().take(10) {
+        v |= u64::from(b & 0x7f).checked_shl(7 * i as u32)?;
+        if b & 0x80 == 0 {
+            return Some((v, i + 1));
+        }
+    }
+    None
 }
 
 thread_local! {
     /// For spans written one at a time (`SpanWriter::write`): no dictionary.
     static PLAIN: std::cell::RefCell<Option<SpanEncoder>> = const { std::cell::RefCell::new(None) };
-    /// Decompressors with their dictionary loaded, by dictionary id.
-    static DECODERS: std::cell::RefCell<std::collections::HashMap<u64, zstd::bulk::Decompressor<'static>>> =
+    /// Decompressors with their dictionary loaded, by dictionary id and lean frames or not.
+    static DECODERS: std::cell::RefCell<std::collections::HashMap<(u64, bool), zstd::bulk::Decompressor<'static>>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
@@ -156,10 +223,26 @@ pub fn encode_lz4(json: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The `Z` payload written before lean frames (kept so tests can write one).
+#[cfg(test)]
+pub fn encode_z(json: &[u8], dict: Option<&Arc<Dictionary>>) -> Vec<u8> {
+    let frame = match dict {
+        Some(d) => zstd::bulk::Compressor::with_dictionary(ZSTD_LEVEL, &d.bytes)
+            .and_then(|mut c| c.compress(json)),
+        None => zstd::bulk::compress(json, ZSTD_LEVEL),
+    }
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut out = vec![ZSTD];
+    out.extend_from_slice(&dict.map_or(0, |d| d.id).to_le_bytes());
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(&frame);
+    out
+}
+
 /// Decodes a stored payload (compressed, or plain JSON from a hand-edited store).
 pub fn decode_span(data: &[u8]) -> Result<Span, String> {
     let mut span: Span = match data.first() {
-        Some(&ZSTD) => {
+        Some(&(ZSTD | LEAN_DICT | LEAN_PLAIN)) => {
             let json = decompress_zstd(data)?;
             serde_json::from_slice(&json).map_err(|e| e.to_string())?
         }
@@ -174,35 +257,50 @@ pub fn decode_span(data: &[u8]) -> Result<Span, String> {
     Ok(span)
 }
 
-fn decompress_zstd(data: &[u8]) -> Result<Vec<u8>, String> {
-    let header = data
-        .get(1..ZSTD_HEADER)
-        .ok_or_else(|| "truncated payload".to_string())?;
-    let mut id = [0u8; 8];
-    id.copy_from_slice(&header[..8]);
-    let id = u64::from_le_bytes(id);
-    let mut len = [0u8; 4];
-    len.copy_from_slice(&header[8..]);
-    let len = u32::from_le_bytes(len) as usize;
-    if len > MAX_JSON_BYTES {
-        return Err("corrupt payload length".into());
+/// A zstd payload's dictionary id (0 = none), JSON length, whether its frame is lean, and
+/// where the frame starts.
+fn zstd_header(data: &[u8]) -> Result<(u64, usize, bool, usize), String> {
+    let truncated = || "truncated payload".to_string();
+    let id_at = |at: usize| -> Result<u64, String> {
+        let mut id = [0u8; 8];
+        id.copy_from_slice(data.get(at..at + 8).ok_or_else(truncated)?);
+        Ok(u64::from_le_bytes(id))
+    };
+    let (id, len, lean, frame) = match data.first() {
+        Some(&ZSTD) => {
+            let mut len = [0u8; 4];
+            len.copy_from_slice(data.get(9..ZSTD_HEADER).ok_or_else(truncated)?);
+            (
+                id_at(1)?,
+                u64::from(u32::from_le_bytes(len)),
+                false,
+                ZSTD_HEADER,
+            )
+        }
+        Some(&LEAN_DICT) => {
+            let (len, n) = read_varint(data.get(9..).unwrap_or(&[])).ok_or_else(truncated)?;
+            (id_at(1)?, len, true, 9 + n)
+        }
+        Some(&LEAN_PLAIN) => {
+            let (len, n) = read_varint(data.get(1..).unwrap_or(&[])).ok_or_else(truncated)?;
+            (0, len, true, 1 + n)
+        }
+        _ => return Err("not a zstd payload".into()),
+    };
+    match usize::try_from(len) {
+        Ok(len) if len <= MAX_JSON_BYTES => Ok((id, len, lean, frame)),
+        _ => Err("corrupt payload length".into()),
     }
-    let frame = &data[ZSTD_HEADER..];
+}
+
+fn decompress_zstd(data: &[u8]) -> Result<Vec<u8>, String> {
+    let (id, len, lean, at) = zstd_header(data)?;
+    let frame = data.get(at..).unwrap_or(&[]);
     DECODERS.with(|d| {
         let mut d = d.borrow_mut();
-        let dec = match d.entry(id) {
+        let dec = match d.entry((id, lean)) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => e.insert(
-                if id == 0 {
-                    zstd::bulk::Decompressor::new()
-                } else {
-                    let dict = dictionary::lookup(id).ok_or_else(|| {
-                        format!("payload needs dictionary {id:016x}, which the store does not hold")
-                    })?;
-                    zstd::bulk::Decompressor::with_dictionary(&dict.bytes)
-                }
-                .map_err(|e| format!("zstd: {e}"))?,
-            ),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(new_decompressor(id, lean)?),
         };
         let json = dec
             .decompress(frame, len)
@@ -214,12 +312,30 @@ fn decompress_zstd(data: &[u8]) -> Result<Vec<u8>, String> {
     })
 }
 
+fn new_decompressor(id: u64, lean: bool) -> Result<zstd::bulk::Decompressor<'static>, String> {
+    let mut dec = if id == 0 {
+        zstd::bulk::Decompressor::new()
+    } else {
+        let dict = dictionary::lookup(id).ok_or_else(|| {
+            format!("payload needs dictionary {id:016x}, which the store does not hold")
+        })?;
+        zstd::bulk::Decompressor::with_dictionary(&dict.bytes)
+    }
+    .map_err(|e| format!("zstd: {e}"))?;
+    if lean {
+        use zstd::zstd_safe::{DParameter, FrameFormat};
+        dec.set_parameter(DParameter::Format(FrameFormat::Magicless))
+            .map_err(|e| format!("zstd: {e}"))?;
+    }
+    Ok(dec)
+}
+
 /// Reads a payload into a type that takes some of a span's fields (the rest are skipped
 /// unbuilt, which is most of the cost for a big attribute map). References need no restoring:
 /// they point from attributes to parsed fields, never the other way.
 pub fn decode_fields<T: serde::de::DeserializeOwned>(data: &[u8]) -> Result<T, String> {
     match data.first() {
-        Some(&ZSTD) => {
+        Some(&(ZSTD | LEAN_DICT | LEAN_PLAIN)) => {
             let json = decompress_zstd(data)?;
             serde_json::from_slice(&json).map_err(|e| e.to_string())
         }
@@ -408,7 +524,41 @@ mod tests {
         let mut json = Vec::new();
         span_json(&mut original.clone(), &mut json).unwrap();
         assert_eq!(decode_span(&encode_lz4(&json)).unwrap(), original);
+        assert_eq!(decode_span(&encode_z(&json, None)).unwrap(), original);
         assert_eq!(decode_span(&json).unwrap(), original, "plain JSON");
+    }
+
+    #[test]
+    fn lengths_round_trip_through_varints_and_truncation_is_an_error() {
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            300,
+            16_383,
+            16_384,
+            u32::MAX as u64,
+            u64::MAX,
+        ] {
+            let mut buf = Vec::new();
+            write_varint(&mut buf, v);
+            assert_eq!(read_varint(&buf), Some((v, buf.len())), "{v}");
+            assert_eq!(read_varint(&buf[..buf.len() - 1]), None, "{v}");
+        }
+        assert_eq!(read_varint(&[0xff; 11]), None);
+        let mut enc = SpanEncoder::new(None).unwrap();
+        let data = enc.encode_span(&mut sample_span(3)).unwrap().data;
+        assert_eq!(data[0], LEAN_PLAIN);
+        assert_eq!(decode_span(&data).unwrap(), sample_span(3));
+        for cut in [1, 2, data.len() / 2, data.len() - 1] {
+            assert!(decode_span(&data[..cut]).is_err(), "{cut}");
+        }
+        // A length the frame does not have.
+        let mut wrong = data.clone();
+        wrong[1] ^= 1;
+        assert!(decode_span(&wrong).is_err());
+        assert!(decode_span(&[LEAN_DICT, 1, 2, 3]).is_err());
     }
 
     #[test]
@@ -424,10 +574,11 @@ mod tests {
         dictionary::register(dict.clone());
         let mut with = SpanEncoder::new(Some(&dict)).unwrap();
         let mut without = SpanEncoder::new(None).unwrap();
-        let (mut a, mut b) = (0, 0);
+        let (mut a, mut b, mut z) = (0, 0, 0);
         for i in 5000..5100 {
             let original = sample_span(i);
             let enc = with.encode_span(&mut original.clone()).unwrap().data;
+            assert_eq!(enc[0], LEAN_DICT);
             assert_eq!(&enc[1..9], &dict.id.to_le_bytes(), "names its dictionary");
             assert_eq!(decode_span(&enc).unwrap(), original);
             a += enc.len();
@@ -436,8 +587,15 @@ mod tests {
                 .unwrap()
                 .data
                 .len();
+            // The framing of earlier stores: still read, and 10 bytes longer.
+            let mut json = Vec::new();
+            span_json(&mut original.clone(), &mut json).unwrap();
+            let old = encode_z(&json, Some(&dict));
+            assert_eq!(decode_span(&old).unwrap(), original);
+            z += old.len();
         }
         assert!(a * 2 < b, "dictionary {a} B vs none {b} B");
+        assert!(a + 100 * 9 <= z, "lean {a} B vs Z {z} B");
         // A payload naming a dictionary nobody has is an error, not a panic.
         let mut orphan = with.encode_span(&mut sample_span(1)).unwrap().data;
         orphan[1..9].copy_from_slice(&42u64.to_le_bytes());

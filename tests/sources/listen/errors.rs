@@ -239,6 +239,58 @@ async fn invalid_utf8_and_deep_nesting_cost_a_value_not_the_request() {
     listener.shutdown().await.unwrap();
 }
 
+/// An OTLP/JSON attribute value nested past serde_json's recursion limit costs only its deepest
+/// part: every span is stored, the value keeps what fits and `partialSuccess` says what was cut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_value_nested_too_deep_costs_its_deepest_part_not_the_request() {
+    let (_tmp, db, listener) = receiver(ListenConfig::default()).await;
+    let mut line: serde_json::Value = serde_json::from_str(&dump_line(&llm_traces(2))).unwrap();
+    let spans = &mut line["resourceSpans"][0]["scopeSpans"][0]["spans"];
+    let span_id = spans[3]["spanId"].as_str().unwrap().to_string();
+    spans[3]["attributes"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"key": "deep", "value": "DEEP"}));
+    // Too deep for a `serde_json::Value`: spliced into the text.
+    let mut deep = r#"{"stringValue":"bottom"}"#.to_string();
+    for _ in 0..300 {
+        deep = format!(r#"{{"arrayValue":{{"values":[{deep}]}}}}"#);
+    }
+    let body = line.to_string().replace("\"DEEP\"", &deep);
+    assert!(serde_json::from_str::<serde_json::Value>(&body).is_err());
+
+    let r = post(&listener, JSON, body.into_bytes(), &[]).await;
+    assert_eq!(r.status(), 200);
+    let answer: serde_json::Value = r.json().await.unwrap();
+    let partial = &answer["partialSuccess"];
+    assert_eq!(
+        partial["rejectedSpans"].as_i64().unwrap_or(0),
+        0,
+        "{answer}"
+    );
+    let message = partial["errorMessage"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("1 values nested deeper than 127 JSON levels"),
+        "{answer}"
+    );
+    assert_eq!(spans_in(&db), 8);
+    let store = Store::open(&db).unwrap();
+    let trace = line["resourceSpans"][0]["scopeSpans"][0]["spans"][3]["traceId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let stored = store
+        .trace_spans(&trace)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.span_id == span_id)
+        .unwrap();
+    let text = stored.attributes["deep"].to_string();
+    assert!(text.contains("[nested too deep]"), "{text}");
+    assert!(!text.contains("bottom"), "{text}");
+    listener.shutdown().await.unwrap();
+}
+
 /// A gRPC codec that sends a request message as raw bytes (possibly not valid protobuf
 /// strings, which no SDK can produce) and reads the response with prost.
 struct RawExport;
