@@ -22,7 +22,8 @@ messages sent to the final LLM call), question, context (retrieved documents), o
 tool_calls, human_labels, judge_verdicts, metadata, tags and vars (for promptfoo). See
 docs/eval-export.md for every field and for loading the file in promptfoo, inspect-ai and
 OpenAI evals. --otlp writes one OTLP/JSON ExportTraceServiceRequest per trace and line, which
-trawl and the OpenTelemetry Collector read again.
+trawl and the OpenTelemetry Collector read again; spans imported from other formats (llm,
+LangSmith, Langfuse) are written as OpenInference attributes, with hex ids in place of theirs.
 Exit status: 0 written, 1 no trace matched (nothing is written), 2 usage errors.";
 
 #[derive(Debug, Args)]
@@ -132,9 +133,9 @@ pub fn run(args: &ExportArgs, cfg: &Config) -> Result<i32> {
         outln!("{msg}");
     }
     if !args.eval && foreign > 0 {
-        errln!(
-            "trawl: note: {foreign} span(s) were imported from a non-OTLP format; their OTLP \
-             attributes are what that importer kept, so some parsed fields may not come back"
+        tracing::debug!(
+            foreign,
+            "spans from non-OTLP sources written with OpenInference attributes"
         );
     }
     Ok(0)

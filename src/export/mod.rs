@@ -4,4 +4,6 @@
 //! selection streams to the output file instead of being held in memory.
 
 pub mod eval;
+pub mod openinference;
 pub mod otlp;
+pub mod otlp_ids;

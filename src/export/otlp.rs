@@ -1,15 +1,18 @@
 //! Spans back to OTLP/JSON: one `ExportTraceServiceRequest` object per trace, one per line, the
 //! shape the Collector's `file` exporter writes and [`crate::ingest::otlp`] reads.
 //!
-//! The span's raw `attributes` and `events` are written as they were imported; every parsed
-//! field (messages, usage, reported cost, session, tags…) is derived from them again on import,
-//! so a round trip through `trawl import` gives back equal spans. Computed costs are not written:
-//! the importer recomputes them from the same price table.
+//! A span's raw `attributes` and `events` are written as they were imported when the importer's
+//! rules read them back as the same parsed fields (messages, usage, reported cost, session,
+//! tags…): spans from OTLP and Phoenix. Spans from other sources (llm's logs, LangSmith,
+//! Langfuse) get OpenInference attributes built from the unified model instead, and hex ids
+//! in place of their UUIDs/ULIDs, so a round trip through `trawl import` shows the same traces.
+//! Computed costs are not written: the importer recomputes them from the same price table.
 //!
 //! Encoding follows the OTLP/JSON mapping: hex ids, int64 as decimal strings, enums as integers,
 //! camelCase keys, and attribute values as `AnyValue` objects (JSON integers → `intValue`,
 //! other numbers → `doubleValue`, objects → `kvlistValue`, arrays → `arrayValue`, null → `{}`).
 
+use super::{openinference, otlp_ids};
 use crate::model::{Span, StatusCode};
 use serde_json::{Map, Value, json};
 
@@ -67,13 +70,35 @@ pub fn trace_request(spans: &[Span]) -> Value {
     json!({ "resourceSpans": resource_spans })
 }
 
-/// One span in OTLP/JSON.
+/// One span in OTLP/JSON. Attributes are the raw ones when they read back as what the store
+/// shows, else OpenInference ones ([`openinference`]); ids that are not OTLP hex are hashed
+/// ([`otlp_ids`]) and the originals kept as attributes.
 pub fn span_json(s: &Span) -> Value {
+    let mut attributes = if openinference::needs_rewrite(s) {
+        openinference::attributes(s)
+    } else {
+        s.attributes.clone()
+    };
+    let trace_id = otlp_ids::trace_id(&s.trace_id);
+    if trace_id != s.trace_id {
+        attributes
+            .entry(otlp_ids::ORIGINAL_TRACE_ID)
+            .or_insert_with(|| json!(s.trace_id));
+    }
+    let span_id = otlp_ids::span_id(&s.trace_id, &s.span_id);
+    if span_id != s.span_id {
+        attributes
+            .entry(otlp_ids::ORIGINAL_SPAN_ID)
+            .or_insert_with(|| json!(s.span_id));
+    }
     let mut o = Map::new();
-    o.insert("traceId".into(), json!(s.trace_id));
-    o.insert("spanId".into(), json!(s.span_id));
+    o.insert("traceId".into(), json!(trace_id));
+    o.insert("spanId".into(), json!(span_id));
     if let Some(p) = &s.parent_id {
-        o.insert("parentSpanId".into(), json!(p));
+        o.insert(
+            "parentSpanId".into(),
+            json!(otlp_ids::span_id(&s.trace_id, p)),
+        );
     }
     o.insert("name".into(), json!(s.name));
     if let Some(k) = s.otel_kind {
@@ -83,7 +108,7 @@ pub fn span_json(s: &Span) -> Value {
     if let Some(e) = s.end_ns {
         o.insert("endTimeUnixNano".into(), json!(e.to_string()));
     }
-    o.insert("attributes".into(), key_values(&s.attributes));
+    o.insert("attributes".into(), key_values(&attributes));
     if !s.events.is_empty() {
         let events: Vec<Value> = s
             .events

@@ -20,6 +20,8 @@ mod config;
 mod commands;
 // `trawl export`: eval cases and the OTLP/JSON round trip.
 mod export;
+// `export --otlp` round-trips every fixture source (OpenInference for non-OTLP ones).
+mod export_sources;
 // `trawl label` and `trawl agreement` through the binary.
 mod label;
 // `trawl listen` through the binary: JSON lines, signals, kill -9, usage errors.
