@@ -46,25 +46,38 @@ impl SpanSkeleton {
 /// with usage and another such span below it), worked out over `tree`, which must be built
 /// from `spans`. One pass from the leaves up, no copy of the spans.
 pub fn mark_skeleton_aggregates(spans: &mut [SpanSkeleton], tree: &SpanTree) -> Vec<bool> {
-    let candidate = |i: usize| {
+    let marks = aggregate_marks(tree, spans.len(), |i| {
         spans
             .get(i)
             .is_some_and(|s| s.kind.counts_usage() && s.has_usage())
-    };
-    // Does a candidate sit anywhere below span i? Children follow their parent in the
-    // depth-first order, so walking it backwards sees every child before its parent.
-    let mut below = vec![false; spans.len()];
-    for node in tree.nodes.iter().rev() {
-        let any = node.children.iter().any(|&c| below[c] || candidate(c));
-        below[node.index] = any;
-    }
-    let marks: Vec<bool> = (0..spans.len()).map(|i| below[i] && candidate(i)).collect();
+    });
     for (s, &agg) in spans.iter_mut().zip(&marks) {
         if let Some(u) = s.usage.as_mut() {
             u.aggregate = agg;
         }
     }
     marks
+}
+
+/// Which of `n` spans are aggregates: a `candidate` with another candidate anywhere below it
+/// in `tree`. Children follow their parent in the depth-first order, so walking it backwards
+/// sees every child before its parent.
+pub(super) fn aggregate_marks(
+    tree: &SpanTree,
+    n: usize,
+    candidate: impl Fn(usize) -> bool,
+) -> Vec<bool> {
+    let mut below = vec![false; n];
+    for node in tree.nodes.iter().rev() {
+        let any = node
+            .children
+            .iter()
+            .any(|&c| below.get(c).copied().unwrap_or(false) || candidate(c));
+        if let Some(b) = below.get_mut(node.index) {
+            *b = any;
+        }
+    }
+    (0..n).map(|i| below[i] && candidate(i)).collect()
 }
 
 #[cfg(test)]

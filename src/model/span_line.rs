@@ -134,24 +134,11 @@ impl ModelNames {
 /// Marks `usage.aggregate` on lines as [`super::mark_skeleton_aggregates`] does on skeletons
 /// (the rule of [`super::rollup::aggregates`]); `tree` must be built from `lines`.
 pub fn mark_line_aggregates(lines: &mut [SpanLine], tree: &SpanTree) {
-    let candidate = |i: usize| {
+    let marks = super::skeleton::aggregate_marks(tree, lines.len(), |i| {
         lines
             .get(i)
             .is_some_and(|s| s.kind.counts_usage() && s.has_usage())
-    };
-    // Children follow their parent in the depth-first order: walking it backwards sees
-    // every child before its parent.
-    let mut below = vec![false; lines.len()];
-    for node in tree.nodes.iter().rev() {
-        let any = node
-            .children
-            .iter()
-            .any(|&c| below.get(c).copied().unwrap_or(false) || candidate(c));
-        if let Some(b) = below.get_mut(node.index) {
-            *b = any;
-        }
-    }
-    let marks: Vec<bool> = (0..lines.len()).map(|i| below[i] && candidate(i)).collect();
+    });
     for (s, agg) in lines.iter_mut().zip(marks) {
         if let Some(u) = s.usage.as_mut() {
             u.aggregate = agg;
