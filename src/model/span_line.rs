@@ -3,7 +3,7 @@
 //! kilobyte for a whole [`Span`]), so a 100,000-span trace costs tens of megabytes, not a
 //! gigabyte; whole spans are read when one is shown.
 
-use super::{Cost, Span, SpanKind, SpanSkeleton, SpanTree, StatusCode, TreeKey, Usage};
+use super::{Cost, Span, SpanKind, SpanSkeleton, SpanTree, StatusCode, Usage};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -101,18 +101,6 @@ impl SpanLine {
         let u = self.usage.as_deref();
         u.is_some_and(|u| u.input.is_some() || u.output.is_some() || u.total.is_some())
             || self.cost.flatten().is_some()
-    }
-}
-
-impl TreeKey for SpanLine {
-    fn tree_span_id(&self) -> &str {
-        &self.span_id
-    }
-    fn tree_parent_id(&self) -> Option<&str> {
-        self.parent_id.as_deref()
-    }
-    fn tree_start_ns(&self) -> i64 {
-        self.start_ns
     }
 }
 

@@ -29,29 +29,24 @@ pub trait TreeKey {
     fn tree_start_ns(&self) -> i64;
 }
 
-impl TreeKey for Span {
-    fn tree_span_id(&self) -> &str {
-        &self.span_id
-    }
-    fn tree_parent_id(&self) -> Option<&str> {
-        self.parent_id.as_deref()
-    }
-    fn tree_start_ns(&self) -> i64 {
-        self.start_ns
-    }
+/// Every span shape keys the tree by the same three fields.
+macro_rules! tree_key_by_fields {
+    ($($t:ty),+) => {$(
+        impl TreeKey for $t {
+            fn tree_span_id(&self) -> &str {
+                &self.span_id
+            }
+            fn tree_parent_id(&self) -> Option<&str> {
+                self.parent_id.as_deref()
+            }
+            fn tree_start_ns(&self) -> i64 {
+                self.start_ns
+            }
+        }
+    )+};
 }
 
-impl TreeKey for super::SpanSkeleton {
-    fn tree_span_id(&self) -> &str {
-        &self.span_id
-    }
-    fn tree_parent_id(&self) -> Option<&str> {
-        self.parent_id.as_deref()
-    }
-    fn tree_start_ns(&self) -> i64 {
-        self.start_ns
-    }
-}
+tree_key_by_fields!(Span, super::SpanSkeleton, super::SpanLine);
 
 impl SpanTree {
     /// O(n log n) for any shape (the sorts; the walks are linear), without recursion: a
