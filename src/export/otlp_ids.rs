@@ -12,6 +12,11 @@ use sha2::{Digest, Sha256};
 pub const ORIGINAL_TRACE_ID: &str = "trawl.original_trace_id";
 /// Attribute holding a span id that was replaced by its hash.
 pub const ORIGINAL_SPAN_ID: &str = "trawl.original_span_id";
+/// Attribute holding the span's parent id as the source wrote it (`""` for a root), on every span
+/// whose ids were rewritten: with it an importer maps the span's own id and its parent's back
+/// together, so the tree stays whole. Exports from before it existed lack it; their span ids can
+/// only stay hashed (their parents' originals are on other spans).
+pub const ORIGINAL_PARENT_SPAN_ID: &str = "trawl.original_parent_span_id";
 
 /// The OTLP trace id for `id`: itself when it already is 32 hex digits, else a hash.
 pub fn trace_id(id: &str) -> String {
