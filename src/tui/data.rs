@@ -363,7 +363,8 @@ fn triage_content(
     trace_id: &str,
 ) -> Result<TriageContent, crate::store::StoreError> {
     let summary = store.trace_summary(trace_id)?;
-    let spans = store.trace_spans(trace_id)?;
+    // The spans the judge input and the evidence read, not the whole trace.
+    let spans = judge::spans::judge_spans(store, trace_id, judge::spans::LlmCalls::FirstAndLast)?;
     let scores = store.scores_for_trace(trace_id)?;
     let input = judge::input::trace_input(trace_id, &spans);
     let evidence =
