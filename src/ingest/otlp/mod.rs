@@ -9,6 +9,7 @@
 
 mod any_value;
 mod document;
+pub mod ids;
 mod original_ids;
 mod scalars;
 

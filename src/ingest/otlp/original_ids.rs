@@ -1,4 +1,4 @@
-//! Ids that `trawl export --otlp` replaced by hashes ([`crate::export::otlp_ids`]) mapped back:
+//! Ids that `trawl export --otlp` replaced by hashes ([`super::ids`]) mapped back:
 //! a trace from llm's logs, LangSmith or Langfuse that went out as OTLP comes back under the ids
 //! it was first imported with, so a round trip shows the same ids and a re-import into the first
 //! store deduplicates instead of adding a copy.
@@ -10,7 +10,7 @@
 //! parent's own id was mapped, and the tree would break. Such older exports keep hashed span ids,
 //! which are consistent among themselves.
 
-use crate::export::otlp_ids::{
+use super::ids::{
     ORIGINAL_PARENT_SPAN_ID, ORIGINAL_SPAN_ID, ORIGINAL_TRACE_ID, span_id as hashed_span_id,
     trace_id as hashed_trace_id,
 };

@@ -1,4 +1,5 @@
-//! OTLP ids for spans whose source ids are not OTLP's: Langfuse, LangSmith and llm's logs use
+//! OTLP ids for spans whose source ids are not OTLP's (`trawl export --otlp` writes them; the
+//! OTLP reader maps them back, `original_ids`): Langfuse, LangSmith and llm's logs use
 //! UUIDs and ULIDs, while OTLP requires 16-byte trace ids and 8-byte span ids in hex.
 //!
 //! A foreign id becomes a hash of itself, so exporting the same store twice writes the same ids
