@@ -365,6 +365,12 @@ const MIGRATIONS: &[&str] = &[
     r#"
     INSERT OR REPLACE INTO trawl_meta(key, value) VALUES ('rebuild_text_index', '1');
     "#,
+    // 13 (search; engineer D): a step between calls whose input or output is a chat (a prompt
+    // built for the next call) is split as an LLM call's input is, so an earlier turn's answer
+    // in its history is no longer a doc (`text_index::chat_in`); the index is rebuilt once.
+    r#"
+    INSERT OR REPLACE INTO trawl_meta(key, value) VALUES ('rebuild_text_index', '1');
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
