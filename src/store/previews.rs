@@ -6,7 +6,7 @@
 use super::Result;
 use crate::model::{Span, SpanKind};
 use crate::sanitize::truncate_chars;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 
 const PREVIEW_CHARS: usize = 240;
 
@@ -30,16 +30,10 @@ pub fn of(s: &Span) -> Previews {
 /// The previews of the span stored under `row_id`, from its payload. A payload that cannot be
 /// read gives none (the span then shows no preview, as it would after a failed read anywhere).
 pub fn stored(conn: &Connection, row_id: i64) -> Result<Previews> {
-    let data: Option<Vec<u8>> = conn
-        .prepare_cached("SELECT data FROM span_data WHERE id = ?1")?
-        .query_row([row_id], |r| r.get(0))
-        .optional()?;
-    let Some(data) = data else {
-        return Ok((None, None));
-    };
-    match super::decode_span(&data) {
-        Ok(span) => Ok(of(&span)),
-        Err(e) => {
+    match super::row_fields::read_payload(conn, row_id, super::decode_span)? {
+        None => Ok((None, None)),
+        Some(Ok(span)) => Ok(of(&span)),
+        Some(Err(e)) => {
             tracing::warn!("span row {row_id}: payload unreadable for the trace preview: {e}");
             Ok((None, None))
         }
