@@ -341,7 +341,7 @@ fn zstd_header(data: &[u8]) -> Result<(u64, usize, bool, usize), String> {
     }
 }
 
-fn decompress_zstd(data: &[u8]) -> Result<Vec<u8>, String> {
+pub(super) fn decompress_zstd(data: &[u8]) -> Result<Vec<u8>, String> {
     let (id, len, lean, at) = zstd_header(data)?;
     let frame = data.get(at..).unwrap_or(&[]);
     DECODERS.with(|d| {

@@ -110,7 +110,7 @@ fn trace_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Trace> {
         error: status == "error",
         missing_parents: r.get(22)?,
         input_preview: r.get(23)?,
-        output_preview: r.get(24)?,
+        output_preview: super::previews::unpack(r.get_ref(24)?),
     })
 }
 

@@ -192,6 +192,7 @@ pub(super) fn refresh_with(
     let mut dirty = DirtyRanges::default();
     // Traces new to the store add to the cells directly (see `cell_delta`).
     let mut delta = CellDelta::default();
+    let mut packer: Option<previews::Packer> = None;
     for (t, b) in batch.drain() {
         if b.spans.is_empty() {
             // Only duplicates: nothing changed.
@@ -232,6 +233,11 @@ pub(super) fn refresh_with(
                status, missing_parents, input_preview, output_preview)
              VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26)"
         };
+        let output_preview = match (&mut packer, r.output_preview.as_deref()) {
+            (_, None) => rusqlite::types::Value::Null,
+            (Some(p), text) => p.pack(text),
+            (None, text) => packer.insert(previews::Packer::new(conn)?).pack(text),
+        };
         conn.prepare_cached(sql)?.execute(rusqlite::params![
             b.key,
             t,
@@ -258,7 +264,7 @@ pub(super) fn refresh_with(
             if r.error { "error" } else { "ok" },
             r.missing_parents,
             r.input_preview,
-            r.output_preview
+            output_preview
         ])?;
         if existed {
             conn.prepare_cached("DELETE FROM trace_models WHERE tkey = ?1")?
