@@ -185,15 +185,33 @@ thread_local! {
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
-/// Serialises and compresses a span without a dictionary.
+/// Serialises and compresses a span without a dictionary, whole: the payload decodes alone
+/// ([`decode_span`]), as tools and tests read one.
 pub fn encode_span(span: &mut Span) -> Result<Encoded, String> {
+    with_plain(|enc| {
+        let mut json = Vec::new();
+        span_json(span, &mut json)?;
+        Ok(Encoded {
+            data: enc.encode(&json)?,
+            hash: content_hash(&json),
+        })
+    })
+}
+
+/// [`encode_span`] as the store writes a span: without the fields its row holds (see
+/// [`SpanEncoder::encode_span`]).
+pub(super) fn encode_span_for_row(span: &mut Span) -> Result<Encoded, String> {
+    with_plain(|enc| enc.encode_span(span))
+}
+
+fn with_plain<T>(f: impl FnOnce(&mut SpanEncoder) -> Result<T, String>) -> Result<T, String> {
     PLAIN.with(|p| {
         let mut p = p.borrow_mut();
         if p.is_none() {
             *p = Some(SpanEncoder::new(None)?);
         }
         match p.as_mut() {
-            Some(enc) => enc.encode_span(span),
+            Some(enc) => f(enc),
             None => Err("no encoder".into()),
         }
     })

@@ -215,6 +215,12 @@ fn payloads_leave_row_fields_to_the_row_and_get_them_back() {
         // Alone, such a payload is refused rather than read with empty ids.
         assert!(decode_span(&e.data).unwrap_err().contains("row"));
         assert!(decode_fields::<serde_json::Value>(&e.data).is_err());
+        // The free functions: whole (decodes alone), and as the writer stores a span.
+        let free = encode_span(&mut original.clone()).unwrap();
+        assert_eq!(decode_span(&free.data).unwrap(), original);
+        let for_row = encode_span_for_row(&mut original.clone()).unwrap();
+        assert_eq!((for_row.data[0], for_row.hash), (ROW_PLAIN, e.hash));
+        assert_eq!(free.hash, e.hash);
         // Payloads stored whole read the same through the row path.
         let old = enc.encode(&whole).unwrap();
         assert_eq!(old[0], LEAN_PLAIN);

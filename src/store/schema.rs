@@ -376,6 +376,15 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE spans DROP COLUMN user_id;
     ALTER TABLE spans DROP COLUMN service;
     "#,
+    // 12: reserved for engineer A's migration (this session's numbering: B 11, A 12, D 13);
+    // empty until it lands, like 6.
+    "",
+    // 13 (search; engineer D): a step between calls whose input or output is a chat (a prompt
+    // built for the next call) is split as an LLM call's input is, so an earlier turn's answer
+    // in its history is no longer a doc (`text_index::chat_in`); the index is rebuilt once.
+    r#"
+    INSERT OR REPLACE INTO trawl_meta(key, value) VALUES ('rebuild_text_index', '1');
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

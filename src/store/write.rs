@@ -422,7 +422,8 @@ impl PreparedSpan {
 
     /// Prepares a span with its payload compressed without a dictionary.
     pub fn new(mut span: Span) -> Result<PreparedSpan> {
-        let encoded = super::codec::encode_span(&mut span).map_err(super::StoreError::Other)?;
+        let encoded =
+            super::codec::encode_span_for_row(&mut span).map_err(super::StoreError::Other)?;
         Self::with_payload(span, encoded)
     }
 
