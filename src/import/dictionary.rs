@@ -205,9 +205,17 @@ mod tests {
             span_id: "ab".into(),
             ..Default::default()
         };
-        let payload = enc.encode_span(&mut span).unwrap_or_else(|e| panic!("{e}"));
-        let back = crate::store::decode_span(&payload.data).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(back.span_id, "ab");
+        span.name = "retrieve".into();
+        let original = span.clone();
+        let payload = enc
+            .encode(&serde_json::to_vec(&span).unwrap_or_else(|e| panic!("{e}")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let back = crate::store::decode_span(&payload).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, original);
+        // A span's payload leaves its ids to its row; the dictionary still names it.
+        let lean = enc.encode_span(&mut span).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(lean.data[0], b'R');
+        assert_eq!(&lean.data[1..9], &trained.id.to_le_bytes());
         // The next import uses the store's dictionary at once.
         let next = ImportDictionary::for_import(&store, &file, MIN_FILE_BYTES);
         assert!(next.training.is_none());
@@ -234,7 +242,7 @@ mod tests {
             .flatten()
             .unwrap_or_else(|| panic!("the import trained and saved a dictionary"));
         drop(store);
-        // Payloads are `D` and the dictionary id (u64 LE), or `N` (none): count both kinds.
+        // Payloads are `R` and the dictionary id (u64 LE), or `P` (none): count both kinds.
         let conn = rusqlite::Connection::open(&db).unwrap_or_else(|e| panic!("{e}"));
         let mut stmt = conn
             .prepare("SELECT data FROM span_data")
@@ -245,8 +253,8 @@ mod tests {
             .map(|r| {
                 let data = r.unwrap_or_else(|e| panic!("{e}"));
                 match data.first() {
-                    Some(b'N') => 0,
-                    Some(b'D') => {
+                    Some(b'P') => 0,
+                    Some(b'R') => {
                         let id: [u8; 8] = data[1..9].try_into().unwrap_or_else(|e| panic!("{e}"));
                         u64::from_le_bytes(id)
                     }

@@ -9,6 +9,7 @@ use crate::model::Span;
 use serde_json::{Map, Value};
 
 use super::dictionary::{self, Dictionary};
+use super::row_fields::{self, RowFields};
 use std::sync::Arc;
 
 const LZ4: u8 = b'L';
@@ -22,6 +23,10 @@ const ZSTD_HEADER: usize = 1 + 8 + 4;
 const LEAN_DICT: u8 = b'D';
 /// `N`, the JSON's length (LEB128), a lean zstd frame compressed without a dictionary.
 const LEAN_PLAIN: u8 = b'N';
+/// `R` and `P`: as `D` and `N`, of JSON without the fields the span's row holds (ids and
+/// times, see [`row_fields`]); decoded with the row's fields by [`decode_in_row`].
+const ROW_DICT: u8 = b'R';
+const ROW_PLAIN: u8 = b'P';
 /// The fastest level, for big payloads: with a dictionary, level 3 kept only 1% more off
 /// realistic LLM spans and cost the parser threads more time than the whole LZ4 step it
 /// replaced.
@@ -62,6 +67,7 @@ pub struct SpanEncoder {
     zstd: zstd::bulk::Compressor<'static>,
     small: zstd::bulk::Compressor<'static>,
     json: Vec<u8>,
+    scratch: Vec<u8>,
 }
 
 impl SpanEncoder {
@@ -71,33 +77,45 @@ impl SpanEncoder {
             zstd: lean_compressor(ZSTD_LEVEL, dict)?,
             small: lean_compressor(SMALL_LEVEL, dict)?,
             json: Vec::new(),
+            scratch: Vec::new(),
         })
     }
 
-    /// Serialises and compresses a span (see [`span_json`]).
+    /// Serialises and compresses a span (see [`span_json`]) without the fields its row
+    /// holds (see [`row_fields`]); the hash is of the whole JSON.
     pub fn encode_span(&mut self, span: &mut Span) -> Result<Encoded, String> {
         let mut json = std::mem::take(&mut self.json);
         json.clear();
         let r = span_json(span, &mut json).and_then(|()| {
-            Ok(Encoded {
-                data: self.encode(&json)?,
-                hash: content_hash(&json),
-            })
+            let hash = content_hash(&json);
+            let data = match row_fields::strip(span, &json, &mut self.scratch) {
+                Some(lean) => self.compress(&lean, true)?,
+                None => self.compress(&json, false)?,
+            };
+            Ok(Encoded { data, hash })
         });
         self.json = json;
         r
     }
 
+    /// Compresses JSON as it is (a payload that decodes without its row).
     pub fn encode(&mut self, json: &[u8]) -> Result<Vec<u8>, String> {
+        self.compress(json, false)
+    }
+
+    /// `row_less`: the JSON lacks its row's fields (tagged so a read puts them back).
+    fn compress(&mut self, json: &[u8], row_less: bool) -> Result<Vec<u8>, String> {
         if json.len() > MAX_JSON_BYTES {
             return Err("span payload over 2 GB".into());
         }
         let mut out = Vec::with_capacity(1 + 8 + 5 + zstd::zstd_safe::compress_bound(json.len()));
-        if self.dict_id == 0 {
-            out.push(LEAN_PLAIN);
-        } else {
-            out.push(LEAN_DICT);
-            out.extend_from_slice(&self.dict_id.to_le_bytes());
+        match (self.dict_id, row_less) {
+            (0, false) => out.push(LEAN_PLAIN),
+            (0, true) => out.push(ROW_PLAIN),
+            (id, row_less) => {
+                out.push(if row_less { ROW_DICT } else { LEAN_DICT });
+                out.extend_from_slice(&id.to_le_bytes());
+            }
         }
         write_varint(&mut out, json.len() as u64);
         let header = out.len();
@@ -167,15 +185,33 @@ thread_local! {
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
-/// Serialises and compresses a span without a dictionary.
+/// Serialises and compresses a span without a dictionary, whole: the payload decodes alone
+/// ([`decode_span`]), as tools and tests read one.
 pub fn encode_span(span: &mut Span) -> Result<Encoded, String> {
+    with_plain(|enc| {
+        let mut json = Vec::new();
+        span_json(span, &mut json)?;
+        Ok(Encoded {
+            data: enc.encode(&json)?,
+            hash: content_hash(&json),
+        })
+    })
+}
+
+/// [`encode_span`] as the store writes a span: without the fields its row holds (see
+/// [`SpanEncoder::encode_span`]).
+pub(super) fn encode_span_for_row(span: &mut Span) -> Result<Encoded, String> {
+    with_plain(|enc| enc.encode_span(span))
+}
+
+fn with_plain<T>(f: impl FnOnce(&mut SpanEncoder) -> Result<T, String>) -> Result<T, String> {
     PLAIN.with(|p| {
         let mut p = p.borrow_mut();
         if p.is_none() {
             *p = Some(SpanEncoder::new(None)?);
         }
         match p.as_mut() {
-            Some(enc) => enc.encode_span(span),
+            Some(enc) => f(enc),
             None => Err("no encoder".into()),
         }
     })
@@ -239,8 +275,38 @@ pub fn encode_z(json: &[u8], dict: Option<&Arc<Dictionary>>) -> Vec<u8> {
     out
 }
 
-/// Decodes a stored payload (compressed, or plain JSON from a hand-edited store).
+/// A payload as `decode` needs it: one without its row's fields (`R`, `P`) decompressed and
+/// made whole with `row`'s (as plain JSON), any other as it is stored.
+pub fn decode_in_row<T>(
+    data: &[u8],
+    row: &RowFields<'_>,
+    decode: impl FnOnce(&[u8]) -> Result<T, String>,
+) -> Result<T, String> {
+    match data.first() {
+        Some(&(ROW_DICT | ROW_PLAIN)) => {
+            let lean = decompress_zstd(data)?;
+            let mut json = Vec::new();
+            row_fields::restore(&lean, row, &mut json)?;
+            decode(&json)
+        }
+        _ => decode(data),
+    }
+}
+
+/// A payload without its row's fields cannot be decoded alone.
+fn needs_row(data: &[u8]) -> Result<(), String> {
+    match data.first() {
+        Some(&(ROW_DICT | ROW_PLAIN)) => {
+            Err("the payload needs its span row's ids and times (decode_in_row)".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Decodes a stored payload (compressed, or plain JSON from a hand-edited store); one stored
+/// without its row's fields goes through [`decode_in_row`] first.
 pub fn decode_span(data: &[u8]) -> Result<Span, String> {
+    needs_row(data)?;
     let mut span: Span = match data.first() {
         Some(&(ZSTD | LEAN_DICT | LEAN_PLAIN)) => {
             let json = decompress_zstd(data)?;
@@ -277,11 +343,11 @@ fn zstd_header(data: &[u8]) -> Result<(u64, usize, bool, usize), String> {
                 ZSTD_HEADER,
             )
         }
-        Some(&LEAN_DICT) => {
+        Some(&(LEAN_DICT | ROW_DICT)) => {
             let (len, n) = read_varint(data.get(9..).unwrap_or(&[])).ok_or_else(truncated)?;
             (id_at(1)?, len, true, 9 + n)
         }
-        Some(&LEAN_PLAIN) => {
+        Some(&(LEAN_PLAIN | ROW_PLAIN)) => {
             let (len, n) = read_varint(data.get(1..).unwrap_or(&[])).ok_or_else(truncated)?;
             (0, len, true, 1 + n)
         }
@@ -293,7 +359,7 @@ fn zstd_header(data: &[u8]) -> Result<(u64, usize, bool, usize), String> {
     }
 }
 
-fn decompress_zstd(data: &[u8]) -> Result<Vec<u8>, String> {
+pub(super) fn decompress_zstd(data: &[u8]) -> Result<Vec<u8>, String> {
     let (id, len, lean, at) = zstd_header(data)?;
     let frame = data.get(at..).unwrap_or(&[]);
     DECODERS.with(|d| {
@@ -334,6 +400,7 @@ fn new_decompressor(id: u64, lean: bool) -> Result<zstd::bulk::Decompressor<'sta
 /// unbuilt, which is most of the cost for a big attribute map). References need no restoring:
 /// they point from attributes to parsed fields, never the other way.
 pub fn decode_fields<T: serde::de::DeserializeOwned>(data: &[u8]) -> Result<T, String> {
+    needs_row(data)?;
     match data.first() {
         Some(&(ZSTD | LEAN_DICT | LEAN_PLAIN)) => {
             let json = decompress_zstd(data)?;
@@ -443,162 +510,5 @@ fn restore_refs(span: &mut Span) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{Message, RawValue};
-
-    #[test]
-    fn round_trips_exactly_and_shares_long_strings() {
-        let long = "the refund policy says ".repeat(20);
-        let mut s = Span {
-            trace_id: "t".into(),
-            span_id: "s".into(),
-            input_messages: vec![Message {
-                role: "user".into(),
-                content: long.clone(),
-                ..Default::default()
-            }],
-            input: Some(RawValue {
-                value: format!("{{\"q\": \"{long}\"}}"),
-                mime: Some("application/json".into()),
-            }),
-            ..Default::default()
-        };
-        s.attributes.insert(
-            "llm.input_messages.0.message.content".into(),
-            Value::String(long.clone()),
-        );
-        s.attributes.insert(
-            "input.value".into(),
-            Value::String(s.input.as_ref().unwrap().value.clone()),
-        );
-        s.attributes
-            .insert("short".into(), Value::String("x".into()));
-        let original = s.clone();
-        let enc = encode_span(&mut s).unwrap().data;
-        assert_eq!(s, original, "encoding must leave the span as it was");
-        let json = decompress_zstd(&enc).unwrap();
-        let text = String::from_utf8(json).unwrap();
-        assert_eq!(text.matches(long.as_str()).count(), 2, "{text}");
-        assert!(text.contains("$trawl_ref"));
-        assert_eq!(decode_span(&enc).unwrap(), original);
-    }
-
-    #[test]
-    fn rejects_garbage() {
-        assert!(decode_span(b"L\x05\x00\x00\x00garbage").is_err());
-        assert!(decode_span(b"").is_err());
-        assert!(decode_span(b"Z\x00\x00").is_err());
-        let mut bad = vec![ZSTD];
-        bad.extend_from_slice(&0u64.to_le_bytes());
-        bad.extend_from_slice(&100u32.to_le_bytes());
-        bad.extend_from_slice(b"not a zstd frame");
-        assert!(decode_span(&bad).is_err());
-    }
-
-    fn sample_span(i: usize) -> Span {
-        let mut s = Span {
-            trace_id: format!("{i:032x}"),
-            span_id: format!("{i:016x}"),
-            name: "ChatCompletion".into(),
-            model: Some("gpt-4o-mini-2024-07-18".into()),
-            input_messages: vec![Message {
-                role: "user".into(),
-                content: format!("question number {i} about the refund policy"),
-                ..Default::default()
-            }],
-            ..Default::default()
-        };
-        s.attributes.insert(
-            "llm.model_name".into(),
-            Value::String("gpt-4o-mini-2024-07-18".into()),
-        );
-        s.attributes
-            .insert("llm.token_count.prompt".into(), Value::from(i as i64));
-        s
-    }
-
-    #[test]
-    fn payloads_of_earlier_stores_still_decode() {
-        let original = sample_span(7);
-        let mut json = Vec::new();
-        span_json(&mut original.clone(), &mut json).unwrap();
-        assert_eq!(decode_span(&encode_lz4(&json)).unwrap(), original);
-        assert_eq!(decode_span(&encode_z(&json, None)).unwrap(), original);
-        assert_eq!(decode_span(&json).unwrap(), original, "plain JSON");
-    }
-
-    #[test]
-    fn lengths_round_trip_through_varints_and_truncation_is_an_error() {
-        for v in [
-            0u64,
-            1,
-            127,
-            128,
-            300,
-            16_383,
-            16_384,
-            u32::MAX as u64,
-            u64::MAX,
-        ] {
-            let mut buf = Vec::new();
-            write_varint(&mut buf, v);
-            assert_eq!(read_varint(&buf), Some((v, buf.len())), "{v}");
-            assert_eq!(read_varint(&buf[..buf.len() - 1]), None, "{v}");
-        }
-        assert_eq!(read_varint(&[0xff; 11]), None);
-        let mut enc = SpanEncoder::new(None).unwrap();
-        let data = enc.encode_span(&mut sample_span(3)).unwrap().data;
-        assert_eq!(data[0], LEAN_PLAIN);
-        assert_eq!(decode_span(&data).unwrap(), sample_span(3));
-        for cut in [1, 2, data.len() / 2, data.len() - 1] {
-            assert!(decode_span(&data[..cut]).is_err(), "{cut}");
-        }
-        // A length the frame does not have.
-        let mut wrong = data.clone();
-        wrong[1] ^= 1;
-        assert!(decode_span(&wrong).is_err());
-        assert!(decode_span(&[LEAN_DICT, 1, 2, 3]).is_err());
-    }
-
-    #[test]
-    fn a_trained_dictionary_round_trips_and_shrinks_small_spans() {
-        let samples: Vec<Vec<u8>> = (0..2000)
-            .map(|i| {
-                let mut json = Vec::new();
-                span_json(&mut sample_span(i), &mut json).unwrap();
-                json
-            })
-            .collect();
-        let dict = dictionary::train(&samples).expect("enough samples to train");
-        dictionary::register(dict.clone());
-        let mut with = SpanEncoder::new(Some(&dict)).unwrap();
-        let mut without = SpanEncoder::new(None).unwrap();
-        let (mut a, mut b, mut z) = (0, 0, 0);
-        for i in 5000..5100 {
-            let original = sample_span(i);
-            let enc = with.encode_span(&mut original.clone()).unwrap().data;
-            assert_eq!(enc[0], LEAN_DICT);
-            assert_eq!(&enc[1..9], &dict.id.to_le_bytes(), "names its dictionary");
-            assert_eq!(decode_span(&enc).unwrap(), original);
-            a += enc.len();
-            b += without
-                .encode_span(&mut original.clone())
-                .unwrap()
-                .data
-                .len();
-            // The framing of earlier stores: still read, and 10 bytes longer.
-            let mut json = Vec::new();
-            span_json(&mut original.clone(), &mut json).unwrap();
-            let old = encode_z(&json, Some(&dict));
-            assert_eq!(decode_span(&old).unwrap(), original);
-            z += old.len();
-        }
-        assert!(a * 2 < b, "dictionary {a} B vs none {b} B");
-        assert!(a + 100 * 9 <= z, "lean {a} B vs Z {z} B");
-        // A payload naming a dictionary nobody has is an error, not a panic.
-        let mut orphan = with.encode_span(&mut sample_span(1)).unwrap().data;
-        orphan[1..9].copy_from_slice(&42u64.to_le_bytes());
-        assert!(decode_span(&orphan).unwrap_err().contains("dictionary"));
-    }
-}
+#[path = "codec_tests.rs"]
+mod tests;

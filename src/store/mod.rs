@@ -16,6 +16,7 @@ mod previews;
 pub mod query;
 mod replays;
 mod rollup;
+mod row_fields;
 mod schema;
 pub mod scores;
 mod short_ids;

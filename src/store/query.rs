@@ -110,7 +110,7 @@ fn trace_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Trace> {
         error: status == "error",
         missing_parents: r.get(22)?,
         input_preview: r.get(23)?,
-        output_preview: r.get(24)?,
+        output_preview: super::previews::unpack(r.get_ref(24)?),
     })
 }
 
@@ -377,18 +377,15 @@ impl Store {
         self.with_payload(row_id, super::decode_span)
     }
 
-    /// `decode` applied to the stored payload under `row_id`, read in place from SQLite's
-    /// buffer (no copy); `None` when there is no such row.
-    fn with_payload<T>(&self, row_id: i64, decode: impl FnOnce(&[u8]) -> T) -> Result<Option<T>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT data FROM span_data WHERE id = ?1")?;
-        let mut rows = st.query([row_id])?;
-        let Some(row) = rows.next()? else {
-            return Ok(None);
-        };
-        let data = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
-        Ok(Some(decode(data)))
+    /// `decode` applied to the stored payload under `row_id` (made whole with its row's
+    /// fields, see [`super::row_fields`]), read in place from SQLite's buffer; `None` when
+    /// there is no such row.
+    fn with_payload<T>(
+        &self,
+        row_id: i64,
+        decode: impl FnOnce(&[u8]) -> std::result::Result<T, String>,
+    ) -> Result<Option<std::result::Result<T, String>>> {
+        super::row_fields::read_payload(&self.conn, row_id, decode)
     }
 
     /// Caps this connection's page cache at `kib` KiB. A command that reads a big trace once

@@ -7,7 +7,7 @@ use super::cell_delta::CellDelta;
 use super::previews;
 use crate::model::rollup::RollupSpan;
 use crate::model::{SpanKind, Trace, model_name};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use std::collections::HashMap;
 
 /// A trace the open batch wrote spans of.
@@ -34,24 +34,25 @@ fn last_copy_per_span(spans: Vec<RollupSpan>) -> Vec<RollupSpan> {
 
 /// Loads the roll-up columns of one trace. Previews are not stored per span: those of the
 /// spans the batch wrote come from `written` (last copy wins, as in the store), the others'
-/// from their payloads ([`previews::stored`]; only roots and LLM calls have any).
+/// from their payloads ([`previews::stored`]; only roots and LLM calls have any). Nor are
+/// sessions, users and services (see [`fill_labels`]).
 fn load(conn: &Connection, key: i64, written: &[RollupSpan]) -> Result<Vec<RollupSpan>> {
     let mut fresh: HashMap<&str, &RollupSpan> = HashMap::new();
     for s in written {
         fresh.insert(&s.span_id, s);
     }
     let mut st = conn.prepare_cached(
-        "SELECT span_id, parent_id, name, kind, start_ns, end_ns, status, model, session_id, user_id, service,
-                input_tokens, output_tokens, total_tokens, cache_read_tokens, reasoning_tokens, cost_usd,
-                cost_source, tags, id, ttft_ns
+        "SELECT span_id, parent_id, name, kind, start_ns, end_ns, status, model, input_tokens,
+                output_tokens, total_tokens, cache_read_tokens, reasoning_tokens, cost_usd, cost_source,
+                tags, id, ttft_ns
          FROM spans WHERE trace_key = ?1",
     )?;
     let rows = st.query_map([key], |r| {
-        let row_id: i64 = r.get(19)?;
+        let row_id: i64 = r.get(16)?;
         let kind: String = r.get(3)?;
         let status: String = r.get(6)?;
-        let cost_source: Option<String> = r.get(17)?;
-        let tags: Option<String> = r.get(18)?;
+        let cost_source: Option<String> = r.get(14)?;
+        let tags: Option<String> = r.get(15)?;
         Ok(RollupSpan {
             span_id: r.get(0)?,
             parent_id: r.get(1)?,
@@ -61,28 +62,30 @@ fn load(conn: &Connection, key: i64, written: &[RollupSpan]) -> Result<Vec<Rollu
             end_ns: r.get(5)?,
             error: status == "error",
             model: r.get(7)?,
-            session_id: r.get(8)?,
-            user_id: r.get(9)?,
-            service: r.get(10)?,
-            input: r.get(11)?,
-            output: r.get(12)?,
-            total: r.get(13)?,
-            cache_read: r.get(14)?,
-            reasoning: r.get(15)?,
-            cost: r.get(16)?,
+            session_id: None,
+            user_id: None,
+            service: None,
+            input: r.get(8)?,
+            output: r.get(9)?,
+            total: r.get(10)?,
+            cache_read: r.get(11)?,
+            reasoning: r.get(12)?,
+            cost: r.get(13)?,
             cost_unknown: cost_source.as_deref() == Some("unknown"),
             tags: tags
                 .and_then(|t| serde_json::from_str(&t).ok())
                 .unwrap_or_default(),
             preview_in: None,
             preview_out: None,
-            ttft_ns: r.get(20)?,
+            ttft_ns: r.get(17)?,
         })
         .map(|span| (row_id, span))
     })?;
     let mut out = Vec::new();
+    let mut row_ids = Vec::new();
     for r in rows {
         let (row_id, mut span) = r?;
+        row_ids.push(row_id);
         if !previews::wanted(span.parent_id.as_deref(), span.kind) {
             out.push(span);
             continue;
@@ -93,7 +96,87 @@ fn load(conn: &Connection, key: i64, written: &[RollupSpan]) -> Result<Vec<Rollu
         };
         out.push(span);
     }
+    fill_labels(conn, key, &mut out, &row_ids, &fresh)?;
     Ok(out)
+}
+
+/// A span's session, user and service, as its payload holds them.
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct Labels {
+    session_id: Option<String>,
+    user_id: Option<String>,
+    service_name: Option<String>,
+}
+
+/// Sets the session, user and service of the loaded spans that decide their trace's: spans
+/// do not store them in their rows (schema 11), and a trace's are the first found in start
+/// order (see [`Trace::roll_up`], whose order this follows), so only the spans up to the first
+/// holding each are read: the batch's from memory, the others from their payloads, and no
+/// payload at all for a field the trace had none of before the batch (no stored span has it).
+fn fill_labels(
+    conn: &Connection,
+    key: i64,
+    spans: &mut [RollupSpan],
+    row_ids: &[i64],
+    fresh: &HashMap<&str, &RollupSpan>,
+) -> Result<()> {
+    let stored: Option<[bool; 3]> = conn
+        .prepare_cached(
+            "SELECT session_id IS NOT NULL, user_id IS NOT NULL, service IS NOT NULL
+             FROM traces WHERE tkey = ?1",
+        )?
+        .query_row([key], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?]))
+        .optional()?;
+    let stored = stored.unwrap_or([false; 3]);
+    let mut found = [false; 3];
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    order.sort_by_key(|&i| (spans[i].start_ns, i));
+    for i in order {
+        let missing = |stored_only: bool| (0..3).any(|f| !found[f] && (!stored_only || stored[f]));
+        if !missing(false) {
+            break;
+        }
+        let s = &mut spans[i];
+        let labels = match fresh.get(s.span_id.as_str()) {
+            Some(w) => Labels {
+                session_id: w.session_id.clone(),
+                user_id: w.user_id.clone(),
+                service_name: w.service.clone(),
+            },
+            None if missing(true) => {
+                let Some(&row_id) = row_ids.get(i) else {
+                    continue;
+                };
+                match super::row_fields::read_payload(conn, row_id, super::decode_fields::<Labels>)?
+                {
+                    Some(Ok(l)) => l,
+                    Some(Err(e)) => {
+                        tracing::warn!(
+                            "span row {row_id}: payload unreadable for its trace's session: {e}"
+                        );
+                        Labels::default()
+                    }
+                    None => Labels::default(),
+                }
+            }
+            None => continue,
+        };
+        for (f, (slot, value)) in [
+            (&mut s.session_id, labels.session_id),
+            (&mut s.user_id, labels.user_id),
+            (&mut s.service, labels.service_name),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if !found[f] && value.is_some() {
+                *slot = value;
+                found[f] = true;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Recomputes and stores the roll-ups of the traces the batch wrote spans of; returns how many
@@ -109,6 +192,7 @@ pub(super) fn refresh_with(
     let mut dirty = DirtyRanges::default();
     // Traces new to the store add to the cells directly (see `cell_delta`).
     let mut delta = CellDelta::default();
+    let mut packer: Option<previews::Packer> = None;
     for (t, b) in batch.drain() {
         if b.spans.is_empty() {
             // Only duplicates: nothing changed.
@@ -149,6 +233,11 @@ pub(super) fn refresh_with(
                status, missing_parents, input_preview, output_preview)
              VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26)"
         };
+        let output_preview = match (&mut packer, r.output_preview.as_deref()) {
+            (_, None) => rusqlite::types::Value::Null,
+            (Some(p), text) => p.pack(text),
+            (None, text) => packer.insert(previews::Packer::new(conn)?).pack(text),
+        };
         conn.prepare_cached(sql)?.execute(rusqlite::params![
             b.key,
             t,
@@ -175,7 +264,7 @@ pub(super) fn refresh_with(
             if r.error { "error" } else { "ok" },
             r.missing_parents,
             r.input_preview,
-            r.output_preview
+            output_preview
         ])?;
         if existed {
             conn.prepare_cached("DELETE FROM trace_models WHERE tkey = ?1")?

@@ -93,3 +93,117 @@ fn touched_traces_count_each_trace_once_per_import() {
     assert_eq!((second.traces_new, second.traces_touched), (0, 40));
     assert_eq!((again.spans_new, again.traces_touched), (0, 0));
 }
+
+/// One OTLP/JSON line holding one span of one trace (`…a1` is its root).
+fn span_line(
+    span: &str,
+    start_s: i64,
+    session: Option<&str>,
+    user: Option<&str>,
+    service: Option<&str>,
+) -> String {
+    let mut attrs = vec![
+        serde_json::json!({"key": "openinference.span.kind", "value": {"stringValue": "CHAIN"}}),
+    ];
+    for (k, v) in [("session.id", session), ("user.id", user)] {
+        if let Some(v) = v {
+            attrs.push(serde_json::json!({"key": k, "value": {"stringValue": v}}));
+        }
+    }
+    let start = 1_790_000_000_000_000_000i64 + start_s * 1_000_000_000;
+    let mut s = serde_json::json!({
+        "traceId": "5b8efff798038103d269b633813fc60c", "spanId": span, "name": span,
+        "startTimeUnixNano": start.to_string(), "endTimeUnixNano": (start + 500_000_000).to_string(),
+        "attributes": attrs, "status": {}
+    });
+    if span != "00000000000000a1" {
+        s["parentSpanId"] = Value::from("00000000000000a1");
+    }
+    let resource: Vec<Value> = service
+        .map(|v| serde_json::json!({"key": "service.name", "value": {"stringValue": v}}))
+        .into_iter()
+        .collect();
+    let doc = serde_json::json!({"resourceSpans": [{
+        "resource": {"attributes": resource},
+        "scopeSpans": [{"scope": {"name": "t"}, "spans": [s]}]
+    }]});
+    format!("{doc}\n")
+}
+
+/// (session, user, service) of the one trace after importing `parts` one after the other.
+fn labels_after(parts: &[&String]) -> (Option<String>, Option<String>, Option<String>) {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut store = Store::open(&d.path().join("t.db")).unwrap_or_else(|e| panic!("{e}"));
+    for (i, part) in parts.iter().enumerate() {
+        let src = d.path().join(format!("part{i}.jsonl"));
+        std::fs::write(&src, part).unwrap_or_else(|e| panic!("{e}"));
+        import_file(&mut store, &src, ImportOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let traces = store
+        .list_traces(&TraceFilter::default(), SortKey::Start, true, 10, 0)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(traces.len(), 1);
+    let t = &traces[0];
+    (t.session_id.clone(), t.user_id.clone(), t.service.clone())
+}
+
+/// Spans keep no session, user or service in their rows (schema 11): a trace extended by
+/// later imports takes each from its spans in start order, as a one-file import does, whatever
+/// order the spans arrive in, and a span imported again with other values wins.
+#[test]
+fn sessions_users_and_services_come_from_the_first_span_holding_them_in_any_arrival_order() {
+    let root = span_line(
+        "00000000000000a1",
+        100,
+        None,
+        Some("u-root"),
+        Some("svc-root"),
+    );
+    let late = span_line(
+        "00000000000000b2",
+        200,
+        Some("s-late"),
+        None,
+        Some("svc-late"),
+    );
+    let early = span_line("00000000000000c3", 50, None, None, None);
+    let whole = labels_after(&[&format!("{root}{late}{early}")]);
+    assert_eq!(
+        whole,
+        (
+            Some("s-late".into()),
+            Some("u-root".into()),
+            Some("svc-root".into())
+        )
+    );
+    let parts = [&root, &late, &early];
+    for order in [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ] {
+        let split: Vec<&String> = order.iter().map(|&i| parts[i]).collect();
+        assert_eq!(labels_after(&split), whole, "{order:?}");
+    }
+    // The earliest span, imported again with a session and a user: the last copy wins.
+    let early_again = span_line(
+        "00000000000000c3",
+        50,
+        Some("s-early"),
+        Some("u-early"),
+        None,
+    );
+    assert_eq!(
+        labels_after(&[&root, &late, &early, &early_again]),
+        (
+            Some("s-early".into()),
+            Some("u-early".into()),
+            Some("svc-root".into())
+        )
+    );
+    // And again without them: the session goes back to the late span's.
+    assert_eq!(labels_after(&[&root, &late, &early_again, &early]), whole);
+}

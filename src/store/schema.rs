@@ -365,6 +365,20 @@ const MIGRATIONS: &[&str] = &[
     r#"
     INSERT OR REPLACE INTO trawl_meta(key, value) VALUES ('rebuild_text_index', '1');
     "#,
+    // 11 (store size; issue 17): spans no longer repeat their session, user and service (39
+    // bytes a span in a store of small spans). A trace's come from its spans' at roll-up (the
+    // first found in start order); the writer has them in memory, and a trace rolled up again
+    // reads them from the payloads of the few spans that decide it (`rollup::fill_labels`).
+    // Nothing but that roll-up read them. Applied only to a store whose spans still hold them
+    // (see `migrate_from`).
+    r#"
+    ALTER TABLE spans DROP COLUMN session_id;
+    ALTER TABLE spans DROP COLUMN user_id;
+    ALTER TABLE spans DROP COLUMN service;
+    "#,
+    // 12: reserved for engineer A's migration (this session's numbering: B 11, A 12, D 13);
+    // empty until it lands, like 6.
+    "",
     // 13 (search; engineer D): a step between calls whose input or output is a chat (a prompt
     // built for the next call) is split as an LLM call's input is, so an earlier turn's answer
     // in its history is no longer a doc (`text_index::chat_in`); the index is rebuilt once.
@@ -379,12 +393,26 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// store whose spans still name their trace by text.
 const KEYED_TRACES: usize = 8;
 
-fn spans_hold_text_trace_ids(c: &Connection) -> Result<bool> {
+/// The migration that drops the spans' session, user and service (11): it runs only on a
+/// store whose spans still have them.
+const SPAN_LABELS_DROPPED: usize = 11;
+
+fn spans_have_column(c: &Connection, column: &str) -> Result<bool> {
     Ok(c.query_row(
-        "SELECT count(*) FROM pragma_table_info('spans') WHERE name = 'trace_id'",
-        [],
+        "SELECT count(*) FROM pragma_table_info('spans') WHERE name = ?1",
+        [column],
         |r| r.get::<_, i64>(0),
     )? > 0)
+}
+
+/// Whether migration `n` (numbered from 1) changes this store: the two that rebuild or
+/// drop columns are skipped where that was done already (a test that sets the version back).
+fn applies(c: &Connection, n: usize) -> Result<bool> {
+    match n {
+        KEYED_TRACES => spans_have_column(c, "trace_id"),
+        SPAN_LABELS_DROPPED => spans_have_column(c, "session_id"),
+        _ => Ok(true),
+    }
 }
 
 /// Fails on a database that is neither empty nor ours; `kind` names a foreign one ("an `llm`
@@ -420,7 +448,7 @@ pub fn check_version(c: &Connection, path: &str, kind: &str) -> Result<i64> {
 /// `open::create_schema`), so `v` is current.
 pub fn migrate_from(c: &Connection, v: i64) -> Result<()> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(v.max(0) as usize) {
-        if i + 1 != KEYED_TRACES || spans_hold_text_trace_ids(c)? {
+        if applies(c, i + 1)? {
             c.execute_batch(sql)?;
         }
         c.pragma_update(None, "user_version", (i + 1) as i64)?;

@@ -279,13 +279,18 @@ pub fn delete(conn: &Connection, rowid: i64) -> Result<()> {
 /// that cannot be decoded is skipped: it is unreadable everywhere else too.
 pub fn rebuild(conn: &Connection) -> Result<usize> {
     conn.execute("DELETE FROM span_fields_fts", [])?;
-    let mut st = conn.prepare("SELECT id, data FROM span_data")?;
+    let mut st = conn.prepare(&format!(
+        "SELECT d.id, d.data, {} FROM {}",
+        super::row_fields::COLUMNS,
+        super::row_fields::FROM
+    ))?;
     let mut rows = st.query([])?;
     let mut n = 0;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        let data: Vec<u8> = r.get(1)?;
-        match super::decode_span(&data) {
+        let data = r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+        let fields = super::row_fields::RowFields::at(r, 2)?;
+        match super::codec::decode_in_row(data, &fields, super::decode_span) {
             Ok(span) => {
                 insert(conn, id, &SpanText::of(&span))?;
                 n += 1;

@@ -34,7 +34,8 @@ impl Store {
             while let Some(row) = rows.next()? {
                 let id: i64 = row.get(0)?;
                 let data = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
-                let value = decode(data).map_err(|e| {
+                let fields = super::row_fields::RowFields::at(row, 2)?;
+                let value = super::codec::decode_in_row(data, &fields, &decode).map_err(|e| {
                     StoreError::Other(format!(
                         "span row {id}: the stored span could not be read ({e}); re-import the source"
                     ))
@@ -91,7 +92,12 @@ impl Store {
 /// full batches share one cached statement).
 fn batch_sql(n: usize) -> String {
     let mut sql = String::with_capacity(48 + 2 * n);
-    sql.push_str("SELECT id, data FROM span_data WHERE id IN (");
+    let _ = write!(
+        sql,
+        "SELECT d.id, d.data, {} FROM {} WHERE d.id IN (",
+        super::row_fields::COLUMNS,
+        super::row_fields::FROM
+    );
     for i in 0..n {
         let _ = write!(sql, "{}?", if i == 0 { "" } else { "," });
     }

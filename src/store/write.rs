@@ -222,9 +222,6 @@ impl<'a> SpanWriter<'a> {
             k.status.as_str(),
             k.model,
             k.provider,
-            k.session_id,
-            k.user_id,
-            k.service_name,
             row.input,
             row.output,
             row.total,
@@ -241,10 +238,9 @@ impl<'a> SpanWriter<'a> {
         let inserted = conn
             .prepare_cached(
                 "INSERT OR IGNORE INTO spans(trace_key, span_id, parent_id, name, kind, start_ns, end_ns, status,
-                   model, provider, session_id, user_id, service, input_tokens, output_tokens, total_tokens,
-                   cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, cost_source, ttft_ns,
-                   tags, hash, source_id)
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)",
+                   model, provider, input_tokens, output_tokens, total_tokens, cache_read_tokens,
+                   cache_write_tokens, reasoning_tokens, cost_usd, cost_source, ttft_ns, tags, hash, source_id)
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)",
             )?
             .execute(params)?
             == 1;
@@ -257,10 +253,10 @@ impl<'a> SpanWriter<'a> {
             // The last copy wins, but an identical copy (a re-import) changes nothing.
             let mut upd = conn.prepare_cached(
                 "UPDATE spans SET parent_id=?3, name=?4, kind=?5, start_ns=?6, end_ns=?7, status=?8, model=?9,
-                   provider=?10, session_id=?11, user_id=?12, service=?13, input_tokens=?14, output_tokens=?15,
-                   total_tokens=?16, cache_read_tokens=?17, cache_write_tokens=?18, reasoning_tokens=?19,
-                   cost_usd=?20, cost_source=?21, ttft_ns=?22, tags=?23, hash=?24, source_id=?25
-                 WHERE trace_key=?1 AND span_id=?2 AND hash != ?24
+                   provider=?10, input_tokens=?11, output_tokens=?12, total_tokens=?13, cache_read_tokens=?14,
+                   cache_write_tokens=?15, reasoning_tokens=?16, cost_usd=?17, cost_source=?18, ttft_ns=?19,
+                   tags=?20, hash=?21, source_id=?22
+                 WHERE trace_key=?1 AND span_id=?2 AND hash != ?21
                  RETURNING id",
             )?;
             let mut rows = upd.query(params)?;
@@ -426,7 +422,8 @@ impl PreparedSpan {
 
     /// Prepares a span with its payload compressed without a dictionary.
     pub fn new(mut span: Span) -> Result<PreparedSpan> {
-        let encoded = super::codec::encode_span(&mut span).map_err(super::StoreError::Other)?;
+        let encoded =
+            super::codec::encode_span_for_row(&mut span).map_err(super::StoreError::Other)?;
         Self::with_payload(span, encoded)
     }
 
@@ -457,9 +454,6 @@ impl PreparedSpan {
             status: span.status,
             model: span.model,
             provider: span.provider,
-            session_id: span.session_id,
-            user_id: span.user_id,
-            service_name: span.service_name,
             ttft_ns: span.ttft_ns,
         };
         Ok(PreparedSpan {
@@ -507,7 +501,8 @@ impl KeySet {
     }
 }
 
-/// The span's own scalar columns.
+/// The span's own scalar columns. Its session, user and service are not among them (schema
+/// 11): they go to its trace's row through the roll-up, and stay in the payload.
 struct SpanKey {
     trace_id: String,
     span_id: String,
@@ -519,9 +514,6 @@ struct SpanKey {
     status: crate::model::StatusCode,
     model: Option<String>,
     provider: Option<String>,
-    session_id: Option<String>,
-    user_id: Option<String>,
-    service_name: Option<String>,
     ttft_ns: Option<i64>,
 }
 
