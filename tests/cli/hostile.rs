@@ -1,0 +1,103 @@
+//! A hostile OTLP/JSON file run through the commands: impossible numbers never become figures,
+//! and prose lines fit `$COLUMNS` like the tables do.
+
+use serde_json::{Value, json};
+use std::path::Path;
+
+use crate::util::{Trawl, streams};
+
+/// Control sequences a terminal would act on: OSC title and clipboard writes, a screen clear,
+/// BEL, a C1 CSI, a bidi override, a carriage return, backspace and DEL.
+const HOSTILE: &str =
+    "\u{1b}]0;T\u{7}\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{9b}31m\u{202e}\r\u{8}\u{7f}";
+
+fn s(v: &str) -> Value {
+    json!({ "stringValue": v })
+}
+
+fn attrs(pairs: &[(&str, Value)]) -> Value {
+    pairs
+        .iter()
+        .map(|(k, v)| json!({"key": k, "value": v}))
+        .collect()
+}
+
+/// One trace: a chain root with a question and answer over one LLM call whose token counts are
+/// `prompt` and `completion` (as OTLP `intValue` strings).
+fn trace_line(trace_id: &str, prompt: &str, completion: &str) -> String {
+    let root = json!({
+        "traceId": trace_id, "spanId": "1111111111111111", "name": format!("root{HOSTILE}"),
+        "startTimeUnixNano": "1793013548000000000", "endTimeUnixNano": "1793013549000000000",
+        "attributes": attrs(&[
+            ("openinference.span.kind", s("CHAIN")),
+            ("input.value", s(&format!("question{HOSTILE}"))),
+            ("output.value", s(&format!("answer{HOSTILE}"))),
+        ]),
+    });
+    let llm = json!({
+        "traceId": trace_id, "spanId": "2222222222222222", "parentSpanId": "1111111111111111",
+        "name": "llm", "startTimeUnixNano": "1793013548100000000",
+        "endTimeUnixNano": "1793013548900000000",
+        "attributes": attrs(&[
+            ("openinference.span.kind", s("LLM")),
+            ("llm.model_name", s("gpt-4o")),
+            ("llm.token_count.prompt", json!({"intValue": prompt})),
+            ("llm.token_count.completion", json!({"intValue": completion})),
+        ]),
+    });
+    json!({"resourceSpans": [{"resource": {"attributes": []},
+        "scopeSpans": [{"scope": {"name": "s"}, "spans": [root, llm]}]}]})
+    .to_string()
+}
+
+fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let o = Trawl::new(dir).args(args).env("COLUMNS", "80").output();
+    let (out, err) = streams(&o);
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    (o.status.code(), out, err)
+}
+
+#[test]
+fn impossible_token_counts_are_unknown_not_figures() {
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("hostile.jsonl");
+    // Two traces, so the store's sums meet two out-of-range counts (they once saturated at
+    // i64::MAX and overflowed the stats roll-up); a negative count; and a sane trace.
+    let lines = [
+        trace_line(
+            "0123456789abcdef0123456789abcdef",
+            "99999999999999999999999",
+            "-5",
+        ),
+        trace_line(
+            "fedcba9876543210fedcba9876543210",
+            "9223372036854775807",
+            "7",
+        ),
+        trace_line("00000000000000000000000000000001", "12", "3"),
+    ];
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let db = d.path().join("t.db").display().to_string();
+    let (code, _, err) = run(
+        d.path(),
+        &["import", "--store", &db, file.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let tokens = |id: &str| {
+        let (code, out, err) = run(d.path(), &["show", "--store", &db, id, "--json"]);
+        assert_eq!(code, Some(0), "{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        (v["input_tokens"].clone(), v["output_tokens"].clone())
+    };
+    assert_eq!(tokens("0123"), (json!(0), json!(0)));
+    assert_eq!(tokens("fedc"), (json!(0), json!(7)));
+    assert_eq!(tokens("00000000"), (json!(12), json!(3)));
+    // The store-wide figures add only the counts that are real.
+    let (code, out, err) = run(
+        d.path(),
+        &["stats", "--store", &db, "--since", "3000d", "--json"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!out.contains("9223372036854775807"), "{out}");
+    assert!(!out.contains("-5"), "{out}");
+}
