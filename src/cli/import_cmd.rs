@@ -111,6 +111,7 @@ pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
     let spans: u64 = reports.iter().map(|r| r.spans_new).sum();
     let dups: u64 = reports.iter().map(|r| r.duplicates).sum();
     let bad: u64 = reports.iter().map(|r| r.bad_lines_total).sum();
+    let span_problems: u64 = reports.iter().map(|r| r.span_problems).sum();
     let ok_lines: u64 = reports.iter().map(|r| r.lines_ok).sum();
     if args.json {
         let out = serde_json::json!({
@@ -123,10 +124,16 @@ pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
         });
         outln!("{}", serde_json::to_string_pretty(&out)?);
     } else if reports.len() > 1 {
-        outln!(
-            "total: {traces} traces, {spans} spans imported, {dups} duplicates skipped, {bad} bad line{}",
-            if bad == 1 { "" } else { "s" }
+        // `bad` counts span problems too; the total names them apart, as each file's line does.
+        let bad_lines = bad.saturating_sub(span_problems);
+        let mut line = format!(
+            "total: {traces} traces, {spans} spans imported, {dups} duplicates skipped, {bad_lines} bad line{}",
+            plural(bad_lines)
         );
+        if span_problems > 0 {
+            line.push_str(&span_problems_note(span_problems));
+        }
+        outln!("{line}");
     }
     if strict_failed {
         return Ok(1);
@@ -252,11 +259,7 @@ fn print_report(r: &IngestReport) -> Result<()> {
         ));
     }
     if r.span_problems > 0 {
-        line.push_str(&format!(
-            ", {} span problem{} (the rest of the line kept)",
-            r.span_problems,
-            if r.span_problems == 1 { "" } else { "s" }
-        ));
+        line.push_str(&span_problems_note(r.span_problems));
     }
     if r.traces_touched > r.traces_new {
         line.push_str(&format!(
@@ -266,4 +269,16 @@ fn print_report(r: &IngestReport) -> Result<()> {
     }
     outln!("{line}");
     Ok(())
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Span problems cost one span (or attribute), not the line: counted apart from bad lines.
+fn span_problems_note(n: u64) -> String {
+    format!(
+        ", {n} span problem{} (the rest of the line kept)",
+        plural(n)
+    )
 }

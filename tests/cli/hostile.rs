@@ -101,3 +101,42 @@ fn impossible_token_counts_are_unknown_not_figures() {
     assert!(!out.contains("9223372036854775807"), "{out}");
     assert!(!out.contains("-5"), "{out}");
 }
+
+#[test]
+fn the_import_total_counts_span_problems_apart_from_bad_lines() {
+    let d = tempfile::tempdir().unwrap();
+    // Each file: one good trace whose LLM span carries a 200-deep attribute (a span problem,
+    // the rest of the line kept).
+    let mut deep = s("x");
+    for _ in 0..200 {
+        deep = json!({"arrayValue": {"values": [deep]}});
+    }
+    let mut files = Vec::new();
+    for (i, id) in [
+        "0123456789abcdef0123456789abcdef",
+        "fedcba9876543210fedcba9876543210",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut v: Value = serde_json::from_str(&trace_line(id, "12", "3")).unwrap();
+        let span = &mut v["resourceSpans"][0]["scopeSpans"][0]["spans"][1];
+        span["attributes"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"key": "deep", "value": deep}));
+        let file = d.path().join(format!("f{i}.jsonl"));
+        std::fs::write(&file, v.to_string() + "\n").unwrap();
+        files.push(file.display().to_string());
+    }
+    let db = d.path().join("t.db").display().to_string();
+    let (code, out, err) = run(d.path(), &["import", "--store", &db, &files[0], &files[1]]);
+    assert_eq!(code, Some(0), "{err}");
+    let total = out.lines().find(|l| l.starts_with("total:")).unwrap();
+    assert_eq!(
+        total,
+        "total: 2 traces, 4 spans imported, 0 duplicates skipped, 0 bad lines, \
+         2 span problems (the rest of the line kept)"
+    );
+}
+
