@@ -368,15 +368,18 @@ fn ids(rules: &[Rule]) -> String {
 }
 
 fn print_rules(rules: &[Rule]) -> Result<()> {
+    // Both lines wrap under the title's column when wider than the output.
+    const TITLE_COLUMN: usize = 22;
+    let width = super::out::output_width(false);
     for r in rules {
         let inputs: Vec<&str> = r.shown_inputs().iter().map(|k| k.as_str()).collect();
-        outln!(
+        let title = format!(
             "{:<12} {:<8} {}",
             clean_line(&r.id),
             r.target.as_str(),
             clean_line(r.title.as_deref().unwrap_or(&r.question))
         );
-        outln!(
+        let about = format!(
             "{:<12} {:<8} inputs: {}; from {}; hash {}",
             "",
             "",
@@ -384,6 +387,12 @@ fn print_rules(rules: &[Rule]) -> Result<()> {
             clean_line(&r.origin),
             r.hash().get(..12).unwrap_or_default()
         );
+        for line in super::out::wrap_hanging(&title, width, TITLE_COLUMN)
+            .into_iter()
+            .chain(super::out::wrap_hanging(&about, width, 0))
+        {
+            outln!("{line}");
+        }
     }
     Ok(())
 }
@@ -445,14 +454,16 @@ fn print_summary(s: &Summary, store: &crate::store::Store) -> Result<()> {
             )
         })
         .collect();
+    let width = super::out::output_width(false);
     for r in notable.iter().take(20) {
-        outln!(
+        let line = format!(
             "  {} {:<10} {:<5}  {}",
             super::typed_id(store, &r.trace_id, crate::store::SHORT_ID_MIN)?,
             clean_line(&r.rule),
             r.verdict.as_str().to_ascii_uppercase(),
             crate::sanitize::fit_width(&clean_line(&r.explanation), 100)
         );
+        outln!("{}", super::out::cut(&line, width));
     }
     if notable.len() > 20 {
         outln!(

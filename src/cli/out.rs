@@ -92,6 +92,34 @@ pub fn wrap_words(text: &str, width: Option<usize>) -> Vec<String> {
     lines.into_iter().map(|l| fit_width(&l, w)).collect()
 }
 
+/// A prose line that fits the output width: unchanged when it fits (or the width is unlimited),
+/// else wrapped at spaces, every line keeping the text's leading indent and continuation lines
+/// indented `hang` columns more (a hanging indent under a label).
+pub fn wrap_hanging(text: &str, width: Option<usize>, hang: usize) -> Vec<String> {
+    let Some(w) = width.filter(|w| width_of(text) > *w) else {
+        return vec![text.to_string()];
+    };
+    let body = text.trim_start_matches(' ');
+    let lead = text.len() - body.len();
+    let rest = " ".repeat((lead + hang).min(w / 2));
+    let mut lines = Vec::new();
+    let mut cur = " ".repeat(lead.min(w / 2));
+    let mut empty = true;
+    for word in body.split(' ').filter(|w| !w.is_empty()) {
+        if !empty && width_of(&cur) + 1 + width_of(word) > w {
+            lines.push(std::mem::replace(&mut cur, rest.clone()));
+            empty = true;
+        }
+        if !empty {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+        empty = false;
+    }
+    lines.push(cur);
+    lines.into_iter().map(|l| fit_width(&l, w)).collect()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
     Left,
@@ -353,6 +381,19 @@ mod tests {
         let lines = wrap_words("one two three four", Some(9));
         assert_eq!(lines, ["one two", "three", "four"]);
         assert_eq!(wrap_words("one two", None), ["one two"]);
+    }
+
+    #[test]
+    fn wrap_hanging_keeps_a_fitting_line_and_indents_continuations() {
+        assert_eq!(wrap_hanging("  a   b", Some(10), 2), ["  a   b"]);
+        assert_eq!(wrap_hanging("  a   b", None, 2), ["  a   b"]);
+        assert_eq!(
+            wrap_hanging("  one two three four", Some(10), 2),
+            ["  one two", "    three", "    four"]
+        );
+        // A word wider than the line is cut, never left to wrap in the terminal.
+        let lines = wrap_hanging("x abcdefghijklmnop", Some(8), 0);
+        assert!(lines.iter().all(|l| width_of(l) <= 8), "{lines:?}");
     }
 
     #[test]

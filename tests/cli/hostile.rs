@@ -140,3 +140,62 @@ fn the_import_total_counts_span_problems_apart_from_bad_lines() {
     );
 }
 
+/// The widest line of `out`, in terminal columns.
+fn widest(out: &str) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    out.lines().map(UnicodeWidthStr::width).max().unwrap_or(0)
+}
+
+#[test]
+fn prose_of_agreement_judge_rules_and_diff_fits_columns() {
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("t.jsonl");
+    let long = |id: &str, answer: &str| {
+        let mut v: Value = serde_json::from_str(&trace_line(id, "12", "3")).unwrap();
+        let root = &mut v["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+        root["attributes"][2]["value"] = s(&format!("{answer} {}", "refund policy ".repeat(20)));
+        v.to_string()
+    };
+    let lines = [
+        long("0123456789abcdef0123456789abcdef", "yes"),
+        long("fedcba9876543210fedcba9876543210", "no"),
+    ];
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let db = d.path().join("t.db").display().to_string();
+    let (code, _, err) = run(
+        d.path(),
+        &["import", "--store", &db, file.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let label = [
+        "label",
+        "--store",
+        &db,
+        "0123",
+        "--rule",
+        "grounded",
+        "--verdict",
+        "true",
+    ];
+    assert_eq!(run(d.path(), &label).0, Some(0));
+    for cols in ["60", "80"] {
+        for args in [
+            vec!["agreement", "--store", &db],
+            vec!["judge", "--store", &db, "--list-rules"],
+            vec!["diff", "--store", &db, "0123", "fedc"],
+        ] {
+            let o = Trawl::new(d.path())
+                .args(&args)
+                .env("COLUMNS", cols)
+                .output();
+            let (out, err) = streams(&o);
+            assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+            let w: usize = cols.parse().unwrap();
+            assert!(widest(&out) <= w, "{args:?} at {cols} columns:\n{out}");
+            // Nothing is lost to the wrapping: the words are all still there.
+            if args[0] == "diff" {
+                assert!(out.contains("policy"), "{out}");
+            }
+        }
+    }
+}
