@@ -127,12 +127,24 @@ pub fn run(args: &CheckArgs, cfg: &Config) -> Result<i32> {
         }
     }
     let failed = results.iter().filter(|r| !r.ok).count();
-    if args.json {
-        outln!("{}", serde_json::to_string_pretty(&results)?);
+    let code = if failed == 0 { 0 } else { 1 };
+    let printed = if args.json {
+        print_json(&results)
     } else {
-        print_checks(&results, &window, args.allow_empty)?;
+        print_checks(&results, &window, args.allow_empty)
+    };
+    match printed {
+        // The verdict is decided before the first line is written: a reader that went away
+        // (`trawl check … | head -1`, or a closed pipe) must not turn a breach into exit 0.
+        Err(e) if super::out::is_broken_pipe(&e) => Ok(code),
+        Err(e) => Err(e),
+        Ok(()) => Ok(code),
     }
-    Ok(if failed == 0 { 0 } else { 1 })
+}
+
+fn print_json(results: &[CheckResult]) -> Result<()> {
+    outln!("{}", serde_json::to_string_pretty(results)?);
+    Ok(())
 }
 
 /// Sanitises each line of a multi-line message, keeping the line breaks (the caret line).

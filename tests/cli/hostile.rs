@@ -199,3 +199,41 @@ fn prose_of_agreement_judge_rules_and_diff_fits_columns() {
         }
     }
 }
+
+#[test]
+fn check_keeps_its_exit_code_when_the_reader_goes_away() {
+    use std::process::Stdio;
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("t.jsonl");
+    std::fs::write(
+        &file,
+        trace_line("0123456789abcdef0123456789abcdef", "12", "3") + "\n",
+    )
+    .unwrap();
+    let db = d.path().join("t.db").display().to_string();
+    let (code, _, err) = run(
+        d.path(),
+        &["import", "--store", &db, file.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    for json in [false, true] {
+        let mut args = vec!["check", "--store", &db, "--since", "3000d", "traces < 1"];
+        if json {
+            args.push("--json");
+        }
+        // A breach (one trace, not fewer than one) whose report nobody reads: exit 1 all the same.
+        let mut child = Trawl::new(d.path())
+            .args(&args)
+            .command()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(run(d.path(), &args).0, Some(1), "{args:?}");
+    }
+}
