@@ -309,25 +309,37 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
         return Ok(USAGE);
     }
 
-    if args.json {
-        let mut v = serde_json::to_value(&summary)?;
-        // Calls without a price cost an unknown amount, not $0.
-        if summary.cost_unknown && summary.cost_usd == 0.0 {
-            v["cost_usd"] = serde_json::Value::Null;
-        }
-        outln!("{}", serde_json::to_string_pretty(&v)?);
-    } else {
-        print_summary(&summary, &db)?;
-    }
     // Every verdict asked of the judge errored: the judge is broken, not the traces.
     let all_errored = summary.errors > 0 && summary.errors == summary.judged - summary.cached;
-    Ok(match &summary.stopped {
+    let code = match &summary.stopped {
         None if all_errored => 1,
         None => 0,
         // Declined at the prompt: the user's choice, not a failure.
         Some(StopReason::Cancelled) if summary.judged == 0 && summary.calls == 0 => 0,
         Some(_) => 1,
-    })
+    };
+    let printed = if args.json {
+        print_summary_json(&summary)
+    } else {
+        print_summary(&summary, &db)
+    };
+    match printed {
+        // The run's outcome is known before the summary is written: a reader that went away
+        // (`trawl judge … | head -1`) must not turn a failed run into exit 0 in CI.
+        Err(e) if super::out::is_broken_pipe(&e) => Ok(code),
+        Err(e) => Err(e),
+        Ok(()) => Ok(code),
+    }
+}
+
+fn print_summary_json(summary: &Summary) -> Result<()> {
+    let mut v = serde_json::to_value(summary)?;
+    // Calls without a price cost an unknown amount, not $0.
+    if summary.cost_unknown && summary.cost_usd == 0.0 {
+        v["cost_usd"] = serde_json::Value::Null;
+    }
+    outln!("{}", serde_json::to_string_pretty(&v)?);
+    Ok(())
 }
 
 /// Warns that the key would cross the network in clear text and asks. `Some(true)`: send it

@@ -237,3 +237,50 @@ fn check_keeps_its_exit_code_when_the_reader_goes_away() {
         assert_eq!(run(d.path(), &args).0, Some(1), "{args:?}");
     }
 }
+
+#[test]
+fn a_failed_judge_run_exits_1_even_when_the_reader_goes_away() {
+    use std::process::Stdio;
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("t.jsonl");
+    std::fs::write(
+        &file,
+        trace_line("0123456789abcdef0123456789abcdef", "12", "3") + "\n",
+    )
+    .unwrap();
+    let db = d.path().join("t.db").display().to_string();
+    let (code, _, err) = run(
+        d.path(),
+        &["import", "--store", &db, file.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    // Nothing listens on port 1: every verdict ends in an error, which README says exits 1.
+    let args = [
+        "judge",
+        "--store",
+        &db,
+        "--rule",
+        "answered",
+        "--trace",
+        "0123",
+        "--base-url",
+        "http://127.0.0.1:1/v1",
+        "--model",
+        "m",
+        "--yes",
+        "--timeout",
+        "1",
+    ];
+    let mut child = Trawl::new(d.path())
+        .args(args)
+        .command()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(o.status.code(), Some(1), "{err}");
+}
