@@ -79,6 +79,9 @@ pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
     }
     let mut reports: Vec<IngestReport> = Vec::new();
     let mut strict_failed = false;
+    // Set when the reader of stdout went away (`trawl import a b | head -1`): the remaining
+    // files are still imported and the exit code still says how it went; only the printing stops.
+    let mut stdout_gone = false;
     for path in &args.sources {
         let opts = ImportOptions {
             strict: args.strict,
@@ -87,8 +90,8 @@ pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
         };
         match import_file(&mut store, path, opts) {
             Ok(r) => {
-                if !args.json {
-                    print_report(&r)?;
+                if !args.json && !stdout_gone {
+                    stdout_gone = reader_gone(print_report(&r))?;
                 }
                 if args.strict && r.fatal.is_some() {
                     strict_failed = true;
@@ -122,8 +125,8 @@ pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
             "bad_lines": bad,
             "files": reports,
         });
-        outln!("{}", serde_json::to_string_pretty(&out)?);
-    } else if reports.len() > 1 {
+        reader_gone(print_json(&out))?;
+    } else if reports.len() > 1 && !stdout_gone {
         // `bad` counts span problems too; the total names them apart, as each file's line does.
         let bad_lines = bad.saturating_sub(span_problems);
         let mut line = format!(
@@ -133,7 +136,7 @@ pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
         if span_problems > 0 {
             line.push_str(&span_problems_note(span_problems));
         }
-        outln!("{line}");
+        reader_gone(print_line(&line))?;
     }
     if strict_failed {
         return Ok(1);
@@ -281,4 +284,23 @@ fn span_problems_note(n: u64) -> String {
         ", {n} span problem{} (the rest of the line kept)",
         plural(n)
     )
+}
+
+/// `Ok(true)` when `printed` failed only because stdout's reader went away; other errors pass.
+fn reader_gone(printed: Result<()>) -> Result<bool> {
+    match printed {
+        Ok(()) => Ok(false),
+        Err(e) if super::out::is_broken_pipe(&e) => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
+fn print_json(v: &serde_json::Value) -> Result<()> {
+    outln!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+fn print_line(line: &str) -> Result<()> {
+    outln!("{line}");
+    Ok(())
 }

@@ -284,3 +284,47 @@ fn a_failed_judge_run_exits_1_even_when_the_reader_goes_away() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(o.status.code(), Some(1), "{err}");
 }
+
+#[test]
+fn import_with_a_closed_stdout_imports_every_file_and_keeps_its_exit_code() {
+    use std::process::Stdio;
+    let d = tempfile::tempdir().unwrap();
+    let ids = [
+        "0123456789abcdef0123456789abcdef",
+        "fedcba9876543210fedcba9876543210",
+    ];
+    let mut files = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let file = d.path().join(format!("f{i}.jsonl"));
+        std::fs::write(&file, trace_line(id, "12", "3") + "\n").unwrap();
+        files.push(file.display().to_string());
+    }
+    let garbage = d.path().join("garbage.jsonl");
+    std::fs::write(&garbage, "not json\n").unwrap();
+    let db = d.path().join("t.db").display().to_string();
+    let closed = |args: &[&str]| {
+        let mut child = Trawl::new(d.path())
+            .args(args)
+            .command()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(!err.contains("panicked"), "{err}");
+        (o.status.code(), err)
+    };
+    // Both files land although the first report line already met the closed pipe.
+    let (code, err) = closed(&["import", "--store", &db, &files[0], &files[1]]);
+    assert_eq!(code, Some(0), "{err}");
+    for id in ids {
+        let (code, _, err) = run(d.path(), &["show", "--store", &db, id, "--json"]);
+        assert_eq!(code, Some(0), "{id} not imported: {err}");
+    }
+    // Nothing importable is exit 1, read or not.
+    let g = garbage.display().to_string();
+    assert_eq!(closed(&["import", "--store", &db, &g]).0, Some(1));
+    assert_eq!(closed(&["import", "--store", &db, &g, "--json"]).0, Some(1));
+}
