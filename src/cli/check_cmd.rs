@@ -169,21 +169,28 @@ fn print_checks(results: &[CheckResult], window: &CheckWindow, allow_empty: bool
         let expr = truncate_chars(&clean_line(&r.expr), 48);
         let thr = metrics::check::format_value(&r.check, r.threshold);
         match r.value {
-            Some(v) => outln!(
-                "{status:<7}  {expr:<width$}  value {}  threshold {} {thr}  (n={})",
-                metrics::check::format_value(&r.check, v),
-                r.op,
-                r.n
-            ),
-            None => outln!(
-                "{status:<7}  {expr:<width$}  {}{}",
-                clean_line(r.no_data.as_deref().unwrap_or("no data")),
-                if allow_empty {
-                    " (allowed by --allow-empty)"
-                } else {
-                    " (not a pass; --allow-empty accepts it)"
-                }
-            ),
+            // Wider than the output, a line wraps under the expression.
+            Some(v) => super::out::say(
+                &format!(
+                    "{status:<7}  {expr:<width$}  value {}  threshold {} {thr}  (n={})",
+                    metrics::check::format_value(&r.check, v),
+                    r.op,
+                    r.n
+                ),
+                9,
+            )?,
+            None => super::out::say(
+                &format!(
+                    "{status:<7}  {expr:<width$}  {}{}",
+                    clean_line(r.no_data.as_deref().unwrap_or("no data")),
+                    if allow_empty {
+                        " (allowed by --allow-empty)"
+                    } else {
+                        " (not a pass; --allow-empty accepts it)"
+                    }
+                ),
+                9,
+            )?,
         }
     }
     if results.iter().any(|r| r.check.change) {

@@ -270,7 +270,7 @@ fn print_report(r: &IngestReport) -> Result<()> {
             r.traces_touched - r.traces_new
         ));
     }
-    outln!("{line}");
+    super::out::say(&line, 2)?;
     Ok(())
 }
 
@@ -301,6 +301,6 @@ fn print_json(v: &serde_json::Value) -> Result<()> {
 }
 
 fn print_line(line: &str) -> Result<()> {
-    outln!("{line}");
+    super::out::say(line, 2)?;
     Ok(())
 }

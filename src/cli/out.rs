@@ -105,19 +105,38 @@ pub fn wrap_hanging(text: &str, width: Option<usize>, hang: usize) -> Vec<String
     let mut lines = Vec::new();
     let mut cur = " ".repeat(lead.min(w / 2));
     let mut empty = true;
-    for word in body.split(' ').filter(|w| !w.is_empty()) {
-        if !empty && width_of(&cur) + 1 + width_of(word) > w {
+    // Each word with the run of spaces before it: kept inside a line (aligned columns stay
+    // aligned), dropped where the line breaks.
+    let mut gap = 1;
+    for word in body.split(' ') {
+        if word.is_empty() {
+            gap += 1;
+            continue;
+        }
+        if !empty && width_of(&cur) + gap + width_of(word) > w {
             lines.push(std::mem::replace(&mut cur, rest.clone()));
             empty = true;
         }
         if !empty {
-            cur.push(' ');
+            cur.push_str(&" ".repeat(gap));
         }
         cur.push_str(word);
         empty = false;
+        gap = 1;
     }
     lines.push(cur);
     lines.into_iter().map(|l| fit_width(&l, w)).collect()
+}
+
+/// Writes a prose line to stdout wrapped to the output width ([`wrap_hanging`]); a write error
+/// (a closed pipe) is returned, as with [`outln!`].
+pub fn say(line: &str, hang: usize) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    for l in wrap_hanging(line, output_width(false), hang) {
+        writeln!(out, "{l}")?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -390,6 +409,11 @@ mod tests {
         assert_eq!(
             wrap_hanging("  one two three four", Some(10), 2),
             ["  one two", "    three", "    four"]
+        );
+        // Aligned columns keep their spacing; the break drops it.
+        assert_eq!(
+            wrap_hanging("key    value    source", Some(14), 7),
+            ["key    value", "       source"]
         );
         // A word wider than the line is cut, never left to wrap in the terminal.
         let lines = wrap_hanging("x abcdefghijklmnop", Some(8), 0);
