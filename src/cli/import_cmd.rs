@@ -213,12 +213,12 @@ fn follow(
         );
     }
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let display = path.display().to_string();
+    let display = crate::sanitize::clean_line(&path.display().to_string());
     errln!("{display}: following (Ctrl-C to stop)");
     let mut on_progress = |p: &crate::import::Progress| {
         errln!(
             "{}: +{} traces updated; {} spans, {} new traces so far",
-            p.file,
+            crate::sanitize::clean_line(&p.file),
             p.touched.len(),
             p.spans,
             p.traces_new
@@ -234,8 +234,10 @@ fn follow(
 }
 
 fn print_report(r: &IngestReport) -> Result<()> {
+    // A file name is user input too (a crafted name can carry escape sequences).
+    let file = crate::sanitize::clean_line(&r.file);
     if let Some(f) = &r.fatal {
-        errln!("{}: {}", r.file, f);
+        errln!("{file}: {}", crate::sanitize::clean_line(f));
         return Ok(());
     }
     for b in &r.bad_lines {
@@ -244,13 +246,13 @@ fn print_report(r: &IngestReport) -> Result<()> {
     if r.bad_lines_total > r.bad_lines.len() as u64 {
         errln!(
             "{}: … and {} more bad lines",
-            r.file,
+            file,
             r.bad_lines_total - r.bad_lines.len() as u64
         );
     }
     let mut line = format!(
         "{}: {} traces, {} spans imported, {} duplicates skipped",
-        r.file, r.traces_new, r.spans_new, r.duplicates
+        file, r.traces_new, r.spans_new, r.duplicates
     );
     // Span problems cost one span (or attribute), not the line: counted apart.
     let bad_lines = r.bad_lines_total.saturating_sub(r.span_problems);

@@ -350,3 +350,23 @@ fn import_with_a_closed_stdout_imports_every_file_and_keeps_its_exit_code() {
     assert_eq!(closed(&["import", "--store", &db, &g]).0, Some(1));
     assert_eq!(closed(&["import", "--store", &db, &g, "--json"]).0, Some(1));
 }
+
+#[test]
+fn a_file_name_with_escapes_is_reported_escaped() {
+    let d = tempfile::tempdir().unwrap();
+    let db = d.path().join("t.db").display().to_string();
+    let missing = d.path().join(format!("no{HOSTILE}.jsonl"));
+    let (code, out, err) = run(
+        d.path(),
+        &["import", "--store", &db, missing.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    for text in [&out, &err] {
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "raw control: {text:?}"
+        );
+        assert!(!text.contains('\u{202e}'), "raw bidi override: {text:?}");
+    }
+    assert!(err.contains("no such file"), "{err}");
+}
