@@ -370,3 +370,28 @@ fn a_file_name_with_escapes_is_reported_escaped() {
     }
     assert!(err.contains("no such file"), "{err}");
 }
+
+#[test]
+fn a_bad_flag_value_is_quoted_escaped_in_the_usage_error() {
+    let d = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["traces", "--status", HOSTILE],
+        vec!["traces", "--limit", HOSTILE],
+        vec!["label", "x", "--rule", "r", "--verdict", HOSTILE],
+    ] {
+        let (code, out, err) = run(d.path(), &args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        for text in [&out, &err] {
+            assert!(
+                !text.chars().any(|c| c.is_control() && c != '\n'),
+                "raw control: {text:?}"
+            );
+            assert!(!text.contains('\u{202e}'), "raw bidi override: {text:?}");
+        }
+        assert!(err.contains("invalid value"), "{err}");
+    }
+    // Help still reaches stdout whole, with exit 0.
+    let (code, out, _) = run(d.path(), &["traces", "--help"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("Usage: trawl traces"), "{out}");
+}
