@@ -175,7 +175,11 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
         }
     };
     if args.list_rules {
-        print_rules(&all)?;
+        if args.json {
+            print_rules_json(&all)?;
+        } else {
+            print_rules(&all)?;
+        }
         return Ok(0);
     }
     if args.rule.iter().all(|r| r.trim().is_empty()) {
@@ -377,6 +381,27 @@ fn ids(rules: &[Rule]) -> String {
         .map(|r| r.id.as_str())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `--list-rules --json`: what the text list shows, one object per rule.
+fn print_rules_json(rules: &[Rule]) -> Result<()> {
+    let arr: Vec<serde_json::Value> = rules
+        .iter()
+        .map(|r| {
+            let inputs: Vec<&str> = r.shown_inputs().iter().map(|k| k.as_str()).collect();
+            serde_json::json!({
+                "id": r.id,
+                "target": r.target.as_str(),
+                "title": r.title,
+                "question": r.question,
+                "inputs": inputs,
+                "origin": r.origin,
+                "hash": r.hash(),
+            })
+        })
+        .collect();
+    outln!("{}", serde_json::to_string_pretty(&arr)?);
+    Ok(())
 }
 
 fn print_rules(rules: &[Rule]) -> Result<()> {

@@ -395,3 +395,29 @@ fn a_bad_flag_value_is_quoted_escaped_in_the_usage_error() {
     assert_eq!(code, Some(0));
     assert!(out.contains("Usage: trawl traces"), "{out}");
 }
+
+#[test]
+fn judge_list_rules_prints_json_when_asked() {
+    let d = tempfile::tempdir().unwrap();
+    let db = d.path().join("t.db").display().to_string();
+    let (code, out, err) = run(
+        d.path(),
+        &["judge", "--store", &db, "--list-rules", "--json"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let grounded = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "grounded")
+        .unwrap();
+    assert_eq!(grounded["target"], "trace");
+    assert!(
+        grounded["inputs"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("retrieved_documents"))
+    );
+    assert_eq!(grounded["hash"].as_str().unwrap().len(), 64);
+}
