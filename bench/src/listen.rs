@@ -9,6 +9,9 @@
 //! `TRAWL_BENCH_TUI=1` measures `trawl --listen` instead: the TUI open in a tmux session,
 //! receiving on its default 127.0.0.1:4318 and refreshing its list as spans arrive.
 //!
+//! `TRAWL_BENCH_SPANS=N` stops once N spans are committed (or at SECONDS, if sooner): the
+//! writer's cost per span grows with the store, so runs to compare should end at one size.
+//!
 //! `TRAWL_BENCH_RANDOM_IDS=1` sends random-looking trace ids (a hash of the counter), as real
 //! SDKs do, instead of consecutive ones: every new trace then lands on a random page of each
 //! index keyed by trace id, which consecutive ids hide.
@@ -84,25 +87,39 @@ pub fn run(seconds: Option<&str>, connections: Option<&str>, words: Option<&str>
             std::thread::spawn(move || client(c, &addr, &templates, &next_trace, &counts, &stop))
         })
         .collect();
-    let mut samples = Vec::new();
-    let mut last = (Instant::now(), 0u64);
-    while t0.elapsed() < Duration::from_secs(seconds) {
+    let writer_states = WriterStates::watch(child.id(), stop.clone());
+    // `TRAWL_BENCH_SPANS=N` ends the run once N spans are committed (or at SECONDS), so that
+    // runs compare at the same store size: the writer's cost per span grows with the store.
+    let span_goal: Option<u64> = std::env::var("TRAWL_BENCH_SPANS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let mut samples: Vec<Sample> = Vec::new();
+    let mut last = (Instant::now(), 0u64, 0.0f64);
+    while t0.elapsed() < Duration::from_secs(seconds) && span_goal.is_none_or(|goal| last.1 < goal)
+    {
         std::thread::sleep(Duration::from_secs(1));
         let spans = counts.spans.load(Ordering::Relaxed);
+        let writer_ms = thread_cpu(child.id()).writer_ms;
         let now = Instant::now();
         let rate = (spans - last.1) as f64 / now.duration_since(last.0).as_secs_f64();
-        last = (now, spans);
-        samples.push((
-            t0.elapsed().as_secs(),
+        let new_spans = spans - last.1;
+        samples.push(Sample {
+            t: t0.elapsed().as_secs(),
             rate,
-            proc_kb(child.id(), "VmRSS") / 1024.0,
-        ));
+            rss_mb: proc_kb(child.id(), "VmRSS") / 1024.0,
+            wal_mb: wal_mb(&db),
+            writer_ms_per_k: (new_spans > 0)
+                .then(|| (writer_ms - last.2) / (new_spans as f64 / 1000.0)),
+            stored: spans,
+        });
+        last = (now, spans, writer_ms);
     }
     stop.store(true, Ordering::Relaxed);
     for c in clients {
         let _ = c.join();
     }
     let secs = t0.elapsed().as_secs_f64();
+    let states = writer_states.join().unwrap_or_default();
     let peak = proc_kb(child.id(), "VmHWM") / 1024.0;
     let cpu = thread_cpu(child.id());
     let t_stop = Instant::now();
@@ -123,15 +140,24 @@ pub fn run(seconds: Option<&str>, connections: Option<&str>, words: Option<&str>
             .copied()
             .unwrap_or(0.0)
     };
-    println!("per second: (t, spans/s, receiver RSS MB)");
-    for (t, rate, rss) in &samples {
-        println!("  {t:>3}s {rate:>9.0} {rss:>7.0}");
+    println!(
+        "per second: (t, spans/s, receiver RSS MB, WAL MB, writer CPU ms per 1,000 spans, spans stored)"
+    );
+    for x in &samples {
+        let writer = x
+            .writer_ms_per_k
+            .map(|ms| format!("{ms:.0}"))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "  {:>3}s {:>9.0} {:>7.0} {:>7.0} {writer:>7} {:>9}",
+            x.t, x.rate, x.rss_mb, x.wal_mb, x.stored
+        );
     }
     let rss_at = [10, 30, 60, 120]
         .iter()
         .filter_map(|&at| {
-            let (_, _, rss) = samples.iter().find(|(t, _, _)| *t == at)?;
-            Some(format!("{at}s {rss:.0} MB"))
+            let x = samples.iter().find(|x| x.t == at)?;
+            Some(format!("{at}s {:.0} MB", x.rss_mb))
         })
         .collect::<Vec<_>>();
     if !rss_at.is_empty() {
@@ -147,6 +173,14 @@ pub fn run(seconds: Option<&str>, connections: Option<&str>, words: Option<&str>
         per_k(cpu.checkpoint_ms),
         per_k(cpu.other_ms),
     );
+    println!("{}", states.summary());
+    if with_tui {
+        println!(
+            "of which the TUI: main thread {:.1} ms, reader thread {:.1} ms",
+            per_k(cpu.tui_main_ms),
+            per_k(cpu.tui_reader_ms),
+        );
+    }
     println!(
         "{}, HTTP protobuf, {connections} connections, {} spans/request, {bytes_per_span:.0} B/span: \
          {spans} spans in {secs:.1}s = {:.0} spans/s committed; {} requests, {} answered 429; \
@@ -166,6 +200,18 @@ pub fn run(seconds: Option<&str>, connections: Option<&str>, words: Option<&str>
     );
     let _ = std::fs::remove_dir_all(&tmp);
     i32::from(stored != spans as i64 || exit != Some(0))
+}
+
+/// One second of a run, as the bench saw it.
+struct Sample {
+    t: u64,
+    rate: f64,
+    rss_mb: f64,
+    wal_mb: f64,
+    /// The writer thread's CPU in this second per 1,000 spans committed in it.
+    writer_ms_per_k: Option<f64>,
+    /// Spans committed so far (the store's size).
+    stored: u64,
 }
 
 #[derive(Default)]
@@ -471,7 +517,11 @@ fn post(s: &mut BufReader<TcpStream>, addr: &str, body: &[u8]) -> std::io::Resul
 struct ThreadCpu {
     writer_ms: f64,
     checkpoint_ms: f64,
+    /// Everything but the writer and the checkpointer (the TUI's threads included).
     other_ms: f64,
+    /// The TUI's event loop (the process's main thread) and its store reader.
+    tui_main_ms: f64,
+    tui_reader_ms: f64,
 }
 
 fn thread_cpu(pid: u32) -> ThreadCpu {
@@ -505,9 +555,26 @@ fn thread_cpu(pid: u32) -> ThreadCpu {
             cpu.checkpoint_ms += ms;
         } else {
             cpu.other_ms += ms;
+            // The TUI's reader is named; older builds left it (and the thread that runs the
+            // receiver's loop, which mostly sleeps) with the process's name.
+            let main = task.file_name().to_str() == Some(&pid.to_string());
+            if main {
+                cpu.tui_main_ms += ms;
+            } else if comm.starts_with("trawl-tui-read") || comm == "trawl" {
+                cpu.tui_reader_ms += ms;
+            }
         }
     }
     cpu
+}
+
+/// The size of the store's write-ahead log, in MB (0 when there is none).
+fn wal_mb(db: &Path) -> f64 {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(&wal)
+        .map(|m| m.len() as f64 / 1e6)
+        .unwrap_or(0.0)
 }
 
 /// A `/proc/PID/status` figure in kB (VmRSS, VmHWM).
@@ -527,4 +594,80 @@ fn mix(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
+}
+
+/// Where the receiver's writer thread spent the run, sampled every 2 ms from /proc: running
+/// (or waiting for a core), waiting for work (a futex: the queue is empty), sleeping
+/// (`nanosleep`: SQLite's busy handler waiting for a lock), syncing (fsync, or disk wait).
+#[derive(Default)]
+struct WriterStates {
+    running: u64,
+    waiting_for_work: u64,
+    busy_sleep: u64,
+    syncing: u64,
+    other: u64,
+}
+
+impl WriterStates {
+    fn watch(pid: u32, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<WriterStates> {
+        std::thread::spawn(move || {
+            let mut states = WriterStates::default();
+            let Some(tid) = writer_tid(pid) else {
+                return states;
+            };
+            let dir = format!("/proc/{pid}/task/{tid}");
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(2));
+                let Ok(stat) = std::fs::read_to_string(format!("{dir}/stat")) else {
+                    break;
+                };
+                let state = stat
+                    .rfind(')')
+                    .and_then(|close| stat[close + 1..].split_whitespace().next())
+                    .unwrap_or("?");
+                let syscall: Option<i64> = std::fs::read_to_string(format!("{dir}/syscall"))
+                    .ok()
+                    .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse().ok()));
+                match (state, syscall) {
+                    ("R", _) => states.running += 1,
+                    ("D", _) | (_, Some(74 | 75)) => states.syncing += 1,
+                    (_, Some(202)) => states.waiting_for_work += 1,
+                    (_, Some(35 | 230)) => states.busy_sleep += 1,
+                    _ => states.other += 1,
+                }
+            }
+            states
+        })
+    }
+
+    fn summary(&self) -> String {
+        let n = (self.running + self.waiting_for_work + self.busy_sleep + self.syncing + self.other)
+            .max(1) as f64;
+        let pct = |k: u64| k as f64 * 100.0 / n;
+        format!(
+            "writer thread: running {:.0}%, waiting for work {:.0}%, sleeping on a lock {:.0}%, \
+             syncing {:.0}%, other {:.0}% ({n} samples)",
+            pct(self.running),
+            pct(self.waiting_for_work),
+            pct(self.busy_sleep),
+            pct(self.syncing),
+            pct(self.other),
+        )
+    }
+}
+
+/// The receiver's writer thread (`trawl-listen-writer`), once it has started.
+fn writer_tid(pid: u32) -> Option<u32> {
+    for _ in 0..500 {
+        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+            for task in tasks.flatten() {
+                let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+                if comm.starts_with("trawl-listen-wr") {
+                    return task.file_name().to_str()?.parse().ok();
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
 }

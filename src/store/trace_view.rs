@@ -67,6 +67,26 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Runs `read` in one read transaction: every query in it sees the same snapshot (a live
+    /// list's count and rows agree while a writer commits), and the connection takes one WAL
+    /// read lock and checks its page cache once rather than at every statement. Inside an
+    /// open transaction it just runs `read`. The transaction always ends, whatever `read`
+    /// returns: a snapshot kept open would stop the writer's checkpoints from resetting the WAL.
+    pub fn in_read_snapshot<T>(&self, read: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        if !self.conn.is_autocommit() {
+            return read(self);
+        }
+        self.conn.execute_batch("BEGIN DEFERRED")?;
+        let out = read(self);
+        if let Err(e) = self.conn.execute_batch("COMMIT") {
+            tracing::debug!("ending a read snapshot: {e}");
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        out
+    }
+}
+
 /// `SELECT … WHERE id IN (?, …)` with `n` parameters (the same text for the same `n`, so
 /// full batches share one cached statement).
 fn batch_sql(n: usize) -> String {
@@ -118,6 +138,28 @@ mod tests {
             .span_payload_batch(&rows[..3], |_| Err::<(), _>("bad".to_string()))
             .unwrap_err();
         assert!(err.to_string().contains("span row"), "{err}");
+    }
+
+    #[test]
+    fn a_read_snapshot_ends_whatever_the_read_returns() {
+        let store = Store::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        let n = store
+            .in_read_snapshot(|s| {
+                assert!(!s.conn.is_autocommit(), "inside a transaction");
+                // Nested: runs in the open transaction.
+                s.in_read_snapshot(|s| s.count_traces(&TraceFilter::default()))
+            })
+            .unwrap();
+        assert_eq!(n, 0);
+        assert!(store.conn.is_autocommit());
+        let failed = store.in_read_snapshot(|_| {
+            Err::<(), _>(crate::store::StoreError::Other("read failed".into()))
+        });
+        assert!(failed.is_err());
+        assert!(
+            store.conn.is_autocommit(),
+            "the snapshot ended after a failed read"
+        );
     }
 
     #[test]

@@ -21,7 +21,8 @@ pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
             offset,
             limit,
         } => {
-            let result = (|| {
+            // One snapshot: the count and the rows agree while a writer commits.
+            let result = store.in_read_snapshot(|store| {
                 let total = store.count_traces(filter)?;
                 let rows = store.list_traces(filter, *sort, *desc, *limit, *offset)?;
                 let ids: Vec<String> = rows.iter().map(|r| r.trace_id.clone()).collect();
@@ -35,8 +36,8 @@ pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
                     }
                 }
                 let range = store.time_range()?;
-                Ok::<_, crate::store::StoreError>((total, rows, badges, range))
-            })();
+                Ok((total, rows, badges, range))
+            });
             Some(match result {
                 Ok((total, rows, badges, range)) => Action::PageLoaded {
                     req: *req,

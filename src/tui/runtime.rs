@@ -76,7 +76,7 @@ pub fn run(mut opts: TuiOptions) -> anyhow::Result<i32> {
         effect_rx,
         action_tx.clone(),
         refresh_cost.clone(),
-    );
+    )?;
     let stop = Arc::new(AtomicBool::new(false));
     if !opts.imports.is_empty() {
         if opts.follow {
@@ -289,55 +289,58 @@ fn spawn_worker(
     rx: Receiver<Effect>,
     tx: Sender<Action>,
     refresh_cost: Arc<AtomicU64>,
-) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let store = match open_for_browsing(&path) {
-            Ok((s, _)) => {
-                if let Err(e) = s.limit_page_cache(READ_CACHE_KIB) {
-                    tracing::warn!("cannot bound the read connection's page cache: {e}");
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    // Named, so a profile (and the listen bench) can tell the TUI's reads from the rest.
+    std::thread::Builder::new()
+        .name("trawl-tui-reader".into())
+        .spawn(move || {
+            let store = match open_for_browsing(&path) {
+                Ok((s, _)) => {
+                    if let Err(e) = s.limit_page_cache(READ_CACHE_KIB) {
+                        tracing::warn!("cannot bound the read connection's page cache: {e}");
+                    }
+                    s
                 }
-                s
-            }
-            Err(e) => {
-                let _ = tx.send(Action::RequestFailed {
-                    req: 0,
-                    message: e.to_string(),
-                });
-                return;
-            }
-        };
-        while let Ok(first) = rx.recv() {
-            // Only the newest page request matters; older ones would be dropped as stale.
-            let mut batch = vec![first];
-            batch.extend(rx.try_iter());
-            let last_page = batch
-                .iter()
-                .rposition(|e| matches!(e, Effect::FetchPage { .. }));
-            // What a live refresh costs: the list's page and an open trace read again.
-            let mut refresh = Duration::ZERO;
-            for (i, e) in batch.iter().enumerate() {
-                if matches!(e, Effect::FetchPage { .. }) && Some(i) != last_page {
-                    continue;
+                Err(e) => {
+                    let _ = tx.send(Action::RequestFailed {
+                        req: 0,
+                        message: e.to_string(),
+                    });
+                    return;
                 }
-                // Keep executing after the UI has gone: queued writes (labels) must land.
-                let started = Instant::now();
-                let result = super::data::execute(&store, e);
-                if matches!(e, Effect::FetchPage { .. })
-                    || matches!(e, Effect::OpenTrace { shown, .. } if *shown > 0)
-                {
-                    refresh += started.elapsed();
+            };
+            while let Ok(first) = rx.recv() {
+                // Only the newest page request matters; older ones would be dropped as stale.
+                let mut batch = vec![first];
+                batch.extend(rx.try_iter());
+                let last_page = batch
+                    .iter()
+                    .rposition(|e| matches!(e, Effect::FetchPage { .. }));
+                // What a live refresh costs: the list's page and an open trace read again.
+                let mut refresh = Duration::ZERO;
+                for (i, e) in batch.iter().enumerate() {
+                    if matches!(e, Effect::FetchPage { .. }) && Some(i) != last_page {
+                        continue;
+                    }
+                    // Keep executing after the UI has gone: queued writes (labels) must land.
+                    let started = Instant::now();
+                    let result = super::data::execute(&store, e);
+                    if matches!(e, Effect::FetchPage { .. })
+                        || matches!(e, Effect::OpenTrace { shown, .. } if *shown > 0)
+                    {
+                        refresh += started.elapsed();
+                    }
+                    if let Some(a) = result {
+                        let _ = tx.send(a);
+                    }
                 }
-                if let Some(a) = result {
-                    let _ = tx.send(a);
+                if !refresh.is_zero() {
+                    let took = u64::try_from(refresh.as_micros()).unwrap_or(u64::MAX);
+                    refresh_cost.store(took, Ordering::Relaxed);
+                    tracing::debug!("refresh in {took} µs");
                 }
             }
-            if !refresh.is_zero() {
-                let took = u64::try_from(refresh.as_micros()).unwrap_or(u64::MAX);
-                refresh_cost.store(took, Ordering::Relaxed);
-                tracing::debug!("refresh in {took} µs");
-            }
-        }
-    })
+        })
 }
 
 fn spawn_import(path: PathBuf, files: Vec<PathBuf>, tx: Sender<Action>) {
