@@ -103,6 +103,9 @@ fn span_fields(raw: ProtoSpan, notes: &mut Vec<String>) -> SpanFields {
             }
         })
         .collect();
+    let attributes = attributes(raw.attributes, notes);
+    let end_ns = clamp_u64(raw.end_time_unix_nano);
+    notes.extend(otlp::end_time_note(Some(end_ns)));
     SpanFields {
         trace_id: id(&raw.trace_id),
         span_id: id(&raw.span_id),
@@ -110,8 +113,8 @@ fn span_fields(raw: ProtoSpan, notes: &mut Vec<String>) -> SpanFields {
         name: Some(raw.name),
         otel_kind: u8::try_from(raw.kind).ok(),
         start_ns: Some(clamp_u64(raw.start_time_unix_nano)),
-        end_ns: Some(clamp_u64(raw.end_time_unix_nano)),
-        attributes: attributes(raw.attributes, notes),
+        end_ns: Some(end_ns),
+        attributes,
         events,
         status: raw.status.map(|s| (i64::from(s.code), Some(s.message))),
     }

@@ -36,6 +36,8 @@ mod output;
 mod remote_figures;
 // Module graph (no cycles, SQL only in the store), test layout, fixture index.
 mod repo;
+// A call without usage costs unknown; an out-of-range end time is a span problem.
+mod trust;
 // A store written by trawl's schema 7 migrates and answers as before.
 mod store_v7;
 // A hostile OTLP file: impossible numbers, prose fitting $COLUMNS.

@@ -219,6 +219,7 @@ fn convert_span(raw: RawSpan, ctx: &SpanContext) -> Result<(Span, Vec<String>), 
             }
         })
         .collect();
+    problems.extend(end_time_note(raw.end.0));
     let fields = SpanFields {
         trace_id: raw.trace_id.0,
         span_id: raw.span_id.0,
@@ -244,6 +245,12 @@ pub(crate) fn build_span(f: SpanFields, ctx: &SpanContext) -> Result<Span, Strin
     let Some(span_id) = f.span_id else {
         return Err(format!("span {name:?} in trace {trace_id} has no spanId"));
     };
+    if f.start_ns.is_some_and(out_of_range) {
+        return Err(format!(
+            "span {name:?} in trace {trace_id} has a start time beyond what nanoseconds since \
+            1970 hold"
+        ));
+    }
     let (status, status_message) = match f.status {
         Some((code, message)) => (
             StatusCode::from_i64(code),
@@ -268,7 +275,8 @@ pub(crate) fn build_span(f: SpanFields, ctx: &SpanContext) -> Result<Span, Strin
         name,
         otel_kind: f.otel_kind,
         start_ns: f.start_ns.unwrap_or(0),
-        end_ns: f.end_ns.filter(|&e| e > 0),
+        // An end at or before 1970 or out of range is no end: the span's end is unknown.
+        end_ns: f.end_ns.filter(|&e| e > 0 && !out_of_range(e)),
         status,
         status_message,
         events: f.events,
@@ -283,6 +291,21 @@ pub(crate) fn build_span(f: SpanFields, ctx: &SpanContext) -> Result<Span, Strin
     span.attributes = attrs;
     semconv::apply_events(&mut span);
     Ok(span)
+}
+
+/// Is this timestamp one the integer rules saturated (beyond what `i64` nanoseconds since 1970
+/// hold, in either direction)? No clock writes these values; kept, an end there gives the span
+/// and its trace a duration of centuries.
+fn out_of_range(ns: i64) -> bool {
+    ns == i64::MAX || ns == i64::MIN
+}
+
+/// The span problem to report when a span's end time is out of range (the span keeps an
+/// unknown end, like an end at or before 1970; the rest of the span imports).
+pub(crate) fn end_time_note(end_ns: Option<i64>) -> Option<String> {
+    end_ns.is_some_and(out_of_range).then(|| {
+        "endTimeUnixNano is beyond what nanoseconds since 1970 hold: end left unknown".to_string()
+    })
 }
 
 /// Turns a serde error into a reason a user can act on; only runs on the failure path.
