@@ -365,6 +365,40 @@ const MIGRATIONS: &[&str] = &[
     r#"
     INSERT OR REPLACE INTO trawl_meta(key, value) VALUES ('rebuild_text_index', '1');
     "#,
+    // 11: engineer B's (store size); a placeholder until it is merged.
+    "",
+    // 12 (statistics; issue 17): a cell is kept as parts, each batch appending its own
+    // (`cell_delta`), and holds its LLM calls and failed calls; a model's cells hold its own
+    // calls' figures (`model_shares`). Cells are derived: recomputed for the stored traces
+    // (see `migrate_from`).
+    r#"
+    DROP TABLE IF EXISTS stats_cells;
+    CREATE TABLE stats_cells (
+        dim TEXT NOT NULL,
+        cell_ns INTEGER NOT NULL,
+        grp TEXT NOT NULL,
+        part INTEGER NOT NULL,
+        traces INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cost_known REAL NOT NULL,
+        cost_known_err REAL NOT NULL,
+        cost_full_n INTEGER NOT NULL,
+        cost_full_sum REAL NOT NULL,
+        cost_full_sum_err REAL NOT NULL,
+        unknown_cost_traces INTEGER NOT NULL,
+        judge_cost_unknown INTEGER NOT NULL,
+        latency BLOB,
+        llm BLOB,
+        ttft BLOB,
+        llm_calls INTEGER NOT NULL,
+        llm_errors INTEGER NOT NULL,
+        PRIMARY KEY (dim, cell_ns, grp, part)
+    ) WITHOUT ROWID;
+    DELETE FROM stats_rule_cells;
+    INSERT INTO stats_dirty SELECT min(start_ns), max(end_ns) FROM traces HAVING count(*) > 0;
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
