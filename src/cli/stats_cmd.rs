@@ -34,7 +34,8 @@ to the bucket of its start time. With --group-by tag a trace counts in every tag
 all its figures (tags overlap, so group counts may add up to more than the traces); name,
 user and service give each trace one group. Traces without a value are in group \"(none)\".
 
-With --group-by model a row holds that model's own LLM calls: llm_calls, tokens, cost,
+With --group-by model a row holds that model's own LLM calls (in the store; --source
+clickhouse still gives each model its traces' figures): llm_calls, tokens, cost,
 unknown cost, LLM-call latency and time to first token are those calls' figures, and ERRORS
 (error_rate) is the share of them that failed, so a call that failed on one model and was
 retried on another counts against the first only. TRACES counts the traces that called the
@@ -54,7 +55,7 @@ the password from TRAWL_CLICKHOUSE_PASSWORD (or --password-env VAR). Judge figur
 verdicts and are empty there; LLM calls count in their trace's bucket.
 
 --json prints {\"buckets\": [...]}; each has bucket, group (when grouped), traces, error_rate,
-llm_calls, llm_error_rate (failed share of llm_calls, null without calls), latency_p50_ms, latency_p95_ms, latency_p99_ms, llm_latency_p95_ms, ttft_p50_ms, input_tokens,
+llm_calls, latency_p50_ms, latency_p95_ms, latency_p99_ms, llm_latency_p95_ms, ttft_p50_ms, input_tokens,
 output_tokens, cost_usd, cost_per_trace_usd, unknown_cost_traces, judge_cost_usd (null when a
 judge verdict has no price), judge_cost_known_usd, judge_unknown_cost_verdicts,
 rules {RULE: {n, false_rate}} and change.";

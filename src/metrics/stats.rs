@@ -69,13 +69,11 @@ pub struct BucketStats {
     pub group: Option<String>,
     pub traces: i64,
     /// Failed share of the traces (root span failed); under `--group-by model`, of the
-    /// model's own calls (see `llm_error_rate`).
+    /// model's own calls.
     pub error_rate: f64,
     /// LLM calls: under `--group-by model` the model's own calls, else those of the bucket's
     /// traces (ungrouped: those starting in the bucket).
     pub llm_calls: i64,
-    /// Failed share of `llm_calls`; `None` without calls.
-    pub llm_error_rate: Option<f64>,
     pub latency_p50_ms: Option<f64>,
     pub latency_p95_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,
@@ -110,7 +108,6 @@ pub struct Change {
     pub traces: Option<f64>,
     pub error_rate: Option<f64>,
     pub llm_calls: Option<f64>,
-    pub llm_error_rate: Option<f64>,
     pub latency_p50_ms: Option<f64>,
     pub latency_p95_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,
@@ -151,12 +148,12 @@ fn bucket_stats(
     by: Bucket,
     tz: FixedOffset,
 ) -> BucketStats {
-    let llm_error_rate =
-        (raw.llm_calls > 0).then(|| raw.llm_errors as f64 / raw.llm_calls as f64);
     // A model's errors are its failed calls: a trace that failed on gpt-4o and recovered on
     // another model is an ok trace, but not an ok call of gpt-4o.
     let error_rate = if grouping == Some(GroupBy::Model) {
-        llm_error_rate.unwrap_or(0.0)
+        (raw.llm_calls > 0)
+            .then(|| raw.llm_errors as f64 / raw.llm_calls as f64)
+            .unwrap_or(0.0)
     } else {
         raw.error_rate().unwrap_or(0.0)
     };
@@ -168,7 +165,6 @@ fn bucket_stats(
         traces: raw.traces,
         error_rate,
         llm_calls: raw.llm_calls,
-        llm_error_rate,
         latency_p50_ms: ms(raw.latency.get(50)),
         latency_p95_ms: ms(raw.latency.get(95)),
         latency_p99_ms: ms(raw.latency.get(99)),
@@ -218,7 +214,6 @@ pub fn change(cur: &BucketStats, prev: &BucketStats) -> Change {
         traces: relative(i(cur.traces), i(prev.traces)),
         error_rate: difference(Some(cur.error_rate), Some(prev.error_rate)),
         llm_calls: relative(i(cur.llm_calls), i(prev.llm_calls)),
-        llm_error_rate: difference(cur.llm_error_rate, prev.llm_error_rate),
         latency_p50_ms: relative(cur.latency_p50_ms, prev.latency_p50_ms),
         latency_p95_ms: relative(cur.latency_p95_ms, prev.latency_p95_ms),
         latency_p99_ms: relative(cur.latency_p99_ms, prev.latency_p99_ms),
@@ -268,12 +263,7 @@ pub fn stats_from_raw(
 ) -> Vec<BucketStats> {
     let stats: BTreeMap<(i64, String), BucketStats> = raw
         .iter()
-        .map(|((bk, g), r)| {
-            (
-                (*bk, g.clone()),
-                bucket_stats(*bk, g, group, r, by, tz),
-            )
-        })
+        .map(|((bk, g), r)| ((*bk, g.clone()), bucket_stats(*bk, g, group, r, by, tz)))
         .collect();
     let mut out = Vec::with_capacity(stats.len());
     for ((bk, g), s) in &stats {
@@ -301,7 +291,6 @@ pub fn empty_bucket(
         traces: 0,
         error_rate: 0.0,
         llm_calls: 0,
-        llm_error_rate: None,
         latency_p50_ms: None,
         latency_p95_ms: None,
         latency_p99_ms: None,

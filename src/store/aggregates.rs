@@ -16,6 +16,11 @@
 //! they hold; an offset that is not a multiple of 15 minutes; and a store with many cells not
 //! yet recomputed.
 //!
+//! **Parts.** A cell may be stored as several rows (`part` 0, 1, …): each import batch appends
+//! what its new traces add as a part of its own ([`super::cell_delta`]) rather than reading and
+//! rewriting the cell, and readers add the parts up as they add cells up. A cell reaching
+//! [`super::cell_delta::MAX_PARTS`] parts is merged back into one; a recomputed cell is one part.
+//!
 //! **Staying current.** Whatever changes a trace's figures marks its time range dirty in
 //! `stats_dirty`: the roll-up of every committed batch (the old and the new range of each trace
 //! it touched, so a span rewritten by a later import is covered), and triggers on judge scores
@@ -356,7 +361,10 @@ fn refresh_without_waiting(conn: &Connection) -> Result<usize> {
 pub(super) fn refresh_after_import(conn: &Connection) {
     let started = std::time::Instant::now();
     match refresh(conn) {
-        Ok(n) => tracing::debug!("stats cells: {n} recomputed after the import in {:?}", started.elapsed()),
+        Ok(n) => tracing::debug!(
+            "stats cells: {n} recomputed after the import in {:?}",
+            started.elapsed()
+        ),
         Err(e) => tracing::warn!("statistics cells not refreshed after the import: {e}"),
     }
 }

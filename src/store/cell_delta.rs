@@ -20,8 +20,8 @@ use super::model_shares::{TraceFigures, plausible_call, shares};
 use super::stats::{GroupBy, NO_GROUP};
 use super::stats_scan::{Partial, Sum};
 use crate::display::{PLAUSIBLE_MAX_NS, PLAUSIBLE_MIN_NS};
-use crate::model::rollup::RollupSpan;
 use crate::model::Trace;
+use crate::model::rollup::RollupSpan;
 use rusqlite::{Connection, OptionalExtension};
 use std::collections::HashMap;
 

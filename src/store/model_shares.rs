@@ -124,7 +124,7 @@ pub(super) fn scan(
         "SELECT t.tkey, {bk}, t.duration_ns, t.status = 'error', s.span_id, s.parent_id, s.kind, s.model,
                 s.start_ns, s.end_ns, s.status = 'error', s.input_tokens, s.output_tokens, s.total_tokens,
                 s.cost_usd, s.ttft_ns
-         FROM traces t CROSS JOIN spans s ON s.trace_key = t.tkey {w} ORDER BY t.tkey"
+         FROM traces t CROSS JOIN spans s ON s.trace_key = t.tkey {w} ORDER BY t.start_ns, t.tkey"
     );
     let mut st = conn.prepare(&sql)?;
     let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;

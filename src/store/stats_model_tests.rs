@@ -5,8 +5,8 @@
 
 use super::*;
 use crate::import::{ImportOptions, import_file};
-use crate::store::aggregates::equality_tests::{assert_everywhere, cells, reference};
 use crate::store::Store;
+use crate::store::aggregates::equality_tests::{assert_everywhere, cells, reference};
 
 const BOT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -58,10 +58,20 @@ fn a_model_gets_its_own_calls_figures_not_its_traces() {
     let whole = reference(&store, Buckets::Whole, None);
     let all = &whole[&(0, String::new())];
     assert_eq!(all.traces, 1);
-    assert_eq!((all.input_tokens, all.output_tokens), (553, 17), "the embedding counts");
+    assert_eq!(
+        (all.input_tokens, all.output_tokens),
+        (553, 17),
+        "the embedding counts"
+    );
     for (path, by_model) in [
-        ("spans", reference(&store, Buckets::Whole, Some(GroupBy::Model))),
-        ("cells", cells(&store, true, Buckets::Whole, Some(GroupBy::Model))),
+        (
+            "spans",
+            reference(&store, Buckets::Whole, Some(GroupBy::Model)),
+        ),
+        (
+            "cells",
+            cells(&store, true, Buckets::Whole, Some(GroupBy::Model)),
+        ),
     ] {
         let groups: Vec<&str> = by_model.keys().map(|(_, g)| g.as_str()).collect();
         assert_eq!(groups, ["gpt-4o", "gpt-4o-mini-2024-07-18"], "{path}");
@@ -83,9 +93,8 @@ fn a_model_gets_its_own_calls_figures_not_its_traces() {
             Some(GroupBy::Model),
             utc,
         );
-        let rates: Vec<(f64, Option<f64>)> =
-            shown.iter().map(|b| (b.error_rate, b.llm_error_rate)).collect();
-        assert_eq!(rates, [(1.0, Some(1.0)), (0.0, Some(0.0))], "{path}");
+        let rates: Vec<(f64, i64)> = shown.iter().map(|b| (b.error_rate, b.llm_calls)).collect();
+        assert_eq!(rates, [(1.0, 1), (0.0, 1)], "{path}");
         let llm_ms = |f: &BucketFigures| f.llm.get(95).map(|v| v / MS);
         assert_eq!(llm_ms(big), Some(252), "{path}");
         assert_eq!(llm_ms(mini), Some(717), "{path}");

@@ -169,7 +169,16 @@ pub(super) fn scan(
     if group == Some(GroupBy::Model) {
         // A model's own calls, which SQL cannot tell apart (see `model_shares`).
         let mut out = super::model_shares::scan(conn, &bk, &w, &params, series)?;
-        judge_partials(conn, &bk, &grp, join, &w, &params, range.is_some(), &mut out)?;
+        judge_partials(
+            conn,
+            &bk,
+            &grp,
+            join,
+            &w,
+            &params,
+            range.is_some(),
+            &mut out,
+        )?;
         return Ok(out);
     }
     let from = format!("FROM traces t {join} {w}");
@@ -234,7 +243,11 @@ pub(super) fn scan(
             bk.clone(),
             format!(
                 "FROM traces t {} spans s ON s.trace_key = t.tkey {join} {w} AND s.kind = 'llm' AND {}",
-                if range.is_some() { "CROSS JOIN" } else { "JOIN" },
+                if range.is_some() {
+                    "CROSS JOIN"
+                } else {
+                    "JOIN"
+                },
                 plausible_call("s")
             ),
         ),
