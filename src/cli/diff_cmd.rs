@@ -32,7 +32,12 @@ pub fn run(args: &DiffArgs, cfg: &Config) -> Result<i32> {
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&d)?);
     } else {
-        for l in crate::diff::render::lines(&d) {
+        // Trace ids as `trawl show` takes them back (a store error falls back to 8 columns).
+        let shown = |id: &str| {
+            super::typed_id(&store, id, crate::store::SHORT_ID_MIN)
+                .unwrap_or_else(|_| crate::sanitize::display_id(id, 8))
+        };
+        for l in crate::diff::render::lines_with(&d, &shown) {
             outln!("{l}");
         }
     }

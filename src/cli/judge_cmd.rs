@@ -317,7 +317,7 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
         }
         outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print_summary(&summary)?;
+        print_summary(&summary, &db)?;
     }
     // Every verdict asked of the judge errored: the judge is broken, not the traces.
     let all_errored = summary.errors > 0 && summary.errors == summary.judged - summary.cached;
@@ -410,7 +410,7 @@ fn estimate_line(e: &Estimate) -> String {
     )
 }
 
-fn print_summary(s: &Summary) -> Result<()> {
+fn print_summary(s: &Summary, store: &crate::store::Store) -> Result<()> {
     let cost = if s.cost_unknown && s.cost_usd == 0.0 {
         "unknown (no price for the judge model)".to_string()
     } else if s.cost_unknown {
@@ -448,7 +448,7 @@ fn print_summary(s: &Summary) -> Result<()> {
     for r in notable.iter().take(20) {
         outln!(
             "  {} {:<10} {:<5}  {}",
-            crate::sanitize::display_id(&r.trace_id, 8),
+            super::typed_id(store, &r.trace_id, crate::store::SHORT_ID_MIN)?,
             clean_line(&r.rule),
             r.verdict.as_str().to_ascii_uppercase(),
             crate::sanitize::fit_width(&clean_line(&r.explanation), 100)

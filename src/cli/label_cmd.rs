@@ -3,7 +3,7 @@
 use super::resolve_trace;
 use crate::config::Config;
 use crate::model::{Score, ScoreSource, Verdict};
-use crate::sanitize::{clean_line, display_id};
+use crate::sanitize::clean_line;
 use crate::store::Store;
 use crate::timefilter;
 use anyhow::Result;
@@ -78,7 +78,7 @@ pub fn run(args: &LabelArgs, cfg: &Config) -> Result<i32> {
              but agreement needs one (trawl judge --rule {} --trace {})",
             clean_line(rule),
             clean_line(rule),
-            display_id(&id, 12)
+            super::typed_id(&store, &id, 12)?
         );
     }
     let score = Score::human_label(
@@ -112,7 +112,7 @@ pub fn run(args: &LabelArgs, cfg: &Config) -> Result<i32> {
         });
         outln!(
             "labelled {} {} = {} by {}{}",
-            display_id(&id, 12),
+            super::typed_id(&store, &id, 12)?,
             clean_line(rule),
             verdict.as_str(),
             clean_line(&who),
@@ -131,7 +131,7 @@ fn undo(store: &Store, id: &str, rule: &str, who: &str, as_json: bool) -> Result
             "trawl: nothing to undo: no label by {} for rule '{}' on trace {}",
             clean_line(who),
             clean_line(rule),
-            display_id(id, 12)
+            super::typed_id(store, id, 12)?
         );
         return Ok(1);
     };
@@ -152,7 +152,7 @@ fn undo(store: &Store, id: &str, rule: &str, who: &str, as_json: bool) -> Result
     } else {
         outln!(
             "removed label {} {} = {} by {}; now {}",
-            display_id(id, 12),
+            super::typed_id(store, id, 12)?,
             clean_line(rule),
             row.verdict.map(|v| v.as_str()).unwrap_or("-"),
             clean_line(who),

@@ -331,6 +331,12 @@ fn check_store_exists(cfg: &Config) -> Result<()> {
     Ok(())
 }
 
+/// A stored trace id as a person types it back: the shortest prefix of at least `min` chars
+/// that [`resolve_trace`] resolves (see [`Store::short_trace_id`]), escaped for the terminal.
+pub fn typed_id(store: &Store, id: &str, min: usize) -> Result<String> {
+    Ok(crate::sanitize::clean_line(&store.short_trace_id(id, min)?))
+}
+
 /// Resolves a user-typed trace id (or prefix) to a full id, or fails with a helpful message.
 pub fn resolve_trace(store: &Store, id: &str) -> Result<String> {
     match store.resolve_trace_id(id)? {

@@ -330,8 +330,13 @@ pub fn run(args: &ReplayArgs, cfg: &Config) -> Result<i32> {
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&report::json(&items))?);
     } else {
+        // Trace ids as `trawl show` takes them back (a store error falls back to 8 columns).
+        let shown = |id: &str| {
+            super::typed_id(&db, id, crate::store::SHORT_ID_MIN)
+                .unwrap_or_else(|_| crate::sanitize::display_id(id, 8))
+        };
         for it in &items {
-            for l in report::item_lines(it) {
+            for l in report::item_lines_with(it, &shown) {
                 outln!("{l}");
             }
         }

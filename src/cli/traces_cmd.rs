@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::display;
 use crate::filter::{TraceFilter, nearest_in_data};
 use crate::model::{Score, ScoreSource, Trace};
-use crate::sanitize::{clean_line, display_id};
+use crate::sanitize::clean_line;
 use crate::store::{SortKey, Store};
 use crate::timefilter;
 use anyhow::{Result, bail};
@@ -76,6 +76,9 @@ pub fn run(args: &TracesArgs, cfg: &Config) -> Result<i32> {
         hint_when_empty(&store, args, &filter, now)?;
         return Ok(0);
     }
+    // The shortest prefix `show` resolves (at least 8 chars): time-ordered ids share longer
+    // starts.
+    let short = store.short_trace_ids(&ids, crate::store::SHORT_ID_MIN)?;
     let mut table = Table::new(vec![
         Column::left("START (UTC)", 16, 1),
         Column::left("TRACE", 8, 0),
@@ -87,7 +90,7 @@ pub fn run(args: &TracesArgs, cfg: &Config) -> Result<i32> {
         Column::right("COST", 7, 3),
         Column::left("STATUS", 6, 2).flexible(),
     ]);
-    for t in &rows {
+    for (t, short) in rows.iter().zip(&short) {
         let mut status = if t.error {
             "✗ error".to_string()
         } else {
@@ -114,7 +117,7 @@ pub fn run(args: &TracesArgs, cfg: &Config) -> Result<i32> {
         }
         table.row(vec![
             timefilter::table_time(t.start_ns),
-            display_id(&t.trace_id, 8),
+            clean_line(short),
             clean_line(title(t)),
             clean_line(t.user_id.as_deref().unwrap_or("-")),
             clean_line(&t.models.join(",")),

@@ -41,11 +41,17 @@ fn text(name: &str, t: &TextDiff) -> String {
     }
 }
 
-/// The text report.
+/// The text report, trace ids cut to 8 columns.
 pub fn lines(d: &TraceDiff) -> Vec<String> {
+    lines_with(d, &|id| display_id(id, 8))
+}
+
+/// The text report, trace ids shown by `trace_id` (the CLI passes the store's shortest unique
+/// prefix, so `trawl show` opens what it prints).
+pub fn lines_with(d: &TraceDiff, trace_id: &dyn Fn(&str) -> String) -> Vec<String> {
     let t = &d.totals;
     let mut out = vec![
-        format!("diff {} → {}", display_id(&d.a, 8), display_id(&d.b, 8)),
+        format!("diff {} → {}", trace_id(&d.a), trace_id(&d.b)),
         format!(
             "spans {} → {}; duration {}; input tokens {}; output tokens {}; cost {}",
             t.spans.a,

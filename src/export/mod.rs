@@ -6,4 +6,5 @@
 pub mod eval;
 pub mod openinference;
 pub mod otlp;
-pub mod otlp_ids;
+// The id rules live with the OTLP reader, which maps exported ids back ([`otlp_ids`]).
+pub use crate::ingest::otlp::ids as otlp_ids;

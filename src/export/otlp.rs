@@ -91,14 +91,23 @@ pub fn span_json(s: &Span) -> Value {
             .entry(otlp_ids::ORIGINAL_SPAN_ID)
             .or_insert_with(|| json!(s.span_id));
     }
+    let parent_id = s
+        .parent_id
+        .as_deref()
+        .map(|p| otlp_ids::span_id(&s.trace_id, p));
+    let rewritten = trace_id != s.trace_id
+        || span_id != s.span_id
+        || parent_id.as_deref() != s.parent_id.as_deref();
+    if rewritten {
+        attributes
+            .entry(otlp_ids::ORIGINAL_PARENT_SPAN_ID)
+            .or_insert_with(|| json!(s.parent_id.as_deref().unwrap_or("")));
+    }
     let mut o = Map::new();
     o.insert("traceId".into(), json!(trace_id));
     o.insert("spanId".into(), json!(span_id));
-    if let Some(p) = &s.parent_id {
-        o.insert(
-            "parentSpanId".into(),
-            json!(otlp_ids::span_id(&s.trace_id, p)),
-        );
+    if let Some(p) = parent_id {
+        o.insert("parentSpanId".into(), json!(p));
     }
     o.insert("name".into(), json!(s.name));
     if let Some(k) = s.otel_kind {

@@ -18,6 +18,7 @@ pub mod provider;
 pub mod redact;
 pub mod rules;
 pub mod runner;
+pub mod spans;
 
 pub use input::JudgeInput;
 pub use provider::{ProviderConfig, ProviderKind};

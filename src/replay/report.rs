@@ -131,16 +131,22 @@ fn ms_delta(a: Option<f64>, b: Option<f64>) -> String {
     }
 }
 
-/// The lines of one item.
+/// The lines of one item, trace ids cut to 8 columns.
 pub fn item_lines(it: &Item) -> Vec<String> {
+    item_lines_with(it, &|id| display_id(id, 8))
+}
+
+/// The lines of one item, trace ids shown by `trace_id` (the CLI passes the store's shortest
+/// unique prefix, so `trawl show` opens what it prints).
+pub fn item_lines_with(it: &Item, trace_id: &dyn Fn(&str) -> String) -> Vec<String> {
     let mut out = vec![format!(
         "{} {}  {}{}",
-        display_id(&it.trace_id, 8),
+        trace_id(&it.trace_id),
         display_id(&it.span_id, 8),
         it.outcome.label(),
         it.replay_trace_id
             .as_ref()
-            .map(|r| format!("  (replay {})", display_id(r, 8)))
+            .map(|r| format!("  (replay {})", trace_id(r)))
             .unwrap_or_default()
     )];
     if let Some(e) = &it.error {

@@ -19,6 +19,7 @@ mod replays;
 mod rollup;
 mod schema;
 pub mod scores;
+mod short_ids;
 mod sources;
 pub mod stats;
 mod stats_scan;
@@ -33,6 +34,7 @@ pub use dictionary::Dictionary;
 pub use open::{Access, Writable};
 pub use query::{SortKey, TraceFilter};
 pub use replays::{REPLAY_SOURCE, ReplayLink};
+pub use short_ids::SHORT_ID_MIN;
 pub use triage::FlaggedTrace;
 pub use write::{PreparedSpan, SourceOutcome, SourceRecord, SpanWriter, WriteStats};
 

@@ -365,9 +365,13 @@ const MIGRATIONS: &[&str] = &[
     r#"
     INSERT OR REPLACE INTO trawl_meta(key, value) VALUES ('rebuild_text_index', '1');
     "#,
-    // 11: engineer B's (store size); a placeholder until it is merged.
-    "",
-    // 12 (statistics; issue 17): a cell is kept as parts, each batch appending its own
+    // 13 (search; engineer D): a step between calls whose input or output is a chat (a prompt
+    // built for the next call) is split as an LLM call's input is, so an earlier turn's answer
+    // in its history is no longer a doc (`text_index::chat_in`); the index is rebuilt once.
+    r#"
+    INSERT OR REPLACE INTO trawl_meta(key, value) VALUES ('rebuild_text_index', '1');
+    "#,
+    // 12 (statistics; issue 17; engineer A; versions are positions: after D's 13 on main): a cell is kept as parts, each batch appending its own
     // (`cell_delta`), and holds its LLM calls and failed calls; a model's cells hold its own
     // calls' figures (`model_shares`). Cells are derived: recomputed for the stored traces
     // (see `migrate_from`).

@@ -4,7 +4,7 @@
 //! passages mention everything, so searching them by default matches nearly every trace.
 
 use super::Result;
-use crate::model::{Span, SpanKind};
+use crate::model::{Message, RawValue, Span, SpanKind};
 use rusqlite::Connection;
 
 /// The index table (schema migration 2 created it; `span_fts` before held one text column).
@@ -32,15 +32,7 @@ impl SpanText {
 
     pub fn of(s: &Span) -> SpanText {
         let mut t = SpanText::default();
-        for m in &s.input_messages {
-            match m.role.as_str() {
-                "system" | "developer" => push(&mut t.system, &m.content),
-                "tool" | "function" | "ipython" => push(&mut t.docs, &m.content),
-                "user" | "human" if looks_like_context(&m.content) => push(&mut t.docs, &m.content),
-                // Earlier turns belong to their own traces; only the last question is this one's.
-                _ => {}
-            }
-        }
+        push_prompt_parts(&s.input_messages, &mut t);
         for d in &s.documents {
             if let Some(c) = &d.content {
                 push(&mut t.docs, c);
@@ -66,12 +58,15 @@ impl SpanText {
                 }
             }
             SpanKind::Llm => {
-                if let Some(q) = last_question(s).map(str::to_string).or_else(|| {
-                    s.input_messages
-                        .is_empty()
-                        .then(|| s.input_text())
-                        .flatten()
-                }) {
+                if let Some(q) = last_question(&s.input_messages)
+                    .map(str::to_string)
+                    .or_else(|| {
+                        s.input_messages
+                            .is_empty()
+                            .then(|| s.input_text())
+                            .flatten()
+                    })
+                {
                     push(&mut t.question, &q);
                 }
                 push_answer(s, &mut t.answer);
@@ -80,21 +75,87 @@ impl SpanText {
             _ if s.parent_id.is_none() => {
                 if let Some(q) = s
                     .input_text()
-                    .or_else(|| last_question(s).map(str::to_string))
+                    .or_else(|| last_question(&s.input_messages).map(str::to_string))
                 {
                     push(&mut t.question, &q);
                 }
                 push_answer(s, &mut t.answer);
             }
             // Steps in between (building a prompt, a guardrail) pass passages and prompts along.
+            // One whose input or output is a chat (the prompt it built for the next LLM call)
+            // is split as that call's input is: an earlier turn's answer in the history is
+            // neither a passage nor this trace's answer.
             _ => {
-                for text in [s.input_text(), s.output_text()].into_iter().flatten() {
-                    push(&mut t.docs, &text);
+                let raw = [
+                    (s.input.as_ref(), s.input_text()),
+                    (s.output.as_ref(), s.output_text()),
+                ];
+                for (raw, text) in raw {
+                    match raw.and_then(chat_in) {
+                        Some(chat) => {
+                            push_prompt_parts(&chat, &mut t);
+                            if let Some(q) = last_question(&chat) {
+                                push(&mut t.question, q);
+                            }
+                        }
+                        None => {
+                            if let Some(text) = text {
+                                push(&mut t.docs, &text);
+                            }
+                        }
+                    }
                 }
             }
         }
         t
     }
+}
+
+/// The parts of a prompt's messages that are not this turn's question or an earlier turn:
+/// the system prompt, and retrieved context and tool results as docs.
+fn push_prompt_parts(messages: &[Message], t: &mut SpanText) {
+    for m in messages {
+        match m.role.as_str() {
+            "system" | "developer" => push(&mut t.system, &m.content),
+            "tool" | "function" | "ipython" => push(&mut t.docs, &m.content),
+            "user" | "human" if looks_like_context(&m.content) => push(&mut t.docs, &m.content),
+            // Earlier turns belong to their own traces; only the last question is this one's.
+            _ => {}
+        }
+    }
+}
+
+/// A raw payload that is a chat: a list of messages (or `{"messages": […]}`) whose every role
+/// is a chat role. Anything else (a template and its variables, a document list, an answer's
+/// text) is not.
+fn chat_in(raw: &RawValue) -> Option<Vec<Message>> {
+    const ROLES: [&str; 9] = [
+        "system",
+        "developer",
+        "user",
+        "human",
+        "assistant",
+        "tool",
+        "function",
+        "ipython",
+        "model",
+    ];
+    let text = raw.value.trim();
+    if !(text.starts_with('[') || text.starts_with('{') || text.starts_with('"')) {
+        return None;
+    }
+    let mut v: serde_json::Value = serde_json::from_str(text).ok()?;
+    // Some SDKs encode the JSON once more.
+    if let serde_json::Value::String(inner) = &v {
+        v = serde_json::from_str(inner).ok()?;
+    }
+    let is_list = v.is_array() || v.get("messages").is_some_and(serde_json::Value::is_array);
+    if !is_list {
+        return None;
+    }
+    let chat = crate::ingest::util::messages_from(&v);
+    let all_chat = chat.iter().all(|m| ROLES.contains(&m.role.as_str()));
+    (!chat.is_empty() && all_chat).then_some(chat)
 }
 
 fn push_answer(s: &Span, out: &mut String) {
@@ -120,13 +181,12 @@ fn push_answer(s: &Span, out: &mut String) {
 /// turn's question in the chat history is never this one's. When the turn's only user text is
 /// a RAG prompt that ends with its question ("Context: [1] … Question: …"), the question is
 /// what follows the marker.
-fn last_question(s: &Span) -> Option<&str> {
-    let turn_start = s
-        .input_messages
+fn last_question(messages: &[Message]) -> Option<&str> {
+    let turn_start = messages
         .iter()
         .rposition(|m| m.role == "assistant" && m.tool_calls.is_empty())
         .map_or(0, |i| i + 1);
-    let turn = &s.input_messages[turn_start..];
+    let turn = messages.get(turn_start..).unwrap_or_default();
     let users = || {
         turn.iter()
             .rev()
@@ -293,6 +353,10 @@ impl SearchMatcher {
 }
 
 #[cfg(test)]
+#[path = "text_index_langfuse_tests.rs"]
+mod langfuse_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::Message;
@@ -382,6 +446,50 @@ mod tests {
         let t = SpanText::of(&retriever);
         assert_eq!(t.question, "");
         assert!(t.docs.contains("Lumen 400"), "{t:?}");
+    }
+
+    #[test]
+    fn a_prompt_building_steps_chat_is_split_like_an_llm_calls_input() {
+        // Langfuse's `build_prompt` chain: a template in, the chat for the next call out, with
+        // the previous turn's question and answer in its history.
+        let chat = serde_json::json!([
+            {"role": "system", "content": "You are the support bot."},
+            {"role": "user", "content": "Context:\n[1] (kb-ship-02) Express ships in 1-2 days.\nQuestion: How fast is express?"},
+            {"role": "assistant", "content": "Express takes 1-2 business days via Zephyrcourier."},
+            {"role": "user", "content": "Context:\n[1] (kb-ship-01) Orders ship in 2 days.\nQuestion: Where is my order FH-224662?"},
+        ]);
+        let step = Span {
+            kind: SpanKind::Chain,
+            parent_id: Some("root".into()),
+            input: Some(RawValue {
+                value: r#"{"template": "Context: {context}", "variables": {"question": "Where is my order?"}}"#.into(),
+                mime: None,
+            }),
+            // Encoded once more, as the Langfuse SDK writes it.
+            output: Some(RawValue {
+                value: serde_json::Value::String(chat.to_string()).to_string(),
+                mime: None,
+            }),
+            ..Span::default()
+        };
+        let t = SpanText::of(&step);
+        assert!(!t.docs.contains("Zephyrcourier"), "{t:?}");
+        assert!(!t.answer.contains("Zephyrcourier"), "{t:?}");
+        assert!(t.docs.contains("Orders ship in 2 days"), "{t:?}");
+        assert!(t.system.contains("support bot"), "{t:?}");
+        assert_eq!(t.question, "Where is my order FH-224662?");
+        // A step whose output is not a chat still passes its text along as docs.
+        let plain = Span {
+            output: Some(RawValue {
+                value: "Zephyrcourier ships the order.".into(),
+                mime: None,
+            }),
+            ..step.clone()
+        };
+        assert!(
+            SpanText::of(&plain).docs.contains("Zephyrcourier"),
+            "{plain:?}"
+        );
     }
 
     /// One OpenInference LLM span whose answer promises a refund.

@@ -8,6 +8,7 @@ use crate::judge::{self, JudgeRequest};
 use crate::model::{ModelNames, Score, ScoreSource, Span, SpanKind, SpanLine};
 use crate::store::{Store, TraceFilter};
 use crate::tui::trace_data::OpenedSpans;
+use crate::tui::widgets::text;
 
 /// The action an effect results in; `None` for effects that are not queries.
 pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
@@ -106,11 +107,15 @@ pub fn execute(store: &Store, effect: &Effect) -> Option<Action> {
             }),
         }),
         Effect::LoadSession { req, session_id } => Some(match store.session_traces(session_id) {
-            Ok(traces) => Action::SessionLoaded {
-                req: *req,
-                session_id: session_id.clone(),
-                traces,
-            },
+            Ok(traces) => {
+                // Each turn's header shows its trace's short id.
+                text::learn_short_ids(store, traces.iter().map(|t| t.trace_id.as_str()));
+                Action::SessionLoaded {
+                    req: *req,
+                    session_id: session_id.clone(),
+                    traces,
+                }
+            }
             Err(e) => failed(*req, e),
         }),
         Effect::Resolve { req, id } => Some(match store.resolve_trace_id(id) {
@@ -347,8 +352,9 @@ fn triage_queue(
     store: &Store,
     filter: &TraceFilter,
 ) -> Result<Vec<TriageItem>, crate::store::StoreError> {
-    Ok(store
-        .triage_queue(filter)?
+    let queue = store.triage_queue(filter)?;
+    text::learn_short_ids(store, queue.iter().map(|f| f.trace_id.as_str()));
+    Ok(queue
         .into_iter()
         .map(|f| TriageItem {
             trace_id: f.trace_id,
@@ -363,7 +369,8 @@ fn triage_content(
     trace_id: &str,
 ) -> Result<TriageContent, crate::store::StoreError> {
     let summary = store.trace_summary(trace_id)?;
-    let spans = store.trace_spans(trace_id)?;
+    // The spans the judge input and the evidence read, not the whole trace.
+    let spans = judge::spans::judge_spans(store, trace_id, judge::spans::LlmCalls::FirstAndLast)?;
     let scores = store.scores_for_trace(trace_id)?;
     let input = judge::input::trace_input(trace_id, &spans);
     let evidence =
@@ -391,7 +398,10 @@ fn add_label(store: &Store, l: &NewLabel) -> Result<i64, crate::store::StoreErro
 fn agreement(
     store: &Store,
 ) -> Result<Vec<crate::metrics::agreement::RuleAgreement>, crate::store::StoreError> {
-    crate::metrics::agreement::compute(store, None)
+    let rules = crate::metrics::agreement::compute(store, None)?;
+    let ids = rules.iter().flat_map(|r| r.disagreements.iter());
+    text::learn_short_ids(store, ids.map(|d| d.trace_id.as_str()));
+    Ok(rules)
 }
 
 fn failed(req: u64, e: crate::store::StoreError) -> Action {

@@ -2,7 +2,7 @@
 //! the export into a fresh store, and compare what a person sees in both stores — question,
 //! answer, model, tokens (input, output, cached, reasoning), cost, kinds, documents, messages,
 //! parent structure and timing. Spans from non-OTLP sources (llm's logs, LangSmith, Langfuse)
-//! come back through OpenInference attributes and hashed hex ids.
+//! go out with OpenInference attributes and hashed hex ids, and come back under their own ids.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -239,15 +239,22 @@ fn round_trip(name: &str, a: &Store, dir: &Path) {
 
     let b = import(&dir.join("b.db"), &out);
     let ids_b = all_ids(&b);
-    assert_eq!(ids.len(), ids_b.len(), "{name}: trace count");
+    // The hashed ids map back: the same traces under the same ids.
+    assert_eq!(ids, ids_b, "{name}: trace ids");
     let mut content = 0;
     for id in &ids {
-        let id_b = otlp_ids::trace_id(id);
+        let id_b = id;
         let ta = a.trace_summary(id).unwrap().unwrap();
-        let tb = b.trace_summary(&id_b).unwrap();
+        let tb = b.trace_summary(id_b).unwrap();
         let tb = tb.unwrap_or_else(|| panic!("{name}: trace {id} ({id_b}) not re-imported"));
         assert_eq!(trace_view(&ta), trace_view(&tb), "{name}: trace {id}");
-        let (sa, sb) = (a.trace_spans(id).unwrap(), b.trace_spans(&id_b).unwrap());
+        let (sa, sb) = (a.trace_spans(id).unwrap(), b.trace_spans(id_b).unwrap());
+        let span_ids = |s: &[Span]| -> Vec<(String, Option<String>)> {
+            s.iter()
+                .map(|s| (s.span_id.clone(), s.parent_id.clone()))
+                .collect()
+        };
+        assert_eq!(span_ids(&sa), span_ids(&sb), "{name}: span ids of {id}");
         let (va, vb) = (span_views(&sa), span_views(&sb));
         assert_eq!(va.len(), vb.len(), "{name}: spans of {id}");
         for (x, y) in va.iter().zip(&vb) {
@@ -274,4 +281,18 @@ fn round_trip(name: &str, a: &Store, dir: &Path) {
     assert_eq!(l1.len(), l2.len(), "{name}");
     let same = l1.iter().zip(&l2).filter(|(x, y)| x == y).count();
     assert_eq!(same, l1.len(), "{name}: re-export differs");
+
+    // The export imported into the first store adds nothing: every span is one it holds.
+    let mut again_a = Store::open(a.path().unwrap()).unwrap();
+    let rep = trawl::import::import_file(&mut again_a, &out, Default::default()).unwrap();
+    assert_eq!(
+        (rep.spans_new, rep.traces_new),
+        (0, 0),
+        "{name}: re-import into the first store"
+    );
+    assert_eq!(
+        all_ids(&again_a),
+        ids,
+        "{name}: re-import into the first store"
+    );
 }

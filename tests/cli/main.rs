@@ -38,3 +38,5 @@ mod remote_figures;
 mod repo;
 // A store written by trawl's schema 7 migrates and answers as before.
 mod store_v7;
+// Short trace ids in lists grow until `show` resolves them (time-ordered ids).
+mod short_ids;

@@ -9,6 +9,8 @@
 
 mod any_value;
 mod document;
+pub mod ids;
+mod original_ids;
 mod scalars;
 
 pub(crate) use scalars::span_kind_by_name;
@@ -249,10 +251,20 @@ pub(crate) fn build_span(f: SpanFields, ctx: &SpanContext) -> Result<Span, Strin
         ),
         None => (StatusCode::Unset, None),
     };
+    let attrs = f.attributes;
+    // A trace `export --otlp` gave hashed ids comes back under the ids it had.
+    let ids = original_ids::restore(
+        original_ids::Ids {
+            trace: trace_id,
+            span: span_id,
+            parent: f.parent_id,
+        },
+        &attrs,
+    );
     let mut span = Span {
-        trace_id,
-        span_id,
-        parent_id: f.parent_id,
+        trace_id: ids.trace,
+        span_id: ids.span,
+        parent_id: ids.parent,
         name,
         otel_kind: f.otel_kind,
         start_ns: f.start_ns.unwrap_or(0),
@@ -267,7 +279,6 @@ pub(crate) fn build_span(f: SpanFields, ctx: &SpanContext) -> Result<Span, Strin
         source_format: SOURCE_FORMAT.to_string(),
         ..Span::default()
     };
-    let attrs = f.attributes;
     semconv::apply_attributes(&mut span, &attrs);
     span.attributes = attrs;
     semconv::apply_events(&mut span);

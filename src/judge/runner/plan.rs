@@ -8,6 +8,7 @@ use crate::judge::input::{self, JudgeInput};
 use crate::judge::prompt::{self, Prompt};
 use crate::judge::provider::ProviderConfig;
 use crate::judge::rules::{Rule, Target};
+use crate::judge::spans::{LlmCalls, judge_spans};
 use crate::model::{SpanKind, Usage, Verdict};
 use crate::pricing::PriceBook;
 use crate::store::Store;
@@ -82,8 +83,15 @@ pub(super) fn plan(store: &Store, req: &JudgeRequest) -> Result<Plan, JudgeError
     let mut hits = Vec::new();
     let hashes: Vec<String> = req.rules.iter().map(Rule::hash).collect();
     let mut prompt_chars = 0usize;
+    // Only the spans the inputs read are decoded (see `judge::spans`): a span rule reads
+    // every LLM call, a trace rule the first and the last.
+    let llm_calls = if req.rules.iter().any(|r| r.target == Target::LlmSpan) {
+        LlmCalls::Every
+    } else {
+        LlmCalls::FirstAndLast
+    };
     for trace_id in &req.trace_ids {
-        let spans = store.trace_spans(trace_id)?;
+        let spans = judge_spans(store, trace_id, llm_calls)?;
         if spans.is_empty() {
             continue;
         }

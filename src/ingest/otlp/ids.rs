@@ -1,4 +1,5 @@
-//! OTLP ids for spans whose source ids are not OTLP's: Langfuse, LangSmith and llm's logs use
+//! OTLP ids for spans whose source ids are not OTLP's (`trawl export --otlp` writes them; the
+//! OTLP reader maps them back, `original_ids`): Langfuse, LangSmith and llm's logs use
 //! UUIDs and ULIDs, while OTLP requires 16-byte trace ids and 8-byte span ids in hex.
 //!
 //! A foreign id becomes a hash of itself, so exporting the same store twice writes the same ids
@@ -12,6 +13,11 @@ use sha2::{Digest, Sha256};
 pub const ORIGINAL_TRACE_ID: &str = "trawl.original_trace_id";
 /// Attribute holding a span id that was replaced by its hash.
 pub const ORIGINAL_SPAN_ID: &str = "trawl.original_span_id";
+/// Attribute holding the span's parent id as the source wrote it (`""` for a root), on every span
+/// whose ids were rewritten: with it an importer maps the span's own id and its parent's back
+/// together, so the tree stays whole. Exports from before it existed lack it; their span ids can
+/// only stay hashed (their parents' originals are on other spans).
+pub const ORIGINAL_PARENT_SPAN_ID: &str = "trawl.original_parent_span_id";
 
 /// The OTLP trace id for `id`: itself when it already is 32 hex digits, else a hash.
 pub fn trace_id(id: &str) -> String {
