@@ -371,8 +371,8 @@ const MIGRATIONS: &[&str] = &[
     r#"
     INSERT OR REPLACE INTO trawl_meta(key, value) VALUES ('rebuild_text_index', '1');
     "#,
-    // 12 (statistics; issue 17; engineer A; versions are positions: after D's 13 on main): a cell is kept as parts, each batch appending its own
-    // (`cell_delta`), and holds its LLM calls and failed calls; a model's cells hold its own
+    // 12 (statistics; issue 17; engineer A; versions are positions, so after D's 13 as main
+    // has it): a cell is kept as parts, each batch appending its own (`cell_delta`), and holds its LLM calls and failed calls; a model's cells hold its own
     // calls' figures (`model_shares`). Cells are derived: recomputed for the stored traces
     // (see `migrate_from`).
     r#"
