@@ -150,12 +150,12 @@ fn bucket_stats(
 ) -> BucketStats {
     // A model's errors are its failed calls: a trace that failed on gpt-4o and recovered on
     // another model is an ok trace, but not an ok call of gpt-4o.
-    let error_rate = if grouping == Some(GroupBy::Model) {
-        (raw.llm_calls > 0)
-            .then(|| raw.llm_errors as f64 / raw.llm_calls as f64)
-            .unwrap_or(0.0)
-    } else {
+    let error_rate = if grouping != Some(GroupBy::Model) {
         raw.error_rate().unwrap_or(0.0)
+    } else if raw.llm_calls > 0 {
+        raw.llm_errors as f64 / raw.llm_calls as f64
+    } else {
+        0.0
     };
     BucketStats {
         start_ns,
