@@ -65,8 +65,6 @@ fn show_json(dir: &Path, db: &str, id: &str) -> Value {
     serde_json::from_str(&out).unwrap()
 }
 
-const END: &str = "1793013548900000000";
-
 #[test]
 fn an_end_time_beyond_u64_nanoseconds_is_a_span_problem_not_a_duration() {
     let d = tempfile::tempdir().unwrap();
