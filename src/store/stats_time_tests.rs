@@ -30,8 +30,10 @@ fn bot(extreme: bool) -> (tempfile::TempDir, Store) {
         let text = [
             line(&"11".repeat(16), &min, &min),
             line(&"22".repeat(16), &max, &max),
-            // Spans from both ends in one trace: its duration must not overflow.
-            line(&"33".repeat(16), &min, &max),
+            // Spans from both ends in one trace: its duration must not overflow. (The end is one
+            // below i64::MAX: an end at i64::MAX is where an out-of-range value saturates, and
+            // the reader takes it as unknown.)
+            line(&"33".repeat(16), &min, &(i64::MAX - 1).to_string()),
         ]
         .concat();
         std::fs::write(&src, text).unwrap_or_else(|e| panic!("{e}"));

@@ -245,12 +245,6 @@ pub(crate) fn build_span(f: SpanFields, ctx: &SpanContext) -> Result<Span, Strin
     let Some(span_id) = f.span_id else {
         return Err(format!("span {name:?} in trace {trace_id} has no spanId"));
     };
-    if f.start_ns.is_some_and(out_of_range) {
-        return Err(format!(
-            "span {name:?} in trace {trace_id} has a start time beyond what nanoseconds since \
-            1970 hold"
-        ));
-    }
     let (status, status_message) = match f.status {
         Some((code, message)) => (
             StatusCode::from_i64(code),
