@@ -16,8 +16,10 @@ const USAGE: i32 = 2;
 fn main() {
     // Matches first: they say which flags were typed (rather than defaulted), which the
     // configuration's precedence needs.
-    let matches = Cli::command().get_matches();
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let matches = Cli::command()
+        .try_get_matches()
+        .unwrap_or_else(|e| exit_on_clap_error(e));
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| exit_on_clap_error(e));
     init_logging(&cli.log_level);
     let config = match Config::from_process(&trawl::cli::overrides(&cli, &matches)) {
         Ok(c) => c,
@@ -80,4 +82,26 @@ fn init_logging(level: &str) {
         .with_ansi(false)
         .with_writer(std::sync::Mutex::new(file))
         .try_init();
+}
+
+/// clap's own exit, except that a usage error quotes the offending argument, which can be
+/// untrusted text (a trace id pasted from a trace): its lines are sanitised like every other
+/// error (plain text, no colours). Help and version output are clap's, unchanged.
+fn exit_on_clap_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind::{
+        DisplayHelp, DisplayHelpOnMissingArgumentOrSubcommand, DisplayVersion,
+    };
+    if matches!(
+        e.kind(),
+        DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit()
+    }
+    let text = e.render().to_string();
+    let clean: Vec<String> = text.lines().map(trawl::sanitize::clean_line).collect();
+    {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), "{}", clean.join("\n").trim_end());
+    }
+    std::process::exit(e.exit_code())
 }

@@ -7,6 +7,17 @@ use anyhow::Result;
 use clap::Args;
 use serde_json::Value;
 
+/// `outln!` for prose: a line wider than the output (`$COLUMNS` or the terminal) wraps at
+/// spaces, continuation lines indented two more, so nothing is left to the terminal's wrapping.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let width = super::out::output_width(false);
+        for line in super::out::wrap_hanging(&format!($($arg)*), width, 2) {
+            outln!("{line}");
+        }
+    }};
+}
+
 const EXAMPLES: &str = "Examples:
   trawl agreement
   trawl agreement --rule grounded
@@ -51,7 +62,7 @@ pub fn run(args: &AgreementArgs, cfg: &Config) -> Result<i32> {
         return Ok(0);
     }
     if rows.is_empty() {
-        outln!(
+        say!(
             "no judge verdicts or human labels yet: run `trawl judge --rule grounded`, then label \
              some traces with `trawl label TRACE --rule grounded --verdict true|false`"
         );
@@ -72,7 +83,7 @@ fn pct(v: Option<f64>) -> String {
 }
 
 fn print_rule(r: &RuleAgreement) -> Result<()> {
-    outln!(
+    say!(
         "rule {}: {} pair(s) compared  ({} judged, {} labelled, {} NA/error kept out)",
         clean_line(&r.rule),
         r.pairs,
@@ -81,7 +92,7 @@ fn print_rule(r: &RuleAgreement) -> Result<()> {
         r.na_or_error
     );
     if r.pairs == 0 {
-        outln!(
+        say!(
             "  no TRUE/FALSE pairs yet: label traces the judge scored \
              (trawl traces --verdict {}=false, then trawl label ID --rule {} --verdict …)",
             clean_line(&r.rule),
@@ -92,7 +103,7 @@ fn print_rule(r: &RuleAgreement) -> Result<()> {
             .kappa
             .map(|k| format!("{k:.2} ({})", kappa_band(k)))
             .unwrap_or_else(|| "-".into());
-        outln!(
+        say!(
             "  accuracy {}   Cohen's kappa {}   FALSE precision {}   FALSE recall {}",
             pct(r.accuracy),
             kappa,
@@ -100,18 +111,18 @@ fn print_rule(r: &RuleAgreement) -> Result<()> {
             pct(r.recall_false)
         );
         if r.pairs < 10 {
-            outln!("  (fewer than 10 pairs: read these numbers as a hint, not a measurement)");
+            say!("  (fewer than 10 pairs: read these numbers as a hint, not a measurement)");
         }
         let c = &r.confusion;
         outln!();
-        outln!("  {:<14} {:>11} {:>11}", "", "human TRUE", "human FALSE");
-        outln!(
+        say!("  {:<14} {:>11} {:>11}", "", "human TRUE", "human FALSE");
+        say!(
             "  {:<14} {:>11} {:>11}",
             "judge TRUE",
             c.judge_true_human_true,
             c.judge_true_human_false
         );
-        outln!(
+        say!(
             "  {:<14} {:>11} {:>11}",
             "judge FALSE",
             c.judge_false_human_true,
@@ -119,7 +130,7 @@ fn print_rule(r: &RuleAgreement) -> Result<()> {
         );
     }
     if let Some(rep) = r.repeatability {
-        outln!(
+        say!(
             "  judge repeatability: samples agreed {:.0}% on average over {} multi-sample verdict(s)",
             rep.mean * 100.0,
             rep.scores
@@ -127,9 +138,9 @@ fn print_rule(r: &RuleAgreement) -> Result<()> {
     }
     if !r.disagreements.is_empty() {
         outln!();
-        outln!("  disagreements ({}):", r.disagreements.len());
+        say!("  disagreements ({}):", r.disagreements.len());
         for d in &r.disagreements {
-            outln!(
+            say!(
                 "  {}  judge {:<5} human {:<5} {}",
                 clean_line(&d.trace_id),
                 d.judge.as_str(),
@@ -137,7 +148,7 @@ fn print_rule(r: &RuleAgreement) -> Result<()> {
                 truncate_chars(&clean_line(d.explanation.as_deref().unwrap_or("")), 70)
             );
         }
-        outln!("  (open one with: trawl show TRACE_ID)");
+        say!("  (open one with: trawl show TRACE_ID)");
     }
     Ok(())
 }

@@ -127,12 +127,24 @@ pub fn run(args: &CheckArgs, cfg: &Config) -> Result<i32> {
         }
     }
     let failed = results.iter().filter(|r| !r.ok).count();
-    if args.json {
-        outln!("{}", serde_json::to_string_pretty(&results)?);
+    let code = if failed == 0 { 0 } else { 1 };
+    let printed = if args.json {
+        print_json(&results)
     } else {
-        print_checks(&results, &window, args.allow_empty)?;
+        print_checks(&results, &window, args.allow_empty)
+    };
+    match printed {
+        // The verdict is decided before the first line is written: a reader that went away
+        // (`trawl check … | head -1`, or a closed pipe) must not turn a breach into exit 0.
+        Err(e) if super::out::is_broken_pipe(&e) => Ok(code),
+        Err(e) => Err(e),
+        Ok(()) => Ok(code),
     }
-    Ok(if failed == 0 { 0 } else { 1 })
+}
+
+fn print_json(results: &[CheckResult]) -> Result<()> {
+    outln!("{}", serde_json::to_string_pretty(results)?);
+    Ok(())
 }
 
 /// Sanitises each line of a multi-line message, keeping the line breaks (the caret line).
@@ -157,21 +169,28 @@ fn print_checks(results: &[CheckResult], window: &CheckWindow, allow_empty: bool
         let expr = truncate_chars(&clean_line(&r.expr), 48);
         let thr = metrics::check::format_value(&r.check, r.threshold);
         match r.value {
-            Some(v) => outln!(
-                "{status:<7}  {expr:<width$}  value {}  threshold {} {thr}  (n={})",
-                metrics::check::format_value(&r.check, v),
-                r.op,
-                r.n
-            ),
-            None => outln!(
-                "{status:<7}  {expr:<width$}  {}{}",
-                clean_line(r.no_data.as_deref().unwrap_or("no data")),
-                if allow_empty {
-                    " (allowed by --allow-empty)"
-                } else {
-                    " (not a pass; --allow-empty accepts it)"
-                }
-            ),
+            // Wider than the output, a line wraps under the expression.
+            Some(v) => super::out::say(
+                &format!(
+                    "{status:<7}  {expr:<width$}  value {}  threshold {} {thr}  (n={})",
+                    metrics::check::format_value(&r.check, v),
+                    r.op,
+                    r.n
+                ),
+                9,
+            )?,
+            None => super::out::say(
+                &format!(
+                    "{status:<7}  {expr:<width$}  {}{}",
+                    clean_line(r.no_data.as_deref().unwrap_or("no data")),
+                    if allow_empty {
+                        " (allowed by --allow-empty)"
+                    } else {
+                        " (not a pass; --allow-empty accepts it)"
+                    }
+                ),
+                9,
+            )?,
         }
     }
     if results.iter().any(|r| r.check.change) {

@@ -109,11 +109,14 @@ fn row(cfg: &Config, def: &'static SettingDef) -> Row {
 
 fn print_table(cfg: &Config, rows: &[Row]) -> Result<()> {
     match &cfg.file {
-        Some(f) => outln!(
-            "config file: {} ({})",
-            clean_line(&f.display().to_string()),
-            if cfg.file_found { "found" } else { "not found" }
-        ),
+        Some(f) => super::out::say(
+            &format!(
+                "config file: {} ({})",
+                clean_line(&f.display().to_string()),
+                if cfg.file_found { "found" } else { "not found" }
+            ),
+            2,
+        )?,
         None => outln!("config file: none (no home directory)"),
     }
     outln!();
@@ -125,12 +128,14 @@ fn print_table(cfg: &Config, rows: &[Row]) -> Result<()> {
         .unwrap_or(0)
         .min(60);
     for r in rows {
-        outln!(
+        // Wider than the output (a long store path), a row wraps under the value column.
+        let line = format!(
             "{:<key_w$}  {:<val_w$}  {}",
             r.def.key,
             clean_line(&r.text),
             clean_line(&cfg.source(r.def.key).to_string())
         );
+        super::out::say(&line, key_w + 2)?;
     }
     Ok(())
 }

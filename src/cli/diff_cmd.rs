@@ -37,8 +37,12 @@ pub fn run(args: &DiffArgs, cfg: &Config) -> Result<i32> {
             super::typed_id(&store, id, crate::store::SHORT_ID_MIN)
                 .unwrap_or_else(|_| crate::sanitize::display_id(id, 8))
         };
+        // A changed answer is one long line: it wraps at spaces to the output width.
+        let width = super::out::output_width(false);
         for l in crate::diff::render::lines_with(&d, &shown) {
-            outln!("{l}");
+            for line in super::out::wrap_hanging(&l, width, 2) {
+                outln!("{line}");
+            }
         }
     }
     Ok(0)

@@ -79,6 +79,9 @@ pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
     }
     let mut reports: Vec<IngestReport> = Vec::new();
     let mut strict_failed = false;
+    // Set when the reader of stdout went away (`trawl import a b | head -1`): the remaining
+    // files are still imported and the exit code still says how it went; only the printing stops.
+    let mut stdout_gone = false;
     for path in &args.sources {
         let opts = ImportOptions {
             strict: args.strict,
@@ -87,8 +90,8 @@ pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
         };
         match import_file(&mut store, path, opts) {
             Ok(r) => {
-                if !args.json {
-                    print_report(&r)?;
+                if !args.json && !stdout_gone {
+                    stdout_gone = reader_gone(print_report(&r))?;
                 }
                 if args.strict && r.fatal.is_some() {
                     strict_failed = true;
@@ -111,6 +114,7 @@ pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
     let spans: u64 = reports.iter().map(|r| r.spans_new).sum();
     let dups: u64 = reports.iter().map(|r| r.duplicates).sum();
     let bad: u64 = reports.iter().map(|r| r.bad_lines_total).sum();
+    let span_problems: u64 = reports.iter().map(|r| r.span_problems).sum();
     let ok_lines: u64 = reports.iter().map(|r| r.lines_ok).sum();
     if args.json {
         let out = serde_json::json!({
@@ -121,12 +125,18 @@ pub fn run(args: &ImportArgs, cfg: &Config) -> Result<i32> {
             "bad_lines": bad,
             "files": reports,
         });
-        outln!("{}", serde_json::to_string_pretty(&out)?);
-    } else if reports.len() > 1 {
-        outln!(
-            "total: {traces} traces, {spans} spans imported, {dups} duplicates skipped, {bad} bad line{}",
-            if bad == 1 { "" } else { "s" }
+        reader_gone(print_json(&out))?;
+    } else if reports.len() > 1 && !stdout_gone {
+        // `bad` counts span problems too; the total names them apart, as each file's line does.
+        let bad_lines = bad.saturating_sub(span_problems);
+        let mut line = format!(
+            "total: {traces} traces, {spans} spans imported, {dups} duplicates skipped, {bad_lines} bad line{}",
+            plural(bad_lines)
         );
+        if span_problems > 0 {
+            line.push_str(&span_problems_note(span_problems));
+        }
+        reader_gone(print_line(&line))?;
     }
     if strict_failed {
         return Ok(1);
@@ -203,12 +213,12 @@ fn follow(
         );
     }
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let display = path.display().to_string();
+    let display = crate::sanitize::clean_line(&path.display().to_string());
     errln!("{display}: following (Ctrl-C to stop)");
     let mut on_progress = |p: &crate::import::Progress| {
         errln!(
             "{}: +{} traces updated; {} spans, {} new traces so far",
-            p.file,
+            crate::sanitize::clean_line(&p.file),
             p.touched.len(),
             p.spans,
             p.traces_new
@@ -224,8 +234,10 @@ fn follow(
 }
 
 fn print_report(r: &IngestReport) -> Result<()> {
+    // A file name is user input too (a crafted name can carry escape sequences).
+    let file = crate::sanitize::clean_line(&r.file);
     if let Some(f) = &r.fatal {
-        errln!("{}: {}", r.file, f);
+        errln!("{file}: {}", crate::sanitize::clean_line(f));
         return Ok(());
     }
     for b in &r.bad_lines {
@@ -234,13 +246,13 @@ fn print_report(r: &IngestReport) -> Result<()> {
     if r.bad_lines_total > r.bad_lines.len() as u64 {
         errln!(
             "{}: … and {} more bad lines",
-            r.file,
+            file,
             r.bad_lines_total - r.bad_lines.len() as u64
         );
     }
     let mut line = format!(
         "{}: {} traces, {} spans imported, {} duplicates skipped",
-        r.file, r.traces_new, r.spans_new, r.duplicates
+        file, r.traces_new, r.spans_new, r.duplicates
     );
     // Span problems cost one span (or attribute), not the line: counted apart.
     let bad_lines = r.bad_lines_total.saturating_sub(r.span_problems);
@@ -252,11 +264,7 @@ fn print_report(r: &IngestReport) -> Result<()> {
         ));
     }
     if r.span_problems > 0 {
-        line.push_str(&format!(
-            ", {} span problem{} (the rest of the line kept)",
-            r.span_problems,
-            if r.span_problems == 1 { "" } else { "s" }
-        ));
+        line.push_str(&span_problems_note(r.span_problems));
     }
     if r.traces_touched > r.traces_new {
         line.push_str(&format!(
@@ -264,6 +272,37 @@ fn print_report(r: &IngestReport) -> Result<()> {
             r.traces_touched - r.traces_new
         ));
     }
-    outln!("{line}");
+    super::out::say(&line, 2)?;
+    Ok(())
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Span problems cost one span (or attribute), not the line: counted apart from bad lines.
+fn span_problems_note(n: u64) -> String {
+    format!(
+        ", {n} span problem{} (the rest of the line kept)",
+        plural(n)
+    )
+}
+
+/// `Ok(true)` when `printed` failed only because stdout's reader went away; other errors pass.
+fn reader_gone(printed: Result<()>) -> Result<bool> {
+    match printed {
+        Ok(()) => Ok(false),
+        Err(e) if super::out::is_broken_pipe(&e) => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
+fn print_json(v: &serde_json::Value) -> Result<()> {
+    outln!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+fn print_line(line: &str) -> Result<()> {
+    super::out::say(line, 2)?;
     Ok(())
 }

@@ -175,7 +175,11 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
         }
     };
     if args.list_rules {
-        print_rules(&all)?;
+        if args.json {
+            print_rules_json(&all)?;
+        } else {
+            print_rules(&all)?;
+        }
         return Ok(0);
     }
     if args.rule.iter().all(|r| r.trim().is_empty()) {
@@ -309,25 +313,37 @@ pub fn run(args: &JudgeArgs, cfg: &Config) -> Result<i32> {
         return Ok(USAGE);
     }
 
-    if args.json {
-        let mut v = serde_json::to_value(&summary)?;
-        // Calls without a price cost an unknown amount, not $0.
-        if summary.cost_unknown && summary.cost_usd == 0.0 {
-            v["cost_usd"] = serde_json::Value::Null;
-        }
-        outln!("{}", serde_json::to_string_pretty(&v)?);
-    } else {
-        print_summary(&summary, &db)?;
-    }
     // Every verdict asked of the judge errored: the judge is broken, not the traces.
     let all_errored = summary.errors > 0 && summary.errors == summary.judged - summary.cached;
-    Ok(match &summary.stopped {
+    let code = match &summary.stopped {
         None if all_errored => 1,
         None => 0,
         // Declined at the prompt: the user's choice, not a failure.
         Some(StopReason::Cancelled) if summary.judged == 0 && summary.calls == 0 => 0,
         Some(_) => 1,
-    })
+    };
+    let printed = if args.json {
+        print_summary_json(&summary)
+    } else {
+        print_summary(&summary, &db)
+    };
+    match printed {
+        // The run's outcome is known before the summary is written: a reader that went away
+        // (`trawl judge … | head -1`) must not turn a failed run into exit 0 in CI.
+        Err(e) if super::out::is_broken_pipe(&e) => Ok(code),
+        Err(e) => Err(e),
+        Ok(()) => Ok(code),
+    }
+}
+
+fn print_summary_json(summary: &Summary) -> Result<()> {
+    let mut v = serde_json::to_value(summary)?;
+    // Calls without a price cost an unknown amount, not $0.
+    if summary.cost_unknown && summary.cost_usd == 0.0 {
+        v["cost_usd"] = serde_json::Value::Null;
+    }
+    outln!("{}", serde_json::to_string_pretty(&v)?);
+    Ok(())
 }
 
 /// Warns that the key would cross the network in clear text and asks. `Some(true)`: send it
@@ -367,16 +383,40 @@ fn ids(rules: &[Rule]) -> String {
         .join(", ")
 }
 
+/// `--list-rules --json`: what the text list shows, one object per rule.
+fn print_rules_json(rules: &[Rule]) -> Result<()> {
+    let arr: Vec<serde_json::Value> = rules
+        .iter()
+        .map(|r| {
+            let inputs: Vec<&str> = r.shown_inputs().iter().map(|k| k.as_str()).collect();
+            serde_json::json!({
+                "id": r.id,
+                "target": r.target.as_str(),
+                "title": r.title,
+                "question": r.question,
+                "inputs": inputs,
+                "origin": r.origin,
+                "hash": r.hash(),
+            })
+        })
+        .collect();
+    outln!("{}", serde_json::to_string_pretty(&arr)?);
+    Ok(())
+}
+
 fn print_rules(rules: &[Rule]) -> Result<()> {
+    // Both lines wrap under the title's column when wider than the output.
+    const TITLE_COLUMN: usize = 22;
+    let width = super::out::output_width(false);
     for r in rules {
         let inputs: Vec<&str> = r.shown_inputs().iter().map(|k| k.as_str()).collect();
-        outln!(
+        let title = format!(
             "{:<12} {:<8} {}",
             clean_line(&r.id),
             r.target.as_str(),
             clean_line(r.title.as_deref().unwrap_or(&r.question))
         );
-        outln!(
+        let about = format!(
             "{:<12} {:<8} inputs: {}; from {}; hash {}",
             "",
             "",
@@ -384,6 +424,12 @@ fn print_rules(rules: &[Rule]) -> Result<()> {
             clean_line(&r.origin),
             r.hash().get(..12).unwrap_or_default()
         );
+        for line in super::out::wrap_hanging(&title, width, TITLE_COLUMN)
+            .into_iter()
+            .chain(super::out::wrap_hanging(&about, width, 0))
+        {
+            outln!("{line}");
+        }
     }
     Ok(())
 }
@@ -445,14 +491,16 @@ fn print_summary(s: &Summary, store: &crate::store::Store) -> Result<()> {
             )
         })
         .collect();
+    let width = super::out::output_width(false);
     for r in notable.iter().take(20) {
-        outln!(
+        let line = format!(
             "  {} {:<10} {:<5}  {}",
             super::typed_id(store, &r.trace_id, crate::store::SHORT_ID_MIN)?,
             clean_line(&r.rule),
             r.verdict.as_str().to_ascii_uppercase(),
             crate::sanitize::fit_width(&clean_line(&r.explanation), 100)
         );
+        outln!("{}", super::out::cut(&line, width));
     }
     if notable.len() > 20 {
         outln!(

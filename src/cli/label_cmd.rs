@@ -110,7 +110,7 @@ pub fn run(args: &LabelArgs, cfg: &Config) -> Result<i32> {
                 format!(" (judge said {})", jv.as_str())
             }
         });
-        outln!(
+        let line = format!(
             "labelled {} {} = {} by {}{}",
             super::typed_id(&store, &id, 12)?,
             clean_line(rule),
@@ -118,6 +118,7 @@ pub fn run(args: &LabelArgs, cfg: &Config) -> Result<i32> {
             clean_line(&who),
             agree.unwrap_or_default()
         );
+        super::out::say(&line, 2)?;
     }
     Ok(0)
 }

@@ -92,6 +92,53 @@ pub fn wrap_words(text: &str, width: Option<usize>) -> Vec<String> {
     lines.into_iter().map(|l| fit_width(&l, w)).collect()
 }
 
+/// A prose line that fits the output width: unchanged when it fits (or the width is unlimited),
+/// else wrapped at spaces, every line keeping the text's leading indent and continuation lines
+/// indented `hang` columns more (a hanging indent under a label).
+pub fn wrap_hanging(text: &str, width: Option<usize>, hang: usize) -> Vec<String> {
+    let Some(w) = width.filter(|w| width_of(text) > *w) else {
+        return vec![text.to_string()];
+    };
+    let body = text.trim_start_matches(' ');
+    let lead = text.len() - body.len();
+    let rest = " ".repeat((lead + hang).min(w / 2));
+    let mut lines = Vec::new();
+    let mut cur = " ".repeat(lead.min(w / 2));
+    let mut empty = true;
+    // Each word with the run of spaces before it: kept inside a line (aligned columns stay
+    // aligned), dropped where the line breaks.
+    let mut gap = 1;
+    for word in body.split(' ') {
+        if word.is_empty() {
+            gap += 1;
+            continue;
+        }
+        if !empty && width_of(&cur) + gap + width_of(word) > w {
+            lines.push(std::mem::replace(&mut cur, rest.clone()));
+            empty = true;
+        }
+        if !empty {
+            cur.push_str(&" ".repeat(gap));
+        }
+        cur.push_str(word);
+        empty = false;
+        gap = 1;
+    }
+    lines.push(cur);
+    lines.into_iter().map(|l| fit_width(&l, w)).collect()
+}
+
+/// Writes a prose line to stdout wrapped to the output width ([`wrap_hanging`]); a write error
+/// (a closed pipe) is returned, as with [`outln!`].
+pub fn say(line: &str, hang: usize) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    for l in wrap_hanging(line, output_width(false), hang) {
+        writeln!(out, "{l}")?;
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
     Left,
@@ -353,6 +400,24 @@ mod tests {
         let lines = wrap_words("one two three four", Some(9));
         assert_eq!(lines, ["one two", "three", "four"]);
         assert_eq!(wrap_words("one two", None), ["one two"]);
+    }
+
+    #[test]
+    fn wrap_hanging_keeps_a_fitting_line_and_indents_continuations() {
+        assert_eq!(wrap_hanging("  a   b", Some(10), 2), ["  a   b"]);
+        assert_eq!(wrap_hanging("  a   b", None, 2), ["  a   b"]);
+        assert_eq!(
+            wrap_hanging("  one two three four", Some(10), 2),
+            ["  one two", "    three", "    four"]
+        );
+        // Aligned columns keep their spacing; the break drops it.
+        assert_eq!(
+            wrap_hanging("key    value    source", Some(14), 7),
+            ["key    value", "       source"]
+        );
+        // A word wider than the line is cut, never left to wrap in the terminal.
+        let lines = wrap_hanging("x abcdefghijklmnop", Some(8), 0);
+        assert!(lines.iter().all(|l| width_of(l) <= 8), "{lines:?}");
     }
 
     #[test]

@@ -327,30 +327,46 @@ pub fn run(args: &ReplayArgs, cfg: &Config) -> Result<i32> {
         judge_items(&db, cfg, args, &rules, &mut items)?;
     }
 
+    let regressed = items.iter().any(|i| i.outcome == Outcome::Regressed);
+    let code = if args.fail_on_regression && regressed {
+        1
+    } else {
+        0
+    };
+    match print_report(&db, args, &rules, &items) {
+        // The outcome is known before the report is written: a reader that went away
+        // (`trawl replay … --fail-on-regression | head`) must not turn a regression into exit 0.
+        Err(e) if super::out::is_broken_pipe(&e) => Ok(code),
+        Err(e) => Err(e),
+        Ok(()) => Ok(code),
+    }
+}
+
+fn print_report(
+    db: &Store,
+    args: &ReplayArgs,
+    rules: &[judge::Rule],
+    items: &[Item],
+) -> Result<()> {
     if args.json {
-        outln!("{}", serde_json::to_string_pretty(&report::json(&items))?);
+        outln!("{}", serde_json::to_string_pretty(&report::json(items))?);
     } else {
         // Trace ids as `trawl show` takes them back (a store error falls back to 8 columns).
         let shown = |id: &str| {
-            super::typed_id(&db, id, crate::store::SHORT_ID_MIN)
+            super::typed_id(db, id, crate::store::SHORT_ID_MIN)
                 .unwrap_or_else(|_| crate::sanitize::display_id(id, 8))
         };
-        for it in &items {
+        for it in items {
             for l in report::item_lines_with(it, &shown) {
                 outln!("{l}");
             }
         }
         outln!();
-        for l in report::summary_lines(&report::Summary::of(&items), !rules.is_empty()) {
+        for l in report::summary_lines(&report::Summary::of(items), !rules.is_empty()) {
             outln!("{l}");
         }
     }
-    let regressed = items.iter().any(|i| i.outcome == Outcome::Regressed);
-    Ok(if args.fail_on_regression && regressed {
-        1
-    } else {
-        0
-    })
+    Ok(())
 }
 
 fn usage(msg: &str) -> Result<i32> {

@@ -26,13 +26,23 @@ trace (mean over traces whose cost is fully known), traces with unknown cost, ju
 judge verdict of each trace (NA and error verdicts are left out of n).
 
 Percentiles are exact nearest-rank: the p-th percentile of n values is the value at rank
-ceil(p/100 * n) in ascending order. They are computed inside SQLite with window functions
-(ROW_NUMBER() OVER (PARTITION BY bucket ORDER BY duration) and COUNT(*) OVER the same
-partition), so only the rows at the wanted ranks are read back, never every trace.
+ceil(p/100 * n) in ascending order, picked from every value of the bucket (kept per quarter
+hour at import), never estimated.
 
 Buckets start in UTC unless --tz gives a fixed offset; weeks start on Monday. A trace belongs
-to the bucket of its start time. With --group-by model or tag a trace counts in every group
-it belongs to; traces without a value are in group \"(none)\".
+to the bucket of its start time. With --group-by tag a trace counts in every tag it has, with
+all its figures (tags overlap, so group counts may add up to more than the traces); name,
+user and service give each trace one group. Traces without a value are in group \"(none)\".
+
+With --group-by model a row holds that model's own LLM calls (in the store; --source
+clickhouse still gives each model its traces' figures): llm_calls, tokens, cost,
+unknown cost, LLM-call latency and time to first token are those calls' figures, and ERRORS
+(error_rate) is the share of them that failed, so a call that failed on one model and was
+retried on another counts against the first only. TRACES counts the traces that called the
+model (a trace calling two models counts in both, so the groups may add up to more than the
+traces), and trace latency P50/P95/P99 and judge figures are those traces' whole figures.
+Calls naming no model are in \"(none)\", with the traces that name none; usage of embedding
+spans is in the ungrouped totals only.
 
 Change is against the immediately preceding bucket of the same group (blank when that bucket
 has no traces): relative for amounts (+12%), a difference in percentage points for rates
@@ -45,7 +55,7 @@ the password from TRAWL_CLICKHOUSE_PASSWORD (or --password-env VAR). Judge figur
 verdicts and are empty there; LLM calls count in their trace's bucket.
 
 --json prints {\"buckets\": [...]}; each has bucket, group (when grouped), traces, error_rate,
-latency_p50_ms, latency_p95_ms, latency_p99_ms, llm_latency_p95_ms, ttft_p50_ms, input_tokens,
+llm_calls, latency_p50_ms, latency_p95_ms, latency_p99_ms, llm_latency_p95_ms, ttft_p50_ms, input_tokens,
 output_tokens, cost_usd, cost_per_trace_usd, unknown_cost_traces, judge_cost_usd (null when a
 judge verdict has no price), judge_cost_known_usd, judge_unknown_cost_verdicts,
 rules {RULE: {n, false_rate}} and change.";

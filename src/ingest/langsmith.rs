@@ -7,7 +7,7 @@
 
 use super::Imported;
 use super::annotation::{apply_binary_verdicts, imported_score_key};
-use super::semconv::value::{as_f64, as_i64, f64_of, i64_of, scalar_string, str_of};
+use super::semconv::value::{as_f64, as_token_count, f64_of, scalar_string, str_of};
 use super::util::{messages_from, parse_time_ns, raw_value, ttft_from};
 use crate::model::{
     Cost, CostSource, Document, Message, Provenance, Score, ScoreSource, Span, SpanKind,
@@ -191,9 +191,9 @@ fn run_span(r: &Value) -> Option<Span> {
 }
 
 fn usage(r: &Value) -> Option<Usage> {
-    let input = i64_of(r, "prompt_tokens");
-    let output = i64_of(r, "completion_tokens");
-    let total = i64_of(r, "total_tokens");
+    let input = r.get("prompt_tokens").and_then(as_token_count);
+    let output = r.get("completion_tokens").and_then(as_token_count);
+    let total = r.get("total_tokens").and_then(as_token_count);
     if input.is_none() && output.is_none() && total.is_none() {
         return None;
     }
@@ -213,9 +213,9 @@ fn usage(r: &Value) -> Option<Usage> {
         input,
         output,
         total,
-        cache_read: pd.get("cache_read").and_then(as_i64),
-        cache_write: pd.get("cache_creation").and_then(as_i64),
-        reasoning: cd.get("reasoning").and_then(as_i64),
+        cache_read: pd.get("cache_read").and_then(as_token_count),
+        cache_write: pd.get("cache_creation").and_then(as_token_count),
+        reasoning: cd.get("reasoning").and_then(as_token_count),
         provenance: Provenance::Reported,
         aggregate: false,
     })

@@ -68,7 +68,12 @@ pub struct BucketStats {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     pub traces: i64,
+    /// Failed share of the traces (root span failed); under `--group-by model`, of the
+    /// model's own calls.
     pub error_rate: f64,
+    /// LLM calls: under `--group-by model` the model's own calls, else those of the bucket's
+    /// traces (ungrouped: those starting in the bucket).
+    pub llm_calls: i64,
     pub latency_p50_ms: Option<f64>,
     pub latency_p95_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,
@@ -102,6 +107,7 @@ pub struct BucketStats {
 pub struct Change {
     pub traces: Option<f64>,
     pub error_rate: Option<f64>,
+    pub llm_calls: Option<f64>,
     pub latency_p50_ms: Option<f64>,
     pub latency_p95_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,
@@ -137,18 +143,28 @@ fn ms(ns: Option<i64>) -> Option<f64> {
 fn bucket_stats(
     start_ns: i64,
     group: &str,
-    grouped: bool,
+    grouping: Option<GroupBy>,
     raw: &Raw,
     by: Bucket,
     tz: FixedOffset,
 ) -> BucketStats {
+    // A model's errors are its failed calls: a trace that failed on gpt-4o and recovered on
+    // another model is an ok trace, but not an ok call of gpt-4o.
+    let error_rate = if grouping != Some(GroupBy::Model) {
+        raw.error_rate().unwrap_or(0.0)
+    } else if raw.llm_calls > 0 {
+        raw.llm_errors as f64 / raw.llm_calls as f64
+    } else {
+        0.0
+    };
     BucketStats {
         start_ns,
         end_ns: start_ns.saturating_add(by.len_ns()),
         bucket: by.label_of(start_ns, tz),
-        group: grouped.then(|| group.to_string()),
+        group: grouping.is_some().then(|| group.to_string()),
         traces: raw.traces,
-        error_rate: raw.error_rate().unwrap_or(0.0),
+        error_rate,
+        llm_calls: raw.llm_calls,
         latency_p50_ms: ms(raw.latency.get(50)),
         latency_p95_ms: ms(raw.latency.get(95)),
         latency_p99_ms: ms(raw.latency.get(99)),
@@ -197,6 +213,7 @@ pub fn change(cur: &BucketStats, prev: &BucketStats) -> Change {
     Change {
         traces: relative(i(cur.traces), i(prev.traces)),
         error_rate: difference(Some(cur.error_rate), Some(prev.error_rate)),
+        llm_calls: relative(i(cur.llm_calls), i(prev.llm_calls)),
         latency_p50_ms: relative(cur.latency_p50_ms, prev.latency_p50_ms),
         latency_p95_ms: relative(cur.latency_p95_ms, prev.latency_p95_ms),
         latency_p99_ms: relative(cur.latency_p99_ms, prev.latency_p99_ms),
@@ -246,12 +263,7 @@ pub fn stats_from_raw(
 ) -> Vec<BucketStats> {
     let stats: BTreeMap<(i64, String), BucketStats> = raw
         .iter()
-        .map(|((bk, g), r)| {
-            (
-                (*bk, g.clone()),
-                bucket_stats(*bk, g, group.is_some(), r, by, tz),
-            )
-        })
+        .map(|((bk, g), r)| ((*bk, g.clone()), bucket_stats(*bk, g, group, r, by, tz)))
         .collect();
     let mut out = Vec::with_capacity(stats.len());
     for ((bk, g), s) in &stats {
@@ -278,6 +290,7 @@ pub fn empty_bucket(
         group,
         traces: 0,
         error_rate: 0.0,
+        llm_calls: 0,
         latency_p50_ms: None,
         latency_p95_ms: None,
         latency_p99_ms: None,

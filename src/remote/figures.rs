@@ -439,6 +439,8 @@ pub fn bucket_figures(
         let mut f = BucketFigures {
             traces: int("traces"),
             errors: int("errors"),
+            // Every exported span has an end: the calls are those with a duration.
+            llm_calls: int("llm_n"),
             input_tokens: int("input_tokens"),
             output_tokens: int("output_tokens"),
             latency: ranked(&row, "lat", &wanted.latency),

@@ -16,6 +16,11 @@
 //! they hold; an offset that is not a multiple of 15 minutes; and a store with many cells not
 //! yet recomputed.
 //!
+//! **Parts.** A cell may be stored as several rows (`part` 0, 1, …): each import batch appends
+//! what its new traces add as a part of its own ([`super::cell_delta`]) rather than reading and
+//! rewriting the cell, and readers add the parts up as they add cells up. A cell reaching
+//! [`super::cell_delta::MAX_PARTS`] parts is merged back into one; a recomputed cell is one part.
+//!
 //! **Staying current.** Whatever changes a trace's figures marks its time range dirty in
 //! `stats_dirty`: the roll-up of every committed batch (the old and the new range of each trace
 //! it touched, so a span rewritten by a later import is covered), and triggers on judge scores
@@ -254,7 +259,8 @@ fn from_cells(
 }
 
 const CELL_COLUMNS: &str = "traces, errors, input_tokens, output_tokens, cost_known, cost_known_err,
-    cost_full_n, cost_full_sum, cost_full_sum_err, unknown_cost_traces, judge_cost_unknown, latency, llm, ttft";
+    cost_full_n, cost_full_sum, cost_full_sum_err, unknown_cost_traces, judge_cost_unknown, latency, llm, ttft,
+    llm_calls, llm_errors";
 
 /// The cell in `r`, whose columns from the third on are [`CELL_COLUMNS`]; the latency series
 /// not in `series` are left empty.
@@ -279,25 +285,50 @@ fn cell_from_row(r: &rusqlite::Row<'_>, series: SeriesWanted) -> rusqlite::Resul
         latency: values(13, series.latency)?,
         llm: values(14, series.llm)?,
         ttft: values(15, series.ttft)?,
+        llm_calls: r.get(16)?,
+        llm_errors: r.get(17)?,
         ..Default::default()
     })
 }
 
-/// One stored cell (without its judge rules), every series included.
-pub(super) fn load_cell(
-    conn: &Connection,
-    dim: &str,
-    cell: i64,
-    grp: &str,
-) -> Result<Option<Partial>> {
+/// One stored cell (without its judge rules), its parts added up, every series included.
+fn load_cell(conn: &Connection, dim: &str, cell: i64, grp: &str) -> Result<Partial> {
     let mut st = conn.prepare_cached(&format!(
         "SELECT cell_ns, grp, {CELL_COLUMNS} FROM stats_cells WHERE dim = ?1 AND cell_ns = ?2 AND grp = ?3"
     ))?;
     let mut rows = st.query(rusqlite::params![dim, cell, grp])?;
-    Ok(match rows.next()? {
-        Some(r) => Some(cell_from_row(r, SeriesWanted::ALL)?),
-        None => None,
-    })
+    let mut out = Partial::default();
+    while let Some(r) = rows.next()? {
+        out.absorb(cell_from_row(r, SeriesWanted::ALL)?);
+    }
+    Ok(out)
+}
+
+/// Adds `p` to a cell as a new part, reading none of the stored ones; returns how many parts
+/// the cell now has.
+pub(super) fn append_part(
+    conn: &Connection,
+    dim: &str,
+    cell: i64,
+    grp: &str,
+    p: &Partial,
+) -> Result<i64> {
+    // The last key of the cell: one index seek, no value read.
+    let part: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce(max(part), -1) + 1 FROM stats_cells WHERE dim = ?1 AND cell_ns = ?2 AND grp = ?3",
+        )?
+        .query_row(rusqlite::params![dim, cell, grp], |r| r.get(0))?;
+    store_part(conn, dim, cell, grp, part, p)?;
+    Ok(part + 1)
+}
+
+/// Merges the parts of a cell into one.
+pub(super) fn merge_parts(conn: &Connection, dim: &str, cell: i64, grp: &str) -> Result<()> {
+    let p = load_cell(conn, dim, cell, grp)?;
+    conn.prepare_cached("DELETE FROM stats_cells WHERE dim = ?1 AND cell_ns = ?2 AND grp = ?3")?
+        .execute(rusqlite::params![dim, cell, grp])?;
+    store_part(conn, dim, cell, grp, 0, &p)
 }
 
 /// Per bucket: the sums so far and the chunks of each latency series.
@@ -328,8 +359,13 @@ fn refresh_without_waiting(conn: &Connection) -> Result<usize> {
 /// [`refresh`] at the end of an import. The spans are committed by then: if this fails, the
 /// cells stay dirty and the next reader computes them from the spans.
 pub(super) fn refresh_after_import(conn: &Connection) {
-    if let Err(e) = refresh(conn) {
-        tracing::warn!("statistics cells not refreshed after the import: {e}");
+    let started = std::time::Instant::now();
+    match refresh(conn) {
+        Ok(n) => tracing::debug!(
+            "stats cells: {n} recomputed after the import in {:?}",
+            started.elapsed()
+        ),
+        Err(e) => tracing::warn!("statistics cells not refreshed after the import: {e}"),
     }
 }
 
@@ -382,7 +418,7 @@ fn refresh_in(conn: &Connection) -> Result<usize> {
                 has_replays,
             )?;
             for ((cell, grp), p) in partials {
-                store_cell(conn, dim, cell, &grp, &p)?;
+                store_part(conn, dim, cell, &grp, 0, &p)?;
                 written += 1;
             }
         }
@@ -390,23 +426,27 @@ fn refresh_in(conn: &Connection) -> Result<usize> {
     Ok(written)
 }
 
-pub(super) fn store_cell(
+/// Writes part `part` of a cell, and the cell's judge rules (only a recomputed cell, part 0,
+/// has any).
+fn store_part(
     conn: &Connection,
     dim: &str,
     cell: i64,
     grp: &str,
+    part: i64,
     p: &Partial,
 ) -> Result<()> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO stats_cells(dim, cell_ns, grp, traces, errors, input_tokens, output_tokens, cost_known,
-           cost_known_err, cost_full_n, cost_full_sum, cost_full_sum_err, unknown_cost_traces,
-           judge_cost_unknown, latency, llm, ttft)
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
+        "INSERT OR REPLACE INTO stats_cells(dim, cell_ns, grp, part, traces, errors, input_tokens, output_tokens,
+           cost_known, cost_known_err, cost_full_n, cost_full_sum, cost_full_sum_err, unknown_cost_traces,
+           judge_cost_unknown, latency, llm, ttft, llm_calls, llm_errors)
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
     )?
     .execute(rusqlite::params![
         dim,
         cell,
         grp,
+        part,
         p.traces,
         p.errors,
         p.input_tokens,
@@ -420,7 +460,9 @@ pub(super) fn store_cell(
         p.judge_cost_unknown,
         encode(&p.latency),
         encode(&p.llm),
-        encode(&p.ttft)
+        encode(&p.ttft),
+        p.llm_calls,
+        p.llm_errors
     ])?;
     for (rule, (f, n)) in &p.rules {
         let (cost, err) = p.rule_costs.get(rule).copied().unwrap_or_default().parts();

@@ -240,6 +240,8 @@ fn assert_same(
         let g = &got[k];
         let ok = g.traces == w.traces
             && g.errors == w.errors
+            && g.llm_calls == w.llm_calls
+            && g.llm_errors == w.llm_errors
             && g.input_tokens == w.input_tokens
             && g.output_tokens == w.output_tokens
             && close(g.cost_known, w.cost_known)

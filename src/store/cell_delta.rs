@@ -7,31 +7,28 @@
 //! batch in memory: its sums, its duration, and its LLM calls' durations and times to first
 //! token, per grouping, exactly as the span path ([`super::stats_scan::scan`]) counts them.
 //! Latency values are kept unsorted (percentiles are picked by rank from a bucket's values),
-//! so adding means appending. Whatever else changes a cell (a trace rewritten or extended,
+//! so adding means appending: a batch writes its share of each cell as a new part (the table's
+//! key is (dim, cell, group, part)) and never reads the parts stored before it — reading and
+//! rewriting them made every batch cost as much as the cells it touched already held, which
+//! grew with the store. Whatever else changes a cell (a trace rewritten or extended,
 //! judge verdicts, replays) still marks its range dirty for recomputation; a new trace that a
 //! judge verdict or a replay already names, or that starts outside 1970–2200, goes that way too.
 
 use super::Result;
-use super::aggregates::{self, DIMS, DirtyRanges, cell_floor, dim_key};
+use super::aggregates::{self, DIMS, cell_floor, dim_key};
+use super::model_shares::{TraceFigures, plausible_call, shares};
 use super::stats::{GroupBy, NO_GROUP};
 use super::stats_scan::{Partial, Sum};
 use crate::display::{PLAUSIBLE_MAX_NS, PLAUSIBLE_MIN_NS};
+use crate::model::Trace;
 use crate::model::rollup::RollupSpan;
-use crate::model::{SpanKind, Trace};
 use rusqlite::{Connection, OptionalExtension};
 use std::collections::HashMap;
 
-/// Adding a batch reads and rewrites each cell it touches. When the values already in those
-/// cells outnumber the batch's own by more than this (a file in random time order, late in a
-/// big import, touches every cell at every batch), its ranges are marked for recomputation
-/// instead: the delta work stays proportional to the batch, the import linear in its size.
-const MAX_REWRITE_RATIO: usize = 32;
-/// Below this many values already stored, a batch is always added.
-const REWRITE_FLOOR: usize = 1 << 16;
-
-fn worth_adding(stored_values: usize, added_values: usize) -> bool {
-    stored_values <= REWRITE_FLOOR.max(added_values.saturating_mul(MAX_REWRITE_RATIO))
-}
+/// Parts a cell may hold before they are merged into one: readers add parts up like cells
+/// (a bucket's values are gathered in chunks anyway), so a few cost them little, and merging
+/// every [`MAX_PARTS`]th append keeps the rewriting a fraction of what appending saves.
+pub(super) const MAX_PARTS: i64 = 8;
 
 fn plausible(ns: i64) -> bool {
     (PLAUSIBLE_MIN_NS..=PLAUSIBLE_MAX_NS).contains(&ns)
@@ -41,8 +38,6 @@ fn plausible(ns: i64) -> bool {
 #[derive(Debug, Default)]
 pub(super) struct CellDelta {
     cells: HashMap<(&'static str, i64, String), Partial>,
-    /// The time ranges of the traces added, to mark dirty instead when adding costs too much.
-    ranges: Vec<(i64, i64)>,
 }
 
 impl CellDelta {
@@ -70,20 +65,15 @@ impl CellDelta {
 
     /// Adds trace `r` rolled up from `spans` (each span once), which [`Self::accepts`].
     pub fn add(&mut self, r: &Trace, spans: &[RollupSpan]) {
-        self.ranges.push((r.start_ns, r.end_ns));
         let cell = cell_floor(r.start_ns);
         // LLM calls as the span path takes them: plausible start and end.
-        let calls: Vec<&RollupSpan> = spans
-            .iter()
-            .filter(|s| {
-                s.kind == SpanKind::Llm && plausible(s.start_ns) && s.end_ns.is_none_or(plausible)
-            })
-            .collect();
+        let calls: Vec<&RollupSpan> = spans.iter().filter(|s| plausible_call(s)).collect();
         let llm: Vec<i64> = calls
             .iter()
             .filter_map(|s| s.end_ns.map(|e| e - s.start_ns))
             .collect();
         let ttft: Vec<i64> = calls.iter().filter_map(|s| s.ttft_ns).collect();
+        let llm_errors = calls.iter().filter(|s| s.error).count() as i64;
         let trace_part = || {
             let mut cost_known = Sum::default();
             cost_known.add(r.cost_known_usd);
@@ -106,12 +96,25 @@ impl CellDelta {
         };
         for group in DIMS {
             let dim = dim_key(group);
+            if group == Some(GroupBy::Model) {
+                // A model's own calls (see `model_shares`).
+                let t = TraceFigures {
+                    error: r.error,
+                    duration_ns: r.duration_ns,
+                };
+                for (grp, p) in shares(&t, spans) {
+                    self.absorb((dim, cell, grp), p);
+                }
+                continue;
+            }
             for grp in groups_of(r, group) {
                 let mut p = trace_part();
                 if group.is_some() {
                     // Grouped, a trace's calls count in its own cell.
                     p.llm = llm.clone();
                     p.ttft = ttft.clone();
+                    p.llm_calls = calls.len() as i64;
+                    p.llm_errors = llm_errors;
                 }
                 self.absorb((dim, cell, grp), p);
             }
@@ -120,6 +123,8 @@ impl CellDelta {
         for s in calls {
             let call_cell = cell_floor(s.start_ns);
             let p = Partial {
+                llm_calls: 1,
+                llm_errors: i64::from(s.error),
                 llm: s.end_ns.map(|e| vec![e - s.start_ns]).unwrap_or_default(),
                 ttft: s.ttft_ns.map(|t| vec![t]).unwrap_or_default(),
                 ..Default::default()
@@ -132,42 +137,37 @@ impl CellDelta {
         self.cells.entry(key).or_default().absorb(p);
     }
 
-    /// Writes the batch's contribution into the cells, in the batch's transaction, after its
-    /// dirty ranges are flushed. Cells already dirty are left to their recomputation, which
-    /// reads these traces from the spans; a batch whose cells hold far more than it adds marks
-    /// its ranges dirty instead (see [`MAX_REWRITE_RATIO`]).
+    /// Appends the batch's contribution to the cells as new parts, in the batch's transaction,
+    /// after its dirty ranges are flushed: nothing already stored is read, so the cost stays
+    /// the batch's whatever the store holds for those hours. A cell reaching [`MAX_PARTS`]
+    /// parts is merged back into one. Cells already dirty are left to their recomputation,
+    /// which reads these traces from the spans.
     pub fn apply(self, conn: &Connection) -> Result<()> {
         if self.cells.is_empty() {
             return Ok(());
         }
+        let started = std::time::Instant::now();
         let dirty = aggregates::load_dirty(conn)?;
         let in_dirty = |cell: i64| {
             let i = dirty.partition_point(|&(_, b)| b <= cell);
             dirty.get(i).is_some_and(|&(a, _)| a <= cell)
         };
-        let values = |p: &Partial| p.latency.len() + p.llm.len() + p.ttft.len();
-        let added: usize = self.cells.values().map(values).sum();
-        let mut merged = Vec::with_capacity(self.cells.len());
-        let mut stored = 0;
+        let (mut appended, mut merged) = (0, 0);
         for ((dim, cell, grp), delta) in self.cells {
             if in_dirty(cell) {
                 continue;
             }
-            let mut p = aggregates::load_cell(conn, dim, cell, &grp)?.unwrap_or_default();
-            stored += values(&p);
-            if !worth_adding(stored, added) {
-                let mut dirty = DirtyRanges::default();
-                for (a, b) in self.ranges {
-                    dirty.mark(a, b);
-                }
-                return dirty.flush(conn);
+            let parts = aggregates::append_part(conn, dim, cell, &grp, &delta)?;
+            appended += 1;
+            if parts >= MAX_PARTS {
+                aggregates::merge_parts(conn, dim, cell, &grp)?;
+                merged += 1;
             }
-            p.absorb(delta);
-            merged.push((dim, cell, grp, p));
         }
-        for (dim, cell, grp, p) in merged {
-            aggregates::store_cell(conn, dim, cell, &grp, &p)?;
-        }
+        tracing::debug!(
+            "stats cells: {appended} parts appended, {merged} cells merged in {:?}",
+            started.elapsed()
+        );
         Ok(())
     }
 }
@@ -185,7 +185,12 @@ fn groups_of(r: &Trace, group: Option<GroupBy>) -> Vec<String> {
     };
     match group {
         None => vec![String::new()],
-        Some(GroupBy::Model) => or_none(r.models.iter().map(|m| m.to_ascii_lowercase()).collect()),
+        Some(GroupBy::Model) => {
+            let mut models: Vec<String> = r.models.iter().map(|m| m.to_ascii_lowercase()).collect();
+            models.sort_unstable();
+            models.dedup();
+            or_none(models)
+        }
         Some(GroupBy::Tag) => {
             let mut tags: Vec<String> = r.tags.clone();
             tags.sort_unstable();
@@ -210,17 +215,10 @@ mod tests {
             tags: vec!["b".into(), "a".into(), "b".into()],
             ..Default::default()
         };
-        assert_eq!(groups_of(&r, Some(GroupBy::Model)), ["gpt-4o", "gpt-4o"]);
+        assert_eq!(groups_of(&r, Some(GroupBy::Model)), ["gpt-4o"]);
         assert_eq!(groups_of(&r, Some(GroupBy::Tag)), ["a", "b"]);
         assert_eq!(groups_of(&r, Some(GroupBy::Name)), [NO_GROUP]);
         assert_eq!(groups_of(&r, None), [""]);
-    }
-
-    #[test]
-    fn a_batch_is_added_unless_its_cells_hold_far_more_than_it_adds() {
-        assert!(worth_adding(REWRITE_FLOOR, 1));
-        assert!(worth_adding(10 * REWRITE_FLOOR, REWRITE_FLOOR));
-        assert!(!worth_adding(40 * REWRITE_FLOOR, REWRITE_FLOOR));
     }
 }
 

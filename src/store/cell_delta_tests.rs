@@ -132,3 +132,27 @@ fn slices_spread_over_a_month_add_alike() {
     assert_eq!(dirty_rows(&slices.store), 0);
     assert_everywhere(&slices.store, false, "a month");
 }
+
+#[test]
+fn many_imports_into_the_same_hours_keep_few_parts_per_cell() {
+    let mut slices = Slices::new();
+    for seed in 40..52 {
+        slices.generated(&format!("s{seed}.jsonl"), 100, seed, 1);
+    }
+    assert_eq!(dirty_rows(&slices.store), 0);
+    let most: i64 = slices
+        .store
+        .conn
+        .query_row(
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM stats_cells GROUP BY dim, cell_ns, grp)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        (2..super::MAX_PARTS).contains(&most),
+        "{most} parts: appended, and merged before {}",
+        super::MAX_PARTS
+    );
+    assert_everywhere(&slices.store, false, "twelve slices");
+}

@@ -11,6 +11,7 @@ mod codec;
 mod counts;
 mod dictionary;
 mod filter_sql;
+mod model_shares;
 mod open;
 mod previews;
 pub mod query;

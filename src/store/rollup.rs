@@ -187,6 +187,7 @@ pub(super) fn refresh_with(
     conn: &Connection,
     batch: &mut HashMap<String, BatchTrace>,
 ) -> Result<u64> {
+    let started = std::time::Instant::now();
     let mut new = 0;
     // The statistics cells of the old and the new time range of every trace change.
     let mut dirty = DirtyRanges::default();
@@ -286,8 +287,13 @@ pub(super) fn refresh_with(
                 .execute(rusqlite::params![b.key, tag])?;
         }
     }
+    let rolled_up = started.elapsed();
     dirty.flush(conn)?;
     delta.apply(conn)?;
+    tracing::debug!(
+        "batch roll-up: traces {rolled_up:?}, with statistics cells {:?}",
+        started.elapsed()
+    );
     Ok(new)
 }
 

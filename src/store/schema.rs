@@ -376,9 +376,38 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE spans DROP COLUMN user_id;
     ALTER TABLE spans DROP COLUMN service;
     "#,
-    // 12: reserved for engineer A's migration (this session's numbering: B 11, A 12, D 13);
-    // empty until it lands, like 6.
-    "",
+    // 12 (statistics; issue 17): a cell is kept as parts, each batch appending its own
+    // (`cell_delta`), and holds its LLM calls and failed calls; a model's cells hold its own
+    // calls' figures (`model_shares`). Cells are derived: recomputed for the stored traces
+    // (see `migrate_from`).
+    r#"
+    DROP TABLE IF EXISTS stats_cells;
+    CREATE TABLE stats_cells (
+        dim TEXT NOT NULL,
+        cell_ns INTEGER NOT NULL,
+        grp TEXT NOT NULL,
+        part INTEGER NOT NULL,
+        traces INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cost_known REAL NOT NULL,
+        cost_known_err REAL NOT NULL,
+        cost_full_n INTEGER NOT NULL,
+        cost_full_sum REAL NOT NULL,
+        cost_full_sum_err REAL NOT NULL,
+        unknown_cost_traces INTEGER NOT NULL,
+        judge_cost_unknown INTEGER NOT NULL,
+        latency BLOB,
+        llm BLOB,
+        ttft BLOB,
+        llm_calls INTEGER NOT NULL,
+        llm_errors INTEGER NOT NULL,
+        PRIMARY KEY (dim, cell_ns, grp, part)
+    ) WITHOUT ROWID;
+    DELETE FROM stats_rule_cells;
+    INSERT INTO stats_dirty SELECT min(start_ns), max(end_ns) FROM traces HAVING count(*) > 0;
+    "#,
     // 13 (search; engineer D): a step between calls whose input or output is a chat (a prompt
     // built for the next call) is split as an LLM call's input is, so an earlier turn's answer
     // in its history is no longer a doc (`text_index::chat_in`); the index is rebuilt once.

@@ -42,7 +42,7 @@ impl Buckets {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GroupBy {
     /// Every model a trace called, as reported (lowercased): a trace that used two models
-    /// counts in both groups.
+    /// counts in both groups, each with its own calls' figures (see `model_shares`).
     Model,
     /// Every tag of a trace: a trace with two tags counts in both groups.
     Tag,
@@ -90,8 +90,10 @@ impl GroupBy {
         match self {
             // Not `trace_models`: it holds both the dated and the undated name of each model
             // (so `--model gpt-4o` matches snapshots) and would count a trace twice.
+            // Each model once, whatever case the spans spell it in (as `model_shares`).
             GroupBy::Model => (
-                "LEFT JOIN json_each(t.models) g",
+                "LEFT JOIN json_each(t.models) g ON NOT EXISTS (SELECT 1 FROM json_each(t.models) h
+                   WHERE h.key < g.key AND lower(h.value) = lower(g.value))",
                 format!("coalesce(lower(g.value), '{NO_GROUP}')"),
             ),
             GroupBy::Tag => (
@@ -145,6 +147,11 @@ impl Ranked {
 pub struct BucketFigures {
     pub traces: i64,
     pub errors: i64,
+    /// LLM calls (with a plausible time) and how many failed: a model's own calls under
+    /// `--group-by model`, else the calls of the bucket's traces (ungrouped: the calls
+    /// starting in the bucket).
+    pub llm_calls: i64,
+    pub llm_errors: i64,
     pub input_tokens: i64,
     pub output_tokens: i64,
     /// Sum of the known part of every trace's cost.
@@ -222,6 +229,8 @@ fn figures(p: Partial, wanted: &WantedPercentiles) -> BucketFigures {
     BucketFigures {
         traces: p.traces,
         errors: p.errors,
+        llm_calls: p.llm_calls,
+        llm_errors: p.llm_errors,
         input_tokens: p.input_tokens,
         output_tokens: p.output_tokens,
         cost_known: p.cost_known.value(),
@@ -381,3 +390,7 @@ mod tests {
 #[cfg(test)]
 #[path = "stats_time_tests.rs"]
 mod time_tests;
+
+#[cfg(test)]
+#[path = "stats_model_tests.rs"]
+mod model_tests;

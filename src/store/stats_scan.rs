@@ -76,6 +76,9 @@ impl Sum {
 pub(super) struct Partial {
     pub traces: i64,
     pub errors: i64,
+    /// LLM calls with a plausible time, and how many of them failed.
+    pub llm_calls: i64,
+    pub llm_errors: i64,
     pub input_tokens: i64,
     pub output_tokens: i64,
     pub cost_known: Sum,
@@ -98,6 +101,8 @@ impl Partial {
     pub fn absorb(&mut self, o: Partial) {
         self.traces += o.traces;
         self.errors += o.errors;
+        self.llm_calls += o.llm_calls;
+        self.llm_errors += o.llm_errors;
         self.input_tokens += o.input_tokens;
         self.output_tokens += o.output_tokens;
         self.cost_known.merge(o.cost_known);
@@ -161,6 +166,21 @@ pub(super) fn scan(
     // Each query reads `traces t` with the filter itself rather than sharing a materialised
     // CTE: the filter is cheap, while an unindexed CTE made every join to spans and scores
     // slower than a primary-key lookup into traces.
+    if group == Some(GroupBy::Model) {
+        // A model's own calls, which SQL cannot tell apart (see `model_shares`).
+        let mut out = super::model_shares::scan(conn, &bk, &w, &params, series)?;
+        judge_partials(
+            conn,
+            &bk,
+            &grp,
+            join,
+            &w,
+            &params,
+            range.is_some(),
+            &mut out,
+        )?;
+        return Ok(out);
+    }
     let from = format!("FROM traces t {join} {w}");
     let mut out = Partials::new();
     {
@@ -215,14 +235,42 @@ pub(super) fn scan(
                 ),
             )
         }
+        // Over a range (recomputing cells), from the range's traces to their calls: left to
+        // itself the planner read every call of the store through the plausible-time bounds
+        // of `spans_llm_start` and looked each one's trace up, so recomputing one cell cost a
+        // pass over the whole store (issue 17, growth).
         Some(_) => (
             bk.clone(),
             format!(
-                "FROM spans s JOIN traces t ON t.tkey = s.trace_key {join} {w} AND s.kind = 'llm' AND {}",
+                "FROM traces t {} spans s ON s.trace_key = t.tkey {join} {w} AND s.kind = 'llm' AND {}",
+                if range.is_some() {
+                    "CROSS JOIN"
+                } else {
+                    "JOIN"
+                },
                 plausible_call("s")
             ),
         ),
     };
+    {
+        let sql = format!(
+            "SELECT {bk_s} AS bk, {grp} AS grp, count(*), total(s.status = 'error') {spans_from} GROUP BY 1, 2"
+        );
+        let mut st = conn.prepare(&sql)?;
+        let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
+        while let Some(r) = rows.next()? {
+            let key: (i64, String) = (r.get(0)?, r.get(1)?);
+            let (calls, errors): (i64, f64) = (r.get(2)?, r.get(3)?);
+            let p = match out.get_mut(&key) {
+                Some(p) => p,
+                // As for the latency series below.
+                None if range.is_some() => out.entry(key).or_default(),
+                None => continue,
+            };
+            p.llm_calls = calls;
+            p.llm_errors = errors as i64;
+        }
+    }
     type Field = fn(&mut Partial) -> &mut Vec<i64>;
     let sources: [(String, bool, Field); 3] = [
         (

@@ -38,5 +38,7 @@ mod remote_figures;
 mod repo;
 // A store written by trawl's schema 7 migrates and answers as before.
 mod store_v7;
+// A hostile OTLP file: impossible numbers, prose fitting $COLUMNS.
+mod hostile;
 // Short trace ids in lists grow until `show` resolves them (time-ordered ids).
 mod short_ids;

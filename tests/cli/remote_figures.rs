@@ -70,7 +70,8 @@ fn stats_in_clickhouse_equal_the_local_store() {
     };
     let shapes: &[&[&str]] = &[
         &["--by", "day"],
-        &["--by", "day", "--group-by", "model"],
+        // Not `--group-by model`: the store gives a model its own calls' figures, ClickHouse
+        // still its traces' (see `stats --help`); compared again once it does too.
         &["--by", "day", "--group-by", "tag"],
         &["--by", "week", "--group-by", "user"],
         &["--by", "day", "--group-by", "service"],

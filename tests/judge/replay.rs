@@ -460,6 +460,19 @@ fn batch_replay_with_judge_reports_fixed_regressed_and_still_failing() {
         judge_calls, 6,
         "the same answers to the same questions are judged from the cache"
     );
+    // A reader that went away (a closed pipe) does not turn the regression into exit 0.
+    let mut closed = vec!["replay", "--store", db, "--base-url", &base, "--yes"];
+    closed.extend(args.iter().filter(|x| **x != "--json"));
+    let mut child = crate::util::Trawl::new(dir.home())
+        .args(&closed)
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 
     // The text report closes with the table.
     args.retain(|a| *a != "--json");

@@ -6,7 +6,7 @@
 //! and only that shape's rule applies; trawl's buckets are inclusive (§10.3). A total is only
 //! ever a total: it is never added into input, output or another total.
 
-use crate::ingest::semconv::value::{as_f64, as_i64, f64_of, jsonish};
+use crate::ingest::semconv::value::{as_f64, as_token_count, f64_of, jsonish};
 use crate::model::{Cost, CostSource, Provenance, Usage};
 use serde_json::{Map, Value};
 
@@ -30,12 +30,15 @@ pub fn usage_from_details(d: &Map<String, Value>) -> Option<Usage> {
 }
 
 fn int(d: &Map<String, Value>, key: &str) -> Option<i64> {
-    d.get(key).and_then(as_i64)
+    d.get(key).and_then(as_token_count)
 }
 
 /// `d[details][key]`, where the details object may itself be JSON text.
 fn nested(d: &Map<String, Value>, details: &str, key: &str) -> Option<i64> {
-    d.get(details).map(jsonish)?.get(key).and_then(as_i64)
+    d.get(details)
+        .map(jsonish)?
+        .get(key)
+        .and_then(as_token_count)
 }
 
 fn reported(input: Option<i64>, output: Option<i64>, total: Option<i64>) -> Usage {
@@ -101,7 +104,7 @@ fn langfuse_buckets(d: &Map<String, Value>) -> Usage {
     let mut reasoning = None::<i64>;
     let add = |slot: &mut Option<i64>, n: i64| *slot = Some(slot.unwrap_or(0).saturating_add(n));
     for (k, v) in d {
-        let Some(n) = as_i64(v) else { continue };
+        let Some(n) = as_token_count(v) else { continue };
         if k == "total" || k.ends_with("total_tokens") || k == "totalTokens" {
             total = total.or(Some(n));
             continue;
@@ -148,18 +151,18 @@ pub(super) fn usage(o: &Value) -> Option<Usage> {
     let u = o.get("usage");
     let input = u
         .and_then(|u| u.get("input"))
-        .and_then(as_i64)
-        .or_else(|| o.get("promptTokens").and_then(as_i64))
+        .and_then(as_token_count)
+        .or_else(|| o.get("promptTokens").and_then(as_token_count))
         .filter(|n| *n > 0);
     let output = u
         .and_then(|u| u.get("output"))
-        .and_then(as_i64)
-        .or_else(|| o.get("completionTokens").and_then(as_i64))
+        .and_then(as_token_count)
+        .or_else(|| o.get("completionTokens").and_then(as_token_count))
         .filter(|n| *n > 0);
     let total = u
         .and_then(|u| u.get("total"))
-        .and_then(as_i64)
-        .or_else(|| o.get("totalTokens").and_then(as_i64))
+        .and_then(as_token_count)
+        .or_else(|| o.get("totalTokens").and_then(as_token_count))
         .filter(|n| *n > 0);
     if input.is_none() && output.is_none() && total.is_none() {
         return None;

@@ -2,14 +2,14 @@
 
 use serde_json::{Map, Value};
 
-use super::value::{as_f64, as_i64};
+use super::value::{as_f64, as_token_count};
 use super::{Conv, GEN, LEG, OI};
 use crate::model::{Cost, CostSource, Provenance, Usage};
 
 pub(super) fn usage(attrs: &Map<String, Value>) -> Option<(Usage, Conv)> {
     let int = |keys: &[(&str, Conv)]| -> Option<(i64, Conv)> {
         keys.iter()
-            .find_map(|(k, c)| attrs.get(*k).and_then(as_i64).map(|v| (v, *c)))
+            .find_map(|(k, c)| attrs.get(*k).and_then(as_token_count).map(|v| (v, *c)))
     };
     let input = int(&[
         ("llm.token_count.prompt", OI),

@@ -53,6 +53,17 @@ pub fn int_from_f64(f: f64) -> Option<i64> {
     f.is_finite().then_some(f as i64)
 }
 
+/// The largest token count one span may report. No model call comes near a trillion tokens; a
+/// larger (or negative) count is a broken exporter or a hostile file, and kept it would poison
+/// every sum over the store (and overflow it: two saturated `i64::MAX` counts do).
+pub const MAX_TOKENS: i64 = 1_000_000_000_000;
+
+/// A token count by [`as_i64`]'s rule, `None` (unknown) when it is negative or above
+/// [`MAX_TOKENS`]: an impossible count is no count, never a figure.
+pub fn as_token_count(v: &Value) -> Option<i64> {
+    as_i64(v).filter(|n| (0..=MAX_TOKENS).contains(n))
+}
+
 fn saturate_u64(u: u64) -> i64 {
     i64::try_from(u).unwrap_or(i64::MAX)
 }
