@@ -284,13 +284,48 @@ pub fn decode_in_row<T>(
 ) -> Result<T, String> {
     match data.first() {
         Some(&(ROW_DICT | ROW_PLAIN)) => {
-            let lean = decompress_zstd(data)?;
-            let mut json = Vec::new();
-            row_fields::restore(&lean, row, &mut json)?;
-            decode(&json)
+            // One buffer per thread, reused: the row fields are written first and the frame
+            // is decompressed right behind them, so the whole JSON is built without a copy.
+            let mut json = WHOLE_JSON.with(|b| std::mem::take(&mut *b.borrow_mut()));
+            let out = restore_decompressed(data, row, &mut json).and_then(|()| decode(&json));
+            if json.capacity() <= MAX_KEPT_BUFFER {
+                WHOLE_JSON.with(|b| *b.borrow_mut() = json);
+            }
+            out
         }
         _ => decode(data),
     }
+}
+
+/// A decode buffer bigger than this is dropped after use rather than kept for the thread.
+const MAX_KEPT_BUFFER: usize = 1 << 20;
+
+thread_local! {
+    /// The whole JSON of the last `R`/`P` payload [`decode_in_row`] decoded on this thread.
+    static WHOLE_JSON: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `out` = the row's fields as a JSON object's opening, then the payload's frame decompressed
+/// in place behind them with its `{` turned into the separating `,` (what
+/// [`row_fields::restore`] builds from the decompressed payload, without the copy).
+fn restore_decompressed(data: &[u8], row: &RowFields<'_>, out: &mut Vec<u8>) -> Result<(), String> {
+    let (id, len, lean, at) = zstd_header(data)?;
+    let frame = data.get(at..).unwrap_or(&[]);
+    row_fields::write_opening(row, out)?;
+    let start = out.len();
+    out.resize(start + len, 0);
+    let n = with_decompressor(id, lean, |dec| {
+        dec.decompress_to_buffer(frame, &mut out[start..])
+            .map_err(|e| format!("zstd: {e}"))
+    })?;
+    if n != len {
+        return Err("corrupt payload (length differs)".into());
+    }
+    match out.get_mut(start) {
+        Some(b) if *b == b'{' => *b = b',',
+        _ => return Err("payload is not a JSON object".into()),
+    }
+    Ok(())
 }
 
 /// A payload without its row's fields cannot be decoded alone.
@@ -362,19 +397,28 @@ fn zstd_header(data: &[u8]) -> Result<(u64, usize, bool, usize), String> {
 pub(super) fn decompress_zstd(data: &[u8]) -> Result<Vec<u8>, String> {
     let (id, len, lean, at) = zstd_header(data)?;
     let frame = data.get(at..).unwrap_or(&[]);
+    let json = with_decompressor(id, lean, |dec| {
+        dec.decompress(frame, len).map_err(|e| format!("zstd: {e}"))
+    })?;
+    if json.len() != len {
+        return Err("corrupt payload (length differs)".into());
+    }
+    Ok(json)
+}
+
+/// Runs `f` with this thread's decompression context for dictionary `id` (made once).
+fn with_decompressor<T>(
+    id: u64,
+    lean: bool,
+    f: impl FnOnce(&mut zstd::bulk::Decompressor<'static>) -> Result<T, String>,
+) -> Result<T, String> {
     DECODERS.with(|d| {
         let mut d = d.borrow_mut();
         let dec = match d.entry((id, lean)) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => e.insert(new_decompressor(id, lean)?),
         };
-        let json = dec
-            .decompress(frame, len)
-            .map_err(|e| format!("zstd: {e}"))?;
-        if json.len() != len {
-            return Err("corrupt payload (length differs)".into());
-        }
-        Ok(json)
+        f(dec)
     })
 }
 

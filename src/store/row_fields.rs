@@ -4,7 +4,7 @@
 //! row (the trace id through `traces.trace_id`), and random ids barely compress: in a store of
 //! small spans they were a tenth of every payload. So the writer cuts them out of the payload's
 //! JSON ([`strip`]), and every read that decodes a payload selects them beside it
-//! ([`COLUMNS`] from [`FROM`]) and puts them back ([`restore`]) before the JSON is parsed.
+//! ([`COLUMNS`] from [`FROM`]) and puts them back ([`write_opening`]) before the JSON is parsed.
 //!
 //! The cut is exact by construction: [`strip`] rebuilds the JSON serde wrote for those fields
 //! from the span's values and cuts only when the payload starts with exactly those bytes (any
@@ -13,10 +13,12 @@
 
 use crate::model::Span;
 use rusqlite::Row;
-use std::io::Write as _;
 
 /// The row fields a read selects after the payload, in this order (see [`RowFields::at`]).
 pub const COLUMNS: &str = "t.trace_id, s.span_id, s.parent_id, s.start_ns, s.end_ns";
+
+/// [`COLUMNS`] but the trace id, for a read that knows it ([`RowFields::at_without_trace`]).
+pub const COLUMNS_WITHOUT_TRACE: &str = "s.span_id, s.parent_id, s.start_ns, s.end_ns";
 
 /// The tables a payload read joins: `d` the payloads, `s` the span rows, `t` the traces.
 pub const FROM: &str =
@@ -45,6 +47,22 @@ impl<'a> RowFields<'a> {
             parent_id: text(2)?,
             start_ns: row.get(at + 3)?,
             end_ns: row.get(at + 4)?,
+        })
+    }
+
+    /// The fields of a row that selected [`COLUMNS_WITHOUT_TRACE`] from column `at` on, in
+    /// trace `trace_id`.
+    pub fn at_without_trace(
+        row: &'a Row<'_>,
+        at: usize,
+        trace_id: &'a str,
+    ) -> rusqlite::Result<RowFields<'a>> {
+        Ok(RowFields {
+            trace_id,
+            span_id: row.get_ref(at)?.as_str_or_null()?.unwrap_or(""),
+            parent_id: row.get_ref(at + 1)?.as_str_or_null()?,
+            start_ns: row.get(at + 2)?,
+            end_ns: row.get(at + 3)?,
         })
     }
 
@@ -106,14 +124,11 @@ pub fn strip(span: &Span, json: &[u8], scratch: &mut Vec<u8>) -> Option<Vec<u8>>
     Some(out)
 }
 
-/// The whole payload JSON from a stripped one (as [`strip`] returned it) and its row's fields.
+/// `out` = `{` and the row's fields: the opening of the whole payload JSON, which
+/// [`super::codec::decode_in_row`] completes with the stripped payload (its `{` turned into `,`).
 /// Field order differs from serde's (the row fields come first), which a parse ignores.
-pub fn restore(stripped: &[u8], row: &RowFields<'_>, out: &mut Vec<u8>) -> Result<(), String> {
-    if stripped.first() != Some(&b'{') {
-        return Err("payload is not a JSON object".into());
-    }
+pub fn write_opening(row: &RowFields<'_>, out: &mut Vec<u8>) -> Result<(), String> {
     out.clear();
-    out.reserve(stripped.len() + 128);
     let mut ok = field(out, "trace_id", row.trace_id) && field(out, "span_id", row.span_id);
     if let Some(p) = row.parent_id {
         ok &= field(out, "parent_id", p);
@@ -126,8 +141,6 @@ pub fn restore(stripped: &[u8], row: &RowFields<'_>, out: &mut Vec<u8>) -> Resul
         return Err("span row fields could not be written".into());
     }
     out[0] = b'{';
-    out.push(b',');
-    out.write_all(&stripped[1..]).map_err(|e| e.to_string())?;
     Ok(())
 }
 

@@ -23,6 +23,8 @@ impl Store {
         let mut out: Vec<Option<T>> = Vec::with_capacity(row_ids.len());
         out.resize_with(row_ids.len(), || None);
         let mut slot: HashMap<i64, usize> = HashMap::with_capacity(PAYLOAD_BATCH);
+        // The trace id, looked up once per trace rather than joined into every row.
+        let mut trace: Option<(i64, String)> = None;
         for (chunk_no, chunk) in row_ids.chunks(PAYLOAD_BATCH).enumerate() {
             let base = chunk_no * PAYLOAD_BATCH;
             slot.clear();
@@ -34,7 +36,12 @@ impl Store {
             while let Some(row) = rows.next()? {
                 let id: i64 = row.get(0)?;
                 let data = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
-                let fields = super::row_fields::RowFields::at(row, 2)?;
+                let tkey: i64 = row.get(2)?;
+                if trace.as_ref().is_none_or(|(k, _)| *k != tkey) {
+                    trace = Some((tkey, self.trace_id_of_key(tkey)?));
+                }
+                let trace_id = trace.as_ref().map_or("", |(_, t)| t.as_str());
+                let fields = super::row_fields::RowFields::at_without_trace(row, 3, trace_id)?;
                 let value = super::codec::decode_in_row(data, &fields, &decode).map_err(|e| {
                     StoreError::Other(format!(
                         "span row {id}: the stored span could not be read ({e}); re-import the source"
@@ -46,6 +53,18 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The trace id stored under trace key `tkey` ("" when the trace is gone: its spans are
+    /// then gone too, so no payload is decoded with it).
+    fn trace_id_of_key(&self, tkey: i64) -> Result<String> {
+        use rusqlite::OptionalExtension as _;
+        let id: Option<String> = self
+            .conn
+            .prepare_cached("SELECT trace_id FROM traces WHERE tkey = ?1")?
+            .query_row([tkey], |r| r.get(0))
+            .optional()?;
+        Ok(id.unwrap_or_default())
     }
 }
 
@@ -94,9 +113,9 @@ fn batch_sql(n: usize) -> String {
     let mut sql = String::with_capacity(48 + 2 * n);
     let _ = write!(
         sql,
-        "SELECT d.id, d.data, {} FROM {} WHERE d.id IN (",
-        super::row_fields::COLUMNS,
-        super::row_fields::FROM
+        "SELECT d.id, d.data, s.trace_key, {} FROM span_data d JOIN spans s ON s.id = d.id \
+         WHERE d.id IN (",
+        super::row_fields::COLUMNS_WITHOUT_TRACE,
     );
     for i in 0..n {
         let _ = write!(sql, "{}?", if i == 0 { "" } else { "," });
