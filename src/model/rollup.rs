@@ -72,10 +72,45 @@ impl RollupSpan {
     }
 }
 
-/// For each span: does its usage count towards the trace total? A span counts when it is an
-/// LLM or embedding span with usage of its own and no descendant that counts. Descendants are
-/// those of the display tree ([`super::SpanTree`]): a parent cycle is cut at its earliest span.
+/// For each span: does it count towards the trace total? A span counts when it is an LLM or
+/// embedding span with usage of its own and no descendant that counts. Descendants are those
+/// of the display tree ([`super::SpanTree`]): a parent cycle is cut at its earliest span.
+///
+/// An LLM call without usage counts too, as a call of unknown cost (its tokens are not known,
+/// so the trace's cost becomes a lower bound), when it is the deepest such call and no span
+/// above or below it carries usage (that usage covers it: a wrapper or an inner HTTP span of a
+/// priced call is the same call). A *failed* call without usage is taken as not billed:
+/// providers charge for the tokens they report, and an error before any token (rate limit,
+/// bad request, timeout to connect) reports none; counting it would make every retried trace's
+/// cost unknown. Embedding spans without usage are left out: they are not chat calls and many
+/// exporters never record their usage.
 pub fn counted(spans: &[RollupSpan]) -> Vec<bool> {
+    let parent = display_parents(spans);
+    let with_usage: Vec<bool> = spans
+        .iter()
+        .map(|s| s.kind.counts_usage() && s.has_usage())
+        .collect();
+    let usage_below = marked_ancestors(&parent, &with_usage);
+    let usage_above = marked_descendants(&parent, &with_usage);
+    let unknown_call: Vec<bool> = spans
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            s.kind == SpanKind::Llm
+                && !s.has_usage()
+                && !s.error
+                && !usage_below[i]
+                && !usage_above[i]
+        })
+        .collect();
+    let unknown_below = marked_ancestors(&parent, &unknown_call);
+    (0..spans.len())
+        .map(|i| (with_usage[i] && !usage_below[i]) || (unknown_call[i] && !unknown_below[i]))
+        .collect()
+}
+
+/// Each span's parent index in the display tree (cycles cut at their earliest span).
+fn display_parents(spans: &[RollupSpan]) -> Vec<Option<usize>> {
     let idx: HashMap<&str, usize> = spans
         .iter()
         .enumerate()
@@ -88,26 +123,54 @@ pub fn counted(spans: &[RollupSpan]) -> Vec<bool> {
     let mut by_start: Vec<usize> = (0..spans.len()).collect();
     by_start.sort_by_key(|&i| (spans[i].start_ns, i));
     super::tree::cut_cycles(&mut parent, &by_start);
-    let candidate: Vec<bool> = spans
-        .iter()
-        .map(|s| s.kind.counts_usage() && s.has_usage())
-        .collect();
-    // A candidate with a candidate below it is an aggregate: climb from every candidate and
-    // mark its ancestors. A climb stops at a span already marked, whose ancestors an earlier
-    // climb marked, so the climbs are linear in total (a deep chain of LLM spans included).
-    let mut has_candidate_below = vec![false; spans.len()];
-    for i in (0..spans.len()).filter(|&i| candidate[i]) {
+    parent
+}
+
+/// For each span: is one of its descendants marked? Climbs from every marked span; a climb
+/// stops at a span already reached, whose ancestors an earlier climb reached, so the climbs
+/// are linear in total (a deep chain of LLM spans included).
+fn marked_ancestors(parent: &[Option<usize>], marked: &[bool]) -> Vec<bool> {
+    let mut below = vec![false; parent.len()];
+    for i in (0..parent.len()).filter(|&i| marked[i]) {
         let mut cur = parent[i];
         while let Some(p) = cur {
-            if std::mem::replace(&mut has_candidate_below[p], true) {
+            if std::mem::replace(&mut below[p], true) {
                 break;
             }
             cur = parent[p];
         }
     }
-    (0..spans.len())
-        .map(|i| candidate[i] && !has_candidate_below[i])
-        .collect()
+    below
+}
+
+/// For each span: is one of its ancestors marked? Memoised along each climb, so linear in
+/// total; the parents form a forest (cycles are cut), so every climb ends.
+fn marked_descendants(parent: &[Option<usize>], marked: &[bool]) -> Vec<bool> {
+    let mut above: Vec<Option<bool>> = vec![None; parent.len()];
+    let mut path = Vec::new();
+    for start in 0..parent.len() {
+        let mut cur = start;
+        // Climb until a span whose answer is known or a root.
+        let mut answer = loop {
+            if let Some(a) = above[cur] {
+                // `cur` is the parent of the last span on the path.
+                break a || marked[cur];
+            }
+            path.push(cur);
+            match parent[cur] {
+                Some(p) if marked[p] => break true,
+                Some(p) => cur = p,
+                None => break false,
+            }
+        };
+        // The path runs from `start` upward; walking it back down, each span's answer is its
+        // parent's answer or its parent being marked.
+        while let Some(i) = path.pop() {
+            above[i] = Some(answer);
+            answer = answer || marked[i];
+        }
+    }
+    above.into_iter().map(|a| a.unwrap_or(false)).collect()
 }
 
 /// Which spans are aggregates (carry usage that their descendants also carry).
@@ -346,5 +409,77 @@ mod tests {
         assert!(!r.error);
         assert_eq!(r.error_count, 1);
         assert_eq!(r.missing_parents, 1);
+    }
+
+    #[test]
+    fn a_call_without_usage_is_of_unknown_cost() {
+        let spans = vec![
+            s("root", None, SpanKind::Chain, None, None),
+            s("priced", Some("root"), SpanKind::Llm, Some(100), Some(0.1)),
+            s("bare", Some("root"), SpanKind::Llm, None, None),
+        ];
+        let r = Trace::roll_up("t", &spans);
+        assert_eq!(r.unknown_cost_spans, 1);
+        assert_eq!(r.cost_usd, None);
+        assert!((r.cost_known_usd - 0.1).abs() < 1e-12);
+        assert_eq!(r.input_tokens, 100);
+        assert_eq!(aggregates(&spans), vec![false, false, false]);
+    }
+
+    #[test]
+    fn usage_above_or_below_covers_a_call_without_usage() {
+        // A wrapper LLM span without usage over a priced call, and a priced call over an inner
+        // HTTP-level LLM span without usage: both are one priced call each.
+        let spans = vec![
+            s("wrap", None, SpanKind::Llm, None, None),
+            s("call", Some("wrap"), SpanKind::Llm, Some(10), Some(0.01)),
+            s("priced", None, SpanKind::Llm, Some(20), Some(0.02)),
+            s("http", Some("priced"), SpanKind::Llm, None, None),
+            s("http2", Some("http"), SpanKind::Llm, None, None),
+        ];
+        assert_eq!(counted(&spans), vec![false, true, true, false, false]);
+        let r = Trace::roll_up("t", &spans);
+        assert_eq!(r.unknown_cost_spans, 0);
+        assert!((r.cost_usd.unwrap() - 0.03).abs() < 1e-12);
+        assert_eq!(r.input_tokens, 30);
+    }
+
+    #[test]
+    fn nested_calls_without_usage_are_one_unknown_call() {
+        let spans = vec![
+            s("outer", None, SpanKind::Llm, None, None),
+            s("inner", Some("outer"), SpanKind::Llm, None, None),
+        ];
+        assert_eq!(counted(&spans), vec![false, true]);
+        assert_eq!(Trace::roll_up("t", &spans).unknown_cost_spans, 1);
+    }
+
+    #[test]
+    fn failed_calls_and_embeddings_without_usage_cost_nothing() {
+        let mut failed = s("failed", None, SpanKind::Llm, None, None);
+        failed.error = true;
+        let spans = vec![
+            failed,
+            s("embed", None, SpanKind::Embedding, None, None),
+            s("ok", None, SpanKind::Llm, Some(5), Some(0.5)),
+        ];
+        let r = Trace::roll_up("t", &spans);
+        assert_eq!(r.unknown_cost_spans, 0);
+        assert!((r.cost_usd.unwrap() - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ancestors_are_found_along_deep_chains_and_forests() {
+        // 0 <- 1 <- 2 <- 3, 4 alone; 1 marked.
+        let parent = vec![None, Some(0), Some(1), Some(2), None];
+        let marked = vec![false, true, false, false, false];
+        assert_eq!(
+            marked_descendants(&parent, &marked),
+            vec![false, false, true, true, false]
+        );
+        assert_eq!(
+            marked_ancestors(&parent, &marked),
+            vec![true, false, false, false, false]
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! Figures a reader can trust: an end time beyond what nanoseconds hold is a span problem, not a
-//! duration.
+//! Figures a reader can trust: an LLM call without usage is a call of unknown cost (not a free
+//! one), and an end time beyond what nanoseconds hold is a span problem, not a duration.
 
 use serde_json::{Value, json};
 use std::path::Path;
@@ -63,6 +63,59 @@ fn show_json(dir: &Path, db: &str, id: &str) -> Value {
     let (code, out, err) = run(dir, &["show", "--store", db, id, "--json"]);
     assert_eq!(code, Some(0), "{err}");
     serde_json::from_str(&out).unwrap()
+}
+
+#[test]
+fn a_call_without_usage_makes_the_trace_cost_unknown() {
+    let d = tempfile::tempdir().unwrap();
+    let usage = [
+        ("llm.token_count.prompt", json!({"intValue": "1000"})),
+        ("llm.token_count.completion", json!({"intValue": "100"})),
+    ];
+    let (db, _) = import(
+        d.path(),
+        &[
+            trace_line("0123456789abcdef0123456789abcdef", &[], END, false),
+            trace_line("fedcba9876543210fedcba9876543210", &usage, END, false),
+            trace_line("00000000000000000000000000000001", &[], END, true),
+        ],
+    );
+    let bare = show_json(d.path(), &db, "0123");
+    assert_eq!(bare["unknown_cost_spans"], json!(1), "{bare}");
+    assert_eq!(bare["cost_usd"], Value::Null, "{bare}");
+    assert_eq!(bare["llm_calls"], json!(1), "{bare}");
+    // A trace whose call has usage is priced as before.
+    let priced = show_json(d.path(), &db, "fedc");
+    assert_eq!(priced["unknown_cost_spans"], json!(0), "{priced}");
+    assert!(
+        priced["cost_usd"].as_f64().is_some_and(|c| c > 0.0),
+        "{priced}"
+    );
+    // A call that failed before any token reports none and is taken as not billed.
+    let failed = show_json(d.path(), &db, "00000000");
+    assert_eq!(failed["unknown_cost_spans"], json!(0), "{failed}");
+    assert_eq!(failed["cost_usd"], json!(0.0), "{failed}");
+
+    let (code, out, err) = run(d.path(), &["traces", "--store", &db, "--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let rows: Value = serde_json::from_str(&out).unwrap();
+    let row = |id: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["trace_id"] == json!(id))
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} not in {out}"))
+    };
+    let bare = row("0123456789abcdef0123456789abcdef");
+    assert_eq!(bare["unknown_cost_spans"], json!(1), "{bare}");
+    assert_eq!(bare["cost_usd"], Value::Null, "{bare}");
+    let priced = row("fedcba9876543210fedcba9876543210");
+    assert_eq!(priced["unknown_cost_spans"], json!(0), "{priced}");
+    // The human views flag the unknown cost the way an unpriced model is flagged.
+    let (code, out, err) = run(d.path(), &["show", "--store", &db, "0123"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("1 span(s) with unknown price"), "{out}");
 }
 
 #[test]
