@@ -283,6 +283,22 @@ fn below_candidates_sql() -> String {
         .to_string()
 }
 
+/// The spans of a trace with a candidate somewhere above them (their usage covers a call
+/// without usage below them), as SQL: the candidates' children, then theirs, one level per step
+/// of the fold. With [`below_candidates_sql`] it finds the LLM calls without usage that
+/// [`crate::model::rollup::counted`] counts as calls of unknown cost (`t_bare` not in either);
+/// the figures need only whether a trace has one, not which is deepest.
+fn above_candidates_sql() -> String {
+    "arrayFold((acc, step) -> if(empty(acc.2), acc, \
+        (arrayConcat(acc.1, acc.2), \
+         arrayFilter(x -> NOT has(acc.1, x) AND NOT has(acc.2, x) \
+                          AND has(acc.2, t_pids[indexOf(t_ids, x)]), t_ids))), \
+      range(length(t_ids)), \
+      (CAST([], 'Array(String)'), \
+       CAST(arrayDistinct(arrayFilter(x -> has(arrayMap(c -> c.1, cands), t_pids[indexOf(t_ids, x)]), t_ids)), 'Array(String)'))).1"
+        .to_string()
+}
+
 /// The long-context thresholds of the price table (tiers apply when a call's input is above
 /// one), highest first.
 fn tier_thresholds() -> Vec<i64> {
@@ -366,9 +382,11 @@ pub(crate) fn figures_sql(
                    arraySum(arrayMap(c -> ifNull(c.9, 0), counted)) AS rep_cost, \
                    arrayFilter(c -> c.9 IS NULL, counted) AS priced, \
                    arraySort(arrayDistinct(arrayMap(c -> c.3, priced))) AS sig, \
-                   arrayExists(c -> NOT c.10, priced) AS unpriceable \
+                   arrayExists(c -> NOT c.10, priced) \
+                   OR (is_t = 1 AND arrayExists(u -> NOT has(below, u) AND NOT has(above, u), t_bare)) \
+                   AS unpriceable \
             FROM ( \
-             SELECT *, {below} AS below \
+             SELECT *, {below} AS below, {above} AS above \
              FROM ( \
               SELECT TraceId, min(s_start) AS t_start, max(s_start + s_dur) - min(s_start) AS t_dur, \
                      toUInt64(countIf(s_root AND s_failed) > 0) AS t_failed, \
@@ -386,6 +404,7 @@ pub(crate) fn figures_sql(
                                    s_in IS NOT NULL OR s_out IS NOT NULL OR s_cr IS NOT NULL OR s_cw IS NOT NULL, \
                                    ifNull(s_in, ifNull(s_cr, 0) + ifNull(s_cw, 0)), \
                                    least(ifNull(s_rs, 0), ifNull(s_out, 0))), s_cand) AS cands, \
+                     groupArrayIf(SpanId, s_kind = 'llm' AND NOT s_usage AND s_rep IS NULL AND NOT s_failed) AS t_bare, \
                      groupArray(SpanId) AS t_ids, groupArray(ParentSpanId) AS t_pids \
               FROM (SELECT {cols} FROM {table} {where_}) \
               GROUP BY TraceId HAVING {having} \
@@ -395,6 +414,7 @@ pub(crate) fn figures_sql(
           ) GROUP BY bk, grp HAVING traces > 0 \
          ) ORDER BY bk, grp",
         below = below_candidates_sql(),
+        above = above_candidates_sql(),
         lat = percentiles_sql("lat", &wanted.latency),
         llm = percentiles_sql("llm", &wanted.llm),
         ttft = percentiles_sql("ttft", &wanted.ttft),

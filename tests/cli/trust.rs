@@ -65,6 +65,8 @@ fn show_json(dir: &Path, db: &str, id: &str) -> Value {
     serde_json::from_str(&out).unwrap()
 }
 
+const END: &str = "1793013548900000000";
+
 #[test]
 fn a_call_without_usage_makes_the_trace_cost_unknown() {
     let d = tempfile::tempdir().unwrap();
