@@ -41,8 +41,8 @@ unknown cost, LLM-call latency and time to first token are those calls' figures,
 retried on another counts against the first only. TRACES counts the traces that called the
 model (a trace calling two models counts in both, so the groups may add up to more than the
 traces), and trace latency P50/P95/P99 and judge figures are those traces' whole figures.
-Calls naming no model are in \"(none)\", with the traces that name none; usage of embedding
-spans is in the ungrouped totals only.
+Calls naming no model are in \"(none)\", with the traces that name none. An embedding
+model has a row with its tokens and cost (as on a provider's bill) and no LLM calls.
 
 Change is against the immediately preceding bucket of the same group (blank when that bucket
 has no traces): relative for amounts (+12%), a difference in percentage points for rates

@@ -15,8 +15,9 @@
 //!   up to more than the store's.
 //! - Calls that name no model count under `(none)`, whatever else the trace called.
 //! - Tokens and cost are those of the calls counted in the trace's totals (the deepest calls
-//!   carrying usage, see [`crate::model::rollup::counted`]); embedding spans belong to no
-//!   model's row, so the models' tokens may add up to less than the totals.
+//!   carrying usage, see [`crate::model::rollup::counted`]). Embedding calls are calls of their
+//!   model too (text-embedding-3-small has a row with its tokens and cost, as in a provider's
+//!   bill), but not LLM calls: they add no `llm_calls`, failures, latency or TTFT.
 //! - A model's cost per trace is the mean, over the traces whose calls of that model all have
 //!   a price, of what those calls cost; `unknown_cost_traces` counts the others.
 
@@ -54,7 +55,7 @@ pub(super) fn shares(t: &TraceFigures, spans: &[RollupSpan]) -> BTreeMap<String,
     // Costs are added in one order whatever order the spans come in (the writer's or the
     // store's), so both paths get the same float.
     let mut order: Vec<usize> = (0..spans.len())
-        .filter(|&i| spans[i].kind == SpanKind::Llm)
+        .filter(|&i| matches!(spans[i].kind, SpanKind::Llm | SpanKind::Embedding))
         .collect();
     order.sort_by(|&a, &b| {
         (spans[a].start_ns, &spans[a].span_id).cmp(&(spans[b].start_ns, &spans[b].span_id))

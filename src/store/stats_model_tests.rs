@@ -74,7 +74,18 @@ fn a_model_gets_its_own_calls_figures_not_its_traces() {
         ),
     ] {
         let groups: Vec<&str> = by_model.keys().map(|(_, g)| g.as_str()).collect();
-        assert_eq!(groups, ["gpt-4o", "gpt-4o-mini-2024-07-18"], "{path}");
+        assert_eq!(
+            groups,
+            ["gpt-4o", "gpt-4o-mini-2024-07-18", "text-embedding-3-small"],
+            "{path}"
+        );
+        // The embedding call is its model's usage (10 tokens), not an LLM call.
+        let embed = &by_model[&(0, "text-embedding-3-small".to_string())];
+        assert_eq!(
+            (embed.input_tokens, embed.llm_calls, embed.traces),
+            (10, 0, 1),
+            "{path}"
+        );
         let big = &by_model[&(0, "gpt-4o".to_string())];
         let mini = &by_model[&(0, "gpt-4o-mini-2024-07-18".to_string())];
         // Each model: one trace used it, one call of its own.
@@ -94,7 +105,7 @@ fn a_model_gets_its_own_calls_figures_not_its_traces() {
             utc,
         );
         let rates: Vec<(f64, i64)> = shown.iter().map(|b| (b.error_rate, b.llm_calls)).collect();
-        assert_eq!(rates, [(1.0, 1), (0.0, 1)], "{path}");
+        assert_eq!(rates, [(1.0, 1), (0.0, 1), (0.0, 0)], "{path}");
         let llm_ms = |f: &BucketFigures| f.llm.get(95).map(|v| v / MS);
         assert_eq!(llm_ms(big), Some(252), "{path}");
         assert_eq!(llm_ms(mini), Some(717), "{path}");
