@@ -57,6 +57,38 @@ fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
     (o.status.code(), out, err)
 }
 
+/// Runs trawl with its stdout closed before it writes (a reader that went away, `| head -0`):
+/// the exit code and stderr, which must show no panic.
+fn run_with_stdout_closed(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    use std::process::Stdio;
+    let mut child = Trawl::new(dir)
+        .args(args)
+        .command()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    (o.status.code(), err)
+}
+
+/// A store in `dir` holding one small trace (id 0123…cdef); its path.
+fn store_with_one_trace(dir: &Path) -> String {
+    let file = dir.join("t.jsonl");
+    std::fs::write(
+        &file,
+        trace_line("0123456789abcdef0123456789abcdef", "12", "3") + "\n",
+    )
+    .unwrap();
+    let db = dir.join("t.db").display().to_string();
+    let (code, _, err) = run(dir, &["import", "--store", &db, file.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    db
+}
+
 #[test]
 fn impossible_token_counts_are_unknown_not_figures() {
     let d = tempfile::tempdir().unwrap();
@@ -224,58 +256,24 @@ fn prose_of_agreement_judge_rules_diff_check_config_label_and_import_fits_column
 
 #[test]
 fn check_keeps_its_exit_code_when_the_reader_goes_away() {
-    use std::process::Stdio;
     let d = tempfile::tempdir().unwrap();
-    let file = d.path().join("t.jsonl");
-    std::fs::write(
-        &file,
-        trace_line("0123456789abcdef0123456789abcdef", "12", "3") + "\n",
-    )
-    .unwrap();
-    let db = d.path().join("t.db").display().to_string();
-    let (code, _, err) = run(
-        d.path(),
-        &["import", "--store", &db, file.to_str().unwrap()],
-    );
-    assert_eq!(code, Some(0), "{err}");
+    let db = store_with_one_trace(d.path());
     for json in [false, true] {
         let mut args = vec!["check", "--store", &db, "--since", "3000d", "traces < 1"];
         if json {
             args.push("--json");
         }
         // A breach (one trace, not fewer than one) whose report nobody reads: exit 1 all the same.
-        let mut child = Trawl::new(d.path())
-            .args(&args)
-            .command()
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        drop(child.stdout.take());
-        let o = child.wait_with_output().unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
-        assert!(!err.contains("panicked"), "{err}");
+        let (code, err) = run_with_stdout_closed(d.path(), &args);
+        assert_eq!(code, Some(1), "{args:?}: {err}");
         assert_eq!(run(d.path(), &args).0, Some(1), "{args:?}");
     }
 }
 
 #[test]
 fn a_failed_judge_run_exits_1_even_when_the_reader_goes_away() {
-    use std::process::Stdio;
     let d = tempfile::tempdir().unwrap();
-    let file = d.path().join("t.jsonl");
-    std::fs::write(
-        &file,
-        trace_line("0123456789abcdef0123456789abcdef", "12", "3") + "\n",
-    )
-    .unwrap();
-    let db = d.path().join("t.db").display().to_string();
-    let (code, _, err) = run(
-        d.path(),
-        &["import", "--store", &db, file.to_str().unwrap()],
-    );
-    assert_eq!(code, Some(0), "{err}");
+    let db = store_with_one_trace(d.path());
     // Nothing listens on port 1: every verdict ends in an error, which README says exits 1.
     let args = [
         "judge",
@@ -293,23 +291,12 @@ fn a_failed_judge_run_exits_1_even_when_the_reader_goes_away() {
         "--timeout",
         "1",
     ];
-    let mut child = Trawl::new(d.path())
-        .args(args)
-        .command()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let o = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(o.status.code(), Some(1), "{err}");
+    let (code, err) = run_with_stdout_closed(d.path(), &args);
+    assert_eq!(code, Some(1), "{err}");
 }
 
 #[test]
 fn import_with_a_closed_stdout_imports_every_file_and_keeps_its_exit_code() {
-    use std::process::Stdio;
     let d = tempfile::tempdir().unwrap();
     let ids = [
         "0123456789abcdef0123456789abcdef",
@@ -324,20 +311,7 @@ fn import_with_a_closed_stdout_imports_every_file_and_keeps_its_exit_code() {
     let garbage = d.path().join("garbage.jsonl");
     std::fs::write(&garbage, "not json\n").unwrap();
     let db = d.path().join("t.db").display().to_string();
-    let closed = |args: &[&str]| {
-        let mut child = Trawl::new(d.path())
-            .args(args)
-            .command()
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        drop(child.stdout.take());
-        let o = child.wait_with_output().unwrap();
-        let err = String::from_utf8_lossy(&o.stderr).to_string();
-        assert!(!err.contains("panicked"), "{err}");
-        (o.status.code(), err)
-    };
+    let closed = |args: &[&str]| run_with_stdout_closed(d.path(), args);
     // Both files land although the first report line already met the closed pipe.
     let (code, err) = closed(&["import", "--store", &db, &files[0], &files[1]]);
     assert_eq!(code, Some(0), "{err}");
