@@ -214,7 +214,14 @@ fn print_table(
             ms(b.ttft_p50_ms),
             display::tokens(b.input_tokens),
             display::tokens(b.output_tokens),
-            display::cost_value(b.cost_usd),
+            // A bucket with unpriced traces shows its known cost as a lower bound ("$0.12+?",
+            // or "?" when nothing was priced), as a trace's cost is shown: never "$0" for
+            // calls whose price is not known.
+            display::trace_cost(
+                (b.unknown_cost_traces == 0).then_some(b.cost_usd),
+                b.cost_usd,
+                b.unknown_cost_traces,
+            ),
             display::cost(b.cost_per_trace_usd),
             b.unknown_cost_traces.to_string(),
             display::trace_cost(
