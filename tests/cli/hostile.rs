@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use std::path::Path;
 
-use crate::util::{Trawl, streams};
+use crate::util::{Trawl, run_at_width, streams};
 
 /// Control sequences a terminal would act on: OSC title and clipboard writes, a screen clear,
 /// BEL, a C1 CSI, a bidi override, a carriage return, backspace and DEL.
@@ -51,10 +51,18 @@ fn trace_line(trace_id: &str, prompt: &str, completion: &str) -> String {
 }
 
 fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let o = Trawl::new(dir).args(args).env("COLUMNS", "80").output();
-    let (out, err) = streams(&o);
-    assert!(!err.contains("panicked"), "{args:?}: {err}");
-    (o.status.code(), out, err)
+    run_at_width(dir, args, 80)
+}
+
+/// What reaches a terminal carries no control character but newlines, and no bidi override.
+fn assert_no_raw_controls(texts: &[&str]) {
+    for text in texts {
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "raw control: {text:?}"
+        );
+        assert!(!text.contains('\u{202e}'), "raw bidi override: {text:?}");
+    }
 }
 
 /// Runs trawl with its stdout closed before it writes (a reader that went away, `| head -0`):
@@ -335,13 +343,7 @@ fn a_file_name_with_escapes_is_reported_escaped() {
         &["import", "--store", &db, missing.to_str().unwrap()],
     );
     assert_eq!(code, Some(1), "{err}");
-    for text in [&out, &err] {
-        assert!(
-            !text.chars().any(|c| c.is_control() && c != '\n'),
-            "raw control: {text:?}"
-        );
-        assert!(!text.contains('\u{202e}'), "raw bidi override: {text:?}");
-    }
+    assert_no_raw_controls(&[&out, &err]);
     assert!(err.contains("no such file"), "{err}");
 }
 
@@ -355,13 +357,7 @@ fn a_bad_flag_value_is_quoted_escaped_in_the_usage_error() {
     ] {
         let (code, out, err) = run(d.path(), &args);
         assert_eq!(code, Some(2), "{args:?}: {err}");
-        for text in [&out, &err] {
-            assert!(
-                !text.chars().any(|c| c.is_control() && c != '\n'),
-                "raw control: {text:?}"
-            );
-            assert!(!text.contains('\u{202e}'), "raw bidi override: {text:?}");
-        }
+        assert_no_raw_controls(&[&out, &err]);
         assert!(err.contains("invalid value"), "{err}");
     }
     // Help still reaches stdout whole, with exit 0.

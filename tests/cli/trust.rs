@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use std::path::Path;
 
-use crate::util::{Trawl, streams};
+use crate::util::run_at_width;
 
 fn s(v: &str) -> Value {
     json!({ "stringValue": v })
@@ -44,10 +44,7 @@ fn trace_line(trace_id: &str, usage: &[(&str, Value)], end: &str, error: bool) -
 }
 
 fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let o = Trawl::new(dir).args(args).env("COLUMNS", "200").output();
-    let (out, err) = streams(&o);
-    assert!(!err.contains("panicked"), "{args:?}: {err}");
-    (o.status.code(), out, err)
+    run_at_width(dir, args, 200)
 }
 
 fn import(dir: &Path, lines: &[String]) -> (String, String) {

@@ -179,6 +179,18 @@ pub fn streams(o: &Output) -> (String, String) {
     )
 }
 
+/// Runs trawl at a terminal width of `columns`: exit code, stdout, stderr. Whatever the
+/// command, it must not panic.
+pub fn run_at_width(home: &Path, args: &[&str], columns: u16) -> (Option<i32>, String, String) {
+    let o = Trawl::new(home)
+        .args(args)
+        .env("COLUMNS", columns.to_string())
+        .output();
+    let (out, err) = streams(&o);
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    (o.status.code(), out, err)
+}
+
 // ---------------------------------------------------------------------------------------------
 // A store with the support-bot fixture imported.
 
