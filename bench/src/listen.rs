@@ -12,6 +12,12 @@
 //! `TRAWL_BENCH_SPANS=N` stops once N spans are committed (or at SECONDS, if sooner): the
 //! writer's cost per span grows with the store, so runs to compare should end at one size.
 //!
+//! Every request's traces start within the last two seconds and open new sessions, as a live
+//! app's do. `TRAWL_BENCH_FIXED_TIMES=1` sends the templates' own times and sessions instead
+//! (the bench's shape before 2026-11-30): 680 start times and 227 sessions repeated in every
+//! request, so each commit inserts at the same few thousand places of every index on time or
+//! session, a page each once the store is large — a harder load than any live app sends.
+//!
 //! `TRAWL_BENCH_RANDOM_IDS=1` sends random-looking trace ids (a hash of the counter), as real
 //! SDKs do, instead of consecutive ones: every new trace then lands on a random page of each
 //! index keyed by trace id, which consecutive ids hide.
@@ -421,6 +427,7 @@ fn client(
 ) {
     let mut stream: Option<BufReader<TcpStream>> = None;
     let random_ids = std::env::var_os("TRAWL_BENCH_RANDOM_IDS").is_some_and(|v| v == "1");
+    let fixed_times = std::env::var_os("TRAWL_BENCH_FIXED_TIMES").is_some_and(|v| v == "1");
     let mut k = n;
     while !stop.load(Ordering::Relaxed) {
         let mut req = templates[k % templates.len()].clone();
@@ -429,6 +436,8 @@ fn client(
         let mut spans = 0u64;
         for rs in &mut req.resource_spans {
             for ss in &mut rs.scope_spans {
+                let now = unix_now_ns();
+                let mut shift = 0i128;
                 for (i, s) in ss.spans.iter_mut().enumerate() {
                     let n = first + i as u64 / 6;
                     let id = if random_ids {
@@ -437,6 +446,15 @@ fn client(
                         (0xbe_u128 << 120) | u128::from(n)
                     };
                     s.trace_id = id.to_be_bytes().to_vec();
+                    if !fixed_times {
+                        if i % 6 == 0 {
+                            // The trace's root: it started within the last two seconds.
+                            let j = (i / 6) as i128;
+                            shift = now - 2_000_000_000 + j * 1_000_000
+                                - i128::from(s.start_time_unix_nano);
+                        }
+                        live_span(s, shift, n);
+                    }
                     spans += 1;
                 }
             }
@@ -473,6 +491,32 @@ fn client(
                 eprintln!("unexpected status {other}");
                 std::thread::sleep(Duration::from_millis(100));
             }
+        }
+    }
+}
+
+fn unix_now_ns() -> i128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128)
+}
+
+/// Makes a template span look like one an app sends now: its times moved by `shift` (so every
+/// trace started in the last two seconds, as a live exporter's do) and its session one of the
+/// new trace `n`'s (three traces a session). Users stay the template's: they come back.
+fn live_span(s: &mut opentelemetry_proto::tonic::trace::v1::Span, shift: i128, n: u64) {
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    let moved = |t: u64| (i128::from(t) + shift).clamp(0, i128::from(u64::MAX)) as u64;
+    s.start_time_unix_nano = moved(s.start_time_unix_nano);
+    s.end_time_unix_nano = moved(s.end_time_unix_nano);
+    for e in &mut s.events {
+        e.time_unix_nano = moved(e.time_unix_nano);
+    }
+    for kv in &mut s.attributes {
+        if kv.key == "session.id"
+            && let Some(v) = kv.value.as_mut()
+        {
+            v.value = Some(Value::StringValue(format!("sess_{:08x}", n / 3)));
         }
     }
 }

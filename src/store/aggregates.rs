@@ -19,7 +19,9 @@
 //! **Parts.** A cell may be stored as several rows (`part` 0, 1, …): each import batch appends
 //! what its new traces add as a part of its own ([`super::cell_delta`]) rather than reading and
 //! rewriting the cell, and readers add the parts up as they add cells up. A cell reaching
-//! [`super::cell_delta::MAX_PARTS`] parts is merged back into one; a recomputed cell is one part.
+//! [`super::cell_delta::MAX_PARTS`] parts has its newest parts merged ([`merge_tail`]: only
+//! parts of similar size, so a value is rewritten a logarithmic number of times); a recomputed
+//! cell is one part.
 //!
 //! **Staying current.** Whatever changes a trace's figures marks its time range dirty in
 //! `stats_dirty`: the roll-up of every committed batch (the old and the new range of each trace
@@ -323,12 +325,60 @@ pub(super) fn append_part(
     Ok(part + 1)
 }
 
-/// Merges the parts of a cell into one.
-pub(super) fn merge_parts(conn: &Connection, dim: &str, cell: i64, grp: &str) -> Result<()> {
-    let p = load_cell(conn, dim, cell, grp)?;
-    conn.prepare_cached("DELETE FROM stats_cells WHERE dim = ?1 AND cell_ns = ?2 AND grp = ?3")?
-        .execute(rusqlite::params![dim, cell, grp])?;
-    store_part(conn, dim, cell, grp, 0, &p)
+/// Merges the newest parts of a cell into one, from the oldest part that holds no more values
+/// than all the parts after it (see [`tail_to_merge`]); returns whether anything was merged.
+/// A cell that fills while it is current (live traffic lands in one cell for 15 minutes) then
+/// costs each value a rewrite only when its part at least doubles: merging every part each
+/// time rewrote the whole cell every [`super::cell_delta::MAX_PARTS`] commits, a cost that
+/// grew with the cell until it was most of the writer's work.
+pub(super) fn merge_tail(conn: &Connection, dim: &str, cell: i64, grp: &str) -> Result<bool> {
+    let parts: Vec<(i64, i64)> = conn
+        .prepare_cached(
+            "SELECT part, max(traces + llm_calls, 1) FROM stats_cells
+             WHERE dim = ?1 AND cell_ns = ?2 AND grp = ?3 ORDER BY part",
+        )?
+        .query_map(rusqlite::params![dim, cell, grp], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let sizes: Vec<i64> = parts.iter().map(|&(_, n)| n).collect();
+    let Some(from) = tail_to_merge(&sizes) else {
+        return Ok(false);
+    };
+    let first = parts[from].0;
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT cell_ns, grp, {CELL_COLUMNS} FROM stats_cells
+         WHERE dim = ?1 AND cell_ns = ?2 AND grp = ?3 AND part >= ?4"
+    ))?;
+    let mut rows = st.query(rusqlite::params![dim, cell, grp, first])?;
+    let mut merged = Partial::default();
+    while let Some(r) = rows.next()? {
+        merged.absorb(cell_from_row(r, SeriesWanted::ALL)?);
+    }
+    drop(rows);
+    conn.prepare_cached(
+        "DELETE FROM stats_cells WHERE dim = ?1 AND cell_ns = ?2 AND grp = ?3 AND part >= ?4",
+    )?
+    .execute(rusqlite::params![dim, cell, grp, first])?;
+    store_part(conn, dim, cell, grp, first, &merged)?;
+    Ok(true)
+}
+
+/// Which parts to merge, given each part's number of values, oldest first: from the oldest
+/// part no bigger than all the parts after it together, to the newest. `None` when every part
+/// is bigger than the parts after it together: sizes then at least double towards the oldest,
+/// so a cell holds a logarithmic number of parts, and a part merged at least doubles, so each
+/// value is rewritten a logarithmic number of times.
+pub(super) fn tail_to_merge(sizes: &[i64]) -> Option<usize> {
+    let mut after = 0i64;
+    let mut from = None;
+    for (i, &n) in sizes.iter().enumerate().rev() {
+        if i + 1 < sizes.len() && n <= after {
+            from = Some(i);
+        }
+        after = after.saturating_add(n);
+    }
+    from
 }
 
 /// Per bucket: the sums so far and the chunks of each latency series.

@@ -488,3 +488,46 @@ fn a_store_from_before_the_cells_gets_them_from_the_migration() {
     assert!(cells > 0);
     assert_everywhere(&store, false, "migrated");
 }
+
+/// Appends of `size` values each, merged as the writer merges them: returns the most parts a
+/// cell held and how many times a value was rewritten on average.
+fn simulate_appends(appends: usize, size: impl Fn(usize) -> i64) -> (usize, f64) {
+    let mut parts: Vec<i64> = Vec::new();
+    let (mut most, mut rewritten, mut total) = (0, 0i64, 0i64);
+    for a in 0..appends {
+        parts.push(size(a));
+        total += size(a);
+        if parts.len() as i64 >= super::super::cell_delta::MAX_PARTS
+            && let Some(from) = super::tail_to_merge(&parts)
+        {
+            let merged: i64 = parts.drain(from..).sum();
+            rewritten += merged;
+            parts.push(merged);
+        }
+        most = most.max(parts.len());
+    }
+    (most, rewritten as f64 / total as f64)
+}
+
+#[test]
+fn a_cell_filled_by_many_commits_keeps_few_parts_and_rewrites_each_value_a_few_times() {
+    // A live receiver's current cell: one part per commit, for an hour of commits.
+    let (most, rewrites) = simulate_appends(20_000, |_| 340);
+    assert!(most <= 20, "{most} parts");
+    // Merging every part each time rewrote each value about appends / MAX_PARTS / 2 times.
+    assert!(rewrites < 16.0, "each value rewritten {rewrites:.1} times");
+    let (most, rewrites) = simulate_appends(5_000, |a| [1, 900, 40, 3][a % 4]);
+    assert!(most <= 20, "uneven sizes: {most} parts");
+    assert!(rewrites < 16.0, "uneven sizes: {rewrites:.1} rewrites");
+}
+
+#[test]
+fn only_parts_no_bigger_than_what_follows_them_are_merged() {
+    assert_eq!(super::tail_to_merge(&[1000, 12, 5, 5]), Some(2));
+    assert_eq!(super::tail_to_merge(&[1000, 10, 5, 4]), None);
+    assert_eq!(super::tail_to_merge(&[1000, 10, 5, 5]), Some(1));
+    assert_eq!(super::tail_to_merge(&[7, 1, 1, 1, 1, 1, 1, 1]), Some(0));
+    assert_eq!(super::tail_to_merge(&[9, 1, 1, 1, 1, 1, 1, 1]), Some(1));
+    assert_eq!(super::tail_to_merge(&[5]), None);
+    assert_eq!(super::tail_to_merge(&[]), None);
+}

@@ -25,9 +25,9 @@ use crate::model::rollup::RollupSpan;
 use rusqlite::{Connection, OptionalExtension};
 use std::collections::HashMap;
 
-/// Parts a cell may hold before they are merged into one: readers add parts up like cells
-/// (a bucket's values are gathered in chunks anyway), so a few cost them little, and merging
-/// every [`MAX_PARTS`]th append keeps the rewriting a fraction of what appending saves.
+/// Parts a cell may hold before its newest are merged ([`aggregates::merge_tail`]): readers
+/// add parts up like cells (a bucket's values are gathered in chunks anyway), so a few cost
+/// them little, and merging only then keeps the rewriting a fraction of what appending saves.
 pub(super) const MAX_PARTS: i64 = 8;
 
 fn plausible(ns: i64) -> bool {
@@ -140,7 +140,7 @@ impl CellDelta {
     /// Appends the batch's contribution to the cells as new parts, in the batch's transaction,
     /// after its dirty ranges are flushed: nothing already stored is read, so the cost stays
     /// the batch's whatever the store holds for those hours. A cell reaching [`MAX_PARTS`]
-    /// parts is merged back into one. Cells already dirty are left to their recomputation,
+    /// parts has its newest parts merged. Cells already dirty are left to their recomputation,
     /// which reads these traces from the spans.
     pub fn apply(self, conn: &Connection) -> Result<()> {
         if self.cells.is_empty() {
@@ -159,8 +159,7 @@ impl CellDelta {
             }
             let parts = aggregates::append_part(conn, dim, cell, &grp, &delta)?;
             appended += 1;
-            if parts >= MAX_PARTS {
-                aggregates::merge_parts(conn, dim, cell, &grp)?;
+            if parts >= MAX_PARTS && aggregates::merge_tail(conn, dim, cell, &grp)? {
                 merged += 1;
             }
         }
