@@ -293,19 +293,6 @@ fn cell_from_row(r: &rusqlite::Row<'_>, series: SeriesWanted) -> rusqlite::Resul
     })
 }
 
-/// One stored cell (without its judge rules), its parts added up, every series included.
-fn load_cell(conn: &Connection, dim: &str, cell: i64, grp: &str) -> Result<Partial> {
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT cell_ns, grp, {CELL_COLUMNS} FROM stats_cells WHERE dim = ?1 AND cell_ns = ?2 AND grp = ?3"
-    ))?;
-    let mut rows = st.query(rusqlite::params![dim, cell, grp])?;
-    let mut out = Partial::default();
-    while let Some(r) = rows.next()? {
-        out.absorb(cell_from_row(r, SeriesWanted::ALL)?);
-    }
-    Ok(out)
-}
-
 /// Adds `p` to a cell as a new part, reading none of the stored ones; returns how many parts
 /// the cell now has.
 pub(super) fn append_part(

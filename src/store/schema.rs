@@ -414,6 +414,45 @@ const MIGRATIONS: &[&str] = &[
     r#"
     INSERT OR REPLACE INTO trawl_meta(key, value) VALUES ('rebuild_text_index', '1');
     "#,
+    // 14 (listen at scale): statistics cells in a rowid table, their key in a separate index,
+    // and the latency series last. In a WITHOUT ROWID table a cell is its own index entry, and
+    // a seek compared against a cell whose series overflow copied the whole row: with live
+    // traffic filling one cell, finding a cell's next part copied megabytes per commit. Rows
+    // are copied unchanged.
+    r#"
+    CREATE TABLE stats_cells_rowid (
+        dim TEXT NOT NULL,
+        cell_ns INTEGER NOT NULL,
+        grp TEXT NOT NULL,
+        part INTEGER NOT NULL,
+        traces INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cost_known REAL NOT NULL,
+        cost_known_err REAL NOT NULL,
+        cost_full_n INTEGER NOT NULL,
+        cost_full_sum REAL NOT NULL,
+        cost_full_sum_err REAL NOT NULL,
+        unknown_cost_traces INTEGER NOT NULL,
+        judge_cost_unknown INTEGER NOT NULL,
+        llm_calls INTEGER NOT NULL,
+        llm_errors INTEGER NOT NULL,
+        latency BLOB,
+        llm BLOB,
+        ttft BLOB,
+        PRIMARY KEY (dim, cell_ns, grp, part)
+    );
+    INSERT INTO stats_cells_rowid(dim, cell_ns, grp, part, traces, errors, input_tokens, output_tokens,
+        cost_known, cost_known_err, cost_full_n, cost_full_sum, cost_full_sum_err, unknown_cost_traces,
+        judge_cost_unknown, llm_calls, llm_errors, latency, llm, ttft)
+      SELECT dim, cell_ns, grp, part, traces, errors, input_tokens, output_tokens,
+        cost_known, cost_known_err, cost_full_n, cost_full_sum, cost_full_sum_err, unknown_cost_traces,
+        judge_cost_unknown, llm_calls, llm_errors, latency, llm, ttft
+      FROM stats_cells ORDER BY dim, cell_ns, grp, part;
+    DROP TABLE stats_cells;
+    ALTER TABLE stats_cells_rowid RENAME TO stats_cells;
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
