@@ -205,13 +205,16 @@ fn stop_signal() -> Result<impl std::future::Future<Output = ()>> {
     }
 }
 
-fn usage(msg: &str) -> Result<i32> {
+pub(super) fn usage(msg: &str) -> Result<i32> {
     errln!("error: {msg}");
     Ok(USAGE)
 }
 
 /// `HOST:PORT`, `:PORT` (loopback), or `off`.
-fn parse_addr(flag: &str, value: &str) -> std::result::Result<Option<SocketAddr>, String> {
+pub(super) fn parse_addr(
+    flag: &str,
+    value: &str,
+) -> std::result::Result<Option<SocketAddr>, String> {
     let v = value.trim();
     if v.eq_ignore_ascii_case("off") || v.eq_ignore_ascii_case("none") {
         return Ok(None);

@@ -74,6 +74,14 @@ pub struct Cli {
     #[arg(long)]
     pub listen: bool,
 
+    /// The OTLP/HTTP address the TUI receives on (loopback), or "off"; implies --listen.
+    #[arg(long, value_name = "ADDR")]
+    pub listen_http: Option<String>,
+
+    /// The OTLP/gRPC address the TUI receives on (loopback), or "off"; implies --listen.
+    #[arg(long, value_name = "ADDR")]
+    pub listen_grpc: Option<String>,
+
     /// Log level for the log file (error, warn, info, debug, trace).
     #[arg(long, env = "TRAWL_LOG", default_value = "info", global = true)]
     pub log_level: String,

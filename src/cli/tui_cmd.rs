@@ -22,6 +22,10 @@ pub fn run(cli: &Cli, cfg: &Config) -> Result<i32> {
             bail!("{}: no such file", s.display());
         }
     }
+    let listen = match listen_config(cli) {
+        Ok(l) => l,
+        Err(msg) => return super::listen_cmd::usage(&msg),
+    };
     let (store_path, imports, label) = match &remote {
         Some(r) => remote_store(cli, r),
         None => choose_store(cli, cfg)?,
@@ -34,10 +38,39 @@ pub fn run(cli: &Cli, cfg: &Config) -> Result<i32> {
         mouse: cli.mouse,
         label,
         follow: cli.follow,
-        listen: cli.listen.then(crate::listen::ListenConfig::default),
+        listen,
         judge_provider: cfg.judge.provider_config(),
         author: cfg.author.clone(),
     })
+}
+
+/// What `--listen`, `--listen-http` and `--listen-grpc` ask the TUI to receive on. Loopback
+/// only: receiving from other machines needs a token, which `trawl listen --token-env` takes.
+fn listen_config(cli: &Cli) -> std::result::Result<Option<crate::listen::ListenConfig>, String> {
+    if !cli.listen && cli.listen_http.is_none() && cli.listen_grpc.is_none() {
+        return Ok(None);
+    }
+    let mut config = crate::listen::ListenConfig::default();
+    if let Some(a) = &cli.listen_http {
+        config.http = super::listen_cmd::parse_addr("--listen-http", a)?;
+    }
+    if let Some(a) = &cli.listen_grpc {
+        config.grpc = super::listen_cmd::parse_addr("--listen-grpc", a)?;
+    }
+    if config.http.is_none() && config.grpc.is_none() {
+        return Err("--listen-http and --listen-grpc are both off: nothing to listen on".into());
+    }
+    if let Some(a) = [config.http, config.grpc]
+        .into_iter()
+        .flatten()
+        .find(|a| !a.ip().is_loopback())
+    {
+        return Err(format!(
+            "{a} is reachable from other machines: the TUI receives on loopback only; use \
+             `trawl listen --token-env VAR` beside it to receive from other machines"
+        ));
+    }
+    Ok(Some(config))
 }
 
 /// `trawl 'clickhouse://…' --since …`: the slice to pull in the background, if that is what

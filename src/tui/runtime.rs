@@ -78,15 +78,19 @@ pub fn run(mut opts: TuiOptions) -> anyhow::Result<i32> {
         refresh_cost.clone(),
     )?;
     let stop = Arc::new(AtomicBool::new(false));
+    // Threads that must finish their end-of-run steps (commit what they accepted, mark their
+    // source complete) before the process exits.
+    let mut finishing: Vec<(&'static str, std::thread::JoinHandle<()>)> = Vec::new();
     if !opts.imports.is_empty() {
         if opts.follow {
             for f in &opts.imports {
-                spawn_follow(
+                let h = spawn_follow(
                     opts.store_path.clone(),
                     f.clone(),
                     stop.clone(),
                     action_tx.clone(),
                 );
+                finishing.push(("following files", h));
             }
         } else {
             spawn_import(
@@ -101,12 +105,13 @@ pub fn run(mut opts: TuiOptions) -> anyhow::Result<i32> {
         spawn_pull(opts.store_path.clone(), r, action_tx.clone());
     }
     if let Some(config) = opts.listen.clone() {
-        spawn_listen(
+        let h = spawn_listen(
             opts.store_path.clone(),
             config,
             stop.clone(),
             action_tx.clone(),
         );
+        finishing.push(("receiving traces", h));
     }
     let mut app = App::new(opts.theme, crate::timefilter::now(), opts.label.clone());
     app.judge_provider = opts.judge_provider.clone();
@@ -141,7 +146,30 @@ pub fn run(mut opts: TuiOptions) -> anyhow::Result<i32> {
     drop(out);
     drop(action_rx);
     let _ = worker.join();
+    finish(finishing);
     result.map(|()| 0)
+}
+
+/// Waits for the receiver and followers to stop (they were told to): the receiver answers and
+/// commits the requests it accepted, and each marks its source complete. Said on stderr when it
+/// takes more than a moment, so a quit that waits is not taken for a hang.
+fn finish(threads: Vec<(&'static str, std::thread::JoinHandle<()>)>) {
+    let started = std::time::Instant::now();
+    let mut said = false;
+    for (what, h) in threads {
+        while !h.is_finished() {
+            if !said && started.elapsed() > std::time::Duration::from_millis(500) {
+                use std::io::Write as _;
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "trawl: finishing {what} before exit…"
+                );
+                said = true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let _ = h.join();
+    }
 }
 
 fn event_loop(
@@ -464,7 +492,12 @@ fn progress_to_actions(
 }
 
 /// Tails one growing file until the app quits; every commit refreshes the list.
-fn spawn_follow(path: PathBuf, file: PathBuf, stop: Arc<AtomicBool>, tx: Sender<Action>) {
+fn spawn_follow(
+    path: PathBuf,
+    file: PathBuf,
+    stop: Arc<AtomicBool>,
+    tx: Sender<Action>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let Some(mut store) = open_or_report(&path, "follow", &tx) else {
             return;
@@ -480,7 +513,7 @@ fn spawn_follow(path: PathBuf, file: PathBuf, stop: Arc<AtomicBool>, tx: Sender<
             };
         tracing::info!("{message}");
         let _ = tx.send(Action::ImportDone { message, ok });
-    });
+    })
 }
 
 /// Receives OTLP traces until the app quits; new spans refresh the list like a followed file,
@@ -490,7 +523,7 @@ fn spawn_listen(
     config: crate::listen::ListenConfig,
     stop: Arc<AtomicBool>,
     tx: Sender<Action>,
-) {
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let progress = tx.clone();
         let mut on_update = move |s: &crate::listen::live::LiveStatus| {
@@ -508,7 +541,7 @@ fn spawn_listen(
             };
         tracing::info!("{message}");
         let _ = tx.send(Action::ImportDone { message, ok });
-    });
+    })
 }
 
 #[cfg(test)]

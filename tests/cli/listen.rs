@@ -185,6 +185,31 @@ fn other_addresses_need_a_token_or_insecure() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
 
+/// The TUI's receiver (`--listen-http`, `--listen-grpc`) takes loopback addresses only: it has
+/// no token option, so another address is a usage error before any terminal is touched.
+#[test]
+fn the_tui_receives_on_loopback_only() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        ["--listen-http", "0.0.0.0:4318", "--listen-grpc", "off"],
+        ["--listen-http", "off", "--listen-grpc", "off"],
+        ["--listen-http", "nonsense", "--listen-grpc", "off"],
+    ] {
+        let o = Trawl::new(home.path()).args(args).output();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("--listen") || err.contains("0.0.0.0"), "{err}");
+    }
+    let o = Trawl::new(home.path())
+        .args(["--listen-http", "0.0.0.0:4318", "--listen-grpc", "off"])
+        .output();
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("trawl listen --token-env"),
+        "{}",
+        text(&o)
+    );
+}
+
 #[test]
 fn a_taken_port_is_an_error_not_a_hang() {
     let home = tempfile::tempdir().unwrap();

@@ -205,3 +205,72 @@ fn judging_without_a_key_goes_through_the_set_up_form() {
     tmux.keys(&["q"]);
     tmux.wait_for("TRAWL_EXITED");
 }
+
+/// Issue 13: quitting `trawl --listen` answers and commits what the receiver accepted, and
+/// records the receiver's source as complete (before, the process ended under the receiver and
+/// the source stayed incomplete).
+#[test]
+fn quitting_while_listening_finishes_the_receiver() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let store = home.join("live.db");
+    let tmux = Tmux::start(
+        "listen-quit",
+        Trawl::new(home)
+            .arg("--store")
+            .arg(&store)
+            .arg("--listen-http")
+            .arg("127.0.0.1:0")
+            .arg("--listen-grpc")
+            .arg("off"),
+        100,
+        30,
+    );
+    let screen = tmux.wait_for("OTLP 127.0.0.1:");
+    let port: u16 = screen
+        .split("OTLP 127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no port on the screen:\n{screen}"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let body = serde_json::json!({"resourceSpans": [{"scopeSpans": [{"spans": [{
+        "traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174",
+        "name": "live question about refunds", "kind": 1,
+        "startTimeUnixNano": (now - 2_000_000).to_string(), "endTimeUnixNano": now.to_string()
+    }]}]}]})
+    .to_string();
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        conn,
+        "POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    tmux.wait_for("live question about refunds");
+
+    tmux.keys(&["q"]);
+    tmux.wait_for("TRAWL_EXITED");
+    let db = rusqlite::Connection::open(&store).unwrap();
+    let (complete, spans_new): (i64, i64) = db
+        .query_row(
+            "SELECT complete, spans_new FROM sources WHERE format = 'otlp-listen'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((complete, spans_new), (1, 1));
+    let spans: i64 = db
+        .query_row("SELECT count(*) FROM spans", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(spans, 1);
+}
