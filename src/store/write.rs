@@ -22,6 +22,10 @@ pub const BATCH_SPANS: usize = 5000;
 /// first screenful of traces then shows in tens of milliseconds instead of after a full batch.
 pub const FIRST_BATCH_SPANS: usize = 500;
 
+/// How long the RESTART checkpoint after a commit waits for readers to leave the log before
+/// it gives up until the next commit.
+const RESTART_PATIENCE: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// A batch stays open at least this many times as long as the last commit took.
 const COMMIT_COST_RATIO: u32 = 8;
 
@@ -344,11 +348,17 @@ impl<'a> SpanWriter<'a> {
                 .swap(false, std::sync::atomic::Ordering::Relaxed)
         {
             // Between transactions: the log starts over (see `Checkpointer`). A failure (a
-            // reader kept an old snapshot past the busy timeout) only postpones it.
-            let _ = self
-                .store
-                .conn
-                .query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+            // reader kept an old snapshot past the busy timeout) only postpones it. The wait is
+            // short: a RESTART blocks this writer until every reader has left the log, and with
+            // the TUI reading a live store it waited up to the store's 10 s busy timeout, no
+            // commit meanwhile (the writer slept 9% of a 180 s `trawl --listen` run).
+            let conn = &self.store.conn;
+            let patience: i64 = conn
+                .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+                .unwrap_or(10_000);
+            let _ = conn.busy_timeout(RESTART_PATIENCE);
+            let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+            let _ = conn.busy_timeout(std::time::Duration::from_millis(patience.max(0) as u64));
         }
         self.pending = 0;
         self.committed_once = true;
