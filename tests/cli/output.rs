@@ -360,3 +360,28 @@ fn unknown_judge_cost_is_a_question_mark_and_null_never_zero() {
     let row = stats_row_for(d.path(), &db, &id);
     assert!(row.trim_end().ends_with("$0.0100+?"), "{row}");
 }
+
+/// A flag value that does not parse is a usage error, exit 2, whichever command reads it (it
+/// was 1 for `traces` and `stats`, 2 for `check` and for clap's own errors).
+#[test]
+fn unparsable_filter_values_exit_2_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    let store = store.to_str().unwrap();
+    for args in [
+        vec!["traces", "--since", "7x"],
+        vec!["stats", "--since", "garbage"],
+        vec!["traces", "--verdict", "maybe"],
+        vec!["check", "p95(latency) <= 2s", "--since", "zz"],
+    ] {
+        let mut all = args.clone();
+        all.extend(["--store", store]);
+        let o = trawl(dir.path(), &all);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("--since") || err.contains("--verdict"),
+            "{err}"
+        );
+    }
+}
