@@ -157,6 +157,9 @@ fn skeleton_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SpanSkeleton> {
     })
 }
 
+/// Traces an ambiguous id prefix lists in its error.
+const AMBIGUOUS_SHOWN: usize = 5;
+
 impl Store {
     /// Traces matching `filter`, sorted, one page.
     pub fn list_traces(
@@ -262,19 +265,33 @@ impl Store {
         if exact {
             return Ok(Some(id.to_string()));
         }
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT trace_id FROM traces WHERE trace_id >= ?1 AND trace_id < ?1 || char(1114111) LIMIT 2")?;
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT trace_id FROM traces WHERE trace_id >= ?1 AND trace_id < ?1 || char(1114111) LIMIT {}",
+            AMBIGUOUS_SHOWN + 1
+        ))?;
         let ids: Vec<String> = st
             .query_map([id], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         match ids.len() {
             0 => Ok(None),
             1 => Ok(ids.into_iter().next()),
-            _ => Err(StoreError::Other(format!(
-                "trace id prefix '{}' is ambiguous; type more characters",
-                crate::sanitize::clean_line(id)
-            ))),
+            n => {
+                // The candidates, as git lists them for an ambiguous hash: enough of each to
+                // tell them apart and to copy the one meant.
+                let mut shown: Vec<String> = ids
+                    .iter()
+                    .take(AMBIGUOUS_SHOWN)
+                    .map(|t| crate::sanitize::clean_line(t))
+                    .collect();
+                if n > AMBIGUOUS_SHOWN {
+                    shown.push("…".into());
+                }
+                Err(StoreError::Other(format!(
+                    "trace id prefix '{}' is ambiguous; type more characters. It starts: {}",
+                    crate::sanitize::clean_line(id),
+                    shown.join(", ")
+                )))
+            }
         }
     }
 

@@ -42,6 +42,21 @@ fn ids_resolve_as_typed_then_hex_in_lowercase() {
         .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(err.contains("ambiguous"), "{err}");
+    // The candidates are listed, so the one meant can be copied.
+    assert!(
+        err.contains("TRACE_ONE!") && err.contains("TRACE_TWO!"),
+        "{err}"
+    );
+    let many: Vec<String> = (0..8).map(|i| format!("MANY_{i}")).collect();
+    let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+    let (_d, store) = store_with(&refs);
+    let err = store
+        .resolve_trace_id("MANY_")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("MANY_4, …"), "{err}");
+    assert!(!err.contains("MANY_5"), "{err}");
 }
 
 #[test]
