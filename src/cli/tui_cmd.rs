@@ -66,8 +66,8 @@ fn listen_config(cli: &Cli) -> std::result::Result<Option<crate::listen::ListenC
         .find(|a| !a.ip().is_loopback())
     {
         return Err(format!(
-            "{a} is reachable from other machines: the TUI receives on loopback only; use \
-             `trawl listen --token-env VAR` beside it to receive from other machines"
+            "{a} is reachable from other machines: the TUI receives on loopback only; run \
+             `trawl listen --token-env VAR` to receive from other machines"
         ));
     }
     Ok(Some(config))
