@@ -217,9 +217,9 @@ fn filter_flags_service_and_status_err() {
     assert!(errors > 0 && errors < 40, "{errors}");
     assert_eq!(count(&["--status", "err"]), errors);
     assert_eq!(count(&["--status", "ok"]), 40 - errors);
-    // A bad term is named as typed.
+    // A bad term is named as typed, and is a usage error.
     let o = sb.run(&[], &["traces", "--store", &db, "--since", "7x"]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("--since 7x: expected RFC 3339"),
         "{}",
