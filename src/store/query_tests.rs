@@ -26,6 +26,15 @@ fn resolve(store: &Store, id: &str) -> Option<String> {
         .unwrap_or_else(|e| panic!("{id}: {e}"))
 }
 
+/// The error resolving `id` gives (empty when it resolves).
+fn refusal(store: &Store, id: &str) -> String {
+    store
+        .resolve_trace_id(id)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+}
+
 #[test]
 fn ids_resolve_as_typed_then_hex_in_lowercase() {
     let hex = "447afa24000000000000000000000001";
@@ -36,11 +45,7 @@ fn ids_resolve_as_typed_then_hex_in_lowercase() {
     assert_eq!(resolve(&store, "447afa24").as_deref(), Some(hex));
     // Lowercasing is for hex only: a mixed-case id is not found by its lowercase form.
     assert_eq!(resolve(&store, "trace_one!"), None);
-    let err = store
-        .resolve_trace_id("TRACE_")
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let err = refusal(&store, "TRACE_");
     assert!(err.contains("ambiguous"), "{err}");
     // The candidates are listed, so the one meant can be copied.
     assert!(
@@ -50,11 +55,7 @@ fn ids_resolve_as_typed_then_hex_in_lowercase() {
     let many: Vec<String> = (0..8).map(|i| format!("MANY_{i}")).collect();
     let refs: Vec<&str> = many.iter().map(String::as_str).collect();
     let (_d, store) = store_with(&refs);
-    let err = store
-        .resolve_trace_id("MANY_")
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let err = refusal(&store, "MANY_");
     assert!(err.contains("MANY_4, …"), "{err}");
     assert!(!err.contains("MANY_5"), "{err}");
 }
