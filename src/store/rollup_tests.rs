@@ -43,8 +43,8 @@ fn is_llm(s: &Value) -> bool {
         .any(|a| a["key"] == "openinference.span.kind" && a["value"]["stringValue"] == "LLM")
 }
 
-/// Every trace row, as text, after importing `parts` one after the other.
-fn traces_after(parts: &[String]) -> String {
+/// The trace rows of a fresh store after importing `parts` one after the other, newest first.
+fn rows_after(parts: &[&str]) -> Vec<crate::model::Trace> {
     let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let mut store = Store::open(&d.path().join("t.db")).unwrap_or_else(|e| panic!("{e}"));
     for (i, part) in parts.iter().enumerate() {
@@ -52,9 +52,15 @@ fn traces_after(parts: &[String]) -> String {
         std::fs::write(&src, part).unwrap_or_else(|e| panic!("{e}"));
         import_file(&mut store, &src, ImportOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     }
-    let traces = store
+    store
         .list_traces(&TraceFilter::default(), SortKey::Start, true, 1000, 0)
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Every trace row, as text, after importing `parts` one after the other.
+fn traces_after(parts: &[String]) -> String {
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    let traces = rows_after(&parts);
     assert_eq!(traces.len(), 40);
     traces.iter().map(|t| format!("{t:?}\n")).collect()
 }
@@ -132,16 +138,8 @@ fn span_line(
 
 /// (session, user, service) of the one trace after importing `parts` one after the other.
 fn labels_after(parts: &[&String]) -> (Option<String>, Option<String>, Option<String>) {
-    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let mut store = Store::open(&d.path().join("t.db")).unwrap_or_else(|e| panic!("{e}"));
-    for (i, part) in parts.iter().enumerate() {
-        let src = d.path().join(format!("part{i}.jsonl"));
-        std::fs::write(&src, part).unwrap_or_else(|e| panic!("{e}"));
-        import_file(&mut store, &src, ImportOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-    }
-    let traces = store
-        .list_traces(&TraceFilter::default(), SortKey::Start, true, 10, 0)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let parts: Vec<&str> = parts.iter().map(|p| p.as_str()).collect();
+    let traces = rows_after(&parts);
     assert_eq!(traces.len(), 1);
     let t = &traces[0];
     (t.session_id.clone(), t.user_id.clone(), t.service.clone())

@@ -4,23 +4,14 @@
 use serde_json::{Value, json};
 use std::path::Path;
 
-use crate::util::{Trawl, run_at_width, streams};
+use crate::util::{
+    Trawl, import_lines, otlp_attributes as attrs, otlp_string as s, run_at_width, streams,
+};
 
 /// Control sequences a terminal would act on: OSC title and clipboard writes, a screen clear,
 /// BEL, a C1 CSI, a bidi override, a carriage return, backspace and DEL.
 const HOSTILE: &str =
     "\u{1b}]0;T\u{7}\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{9b}31m\u{202e}\r\u{8}\u{7f}";
-
-fn s(v: &str) -> Value {
-    json!({ "stringValue": v })
-}
-
-fn attrs(pairs: &[(&str, Value)]) -> Value {
-    pairs
-        .iter()
-        .map(|(k, v)| json!({"key": k, "value": v}))
-        .collect()
-}
 
 /// One trace: a chain root with a question and answer over one LLM call whose token counts are
 /// `prompt` and `completion` (as OTLP `intValue` strings).
@@ -85,22 +76,13 @@ fn run_with_stdout_closed(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
 
 /// A store in `dir` holding one small trace (id 0123…cdef); its path.
 fn store_with_one_trace(dir: &Path) -> String {
-    let file = dir.join("t.jsonl");
-    std::fs::write(
-        &file,
-        trace_line("0123456789abcdef0123456789abcdef", "12", "3") + "\n",
-    )
-    .unwrap();
-    let db = dir.join("t.db").display().to_string();
-    let (code, _, err) = run(dir, &["import", "--store", &db, file.to_str().unwrap()]);
-    assert_eq!(code, Some(0), "{err}");
-    db
+    let line = trace_line("0123456789abcdef0123456789abcdef", "12", "3");
+    import_lines(dir, &[line], 80).0
 }
 
 #[test]
 fn impossible_token_counts_are_unknown_not_figures() {
     let d = tempfile::tempdir().unwrap();
-    let file = d.path().join("hostile.jsonl");
     // Two traces, so the store's sums meet two out-of-range counts (they once saturated at
     // i64::MAX and overflowed the stats roll-up); a negative count; and a sane trace.
     let lines = [
@@ -116,13 +98,7 @@ fn impossible_token_counts_are_unknown_not_figures() {
         ),
         trace_line("00000000000000000000000000000001", "12", "3"),
     ];
-    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-    let db = d.path().join("t.db").display().to_string();
-    let (code, _, err) = run(
-        d.path(),
-        &["import", "--store", &db, file.to_str().unwrap()],
-    );
-    assert_eq!(code, Some(0), "{err}");
+    let (db, _) = import_lines(d.path(), &lines, 80);
     let tokens = |id: &str| {
         let (code, out, err) = run(d.path(), &["show", "--store", &db, id, "--json"]);
         assert_eq!(code, Some(0), "{err}");
@@ -202,13 +178,7 @@ fn prose_of_agreement_judge_rules_diff_check_config_label_and_import_fits_column
         long("0123456789abcdef0123456789abcdef", "yes"),
         long("fedcba9876543210fedcba9876543210", "no"),
     ];
-    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-    let db = d.path().join("t.db").display().to_string();
-    let (code, _, err) = run(
-        d.path(),
-        &["import", "--store", &db, file.to_str().unwrap()],
-    );
-    assert_eq!(code, Some(0), "{err}");
+    let (db, _) = import_lines(d.path(), &lines, 80);
     let label = [
         "label",
         "--store",

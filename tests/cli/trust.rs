@@ -4,18 +4,7 @@
 use serde_json::{Value, json};
 use std::path::Path;
 
-use crate::util::run_at_width;
-
-fn s(v: &str) -> Value {
-    json!({ "stringValue": v })
-}
-
-fn attrs(pairs: &[(&str, Value)]) -> Value {
-    pairs
-        .iter()
-        .map(|(k, v)| json!({"key": k, "value": v}))
-        .collect()
-}
+use crate::util::{import_lines, otlp_attributes as attrs, otlp_string as s, run_at_width};
 
 /// One trace: a chain root over one gpt-4o call, with `usage` as its token attributes (none
 /// when empty) and `end` as the call's end time.
@@ -48,12 +37,7 @@ fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
 }
 
 fn import(dir: &Path, lines: &[String]) -> (String, String) {
-    let file = dir.join("t.jsonl");
-    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-    let db = dir.join("t.db").display().to_string();
-    let (code, out, err) = run(dir, &["import", "--store", &db, file.to_str().unwrap()]);
-    assert_eq!(code, Some(0), "{out}{err}");
-    (db, out)
+    import_lines(dir, lines, 200)
 }
 
 fn show_json(dir: &Path, db: &str, id: &str) -> Value {

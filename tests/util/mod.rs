@@ -191,6 +191,34 @@ pub fn run_at_width(home: &Path, args: &[&str], columns: u16) -> (Option<i32>, S
     (o.status.code(), out, err)
 }
 
+/// An OTLP/JSON string value (`{"stringValue": v}`), for spans written by hand.
+pub fn otlp_string(v: &str) -> serde_json::Value {
+    serde_json::json!({ "stringValue": v })
+}
+
+/// OTLP/JSON attributes from (key, value) pairs.
+pub fn otlp_attributes(pairs: &[(&str, serde_json::Value)]) -> serde_json::Value {
+    pairs
+        .iter()
+        .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
+        .collect()
+}
+
+/// Writes `lines` to `dir/t.jsonl` and imports them into `dir/t.db` at a terminal `columns`
+/// wide; the store's path and the import's stdout. The import must exit 0.
+pub fn import_lines(dir: &Path, lines: &[String], columns: u16) -> (String, String) {
+    let file = dir.join("t.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let db = dir.join("t.db").display().to_string();
+    let (code, out, err) = run_at_width(
+        dir,
+        &["import", "--store", &db, file.to_str().unwrap()],
+        columns,
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    (db, out)
+}
+
 // ---------------------------------------------------------------------------------------------
 // A store with the support-bot fixture imported.
 
