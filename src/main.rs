@@ -44,18 +44,14 @@ fn main() {
         Ok(c) => std::process::exit(c),
         // The reader went away (`trawl traces | head -1`): that is how pipes end, not an error.
         Err(e) if trawl::cli::out::is_broken_pipe(&e) => std::process::exit(0),
-        // A flag value that does not parse (`--since 7x`, `--verdict maybe`) is a usage error,
-        // as clap's own are, whichever command found it.
-        Err(e)
-            if e.chain()
-                .any(|c| c.downcast_ref::<trawl::filter::FilterError>().is_some()) =>
-        {
-            report_error(&format!("{e:#}"));
-            std::process::exit(USAGE);
-        }
         Err(e) => {
             report_error(&format!("{e:#}"));
-            std::process::exit(1);
+            // A flag value that does not parse (`--since 7x`, `--verdict maybe`) is a usage
+            // error, as clap's own are, whichever command found it.
+            let usage = e
+                .chain()
+                .any(|c| c.downcast_ref::<trawl::filter::FilterError>().is_some());
+            std::process::exit(if usage { USAGE } else { 1 });
         }
     }
 }
