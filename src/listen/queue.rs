@@ -25,6 +25,11 @@ use crate::store::{PreparedSpan, SourceOutcome, SourceRecord, Store, StoreError,
 const GROUP_SPANS: usize = 20_000;
 /// How long without a request before the writer refreshes the statistics cells.
 const IDLE: Duration = Duration::from_secs(2);
+/// The page cache of the writer's connections, in KiB. A commit here usually holds a few
+/// requests, whose pages fit many times over; the store's default (64 MB, for imports' big transactions)
+/// only grew the receiver's memory as the store grew (the TUI receiving: 150 → 320 MB over
+/// 1.5M spans, against 115 → 145 MB with this), for no gain in speed.
+const CACHE_KIB: i64 = 16 * 1024;
 
 /// Why a request's spans were not committed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,6 +161,11 @@ fn run_writer(
     // A second connection for the idle-time statistics refresh (the writer's own is borrowed
     // by the import writer). None for an in-memory store: the refresh waits for shutdown.
     let stats_conn = store.path().and_then(|p| Store::open(p).ok());
+    for conn in std::iter::once(&store).chain(stats_conn.as_ref()) {
+        if let Err(e) = conn.limit_page_cache(CACHE_KIB) {
+            tracing::warn!(error = %e, "listen: page cache left at its default");
+        }
+    }
     let mut stale = false;
     loop {
         let mut writer = store.begin_import(source)?;
