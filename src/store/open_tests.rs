@@ -368,3 +368,20 @@ fn migration_8_keeps_every_row_under_integer_trace_keys() {
         0
     );
 }
+
+/// Live receiving commits many times a second, each commit a new text-index segment: the
+/// index merges them 16 at a time (migration 15), not FTS5's default 4.
+#[test]
+fn the_text_index_merges_sixteen_segments_at_a_time() {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = Store::open(&d.path().join("t.db")).unwrap_or_else(|e| panic!("{e}"));
+    let automerge: i64 = store
+        .conn
+        .query_row(
+            "SELECT v FROM span_fields_fts_config WHERE k = 'automerge'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(automerge, 16);
+}
