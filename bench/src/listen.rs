@@ -204,7 +204,13 @@ pub fn run(seconds: Option<&str>, connections: Option<&str>, words: Option<&str>
         pct(0.99),
         if with_tui { "q" } else { "SIGTERM" },
     );
-    let _ = std::fs::remove_dir_all(&tmp);
+    // TRAWL_BENCH_KEEP=1 leaves the store for a look at what the run wrote (its segments,
+    // its indexes) or for timing reads on it.
+    if std::env::var_os("TRAWL_BENCH_KEEP").is_some_and(|v| v == "1") {
+        println!("store kept: {}", tmp.join("listen.db").display());
+    } else {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
     i32::from(stored != spans as i64 || exit != Some(0))
 }
 
