@@ -16,6 +16,7 @@
 
 mod convert;
 pub mod decode;
+mod dictionary;
 mod grpc;
 mod http;
 mod json_depth;
@@ -143,6 +144,7 @@ pub(crate) struct Shared {
     counters: Arc<Counters>,
     on_request: Option<RequestSink>,
     book: &'static PriceBook,
+    dictionary: Arc<dictionary::ListenDictionary>,
 }
 
 /// What an accepted request is answered with.
@@ -198,7 +200,7 @@ impl Shared {
         } = received;
         let count = spans.len() as u64;
         let committed = match self.queue.reserve(spans.len()) {
-            Ok(room) => match prepare(self.book, spans) {
+            Ok(room) => match prepare(self.book, &self.dictionary, spans) {
                 Ok(prepared) => room.commit(prepared).await,
                 Err(e) => Err(e),
             },
@@ -239,12 +241,18 @@ impl Shared {
 
 /// Langfuse post-pass and cost, then serialised and compressed for the writer: the same
 /// finishing steps as an imported OTLP/JSON line.
-fn prepare(book: &PriceBook, spans: Vec<crate::model::Span>) -> Result<Vec<PreparedSpan>, Refusal> {
+fn prepare(
+    book: &PriceBook,
+    dictionary: &dictionary::ListenDictionary,
+    spans: Vec<crate::model::Span>,
+) -> Result<Vec<PreparedSpan>, Refusal> {
     spans
         .into_iter()
         .map(|mut span| {
             finish_otlp_span(book, &mut span);
-            PreparedSpan::new(span).map_err(|e| Refusal::Store(e.to_string()))
+            dictionary.sample(&mut span);
+            PreparedSpan::with_dictionary(span, dictionary.current())
+                .map_err(|e| Refusal::Store(e.to_string()))
         })
         .collect()
 }
@@ -289,8 +297,9 @@ impl Listener {
             size: None,
             mtime_ns: None,
         };
-        let (queue, writer) =
-            queue::start(store, source, config.queue_spans).map_err(ListenError::Writer)?;
+        let dictionary = Arc::new(dictionary::ListenDictionary::for_store(&store));
+        let (queue, writer) = queue::start(store, source, config.queue_spans, dictionary.clone())
+            .map_err(ListenError::Writer)?;
         let counters = Arc::new(Counters::default());
         let shared = Arc::new(Shared {
             queue,
@@ -299,6 +308,7 @@ impl Listener {
             counters: counters.clone(),
             on_request: config.on_request,
             book: PriceBook::active(),
+            dictionary,
         });
         let mut servers = Vec::new();
         if let Some(l) = http {

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
+use super::dictionary::ListenDictionary;
 use crate::store::{PreparedSpan, SourceOutcome, SourceRecord, Store, StoreError, WriteStats};
 
 /// Spans committed together at most, when many requests are waiting.
@@ -72,15 +73,16 @@ impl WriterThread {
 
 /// Starts the writer on `store`, recording received spans under `source`; `capacity` is the
 /// most spans waiting to be committed at once.
-pub fn start(
+pub(super) fn start(
     store: Store,
     source: SourceRecord,
     capacity: usize,
+    dictionary: Arc<ListenDictionary>,
 ) -> std::io::Result<(Queue, WriterThread)> {
     let (tx, rx) = mpsc::channel();
     let handle = std::thread::Builder::new()
         .name("trawl-listen-writer".into())
-        .spawn(move || run_writer(store, &source, &rx))?;
+        .spawn(move || run_writer(store, &source, &rx, &dictionary))?;
     let capacity = capacity.clamp(1, Semaphore::MAX_PERMITS);
     Ok((
         Queue {
@@ -154,7 +156,11 @@ fn run_writer(
     mut store: Store,
     source: &SourceRecord,
     rx: &mpsc::Receiver<Job>,
+    dictionary: &ListenDictionary,
 ) -> Result<WriteStats, StoreError> {
+    // The trained dictionary is in the store (committed). Until then, once it is trained,
+    // every commit saves it with its spans: any of them may have been compressed with it.
+    let mut dictionary_saved = false;
     let mut requests = 0u64;
     let mut failed = 0u64;
     let mut total = WriteStats::default();
@@ -190,6 +196,12 @@ fn run_writer(
                 return Ok(add(total, &stats));
             };
             let group = gather(first, rx);
+            // Read after the group is gathered: a job compressed with the dictionary was
+            // queued after it was trained, so this sees it.
+            let save_dictionary = match dictionary.to_save() {
+                Some(d) if !dictionary_saved => Some(d.clone()),
+                _ => None,
+            };
             let written = group
                 .iter()
                 .try_for_each(|job| {
@@ -197,10 +209,16 @@ fn run_writer(
                         .iter()
                         .try_for_each(|span| writer.write_prepared(span))
                 })
+                .and_then(|()| {
+                    save_dictionary
+                        .as_ref()
+                        .map_or(Ok(()), |d| writer.save_payload_dictionary(d))
+                })
                 .and_then(|()| writer.commit_batch().map(drop));
             match written {
                 Ok(()) => {
                     stale = true;
+                    dictionary_saved |= save_dictionary.is_some();
                     requests += group.len() as u64;
                     for job in group {
                         let _ = job.reply.send(Ok(()));

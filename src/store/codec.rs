@@ -180,6 +180,9 @@ fn read_varint(data: &[u8]) -> Option<(u64, usize)> {
 thread_local! {
     /// For spans written one at a time (`SpanWriter::write`): no dictionary.
     static PLAIN: std::cell::RefCell<Option<SpanEncoder>> = const { std::cell::RefCell::new(None) };
+    /// For spans prepared on threads the store does not own (the receiver's): the encoder of
+    /// the dictionary last asked for, made again only when that changes (once per store).
+    static WITH_DICT: std::cell::RefCell<Option<SpanEncoder>> = const { std::cell::RefCell::new(None) };
     /// Decompressors with their dictionary loaded, by dictionary id and lean frames or not.
     static DECODERS: std::cell::RefCell<std::collections::HashMap<(u64, bool), zstd::bulk::Decompressor<'static>>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
@@ -202,6 +205,24 @@ pub fn encode_span(span: &mut Span) -> Result<Encoded, String> {
 /// [`SpanEncoder::encode_span`]).
 pub(super) fn encode_span_for_row(span: &mut Span) -> Result<Encoded, String> {
     with_plain(|enc| enc.encode_span(span))
+}
+
+/// [`encode_span_for_row`] with a dictionary (or none), on this thread's encoder for it.
+pub(super) fn encode_span_for_row_with(
+    span: &mut Span,
+    dict: Option<&Arc<Dictionary>>,
+) -> Result<Encoded, String> {
+    let Some(d) = dict else {
+        return encode_span_for_row(span);
+    };
+    WITH_DICT.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        let enc = match slot.as_mut() {
+            Some(enc) if enc.dict_id == d.id => enc,
+            _ => slot.insert(SpanEncoder::new(Some(d))?),
+        };
+        enc.encode_span(span)
+    })
 }
 
 fn with_plain<T>(f: impl FnOnce(&mut SpanEncoder) -> Result<T, String>) -> Result<T, String> {

@@ -437,6 +437,17 @@ impl PreparedSpan {
         Self::with_payload(span, encoded)
     }
 
+    /// Prepares a span with its payload compressed with `dict` (or none) on this thread's
+    /// encoder for it: for threads that prepare spans one request at a time (the receiver's).
+    pub fn with_dictionary(
+        mut span: Span,
+        dict: Option<&std::sync::Arc<super::Dictionary>>,
+    ) -> Result<PreparedSpan> {
+        let encoded = super::codec::encode_span_for_row_with(&mut span, dict)
+            .map_err(super::StoreError::Other)?;
+        Self::with_payload(span, encoded)
+    }
+
     /// Prepares a span with its payload compressed by `encoder` (the store's dictionary).
     pub fn encoded(mut span: Span, encoder: &mut super::SpanEncoder) -> Result<PreparedSpan> {
         let encoded = encoder

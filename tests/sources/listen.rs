@@ -331,6 +331,53 @@ async fn the_llm_view_of_a_received_trace_is_complete() {
     );
 }
 
+/// A receiver on a store without a payload dictionary trains one on the first spans it
+/// receives, commits it with the first spans compressed with it, and those spans read back as
+/// an import of the same spans stores them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_trains_a_payload_dictionary_on_its_first_spans() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("live.db");
+    let listener = start(&db, ListenConfig::default()).await;
+    let mut exporter = exporter(Protocol::HttpBinary, &listener);
+    exporter.set_resource(&resource());
+    let count = |sql: &str| -> i64 {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    };
+    let dictionaries = "SELECT count(*) FROM payload_dicts";
+    // Payload tags `R` and `D` name a dictionary (see the store's codec).
+    let with_dictionary =
+        "SELECT count(*) FROM span_data WHERE hex(substr(data, 1, 1)) IN ('52', '44')";
+    // Batches of 100 traces (400 spans, ~0.25 MB of payload JSON) until the dictionary is in
+    // the store, then one more: the training needs ~2 MB of samples and runs on a worker.
+    let all = llm_traces(6_000);
+    let mut sent = 0;
+    let mut after = 0;
+    while after < 2 && sent < all.len() {
+        let end = (sent + 400).min(all.len());
+        exporter.export(all[sent..end].to_vec()).await.unwrap();
+        sent = end;
+        if count(dictionaries) > 0 {
+            after += 1;
+        }
+    }
+    assert_eq!(count(dictionaries), 1, "no dictionary after {sent} spans");
+    assert!(
+        count(with_dictionary) > 0,
+        "no payload names the dictionary"
+    );
+    let without = count("SELECT count(*) FROM span_data") - count(with_dictionary);
+    assert!(
+        without > 0,
+        "the first spans were compressed before training"
+    );
+    listener.shutdown().await.unwrap();
+    assert_eq!(contents(&db), imported(tmp.path(), &all[..sent]));
+}
+
 /// Once requests stop coming, the writer brings the statistics cells up to date without
 /// waiting for shutdown.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
