@@ -108,6 +108,7 @@ pub fn run(args: &ListenArgs, cfg: &Config) -> Result<i32> {
         on_request,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .on_thread_start(crate::listen::priority::request_thread_started)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

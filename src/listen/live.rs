@@ -49,6 +49,7 @@ pub fn run_until(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("trawl-listen")
+        .on_thread_start(crate::listen::priority::request_thread_started)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the receiver: {e}"))?;

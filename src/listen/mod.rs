@@ -22,6 +22,7 @@ mod http;
 mod json_depth;
 pub mod live;
 mod lossy;
+pub mod priority;
 mod queue;
 mod serve;
 
