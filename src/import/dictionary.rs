@@ -24,8 +24,9 @@ use std::time::{Duration, Instant};
 
 /// Smaller files are not worth training for (they compress without a dictionary).
 const MIN_FILE_BYTES: u64 = 8 << 20;
-/// JSON sampled for training: enough for the shapes of a source's spans, quick to train on.
-const SAMPLE_BYTES: usize = 2 << 20;
+/// JSON sampled for training: enough for the shapes of a source's spans, quick to train on
+/// (a receiver samples as much of what it receives).
+pub(crate) const SAMPLE_BYTES: usize = 2 << 20;
 /// Lines longer than this are not sampled (one huge line is no sample of the rest).
 const SAMPLE_LINE_MAX: usize = 16 << 20;
 /// What the reader hands out before waiting for the training: more than the first batch
@@ -36,16 +37,16 @@ const HOLD_AT_MOST: Duration = Duration::from_secs(10);
 
 /// The outcome of training, set once: `Some` dictionary to compress with, or `None` when there
 /// is none (file too small, too few samples, training failed). Unset while training.
-pub(super) type TrainedSlot = Arc<OnceLock<Option<Arc<Dictionary>>>>;
+pub(crate) type TrainedSlot = Arc<OnceLock<Option<Arc<Dictionary>>>>;
 
 /// The dictionary a parser compresses with now, if any.
-pub(super) fn current(slot: &TrainedSlot) -> Option<&Arc<Dictionary>> {
+pub(crate) fn current(slot: &TrainedSlot) -> Option<&Arc<Dictionary>> {
     slot.get().and_then(Option::as_ref)
 }
 
 /// Waits (bounded) until the training has an outcome; called by the reader once it has handed
 /// out the file's first megabytes.
-pub(super) fn wait_trained(slot: &TrainedSlot) {
+pub(crate) fn wait_trained(slot: &TrainedSlot) {
     let started = Instant::now();
     while slot.get().is_none() && started.elapsed() < HOLD_AT_MOST {
         std::thread::sleep(Duration::from_millis(2));

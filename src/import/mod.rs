@@ -7,7 +7,7 @@
 //! - `current`: whether a file is already imported as it is now.
 
 mod current;
-mod dictionary;
+pub(crate) mod dictionary;
 mod file;
 mod follow;
 mod pipeline;

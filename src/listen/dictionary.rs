@@ -11,19 +11,17 @@
 //! the writer saves the dictionary in the same transaction as the first spans compressed with
 //! it ([`ListenDictionary::to_save`]), and a request can only have used it once it was trained.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::import::dictionary::{SAMPLE_BYTES, TrainedSlot};
 use crate::model::Span;
 use crate::store::{Dictionary, Store, span_json};
-
-/// JSON sampled for training, as an import samples a file's first spans.
-const SAMPLE_BYTES: usize = 2 << 20;
 
 /// What the receiver compresses payloads with.
 pub(crate) struct ListenDictionary {
     /// Set once: the dictionary to compress with, or `None` when there will be none.
-    slot: Arc<OnceLock<Option<Arc<Dictionary>>>>,
+    slot: TrainedSlot,
     /// The store already holds the slot's dictionary.
     from_store: bool,
     /// Still collecting samples (no dictionary, and no training started).
@@ -45,7 +43,7 @@ impl ListenDictionary {
             tracing::warn!(error = %e, "listen: payload dictionary unreadable; none used");
             None
         });
-        let slot = Arc::new(OnceLock::new());
+        let slot = TrainedSlot::default();
         let from_store = existing.is_some();
         if let Some(d) = existing {
             let _ = slot.set(Some(d));
@@ -59,13 +57,13 @@ impl ListenDictionary {
     }
 
     /// The dictionary to compress with now, if any.
-    pub fn current(&self) -> Option<&Arc<Dictionary>> {
-        self.slot.get().and_then(Option::as_ref)
+    pub fn current(&self) -> Option<&std::sync::Arc<Dictionary>> {
+        crate::import::dictionary::current(&self.slot)
     }
 
     /// The dictionary the writer must save before committing spans compressed with it: a
     /// trained one (the store's own is there already).
-    pub fn to_save(&self) -> Option<&Arc<Dictionary>> {
+    pub fn to_save(&self) -> Option<&std::sync::Arc<Dictionary>> {
         if self.from_store {
             return None;
         }
@@ -113,16 +111,6 @@ impl ListenDictionary {
             tracing::warn!(error = %e, "listen: payload dictionary not trained");
             let _ = self.slot.set(None);
         }
-    }
-
-    /// Waits (bounded) for a training under way, for tests.
-    #[cfg(test)]
-    pub fn wait_trained(&self, at_most: std::time::Duration) -> bool {
-        let started = std::time::Instant::now();
-        while self.slot.get().is_none() && started.elapsed() < at_most {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        self.slot.get().is_some()
     }
 }
 
@@ -176,7 +164,7 @@ mod tests {
             dict.sample(&mut span(i));
             i += 1;
         }
-        assert!(dict.wait_trained(std::time::Duration::from_secs(60)));
+        crate::import::dictionary::wait_trained(&dict.slot);
         assert!(dict.current().is_some(), "trained from {i} spans");
         assert_eq!(dict.to_save().map(|d| d.id), dict.current().map(|d| d.id));
     }

@@ -431,10 +431,8 @@ impl PreparedSpan {
     }
 
     /// Prepares a span with its payload compressed without a dictionary.
-    pub fn new(mut span: Span) -> Result<PreparedSpan> {
-        let encoded =
-            super::codec::encode_span_for_row(&mut span).map_err(super::StoreError::Other)?;
-        Self::with_payload(span, encoded)
+    pub fn new(span: Span) -> Result<PreparedSpan> {
+        Self::with_dictionary(span, None)
     }
 
     /// Prepares a span with its payload compressed with `dict` (or none) on this thread's
