@@ -170,6 +170,25 @@ impl Store {
         limit: usize,
         offset: usize,
     ) -> Result<Vec<Trace>> {
+        let (sql, params) = self.list_sql(filter, sort, descending, limit, offset)?;
+        let mut st = self.conn.prepare(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(params), trace_from_row)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?);
+        }
+        Ok(out)
+    }
+
+    /// The query behind [`Store::list_traces`].
+    pub(super) fn list_sql(
+        &self,
+        filter: &TraceFilter,
+        sort: SortKey,
+        descending: bool,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(String, Vec<rusqlite::types::Value>)> {
         let (w, params) = where_clause(filter);
         let dir = if descending { "DESC" } else { "ASC" };
         // Traces starting outside 1970–2200 have no believable time: they go last whichever
@@ -185,19 +204,21 @@ impl Store {
         } else {
             String::new()
         };
+        // Ties break on start, then id. Sorting by start names it once: a repeated
+        // `start_ns` makes SQLite (3.50) sort the whole table instead of walking
+        // `traces_start`, which on a live store cost the list half a second per refresh.
+        let ties = if sort == SortKey::Start {
+            format!("t.trace_id {dir}")
+        } else {
+            format!("t.start_ns {dir}, t.trace_id {dir}")
+        };
         let sql = format!(
-            "SELECT {TRACE_COLS} FROM traces t {w} ORDER BY {unknown_last}{} {dir}, t.start_ns {dir}, t.trace_id {dir} LIMIT {} OFFSET {}",
+            "SELECT {TRACE_COLS} FROM traces t {w} ORDER BY {unknown_last}{} {dir}, {ties} LIMIT {} OFFSET {}",
             sort.column(),
             limit.min(i64::MAX as usize),
             offset
         );
-        let mut st = self.conn.prepare(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(params), trace_from_row)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r?);
-        }
-        Ok(out)
+        Ok((sql, params))
     }
 
     pub fn count_traces(&self, filter: &TraceFilter) -> Result<i64> {
