@@ -433,6 +433,15 @@ impl Store {
         Ok(())
     }
 
+    /// A number that changes when another connection (another process's `trawl listen` or
+    /// import, or this process's writer) has committed since it was last read: how a reader
+    /// notices writes it did not make.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
     /// The traces of one session, oldest first.
     pub fn session_traces(&self, session_id: &str) -> Result<Vec<Trace>> {
         let filter = TraceFilter {

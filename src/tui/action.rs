@@ -221,6 +221,9 @@ pub enum Action {
         message: String,
     },
     ImportProgress(ImportStatus),
+    /// Something else committed to the store (`trawl listen` or an import in another
+    /// process): the list and an open trace read again, like live progress.
+    StoreChanged,
     ImportDone {
         message: String,
         ok: bool,

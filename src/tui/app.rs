@@ -259,6 +259,11 @@ impl App {
                 out.extend(self.with(Slot::Stack, |pane, cx| pane.stored_more(cx)));
                 out
             }
+            Action::StoreChanged => {
+                let mut out = self.refresh_list();
+                out.extend(self.with(Slot::Stack, |pane, cx| pane.stored_more(cx)));
+                out
+            }
             Action::ImportDone { message, ok } => {
                 self.set_import(None);
                 if ok {

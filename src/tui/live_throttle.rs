@@ -1,5 +1,5 @@
-//! Live progress (an import, a followed file, `--listen`) refreshes the list and an open
-//! trace; held back here so that those refreshes cannot starve the writer.
+//! Live progress (an import, a followed file, `--listen`, another process's commits) refreshes
+//! the list and an open trace; held back here so that those refreshes cannot starve the writer.
 
 use super::action::Action;
 use std::sync::Arc;
@@ -42,6 +42,13 @@ impl LiveThrottle {
         match action {
             Action::ImportProgress(_) => {
                 self.held = Some(action);
+                Vec::new()
+            }
+            // Progress held already refreshes the same views (and carries the status line).
+            Action::StoreChanged => {
+                if self.held.is_none() {
+                    self.held = Some(action);
+                }
                 Vec::new()
             }
             Action::ImportDone { .. } => self.held.take().into_iter().chain([action]).collect(),
@@ -110,5 +117,23 @@ mod tests {
             "{out:?}"
         );
         assert_eq!(live.hold(Action::Init).len(), 1);
+    }
+
+    /// Another process's commits are held like progress, and never displace progress held
+    /// (which refreshes the same views and carries the status line).
+    #[test]
+    fn a_change_by_another_process_is_held_behind_progress() {
+        let mut live = LiveThrottle::new(Arc::new(AtomicU64::new(0)));
+        let t0 = live.next;
+        assert!(live.hold(Action::StoreChanged).is_empty());
+        assert!(matches!(live.due(t0), Some(Action::StoreChanged)));
+        let t1 = live.next;
+        live.hold(progress(5));
+        live.hold(Action::StoreChanged);
+        assert_eq!(spans(live.due(t1)), Some(5));
+        let t2 = live.next;
+        live.hold(Action::StoreChanged);
+        live.hold(progress(6));
+        assert_eq!(spans(live.due(t2)), Some(6));
     }
 }

@@ -28,6 +28,10 @@ use std::time::{Duration, Instant};
 /// truncation at every refresh.
 const READ_CACHE_KIB: i64 = 8 * 1024;
 
+/// How often an idle reader asks whether another connection committed (`trawl listen` or an
+/// import in another process), so their traces appear without a key press.
+const STORE_POLL: Duration = Duration::from_secs(1);
+
 pub struct TuiOptions {
     pub store_path: PathBuf,
     /// Files to import into the store in the background.
@@ -337,7 +341,25 @@ fn spawn_worker(
                     return;
                 }
             };
-            while let Ok(first) = rx.recv() {
+            // What `data_version` said at the last poll. Only the poll moves it: a batch that
+            // opens a trace must not count as the list having seen a commit. So a commit the
+            // views read anyway (this process's own import) costs one more refresh at most.
+            let mut seen = store.data_version().ok();
+            loop {
+                let first = match rx.recv_timeout(STORE_POLL) {
+                    Ok(e) => e,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        let now = store.data_version().ok();
+                        if now != seen {
+                            seen = now;
+                            if tx.send(Action::StoreChanged).is_err() {
+                                break;
+                            }
+                        }
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                };
                 // Only the newest page request matters; older ones would be dropped as stale.
                 let mut batch = vec![first];
                 batch.extend(rx.try_iter());

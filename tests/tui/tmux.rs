@@ -274,3 +274,49 @@ fn quitting_while_listening_finishes_the_receiver() {
         .unwrap();
     assert_eq!(spans, 1);
 }
+
+/// Issue 13: `trawl listen` (or an import) in another process writes to the store the TUI has
+/// open; the TUI notices the commits on its own (SQLite's `data_version`) and its list grows
+/// without a key press.
+#[test]
+fn another_process_writing_to_the_store_shows_in_the_open_list() {
+    let text = std::fs::read_to_string(fixture(SUPPORT_BOT)).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let half = lines.len() / 2;
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let store = home.join("store.db");
+    let first = home.join("first.jsonl");
+    let second = home.join("second.jsonl");
+    std::fs::write(&first, format!("{}\n", lines[..half].join("\n"))).unwrap();
+    std::fs::write(&second, format!("{}\n", lines[half..].join("\n"))).unwrap();
+    let import = |file: &std::path::Path| {
+        let o = Trawl::new(home)
+            .arg("import")
+            .arg("--store")
+            .arg(&store)
+            .arg(file)
+            .output();
+        assert!(o.status.success(), "{}", crate::util::text(&o));
+    };
+    import(&first);
+    let tmux = Tmux::start(
+        "other-writer",
+        Trawl::new(home)
+            .now("2026-11-16T12:00:00Z")
+            .arg("--store")
+            .arg(&store),
+        120,
+        40,
+    );
+    let screen = tmux.wait_for("question / name");
+    assert!(
+        !screen.contains("1/40"),
+        "only half imported yet:\n{screen}"
+    );
+
+    import(&second);
+    tmux.wait_for("1/40");
+    tmux.keys(&["q"]);
+    tmux.wait_for("TRAWL_EXITED");
+}
