@@ -99,6 +99,26 @@ fn extreme_times_sort_last_both_ways() {
             "descending={descending}"
         );
     }
+    // Page by page (the believable traces ending inside a page, and pages past them), any
+    // sort: the same list.
+    for (sort, descending) in [
+        (SortKey::Start, true),
+        (SortKey::Start, false),
+        (SortKey::Cost, true),
+    ] {
+        let list = |limit, offset| -> Vec<String> {
+            store
+                .list_traces(&TraceFilter::default(), sort, descending, limit, offset)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .into_iter()
+                .map(|t| t.trace_id)
+                .collect()
+        };
+        let whole = list(100, 0);
+        let paged: Vec<String> = (0..50).step_by(7).flat_map(|o| list(7, o)).collect();
+        assert_eq!(paged, whole, "{sort:?} descending={descending}");
+        assert!(list(7, 43).is_empty());
+    }
     let both = store
         .trace_summary(&"33".repeat(16))
         .unwrap_or_else(|e| panic!("{e}"));
