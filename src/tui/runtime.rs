@@ -352,9 +352,8 @@ fn spawn_worker(
                         let now = store.data_version().ok();
                         if now != seen {
                             seen = now;
-                            if tx.send(Action::StoreChanged).is_err() {
-                                break;
-                            }
+                            // As below: with the UI gone, queued writes must still land.
+                            let _ = tx.send(Action::StoreChanged);
                         }
                         continue;
                     }
