@@ -235,10 +235,23 @@ impl Store {
         offset: usize,
     ) -> Result<Vec<Trace>> {
         if !self.has_implausible_times()? {
-            return self.list_part(filter, TimePart::All, sort, descending, limit, offset);
+            return self.list_rows(list_sql(
+                filter,
+                TimePart::All,
+                sort,
+                descending,
+                limit,
+                offset,
+            ));
         }
-        let mut rows =
-            self.list_part(filter, TimePart::Plausible, sort, descending, limit, offset)?;
+        let mut rows = self.list_rows(list_sql(
+            filter,
+            TimePart::Plausible,
+            sort,
+            descending,
+            limit,
+            offset,
+        ))?;
         if rows.len() < limit {
             // The believable traces ended on this page (or before it).
             let believable = if rows.is_empty() {
@@ -246,28 +259,23 @@ impl Store {
             } else {
                 offset + rows.len()
             };
-            rows.extend(self.list_part(
+            rows.extend(self.list_rows(list_sql(
                 filter,
                 TimePart::Implausible,
                 sort,
                 descending,
                 limit - rows.len(),
                 offset.saturating_sub(believable),
-            )?);
+            ))?);
         }
         Ok(rows)
     }
 
-    fn list_part(
+    /// The traces a query from [`list_sql`] reads.
+    fn list_rows(
         &self,
-        filter: &TraceFilter,
-        part: TimePart,
-        sort: SortKey,
-        descending: bool,
-        limit: usize,
-        offset: usize,
+        (sql, params): (String, Vec<rusqlite::types::Value>),
     ) -> Result<Vec<Trace>> {
-        let (sql, params) = list_sql(filter, part, sort, descending, limit, offset);
         let mut st = self.conn.prepare(&sql)?;
         let rows = st.query_map(rusqlite::params_from_iter(params), trace_from_row)?;
         let mut out = Vec::new();

@@ -9,6 +9,14 @@ use testkit::TestServer;
 use crate::util::tmux::Tmux;
 use crate::util::{SUPPORT_BOT, Trawl, fixture};
 
+/// The support-bot fixture's lines in two halves, each ending in a newline.
+fn support_bot_halves() -> (String, String) {
+    let text = std::fs::read_to_string(fixture(SUPPORT_BOT)).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let (a, b) = lines.split_at(lines.len() / 2);
+    (format!("{}\n", a.join("\n")), format!("{}\n", b.join("\n")))
+}
+
 #[test]
 fn filter_enter_trace_open_llm_span_and_quit() {
     let dir = tempfile::tempdir().unwrap();
@@ -66,14 +74,12 @@ fn filter_enter_trace_open_llm_span_and_quit() {
 /// the open list; then a background judge run against a local server puts a badge on a row.
 #[test]
 fn follow_tails_a_growing_file_and_judge_runs_in_the_background() {
-    let text = std::fs::read_to_string(fixture(SUPPORT_BOT)).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let half = lines.len() / 2;
+    let (first, rest) = support_bot_halves();
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
     let store = home.join("store.db");
     let dump = home.join("dump.jsonl");
-    std::fs::write(&dump, format!("{}\n", lines[..half].join("\n"))).unwrap();
+    std::fs::write(&dump, first).unwrap();
     let server = TestServer::instant().unwrap();
     let tmux = Tmux::start(
         "follow",
@@ -92,7 +98,6 @@ fn follow_tails_a_growing_file_and_judge_runs_in_the_background() {
 
     // Append the rest, one line split across two writes.
     use std::io::Write;
-    let rest = format!("{}\n", lines[half..].join("\n"));
     let (a, b) = rest.split_at(rest.len() / 2 + 7);
     let mut f = std::fs::OpenOptions::new()
         .append(true)
@@ -280,16 +285,14 @@ fn quitting_while_listening_finishes_the_receiver() {
 /// without a key press.
 #[test]
 fn another_process_writing_to_the_store_shows_in_the_open_list() {
-    let text = std::fs::read_to_string(fixture(SUPPORT_BOT)).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let half = lines.len() / 2;
+    let (first_half, second_half) = support_bot_halves();
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
     let store = home.join("store.db");
     let first = home.join("first.jsonl");
     let second = home.join("second.jsonl");
-    std::fs::write(&first, format!("{}\n", lines[..half].join("\n"))).unwrap();
-    std::fs::write(&second, format!("{}\n", lines[half..].join("\n"))).unwrap();
+    std::fs::write(&first, first_half).unwrap();
+    std::fs::write(&second, second_half).unwrap();
     let import = |file: &std::path::Path| {
         let o = Trawl::new(home)
             .arg("import")
