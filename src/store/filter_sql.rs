@@ -103,6 +103,15 @@ pub(super) fn where_clause(filter: &TraceFilter) -> (String, Vec<SqlValue>) {
     }
 }
 
+/// A WHERE clause `w` (maybe empty) with `cond` added.
+pub(super) fn and_where(w: &str, cond: &str) -> String {
+    if w.is_empty() {
+        format!("WHERE {cond}")
+    } else {
+        format!("{w} AND {cond}")
+    }
+}
+
 /// One FTS query per text condition of `filter` (a bare search looks in questions and answers;
 /// `q:`, `a:`, `doc:`, `sys:` in their field); a trace must meet each, with any of its spans.
 pub(super) fn text_queries(filter: &TraceFilter) -> Vec<String> {

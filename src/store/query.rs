@@ -169,19 +169,10 @@ pub(super) enum TimePart {
 impl TimePart {
     /// `w` (a WHERE clause or nothing) with this part's condition added.
     fn and(self, w: &str) -> String {
-        let (lo, hi) = (
-            crate::display::PLAUSIBLE_MIN_NS,
-            crate::display::PLAUSIBLE_MAX_NS,
-        );
-        let cond = match self {
-            TimePart::All => return w.to_string(),
-            TimePart::Plausible => format!("t.start_ns BETWEEN {lo} AND {hi}"),
-            TimePart::Implausible => format!("t.start_ns NOT BETWEEN {lo} AND {hi}"),
-        };
-        if w.is_empty() {
-            format!("WHERE {cond}")
-        } else {
-            format!("{w} AND {cond}")
+        match self {
+            TimePart::All => w.to_string(),
+            TimePart::Plausible => super::stats::plausible_where(w, "t.start_ns"),
+            TimePart::Implausible => super::stats::implausible_where(w, "t.start_ns"),
         }
     }
 }

@@ -280,11 +280,12 @@ pub(super) fn plausible(col: &str) -> String {
 
 /// The filter's WHERE clause `w` (maybe empty) with `col` restricted to plausible times.
 pub(super) fn plausible_where(w: &str, col: &str) -> String {
-    if w.is_empty() {
-        format!("WHERE {}", plausible(col))
-    } else {
-        format!("{w} AND {}", plausible(col))
-    }
+    super::filter_sql::and_where(w, &plausible(col))
+}
+
+/// The filter's WHERE clause `w` (maybe empty) with `col` restricted to implausible times.
+pub(super) fn implausible_where(w: &str, col: &str) -> String {
+    super::filter_sql::and_where(w, &format!("NOT ({})", plausible(col)))
 }
 
 /// An LLM call of spans `s` whose start and end (when known) are plausible, so that its
@@ -302,13 +303,10 @@ impl Store {
     /// of [`Store::bucket_figures`]: `trawl stats` warns about them.
     pub fn implausible_traces(&self, filter: &TraceFilter) -> Result<i64> {
         let (w, params) = where_clause(filter);
-        let outside = format!("NOT ({})", plausible("t.start_ns"));
-        let w = if w.is_empty() {
-            format!("WHERE {outside}")
-        } else {
-            format!("{w} AND {outside}")
-        };
-        let sql = format!("SELECT count(*) FROM traces t {w}");
+        let sql = format!(
+            "SELECT count(*) FROM traces t {}",
+            implausible_where(&w, "t.start_ns")
+        );
         Ok(self
             .conn
             .query_row(&sql, rusqlite::params_from_iter(params), |r| r.get(0))?)

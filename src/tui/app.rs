@@ -255,15 +255,9 @@ impl App {
             }
             Action::ImportProgress(p) => {
                 self.set_import(Some(p));
-                let mut out = self.refresh_list();
-                out.extend(self.with(Slot::Stack, |pane, cx| pane.stored_more(cx)));
-                out
+                self.refresh_stored()
             }
-            Action::StoreChanged => {
-                let mut out = self.refresh_list();
-                out.extend(self.with(Slot::Stack, |pane, cx| pane.stored_more(cx)));
-                out
-            }
+            Action::StoreChanged => self.refresh_stored(),
             Action::ImportDone { message, ok } => {
                 self.set_import(None);
                 if ok {

@@ -1,6 +1,6 @@
 //! Opening panes on top of the list: a trace, a session, triage, metrics, agreement.
 
-use super::App;
+use super::{App, Slot};
 use crate::tui::action::Effect;
 use crate::tui::keys::Mode;
 use crate::tui::pane::{Ctx, EvidenceFocus};
@@ -14,6 +14,14 @@ use crate::tui::panes::triage::TriagePane;
 impl App {
     pub(super) fn refresh_list(&mut self) -> Vec<Effect> {
         self.with_list(|l, cx| l.refresh(cx))
+    }
+
+    /// The store gained spans (live progress, another process's commits): the list and an
+    /// open trace read again.
+    pub(super) fn refresh_stored(&mut self) -> Vec<Effect> {
+        let mut out = self.refresh_list();
+        out.extend(self.with(Slot::Stack, |pane, cx| pane.stored_more(cx)));
+        out
     }
 
     pub fn open_trace(&mut self, trace_id: String) -> Vec<Effect> {
