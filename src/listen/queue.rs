@@ -204,11 +204,7 @@ fn run_writer(
             };
             let written = group
                 .iter()
-                .try_for_each(|job| {
-                    job.spans
-                        .iter()
-                        .try_for_each(|span| writer.write_prepared(span))
-                })
+                .try_for_each(|job| writer.write_all(&job.spans))
                 .and_then(|()| {
                     save_dictionary
                         .as_ref()

@@ -18,6 +18,10 @@ pub(super) struct BatchTrace {
     pub before: Option<(i64, i64)>,
     /// Roll-up columns of the spans the batch wrote, in write order.
     pub spans: Vec<RollupSpan>,
+    /// What the batch's spans of the trace put in the text index.
+    pub text: super::text_index::TraceText,
+    /// A span of the trace changed in the batch: its text index is rebuilt at commit.
+    pub reindex: bool,
 }
 
 /// A span rewritten within one batch appears twice; the store kept the last copy, so do we.

@@ -20,6 +20,19 @@ pub struct SpanText {
     pub answer: String,
     pub docs: String,
     pub system: String,
+    /// A hash of each piece of text a field got (a passage, a message, a question), by
+    /// [`Field`], so that a span whose every field holds only pieces another span of its trace
+    /// holds in that field can be left out of the index (see [`TraceText`]).
+    pieces: [Vec<u64>; 4],
+}
+
+/// The index's columns, in [`SpanText::pieces`] order.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Question = 0,
+    Answer = 1,
+    Docs = 2,
+    System = 3,
 }
 
 impl SpanText {
@@ -30,12 +43,39 @@ impl SpanText {
             && self.system.is_empty()
     }
 
+    /// Bytes of text to index.
+    pub fn len(&self) -> usize {
+        self.question.len() + self.answer.len() + self.docs.len() + self.system.len()
+    }
+
+    /// Appends a piece of text to a field (on its own line), up to the field's cap, and
+    /// remembers the hash of what was appended.
+    fn push(&mut self, field: Field, text: &str) {
+        let out = match field {
+            Field::Question => &mut self.question,
+            Field::Answer => &mut self.answer,
+            Field::Docs => &mut self.docs,
+            Field::System => &mut self.system,
+        };
+        let text = text.trim();
+        if out.len() >= FIELD_MAX_BYTES || text.is_empty() {
+            return;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let room = FIELD_MAX_BYTES - out.len();
+        let kept = crate::sanitize::truncate_bytes(text, room);
+        out.push_str(kept);
+        self.pieces[field as usize].push(piece_hash(kept));
+    }
+
     pub fn of(s: &Span) -> SpanText {
         let mut t = SpanText::default();
         push_prompt_parts(&s.input_messages, &mut t);
         for d in &s.documents {
             if let Some(c) = &d.content {
-                push(&mut t.docs, c);
+                t.push(Field::Docs, c);
             }
         }
         match s.kind {
@@ -44,17 +84,17 @@ impl SpanText {
                 // The query is the application's, often this turn's question joined with earlier
                 // ones ("… | …"): context for a search, not what the user asked.
                 if let Some(q) = s.input_text() {
-                    push(&mut t.docs, &q);
+                    t.push(Field::Docs, &q);
                 }
                 if s.documents.is_empty()
                     && let Some(o) = s.output_text()
                 {
-                    push(&mut t.docs, &o);
+                    t.push(Field::Docs, &o);
                 }
             }
             SpanKind::Tool => {
                 for text in [s.input_text(), s.output_text()].into_iter().flatten() {
-                    push(&mut t.docs, &text);
+                    t.push(Field::Docs, &text);
                 }
             }
             SpanKind::Llm => {
@@ -67,9 +107,9 @@ impl SpanText {
                             .flatten()
                     })
                 {
-                    push(&mut t.question, &q);
+                    t.push(Field::Question, &q);
                 }
-                push_answer(s, &mut t.answer);
+                push_answer(s, &mut t);
             }
             // The root is the application's own question and answer.
             _ if s.parent_id.is_none() => {
@@ -77,9 +117,9 @@ impl SpanText {
                     .input_text()
                     .or_else(|| last_question(&s.input_messages).map(str::to_string))
                 {
-                    push(&mut t.question, &q);
+                    t.push(Field::Question, &q);
                 }
-                push_answer(s, &mut t.answer);
+                push_answer(s, &mut t);
             }
             // Steps in between (building a prompt, a guardrail) pass passages and prompts along.
             // One whose input or output is a chat (the prompt it built for the next LLM call)
@@ -95,12 +135,12 @@ impl SpanText {
                         Some(chat) => {
                             push_prompt_parts(&chat, &mut t);
                             if let Some(q) = last_question(&chat) {
-                                push(&mut t.question, q);
+                                t.push(Field::Question, q);
                             }
                         }
                         None => {
                             if let Some(text) = text {
-                                push(&mut t.docs, &text);
+                                t.push(Field::Docs, &text);
                             }
                         }
                     }
@@ -116,9 +156,9 @@ impl SpanText {
 fn push_prompt_parts(messages: &[Message], t: &mut SpanText) {
     for m in messages {
         match m.role.as_str() {
-            "system" | "developer" => push(&mut t.system, &m.content),
-            "tool" | "function" | "ipython" => push(&mut t.docs, &m.content),
-            "user" | "human" if looks_like_context(&m.content) => push(&mut t.docs, &m.content),
+            "system" | "developer" => t.push(Field::System, &m.content),
+            "tool" | "function" | "ipython" => t.push(Field::Docs, &m.content),
+            "user" | "human" if looks_like_context(&m.content) => t.push(Field::Docs, &m.content),
             // Earlier turns belong to their own traces; only the last question is this one's.
             _ => {}
         }
@@ -158,7 +198,7 @@ fn chat_in(raw: &RawValue) -> Option<Vec<Message>> {
     (!chat.is_empty() && all_chat).then_some(chat)
 }
 
-fn push_answer(s: &Span, out: &mut String) {
+fn push_answer(s: &Span, t: &mut SpanText) {
     let from_messages: Vec<&str> = s
         .output_messages
         .iter()
@@ -167,11 +207,11 @@ fn push_answer(s: &Span, out: &mut String) {
         .collect();
     if from_messages.is_empty() {
         if let Some(o) = s.output_text() {
-            push(out, &o);
+            t.push(Field::Answer, &o);
         }
     } else {
         for c in from_messages {
-            push(out, c);
+            t.push(Field::Answer, c);
         }
     }
 }
@@ -245,16 +285,113 @@ fn looks_like_context(text: &str) -> bool {
     .any(|p| head.starts_with(p))
 }
 
-fn push(out: &mut String, text: &str) {
-    let text = text.trim();
-    if out.len() >= FIELD_MAX_BYTES || text.is_empty() {
-        return;
+fn piece_hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // Compared only within one process (never stored), so any hash will do.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
+
+/// What one trace's spans put in the index during one batch, to leave out a span whose text
+/// adds nothing: one whose every field holds only pieces that a single indexed span of the
+/// trace holds in the same field. RAG traces repeat their text this way: the reranker's
+/// passages are the retriever's, and the root's question and answer are its LLM call's.
+/// Skipping such a span loses no search result: a search (every word, in the named fields, of
+/// one span) that finds it finds the span that covers it, which is in the same trace. Only a
+/// phrase that runs from the end of one passage into the next could differ.
+#[derive(Debug, Default)]
+pub struct TraceText {
+    /// The pieces of each span indexed, by field, sorted.
+    indexed: Vec<[Vec<u64>; 4]>,
+}
+
+/// How many indexed spans a new span is compared with, so a trace of thousands of spans costs
+/// no more per span than a small one.
+const COVER_CANDIDATES: usize = 64;
+
+impl TraceText {
+    /// Whether a span of the trace already indexed holds every piece of `t`, field by field.
+    pub fn covers(&self, t: &SpanText) -> bool {
+        !t.is_empty()
+            && self.indexed.iter().rev().take(COVER_CANDIDATES).any(|s| {
+                s.iter()
+                    .zip(&t.pieces)
+                    .all(|(have, want)| want.iter().all(|h| have.binary_search(h).is_ok()))
+            })
     }
-    if !out.is_empty() {
-        out.push('\n');
+
+    /// Notes that `t` was indexed.
+    pub fn add(&mut self, t: &SpanText) {
+        let mut pieces = t.pieces.clone();
+        for p in &mut pieces {
+            p.sort_unstable();
+            p.dedup();
+        }
+        self.indexed.push(pieces);
     }
-    let room = FIELD_MAX_BYTES - out.len();
-    out.push_str(crate::sanitize::truncate_bytes(text, room));
+
+    /// Whether `t` is to be indexed: it has text and no span indexed covers it. If so, it is
+    /// noted as indexed (the caller inserts it).
+    pub fn claim(&mut self, t: &SpanText) -> bool {
+        let wanted = !t.is_empty() && !self.covers(t);
+        if wanted {
+            self.add(t);
+        }
+        wanted
+    }
+}
+
+/// Indexes texts that arrived together, in row id order: FTS5 writes its pending terms out
+/// whenever a row id is lower than the last one, so inserting in any other order makes many
+/// small segments to merge. Which texts are left out is decided first, largest first, so a span
+/// is met after the spans that may cover it; `claim` answers for each text's trace.
+pub fn insert_deduplicated<'t>(
+    conn: &Connection,
+    texts: &[(i64, &'t SpanText)],
+    mut claim: impl FnMut(usize, &'t SpanText) -> bool,
+) -> Result<()> {
+    let mut by_size: Vec<usize> = (0..texts.len()).collect();
+    by_size.sort_by_key(|&i| std::cmp::Reverse(texts[i].1.len()));
+    let mut wanted = vec![false; texts.len()];
+    for i in by_size {
+        wanted[i] = claim(i, texts[i].1);
+    }
+    let mut kept: Vec<&(i64, &SpanText)> = texts
+        .iter()
+        .zip(&wanted)
+        .filter_map(|(t, w)| w.then_some(t))
+        .collect();
+    kept.sort_by_key(|(id, _)| *id);
+    for (id, t) in kept {
+        insert(conn, *id, t)?;
+    }
+    Ok(())
+}
+
+/// Indexes one trace's spans again, after a span of it changed: a span left out because
+/// another covered it (see [`TraceText`]) may no longer be covered.
+pub fn reindex_trace(conn: &Connection, trace_key: i64) -> Result<()> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT d.id, d.data, {} FROM {} WHERE s.trace_key = ?1",
+        super::row_fields::COLUMNS,
+        super::row_fields::FROM
+    ))?;
+    let mut rows = st.query([trace_key])?;
+    let mut texts = Vec::new();
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        delete(conn, id)?;
+        let data = r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+        let fields = super::row_fields::RowFields::at(r, 2)?;
+        match super::codec::decode_in_row(data, &fields, super::decode_span) {
+            Ok(span) => texts.push((id, SpanText::of(&span))),
+            Err(e) => tracing::warn!("span row {id}: not indexed ({e})"),
+        }
+    }
+    let texts: Vec<(i64, &SpanText)> = texts.iter().map(|(id, t)| (*id, t)).collect();
+    let mut trace = TraceText::default();
+    insert_deduplicated(conn, &texts, |_, t| trace.claim(t))
 }
 
 /// Indexes one span under its `spans` rowid.
@@ -360,6 +497,10 @@ impl SearchMatcher {
 #[cfg(test)]
 #[path = "text_index_langfuse_tests.rs"]
 mod langfuse_tests;
+
+#[cfg(test)]
+#[path = "text_index_dedup_tests.rs"]
+mod dedup_tests;
 
 #[cfg(test)]
 mod tests {

@@ -142,7 +142,8 @@ impl<'a> SpanWriter<'a> {
     }
 
     pub fn write_prepared(&mut self, p: &PreparedSpan) -> Result<()> {
-        if self.store_row(p)? {
+        if let Some(id) = self.store_row(p)? {
+            self.index_text(id, p)?;
             self.note_rollup(&p.key.trace_id, p.rollup.clone());
         }
         Ok(())
@@ -151,8 +152,38 @@ impl<'a> SpanWriter<'a> {
     /// [`Self::write_prepared`] for a span the caller no longer needs: its roll-up columns
     /// move into the batch instead of being copied.
     pub fn write_owned(&mut self, p: PreparedSpan) -> Result<()> {
-        if self.store_row(&p)? {
+        if let Some(id) = self.store_row(&p)? {
+            self.index_text(id, &p)?;
             self.note_rollup(&p.key.trace_id, p.rollup);
+        }
+        Ok(())
+    }
+
+    /// Writes spans that arrived together (a request, a parsed chunk). Their text is indexed
+    /// after their rows, deciding largest first: a span whose text another of its trace holds
+    /// whole (the reranker's passages are the retriever's, the root's question and answer are
+    /// the LLM call's) is then met after that one and left out of the index (see
+    /// [`super::text_index::TraceText`]), whatever order the spans came in.
+    pub fn write_all(&mut self, spans: &[PreparedSpan]) -> Result<()> {
+        let mut written = Vec::with_capacity(spans.len());
+        for p in spans {
+            if let Some(id) = self.store_row(p)? {
+                self.note_rollup(&p.key.trace_id, p.rollup.clone());
+                written.push((id, p));
+            }
+        }
+        let texts: Vec<(i64, &SpanText)> = written.iter().map(|(id, p)| (*id, &p.text)).collect();
+        let batch = &mut self.batch;
+        super::text_index::insert_deduplicated(&self.store.conn, &texts, |i, t| {
+            claim_text(batch, &written[i].1.key.trace_id, t)
+        })
+    }
+
+    /// Indexes a written span's text, unless a span of its trace indexed in this batch holds
+    /// all of it, or its trace is indexed again at commit.
+    fn index_text(&mut self, rowid: i64, p: &PreparedSpan) -> Result<()> {
+        if claim_text(&mut self.batch, &p.key.trace_id, &p.text) {
+            super::text_index::insert(&self.store.conn, rowid, &p.text)?;
         }
         Ok(())
     }
@@ -199,14 +230,16 @@ impl<'a> SpanWriter<'a> {
                 key,
                 before,
                 spans: Vec::new(),
+                text: Default::default(),
+                reindex: false,
             },
         );
         Ok(key)
     }
 
-    /// Inserts or updates the span's rows; true when the span is new or changed (its trace's
-    /// roll-up needs refreshing).
-    fn store_row(&mut self, p: &PreparedSpan) -> Result<bool> {
+    /// Inserts or updates the span's rows; its row id when the span is new or changed (its
+    /// trace's roll-up needs refreshing, and its text indexing).
+    fn store_row(&mut self, p: &PreparedSpan) -> Result<Option<i64>> {
         if !self.in_tx {
             self.store.conn.execute_batch("BEGIN IMMEDIATE")?;
             self.in_tx = true;
@@ -270,15 +303,19 @@ impl<'a> SpanWriter<'a> {
             };
             if let Some(id) = rowid {
                 super::text_index::delete(conn, id)?;
+                // Another span of the trace may have been left out of the index because this
+                // one held its text (see `TraceText`): the whole trace is indexed again.
+                if let Some(t) = self.batch.get_mut(&p.key.trace_id) {
+                    t.reindex = true;
+                }
             }
         }
         if let Some(id) = rowid {
             conn.prepare_cached("INSERT OR REPLACE INTO span_data(id, data) VALUES (?1, ?2)")?
                 .execute(rusqlite::params![id, p.data])?;
-            super::text_index::insert(conn, id, &p.text)?;
         }
         self.pending += 1;
-        Ok(rowid.is_some())
+        Ok(rowid)
     }
 
     /// Saves a payload dictionary trained during the import, in the open batch if any: payloads
@@ -330,6 +367,9 @@ impl<'a> SpanWriter<'a> {
             .filter(|(_, t)| !t.spans.is_empty())
             .map(|(id, _)| id.clone())
             .collect();
+        for t in self.batch.values().filter(|t| t.reindex) {
+            super::text_index::reindex_trace(&self.store.conn, t.key)?;
+        }
         let new = rollup::refresh_with(&self.store.conn, &mut self.batch)?;
         self.batch.clear();
         self.next_key = None;
@@ -396,6 +436,16 @@ impl<'a> SpanWriter<'a> {
             self.in_tx = false;
         }
         Ok(())
+    }
+}
+
+/// Whether a span's text is to be indexed now (see [`super::text_index::TraceText`]): not when
+/// a span of its trace indexed in this batch holds all of it, nor when the trace is indexed
+/// again at commit.
+fn claim_text(batch: &mut HashMap<String, BatchTrace>, trace_id: &str, t: &SpanText) -> bool {
+    match batch.get_mut(trace_id) {
+        Some(b) => !b.reindex && b.text.claim(t),
+        None => !t.is_empty(),
     }
 }
 
