@@ -13,6 +13,9 @@ use crate::pricing::{self, PriceBook};
 use crate::store::{PreparedSpan, Store};
 use std::path::Path;
 
+/// Spans handed to the writer at once (see [`crate::store::SpanWriter::write_all`]).
+const WRITE_PART: usize = 512;
+
 /// Whole-file formats (exports and databases): the adapter builds every span, which then goes
 /// through the same writer as OTLP, followed by the source's scores.
 pub(super) fn import_whole(
@@ -75,16 +78,26 @@ pub(super) fn import_whole(
     let book = PriceBook::active();
     let total = imported.spans.len() as u64;
     let mut writer = store.begin_import(&source)?;
-    for (i, mut span) in imported.spans.into_iter().enumerate() {
-        pricing::apply(book, &mut span);
-        let prepared = PreparedSpan::new(span)?;
-        writer.write_prepared(&prepared)?;
+    let mut spans = imported.spans.into_iter().peekable();
+    let mut written = 0u64;
+    while spans.peek().is_some() {
+        // A few hundred at a time, so their text is indexed together (see `write_all`).
+        let part = spans
+            .by_ref()
+            .take(WRITE_PART)
+            .map(|mut span| {
+                pricing::apply(book, &mut span);
+                PreparedSpan::new(span)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        written += part.len() as u64;
+        writer.write_all(part)?;
         if writer.batch_full() {
             let touched = writer.commit_batch()?;
             if let Some(cb) = opts.on_progress.as_mut() {
                 cb(&Progress {
                     file: display.clone(),
-                    bytes_read: report.bytes * (i as u64 + 1) / total.max(1),
+                    bytes_read: report.bytes * written / total.max(1),
                     bytes_total: report.bytes,
                     spans: writer.stats.spans_new,
                     traces_new: writer.stats.traces_new,

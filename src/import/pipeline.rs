@@ -83,11 +83,9 @@ pub(super) fn import_lines(
                 match chunk {
                     Chunk::Spans(spans, lines) => {
                         report.lines_ok += lines;
-                        for s in spans {
-                            if let Err(e) = writer.write_owned(s) {
-                                write_error = Some(e);
-                                break 'chunks;
-                            }
+                        if let Err(e) = writer.write_all(spans) {
+                            write_error = Some(e);
+                            break 'chunks;
                         }
                     }
                     Chunk::Bad(line, reason) => {

@@ -195,7 +195,7 @@ fn run_writer(
                 let stats = writer.finish(&outcome)?;
                 return Ok(add(total, &stats));
             };
-            let group = gather(first, rx);
+            let mut group = gather(first, rx);
             // Read after the group is gathered: a job compressed with the dictionary was
             // queued after it was trained, so this sees it.
             let save_dictionary = match dictionary.to_save() {
@@ -203,8 +203,8 @@ fn run_writer(
                 _ => None,
             };
             let written = group
-                .iter()
-                .try_for_each(|job| writer.write_all(&job.spans))
+                .iter_mut()
+                .try_for_each(|job| writer.write_all(std::mem::take(&mut job.spans)))
                 .and_then(|()| {
                     save_dictionary
                         .as_ref()

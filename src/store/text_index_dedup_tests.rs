@@ -195,9 +195,7 @@ fn spans_written_together_are_indexed_largest_first() {
         let mut writer = store
             .begin_import(&Default::default())
             .unwrap_or_else(|e| panic!("{e}"));
-        writer
-            .write_all(&prepared)
-            .unwrap_or_else(|e| panic!("{e}"));
+        writer.write_all(prepared).unwrap_or_else(|e| panic!("{e}"));
         writer
             .finish(&Default::default())
             .unwrap_or_else(|e| panic!("{e}"));
@@ -246,9 +244,7 @@ fn a_changed_span_reindexes_its_trace() {
         let mut writer = store
             .begin_import(&Default::default())
             .unwrap_or_else(|e| panic!("{e}"));
-        writer
-            .write_all(&prepared)
-            .unwrap_or_else(|e| panic!("{e}"));
+        writer.write_all(prepared).unwrap_or_else(|e| panic!("{e}"));
         writer
             .finish(&Default::default())
             .unwrap_or_else(|e| panic!("{e}"));

@@ -149,33 +149,28 @@ impl<'a> SpanWriter<'a> {
         Ok(())
     }
 
-    /// [`Self::write_prepared`] for a span the caller no longer needs: its roll-up columns
-    /// move into the batch instead of being copied.
-    pub fn write_owned(&mut self, p: PreparedSpan) -> Result<()> {
-        if let Some(id) = self.store_row(&p)? {
-            self.index_text(id, &p)?;
-            self.note_rollup(&p.key.trace_id, p.rollup);
-        }
-        Ok(())
-    }
-
-    /// Writes spans that arrived together (a request, a parsed chunk). Their text is indexed
-    /// after their rows, deciding largest first: a span whose text another of its trace holds
-    /// whole (the reranker's passages are the retriever's, the root's question and answer are
-    /// the LLM call's) is then met after that one and left out of the index (see
+    /// Writes spans that arrived together (a request, a parsed chunk); their roll-up columns
+    /// move into the batch instead of being copied. Their text is indexed after their rows,
+    /// deciding largest first: a span whose text another of its trace holds whole (the
+    /// reranker's passages are the retriever's, the root's question and answer are the LLM
+    /// call's) is then met after that one and left out of the index (see
     /// [`super::text_index::TraceText`]), whatever order the spans came in.
-    pub fn write_all(&mut self, spans: &[PreparedSpan]) -> Result<()> {
-        let mut written = Vec::with_capacity(spans.len());
+    pub fn write_all(&mut self, spans: Vec<PreparedSpan>) -> Result<()> {
+        let mut written: Vec<(i64, String, SpanText)> = Vec::with_capacity(spans.len());
         for p in spans {
-            if let Some(id) = self.store_row(p)? {
-                self.note_rollup(&p.key.trace_id, p.rollup.clone());
-                written.push((id, p));
-            }
+            let Some(id) = self.store_row(&p)? else {
+                continue;
+            };
+            let PreparedSpan {
+                key, rollup, text, ..
+            } = p;
+            self.note_rollup(&key.trace_id, rollup);
+            written.push((id, key.trace_id, text));
         }
-        let texts: Vec<(i64, &SpanText)> = written.iter().map(|(id, p)| (*id, &p.text)).collect();
+        let texts: Vec<(i64, &SpanText)> = written.iter().map(|(id, _, t)| (*id, t)).collect();
         let batch = &mut self.batch;
         super::text_index::insert_deduplicated(&self.store.conn, &texts, |i, t| {
-            claim_text(batch, &written[i].1.key.trace_id, t)
+            claim_text(batch, &written[i].1, t)
         })
     }
 
