@@ -105,6 +105,21 @@ fn searches(texts: &[SpanText]) -> Vec<TraceFilter> {
     out
 }
 
+/// Writes `spans` in one call, as the receiver writes a request, and commits.
+fn write_together(store: &mut Store, spans: Vec<crate::model::Span>) {
+    let prepared: Vec<PreparedSpan> = spans
+        .into_iter()
+        .map(|s| PreparedSpan::new(s).unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    let mut writer = store
+        .begin_import(&Default::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    writer.write_all(prepared).unwrap_or_else(|e| panic!("{e}"));
+    writer
+        .finish(&Default::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
 fn indexed_rows(store: &Store) -> i64 {
     store
         .conn
@@ -187,20 +202,8 @@ fn spans_written_together_are_indexed_largest_first() {
         .count() as i64;
     assert!(roots > 0);
     let mut store = Store::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
-    let prepared: Vec<PreparedSpan> = spans
-        .into_iter()
-        .map(|s| PreparedSpan::new(s).unwrap_or_else(|e| panic!("{e}")))
-        .collect();
-    let root_first = {
-        let mut writer = store
-            .begin_import(&Default::default())
-            .unwrap_or_else(|e| panic!("{e}"));
-        writer.write_all(prepared).unwrap_or_else(|e| panic!("{e}"));
-        writer
-            .finish(&Default::default())
-            .unwrap_or_else(|e| panic!("{e}"));
-        indexed_rows(&store)
-    };
+    write_together(&mut store, spans);
+    let root_first = indexed_rows(&store);
     let (rows, with_text) = compare(&store);
     assert_eq!(rows, root_first);
     assert!(
@@ -236,19 +239,6 @@ fn a_changed_span_reindexes_its_trace() {
         vec![doc("Tents may be returned within 30 days.")],
     );
     let mut store = Store::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
-    let write = |store: &mut Store, spans: Vec<Span>| {
-        let prepared: Vec<PreparedSpan> = spans
-            .into_iter()
-            .map(|s| PreparedSpan::new(s).unwrap_or_else(|e| panic!("{e}")))
-            .collect();
-        let mut writer = store
-            .begin_import(&Default::default())
-            .unwrap_or_else(|e| panic!("{e}"));
-        writer.write_all(prepared).unwrap_or_else(|e| panic!("{e}"));
-        writer
-            .finish(&Default::default())
-            .unwrap_or_else(|e| panic!("{e}"));
-    };
     let docs = |store: &Store, text: &str| {
         store
             .count_traces(&TraceFilter {
@@ -257,7 +247,7 @@ fn a_changed_span_reindexes_its_trace() {
             })
             .unwrap_or_else(|e| panic!("{e}"))
     };
-    write(
+    write_together(
         &mut store,
         vec![
             retriever(vec![
@@ -270,7 +260,7 @@ fn a_changed_span_reindexes_its_trace() {
     assert_eq!(indexed_rows(&store), 1, "the reranker adds nothing");
     assert_eq!(docs(&store, "tents returned"), 1);
     // The retriever is sent again with other passages; the reranker is unchanged.
-    write(
+    write_together(
         &mut store,
         vec![retriever(vec![doc("Stoves ship in two days.")])],
     );
