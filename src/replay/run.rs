@@ -43,9 +43,13 @@ pub fn send_all(
     Ok(rt.block_on(async move {
         let mut handles = Vec::new();
         for body in bodies {
-            let (client, sem, retry) = (client.clone(), sem.clone(), retry.clone());
+            let (client, retry) = (client.clone(), retry.clone());
+            // The permit is taken here, in the order given, so at a limit of 1 the requests go
+            // out in that order: a task that took it when first polled could overtake the one
+            // spawned before it on the other worker thread.
+            let permit = sem.clone().acquire_owned().await;
             handles.push(tokio::spawn(async move {
-                let Ok(_permit) = sem.acquire_owned().await else {
+                let Ok(_permit) = permit else {
                     return Err("the run was stopped".to_string());
                 };
                 let start_ns = crate::store::write::now_ns();
