@@ -24,6 +24,7 @@ mod short_ids;
 mod sources;
 pub mod stats;
 mod stats_scan;
+pub mod text_cover;
 pub mod text_index;
 mod trace_view;
 mod transaction;

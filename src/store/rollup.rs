@@ -19,7 +19,7 @@ pub(super) struct BatchTrace {
     /// Roll-up columns of the spans the batch wrote, in write order.
     pub spans: Vec<RollupSpan>,
     /// What the batch's spans of the trace put in the text index.
-    pub text: super::text_index::TraceText,
+    pub text: super::text_cover::TraceText,
     /// A span of the trace changed in the batch: its text index is rebuilt at commit.
     pub reindex: bool,
 }

@@ -22,8 +22,8 @@ pub struct SpanText {
     pub system: String,
     /// A hash of each piece of text a field got (a passage, a message, a question), by
     /// [`Field`], so that a span whose every field holds only pieces another span of its trace
-    /// holds in that field can be left out of the index (see [`TraceText`]).
-    pieces: [Vec<u64>; 4],
+    /// holds in that field can be left out of the index (see [`super::text_cover::TraceText`]).
+    pub(super) pieces: [Vec<u64>; 4],
 }
 
 /// The index's columns, in [`SpanText::pieces`] order.
@@ -293,107 +293,6 @@ fn piece_hash(text: &str) -> u64 {
     h.finish()
 }
 
-/// What one trace's spans put in the index during one batch, to leave out a span whose text
-/// adds nothing: one whose every field holds only pieces that a single indexed span of the
-/// trace holds in the same field. RAG traces repeat their text this way: the reranker's
-/// passages are the retriever's, and the root's question and answer are its LLM call's.
-/// Skipping such a span loses no search result: a search (every word, in the named fields, of
-/// one span) that finds it finds the span that covers it, which is in the same trace. Only a
-/// phrase that runs from the end of one passage into the next could differ.
-#[derive(Debug, Default)]
-pub struct TraceText {
-    /// The pieces of each span indexed, by field, sorted.
-    indexed: Vec<[Vec<u64>; 4]>,
-}
-
-/// How many indexed spans a new span is compared with, so a trace of thousands of spans costs
-/// no more per span than a small one.
-const COVER_CANDIDATES: usize = 64;
-
-impl TraceText {
-    /// Whether a span of the trace already indexed holds every piece of `t`, field by field.
-    pub fn covers(&self, t: &SpanText) -> bool {
-        !t.is_empty()
-            && self.indexed.iter().rev().take(COVER_CANDIDATES).any(|s| {
-                s.iter()
-                    .zip(&t.pieces)
-                    .all(|(have, want)| want.iter().all(|h| have.binary_search(h).is_ok()))
-            })
-    }
-
-    /// Notes that `t` was indexed.
-    pub fn add(&mut self, t: &SpanText) {
-        let mut pieces = t.pieces.clone();
-        for p in &mut pieces {
-            p.sort_unstable();
-            p.dedup();
-        }
-        self.indexed.push(pieces);
-    }
-
-    /// Whether `t` is to be indexed: it has text and no span indexed covers it. If so, it is
-    /// noted as indexed (the caller inserts it).
-    pub fn claim(&mut self, t: &SpanText) -> bool {
-        let wanted = !t.is_empty() && !self.covers(t);
-        if wanted {
-            self.add(t);
-        }
-        wanted
-    }
-}
-
-/// Indexes texts that arrived together, in row id order: FTS5 writes its pending terms out
-/// whenever a row id is lower than the last one, so inserting in any other order makes many
-/// small segments to merge. Which texts are left out is decided first, largest first, so a span
-/// is met after the spans that may cover it; `claim` answers for each text's trace.
-pub fn insert_deduplicated<'t>(
-    conn: &Connection,
-    texts: &[(i64, &'t SpanText)],
-    mut claim: impl FnMut(usize, &'t SpanText) -> bool,
-) -> Result<()> {
-    let mut by_size: Vec<usize> = (0..texts.len()).collect();
-    by_size.sort_by_key(|&i| std::cmp::Reverse(texts[i].1.len()));
-    let mut wanted = vec![false; texts.len()];
-    for i in by_size {
-        wanted[i] = claim(i, texts[i].1);
-    }
-    let mut kept: Vec<&(i64, &SpanText)> = texts
-        .iter()
-        .zip(&wanted)
-        .filter_map(|(t, w)| w.then_some(t))
-        .collect();
-    kept.sort_by_key(|(id, _)| *id);
-    for (id, t) in kept {
-        insert(conn, *id, t)?;
-    }
-    Ok(())
-}
-
-/// Indexes one trace's spans again, after a span of it changed: a span left out because
-/// another covered it (see [`TraceText`]) may no longer be covered.
-pub fn reindex_trace(conn: &Connection, trace_key: i64) -> Result<()> {
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT d.id, d.data, {} FROM {} WHERE s.trace_key = ?1",
-        super::row_fields::COLUMNS,
-        super::row_fields::FROM
-    ))?;
-    let mut rows = st.query([trace_key])?;
-    let mut texts = Vec::new();
-    while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        delete(conn, id)?;
-        let data = r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
-        let fields = super::row_fields::RowFields::at(r, 2)?;
-        match super::codec::decode_in_row(data, &fields, super::decode_span) {
-            Ok(span) => texts.push((id, SpanText::of(&span))),
-            Err(e) => tracing::warn!("span row {id}: not indexed ({e})"),
-        }
-    }
-    let texts: Vec<(i64, &SpanText)> = texts.iter().map(|(id, t)| (*id, t)).collect();
-    let mut trace = TraceText::default();
-    insert_deduplicated(conn, &texts, |_, t| trace.claim(t))
-}
-
 /// Indexes one span under its `spans` rowid.
 pub fn insert(conn: &Connection, rowid: i64, t: &SpanText) -> Result<()> {
     if t.is_empty() {
@@ -412,30 +311,49 @@ pub fn delete(conn: &Connection, rowid: i64) -> Result<()> {
     Ok(())
 }
 
-/// Fills the index from every stored span (a store from before the index had fields). A span
-/// that cannot be decoded is skipped: it is unreadable everywhere else too.
+/// Fills the index from every stored span (a store from before the index had fields).
 pub fn rebuild(conn: &Connection) -> Result<usize> {
     conn.execute("DELETE FROM span_fields_fts", [])?;
-    let mut st = conn.prepare(&format!(
-        "SELECT d.id, d.data, {} FROM {}",
+    let mut n = 0;
+    each_stored_text(conn, "", [], |id, text| {
+        if let Some(t) = text {
+            insert(conn, id, &t)?;
+            n += 1;
+        }
+        Ok(())
+    })?;
+    Ok(n)
+}
+
+/// The index text of each stored span that `where_sql` selects (over `span_data d`, `spans s`,
+/// `traces t`), by row id; `None` for a span that cannot be decoded, which is unreadable
+/// everywhere else too and so is not indexed.
+pub(super) fn each_stored_text(
+    conn: &Connection,
+    where_sql: &str,
+    params: impl rusqlite::Params,
+    mut f: impl FnMut(i64, Option<SpanText>) -> Result<()>,
+) -> Result<()> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT d.id, d.data, {} FROM {} {where_sql}",
         super::row_fields::COLUMNS,
         super::row_fields::FROM
     ))?;
-    let mut rows = st.query([])?;
-    let mut n = 0;
+    let mut rows = st.query(params)?;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
         let data = r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
         let fields = super::row_fields::RowFields::at(r, 2)?;
-        match super::codec::decode_in_row(data, &fields, super::decode_span) {
-            Ok(span) => {
-                insert(conn, id, &SpanText::of(&span))?;
-                n += 1;
+        let text = match super::codec::decode_in_row(data, &fields, super::decode_span) {
+            Ok(span) => Some(SpanText::of(&span)),
+            Err(e) => {
+                tracing::warn!("span row {id}: not indexed ({e})");
+                None
             }
-            Err(e) => tracing::warn!("span row {id}: not indexed ({e})"),
-        }
+        };
+        f(id, text)?;
     }
-    Ok(n)
+    Ok(())
 }
 
 /// Decides which traces a free-text search matches before they are stored, with the store's

@@ -273,7 +273,8 @@ fn a_changed_span_reindexes_its_trace() {
 /// not when its pieces are spread over two spans, nor when one field differs.
 #[test]
 fn one_span_must_cover_every_field() {
-    use super::{Field, TraceText};
+    use super::Field;
+    use crate::store::text_cover::TraceText;
     let text = |parts: &[(Field, &str)]| {
         let mut t = SpanText::default();
         for (f, s) in parts {

@@ -154,7 +154,7 @@ impl<'a> SpanWriter<'a> {
     /// deciding largest first: a span whose text another of its trace holds whole (the
     /// reranker's passages are the retriever's, the root's question and answer are the LLM
     /// call's) is then met after that one and left out of the index (see
-    /// [`super::text_index::TraceText`]), whatever order the spans came in.
+    /// [`super::text_cover::TraceText`]), whatever order the spans came in.
     pub fn write_all(&mut self, spans: Vec<PreparedSpan>) -> Result<()> {
         let mut written: Vec<(i64, String, SpanText)> = Vec::with_capacity(spans.len());
         for p in spans {
@@ -169,7 +169,7 @@ impl<'a> SpanWriter<'a> {
         }
         let texts: Vec<(i64, &SpanText)> = written.iter().map(|(id, _, t)| (*id, t)).collect();
         let batch = &mut self.batch;
-        super::text_index::insert_deduplicated(&self.store.conn, &texts, |i, t| {
+        super::text_cover::insert_deduplicated(&self.store.conn, &texts, |i, t| {
             claim_text(batch, &written[i].1, t)
         })
     }
@@ -363,7 +363,7 @@ impl<'a> SpanWriter<'a> {
             .map(|(id, _)| id.clone())
             .collect();
         for t in self.batch.values().filter(|t| t.reindex) {
-            super::text_index::reindex_trace(&self.store.conn, t.key)?;
+            super::text_cover::reindex_trace(&self.store.conn, t.key)?;
         }
         let new = rollup::refresh_with(&self.store.conn, &mut self.batch)?;
         self.batch.clear();
@@ -434,7 +434,7 @@ impl<'a> SpanWriter<'a> {
     }
 }
 
-/// Whether a span's text is to be indexed now (see [`super::text_index::TraceText`]): not when
+/// Whether a span's text is to be indexed now (see [`super::text_cover::TraceText`]): not when
 /// a span of its trace indexed in this batch holds all of it, nor when the trace is indexed
 /// again at commit.
 fn claim_text(batch: &mut HashMap<String, BatchTrace>, trace_id: &str, t: &SpanText) -> bool {
