@@ -358,7 +358,8 @@ fn start_tui(trawl: &Path, db: &Path, tmp: &Path) -> std::io::Result<(Receiver, 
     ))
 }
 
-/// The `trawl` process in the session's pane (the pane runs a shell around it).
+/// The `trawl` process in the session's pane: the pane's shell or one of its descendants, so
+/// that a wrapper around it (`heaptrack`, `perf record`) still leaves a receiver to measure.
 fn tui_pid(session: &str) -> Option<u32> {
     let out = Command::new("tmux")
         .args(["list-panes", "-t", session, "-F", "#{pane_pid}"])
@@ -366,14 +367,22 @@ fn tui_pid(session: &str) -> Option<u32> {
         .ok()?;
     let shell: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
     let comm = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-    if comm(shell).trim() == "trawl" {
-        return Some(shell);
+    let children = |pid: u32| -> Vec<u32> {
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect()
+    };
+    // Breadth first, a few levels deep: the shell, the wrapper, its shell, the program.
+    let mut level = vec![shell];
+    for _ in 0..4 {
+        if let Some(&p) = level.iter().find(|&&p| comm(p).trim() == "trawl") {
+            return Some(p);
+        }
+        level = level.into_iter().flat_map(children).collect();
     }
-    std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
-        .ok()?
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .find(|&p| comm(p).trim() == "trawl")
+    None
 }
 
 /// Starts `trawl listen` on a free port; returns it and its HTTP address.
