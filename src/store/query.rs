@@ -496,6 +496,18 @@ impl Store {
         Ok(())
     }
 
+    /// Frees the pages this connection's cache holds and no read is using
+    /// (`sqlite3_db_release_memory`). The TUI's reader calls it after each live refresh: with a
+    /// writer committing every second, SQLite's own count of the memory it holds
+    /// (`SQLITE_STATUS_MEMORY_USED`) rose 20 → 43 MB in 100 s, heaptrack put the growth in
+    /// page-cache pages allocated by the reader's list queries, and with this call the count
+    /// stayed at 17.7 MB. Cheap: a commit by the writer makes the next read start from an
+    /// empty cache anyway.
+    pub fn release_page_cache(&self) -> Result<()> {
+        self.conn.release_memory()?;
+        Ok(())
+    }
+
     /// A number that changes when another connection (another process's `trawl listen` or
     /// import, or this process's writer) has committed since it was last read: how a reader
     /// notices writes it did not make.

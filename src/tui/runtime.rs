@@ -384,6 +384,11 @@ fn spawn_worker(
                     }
                 }
                 if !refresh.is_zero() {
+                    // A live list refreshes every second: without this the reader's cache kept
+                    // pages beyond its bound and the TUI's memory rose with the store.
+                    if let Err(e) = store.release_page_cache() {
+                        tracing::debug!("releasing the read connection's pages: {e}");
+                    }
                     let took = u64::try_from(refresh.as_micros()).unwrap_or(u64::MAX);
                     refresh_cost.store(took, Ordering::Relaxed);
                     tracing::debug!("refresh in {took} µs");
